@@ -1,0 +1,22 @@
+# syntax=docker/dockerfile:1
+# Build stage: a wheel of qd85 and wheels of its pinned dependencies.
+FROM python:3.11-slim AS build
+WORKDIR /src
+COPY pyproject.toml constraints.txt README.md ./
+COPY api ./api
+RUN pip wheel --no-cache-dir -c constraints.txt --wheel-dir /wheels .
+
+# Runtime stage: no compiler, no sources, a non-root user; configuration by QD85_* env only.
+FROM python:3.11-slim
+RUN useradd --system --uid 10001 --home-dir /app --create-home qd85
+COPY --from=build /wheels /wheels
+RUN pip install --no-cache-dir --no-index /wheels/*.whl && rm -rf /wheels
+WORKDIR /app
+USER qd85
+ENV QD85_ENV=production \
+    PYTHONUNBUFFERED=1 \
+    WEB_CONCURRENCY=2
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz')"
+# Migrate, then serve. QD85_DATABASE_URL and QD85_SECRET_KEY must be provided.
+CMD ["sh", "-c", "qd85 migrate && exec qd85 serve --host 0.0.0.0 --port 8000 --workers ${WEB_CONCURRENCY}"]

@@ -1,0 +1,195 @@
+"""The `qd85` command line for operators (SPEC §6)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from api.core.config import get_settings
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def _fail(message: str) -> int:
+    print(f"qd85: {message}", file=sys.stderr)
+    return 1
+
+
+def alembic_config(url: str | None = None) -> Any:
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", (url or get_settings().database_url).replace("%", "%%"))
+    cfg.attributes["configure_logging"] = False
+    return cfg
+
+
+def cmd_migrate(_args: argparse.Namespace) -> int:
+    from alembic import command
+
+    command.upgrade(alembic_config(), "head")
+    print("database is at the latest migration")
+    return 0
+
+
+async def _in_session(work: Callable[[Any], Awaitable[Any]]) -> Any:
+    from api.core.db import db
+
+    try:
+        async with db.sessionmaker() as session, session.begin():
+            return await work(session)
+    finally:
+        await db.dispose()
+
+
+def cmd_create_admin(args: argparse.Namespace) -> int:
+    from sqlalchemy import exists, select
+
+    from api.core.enums import Role
+    from api.core.security import hash_password
+    from api.models import Grant, User
+
+    password = os.environ.get("QD85_ADMIN_PASSWORD") or getpass.getpass(
+        "Password for the new admin: "
+    )
+    if len(password) < 10:
+        return _fail("the password must have at least 10 characters")
+    username = args.username.lower()
+
+    async def work(session: Any) -> bool:
+        if await session.scalar(select(exists().where(User.username == username))):
+            return False
+        user = User(username=username, password_hash=hash_password(password))
+        session.add(user)
+        await session.flush()
+        session.add(Grant(user_id=user.id, role=Role.admin, unit_id=None))
+        return True
+
+    if not asyncio.run(_in_session(work)):
+        return _fail(f"user {username} already exists")
+    print(f"admin {username} created")
+    return 0
+
+
+def cmd_create_client(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from api.core.enums import Role
+    from api.models import Unit
+    from api.schemas.users import ClientCreate
+    from api.services.users import create_client
+
+    async def work(session: Any) -> dict[str, str] | None:
+        unit_id = await session.scalar(select(Unit.id).where(Unit.code == args.unit))
+        if unit_id is None:
+            return None
+        client, secret = await create_client(
+            session, None, ClientCreate(name=args.name, role=Role(args.role), unit_id=unit_id)
+        )
+        return {"id": str(client.id), "client_id": client.client_id, "client_secret": secret}
+
+    result = asyncio.run(_in_session(work))
+    if result is None:
+        return _fail(f"no unit with code {args.unit}")
+    print(json.dumps(result))
+    return 0
+
+
+def cmd_seed_demo(_args: argparse.Namespace) -> int:
+    from api.services.demo import seed
+
+    if get_settings().env == "production":
+        return _fail("refusing to seed demo data with QD85_ENV=production")
+    result = asyncio.run(_in_session(seed))
+    print(f"demo data: {result.created_units} units, {result.created_members} members, "
+          f"{result.created_users} logins created (existing ones kept)")  # fmt: skip
+    print("demo logins (username / password):")
+    for username, password in result.logins:
+        print(f"  {username:<12} {password}")
+    return 0
+
+
+def cmd_openapi(args: argparse.Namespace) -> int:
+    from api.main import create_app
+
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(openapi_text(create_app().openapi()), encoding="utf-8")
+    print(f"wrote {out}")
+    return 0
+
+
+def openapi_text(schema: dict[str, Any]) -> str:
+    return json.dumps(schema, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    if args.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="qd85-metrics-")
+    uvicorn.run(
+        "api.main:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
+        access_log=False, proxy_headers=True, forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+    )  # fmt: skip
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="qd85", description="qd85 operator commands")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("migrate", help="alembic upgrade head on QD85_DATABASE_URL").set_defaults(
+        func=cmd_migrate
+    )
+    p = sub.add_parser(
+        "create-admin", help="create an admin (password from QD85_ADMIN_PASSWORD or prompt)"
+    )
+    p.add_argument("username")
+    p.set_defaults(func=cmd_create_admin)
+    p = sub.add_parser(
+        "create-client", help="create an API client; prints its secret once, as JSON"
+    )
+    p.add_argument("name")
+    p.add_argument("--role", required=True, choices=["partner", "analyst"])
+    p.add_argument("--unit", required=True, help="unit code")
+    p.set_defaults(func=cmd_create_client)
+    sub.add_parser("seed-demo", help="idempotent demo data; prints the demo logins").set_defaults(
+        func=cmd_seed_demo
+    )
+    p = sub.add_parser("openapi", help="write the OpenAPI document")
+    p.add_argument("--out", default="openapi/openapi.json")
+    p.set_defaults(func=cmd_openapi)
+    p = sub.add_parser("serve", help="serve the API with uvicorn")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=1)
+    p.set_defaults(func=cmd_serve)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except Exception as exc:  # one line for operators, not a stack trace
+        from api.core.resilience import is_unavailable
+
+        if is_unavailable(exc) or isinstance(exc, OSError):
+            return _fail(
+                f"cannot reach the database ({type(exc).__name__}: {str(exc).splitlines()[0][:200]})"
+            )
+        return _fail(f"{type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}")
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,56 @@
+"""Settings: environment variables prefixed QD85_, safe defaults for local use."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET = "dev-insecure-secret-change-me-0123456789abcdef"  # noqa: S105
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="QD85_", extra="ignore")
+
+    env: Literal["development", "test", "production"] = "development"
+    database_url: str = "sqlite+aiosqlite:///./qd85.db"
+    redis_url: str | None = None
+    secret_key: str = DEFAULT_SECRET
+    jwt_issuer: str = "qd85"
+    jwt_audience: str = "qd85-api"
+    access_token_minutes: int = Field(default=15, ge=1, le=1440)
+    refresh_token_days: int = Field(default=30, ge=1, le=365)
+    cors_origins: list[str] = []
+    db_pool_size: int = Field(default=10, ge=1)
+    db_echo: bool = False
+    # Login throttling: failures per username (and per client address) per window.
+    login_max_failures: int = Field(default=10, ge=1)
+    login_window_seconds: int = Field(default=300, ge=1)
+    # Body limits (bytes) as in SPEC §3.
+    max_json_body: int = 1_000_000
+    max_roster_body: int = 50_000_000
+    max_evidence_body: int = 10_000_000
+    max_document_body: int = 20_000_000
+    log_requests: bool = True
+
+    @model_validator(mode="after")
+    def _refuse_default_secret_in_production(self) -> Settings:
+        if self.env == "production" and (
+            self.secret_key == DEFAULT_SECRET or len(self.secret_key) < 32
+        ):
+            raise ValueError(
+                "QD85_SECRET_KEY must be set to a random value of at least 32 characters "
+                "when QD85_ENV=production"
+            )
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

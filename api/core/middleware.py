@@ -1,0 +1,136 @@
+"""One pure-ASGI middleware for every request: request id, access log, metrics, body size
+limit and security headers (cheaper than a stack of BaseHTTPMiddleware layers)."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from typing import Any
+
+import orjson
+from prometheus_client import Counter, Histogram
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.core.config import Settings
+from api.core.context import client_addr_var, request_id_var
+from api.core.errors import AppError
+
+log = logging.getLogger("qd85.request")
+
+REQUESTS = Counter("qd85_http_requests_total", "HTTP requests", ["method", "route", "status"])
+LATENCY = Histogram(
+    "qd85_http_request_duration_seconds", "HTTP request latency", ["method", "route"],
+    buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)  # fmt: skip
+_REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
+
+
+class BodyTooLarge(AppError):
+    default_code = "payload_too_large"
+
+
+def body_limit(settings: Settings, path: str) -> int:
+    """Per-route body limits of SPEC §3."""
+    if path.startswith("/api/v1/roster/syncs"):
+        return settings.max_roster_body
+    if path.startswith("/api/v1/reports/") and path.endswith("/evidence"):
+        return settings.max_evidence_body + 64_000  # multipart framing
+    if path.startswith("/api/v1/documents"):
+        return settings.max_document_body + 64_000
+    return settings.max_json_body
+
+
+def _too_large(limit: int) -> BodyTooLarge:
+    return BodyTooLarge(
+        "payload_too_large",
+        f"Nội dung yêu cầu vượt quá {limit} byte.",
+        f"The request body exceeds {limit} bytes.",
+    )
+
+
+class RequestMiddleware:
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        headers = dict(scope.get("headers") or [])
+        incoming = headers.get(b"x-request-id", b"").decode("latin-1")
+        request_id = incoming if _REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
+        client = scope.get("client")
+        client_addr = client[0] if client else None
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        rid_token = request_id_var.set(request_id)
+        addr_token = client_addr_var.set(client_addr)
+        authenticated = b"authorization" in headers
+        limit = body_limit(self.settings, scope["path"])
+        status_holder = [500]
+
+        declared = headers.get(b"content-length")
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise _too_large(limit)
+            return message
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_holder[0] = message["status"]
+                out = list(message.get("headers", []))
+                out.append((b"x-request-id", request_id.encode()))
+                out.append((b"x-content-type-options", b"nosniff"))
+                out.append((b"referrer-policy", b"no-referrer"))
+                if authenticated and not any(k.lower() == b"cache-control" for k, _ in out):
+                    out.append((b"cache-control", b"no-store"))
+                message["headers"] = out
+            await send(message)
+
+        try:
+            if declared is not None and declared.isdigit() and int(declared) > limit:
+                scope_receive: Receive = _empty_receive
+                await self._reject(scope, send_wrapper, limit)
+            else:
+                scope_receive = limited_receive
+                await self.app(scope, scope_receive, send_wrapper)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = scope.get("route")
+            template = getattr(route, "path", None) or "unmatched"
+            REQUESTS.labels(scope["method"], template, str(status_holder[0])).inc()
+            LATENCY.labels(scope["method"], template).observe(elapsed)
+            if self.settings.log_requests:
+                principal = state.get("principal")
+                log.info(
+                    orjson.dumps({
+                        "event": "request", "request_id": request_id, "method": scope["method"],
+                        "path": scope["path"], "route": template, "status": status_holder[0],
+                        "duration_ms": round(elapsed * 1000, 2), "client": client_addr,
+                        "principal": str(principal.id) if principal is not None else None,
+                    }).decode()
+                )  # fmt: skip
+            request_id_var.reset(rid_token)
+            client_addr_var.reset(addr_token)
+
+    async def _reject(self, scope: Scope, send: Send, limit: int) -> None:
+        from starlette.requests import Request
+
+        from api.core.errors import app_error_handler
+
+        response = await app_error_handler(Request(scope), _too_large(limit))
+        await response(scope, _empty_receive, send)
+
+
+async def _empty_receive() -> dict[str, Any]:
+    return {"type": "http.disconnect"}

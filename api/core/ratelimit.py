@@ -1,0 +1,142 @@
+"""Fixed-window rate limits in shared state: the database, or Redis when configured,
+so that every replica counts against the same budget."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from api.core.config import get_settings
+from api.core.db import db
+from api.core.errors import RateLimited
+from api.models import RateLimitBucket
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    name: str
+    limit: int
+    window: int  # seconds
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    count: int
+    reset: int  # seconds until the window ends
+
+
+def _window(policy: Policy, now: float) -> tuple[int, int]:
+    start = int(now) - int(now) % policy.window
+    return start, start + policy.window - int(now)
+
+
+class RateLimiter:
+    def __init__(self) -> None:
+        self._redis: Any = None
+
+    def _redis_client(self) -> Any:
+        url = get_settings().redis_url
+        if not url:
+            return None
+        if self._redis is None:
+            import redis.asyncio as redis
+
+            self._redis = redis.from_url(url)
+        return self._redis
+
+    async def peek(self, policy: Policy, key: str) -> Usage:
+        start, reset = _window(policy, time.time())
+        full_key = f"rl:{policy.name}:{key}"
+        client = self._redis_client()
+        if client is not None:
+            value = await client.get(f"{full_key}:{start}")
+            return Usage(int(value or 0), reset)
+        async with db.engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    select(RateLimitBucket.window_start, RateLimitBucket.count).where(
+                        RateLimitBucket.key == full_key
+                    )
+                )
+            ).first()
+        count = int(row[1]) if row is not None and row[0] == start else 0
+        return Usage(count, reset)
+
+    async def hit(self, policy: Policy, key: str) -> Usage:
+        """Count one event, committed at once (outside the request's transaction)."""
+        start, reset = _window(policy, time.time())
+        full_key = f"rl:{policy.name}:{key}"
+        client = self._redis_client()
+        if client is not None:
+            redis_key = f"{full_key}:{start}"
+            async with client.pipeline(transaction=True) as pipe:
+                pipe.incr(redis_key)
+                pipe.expire(redis_key, policy.window + 5)
+                count, _ = await pipe.execute()
+            return Usage(int(count), reset)
+        engine = db.engine
+        dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
+        table = RateLimitBucket.__table__
+        ins = dialect.insert(table).values(key=full_key, window_start=start, count=1)
+        stmt = ins.on_conflict_do_update(
+            index_elements=[table.c.key],
+            set_={
+                "count": _case_same_window(table, ins.excluded.window_start),
+                "window_start": ins.excluded.window_start,
+            },
+        ).returning(table.c.count)
+        async with engine.begin() as conn:
+            count = (await conn.execute(stmt)).scalar_one()
+        return Usage(int(count), reset)
+
+    async def reset(self, policy: Policy, key: str) -> None:
+        full_key = f"rl:{policy.name}:{key}"
+        client = self._redis_client()
+        if client is not None:
+            start, _ = _window(policy, time.time())
+            await client.delete(f"{full_key}:{start}")
+            return
+        async with db.engine.begin() as conn:
+            await conn.execute(
+                delete(RateLimitBucket).where(RateLimitBucket.key == full_key)
+            )
+
+    async def close(self) -> None:
+        if self._redis is not None:
+            await self._redis.aclose()
+            self._redis = None
+
+
+def _case_same_window(table: Any, new_start: Any) -> Any:
+    from sqlalchemy import case
+
+    return case((table.c.window_start == new_start, table.c.count + 1), else_=1)
+
+
+def headers(policy: Policy, usage: Usage) -> dict[str, str]:
+    remaining = max(policy.limit - usage.count, 0)
+    return {
+        "RateLimit-Policy": f'"{policy.name}";q={policy.limit};w={policy.window}',
+        "RateLimit": f'"{policy.name}";r={remaining};t={usage.reset}',
+    }
+
+
+def exceeded(policy: Policy, usage: Usage) -> RateLimited:
+    return RateLimited(
+        "rate_limited",
+        f"Quá nhiều lần thử; hãy thử lại sau {usage.reset} giây.",
+        f"Too many attempts; retry in {usage.reset} seconds.",
+        headers={"Retry-After": str(max(usage.reset, 1)), **headers(policy, usage)},
+    )
+
+
+limiter = RateLimiter()
+
+
+def login_policy() -> Policy:
+    s = get_settings()
+    return Policy("login", s.login_max_failures, s.login_window_seconds)

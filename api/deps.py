@@ -1,0 +1,163 @@
+"""FastAPI dependencies: the session, the authenticated principal, If-Match, the route
+class that commits before the response is sent."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Request
+from fastapi.routing import APIRoute
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.responses import Response
+
+from api.core.db import session_scope
+from api.core.enums import MemberStatus, Role
+from api.core.errors import PreconditionFailed, Unauthorized
+from api.core.security import InvalidToken, decode_token
+from api.core.versioning import check_version
+from api.models import ApiClient, Grant, Member, Unit, User
+from api.services.authz import Principal, ScopedGrant
+
+
+class TxRoute(APIRoute):
+    """Commits the request's session after the handler returns and before the response
+    is sent, so a client never sees a 2xx for a write that did not commit."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def commit_then_respond(request: Request) -> Response:
+            response = await handler(request)
+            session: AsyncSession | None = getattr(request.state, "db_session", None)
+            if session is not None and response.status_code < 400 and session.in_transaction():
+                await session.commit()
+            return response
+
+        return commit_then_respond
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async for session in session_scope():
+        request.state.db_session = session
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+_INVALID = (
+    "invalid_token",
+    "Mã truy cập không hợp lệ hoặc đã hết hạn.",
+    "The access token is invalid or expired.",
+)
+LOGIN_STATUSES = (MemberStatus.active, MemberStatus.exempt)
+
+
+async def load_user_principal(
+    session: AsyncSession, user_id: uuid.UUID, token_version: int | None
+) -> Principal | None:
+    """The user with current grants and their current unit paths, in one query; None when
+    the user is gone, inactive, its token version moved on, or its member left the roster."""
+    stmt = (
+        select(User.username, User.active, User.token_version, User.member_id, Member.unit_id,
+               Member.status, Grant.role, Grant.unit_id, Unit.path)
+        .outerjoin(Member, Member.id == User.member_id)
+        .outerjoin(Grant, Grant.user_id == User.id)
+        .outerjoin(Unit, Unit.id == Grant.unit_id)
+        .where(User.id == user_id)
+    )  # fmt: skip
+    rows = (await session.execute(stmt)).all()
+    if not rows:
+        return None
+    first = rows[0]
+    if not first.active or (token_version is not None and first.token_version != token_version):
+        return None
+    if first.member_id is not None and first.status not in LOGIN_STATUSES:
+        return None
+    grants = tuple(ScopedGrant(Role(r.role), r[7], r.path) for r in rows if r.role is not None)
+    return Principal(
+        kind="user", id=user_id, name=first.username, member_id=first.member_id,
+        member_unit_id=first.unit_id, grants=grants,
+    )  # fmt: skip
+
+
+async def load_client_principal(
+    session: AsyncSession, client_id: uuid.UUID, token_version: int | None
+) -> Principal | None:
+    stmt = (
+        select(ApiClient.client_id, ApiClient.active, ApiClient.token_version, ApiClient.role,
+               ApiClient.unit_id, Unit.path)
+        .join(Unit, Unit.id == ApiClient.unit_id)
+        .where(ApiClient.id == client_id)
+    )  # fmt: skip
+    row = (await session.execute(stmt)).first()
+    if row is None or not row.active:
+        return None
+    if token_version is not None and row.token_version != token_version:
+        return None
+    return Principal(
+        kind="client", id=client_id, name=row.client_id,
+        grants=(ScopedGrant(Role(row.role), row.unit_id, row.path),),
+    )  # fmt: skip
+
+
+async def get_principal(
+    request: Request,
+    session: SessionDep,
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+) -> Principal:
+    if not token:
+        raise Unauthorized(
+            "unauthorized", "Cần đăng nhập (Bearer token).", "A bearer token is required."
+        )
+    try:
+        claims = decode_token(token, "access")
+    except InvalidToken as exc:
+        raise Unauthorized(*_INVALID) from exc
+    loader = load_user_principal if claims.kind == "user" else load_client_principal
+    principal = await loader(session, claims.sub, claims.token_version)
+    if principal is None:
+        raise Unauthorized(*_INVALID)
+    request.state.principal = principal
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+_ETAG_RE = re.compile(r'^\s*(?:W/)?"(\d{1,12})"\s*$')
+
+
+def etag_of(version: int) -> str:
+    return f'"{version}"'
+
+
+def parse_if_match(
+    if_match: Annotated[
+        str | None,
+        Header(
+            alias="If-Match", description='ETag from a previous read, e.g. `"3"`; 412 when stale.'
+        ),
+    ] = None,
+) -> int | None:
+    """The version the client expects; None when it sent no If-Match (or `*`)."""
+    if if_match is None or if_match.strip() == "*":
+        return None
+    match = _ETAG_RE.match(if_match)
+    if match is None:
+        raise PreconditionFailed(
+            "version_mismatch",
+            "If-Match không khớp phiên bản hiện tại.",
+            "If-Match does not match the current version.",
+        )
+    return int(match.group(1))
+
+
+IfMatchDep = Annotated[int | None, Depends(parse_if_match)]
+
+__all__ = ["IfMatchDep", "PrincipalDep", "SessionDep", "TxRoute", "check_version", "etag_of"]

@@ -1,0 +1,113 @@
+"""The application factory: routers, middleware, error handlers, lifespan, OpenAPI."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
+
+from api.core.config import Settings, get_settings
+from api.core.db import db
+from api.core.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
+from api.core.middleware import RequestMiddleware
+from api.core.ratelimit import limiter
+from api.routers import audit, auth, clients, health, me, members, meta, units, users
+
+DESCRIPTION = """System of record for Regulation 85-QĐ/TW: the party organisation tree,
+the member roster, declared social accounts, reported posts, guidance documents and
+compliance statistics. Errors are RFC 9457 problems with a stable `code`; lists are
+cursor-paginated; see SPEC.md for the conventions."""
+
+# Routes reachable without a token. Everything else must depend on get_principal
+# (tests/routers/test_public_routes.py walks app.routes and enforces this).
+PUBLIC_PATHS = frozenset({
+    "/healthz", "/readyz", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc",
+    "/api/v1/auth/token", "/api/v1/auth/revoke", "/api/v1/meta/enums", "/api/v1/meta/version",
+})  # fmt: skip
+
+
+def _operation_id(route: APIRoute) -> str:
+    return f"{route.tags[0]}-{route.name}" if route.tags else route.name
+
+
+@asynccontextmanager
+async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    yield
+    await limiter.close()
+    await db.dispose()
+
+
+def _configure_logging() -> None:
+    """JSON lines on stderr for the qd85 loggers, unless the host configured logging."""
+    logger = logging.getLogger("qd85")
+    logger.setLevel(logging.INFO)
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+        logger.propagate = False
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    _configure_logging()
+    app = FastAPI(
+        title="qd85",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        generate_unique_id_function=_operation_id,
+        docs_url=None if settings.env == "production" else "/docs",
+        redoc_url=None,
+    )
+    install_error_handlers(app)
+    for module in (health, auth, meta, units, members, me, users, clients, audit):
+        app.include_router(module.router)
+    app.include_router(auth.me_router)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials=True,
+            allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key",
+                           "Accept-Language", "X-Request-ID"],
+            expose_headers=["ETag", "Location", "Retry-After", "RateLimit", "RateLimit-Policy",
+                            "X-Request-ID", "Idempotent-Replayed"],
+        )  # fmt: skip
+    app.add_middleware(RequestMiddleware, settings=settings)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(
+        title=app.title, version=app.version, description=app.description, routes=app.routes,
+        openapi_version="3.1.0",
+    )  # fmt: skip
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    # FastAPI's default validation-error body is replaced by our problem document.
+    components.pop("HTTPValidationError", None)
+    components.pop("ValidationError", None)
+    for path_item in schema.get("paths", {}).values():
+        for operation in path_item.values():
+            for status, response in operation.get("responses", {}).items():
+                content = response.get("content", {})
+                ref = content.get("application/json", {}).get("schema", {}).get("$ref", "")
+                if status == "422" and ref.endswith("/HTTPValidationError"):
+                    response["description"] = "Validation failed"
+                    response["content"] = {
+                        PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}
+                    }
+                elif content.get(PROBLEM_MEDIA_TYPE) and "application/json" in content:
+                    del content["application/json"]
+    app.openapi_schema = schema
+    return schema

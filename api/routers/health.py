@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import os
+
+from fastapi import APIRouter
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess
+from prometheus_client import REGISTRY as DEFAULT_REGISTRY
+from sqlalchemy import text
+from starlette.responses import Response
+
+from api.core.db import db
+from api.core.errors import problem_responses
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz", name="healthz")
+async def healthz() -> dict[str, str]:
+    """Liveness: the process answers."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz", name="readyz", responses=problem_responses(503))
+async def readyz() -> dict[str, str]:
+    """Readiness: the database answers (503 problem otherwise)."""
+    async with db.engine.connect() as conn:
+        await conn.execute(text("SELECT 1"))
+    return {"status": "ready"}
+
+
+@router.get("/metrics", name="metrics", response_class=Response)
+async def metrics() -> Response:
+    """Prometheus metrics (aggregated across workers when PROMETHEUS_MULTIPROC_DIR is set)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        data = generate_latest(registry)
+    else:
+        data = generate_latest(DEFAULT_REGISTRY)
+    return Response(data, media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,103 @@
+"""The audit trail: one event per mutation, added to the caller's transaction."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.core.context import client_addr_var, request_id_var
+from api.core.pagination import keyset, page_of
+from api.models import AuditEvent, Unit
+from api.services.authz import Action, Principal, require, scope_filter
+
+SECRET_FIELDS = frozenset({"password", "password_hash", "client_secret", "secret_hash",
+                           "token", "access_token", "refresh_token"})  # fmt: skip
+REDACTED = "[redacted]"
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: (REDACTED if k in SECRET_FIELDS else _plain(v)) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def changed(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """{field: [old, new]} for the fields whose value differs."""
+    return {k: [_plain(before.get(k)), _plain(v)] for k, v in after.items() if before.get(k) != v}
+
+
+def record(
+    session: AsyncSession,
+    principal: Principal | None,
+    action: str,
+    entity_type: str,
+    entity_id: uuid.UUID | None,
+    unit_id: uuid.UUID | None,
+    changes: dict[str, Any] | None = None,
+) -> AuditEvent:
+    event = AuditEvent(
+        actor_type=principal.kind if principal else "system",
+        actor_id=principal.id if principal else None,
+        action=action,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        unit_id=unit_id,
+        changes=_plain(changes or {}),
+        request_id=request_id_var.get(),
+        client_addr=client_addr_var.get(),
+    )
+    session.add(event)
+    return event
+
+
+async def list_events(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    entity_type: str | None,
+    entity_id: uuid.UUID | None,
+    actor_id: uuid.UUID | None,
+    action: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[AuditEvent], str | None]:
+    """Newest first. Managers see events placed in their subtree; admins everything."""
+    require(principal, Action.AUDIT_READ)
+    stmt: Select[Any] = select(AuditEvent)
+    if not principal.is_admin:
+        stmt = stmt.join(Unit, Unit.id == AuditEvent.unit_id).where(
+            scope_filter(principal, Action.AUDIT_READ, Unit.path)
+        )
+    if entity_type:
+        stmt = stmt.where(AuditEvent.entity_type == entity_type)
+    if entity_id:
+        stmt = stmt.where(AuditEvent.entity_id == entity_id)
+    if actor_id:
+        stmt = stmt.where(AuditEvent.actor_id == actor_id)
+    if action:
+        stmt = stmt.where(AuditEvent.action == action)
+    if since:
+        stmt = stmt.where(AuditEvent.at >= since)
+    if until:
+        stmt = stmt.where(AuditEvent.at < until)
+    stmt = keyset(
+        stmt, kind="audit", columns=[AuditEvent.at, AuditEvent.id], types=[datetime, uuid.UUID],
+        cursor=cursor, limit=limit, descending=True,
+    )  # fmt: skip
+    rows = list((await session.scalars(stmt)).all())
+    return page_of(rows, kind="audit", limit=limit, key=lambda e: (e.at, e.id))

@@ -1,0 +1,153 @@
+"""Token grants (password, client credentials, refresh with rotation), revocation."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.core import ratelimit
+from api.core.db import utcnow
+from api.core.errors import BadRequest, Unauthorized
+from api.core.security import (
+    InvalidToken,
+    create_access_token,
+    create_refresh_token,
+    decode_token,
+    verify_password,
+)
+from api.deps import load_client_principal, load_user_principal
+from api.models import ApiClient, RefreshToken, User
+from api.services.authz import Principal
+from api.services.users import verify_client_secret
+
+
+@dataclass
+class IssuedTokens:
+    access_token: str
+    expires_in: int
+    scope: str
+    refresh_token: str | None = None
+
+
+def _invalid_grant(vi: str, en: str) -> BadRequest:
+    err = BadRequest("invalid_grant", vi, en)
+    err.extra = {"error": "invalid_grant"}
+    return err
+
+
+def _scope(principal: Principal) -> str:
+    return " ".join(sorted(r.value for r in principal.roles))
+
+
+async def _throttle(keys: list[str]) -> None:
+    policy = ratelimit.login_policy()
+    for key in keys:
+        usage = await ratelimit.limiter.peek(policy, key)
+        if usage.count >= policy.limit:
+            raise ratelimit.exceeded(policy, usage)
+
+
+async def _count_failure(keys: list[str]) -> None:
+    policy = ratelimit.login_policy()
+    for key in keys:
+        await ratelimit.limiter.hit(policy, key)
+
+
+async def _issue_refresh(
+    session: AsyncSession, user_id: uuid.UUID, token_version: int, family: str
+) -> str:
+    token, jti, expires_at = create_refresh_token(user_id, token_version, family)
+    session.add(RefreshToken(jti=jti, family_id=family, user_id=user_id, expires_at=expires_at))
+    await session.flush()
+    return token
+
+
+async def password_grant(
+    session: AsyncSession, username: str, password: str, client_addr: str
+) -> IssuedTokens:
+    name = username.strip().lower()
+    keys = [f"user:{name}", f"addr:{client_addr}"]
+    await _throttle(keys)
+    user = await session.scalar(select(User).where(User.username == name)) if name else None
+    ok = verify_password(password, user.password_hash if user else None)
+    principal = await load_user_principal(session, user.id, None) if ok and user else None
+    if principal is None or user is None:
+        await _count_failure(keys)
+        raise _invalid_grant("Sai tên đăng nhập hoặc mật khẩu.", "Wrong username or password.")
+    await ratelimit.limiter.reset(ratelimit.login_policy(), keys[0])
+    access, expires_in = create_access_token(user.id, "user", user.token_version)
+    refresh = await _issue_refresh(session, user.id, user.token_version, uuid.uuid4().hex)
+    return IssuedTokens(access, expires_in, _scope(principal), refresh)
+
+
+async def client_credentials_grant(
+    session: AsyncSession, client_id: str, client_secret: str, client_addr: str
+) -> IssuedTokens:
+    keys = [f"client:{client_id[:64]}", f"addr:{client_addr}"]
+    await _throttle(keys)
+    client = await session.scalar(select(ApiClient).where(ApiClient.client_id == client_id))
+    ok = client is not None and client.active and verify_client_secret(client, client_secret)
+    principal = await load_client_principal(session, client.id, None) if ok and client else None
+    if principal is None or client is None:
+        await _count_failure(keys)
+        err = Unauthorized(
+            "invalid_client", "Sai thông tin ứng dụng.", "Invalid client credentials."
+        )
+        err.extra = {"error": "invalid_client"}
+        raise err
+    access, expires_in = create_access_token(client.id, "client", client.token_version)
+    return IssuedTokens(access, expires_in, _scope(principal))
+
+
+async def refresh_grant(session: AsyncSession, refresh_token: str) -> IssuedTokens:
+    """Rotate: the presented token is spent and a new one of the same family issued.
+    Presenting a spent token again revokes the family (someone holds a stolen copy)."""
+    try:
+        claims = decode_token(refresh_token, "refresh")
+    except InvalidToken as exc:
+        raise _invalid_grant("Refresh token không hợp lệ.", "Invalid refresh token.") from exc
+    now = utcnow()
+    spent = await session.execute(
+        update(RefreshToken)
+        .where(
+            RefreshToken.jti == claims.jti,
+            RefreshToken.rotated_at.is_(None),
+            RefreshToken.revoked_at.is_(None),
+        )
+        .values(rotated_at=now)
+    )
+    if spent.rowcount != 1:  # type: ignore[attr-defined]
+        # Unknown, revoked or already rotated: treat as reuse and end the whole family.
+        await session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.family_id == claims.family, RefreshToken.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+        # Committed although the request fails: the revocation must stand.
+        await session.commit()
+        raise _invalid_grant(
+            "Refresh token đã được dùng hoặc bị thu hồi.", "Refresh token reused or revoked."
+        )
+    principal = await load_user_principal(session, claims.sub, claims.token_version)
+    if principal is None:
+        raise _invalid_grant("Phiên đăng nhập đã hết hiệu lực.", "The session is no longer valid.")
+    assert claims.family is not None
+    access, expires_in = create_access_token(claims.sub, "user", claims.token_version)
+    refresh = await _issue_refresh(session, claims.sub, claims.token_version, claims.family)
+    return IssuedTokens(access, expires_in, _scope(principal), refresh)
+
+
+async def revoke(session: AsyncSession, token: str) -> None:
+    """RFC 7009: revoke the refresh token's family; unknown tokens are not an error."""
+    try:
+        claims = decode_token(token, "refresh")
+    except InvalidToken:
+        return
+    await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.family_id == claims.family, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )

@@ -1,0 +1,128 @@
+"""Idempotent demo data: a small tree of real-looking units, members and logins."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.core.enums import Declaration, Membership, MemberStatus, Role, UnitLevel
+from api.core.security import hash_password
+from api.core.text_vi import fold, name_sort_key
+from api.models import Grant, Member, Unit, User
+from api.services import audit
+from api.services.units import child_path
+
+DEMO_PASSWORD = "qd85-demo-2026"  # noqa: S105 - demo data only; seed-demo refuses production
+
+UNITS = [  # code, name, level, parent code
+    ("TW", "Ban Chấp hành Trung ương", UnitLevel.central, None),
+    ("HN", "Đảng bộ Thành phố Hà Nội", UnitLevel.provincial, "TW"),
+    ("HN.BD", "Đảng bộ phường Ba Đình", UnitLevel.grassroots, "HN"),
+    ("HN.BD.CB01", "Chi bộ Khu dân cư số 1", UnitLevel.cell, "HN.BD"),
+    ("HN.BD.CB02", "Chi bộ Khu dân cư số 2", UnitLevel.cell, "HN.BD"),
+    ("HN.HK", "Đảng bộ phường Hoàn Kiếm", UnitLevel.grassroots, "HN"),
+    ("HN.HK.CB01", "Chi bộ Tổ dân phố 1", UnitLevel.cell, "HN.HK"),
+    ("HCM", "Đảng bộ Thành phố Hồ Chí Minh", UnitLevel.provincial, "TW"),
+    ("HCM.BT", "Đảng bộ phường Bến Thành", UnitLevel.grassroots, "HCM"),
+    ("HCM.BT.CB01", "Chi bộ Khu phố 1", UnitLevel.cell, "HCM.BT"),
+]
+
+MEMBERS = [  # external id, name, unit code, membership, position, leader
+    ("DV-HN-0001", "Nguyễn Văn An", "HN.BD.CB01", Membership.official, "Bí thư chi bộ", True),
+    ("DV-HN-0002", "Trần Thị Bình", "HN.BD.CB01", Membership.official, "Phó bí thư", True),
+    ("DV-HN-0003", "Lê Văn Cường", "HN.BD.CB01", Membership.official, None, False),
+    ("DV-HN-0004", "Phạm Thị Dung", "HN.BD.CB01", Membership.probationary, None, False),
+    ("DV-HN-0005", "Hoàng Văn Đức", "HN.BD.CB02", Membership.official, "Bí thư chi bộ", True),
+    ("DV-HN-0006", "Vũ Thị Hạnh", "HN.BD.CB02", Membership.official, None, False),
+    ("DV-HN-0007", "Đặng Quốc Huy", "HN.BD.CB02", Membership.none, "Công chức phường", False),
+    ("DV-HN-0008", "Bùi Thị Lan", "HN.HK.CB01", Membership.official, "Bí thư chi bộ", True),
+    ("DV-HN-0009", "Đỗ Minh Khoa", "HN.HK.CB01", Membership.official, None, False),
+    ("DV-HN-0010", "Ngô Thị Mai", "HN.HK.CB01", Membership.probationary, None, False),
+    ("DV-HCM-0001", "Huỳnh Văn Nam", "HCM.BT.CB01", Membership.official, "Bí thư chi bộ", True),
+    ("DV-HCM-0002", "Phan Thị Oanh", "HCM.BT.CB01", Membership.official, None, False),
+    ("DV-HCM-0003", "Võ Thành Phát", "HCM.BT.CB01", Membership.official, None, False),
+    ("DV-HCM-0004", "Trương Thị Quỳnh", "HCM.BT.CB01", Membership.probationary, None, False),
+]
+
+LOGINS: list[
+    tuple[str, str | None, list[tuple[Role, str | None]]]
+] = [  # username, member external id, grants [(role, unit code)]
+    ("admin", None, [(Role.admin, None)]),
+    ("manager.hn", "DV-HN-0002", [(Role.manager, "HN")]),
+    ("reviewer.hn", None, [(Role.reviewer, "HN")]),
+    ("manager.hcm", "DV-HCM-0001", [(Role.manager, "HCM")]),
+    ("analyst", None, [(Role.analyst, "TW")]),
+    ("an.nv", "DV-HN-0001", []),
+]
+
+
+@dataclass
+class SeedResult:
+    created_units: int
+    created_members: int
+    created_users: int
+    logins: list[tuple[str, str]]
+
+
+async def seed(session: AsyncSession) -> SeedResult:
+    units: dict[str, Unit] = {u.code: u for u in (await session.scalars(select(Unit))).all()}
+    created_units = 0
+    for code, name, level, parent_code in UNITS:
+        if code in units:  # already seeded
+            continue
+        parent = units[parent_code] if parent_code else None
+        unit_id = uuid.uuid4()
+        unit = Unit(
+            id=unit_id, code=code, name=name, name_search=fold(name), level=level,
+            parent_id=parent.id if parent else None, path=child_path(parent.path if parent else None, unit_id),
+            depth=parent.depth + 1 if parent else 0,
+        )  # fmt: skip
+        session.add(unit)
+        units[code] = unit
+        created_units += 1
+    await session.flush()
+    existing: dict[str | None, Member] = {
+        m.external_id: m for m in (await session.scalars(select(Member))).all()
+    }
+    created_members = 0
+    for ext, name, unit_code, membership, position, leader in MEMBERS:
+        if ext in existing:
+            continue
+        member = Member(
+            external_id=ext, full_name=name, name_search=fold(name), name_sort=name_sort_key(name),
+            unit_id=units[unit_code].id, membership=membership, status=MemberStatus.active,
+            position=position, is_leader=leader, declaration=Declaration.not_declared,
+        )  # fmt: skip
+        session.add(member)
+        existing[ext] = member
+        created_members += 1
+    await session.flush()
+    usernames = set((await session.scalars(select(User.username))).all())
+    created_users = 0
+    for username, login_ext, grants in LOGINS:
+        if username in usernames:
+            continue
+        user = User(
+            username=username, password_hash=hash_password(DEMO_PASSWORD),
+            member_id=existing[login_ext].id if login_ext else None,
+        )  # fmt: skip
+        session.add(user)
+        await session.flush()
+        for role, grant_unit in grants:
+            session.add(
+                Grant(
+                    user_id=user.id, role=role, unit_id=units[grant_unit].id if grant_unit else None
+                )
+            )
+        created_users += 1
+    await session.flush()
+    if created_units or created_members or created_users:
+        audit.record(session, None, "demo.seed", "system", None, None, {
+            "units": created_units, "members": created_members, "users": created_users,
+        })  # fmt: skip
+    return SeedResult(
+        created_units, created_members, created_users, [(u, DEMO_PASSWORD) for u, _, _ in LOGINS]
+    )

@@ -1,0 +1,218 @@
+"""The member roster: scoped reads, Vietnamese search and sort, versioned updates."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, exists, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.core.db import utcnow
+from api.core.enums import Declaration, Membership, MemberStatus
+from api.core.errors import Conflict, NotFound, Unprocessable
+from api.core.pagination import keyset, page_of
+from api.core.text_vi import fold, name_sort_key
+from api.core.versioning import check_version
+from api.models import Member, Unit
+from api.schemas.members import MemberCreate, MemberUpdate
+from api.services import audit
+from api.services.authz import Action, Principal, in_subtree, require, scope_filter
+from api.services.units import _ensure_active, unknown_reference
+
+_NOT_FOUND = ("not_found", "Không tìm thấy đảng viên.", "Member not found.")
+SORTS = {"name": (Member.name_sort, str), "updated_at": (Member.updated_at, datetime)}
+
+
+def _visible_clause(principal: Principal) -> Any:
+    own = Member.id == principal.member_id if principal.member_id else None
+    scoped = scope_filter(principal, Action.MEMBER_READ, Unit.path)
+    return or_(own, scoped) if own is not None else scoped
+
+
+async def get_visible(
+    session: AsyncSession, principal: Principal, member_id: uuid.UUID
+) -> tuple[Member, str]:
+    """The member and its unit's path, if the caller may see it (own record or in scope)."""
+    stmt = (
+        select(Member, Unit.path)
+        .join(Unit, Unit.id == Member.unit_id)
+        .where(Member.id == member_id, _visible_clause(principal))
+    )
+    row = (await session.execute(stmt)).first()
+    if row is None:
+        raise NotFound(*_NOT_FOUND)
+    return row[0], row[1]
+
+
+def _snapshot(m: Member) -> dict[str, Any]:
+    return {
+        "external_id": m.external_id, "full_name": m.full_name, "unit_id": m.unit_id,
+        "membership": m.membership, "status": m.status, "position": m.position,
+        "is_leader": m.is_leader, "email": m.email, "phone": m.phone,
+    }  # fmt: skip
+
+
+def _set_name(member: Member, full_name: str) -> None:
+    member.full_name = full_name
+    member.name_search = fold(full_name)
+    member.name_sort = name_sort_key(full_name)
+
+
+async def _manageable_unit(session: AsyncSession, principal: Principal, unit_id: uuid.UUID) -> Unit:
+    unit = await session.scalar(
+        select(Unit).where(
+            Unit.id == unit_id, scope_filter(principal, Action.MEMBER_MANAGE, Unit.path)
+        )
+    )
+    if unit is None:
+        raise unknown_reference("unit_id", "đơn vị", "unit")
+    _ensure_active(unit)
+    return unit
+
+
+def _duplicate_external_id(external_id: str) -> Conflict:
+    return Conflict(
+        "duplicate",
+        f"Mã đảng viên {external_id} đã tồn tại.",
+        f"external_id {external_id} already exists.",
+    )
+
+
+async def create(session: AsyncSession, principal: Principal, data: MemberCreate) -> Member:
+    require(principal, Action.MEMBER_MANAGE)
+    unit = await _manageable_unit(session, principal, data.unit_id)
+    if data.external_id and await session.scalar(
+        select(exists().where(Member.external_id == data.external_id))
+    ):
+        raise _duplicate_external_id(data.external_id)
+    member = Member(
+        external_id=data.external_id,
+        unit_id=unit.id,
+        membership=data.membership,
+        status=data.status,
+        position=data.position,
+        is_leader=data.is_leader,
+        email=data.email,
+        phone=data.phone,
+        declaration=Declaration.not_declared,
+    )
+    _set_name(member, data.full_name)
+    session.add(member)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise _duplicate_external_id(data.external_id or "") from exc
+    audit.record(
+        session, principal, "member.create", "member", member.id, unit.id, _snapshot(member)
+    )
+    return member
+
+
+async def update(
+    session: AsyncSession,
+    principal: Principal,
+    member: Member,
+    unit_path: str,
+    data: MemberUpdate,
+    expected_version: int | None,
+) -> Member:
+    require(principal, Action.MEMBER_MANAGE, unit_path)
+    check_version(expected_version, member.version)
+    fields = data.model_dump(exclude_unset=True)
+    for required in ("full_name", "unit_id", "membership", "status", "is_leader"):
+        if required in fields and fields[required] is None:
+            raise _null_field(required)
+    before = _snapshot(member)
+    if "unit_id" in fields and fields["unit_id"] != member.unit_id:
+        unit = await _manageable_unit(session, principal, fields["unit_id"])
+        member.unit_id = unit.id
+    if "external_id" in fields and fields["external_id"] != member.external_id:
+        if fields["external_id"] and await session.scalar(
+            select(
+                exists().where(Member.external_id == fields["external_id"], Member.id != member.id)
+            )
+        ):
+            raise _duplicate_external_id(fields["external_id"])
+        member.external_id = fields["external_id"]
+    if "full_name" in fields:
+        _set_name(member, fields["full_name"])
+    for name in ("membership", "status", "position", "is_leader", "email", "phone"):
+        if name in fields:
+            setattr(member, name, fields[name])
+    changes = audit.changed(before, _snapshot(member))
+    if changes:
+        member.updated_at = utcnow()
+        try:
+            await session.flush()
+        except IntegrityError as exc:
+            raise _duplicate_external_id(str(fields.get("external_id"))) from exc
+        audit.record(
+            session, principal, "member.update", "member", member.id, member.unit_id, changes
+        )
+    return member
+
+
+def _null_field(name: str) -> Unprocessable:
+    return Unprocessable(
+        "validation_failed",
+        f"Trường '{name}' không được để trống.",
+        f"Field '{name}' cannot be null.",
+        extra={"errors": [{"loc": ["body", name], "msg": "may not be null", "type": "null"}]},
+    )
+
+
+async def list_members(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    unit_id: uuid.UUID | None,
+    q: str | None,
+    status: MemberStatus | None,
+    membership: Membership | None,
+    is_leader: bool | None,
+    declaration: Declaration | None,
+    sort: str,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[Member], str | None]:
+    require(principal, Action.MEMBER_READ)
+    stmt: Select[Any] = select(Member)
+    if not principal.is_admin:
+        stmt = stmt.join(Unit, Unit.id == Member.unit_id).where(
+            scope_filter(principal, Action.MEMBER_READ, Unit.path)
+        )
+    if unit_id is not None:
+        path = await session.scalar(select(Unit.path).where(Unit.id == unit_id))
+        if path is None:
+            return [], None
+        stmt = stmt.where(
+            Member.unit_id.in_(select(Unit.id).where(in_subtree(Unit.path, path)).scalar_subquery())
+        )
+    if q:
+        folded = fold(q)
+        if folded:
+            stmt = stmt.where(Member.name_search.contains(folded, autoescape=True))
+    if status is not None:
+        stmt = stmt.where(Member.status == status)
+    if membership is not None:
+        stmt = stmt.where(Member.membership == membership)
+    if is_leader is not None:
+        stmt = stmt.where(Member.is_leader == is_leader)
+    if declaration is not None:
+        stmt = stmt.where(Member.declaration == declaration)
+    column, typ = SORTS[sort]
+    kind = f"members:{sort}"
+    stmt = keyset(
+        stmt,
+        kind=kind,
+        columns=[column, Member.id],
+        types=[typ, uuid.UUID],
+        cursor=cursor,
+        limit=limit,
+    )
+    rows = list((await session.scalars(stmt)).all())
+    attr = "name_sort" if sort == "name" else "updated_at"
+    return page_of(rows, kind=kind, limit=limit, key=lambda m: (getattr(m, attr), m.id))

@@ -1,0 +1,340 @@
+"""The organisation tree: materialised paths, moves with a cycle check, merges."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import Select, exists, func, literal, select
+from sqlalchemy import update as sql_update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.core.db import utcnow
+from api.core.enums import MemberStatus, UnitLevel, UnitStatus
+from api.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+from api.core.pagination import keyset, page_of
+from api.core.text_vi import fold
+from api.core.versioning import check_version
+from api.models import Member, Unit
+from api.schemas.units import UnitCreate, UnitUpdate
+from api.services import audit
+from api.services.authz import Action, Principal, in_subtree, require, scope_filter
+
+MAX_TREE_NODES = 5000
+_UNIT_NOT_FOUND = ("not_found", "Không tìm thấy đơn vị.", "Unit not found.")
+
+
+def child_path(parent_path: str | None, unit_id: uuid.UUID) -> str:
+    return f"{parent_path or '/'}{unit_id.hex}/"
+
+
+def visible(principal: Principal, action: Action = Action.UNIT_READ) -> Select[Any]:
+    return select(Unit).where(scope_filter(principal, action, Unit.path))
+
+
+async def get_visible(session: AsyncSession, principal: Principal, unit_id: uuid.UUID) -> Unit:
+    unit: Unit | None = await session.scalar(visible(principal).where(Unit.id == unit_id))
+    if unit is None:
+        raise NotFound(*_UNIT_NOT_FOUND)
+    return unit
+
+
+async def _reference(
+    session: AsyncSession, principal: Principal, unit_id: uuid.UUID, field: str
+) -> Unit:
+    """A unit named in a request body: unknown or out of scope is a 422 on that field."""
+    unit: Unit | None = await session.scalar(visible(principal).where(Unit.id == unit_id))
+    if unit is None:
+        raise unknown_reference(field, "đơn vị", "unit")
+    return unit
+
+
+def unknown_reference(field: str, what_vi: str, what_en: str) -> Unprocessable:
+    return Unprocessable(
+        "validation_failed",
+        f"Không tìm thấy {what_vi} được tham chiếu ở trường '{field}'.",
+        f"The {what_en} referenced by '{field}' does not exist or is outside your scope.",
+        extra={
+            "errors": [{"loc": ["body", field], "msg": f"unknown {what_en}", "type": "reference"}]
+        },
+    )
+
+
+def _ensure_active(unit: Unit) -> None:
+    if unit.status is not UnitStatus.active:
+        raise Conflict(
+            "unit_dissolved", f"Đơn vị {unit.code} đã giải thể.", f"Unit {unit.code} is dissolved."
+        )
+
+
+def _snapshot(unit: Unit) -> dict[str, Any]:
+    return {
+        "code": unit.code, "name": unit.name, "level": unit.level, "parent_id": unit.parent_id,
+        "status": unit.status, "merged_into_id": unit.merged_into_id,
+        "declaration_required": unit.declaration_required,
+        "declaration_deadline_days": unit.declaration_deadline_days,
+    }  # fmt: skip
+
+
+async def create(session: AsyncSession, principal: Principal, data: UnitCreate) -> Unit:
+    require(principal, Action.UNIT_MANAGE)
+    parent: Unit | None = None
+    if data.parent_id is None:
+        if not principal.is_admin:
+            raise Forbidden(
+                vi="Chỉ quản trị viên được tạo đơn vị gốc.", en="Only admins create root units."
+            )
+    else:
+        parent = await _reference(session, principal, data.parent_id, "parent_id")
+        require(principal, Action.UNIT_MANAGE, parent.path)
+        _ensure_active(parent)
+    if await session.scalar(select(exists().where(Unit.code == data.code))):
+        raise _duplicate_code(data.code)
+    unit_id = uuid.uuid4()
+    unit = Unit(
+        id=unit_id,
+        code=data.code,
+        name=data.name,
+        name_search=fold(data.name),
+        level=data.level,
+        parent_id=parent.id if parent else None,
+        path=child_path(parent.path if parent else None, unit_id),
+        depth=parent.depth + 1 if parent else 0,
+        declaration_required=data.declaration_required,
+        declaration_deadline_days=data.declaration_deadline_days,
+    )
+    session.add(unit)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise _duplicate_code(data.code) from exc
+    audit.record(session, principal, "unit.create", "unit", unit.id, unit.id, _snapshot(unit))
+    return unit
+
+
+def _duplicate_code(code: str) -> Conflict:
+    return Conflict(
+        "duplicate", f"Mã đơn vị {code} đã tồn tại.", f"Unit code {code} already exists."
+    )
+
+
+async def list_units(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    parent_id: uuid.UUID | None,
+    q: str | None,
+    level: UnitLevel | None,
+    status: UnitStatus | None,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[Unit], str | None]:
+    require(principal, Action.UNIT_READ)
+    stmt = visible(principal)
+    if parent_id is not None:
+        stmt = stmt.where(Unit.parent_id == parent_id)
+    if q:
+        folded = fold(q)
+        stmt = stmt.where(
+            (Unit.name_search.contains(folded, autoescape=True)) | (Unit.code == q.strip())
+        )
+    if level is not None:
+        stmt = stmt.where(Unit.level == level)
+    if status is not None:
+        stmt = stmt.where(Unit.status == status)
+    stmt = keyset(
+        stmt,
+        kind="units",
+        columns=[Unit.code, Unit.id],
+        types=[str, uuid.UUID],
+        cursor=cursor,
+        limit=limit,
+    )
+    rows = list((await session.scalars(stmt)).all())
+    return page_of(rows, kind="units", limit=limit, key=lambda u: (u.code, u.id))
+
+
+async def subtree(session: AsyncSession, root: Unit, depth: int) -> list[Unit]:
+    """The root and its descendants down to `depth` levels, in path order."""
+    stmt = (
+        select(Unit)
+        .where(in_subtree(Unit.path, root.path), Unit.depth <= root.depth + depth)
+        .order_by(Unit.depth, Unit.code)
+        .limit(MAX_TREE_NODES + 1)
+    )
+    units = list((await session.scalars(stmt)).all())
+    if len(units) > MAX_TREE_NODES:
+        raise Unprocessable(
+            "tree_too_large",
+            f"Cây con có hơn {MAX_TREE_NODES} đơn vị; hãy giảm 'depth'.",
+            f"The subtree has more than {MAX_TREE_NODES} units; lower 'depth'.",
+        )
+    return units
+
+
+async def update(
+    session: AsyncSession,
+    principal: Principal,
+    unit: Unit,
+    data: UnitUpdate,
+    expected_version: int | None,
+) -> Unit:
+    require(principal, Action.UNIT_MANAGE, unit.path)
+    check_version(expected_version, unit.version)
+    before = _snapshot(unit)
+    fields = data.model_dump(exclude_unset=True)
+    if "parent_id" in fields and fields["parent_id"] != unit.parent_id:
+        await _move(session, principal, unit, fields["parent_id"])
+    for name in ("name", "level", "declaration_required", "declaration_deadline_days"):
+        if name in fields and fields[name] is not None:
+            setattr(unit, name, fields[name])
+    if "name" in fields and fields["name"] is not None:
+        unit.name_search = fold(unit.name)
+    changes = audit.changed(before, _snapshot(unit))
+    if changes:
+        unit.updated_at = utcnow()
+        await session.flush()
+        audit.record(session, principal, "unit.update", "unit", unit.id, unit.id, changes)
+    return unit
+
+
+async def _move(
+    session: AsyncSession, principal: Principal, unit: Unit, new_parent_id: uuid.UUID | None
+) -> None:
+    if new_parent_id is None:
+        if not principal.is_admin:
+            raise Forbidden(
+                vi="Chỉ quản trị viên được đặt đơn vị làm gốc.",
+                en="Only admins make a unit a root.",
+            )
+        new_parent = None
+    else:
+        new_parent = await _reference(session, principal, new_parent_id, "parent_id")
+        require(principal, Action.UNIT_MANAGE, new_parent.path)
+        if new_parent.path.startswith(unit.path):
+            raise Conflict(
+                "unit_cycle",
+                "Không thể chuyển đơn vị vào chính nó hoặc đơn vị cấp dưới của nó.",
+                "A unit cannot be moved under itself or one of its descendants.",
+            )
+        _ensure_active(new_parent)
+    old_path = unit.path
+    new_path = child_path(new_parent.path if new_parent else None, unit.id)
+    await _rebase_descendants(
+        session, old_path, new_path, (new_parent.depth + 1 if new_parent else 0) - unit.depth
+    )
+    unit.parent_id = new_parent.id if new_parent else None
+    unit.path = new_path
+    unit.depth = new_parent.depth + 1 if new_parent else 0
+
+
+async def _rebase_descendants(
+    session: AsyncSession, old_root: str, new_root: str, depth_delta: int
+) -> None:
+    """Rewrite the paths of every strict descendant of `old_root` in one statement."""
+    await session.execute(
+        sql_update(Unit)
+        .where(Unit.path > old_root, Unit.path < old_root[:-1] + "0")
+        .values(
+            path=literal(new_root) + func.substr(Unit.path, len(old_root) + 1),
+            depth=Unit.depth + depth_delta,
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def merge(
+    session: AsyncSession,
+    principal: Principal,
+    unit: Unit,
+    into_unit_id: uuid.UUID,
+    expected_version: int | None,
+) -> Unit:
+    """Move the unit's children and members into the target and mark it dissolved."""
+    require(principal, Action.UNIT_MANAGE, unit.path)
+    check_version(expected_version, unit.version)
+    _ensure_active(unit)
+    target = await _reference(session, principal, into_unit_id, "into_unit_id")
+    require(principal, Action.UNIT_MANAGE, target.path)
+    if target.path.startswith(unit.path):
+        raise Conflict(
+            "unit_cycle",
+            "Không thể hợp nhất đơn vị vào chính nó hoặc đơn vị cấp dưới của nó.",
+            "A unit cannot be merged into itself or one of its descendants.",
+        )
+    _ensure_active(target)
+    # Children keep their subtrees: rebase every descendant from under `unit` to under `target`.
+    await _rebase_descendants(session, unit.path, target.path, target.depth - unit.depth)
+    moved_units = (
+        await session.execute(
+            sql_update(Unit)
+            .where(Unit.parent_id == unit.id)
+            .values(parent_id=target.id, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+    ).rowcount  # type: ignore[attr-defined]
+    moved_members = (
+        await session.execute(
+            sql_update(Member).where(Member.unit_id == unit.id)
+            .values(unit_id=target.id, version=Member.version + 1, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+    ).rowcount  # type: ignore[attr-defined]  # fmt: skip
+    unit.status = UnitStatus.dissolved
+    unit.merged_into_id = target.id
+    unit.updated_at = utcnow()
+    await session.flush()
+    changes = {
+        "into_unit_id": target.id,
+        "children_moved": moved_units,
+        "members_moved": moved_members,
+    }
+    audit.record(session, principal, "unit.merge", "unit", unit.id, unit.id, changes)
+    audit.record(
+        session,
+        principal,
+        "unit.merge_in",
+        "unit",
+        target.id,
+        target.id,
+        {"from_unit_id": unit.id, **changes},
+    )
+    return unit
+
+
+async def dissolve(
+    session: AsyncSession, principal: Principal, unit: Unit, expected_version: int | None
+) -> Unit:
+    """Dissolve an empty unit (no active child units, no active or exempt members)."""
+    require(principal, Action.UNIT_MANAGE, unit.path)
+    check_version(expected_version, unit.version)
+    _ensure_active(unit)
+    busy = await session.scalar(
+        select(
+            exists().where(Unit.parent_id == unit.id, Unit.status == UnitStatus.active)
+            | exists().where(
+                Member.unit_id == unit.id,
+                Member.status.in_((MemberStatus.active, MemberStatus.exempt)),
+            )
+        )
+    )
+    if busy:
+        raise Conflict(
+            "unit_not_empty",
+            "Đơn vị còn đơn vị con hoặc đảng viên đang sinh hoạt; hãy hợp nhất hoặc chuyển trước.",
+            "The unit still has active child units or members; merge or move them first.",
+        )
+    unit.status = UnitStatus.dissolved
+    unit.updated_at = utcnow()
+    await session.flush()
+    audit.record(
+        session,
+        principal,
+        "unit.dissolve",
+        "unit",
+        unit.id,
+        unit.id,
+        {"status": ["active", "dissolved"]},
+    )
+    return unit

@@ -1,0 +1,90 @@
+"""Test harness: a fresh migrated database per run (SQLite file, or a new PostgreSQL
+database on the server named by QD85_TEST_DATABASE_URL), emptied after every test."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+_TMP = Path(tempfile.mkdtemp(prefix="qd85-tests-"))
+_SERVER_URL = os.environ.get("QD85_TEST_DATABASE_URL", f"sqlite+aiosqlite:///{_TMP}/test.db")
+if _SERVER_URL.startswith("postgresql"):
+    _DB_NAME = f"qd85_test_{uuid.uuid4().hex[:10]}"
+    TEST_DATABASE_URL = _SERVER_URL.rsplit("/", 1)[0] + "/" + _DB_NAME
+else:
+    _DB_NAME = ""
+    TEST_DATABASE_URL = _SERVER_URL
+os.environ["QD85_DATABASE_URL"] = TEST_DATABASE_URL
+os.environ["QD85_ENV"] = "test"
+os.environ["QD85_LOG_REQUESTS"] = "false"
+os.environ.pop("QD85_REDIS_URL", None)
+
+import httpx  # noqa: E402
+import pytest  # noqa: E402
+from sqlalchemy import text  # noqa: E402
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine  # noqa: E402
+
+from api.cli import alembic_config  # noqa: E402
+from api.core.db import Base, db  # noqa: E402
+from api.main import create_app  # noqa: E402
+
+
+async def _admin_sql(statement: str) -> None:
+    engine = create_async_engine(_SERVER_URL, isolation_level="AUTOCOMMIT")
+    async with engine.connect() as conn:
+        await conn.execute(text(statement))
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session", autouse=True)
+async def database() -> AsyncIterator[str]:
+    from alembic import command
+
+    if _DB_NAME:
+        await _admin_sql(f'CREATE DATABASE "{_DB_NAME}"')
+    await asyncio.to_thread(command.upgrade, alembic_config(TEST_DATABASE_URL), "head")
+    yield TEST_DATABASE_URL
+    await db.dispose()
+    if _DB_NAME:
+        await _admin_sql(f'DROP DATABASE IF EXISTS "{_DB_NAME}" WITH (FORCE)')
+
+
+@pytest.fixture(autouse=True)
+async def _empty_tables(database: str) -> AsyncIterator[None]:
+    yield
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    async with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            await conn.execute(text("TRUNCATE " + ", ".join(tables) + " CASCADE"))
+        else:
+            await conn.execute(text("PRAGMA defer_foreign_keys=ON"))
+            for name in tables:
+                await conn.execute(text(f"DELETE FROM {name}"))  # noqa: S608 - table names from metadata
+
+
+@pytest.fixture(scope="session")
+def app(database: str):  # type: ignore[no-untyped-def]
+    return create_app()
+
+
+@pytest.fixture
+async def client(app) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-untyped-def]
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+        yield c
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[AsyncSession]:
+    """A session for building fixtures; factories commit so the app sees the rows."""
+    async with db.sessionmaker() as s:
+        yield s
+
+
+@pytest.fixture
+def is_postgres(database: str) -> bool:
+    return database.startswith("postgresql")
