@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Request
 from fastapi.routing import APIRoute
 from fastapi.security import OAuth2PasswordBearer
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
@@ -34,15 +34,24 @@ class TxRoute(APIRoute):
         async def commit_then_respond(request: Request) -> Response:
             response = await handler(request)
             session: AsyncSession | None = getattr(request.state, "db_session", None)
-            if session is not None and response.status_code < 400 and session.in_transaction():
+            if (
+                session is not None
+                and request.method not in SAFE_METHODS
+                and response.status_code < 400
+                and session.in_transaction()
+            ):
                 await session.commit()
             return response
 
         return commit_then_respond
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    async for session in session_scope():
+    """The request's session; safe methods get an autocommit (read-only use) session."""
+    async for session in session_scope(read_only=request.method in SAFE_METHODS):
         request.state.db_session = session
         yield session
 
@@ -59,20 +68,37 @@ _INVALID = (
 LOGIN_STATUSES = (MemberStatus.active, MemberStatus.exempt)
 
 
+_users, _members, _grants, _units, _clients = (
+    User.__table__, Member.__table__, Grant.__table__, Unit.__table__, ApiClient.__table__,
+)  # fmt: skip
+_grant_units = _units.alias("grant_units")
+# Built once: a principal check is on every request, so it is one prebuilt Core statement.
+_USER_PRINCIPAL = (
+    select(_users.c.username, _users.c.active, _users.c.token_version, _users.c.member_id,
+           _members.c.unit_id, _members.c.status, _grants.c.role, _grants.c.unit_id.label("grant_unit_id"),
+           _grant_units.c.path)
+    .select_from(
+        _users.outerjoin(_members, _members.c.id == _users.c.member_id)
+        .outerjoin(_grants, _grants.c.user_id == _users.c.id)
+        .outerjoin(_grant_units, _grant_units.c.id == _grants.c.unit_id)
+    )
+    .where(_users.c.id == bindparam("sub"))
+)  # fmt: skip
+_CLIENT_PRINCIPAL = (
+    select(_clients.c.client_id, _clients.c.active, _clients.c.token_version, _clients.c.role,
+           _clients.c.unit_id, _units.c.path)
+    .select_from(_clients.join(_units, _units.c.id == _clients.c.unit_id))
+    .where(_clients.c.id == bindparam("sub"))
+)  # fmt: skip
+
+
 async def load_user_principal(
     session: AsyncSession, user_id: uuid.UUID, token_version: int | None
 ) -> Principal | None:
     """The user with current grants and their current unit paths, in one query; None when
     the user is gone, inactive, its token version moved on, or its member left the roster."""
-    stmt = (
-        select(User.username, User.active, User.token_version, User.member_id, Member.unit_id,
-               Member.status, Grant.role, Grant.unit_id, Unit.path)
-        .outerjoin(Member, Member.id == User.member_id)
-        .outerjoin(Grant, Grant.user_id == User.id)
-        .outerjoin(Unit, Unit.id == Grant.unit_id)
-        .where(User.id == user_id)
-    )  # fmt: skip
-    rows = (await session.execute(stmt)).all()
+    conn = await session.connection()
+    rows = (await conn.execute(_USER_PRINCIPAL, {"sub": user_id})).all()
     if not rows:
         return None
     first = rows[0]
@@ -80,7 +106,9 @@ async def load_user_principal(
         return None
     if first.member_id is not None and first.status not in LOGIN_STATUSES:
         return None
-    grants = tuple(ScopedGrant(Role(r.role), r[7], r.path) for r in rows if r.role is not None)
+    grants = tuple(
+        ScopedGrant(Role(r.role), r.grant_unit_id, r.path) for r in rows if r.role is not None
+    )
     return Principal(
         kind="user", id=user_id, name=first.username, member_id=first.member_id,
         member_unit_id=first.unit_id, grants=grants,
@@ -90,13 +118,8 @@ async def load_user_principal(
 async def load_client_principal(
     session: AsyncSession, client_id: uuid.UUID, token_version: int | None
 ) -> Principal | None:
-    stmt = (
-        select(ApiClient.client_id, ApiClient.active, ApiClient.token_version, ApiClient.role,
-               ApiClient.unit_id, Unit.path)
-        .join(Unit, Unit.id == ApiClient.unit_id)
-        .where(ApiClient.id == client_id)
-    )  # fmt: skip
-    row = (await session.execute(stmt)).first()
+    conn = await session.connection()
+    row = (await conn.execute(_CLIENT_PRINCIPAL, {"sub": client_id})).first()
     if row is None or not row.active:
         return None
     if token_version is not None and row.token_version != token_version:

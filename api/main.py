@@ -25,9 +25,9 @@ compliance statistics. Errors are RFC 9457 problems with a stable `code`; lists 
 cursor-paginated; see SPEC.md for the conventions."""
 
 # Routes reachable without a token. Everything else must depend on get_principal
-# (tests/routers/test_public_routes.py walks app.routes and enforces this).
+# (tests/routers/test_conventions.py walks app.routes and enforces this).
 PUBLIC_PATHS = frozenset({
-    "/healthz", "/readyz", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc",
+    "/healthz", "/readyz", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect",
     "/api/v1/auth/token", "/api/v1/auth/revoke", "/api/v1/meta/enums", "/api/v1/meta/version",
 })  # fmt: skip
 

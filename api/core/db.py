@@ -95,7 +95,7 @@ def make_engine(url: str | None = None) -> AsyncEngine:
         echo=settings.db_echo,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
-        pool_pre_ping=True,
+        pool_pre_ping=False,
     )
 
 
@@ -105,6 +105,7 @@ class Database:
     def __init__(self) -> None:
         self._engine: AsyncEngine | None = None
         self._sessionmaker: async_sessionmaker[AsyncSession] | None = None
+        self._read_sessionmaker: async_sessionmaker[AsyncSession] | None = None
 
     @property
     def engine(self) -> AsyncEngine:
@@ -120,24 +121,40 @@ class Database:
         assert self._sessionmaker is not None
         return self._sessionmaker
 
+    @property
+    def read_sessionmaker(self) -> async_sessionmaker[AsyncSession]:
+        """Sessions for safe (GET/HEAD) requests: autocommit, so a read costs no
+        BEGIN/COMMIT round trips; each statement sees committed data."""
+        if self._read_sessionmaker is None:
+            self.configure(make_engine())
+        assert self._read_sessionmaker is not None
+        return self._read_sessionmaker
+
     def configure(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self._sessionmaker = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+        self._read_sessionmaker = async_sessionmaker(
+            engine.execution_options(isolation_level="AUTOCOMMIT"),
+            expire_on_commit=False,
+            autoflush=False,
+        )
 
     async def dispose(self) -> None:
         if self._engine is not None:
             await self._engine.dispose()
         self._engine = None
         self._sessionmaker = None
+        self._read_sessionmaker = None
 
 
 db = Database()
 
 
-async def session_scope() -> AsyncIterator[AsyncSession]:
+async def session_scope(read_only: bool = False) -> AsyncIterator[AsyncSession]:
     """One session per request. The route class (api.deps.TxRoute) commits it after
     the handler and before the response is sent; any exception rolls it back."""
-    async with db.sessionmaker() as session:
+    maker = db.read_sessionmaker if read_only else db.sessionmaker
+    async with maker() as session:
         try:
             yield session
         except BaseException:

@@ -85,7 +85,7 @@ def pick_language(accept_language: str | None) -> str:
             except ValueError:
                 q = 0.0
         lang = tag.strip().lower()[:2]
-        if lang in ("vi", "en") and q > best_q:
+        if lang in ("vi", "en") and q > 0 and q > best_q:  # q=0: "not acceptable"
             best, best_q = lang, q
     return best
 
@@ -233,6 +233,9 @@ async def validation_error_handler(request: Request, exc: Exception) -> Response
             detail_vi="Nội dung yêu cầu không phải JSON hợp lệ (UTF-8).",
             detail_en="The request body is not valid JSON (UTF-8).",
         )
+    if errors and all(tuple(e.get("loc", ()))[:1] == ("path",) for e in errors):
+        # A malformed id in the path names no object: the same 404 as a missing one.
+        return _problem_response(request, "not_found")
     items = [
         {
             "loc": _jsonable_loc(e.get("loc", ())),

@@ -11,6 +11,7 @@ from typing import Any
 
 import orjson
 from prometheus_client import Counter, Histogram
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.core.config import Settings
@@ -50,6 +51,15 @@ def _too_large(limit: int) -> BodyTooLarge:
     )
 
 
+def _nul_in_query() -> AppError:
+    return AppError(
+        "validation_failed",
+        "Tham số truy vấn không được chứa ký tự NUL.",
+        "Query parameters must not contain NUL characters.",
+        extra={"errors": [{"loc": ["query"], "msg": "NUL character", "type": "value_error"}]},
+    )
+
+
 class RequestMiddleware:
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
@@ -82,11 +92,16 @@ class RequestMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise _too_large(limit)
+                    # An HTTPException: FastAPI turns any other error raised while it reads
+                    # the body into a 400; this one reaches the handler as a 413 problem.
+                    raise HTTPException(413)
             return message
+
+        response_started = [False]
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
+                response_started[0] = True
                 status_holder[0] = message["status"]
                 out = list(message.get("headers", []))
                 out.append((b"x-request-id", request_id.encode()))
@@ -99,11 +114,23 @@ class RequestMiddleware:
 
         try:
             if declared is not None and declared.isdigit() and int(declared) > limit:
-                scope_receive: Receive = _empty_receive
-                await self._reject(scope, send_wrapper, limit)
+                await self._reject(scope, send_wrapper, _too_large(limit))
+            elif b"%00" in scope.get("query_string", b""):
+                # No parameter may hold NUL: PostgreSQL text cannot store or compare it.
+                await self._reject(scope, send_wrapper, _nul_in_query())
             else:
-                scope_receive = limited_receive
-                await self.app(scope, scope_receive, send_wrapper)
+                await self.app(scope, limited_receive, send_wrapper)
+        except Exception as exc:
+            # Rendered here, inside this middleware, so 500/503 problems carry the request
+            # id and security headers like every other response, and are logged once.
+            if response_started[0]:
+                raise
+            from starlette.requests import Request
+
+            from api.core.errors import unexpected_error_handler
+
+            response = await unexpected_error_handler(Request(scope), exc)
+            await response(scope, _empty_receive, send_wrapper)
         finally:
             elapsed = time.perf_counter() - started
             route = scope.get("route")
@@ -123,12 +150,12 @@ class RequestMiddleware:
             request_id_var.reset(rid_token)
             client_addr_var.reset(addr_token)
 
-    async def _reject(self, scope: Scope, send: Send, limit: int) -> None:
+    async def _reject(self, scope: Scope, send: Send, error: AppError) -> None:
         from starlette.requests import Request
 
         from api.core.errors import app_error_handler
 
-        response = await app_error_handler(Request(scope), _too_large(limit))
+        response = await app_error_handler(Request(scope), error)
         await response(scope, _empty_receive, send)
 
 

@@ -6,7 +6,7 @@ import base64
 import binascii
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 import orjson
@@ -66,13 +66,17 @@ def decode_cursor(cursor: str, kind: str, types: Sequence[type]) -> list[Any]:
                 parsed = datetime.fromisoformat(value)
                 if parsed.tzinfo is None:
                     raise bad
-                out.append(parsed)
+                out.append(parsed.astimezone(UTC))  # OverflowError near datetime.min/max
+            elif typ is str and type(value) is str and "\x00" in value:
+                raise bad  # PostgreSQL text cannot hold NUL
             elif typ in (str, int, bool) and type(value) is typ:
                 out.append(value)
             else:
                 raise bad
         return out
-    except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError, AttributeError) as exc:
+    except (
+        ValueError, TypeError, OverflowError, binascii.Error, orjson.JSONDecodeError, AttributeError,
+    ) as exc:  # fmt: skip
         raise bad from exc
 
 

@@ -35,11 +35,14 @@ def _window(policy: Policy, now: float) -> tuple[int, int]:
 
 
 class RateLimiter:
-    def __init__(self) -> None:
+    """Counts in Redis when a URL is configured (QD85_REDIS_URL), else in the database."""
+
+    def __init__(self, redis_url: str | None = None) -> None:
         self._redis: Any = None
+        self._redis_url = redis_url
 
     def _redis_client(self) -> Any:
-        url = get_settings().redis_url
+        url = self._redis_url or get_settings().redis_url
         if not url:
             return None
         if self._redis is None:
@@ -101,9 +104,7 @@ class RateLimiter:
             await client.delete(f"{full_key}:{start}")
             return
         async with db.engine.begin() as conn:
-            await conn.execute(
-                delete(RateLimitBucket).where(RateLimitBucket.key == full_key)
-            )
+            await conn.execute(delete(RateLimitBucket).where(RateLimitBucket.key == full_key))
 
     async def close(self) -> None:
         if self._redis is not None:

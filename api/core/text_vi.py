@@ -34,7 +34,9 @@ def fold(value: str) -> str:
     """Lower-case, diacritics removed, đ→d, whitespace collapsed: the search form."""
     decomposed = unicodedata.normalize("NFD", normalize_text(value).lower())
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return _WS.sub(" ", stripped.replace("\u0111", "d")).strip()
+    # Recompose what is left (Hangul syllables are three letters in NFD): the folded form
+    # must fit the same column width as the name it comes from.
+    return unicodedata.normalize("NFC", _WS.sub(" ", stripped.replace("\u0111", "d")).strip())
 
 
 def _letters(word: str) -> tuple[str, str]:

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import Query
+from pydantic import AwareDatetime
 
 from api.core.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
 from api.deps import PrincipalDep, SessionDep
@@ -24,9 +24,11 @@ async def list_audit_events(
     actor_id: uuid.UUID | None = None,
     action: Annotated[str | None, Query(max_length=64)] = None,
     from_: Annotated[
-        datetime | None, Query(alias="from", description="Inclusive lower bound (RFC 3339).")
+        AwareDatetime | None, Query(alias="from", description="Inclusive lower bound (RFC 3339).")
     ] = None,
-    to: Annotated[datetime | None, Query(description="Exclusive upper bound (RFC 3339).")] = None,
+    to: Annotated[
+        AwareDatetime | None, Query(description="Exclusive upper bound (RFC 3339).")
+    ] = None,
     cursor: CursorParam = None,
     limit: LimitParam = DEFAULT_LIMIT,
 ) -> Page[AuditEventRead]:

@@ -61,7 +61,7 @@ async def create_member(
 async def get_member(
     member_id: uuid.UUID, principal: PrincipalDep, session: SessionDep, response: Response
 ) -> MemberRead:
-    member, _ = await members.get_visible(session, principal, member_id)
+    member = await members.read_visible(session, principal, member_id)
     set_etag(response, member.version)
     return MemberRead.model_validate(member)
 

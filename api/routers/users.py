@@ -5,13 +5,13 @@ from typing import Annotated
 
 from fastapi import Query, Response
 
+from api.core.errors import problem_responses
 from api.core.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
 from api.deps import IfMatchDep, PrincipalDep, SessionDep
 from api.models import Grant, User
 from api.routers.common import (
     CREATE_ERRORS,
     LIST_ERRORS,
-    READ_ERRORS,
     WRITE_ERRORS,
     authed_router,
     set_etag,
@@ -20,6 +20,8 @@ from api.schemas.users import GrantOut, UserCreate, UserRead, UserUpdate
 from api.services import users
 
 router = authed_router("/api/v1/users", "users")
+# Unlike scoped reads (404 only), reading a user needs the user.manage action: 403 too.
+GET_ERRORS = problem_responses(401, 403, 404, 422)
 
 
 def _read(user: User, grants: list[Grant]) -> UserRead:
@@ -56,7 +58,7 @@ async def create_user(
     return _read(user, grants)
 
 
-@router.get("/{user_id}", name="get", response_model=UserRead, responses=READ_ERRORS)
+@router.get("/{user_id}", name="get", response_model=UserRead, responses=GET_ERRORS)
 async def get_user(
     user_id: uuid.UUID, principal: PrincipalDep, session: SessionDep, response: Response
 ) -> UserRead:

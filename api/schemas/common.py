@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, StringConstraints
 
 from api.core.text_vi import clean_text, normalize_text
 
@@ -20,28 +20,39 @@ class Output(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+
+
 def _no_controls(value: str) -> str:
     if any(ord(c) < 32 and c not in "\t\n\r" for c in value) or "\x7f" in value:
         raise ValueError("control characters are not allowed")
     return value
 
 
-def _name(value: str) -> str:
-    value = clean_text(_no_controls(value))
-    if not value:
-        raise ValueError("must not be blank")
-    return value
+def _normalized_text(value: Any) -> Any:
+    """Before the type and length checks: NFC, Ð→Đ, no control characters. Lengths are
+    then counted on the stored form (NFD input from macOS is not penalised, and NFC's
+    rare lengthenings cannot overflow a column)."""
+    return normalize_text(_no_controls(value)) if isinstance(value, str) else value
 
 
-PersonName = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_name)]
-UnitName = Annotated[str, StringConstraints(min_length=1, max_length=300), AfterValidator(_name)]
-ShortText = Annotated[str, StringConstraints(max_length=200), AfterValidator(_name)]
-LongText = Annotated[
-    str,
-    StringConstraints(max_length=4000),
-    AfterValidator(_no_controls),
-    AfterValidator(normalize_text),
+def _normalized_name(value: Any) -> Any:
+    """Like _normalized_text, trimmed, inner whitespace collapsed, zero-width marks dropped."""
+    return (
+        clean_text(_no_controls(value).translate(_ZERO_WIDTH)) if isinstance(value, str) else value
+    )
+
+
+PersonName = Annotated[
+    str, StringConstraints(min_length=1, max_length=200), BeforeValidator(_normalized_name)
 ]
+UnitName = Annotated[
+    str, StringConstraints(min_length=1, max_length=300), BeforeValidator(_normalized_name)
+]
+ShortText = Annotated[
+    str, StringConstraints(min_length=1, max_length=200), BeforeValidator(_normalized_name)
+]
+LongText = Annotated[str, StringConstraints(max_length=4000), BeforeValidator(_normalized_text)]
 
 
 Code = Annotated[
@@ -49,7 +60,7 @@ Code = Annotated[
 ]
 
 _EMAIL_RE = re.compile(
-    r"^[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)+$"
+    r"^[^@\s\x00-\x1f\x7f]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)+$"
 )
 _PHONE_SEPARATORS = re.compile(r"[\s.\-()]")
 

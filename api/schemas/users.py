@@ -2,13 +2,16 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, StringConstraints
 
 from api.core.enums import Role
 from api.schemas.common import Input, Output, ShortText
 
-Password = str
+# Taken exactly as typed: Input strips whitespace, but the login form does not, so a
+# stripped password could never be used to log in.
+Password = Annotated[str, StringConstraints(strip_whitespace=False)]
 
 
 class GrantIn(Input):
@@ -23,7 +26,7 @@ class GrantOut(Output):
 
 class UserCreate(Input):
     username: str = Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-@]*$")
-    password: str = Field(min_length=10, max_length=256)
+    password: Password = Field(min_length=10, max_length=256)
     member_id: uuid.UUID | None = None
     grants: list[GrantIn] = Field(default_factory=list, max_length=50)
 
@@ -35,7 +38,7 @@ class UserCreate(Input):
 
 class UserUpdate(Input):
     active: bool | None = None
-    password: str | None = Field(default=None, min_length=10, max_length=256)
+    password: Password | None = Field(default=None, min_length=10, max_length=256)
     grants: list[GrantIn] | None = Field(default=None, max_length=50)
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"active": False}]})

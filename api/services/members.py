@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, exists, or_, select
+from sqlalchemy import Row, Select, bindparam, exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,13 +23,37 @@ from api.services.authz import Action, Principal, in_subtree, require, scope_fil
 from api.services.units import _ensure_active, unknown_reference
 
 _NOT_FOUND = ("not_found", "Không tìm thấy đảng viên.", "Member not found.")
-SORTS = {"name": (Member.name_sort, str), "updated_at": (Member.updated_at, datetime)}
+
+
+_members, _units = Member.__table__, Unit.__table__
+SORTS = {"name": (_members.c.name_sort, str), "updated_at": (_members.c.updated_at, datetime)}
+_READ_BY_ID = select(_members).where(_members.c.id == bindparam("id"))
 
 
 def _visible_clause(principal: Principal) -> Any:
-    own = Member.id == principal.member_id if principal.member_id else None
-    scoped = scope_filter(principal, Action.MEMBER_READ, Unit.path)
+    own = _members.c.id == principal.member_id if principal.member_id else None
+    scoped = scope_filter(principal, Action.MEMBER_READ, _units.c.path)
     return or_(own, scoped) if own is not None else scoped
+
+
+async def read_visible(
+    session: AsyncSession, principal: Principal, member_id: uuid.UUID
+) -> Row[Any]:
+    """The member as a row, if the caller may see it: the lean GET path (Core, one
+    statement; admins skip the scope join)."""
+    conn = await session.connection()
+    if principal.is_admin:
+        row = (await conn.execute(_READ_BY_ID, {"id": member_id})).first()
+    else:
+        stmt = (
+            select(_members)
+            .join(_units, _units.c.id == _members.c.unit_id)
+            .where(_members.c.id == member_id, _visible_clause(principal))
+        )
+        row = (await conn.execute(stmt)).first()
+    if row is None:
+        raise NotFound(*_NOT_FOUND)
+    return row
 
 
 async def get_visible(
@@ -177,42 +201,37 @@ async def list_members(
     sort: str,
     cursor: str | None,
     limit: int,
-) -> tuple[list[Member], str | None]:
+) -> tuple[list[Row[Any]], str | None]:
     require(principal, Action.MEMBER_READ)
-    stmt: Select[Any] = select(Member)
+    m = _members.c
+    stmt: Select[Any] = select(_members)
     if not principal.is_admin:
-        stmt = stmt.join(Unit, Unit.id == Member.unit_id).where(
-            scope_filter(principal, Action.MEMBER_READ, Unit.path)
+        stmt = stmt.join(_units, _units.c.id == m.unit_id).where(
+            scope_filter(principal, Action.MEMBER_READ, _units.c.path)
         )
     if unit_id is not None:
         path = await session.scalar(select(Unit.path).where(Unit.id == unit_id))
         if path is None:
             return [], None
-        stmt = stmt.where(
-            Member.unit_id.in_(select(Unit.id).where(in_subtree(Unit.path, path)).scalar_subquery())
-        )
+        stmt = stmt.where(m.unit_id.in_(select(_units.c.id).where(in_subtree(_units.c.path, path))))
     if q:
         folded = fold(q)
         if folded:
-            stmt = stmt.where(Member.name_search.contains(folded, autoescape=True))
+            stmt = stmt.where(m.name_search.contains(folded, autoescape=True))
     if status is not None:
-        stmt = stmt.where(Member.status == status)
+        stmt = stmt.where(m.status == status)
     if membership is not None:
-        stmt = stmt.where(Member.membership == membership)
+        stmt = stmt.where(m.membership == membership)
     if is_leader is not None:
-        stmt = stmt.where(Member.is_leader == is_leader)
+        stmt = stmt.where(m.is_leader == is_leader)
     if declaration is not None:
-        stmt = stmt.where(Member.declaration == declaration)
+        stmt = stmt.where(m.declaration == declaration)
     column, typ = SORTS[sort]
     kind = f"members:{sort}"
     stmt = keyset(
-        stmt,
-        kind=kind,
-        columns=[column, Member.id],
-        types=[typ, uuid.UUID],
-        cursor=cursor,
-        limit=limit,
+        stmt, kind=kind, columns=[column, m.id], types=[typ, uuid.UUID], cursor=cursor, limit=limit
     )
-    rows = list((await session.scalars(stmt)).all())
+    conn = await session.connection()
+    rows = list((await conn.execute(stmt)).all())
     attr = "name_sort" if sort == "name" else "updated_at"
     return page_of(rows, kind=kind, limit=limit, key=lambda m: (getattr(m, attr), m.id))

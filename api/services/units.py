@@ -61,6 +61,15 @@ def unknown_reference(field: str, what_vi: str, what_en: str) -> Unprocessable:
     )
 
 
+def null_field(name: str) -> Unprocessable:
+    return Unprocessable(
+        "validation_failed",
+        f"Trường '{name}' không được để trống.",
+        f"Field '{name}' cannot be null.",
+        extra={"errors": [{"loc": ["body", name], "msg": "may not be null", "type": "null"}]},
+    )
+
+
 def _ensure_active(unit: Unit) -> None:
     if unit.status is not UnitStatus.active:
         raise Conflict(
@@ -184,12 +193,15 @@ async def update(
     check_version(expected_version, unit.version)
     before = _snapshot(unit)
     fields = data.model_dump(exclude_unset=True)
+    for required in ("name", "level", "declaration_required", "declaration_deadline_days"):
+        if required in fields and fields[required] is None:
+            raise null_field(required)
     if "parent_id" in fields and fields["parent_id"] != unit.parent_id:
         await _move(session, principal, unit, fields["parent_id"])
     for name in ("name", "level", "declaration_required", "declaration_deadline_days"):
-        if name in fields and fields[name] is not None:
+        if name in fields:
             setattr(unit, name, fields[name])
-    if "name" in fields and fields["name"] is not None:
+    if "name" in fields:
         unit.name_search = fold(unit.name)
     changes = audit.changed(before, _snapshot(unit))
     if changes:
@@ -270,7 +282,7 @@ async def merge(
         await session.execute(
             sql_update(Unit)
             .where(Unit.parent_id == unit.id)
-            .values(parent_id=target.id, updated_at=utcnow())
+            .values(parent_id=target.id, version=Unit.version + 1, updated_at=utcnow())
             .execution_options(synchronize_session=False)
         )
     ).rowcount  # type: ignore[attr-defined]

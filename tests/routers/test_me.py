@@ -1,0 +1,234 @@
+"""/api/v1/me: the caller's own record, and the data-subject export (SPEC §5 Members)."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.core.enums import MemberStatus, Role
+from api.core.security import hash_password
+from api.models import User
+from tests.factories import PASSWORD, auth, make_member, make_user
+from tests.routers.org import Org, assert_problem, build_org
+
+URL = "/api/v1/me"
+
+
+@pytest.fixture
+async def org(session: AsyncSession) -> Org:
+    return await build_org(session)
+
+
+class TestGetMe:
+    async def test_linked_member_gets_own_record_with_unit(
+        self, client: httpx.AsyncClient, org: Org
+    ) -> None:
+        r = await client.get(URL, headers=org.headers("member"))
+        assert r.status_code == 200, r.text
+        me = r.json()
+        assert me["id"] == str(org.me.id)
+        assert me["full_name"] == "Lê Thị Hoa"
+        assert me["unit_id"] == str(org.a1.id)
+        assert me["unit"]["id"] == str(org.a1.id)
+        assert me["unit"]["code"] == "A.1"
+        assert me["unit"]["name"] == "Chi bộ A1"
+        assert me["declaration"] == "not_declared"
+        assert r.headers["etag"] == '"1"'
+
+    async def test_user_with_grants_and_member_gets_the_member(
+        self, client: httpx.AsyncClient, session: AsyncSession, org: Org
+    ) -> None:
+        leader = await make_member(session, org.a2, full_name="Trần Văn An", is_leader=True)
+        user = await make_user(session, member=leader, grants=[(Role.manager, org.a)])
+        r = await client.get(URL, headers=auth(user))
+        assert r.status_code == 200, r.text
+        assert (r.json()["id"], r.json()["unit"]["code"]) == (str(leader.id), "A.2")
+
+    @pytest.mark.parametrize("role", ["admin", "manager_a", "reviewer_a", "partner_a", "analyst_a"])
+    async def test_principal_without_member_is_404(
+        self, client: httpx.AsyncClient, org: Org, role: str
+    ) -> None:
+        r = await client.get(URL, headers=org.headers(role))
+        assert_problem(r, 404, "not_found")
+
+    async def test_anonymous_is_401(self, client: httpx.AsyncClient, org: Org) -> None:
+        r = await client.get(URL)
+        assert_problem(r, 401, "unauthorized")
+        assert r.headers["www-authenticate"].startswith("Bearer")
+
+    async def test_garbage_token_is_401(self, client: httpx.AsyncClient, org: Org) -> None:
+        r = await client.get(URL, headers={"Authorization": "Bearer abc.def.ghi"})
+        assert_problem(r, 401, "invalid_token")
+
+    async def test_reflects_updates_and_unit_moves(
+        self, client: httpx.AsyncClient, org: Org
+    ) -> None:
+        r = await client.patch(
+            f"/api/v1/members/{org.me.id}", json={"unit_id": str(org.a2.id), "position": "Bí thư"},
+            headers=org.headers("manager_a"),
+        )  # fmt: skip
+        assert r.status_code == 200
+        r = await client.get(URL, headers=org.headers("member"))
+        assert (r.json()["unit"]["code"], r.json()["position"], r.json()["version"]) == (
+            "A.2",
+            "Bí thư",
+            2,
+        )
+        assert r.headers["etag"] == '"2"'
+
+    @pytest.mark.parametrize(
+        "status", [MemberStatus.transferred, MemberStatus.removed, MemberStatus.deceased]
+    )
+    async def test_member_who_left_the_roster_is_401(
+        self, client: httpx.AsyncClient, session: AsyncSession, org: Org, status: MemberStatus
+    ) -> None:
+        org.me.status = status
+        session.add(org.me)
+        await session.commit()
+        r = await client.get(URL, headers=org.headers("member"))
+        assert_problem(r, 401, "invalid_token")
+
+    async def test_exempt_member_still_reads_own_record(
+        self, client: httpx.AsyncClient, session: AsyncSession, org: Org
+    ) -> None:
+        org.me.status = MemberStatus.exempt
+        session.add(org.me)
+        await session.commit()
+        r = await client.get(URL, headers=org.headers("member"))
+        assert r.status_code == 200
+        assert r.json()["status"] == "exempt"
+
+
+class TestExportMe:
+    async def test_member_export_holds_everything_about_them(
+        self, client: httpx.AsyncClient, org: Org
+    ) -> None:
+        # A manager edits my record: that event is about me (events by me: see the manager's export).
+        r = await client.patch(
+            f"/api/v1/members/{org.me.id}",
+            json={"phone": "0912 345 678"},
+            headers=org.headers("manager_a"),
+        )
+        assert r.status_code == 200
+        r = await client.get(f"{URL}/export", headers=org.headers("member"))
+        assert r.status_code == 200, r.text
+        data = r.json()
+        assert set(data) == {
+            "exported_at", "member", "unit", "user", "grants", "audit_about_me", "audit_by_me",
+            "audit_by_me_truncated",
+        }  # fmt: skip
+        assert data["member"]["id"] == str(org.me.id)
+        assert data["member"]["phone"] == "+84912345678"
+        assert data["unit"]["id"] == str(org.a1.id)
+        assert data["user"]["id"] == str(org.principals["member"].id)
+        assert data["user"]["username"] == org.principals["member"].username
+        assert set(data["user"]) == {"id", "username", "active", "created_at"}
+        assert data["grants"] == []
+        about = [(e["action"], e["entity_id"]) for e in data["audit_about_me"]]
+        assert about == [("member.update", str(org.me.id))]
+        assert data["audit_about_me"][0]["changes"] == {"phone": [None, "+84912345678"]}
+        assert data["audit_about_me"][0]["actor_id"] == str(org.principals["manager_a"].id)
+        assert data["audit_by_me"] == []
+        assert data["audit_by_me_truncated"] is False
+        assert data["exported_at"].endswith(("Z", "+00:00"))
+
+    async def test_export_never_contains_secrets(
+        self, client: httpx.AsyncClient, session: AsyncSession, org: Org
+    ) -> None:
+        """A user created (and given a new password) through the API: the audit trail about
+        them is in the export, the password and its hash are not."""
+        member = await make_member(session, org.a2, full_name="Phạm Thị Lan")
+        body = {
+            "username": "lan.pt",
+            "password": "a-long-passphrase-1",
+            "member_id": str(member.id),
+            "grants": [],
+        }
+        r = await client.post("/api/v1/users", json=body, headers=org.headers("admin"))
+        assert r.status_code == 201, r.text
+        user_id = r.json()["id"]
+        r = await client.patch(
+            f"/api/v1/users/{user_id}",
+            json={"password": "another-passphrase-2"},
+            headers=org.headers("admin"),
+        )
+        assert r.status_code == 200, r.text
+        user = await session.get(User, uuid.UUID(user_id))
+        assert user is not None
+        r = await client.get(f"{URL}/export", headers=auth(user))
+        assert r.status_code == 200, r.text
+        text = r.text
+        assert "argon2" not in text
+        assert "password_hash" not in text
+        assert "secret_hash" not in text
+        assert "a-long-passphrase-1" not in text
+        assert "another-passphrase-2" not in text
+        assert user.password_hash not in text
+        actions = [e["action"] for e in r.json()["audit_about_me"]]
+        assert actions[:2] == ["user.create", "user.update"]
+        assert r.json()["member"]["id"] == str(member.id)
+
+    async def test_manager_export_has_grants_and_actions_by_them(
+        self, client: httpx.AsyncClient, org: Org
+    ) -> None:
+        for position in ("Một", "Hai", "Ba"):
+            r = await client.patch(
+                f"/api/v1/members/{org.me.id}",
+                json={"position": position},
+                headers=org.headers("manager_a"),
+            )
+            assert r.status_code == 200
+        r = await client.get(f"{URL}/export", headers=org.headers("manager_a"))
+        assert r.status_code == 200, r.text
+        data = r.json()
+        assert data["member"] is None
+        assert data["unit"] is None
+        assert data["user"]["id"] == str(org.principals["manager_a"].id)
+        assert data["grants"] == [{"role": "manager", "unit_id": str(org.a.id)}]
+        assert data["audit_about_me"] == []
+        # Newest first.
+        assert [e["changes"]["position"][1] for e in data["audit_by_me"]] == ["Ba", "Hai", "Một"]
+        assert {e["entity_id"] for e in data["audit_by_me"]} == {str(org.me.id)}
+        assert data["audit_by_me_truncated"] is False
+
+    async def test_admin_export(self, client: httpx.AsyncClient, org: Org) -> None:
+        r = await client.get(f"{URL}/export", headers=org.headers("admin"))
+        assert r.status_code == 200
+        assert r.json()["grants"] == [{"role": "admin", "unit_id": None}]
+        assert r.json()["member"] is None
+
+    async def test_client_export_has_no_user(self, client: httpx.AsyncClient, org: Org) -> None:
+        r = await client.get(f"{URL}/export", headers=org.headers("partner_a"))
+        assert r.status_code == 200, r.text
+        data = r.json()
+        assert (data["member"], data["unit"], data["user"], data["grants"]) == (
+            None,
+            None,
+            None,
+            [],
+        )
+        assert "secret" not in r.text
+
+    async def test_anonymous_is_401(self, client: httpx.AsyncClient, org: Org) -> None:
+        r = await client.get(f"{URL}/export")
+        assert_problem(r, 401, "unauthorized")
+
+    async def test_export_of_another_member_is_not_possible(
+        self, client: httpx.AsyncClient, session: AsyncSession, org: Org
+    ) -> None:
+        """The export is always the caller's: no parameter can point it at someone else."""
+        other = await make_member(session, org.a1, full_name="Đinh Văn Tài")
+        r = await client.get(
+            f"{URL}/export", params={"member_id": str(other.id)}, headers=org.headers("member")
+        )
+        assert r.status_code == 200
+        assert r.json()["member"]["id"] == str(org.me.id)
+        assert "Đinh Văn Tài" not in r.text
+
+
+async def test_password_hash_fixture_is_argon2() -> None:
+    """Guards the export assertions above: the stored hashes really are argon2 strings."""
+    assert hash_password(PASSWORD).startswith("$argon2")
