@@ -4,59 +4,50 @@ class that commits before the response is sent."""
 from __future__ import annotations
 
 import re
+import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Coroutine
-from typing import Annotated, Any
+from collections.abc import AsyncIterator
+from typing import Annotated
 
 from fastapi import Depends, Header, Request
-from fastapi.routing import APIRoute
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.responses import Response
 
-from api.core.db import session_scope
+from api.core.config import get_settings
+from api.core.db import db
 from api.core.enums import MemberStatus, Role
 from api.core.errors import PreconditionFailed, Unauthorized
-from api.core.security import InvalidToken, decode_token
+from api.core.security import InvalidToken, decode_access_token
 from api.core.versioning import check_version
 from api.models import ApiClient, Grant, Member, Unit, User
 from api.services.authz import Principal, ScopedGrant
-
-
-class TxRoute(APIRoute):
-    """Commits the request's session after the handler returns and before the response
-    is sent, so a client never sees a 2xx for a write that did not commit."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def commit_then_respond(request: Request) -> Response:
-            response = await handler(request)
-            session: AsyncSession | None = getattr(request.state, "db_session", None)
-            if (
-                session is not None
-                and request.method not in SAFE_METHODS
-                and response.status_code < 400
-                and session.in_transaction()
-            ):
-                await session.commit()
-            return response
-
-        return commit_then_respond
-
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """The request's session; safe methods get an autocommit (read-only use) session."""
-    async for session in session_scope(read_only=request.method in SAFE_METHODS):
-        request.state.db_session = session
-        yield session
+    """One session per request, closed as soon as the handler returns (scope="function")
+    so its connection is back in the pool before the response is sent. Writes commit
+    here, after the handler and before the response: a client never sees a 2xx for a
+    write that did not commit. Any exception rolls back. Safe methods get an autocommit
+    session (no BEGIN/COMMIT round trips)."""
+    read_only = request.method in SAFE_METHODS
+    maker = db.read_sessionmaker if read_only else db.sessionmaker
+    async with maker() as session:
+        try:
+            yield session
+        except BaseException:
+            await session.rollback()
+            raise
+        if not read_only and session.in_transaction():
+            await session.commit()
+            # Any write may change a principal (grants, status, token version, unit
+            # paths): this process forgets its cached checks at once.
+            principal_cache.clear()
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
@@ -130,6 +121,33 @@ async def load_client_principal(
     )  # fmt: skip
 
 
+class PrincipalCache:
+    """Principal checks reused for `principal_cache_seconds`, keyed by (kind, id, token
+    version): a new token version (password, grants, deactivation) is a cache miss."""
+
+    def __init__(self) -> None:
+        self._items: dict[tuple[str, uuid.UUID, int], tuple[float, Principal]] = {}
+
+    def get(self, key: tuple[str, uuid.UUID, int]) -> Principal | None:
+        hit = self._items.get(key)
+        if hit is None or hit[0] < time.monotonic():
+            return None
+        return hit[1]
+
+    def put(self, key: tuple[str, uuid.UUID, int], principal: Principal, ttl: float) -> None:
+        if ttl <= 0:
+            return
+        if len(self._items) >= 50_000:
+            self._items.clear()
+        self._items[key] = (time.monotonic() + ttl, principal)
+
+    def clear(self) -> None:
+        self._items.clear()
+
+
+principal_cache = PrincipalCache()
+
+
 async def get_principal(
     request: Request,
     session: SessionDep,
@@ -140,13 +158,17 @@ async def get_principal(
             "unauthorized", "Cần đăng nhập (Bearer token).", "A bearer token is required."
         )
     try:
-        claims = decode_token(token, "access")
+        claims = decode_access_token(token)
     except InvalidToken as exc:
         raise Unauthorized(*_INVALID) from exc
-    loader = load_user_principal if claims.kind == "user" else load_client_principal
-    principal = await loader(session, claims.sub, claims.token_version)
+    key = (claims.kind, claims.sub, claims.token_version)
+    principal = principal_cache.get(key)
     if principal is None:
-        raise Unauthorized(*_INVALID)
+        loader = load_user_principal if claims.kind == "user" else load_client_principal
+        principal = await loader(session, claims.sub, claims.token_version)
+        if principal is None:
+            raise Unauthorized(*_INVALID)
+        principal_cache.put(key, principal, get_settings().principal_cache_seconds)
     request.state.principal = principal
     return principal
 
@@ -183,4 +205,4 @@ def parse_if_match(
 
 IfMatchDep = Annotated[int | None, Depends(parse_if_match)]
 
-__all__ = ["IfMatchDep", "PrincipalDep", "SessionDep", "TxRoute", "check_version", "etag_of"]
+__all__ = ["IfMatchDep", "PrincipalDep", "SessionDep", "check_version", "etag_of"]

@@ -23,7 +23,10 @@ class Settings(BaseSettings):
     access_token_minutes: int = Field(default=15, ge=1, le=1440)
     refresh_token_days: int = Field(default=30, ge=1, le=365)
     cors_origins: list[str] = []
-    db_pool_size: int = Field(default=10, ge=1)
+    # Per process. Size the pool to the requests a worker serves at once: connections
+    # beyond it (overflow) are opened and closed per use, which is slow.
+    db_pool_size: int = Field(default=20, ge=1)
+    db_max_overflow: int = Field(default=10, ge=0)
     db_echo: bool = False
     # Login throttling: failures per username (and per client address) per window.
     login_max_failures: int = Field(default=10, ge=1)
@@ -34,6 +37,10 @@ class Settings(BaseSettings):
     max_evidence_body: int = 10_000_000
     max_document_body: int = 20_000_000
     log_requests: bool = True
+    # Seconds a process may reuse a principal check (user/client active, token version,
+    # grants with their unit paths). Writes in this process clear it at once; other
+    # replicas see a revocation within this bound. 0 checks the database every request.
+    principal_cache_seconds: float = Field(default=2.0, ge=0, le=60)
 
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -94,7 +93,7 @@ def make_engine(url: str | None = None) -> AsyncEngine:
         url,
         echo=settings.db_echo,
         pool_size=settings.db_pool_size,
-        max_overflow=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
         pool_pre_ping=False,
     )
 
@@ -148,15 +147,3 @@ class Database:
 
 
 db = Database()
-
-
-async def session_scope(read_only: bool = False) -> AsyncIterator[AsyncSession]:
-    """One session per request. The route class (api.deps.TxRoute) commits it after
-    the handler and before the response is sent; any exception rolls it back."""
-    maker = db.read_sessionmaker if read_only else db.sessionmaker
-    async with maker() as session:
-        try:
-            yield session
-        except BaseException:
-            await session.rollback()
-            raise

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -107,6 +109,42 @@ def create_refresh_token(
 
 class InvalidToken(Exception):
     pass
+
+
+class _VerifiedTokens:
+    """Access tokens whose signature and claims were already verified in this process,
+    so a client's every request does not pay PyJWT again. Only validity of the token
+    itself is cached (expiry is re-checked on each use); whether the principal may still
+    use it is decided by the principal check."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self._size = size
+        self._items: OrderedDict[str, TokenClaims] = OrderedDict()
+
+    def get(self, token: str) -> TokenClaims | None:
+        claims = self._items.get(token)
+        if claims is None:
+            return None
+        if claims.expires_at.timestamp() + LEEWAY_SECONDS < time.time():
+            self._items.pop(token, None)
+            return None
+        return claims
+
+    def put(self, token: str, claims: TokenClaims) -> None:
+        self._items[token] = claims
+        if len(self._items) > self._size:
+            self._items.popitem(last=False)
+
+
+_verified_access = _VerifiedTokens()
+
+
+def decode_access_token(token: str) -> TokenClaims:
+    claims = _verified_access.get(token)
+    if claims is None:
+        claims = decode_token(token, "access")
+        _verified_access.put(token, claims)
+    return claims
 
 
 def decode_token(token: str, expected_typ: TokenType) -> TokenClaims:

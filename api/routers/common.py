@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Response
 
 from api.core.errors import problem_responses
-from api.deps import TxRoute, etag_of, get_principal
+from api.deps import etag_of, get_principal
 
 READ_ERRORS = problem_responses(401, 404, 422)
 LIST_ERRORS = problem_responses(401, 403, 422)
@@ -20,14 +20,13 @@ def authed_router(prefix: str, tag: str, **kwargs: Any) -> APIRouter:
     return APIRouter(
         prefix=prefix,
         tags=[tag],
-        route_class=TxRoute,
         dependencies=[Depends(get_principal)],
         **kwargs,
     )
 
 
 def public_router(prefix: str, tag: str) -> APIRouter:
-    return APIRouter(prefix=prefix, tags=[tag], route_class=TxRoute)
+    return APIRouter(prefix=prefix, tags=[tag])
 
 
 def set_etag(response: Response, version: int) -> None:
