@@ -9,6 +9,7 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -42,6 +43,18 @@ CODES: dict[str, tuple[int, str, str]] = {
         "Unit is not empty",
     ),
     "unit_dissolved": (409, "Đơn vị đã giải thể", "Unit is dissolved"),
+    "duplicate_account": (
+        409,
+        "Tài khoản đã được đảng viên khác khai báo",
+        "Account already declared by another member",
+    ),
+    "invalid_transition": (409, "Không thể chuyển sang trạng thái này", "Invalid state transition"),
+    "declaration_conflict": (
+        409,
+        "Khai báo mâu thuẫn với các tài khoản hiện có",
+        "Declaration conflicts with the member's accounts",
+    ),
+    "invalid_account_url": (422, "Địa chỉ tài khoản không hợp lệ", "Not an account address"),
     "idempotency_in_progress": (
         409,
         "Yêu cầu cùng khóa đang được xử lý",
@@ -270,6 +283,14 @@ async def http_error_handler(request: Request, exc: Exception) -> Response:
 async def unexpected_error_handler(request: Request, exc: Exception) -> Response:
     from api.core.resilience import is_unavailable  # local: avoid import cycle at start-up
 
+    if isinstance(exc, StaleDataError):
+        # A versioned row changed under this request (a concurrent write won the race).
+        return _problem_response(
+            request,
+            "conflict",
+            detail_vi="Dữ liệu vừa được thay đổi bởi một yêu cầu khác; hãy tải lại và thử lại.",
+            detail_en="The data was changed by a concurrent request; reload and retry.",
+        )
     if is_unavailable(exc):
         log.warning("database unavailable: %s", exc)
         return _problem_response(request, "service_unavailable", headers={"Retry-After": "5"})

@@ -1,5 +1,6 @@
 """ORM models. Importing this package registers every table on Base.metadata."""
 
+from api.models.account import Account
 from api.models.audit import AuditEvent
 from api.models.idempotency import IdempotencyRecord, RateLimitBucket
 from api.models.member import Member
@@ -7,6 +8,7 @@ from api.models.unit import Unit
 from api.models.user import ApiClient, Grant, RefreshToken, User
 
 __all__ = [
+    "Account",
     "ApiClient",
     "AuditEvent",
     "Grant",

@@ -1,13 +1,16 @@
 from __future__ import annotations
 
+import uuid
+
 from fastapi import Response
 from sqlalchemy import select
 
 from api.core.db import utcnow
 from api.core.errors import NotFound, problem_responses
 from api.deps import PrincipalDep, SessionDep
-from api.models import AuditEvent, Grant, Member, Unit, User
+from api.models import Account, AuditEvent, Grant, Member, Unit, User
 from api.routers.common import authed_router, set_etag
+from api.schemas.accounts import AccountRead
 from api.schemas.members import AuditEventBrief, MeExport, MemberRead, MeRead, UserSummary
 from api.schemas.units import UnitRead
 from api.services.authz import Principal
@@ -35,12 +38,25 @@ async def _own(session: SessionDep, principal: Principal) -> tuple[Member, Unit]
 
 @router.get("", name="get", response_model=MeRead, responses=problem_responses(401, 404))
 async def get_me(principal: PrincipalDep, session: SessionDep, response: Response) -> MeRead:
-    """The caller's own member record with its unit (404 for logins without a member)."""
+    """The caller's own member record with its unit and declared accounts (404 for logins
+    without a member)."""
     member, unit = await _own(session, principal)
     set_etag(response, member.version)
-    return MeRead.model_validate(
-        {**MemberRead.model_validate(member).model_dump(), "unit": UnitRead.model_validate(unit)}
+    return MeRead.model_validate({
+        **MemberRead.model_validate(member).model_dump(), "unit": UnitRead.model_validate(unit),
+        "accounts": await _accounts(session, member.id),
+    })  # fmt: skip
+
+
+async def _accounts(session: SessionDep, member_id: uuid.UUID | None) -> list[AccountRead]:
+    if member_id is None:
+        return []
+    rows = await session.scalars(
+        select(Account)
+        .where(Account.member_id == member_id)
+        .order_by(Account.created_at, Account.id)
     )
+    return [AccountRead.model_validate(a) for a in rows]
 
 
 @router.get("/export", name="export", response_model=MeExport, responses=problem_responses(401))
@@ -83,4 +99,5 @@ async def export_me(principal: PrincipalDep, session: SessionDep) -> MeExport:
         audit_about_me=[AuditEventBrief.model_validate(e) for e in about],
         audit_by_me=[AuditEventBrief.model_validate(e) for e in by_me[:EXPORT_ACTIONS_LIMIT]],
         audit_by_me_truncated=len(by_me) > EXPORT_ACTIONS_LIMIT,
+        accounts=await _accounts(session, principal.member_id),
     )

@@ -6,6 +6,7 @@ from datetime import datetime
 from pydantic import ConfigDict, Field
 
 from api.core.enums import Declaration, Membership, MemberStatus
+from api.schemas.accounts import AccountRead
 from api.schemas.common import Email, Input, Output, PersonName, Phone, ShortText
 from api.schemas.units import UnitRead
 
@@ -72,6 +73,7 @@ class MeRead(MemberRead):
     """The caller's own record for a mobile home screen."""
 
     unit: UnitRead
+    accounts: list[AccountRead]
 
 
 class UserSummary(Output):
@@ -102,3 +104,4 @@ class MeExport(Output):
     audit_about_me: list[AuditEventBrief]
     audit_by_me: list[AuditEventBrief]
     audit_by_me_truncated: bool
+    accounts: list[AccountRead]

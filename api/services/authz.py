@@ -27,6 +27,7 @@ class Action(StrEnum):
     AUDIT_READ = "audit.read"
     STATS_READ = "stats.read"
     ACCOUNT_READ = "account.read"
+    ACCOUNT_MANAGE = "account.manage"
     ACCOUNT_VERIFY = "account.verify"
     REPORT_HANDLE = "report.handle"
     DOCUMENT_MANAGE = "document.manage"
@@ -37,7 +38,8 @@ A = Action
 ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     Role.manager: frozenset({
         A.UNIT_READ, A.UNIT_MANAGE, A.MEMBER_READ, A.MEMBER_MANAGE, A.USER_MANAGE, A.AUDIT_READ,
-        A.STATS_READ, A.ACCOUNT_READ, A.ACCOUNT_VERIFY, A.REPORT_HANDLE, A.DOCUMENT_MANAGE,
+        A.STATS_READ, A.ACCOUNT_READ, A.ACCOUNT_MANAGE, A.ACCOUNT_VERIFY, A.REPORT_HANDLE,
+        A.DOCUMENT_MANAGE,
     }),
     Role.reviewer: frozenset({A.UNIT_READ, A.MEMBER_READ, A.ACCOUNT_READ, A.REPORT_HANDLE, A.STATS_READ}),
     Role.partner: frozenset({A.UNIT_READ, A.MEMBER_READ, A.ROSTER_SYNC}),

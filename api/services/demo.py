@@ -1,4 +1,5 @@
-"""Idempotent demo data: a small tree of real-looking units, members and logins."""
+"""Idempotent demo data: a small tree of real-looking units, members, logins and declared
+accounts. Reports and documents arrive with their issues."""
 
 from __future__ import annotations
 
@@ -8,11 +9,23 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.core.enums import Declaration, Membership, MemberStatus, Role, UnitLevel
+from api.core.db import utcnow
+from api.core.enums import (
+    AccountKind,
+    AccountPurpose,
+    AccountStatus,
+    Declaration,
+    Membership,
+    MemberStatus,
+    Platform,
+    Role,
+    UnitLevel,
+)
 from api.core.security import hash_password
 from api.core.text_vi import fold, name_sort_key
-from api.models import Grant, Member, Unit, User
+from api.models import Account, Grant, Member, Unit, User
 from api.services import audit
+from api.services.canonical import canonicalize
 from api.services.units import child_path
 
 DEMO_PASSWORD = "qd85-demo-2026"  # noqa: S105 - demo data only; seed-demo refuses production
@@ -57,6 +70,20 @@ LOGINS: list[
     ("analyst", None, [(Role.analyst, "TW")]),
     ("an.nv", "DV-HN-0001", []),
 ]
+
+
+ACCOUNTS = [  # member external id, platform, url, kind, purpose, display name
+    ("DV-HN-0001", "facebook", "https://www.facebook.com/nguyenvanan.badinh", AccountKind.profile,
+     AccountPurpose.personal, "Nguyễn Văn An"),
+    ("DV-HN-0001", "zalo", "https://zalo.me/0912345001", AccountKind.profile, AccountPurpose.work, "An Ba Đình"),
+    ("DV-HN-0002", "facebook", "https://www.facebook.com/profile.php?id=100012345678901", AccountKind.profile,
+     AccountPurpose.personal, "Trần Thị Bình"),
+    ("DV-HN-0005", "youtube", "https://www.youtube.com/@chibokhudancu2", AccountKind.channel,
+     AccountPurpose.propaganda, "Chi bộ KDC số 2"),
+    ("DV-HCM-0001", "tiktok", "https://www.tiktok.com/@huynhvannam.bt", AccountKind.profile,
+     AccountPurpose.personal, "Huỳnh Văn Nam"),
+]  # fmt: skip
+DECLARED_NONE = ["DV-HN-0003"]
 
 
 @dataclass
@@ -118,6 +145,30 @@ async def seed(session: AsyncSession) -> SeedResult:
                 )
             )
         created_users += 1
+    await session.flush()
+    claimed = set(
+        (
+            await session.scalars(select(Account.claim_key).where(Account.claim_key.is_not(None)))
+        ).all()
+    )
+    for ext, platform, url, kind, purpose, display in ACCOUNTS:
+        canonical = canonicalize(platform, url)
+        if canonical.key in claimed:
+            continue
+        member = existing[ext]
+        session.add(Account(
+            member_id=member.id, platform=Platform(platform), kind=kind, purpose=purpose, url=url,
+            canonical_key=canonical.key, canonical_url=canonical.url, claim_key=canonical.key,
+            display_name=display, status=AccountStatus.pending,
+        ))  # fmt: skip
+        claimed.add(canonical.key)
+        member.declaration, member.declared_at = Declaration.declared, utcnow()
+    for ext in DECLARED_NONE:
+        if existing[ext].declaration is Declaration.not_declared:
+            existing[ext].declaration, existing[ext].declared_at = (
+                Declaration.declared_none,
+                utcnow(),
+            )
     await session.flush()
     if created_units or created_members or created_users:
         audit.record(session, None, "demo.seed", "system", None, None, {

@@ -91,3 +91,32 @@ def auth(principal: User | ApiClient) -> dict[str, str]:
     kind = "user" if isinstance(principal, User) else "client"
     token, _ = create_access_token(principal.id, kind, principal.token_version)
     return {"Authorization": f"Bearer {token}"}
+
+
+async def make_account(
+    session: AsyncSession, member: Member, value: str | None = None, *, platform: str | None = None,
+    status: Any = None, **overrides: Any,
+) -> Any:  # fmt: skip
+    """A declared account in any status (claim_key set while pending/verified/compromised);
+    an active one marks the member `declared`, as the service does."""
+    from api.core.db import utcnow
+    from api.core.enums import AccountKind, AccountPurpose, AccountStatus, Platform
+    from api.models import Account
+    from api.models.account import CLAIMING_STATUSES
+    from api.services.canonical import canonicalize
+
+    value = value or f"https://www.facebook.com/user.{next(_seq)}"
+    status = status or AccountStatus.pending
+    canonical = canonicalize(platform, value)
+    account = Account(
+        member_id=member.id, platform=Platform(canonical.platform), kind=AccountKind.profile,
+        purpose=AccountPurpose.personal, url=value, canonical_key=canonical.key,
+        canonical_url=canonical.url, claim_key=canonical.key if status in CLAIMING_STATUSES else None,
+        status=status, **overrides,
+    )  # fmt: skip
+    session.add(account)
+    if status in CLAIMING_STATUSES and member.declaration is not Declaration.declared:
+        member.declaration = Declaration.declared
+        member.declared_at = utcnow()
+    await session.commit()
+    return account

@@ -1,5 +1,6 @@
 """Shared helpers for the identity tests (auth, JWT, users, clients, audit, conventions):
-a small tree with one principal per role, and problem assertions.
+a small tree with one principal per role (problem assertions and row reads come from
+tests/routers/org.py).
 
     R (central)
     ├── A (provincial) ── A1 (cell) ── member `mem_a` (linked to the `member` user)
@@ -11,19 +12,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.core.db import db
 from api.core.enums import Role, UnitLevel
 from api.models import ApiClient, Member, Unit, User
 from tests.factories import PASSWORD, auth, make_client, make_member, make_unit, make_user
+from tests.routers.org import PROBLEM, assert_problem, count_rows, fetch
 
-PROBLEM = "application/problem+json"
+__all__ = ["PROBLEM", "assert_problem", "count_rows", "fetch"]
+
 TOKEN_URL = "/api/v1/auth/token"
 
 
@@ -76,29 +76,6 @@ async def login(
     return await client.post(
         TOKEN_URL, data={"grant_type": "password", "username": username, "password": password}
     )
-
-
-async def count_rows(model: Any, *where: Any) -> int:
-    """Rows of `model` matching `where`, read in a fresh session."""
-    async with db.sessionmaker() as s:
-        return int(await s.scalar(select(func.count()).select_from(model).where(*where)) or 0)
-
-
-async def fetch(model: Any, ident: Any) -> Any:
-    """The current committed row, read in a fresh session."""
-    async with db.sessionmaker() as s:
-        return await s.get(model, ident)
-
-
-def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    """The response is an RFC 9457 problem with this status and code; returns its body."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM), response.headers
-    body: dict[str, Any] = response.json()
-    assert body["code"] == code, body
-    assert body["status"] == status
-    assert {"type", "title", "detail", "instance"} <= body.keys()
-    return body
 
 
 def assert_unauthorized(response: httpx.Response, code: str = "invalid_token") -> None:

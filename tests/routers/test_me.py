@@ -118,7 +118,7 @@ class TestExportMe:
         data = r.json()
         assert set(data) == {
             "exported_at", "member", "unit", "user", "grants", "audit_about_me", "audit_by_me",
-            "audit_by_me_truncated",
+            "audit_by_me_truncated", "accounts",
         }  # fmt: skip
         assert data["member"]["id"] == str(org.me.id)
         assert data["member"]["phone"] == "+84912345678"

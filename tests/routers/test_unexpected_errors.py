@@ -6,6 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 
 from api.core.enums import Role
 from api.services import members
@@ -58,3 +59,17 @@ class TestUnexpectedErrors:
         assert r.json()["code"] == "service_unavailable"
         assert r.headers["retry-after"] == "5"
         assert "x-request-id" in r.headers
+
+    async def test_concurrent_version_change_is_409_not_500(
+        self,
+        client: httpx.AsyncClient,
+        admin_headers: dict[str, str],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        async def stale(*_a: object, **_k: object) -> None:
+            raise StaleDataError("UPDATE statement on table 'members' expected to update 1 row(s)")
+
+        monkeypatch.setattr(members, "list_members", stale)
+        r = await client.get("/api/v1/members", headers=admin_headers)
+        assert r.status_code == 409
+        assert r.json()["code"] == "conflict"

@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import ConfigDict, Field, StringConstraints
+
+from api.core.enums import AccountKind, AccountPurpose, AccountStatus, Declaration, Platform
+from api.schemas.common import Input, LongText, Output, ShortText
+
+
+class AccountCreate(Input):
+    platform: Platform | None = Field(
+        default=None, description="Inferred from the URL's host when omitted."
+    )
+    url: str | None = Field(
+        default=None, max_length=2048, description="Profile/page URL (or use `handle`)."
+    )
+    handle: str | None = Field(
+        default=None, max_length=200, description="`@handle` or a phone number (Zalo)."
+    )
+    kind: AccountKind = AccountKind.profile
+    display_name: ShortText | None = None
+    purpose: AccountPurpose = AccountPurpose.personal
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "platform": "facebook", "url": "https://www.facebook.com/nguyen.van.an", "kind": "profile",
+        "display_name": "Nguyễn Văn An", "purpose": "personal",
+    }]})  # fmt: skip
+
+
+class AccountUpdate(Input):
+    display_name: ShortText | None = None
+    kind: AccountKind | None = None
+    purpose: AccountPurpose | None = None
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"purpose": "work"}]})
+
+
+class ReviewNote(Input):
+    note: LongText | None = Field(default=None, max_length=1000)
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"note": "Đã đối chiếu"}]})
+
+
+class RejectNote(Input):
+    # The constraints go inside Annotated: a Field(max_length=…) next to a non-optional
+    # Annotated type loses to its own 4,000-character limit (the column holds 1,000).
+    note: Annotated[LongText, StringConstraints(min_length=1, max_length=1000)]
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"note": "Không phải tài khoản của đảng viên"}]}
+    )
+
+
+class CloseIn(Input):
+    note: LongText | None = Field(default=None, max_length=1000)
+    declare_none: bool = Field(
+        default=False,
+        description="When this closes the member's last active account: record that they now have "
+        "no accounts (`declared_none`) instead of returning to `not_declared`.",
+    )
+
+
+class DeclarationIn(Input):
+    has_accounts: bool
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"has_accounts": False}]})
+
+
+class DeclarationRead(Output):
+    member_id: uuid.UUID
+    declaration: Declaration
+    declared_at: datetime | None
+    active_accounts: int
+
+
+class AccountRead(Output):
+    id: uuid.UUID
+    member_id: uuid.UUID
+    platform: Platform
+    kind: AccountKind
+    purpose: AccountPurpose
+    url: str
+    canonical_key: str
+    canonical_url: str
+    display_name: str | None
+    status: AccountStatus
+    review_note: str | None
+    reviewed_by_id: uuid.UUID | None
+    reviewed_at: datetime | None
+    version: int
+    created_at: datetime
+    updated_at: datetime

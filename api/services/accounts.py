@@ -1,0 +1,315 @@
+"""Declared social accounts: declaration with canonical keys, one active claim per
+account, the review actions, and the member's declaration state kept consistent."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.core.db import utcnow
+from api.core.enums import AccountStatus, Declaration, Platform
+from api.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+from api.core.pagination import keyset, page_of
+from api.core.text_vi import fold
+from api.core.versioning import check_version
+from api.models import Account, Member, Unit
+from api.models.account import CLAIMING_STATUSES
+from api.schemas.accounts import AccountCreate, AccountUpdate
+from api.services import audit
+from api.services.authz import Action, Principal, in_subtree, require, scope_filter
+from api.services.canonical import InvalidAccountUrl, canonicalize
+
+_NOT_FOUND = ("not_found", "Không tìm thấy tài khoản.", "Account not found.")
+ACS = AccountStatus
+# action -> (statuses it may leave, status it reaches, reviewer-only)
+TRANSITIONS: dict[str, tuple[frozenset[AccountStatus], AccountStatus, bool]] = {
+    "verify": (frozenset({ACS.pending}), ACS.verified, True),
+    "reject": (frozenset({ACS.pending}), ACS.rejected, True),
+    "close": (
+        frozenset({ACS.pending, ACS.verified, ACS.compromised, ACS.rejected}),
+        ACS.closed,
+        False,
+    ),
+    "compromised": (frozenset({ACS.pending, ACS.verified}), ACS.compromised, False),
+}
+
+
+def _own(principal: Principal, member_id: uuid.UUID) -> bool:
+    return principal.member_id is not None and principal.member_id == member_id
+
+
+def _require_owner_or(
+    principal: Principal, action: Action, member_id: uuid.UUID, path: str
+) -> None:
+    if not _own(principal, member_id):
+        require(principal, action, path)
+
+
+def _invalid_url(exc: InvalidAccountUrl, field: str) -> Unprocessable:
+    return Unprocessable(
+        "invalid_account_url", exc.detail_vi, exc.detail_en,
+        extra={"errors": [{"loc": ["body", field], "msg": exc.detail_en, "type": "invalid_account_url"}]},
+    )  # fmt: skip
+
+
+def _duplicate() -> Conflict:
+    return Conflict(
+        "duplicate_account",
+        "Tài khoản này đang được một đảng viên khác khai báo.",
+        "This account is already declared by another member.",
+    )
+
+
+async def _active_count(session: AsyncSession, member_id: uuid.UUID) -> int:
+    count = await session.scalar(
+        select(func.count()).where(Account.member_id == member_id, Account.claim_key.is_not(None))
+    )
+    return int(count or 0)
+
+
+async def _lock(session: AsyncSession, *rows: Member | Account) -> None:
+    """Re-read rows FOR UPDATE, refreshing the loaded objects. Requests about one member
+    (or one account) queue up here, so declaration counts and statuses are taken from
+    committed state and a versioned row is never updated from a stale copy (which would be
+    a StaleDataError, i.e. a 500, for two concurrent declarations by one member). Lock
+    order: the member, then its account. SQLite has no row locks; FOR UPDATE is omitted."""
+    for row in rows:
+        model = type(row)
+        await session.execute(
+            select(model).where(model.id == row.id).with_for_update()
+            .execution_options(populate_existing=True)
+        )  # fmt: skip
+
+
+def _set_declaration(member: Member, value: Declaration) -> None:
+    if member.declaration != value:
+        member.declaration = value
+        member.declared_at = utcnow() if value is not Declaration.not_declared else None
+        member.updated_at = utcnow()
+
+
+async def declare(
+    session: AsyncSession, principal: Principal, member: Member, path: str, data: AccountCreate
+) -> tuple[Account, bool]:
+    """Declare an account; (account, created). The same member declaring an account
+    they already hold gets that account back; another member's active claim is 409."""
+    _require_owner_or(principal, Action.ACCOUNT_MANAGE, member.id, path)
+    if (data.url is None) == (data.handle is None):
+        raise Unprocessable(
+            "validation_failed", "Cần đúng một trong hai trường 'url' hoặc 'handle'.",
+            "Give exactly one of 'url' or 'handle'.",
+            extra={"errors": [{"loc": ["body", "url"], "msg": "exactly one of url, handle", "type": "value_error"}]},
+        )  # fmt: skip
+    field, raw = ("url", data.url) if data.url is not None else ("handle", data.handle)
+    try:
+        canonical = canonicalize(data.platform.value if data.platform else None, raw or "")
+    except InvalidAccountUrl as exc:
+        raise _invalid_url(exc, field) from exc
+    await _lock(session, member)
+    holder = await session.scalar(select(Account).where(Account.claim_key == canonical.key))
+    if holder is not None:
+        if holder.member_id != member.id:
+            raise _duplicate()
+        return holder, False
+    account = Account(
+        member_id=member.id, platform=Platform(canonical.platform), kind=data.kind, purpose=data.purpose,
+        url=raw or "", canonical_key=canonical.key, canonical_url=canonical.url, claim_key=canonical.key,
+        display_name=data.display_name, status=AccountStatus.pending,
+    )  # fmt: skip
+    try:
+        async with session.begin_nested():
+            session.add(account)
+    except IntegrityError:
+        # Lost a race for the same account: the unique claim decides who holds it.
+        holder = await session.scalar(select(Account).where(Account.claim_key == canonical.key))
+        if holder is None or holder.member_id != member.id:
+            raise _duplicate() from None
+        return holder, False
+    _set_declaration(member, Declaration.declared)
+    await session.flush()
+    audit.record(session, principal, "account.declare", "account", account.id, member.unit_id, {
+        "member_id": member.id, "platform": account.platform, "canonical_key": account.canonical_key,
+        "kind": account.kind, "purpose": account.purpose,
+    })  # fmt: skip
+    return account, True
+
+
+async def set_declaration(
+    session: AsyncSession, principal: Principal, member: Member, path: str, has_accounts: bool
+) -> int:
+    """Record "I have no accounts" (or confirm that the declared ones are all); returns
+    the number of active accounts."""
+    _require_owner_or(principal, Action.ACCOUNT_MANAGE, member.id, path)
+    await _lock(session, member)
+    active = await _active_count(session, member.id)
+    if not has_accounts and active:
+        raise Conflict(
+            "declaration_conflict",
+            f"Đảng viên còn {active} tài khoản đang khai báo; hãy đóng chúng trước khi khai báo không có.",
+            f"The member still has {active} active account(s); close them before declaring none.",
+        )
+    if has_accounts and not active:
+        raise Conflict(
+            "declaration_conflict",
+            "Chưa có tài khoản nào được khai báo; hãy khai báo tài khoản trước.",
+            "No account is declared yet; declare the accounts first.",
+        )
+    before = member.declaration
+    _set_declaration(member, Declaration.declared if has_accounts else Declaration.declared_none)
+    if member.declaration != before:
+        await session.flush()
+        audit.record(session, principal, "member.declaration", "member", member.id, member.unit_id,
+                     {"declaration": [before, member.declaration]})  # fmt: skip
+    return active
+
+
+def _visible(principal: Principal) -> Any:
+    own = Account.member_id == principal.member_id if principal.member_id else None
+    scoped = scope_filter(principal, Action.ACCOUNT_READ, Unit.path)
+    return (
+        select(Account, Member, Unit.path)
+        .join(Member, Member.id == Account.member_id)
+        .join(Unit, Unit.id == Member.unit_id)
+        .where(or_(own, scoped) if own is not None else scoped)
+    )
+
+
+async def get_visible(
+    session: AsyncSession, principal: Principal, account_id: uuid.UUID
+) -> tuple[Account, Member, str]:
+    row = (await session.execute(_visible(principal).where(Account.id == account_id))).first()
+    if row is None:
+        raise NotFound(*_NOT_FOUND)
+    return row[0], row[1], row[2]
+
+
+async def update(
+    session: AsyncSession, principal: Principal, account: Account, member: Member, path: str,
+    data: AccountUpdate, expected_version: int | None,
+) -> Account:  # fmt: skip
+    _require_owner_or(principal, Action.ACCOUNT_MANAGE, member.id, path)
+    await _lock(session, account)
+    check_version(expected_version, account.version)
+    fields = data.model_dump(exclude_unset=True)
+    for name in ("kind", "purpose"):
+        if name in fields and fields[name] is None:
+            raise Unprocessable(
+                "validation_failed", f"Trường '{name}' không được để trống.", f"Field '{name}' cannot be null.",
+                extra={"errors": [{"loc": ["body", name], "msg": "may not be null", "type": "null"}]},
+            )  # fmt: skip
+    before = {k: getattr(account, k) for k in fields}
+    for name, value in fields.items():
+        setattr(account, name, value)
+    changes = audit.changed(before, fields)
+    if changes:
+        account.updated_at = utcnow()
+        await session.flush()
+        audit.record(
+            session, principal, "account.update", "account", account.id, member.unit_id, changes
+        )
+    return account
+
+
+async def transition(
+    session: AsyncSession, principal: Principal, account: Account, member: Member, path: str, action: str,
+    *, note: str | None, declare_none: bool, expected_version: int | None,
+) -> Account:  # fmt: skip
+    sources, target, reviewer_only = TRANSITIONS[action]
+    if reviewer_only:
+        require(principal, Action.ACCOUNT_VERIFY, path)
+        if _own(principal, member.id):
+            raise Forbidden(
+                vi="Không ai được tự xác minh hoặc từ chối tài khoản của chính mình.",
+                en="Nobody verifies or rejects their own account.",
+            )
+    else:
+        _require_owner_or(principal, Action.ACCOUNT_MANAGE, member.id, path)
+    await _lock(session, member, account)
+    check_version(expected_version, account.version)
+    if account.status not in sources:
+        raise Conflict(
+            "invalid_transition",
+            f"Không thể chuyển tài khoản từ '{account.status.value}' sang '{target.value}'.",
+            f"An account cannot go from '{account.status.value}' to '{target.value}'.",
+        )
+    before = account.status
+    account.status = target
+    account.claim_key = account.canonical_key if target in CLAIMING_STATUSES else None
+    if note is not None:
+        account.review_note = note
+    if reviewer_only:
+        account.reviewed_by_id = principal.id
+        account.reviewed_at = utcnow()
+    account.updated_at = utcnow()
+    await session.flush()
+    released = target not in CLAIMING_STATUSES and member.declaration is Declaration.declared
+    if released and not await _active_count(session, member.id):
+        # The last active account is gone: declared again only if the caller says so.
+        _set_declaration(
+            member, Declaration.declared_none if declare_none else Declaration.not_declared
+        )
+        await session.flush()
+    audit.record(session, principal, f"account.{action}", "account", account.id, member.unit_id, {
+        "status": [before, target], "note": note, "member_declaration": member.declaration,
+    })  # fmt: skip
+    return account
+
+
+async def list_for_member(
+    session: AsyncSession,
+    principal: Principal,
+    member: Member,
+    path: str,
+    *,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[Account], str | None]:
+    _require_owner_or(principal, Action.ACCOUNT_READ, member.id, path)
+    stmt = keyset(
+        select(Account).where(Account.member_id == member.id), kind="member-accounts",
+        columns=[Account.created_at, Account.id], types=[datetime, uuid.UUID], cursor=cursor, limit=limit,
+    )  # fmt: skip
+    rows = list((await session.scalars(stmt)).all())
+    return page_of(rows, kind="member-accounts", limit=limit, key=lambda a: (a.created_at, a.id))
+
+
+async def list_accounts(
+    session: AsyncSession, principal: Principal, *, unit_id: uuid.UUID | None, platform: Platform | None,
+    status: AccountStatus | None, q: str | None, cursor: str | None, limit: int,
+) -> tuple[list[Account], str | None]:  # fmt: skip
+    require(principal, Action.ACCOUNT_READ)
+    stmt = (
+        select(Account)
+        .join(Member, Member.id == Account.member_id)
+        .join(Unit, Unit.id == Member.unit_id)
+        .where(scope_filter(principal, Action.ACCOUNT_READ, Unit.path))
+    )
+    if unit_id is not None:
+        path = await session.scalar(select(Unit.path).where(Unit.id == unit_id))
+        if path is None:
+            return [], None
+        stmt = stmt.where(in_subtree(Unit.path, path))
+    if platform is not None:
+        stmt = stmt.where(Account.platform == platform)
+    if status is not None:
+        stmt = stmt.where(Account.status == status)
+    if q and (folded := fold(q)):
+        stmt = stmt.where(
+            or_(
+                Account.canonical_key.contains(folded.replace(" ", ""), autoescape=True),
+                # Facebook keys drop dots: q=some.user finds facebook:user:someuser.
+                Account.canonical_key.contains(
+                    folded.replace(" ", "").replace(".", ""), autoescape=True
+                ),
+                Member.name_search.contains(folded, autoescape=True),
+            )
+        )
+    stmt = keyset(stmt, kind="accounts", columns=[Account.created_at, Account.id],
+                  types=[datetime, uuid.UUID], cursor=cursor, limit=limit)  # fmt: skip
+    rows = list((await session.scalars(stmt)).all())
+    return page_of(rows, kind="accounts", limit=limit, key=lambda a: (a.created_at, a.id))
