@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from api.core.config import get_settings
@@ -32,6 +32,10 @@ class Usage:
 def _window(policy: Policy, now: float) -> tuple[int, int]:
     start = int(now) - int(now) % policy.window
     return start, start + policy.window - int(now)
+
+
+# Decrement only an existing positive counter (DECR would create a -1).
+_REDIS_UNDO = "local v = redis.call('GET', KEYS[1]) if v and tonumber(v) > 0 then redis.call('DECR', KEYS[1]) end"
 
 
 class RateLimiter:
@@ -95,6 +99,22 @@ class RateLimiter:
         async with engine.begin() as conn:
             count = (await conn.execute(stmt)).scalar_one()
         return Usage(int(count), reset)
+
+    async def undo(self, policy: Policy, key: str) -> None:
+        """Take back one event of the current window (never below zero)."""
+        start, _ = _window(policy, time.time())
+        full_key = f"rl:{policy.name}:{key}"
+        client = self._redis_client()
+        if client is not None:
+            await client.eval(_REDIS_UNDO, 1, f"{full_key}:{start}")
+            return
+        async with db.engine.begin() as conn:
+            await conn.execute(
+                update(RateLimitBucket)
+                .where(RateLimitBucket.key == full_key, RateLimitBucket.window_start == start,
+                       RateLimitBucket.count > 0)
+                .values(count=RateLimitBucket.count - 1)
+            )  # fmt: skip
 
     async def reset(self, policy: Policy, key: str) -> None:
         full_key = f"rl:{policy.name}:{key}"

@@ -42,18 +42,23 @@ def _scope(principal: Principal) -> str:
     return " ".join(sorted(r.value for r in principal.roles))
 
 
-async def _throttle(keys: list[str]) -> None:
+async def _admit(keys: list[str]) -> None:
+    """Count this attempt before the secret is checked, with one atomic increment per key,
+    and refuse it once over the budget: parallel guesses cannot overtake the limit."""
     policy = ratelimit.login_policy()
     for key in keys:
-        usage = await ratelimit.limiter.peek(policy, key)
-        if usage.count >= policy.limit:
+        usage = await ratelimit.limiter.hit(policy, key)
+        if usage.count > policy.limit:
             raise ratelimit.exceeded(policy, usage)
 
 
-async def _count_failure(keys: list[str]) -> None:
+async def _forgive(keys: list[str]) -> None:
+    """After a success: the account's earlier failures are forgiven (keys[0]); the address
+    only gets this attempt back (others behind it may still be guessing)."""
     policy = ratelimit.login_policy()
-    for key in keys:
-        await ratelimit.limiter.hit(policy, key)
+    await ratelimit.limiter.reset(policy, keys[0])
+    for key in keys[1:]:
+        await ratelimit.limiter.undo(policy, key)
 
 
 async def _issue_refresh(
@@ -70,14 +75,13 @@ async def password_grant(
 ) -> IssuedTokens:
     name = username.strip().lower()
     keys = [f"user:{name}", f"addr:{client_addr}"]
-    await _throttle(keys)
+    await _admit(keys)
     user = await session.scalar(select(User).where(User.username == name)) if name else None
     ok = verify_password(password, user.password_hash if user else None)
     principal = await load_user_principal(session, user.id, None) if ok and user else None
     if principal is None or user is None:
-        await _count_failure(keys)
         raise _invalid_grant("Sai tên đăng nhập hoặc mật khẩu.", "Wrong username or password.")
-    await ratelimit.limiter.reset(ratelimit.login_policy(), keys[0])
+    await _forgive(keys)
     access, expires_in = create_access_token(user.id, "user", user.token_version)
     refresh = await _issue_refresh(session, user.id, user.token_version, uuid.uuid4().hex)
     return IssuedTokens(access, expires_in, _scope(principal), refresh)
@@ -87,17 +91,17 @@ async def client_credentials_grant(
     session: AsyncSession, client_id: str, client_secret: str, client_addr: str
 ) -> IssuedTokens:
     keys = [f"client:{client_id[:64]}", f"addr:{client_addr}"]
-    await _throttle(keys)
+    await _admit(keys)
     client = await session.scalar(select(ApiClient).where(ApiClient.client_id == client_id))
     ok = client is not None and client.active and verify_client_secret(client, client_secret)
     principal = await load_client_principal(session, client.id, None) if ok and client else None
     if principal is None or client is None:
-        await _count_failure(keys)
         err = Unauthorized(
             "invalid_client", "Sai thông tin ứng dụng.", "Invalid client credentials."
         )
         err.extra = {"error": "invalid_client"}
         raise err
+    await _forgive(keys)
     access, expires_in = create_access_token(client.id, "client", client.token_version)
     return IssuedTokens(access, expires_in, _scope(principal))
 

@@ -569,3 +569,30 @@ class TestTokenInvalidation:
         token, _ = create_access_token(uuid.uuid4(), "user", 1)
         r = await client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
         assert_unauthorized(r)
+
+
+class TestLoginBurst:
+    async def test_parallel_guesses_cannot_overtake_the_budget(
+        self, client: httpx.AsyncClient, session: AsyncSession
+    ) -> None:
+        """Each attempt is counted atomically before the password is checked."""
+        user = await make_user(session, username="burst.target")
+        limit = get_settings().login_max_failures
+        responses = await asyncio.gather(*[
+            client.post(TOKEN_URL, data={"grant_type": "password", "username": user.username,
+                                         "password": f"wrong-{i}"})
+            for i in range(limit + 15)
+        ])  # fmt: skip
+        statuses = sorted(r.status_code for r in responses)
+        assert statuses.count(400) == limit
+        assert statuses.count(429) == 15
+
+    async def test_successes_do_not_use_up_the_address_budget(
+        self, client: httpx.AsyncClient, session: AsyncSession
+    ) -> None:
+        limit = get_settings().login_max_failures
+        users = [await make_user(session, username=f"office{i}") for i in range(limit + 5)]
+        for user in users:  # one address (an office behind NAT), many good logins
+            r = await client.post(TOKEN_URL, data={"grant_type": "password", "username": user.username,
+                                                   "password": PASSWORD})  # fmt: skip
+            assert r.status_code == 200, r.text

@@ -42,7 +42,10 @@ class TestRateLimiter:
             counts = [(await limiter.hit(policy, key)).count for _ in range(4)]
             assert counts == [1, 2, 3, 4]
             assert (await limiter.peek(policy, key)).count == 4
+            await limiter.undo(policy, key)
+            assert (await limiter.peek(policy, key)).count == 3
             await limiter.reset(policy, key)
+            await limiter.undo(policy, key)  # never below zero
             assert (await limiter.peek(policy, key)).count == 0
         finally:
             await limiter.close()
