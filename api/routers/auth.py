@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Form, Request, Response
 
-from api.core.errors import BadRequest, problem_responses
+from api.core.errors import AppError, BadRequest, problem_responses
 from api.deps import PrincipalDep, SessionDep
 from api.routers.common import authed_router, public_router
 from api.schemas.auth import MeAuth, TokenResponse
@@ -64,7 +64,13 @@ async def token(
         creds = (client_id, client_secret) if client_id else _basic_credentials(request)
         if not creds or not creds[0]:
             raise _missing("client_id")
-        issued = await auth.client_credentials_grant(session, creds[0], creds[1] or "", addr)
+        try:
+            issued = await auth.client_credentials_grant(session, creds[0], creds[1] or "", addr)
+        except AppError as exc:
+            if exc.code == "invalid_client" and not client_id:
+                # RFC 6749 §5.2: answer a failed HTTP Basic client login with the Basic scheme.
+                exc.headers["WWW-Authenticate"] = 'Basic realm="qd85"'
+            raise
     elif grant_type == "refresh_token":
         if not refresh_token:
             raise _missing("refresh_token")

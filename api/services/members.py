@@ -176,6 +176,12 @@ async def update(
         audit.record(
             session, principal, "member.update", "member", member.id, member.unit_id, changes
         )
+        if "unit_id" in changes:
+            # Also placed under the unit the member left, so its managers see them go.
+            audit.record(
+                session, principal, "member.transfer_out", "member", member.id, before["unit_id"],
+                {"unit_id": changes["unit_id"]},
+            )  # fmt: skip
     return member
 
 

@@ -96,7 +96,7 @@ def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str
     assert body["status"] == status
     assert {"type", "title", "detail", "instance"} <= body.keys()
     if status == 401:
-        assert response.headers["www-authenticate"].startswith("Bearer")
+        assert response.headers["www-authenticate"].startswith(("Bearer", "Basic"))
     return body
 
 

@@ -216,6 +216,7 @@ class TestClientCredentialsGrant:
             headers=_basic(api_client.client_id, "wrong"),
         )
         assert_problem(r, 401, "invalid_client")
+        assert r.headers["www-authenticate"] == 'Basic realm="qd85"'
 
     async def test_unknown_client_is_invalid_client(self, client: httpx.AsyncClient) -> None:
         r = await client.post(

@@ -813,6 +813,24 @@ class TestUpdateMember:
         )
         assert [m["id"] for m in r.json()["items"]] == [str(org.me.id)]
 
+    async def test_admin_move_across_provinces_is_seen_by_both_managers(
+        self, client: httpx.AsyncClient, org: Org
+    ) -> None:
+        r = await client.patch(
+            f"{URL}/{org.me.id}", json={"unit_id": str(org.b1.id)}, headers=org.headers("admin")
+        )
+        assert r.status_code == 200, r.text
+        params = {"entity_id": str(org.me.id)}
+        seen_a = await client.get(
+            "/api/v1/audit-events", params=params, headers=org.headers("manager_a")
+        )
+        seen_b = await client.get(
+            "/api/v1/audit-events", params=params, headers=org.headers("manager_b")
+        )
+        assert [e["action"] for e in seen_a.json()["items"]] == ["member.transfer_out"]
+        assert [e["action"] for e in seen_b.json()["items"]] == ["member.update"]
+        assert seen_a.json()["items"][0]["changes"]["unit_id"] == [str(org.a1.id), str(org.b1.id)]
+
     async def test_move_out_of_scope_is_422(self, client: httpx.AsyncClient, org: Org) -> None:
         r = await client.patch(
             f"{URL}/{org.me.id}", json={"unit_id": str(org.b1.id)}, headers=org.headers("manager_a")
