@@ -20,6 +20,7 @@ else:
     TEST_DATABASE_URL = _SERVER_URL
 os.environ["QD85_DATABASE_URL"] = TEST_DATABASE_URL
 os.environ["QD85_ENV"] = "test"
+os.environ["QD85_STORAGE_DIR"] = str(_TMP / "files")
 os.environ["QD85_LOG_REQUESTS"] = "false"
 os.environ.pop("QD85_REDIS_URL", None)
 

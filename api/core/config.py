@@ -36,6 +36,21 @@ class Settings(BaseSettings):
     max_roster_body: int = 50_000_000
     max_evidence_body: int = 10_000_000
     max_document_body: int = 20_000_000
+    # Uploaded files (report evidence, document attachments): content-addressed by
+    # SHA-256 under this directory. "local" is the only backend so far.
+    storage_backend: Literal["local"] = "local"
+    storage_dir: str = "./data/files"
+    # Report deadlines: hours from filing per category; categories not listed get the
+    # default. JSON in the environment, e.g. QD85_REPORT_DUE_HOURS='{"scam": 48}'.
+    report_due_hours: dict[str, int] = {
+        "secret_leak": 24,
+        "impersonation": 24,
+        "incitement": 24,
+    }
+    report_due_default_hours: int = Field(default=72, ge=1)
+    # Report filing: at most this many reports per member per window (shared state).
+    report_rate_limit: int = Field(default=20, ge=1)
+    report_rate_window_seconds: int = Field(default=3600, ge=1)
     log_requests: bool = True
     # Seconds a process may reuse a principal check (user/client active, token version,
     # grants with their unit paths). Writes in this process clear it at once; other

@@ -54,6 +54,37 @@ CODES: dict[str, tuple[int, str, str]] = {
         "Khai báo mâu thuẫn với các tài khoản hiện có",
         "Declaration conflicts with the member's accounts",
     ),
+    "roster_changed": (
+        409,
+        "Danh sách đảng viên đã thay đổi từ lúc xem trước",
+        "The roster changed since the preview",
+    ),
+    "sync_not_applicable": (
+        409,
+        "Không thể áp dụng lần đồng bộ này",
+        "This sync cannot be applied",
+    ),
+    "sync_has_rejected_rows": (
+        422,
+        "Lần đồng bộ có dòng bị từ chối",
+        "The sync has rejected rows",
+    ),
+    "mass_deactivation": (
+        422,
+        "Đồng bộ sẽ chuyển đi quá nhiều đảng viên",
+        "The sync would deactivate too many members",
+    ),
+    "unsupported_encoding": (
+        422,
+        "Bảng mã của tệp không được hỗ trợ",
+        "The file's text encoding is not supported",
+    ),
+    "invalid_file": (422, "Tệp không hợp lệ", "Invalid file"),
+    "document_not_published": (
+        409,
+        "Văn bản chưa được ban hành hoặc đã lưu trữ",
+        "The document is not published",
+    ),
     "invalid_account_url": (422, "Địa chỉ tài khoản không hợp lệ", "Not an account address"),
     "idempotency_in_progress": (
         409,

@@ -38,7 +38,7 @@ def body_limit(settings: Settings, path: str) -> int:
         return settings.max_roster_body
     if path.startswith("/api/v1/reports/") and path.endswith("/evidence"):
         return settings.max_evidence_body + 64_000  # multipart framing
-    if path.startswith("/api/v1/documents"):
+    if path.startswith("/api/v1/documents/") and path.endswith("/file"):
         return settings.max_document_body + 64_000
     return settings.max_json_body
 
