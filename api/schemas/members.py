@@ -8,14 +8,19 @@ from pydantic import ConfigDict, Field
 from api.core.enums import Declaration, Membership, MemberStatus
 from api.schemas.accounts import AccountRead
 from api.schemas.common import Email, Input, Output, PersonName, Phone, ShortText
+from api.schemas.documents import DocumentSummary
+from api.schemas.reports import ReportWithReporter
 from api.schemas.units import UnitRead
 
 ExternalId = str
+# The rule for external_id, shared with roster sync rows (api/services/roster_parse.py).
+EXTERNAL_ID_MAX = 64
+EXTERNAL_ID_PATTERN = r"^[\x21-\x7e]+$"
 
 
 class MemberCreate(Input):
     external_id: str | None = Field(
-        default=None, min_length=1, max_length=64, pattern=r"^[\x21-\x7e]+$"
+        default=None, min_length=1, max_length=EXTERNAL_ID_MAX, pattern=EXTERNAL_ID_PATTERN
     )
     full_name: PersonName
     unit_id: uuid.UUID
@@ -35,7 +40,7 @@ class MemberCreate(Input):
 
 class MemberUpdate(Input):
     external_id: str | None = Field(
-        default=None, min_length=1, max_length=64, pattern=r"^[\x21-\x7e]+$"
+        default=None, min_length=1, max_length=EXTERNAL_ID_MAX, pattern=EXTERNAL_ID_PATTERN
     )
     full_name: PersonName | None = None
     unit_id: uuid.UUID | None = None
@@ -74,6 +79,14 @@ class MeRead(MemberRead):
 
     unit: UnitRead
     accounts: list[AccountRead]
+    reports: list[ReportWithReporter] = Field(
+        description="The caller's latest 20 reports, newest first "
+        "(all of them: `GET /reports?mine=true`)."
+    )
+    pending_documents: list[DocumentSummary] = Field(
+        description="Up to 20 published documents addressed to the caller that still await "
+        "their acknowledgement (all of them: `GET /documents?ack_state=pending`)."
+    )
 
 
 class UserSummary(Output):
@@ -105,3 +118,4 @@ class MeExport(Output):
     audit_by_me: list[AuditEventBrief]
     audit_by_me_truncated: bool
     accounts: list[AccountRead]
+    reports: list[ReportWithReporter] = Field(description="Every report the caller filed.")

@@ -1,0 +1,256 @@
+"""Roster sync endpoints (SPEC §5 "Roster sync"). The POST reads the raw request body
+(JSON, NDJSON, CSV or XLSX by Content-Type), so its request body is documented by hand."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import tempfile
+import uuid
+from typing import Annotated, Any
+
+from fastapi import Query, Request, Response
+
+from api.core.enums import SyncMode, SyncStatus
+from api.core.errors import problem_responses
+from api.core.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
+from api.deps import PrincipalDep, SessionDep
+from api.idempotency import IdempotencyDep
+from api.models.roster import RowAction
+from api.routers.common import LIST_ERRORS, READ_ERRORS, authed_router
+from api.schemas.roster import (
+    RosterChangeRead,
+    RosterSyncIn,
+    RosterSyncRead,
+    RosterSyncSummary,
+    RosterUnitChangeRead,
+)
+from api.services import roster
+from api.services.authz import Action, require
+from api.services.roster_parse import XLSX_MEDIA_TYPE, invalid_file, media_format
+
+router = authed_router("/api/v1/roster", "roster")
+SPOOL_IN_MEMORY = 1 << 20
+
+
+def _inline(schema: dict[str, Any]) -> dict[str, Any]:
+    """A pydantic JSON schema with its `$defs` inlined (the OpenAPI document has no
+    component for the request body, which the handler reads itself)."""
+    defs = schema.pop("$defs", {})
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith("#/$defs/"):
+                return walk(copy.deepcopy(defs[ref.rsplit("/", 1)[-1]]))
+            return {k: walk(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    return dict(walk(schema))
+
+
+_JSON_SCHEMA = _inline(RosterSyncIn.model_json_schema())
+_EXAMPLE = _JSON_SCHEMA.pop("examples")[0]
+_CSV_EXAMPLE = (
+    "STT,Mã đảng viên,Họ và tên,Chi bộ,Loại đảng viên,Chức vụ,Email,Số điện thoại\n"
+    "1,DV-0001234,Nguyễn Văn An,HN.BD.01,chính thức,Bí thư chi bộ,an.nv@example.vn,0912345678\n"
+    "2,DV-0001235,Trần Thị Bình,HN.BD.01,dự bị,,,\n"
+)
+_NDJSON_EXAMPLE = (
+    '{"external_id": "DV-0001234", "full_name": "Nguyễn Văn An", "unit_code": "HN.BD.01", '
+    '"membership": "official"}\n'
+    '{"external_id": "DV-0001235", "full_name": "Trần Thị Bình", "unit_code": "HN.BD.01", '
+    '"membership": "probationary"}\n'
+)
+_REQUEST_BODY = {
+    "required": True,
+    "description": "The roster, in one of four formats chosen by Content-Type. JSON carries "
+    "`mode`, `scope_unit_code`, `units` and `members`; NDJSON, CSV and XLSX carry member "
+    "rows only (with `mode` and `scope_unit_code` as query parameters). CSV/XLSX headers "
+    "may be the field names or their Vietnamese aliases (see the README).",
+    "content": {
+        "application/json": {
+            "schema": _JSON_SCHEMA,
+            "examples": {"snapshot": {"summary": "A snapshot with a new unit", "value": _EXAMPLE}},
+        },
+        "application/x-ndjson": {
+            "schema": {"type": "string", "description": "One member object per line."},
+            "examples": {"upsert": {"summary": "Two member rows", "value": _NDJSON_EXAMPLE}},
+        },
+        "text/csv": {
+            "schema": {"type": "string", "description": "UTF-8 (BOM optional) or TCVN3; "
+                       "comma, semicolon or tab; a header row."},
+            "examples": {"vietnamese_headers": {"summary": "Vietnamese headers", "value": _CSV_EXAMPLE}},
+        },
+        XLSX_MEDIA_TYPE: {
+            "schema": {"type": "string", "format": "binary",
+                       "description": "The first sheet; a header row as in CSV."},
+        },
+    },
+}  # fmt: skip
+CREATE_ERRORS = problem_responses(400, 401, 403, 409, 413, 415, 422, 503)
+APPLY_ERRORS = problem_responses(401, 403, 404, 409, 422, 503)
+
+ModeParam = Annotated[
+    SyncMode | None,
+    Query(description="`snapshot` or `upsert`; required for NDJSON, CSV and XLSX bodies."),
+]
+ScopeParam = Annotated[
+    str | None,
+    Query(
+        max_length=64,
+        description="The unit whose subtree a snapshot covers (and an upsert is limited to).",
+    ),
+]
+DryRunParam = Annotated[
+    bool, Query(description="`true` (default): preview only. `false`: preview and apply.")
+]
+MassParam = Annotated[
+    bool,
+    Query(description="Allow a snapshot to deactivate more than 20% of its scope's members."),
+]
+SkipParam = Annotated[bool, Query(description="Apply the good rows of a sync with rejected rows.")]
+
+
+async def _spool(request: Request) -> tuple[Any, int, str]:
+    """The body into a temporary file (memory up to 1 MB, then disk), hashed on the way:
+    (file, size, sha256 of the body with its content type and query)."""
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115 - closed by the caller
+    digest = hashlib.sha256()
+    digest.update(request.headers.get("content-type", "").encode() + b"\n")
+    digest.update(str(sorted(request.query_params.multi_items())).encode() + b"\n")
+    size = 0
+    try:
+        async for chunk in request.stream():
+            spool.write(chunk)
+            digest.update(chunk)
+            size += len(chunk)
+    except BaseException:
+        spool.close()
+        raise
+    spool.seek(0)
+    return spool, size, digest.hexdigest()
+
+
+@router.post(
+    "/syncs", name="create", status_code=201, response_model=RosterSyncRead,
+    responses=CREATE_ERRORS, openapi_extra={"requestBody": _REQUEST_BODY},
+)  # fmt: skip
+async def create_sync(
+    request: Request,
+    principal: PrincipalDep,
+    session: SessionDep,
+    idem: IdempotencyDep,
+    mode: ModeParam = None,
+    scope_unit_code: ScopeParam = None,
+    dry_run: DryRunParam = True,
+    allow_mass_deactivation: MassParam = False,
+    skip_rejected: SkipParam = False,
+) -> Response:
+    """Preview (and with `dry_run=false` apply) a roster from a partner system. The
+    response is the sync with its counts and first rejected rows; `GET …/changes` pages
+    the whole diff. Partner clients (in their unit's subtree) and admins. Honours
+    `Idempotency-Key` (the key covers the body, its Content-Type and the query)."""
+    require(principal, Action.ROSTER_SYNC)
+    fmt = media_format(request.headers.get("content-type"))
+    spool, size, digest = await _spool(request)
+    with spool:
+        if size == 0:
+            raise invalid_file("Nội dung yêu cầu rỗng.", "The request body is empty.")
+        if (replay := await idem.replay(f"roster-sync {digest}".encode())) is not None:
+            return replay
+        options = roster.SyncRequest(
+            fmt=fmt, mode=mode.value if mode else None, scope_unit_code=scope_unit_code,
+            allow_mass_deactivation=allow_mass_deactivation, skip_rejected=skip_rejected,
+        )  # fmt: skip
+        sync_id = await roster.preview(session, principal, spool, options)
+    if not dry_run:
+        # The preview is kept (as evidence) even when the apply is refused or fails.
+        await session.commit()
+        await roster.apply(session, principal, sync_id)
+    sync = await roster.read(session, principal, sync_id)
+    return await idem.respond(201, sync, {"Location": f"/api/v1/roster/syncs/{sync_id}"})
+
+
+@router.get("/syncs", name="list", response_model=Page[RosterSyncSummary], responses=LIST_ERRORS)
+async def list_syncs(
+    principal: PrincipalDep,
+    session: SessionDep,
+    status: SyncStatus | None = None,
+    mode: SyncMode | None = None,
+    cursor: CursorParam = None,
+    limit: LimitParam = DEFAULT_LIMIT,
+) -> Page[RosterSyncSummary]:
+    """The caller's syncs and those in their sync scope, newest first."""
+    items, next_cursor = await roster.list_syncs(
+        session, principal, status=status, mode=mode, cursor=cursor, limit=limit
+    )
+    return Page(items=items, next_cursor=next_cursor)
+
+
+@router.get("/syncs/{sync_id}", name="get", response_model=RosterSyncRead, responses=READ_ERRORS)
+async def get_sync(
+    sync_id: uuid.UUID, principal: PrincipalDep, session: SessionDep
+) -> RosterSyncRead:
+    return await roster.read(session, principal, sync_id)
+
+
+@router.get(
+    "/syncs/{sync_id}/changes", name="changes", response_model=Page[RosterChangeRead],
+    responses=READ_ERRORS,
+)  # fmt: skip
+async def list_changes(
+    sync_id: uuid.UUID,
+    principal: PrincipalDep,
+    session: SessionDep,
+    action: Annotated[RowAction | None, Query(description="Only rows with this action.")] = None,
+    cursor: CursorParam = None,
+    limit: LimitParam = DEFAULT_LIMIT,
+) -> Page[RosterChangeRead]:
+    """The member rows of the diff in row order: what each does, the changed fields
+    (`[before, after]`) and, for rejected rows, why. Absent members of a snapshot
+    (`deactivate`) follow the body's rows."""
+    items, next_cursor = await roster.list_changes(
+        session, principal, sync_id, action=action, cursor=cursor, limit=limit
+    )
+    return Page(items=items, next_cursor=next_cursor)
+
+
+@router.get(
+    "/syncs/{sync_id}/unit-changes", name="unit_changes", response_model=Page[RosterUnitChangeRead],
+    responses=READ_ERRORS,
+)  # fmt: skip
+async def list_unit_changes(
+    sync_id: uuid.UUID,
+    principal: PrincipalDep,
+    session: SessionDep,
+    cursor: CursorParam = None,
+    limit: LimitParam = DEFAULT_LIMIT,
+) -> Page[RosterUnitChangeRead]:
+    """The unit rows of a snapshot (`units` of a JSON body), in row order."""
+    items, next_cursor = await roster.list_unit_changes(
+        session, principal, sync_id, cursor=cursor, limit=limit
+    )
+    return Page(items=items, next_cursor=next_cursor)
+
+
+@router.post(
+    "/syncs/{sync_id}/apply", name="apply", response_model=RosterSyncRead, responses=APPLY_ERRORS
+)
+async def apply_sync(
+    sync_id: uuid.UUID,
+    principal: PrincipalDep,
+    session: SessionDep,
+    allow_mass_deactivation: MassParam = False,
+    skip_rejected: SkipParam = False,
+) -> RosterSyncRead:
+    """Apply exactly the previewed diff in one transaction. 409 `roster_changed` when the
+    roster changed since the preview; 422 `mass_deactivation` / `sync_has_rejected_rows`
+    unless allowed (here or at creation). An applied sync is returned unchanged."""
+    await roster.apply(
+        session, principal, sync_id,
+        allow_mass_deactivation=allow_mass_deactivation, skip_rejected=skip_rejected,
+    )  # fmt: skip
+    return await roster.read(session, principal, sync_id)

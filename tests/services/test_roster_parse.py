@@ -1,0 +1,313 @@
+"""Roster bodies without a database: the rules are MemberCreate's, headers and enum labels
+in Vietnamese, streaming JSON, legacy encodings (TCVN3, VNI, mojibake)."""
+
+from __future__ import annotations
+
+import io
+import json
+import uuid
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from api.core.errors import AppError
+from api.core.legacy_encodings import (
+    TCVN3,
+    UNKNOWN,
+    VNI,
+    decode_tcvn3,
+    encode_tcvn3,
+    fix_tcvn3_case,
+    mojibake_kind,
+    sniff_legacy,
+)
+from api.schemas.members import MemberCreate
+from api.services import roster_parse
+from api.services.roster_parse import (
+    STAGE_COLUMNS,
+    RosterReader,
+    header_key,
+    media_format,
+    member_row,
+)
+
+
+def read(body: bytes | str, fmt: str = "csv") -> tuple[RosterReader, list[dict[str, Any]]]:
+    data = body.encode() if isinstance(body, str) else body
+    reader = RosterReader(io.BytesIO(data), fmt)
+    rows = [dict(zip(STAGE_COLUMNS, r, strict=True)) for r in reader.members()]
+    return reader, rows
+
+
+def problem_code(exc: pytest.ExceptionInfo[AppError]) -> str:
+    return exc.value.code
+
+
+# --- the same rules as the members API -------------------------------------------------
+
+_ALPHABET = st.sampled_from(list(
+    "aAbzZ09 .-_@+()\t\nđĐÐðăâêôơưàáảãạẠẶệỹ\u0300\u0301\u0323\u200b\x00\x01\x7f'\"/x"
+))  # fmt: skip
+_TEXT = st.text(_ALPHABET, max_size=30) | st.text(max_size=12)
+_VALUES = {
+    "external_id": _TEXT | st.sampled_from(["DV-0001", " DV-1 ", "x" * 64, "x" * 65, "a b"]),
+    "full_name": _TEXT | st.sampled_from(["Nguyễn Văn An", "  Lê   Thị  Hoa ", "A" * 201]),
+    "position": _TEXT,
+    "email": _TEXT | st.sampled_from(["An.NV@Example.VN", " a@b.vn ", "a@b", "@x.vn", "a@-b.vn"]),
+    "phone": _TEXT
+    | st.sampled_from(["0912 345 678", "+84 912-345-678", "84912345678", "0912", "00441234567"]),
+}
+
+
+@settings(max_examples=400, deadline=None)
+@given(field=st.sampled_from(sorted(_VALUES)), data=st.data())
+def test_a_field_is_accepted_and_normalised_as_by_the_members_api(field: str, data: Any) -> None:
+    """For non-blank values, a sync row accepts exactly what MemberCreate accepts and
+    stores the same normalised value. (Blank optional cells mean "clear" in a sync.)"""
+    value = data.draw(_VALUES[field])
+    if field not in ("external_id", "full_name") and not value.strip():
+        return
+    base: dict[str, Any] = {"external_id": "DV-1", "full_name": "Nguyễn Văn An"}
+    api_input = {**base, field: value, "unit_id": str(uuid.uuid4()), "membership": "official"}
+    try:
+        expected: Any = getattr(MemberCreate.model_validate(api_input), field)
+    except ValidationError:
+        expected = ValidationError
+    got = dict(
+        zip(STAGE_COLUMNS, member_row(1, {**base, field: value, "unit_code": "A.1"}), strict=True)
+    )
+    if expected is ValidationError:
+        assert got["error_code"] == "validation_failed", (field, value, got)
+        assert got["error_field"] == field
+    else:
+        assert got["error_code"] is None, (field, value, got)
+        assert got[field] == expected
+
+
+def test_blank_optional_cells_clear_and_blank_enum_cells_are_not_given() -> None:
+    got = dict(zip(STAGE_COLUMNS, member_row(1, {
+        "external_id": "X", "full_name": "A B", "unit_code": "U", "position": " ", "email": "",
+        "phone": None, "membership": "", "status": None, "is_leader": "",
+    }), strict=True))  # fmt: skip
+    assert (got["position"], got["email"], got["phone"]) == (None, None, None)
+    assert (got["has_position"], got["has_email"], got["has_phone"]) == (True, True, True)
+    assert (got["has_membership"], got["has_status"], got["has_is_leader"]) == (False, False, False)
+
+
+@pytest.mark.parametrize(("field", "value", "expected"), [
+    ("membership", "Đảng viên chính thức", "official"), ("membership", "DỰ BỊ", "probationary"),
+    ("membership", "official", "official"), ("membership", "Không phải đảng viên", "none"),
+    ("status", "Miễn sinh hoạt", "exempt"), ("status", "đã chuyển đi", "transferred"),
+    ("status", "Từ trần", "deceased"), ("status", "active", "active"),
+    ("is_leader", "x", True), ("is_leader", "Có", True), ("is_leader", "không", False),
+    ("is_leader", 1, True), ("is_leader", "FALSE", False), ("is_leader", True, True),
+])  # fmt: skip
+def test_vietnamese_labels_are_accepted(field: str, value: Any, expected: Any) -> None:
+    got = dict(zip(STAGE_COLUMNS, member_row(1, {"external_id": "X", "full_name": "A B",
+                                                  "unit_code": "U", field: value}), strict=True))  # fmt: skip
+    assert got[field] == expected
+    assert got[f"has_{field}"] is True
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("membership", "honorary"), ("status", "on leave"), ("is_leader", "maybe"), ("membership", 3),
+    ("is_leader", 2), ("full_name", 42), ("unit_code", "bad code!"), ("external_id", "x" * 65),
+])  # fmt: skip
+def test_bad_values_are_rejected_with_their_field(field: str, value: Any) -> None:
+    raw = {"external_id": "X", "full_name": "A B", "unit_code": "U", field: value}
+    got = dict(zip(STAGE_COLUMNS, member_row(7, raw), strict=True))
+    assert (got["row_no"], got["error_code"], got["error_field"]) == (7, "validation_failed", field)
+
+
+def test_spreadsheet_numbers_become_text() -> None:
+    got = dict(zip(STAGE_COLUMNS, member_row(1, {
+        "external_id": 1234567.0, "full_name": "A B", "unit_code": 42, "phone": 912345678,
+    }), strict=True))  # fmt: skip
+    assert (got["external_id"], got["unit_code"], got["phone"]) == ("1234567", "42", "+84912345678")
+
+
+# --- headers -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("header", "field"), [
+    ("Mã đảng viên", "external_id"), ("MÃ ĐẢNG VIÊN", "external_id"), ("ma_dang_vien", "external_id"),
+    ("Mã", "external_id"), ("Số thẻ đảng viên", "external_id"), ("Họ và tên", "full_name"),
+    ("Họ tên", "full_name"), ("Chi bộ", "unit_code"), ("Mã chi bộ", "unit_code"),
+    ("Chức vụ", "position"), ("Thư điện tử", "email"), ("E-mail", "email"), ("SĐT", "phone"),
+    ("Số điện thoại", "phone"), ("Điện thoại", "phone"), ("Loại đảng viên", "membership"),
+    ("Trạng thái", "status"), ("Cấp ủy", "is_leader"), ("Lãnh đạo", "is_leader"),
+])  # fmt: skip
+def test_header_aliases(header: str, field: str) -> None:
+    assert roster_parse._HEADER_FIELDS[header_key(header)] == field
+
+
+def test_csv_header_row_may_follow_a_title() -> None:
+    reader, rows = read(
+        "DANH SÁCH ĐẢNG VIÊN\n\nSTT,Mã,Họ và tên,Chi bộ,Ghi chú\n1,DV1,Lê A,A.1,x\n"
+    )
+    assert reader.ignored_columns == ["STT", "Ghi chú"]
+    assert [(r["row_no"], r["external_id"]) for r in rows] == [(4, "DV1")]
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t"])
+def test_csv_delimiters(delimiter: str) -> None:
+    text = (
+        delimiter.join(["Mã", "Họ và tên", "Chi bộ"])
+        + "\r\n"
+        + delimiter.join(["DV1", "Lê A", "A.1"])
+    )
+    _, rows = read("\ufeff" + text)
+    assert rows[0]["full_name"] == "Lê A"
+
+
+def test_csv_quoted_multiline_cells_keep_sheet_row_numbers() -> None:
+    _, rows = read('Mã,Họ và tên,Chi bộ,Chức vụ\nDV1,Lê A,A.1,"Bí thư\nchi bộ"\nDV2,Lê B,A.1,\n')
+    assert [(r["row_no"], r["external_id"]) for r in rows] == [(2, "DV1"), (3, "DV2")]
+    assert rows[0]["position"] == "Bí thư chi bộ", "inner whitespace collapsed, as by the API"
+
+
+def test_missing_and_duplicate_columns() -> None:
+    with pytest.raises(AppError) as exc:
+        read("Họ và tên,Email\nA,b\n")
+    assert problem_code(exc) == "validation_failed"
+    assert {e["loc"][-1] for e in exc.value.extra["errors"]} == {"external_id", "unit_code"}
+    with pytest.raises(AppError) as exc:
+        read("Mã,Số thẻ,Họ tên,Chi bộ\n")
+    assert problem_code(exc) == "validation_failed"
+
+
+# --- JSON and NDJSON ---------------------------------------------------------------------
+
+
+def test_json_elements_split_across_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(roster_parse, "CHUNK", 7)
+    members = [{"external_id": f"E{i}", "full_name": "Nguyễn Văn Ánh", "unit_code": "A.1",
+                "is_leader": i % 2 == 0, "phone": 912345678 + i} for i in range(30)]  # fmt: skip
+    body = json.dumps({"units": [{"code": "N1", "name": "X", "level": "cell", "parent_code": "A"}],
+                       "members": members, "mode": "snapshot", "scope_unit_code": "A"}, ensure_ascii=False)  # fmt: skip
+    reader, rows = read(body, "json")
+    assert (reader.mode, reader.scope_unit_code, len(reader.units)) == ("snapshot", "A", 1)
+    assert [r["row_no"] for r in rows] == list(range(1, 31))
+    assert all(r["error_code"] is None for r in rows)
+    assert rows[3]["phone"] == "+84912345681"
+    assert rows[2]["is_leader"] is True
+
+
+@pytest.mark.parametrize("body", [
+    "", "{", '{"members": [', '{"members": [{"a": 1},]}', '{"mode": "upsert",}', "null",
+    '{"members": []} {}', '{"members": [1 2]}', '{1: 2}',
+])  # fmt: skip
+def test_malformed_json(body: str) -> None:
+    with pytest.raises(AppError) as exc:
+        read(body, "json")
+    assert problem_code(exc) == "invalid_json"
+
+
+def test_unknown_and_duplicate_top_level_fields() -> None:
+    for body in ('{"mode": "upsert", "extra": []}', '{"mode": "upsert", "mode": "snapshot"}'):
+        with pytest.raises(AppError) as exc:
+            read(body, "json")
+        assert problem_code(exc) == "validation_failed"
+
+
+def test_ndjson_lines() -> None:
+    _, rows = read(
+        '{"external_id": "A", "full_name": "X Y", "unit_code": "U"}\r\n\r\n[1]\n{"x"\n', "ndjson"
+    )
+    assert [(r["row_no"], r["error_code"]) for r in rows] == [(1, None), (3, "validation_failed"),
+                                                              (4, "invalid_json")]  # fmt: skip
+
+
+def test_media_types() -> None:
+    assert media_format("text/csv; charset=utf-8") == "csv"
+    assert media_format("Application/JSON") == "json"
+    assert media_format("application/x-ndjson") == "ndjson"
+    for bad in (None, "", "text/plain", "application/octet-stream"):
+        with pytest.raises(AppError) as exc:
+            media_format(bad)
+        assert problem_code(exc) == "unsupported_media_type"
+
+
+def test_xlsx_that_is_not_a_zip() -> None:
+    with pytest.raises(AppError) as exc:
+        read(b"\x00\x01 not a workbook", "xlsx")
+    assert problem_code(exc) == "invalid_file"
+
+
+# --- legacy encodings --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("tcvn3", "unicode"), [
+    ("B¶o Th¾ng", "Bảo Thắng"), ("NguyÔn V¨n An", "Nguyễn Văn An"), ("Hµ Néi", "Hà Nội"),
+    ("§¶ng", "Đảng"), ("D­¬ng", "Dương"), ("ViÖt Nam", "Việt Nam"), ("TrÇn ThÞ Hoa", "Trần Thị Hoa"),
+])  # fmt: skip
+def test_tcvn3_known_pairs(tcvn3: str, unicode: str) -> None:
+    raw = tcvn3.encode("latin-1")
+    assert decode_tcvn3(raw) == unicode
+    assert encode_tcvn3(unicode) == raw
+
+
+def test_tcvn3_round_trips_every_vietnamese_letter() -> None:
+    letters = "aàảãáạăằẳẵắặâầẩẫấậeèẻẽéẹêềểễếệiìỉĩíịoòỏõóọôồổỗốộơờởỡớợuùủũúụưừửữứựyỳỷỹýỵđ"
+    assert decode_tcvn3(encode_tcvn3(letters)) == letters
+    assert decode_tcvn3(encode_tcvn3("ĂÂÊÔƠƯĐ")) == "ĂÂÊÔƠƯĐ"
+
+
+def test_sniffing_legacy_bytes() -> None:
+    assert sniff_legacy(encode_tcvn3("Họ và tên,Nguyễn Thị Hoa,Chi bộ Bảo Thắng")) == TCVN3
+    assert sniff_legacy("Nguyeãn Vaên Thaønh, Xin chaøo caùc baïn".encode("cp1252")) == VNI
+    assert sniff_legacy("Müller, Straße, Zoë".encode("latin-1")) == UNKNOWN
+    assert sniff_legacy(b"plain ascii") == UNKNOWN
+
+
+def test_mojibake_in_unicode_text() -> None:
+    assert mojibake_kind("B¶o Th¾ng") == TCVN3
+    assert mojibake_kind("Nguyeãn Vaên Thaønh") == VNI
+    assert mojibake_kind("Nguyễn Văn Thành") is None
+    assert mojibake_kind("Đặng Thị Ðào") is None, "Ð is the look-alike of Đ, not mojibake"
+
+
+def test_tcvn3_case_repair() -> None:
+    assert fix_tcvn3_case("nguyễn thị ánh") == "Nguyễn Thị Ánh"
+    assert fix_tcvn3_case("NGUYễN VăN AN") == "NGUYỄN VĂN AN"
+    assert fix_tcvn3_case("Lê Văn An") == "Lê Văn An"
+
+
+def test_a_tcvn3_csv_is_read_as_unicode() -> None:
+    reader, rows = read(encode_tcvn3("Mã đảng viên,Họ và tên,Chi bộ\nDV1,đặng thị ánh,A.1\n"))
+    assert reader.encoding == "TCVN3 (converted to Unicode)"
+    assert rows[0]["full_name"] == "Đặng Thị Ánh"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "ndjson", "json"])
+def test_vni_bytes_are_refused(fmt: str) -> None:
+    body = {
+        "csv": "Ma,Ho ten,Chi bo\nDV1,Nguyeãn Vaên Thaønh,A.1\n",
+        "ndjson": '{"external_id": "DV1", "full_name": "Nguyeãn Vaên Thaønh", "unit_code": "A.1"}\n',
+        "json": '{"members": [{"external_id": "DV1", "full_name": "Nguyeãn Vaên Thaønh", "unit_code": "A"}]}',
+    }[fmt].encode("cp1252")
+    with pytest.raises(AppError) as exc:
+        read(body, fmt)
+    assert problem_code(exc) == "unsupported_encoding"
+    assert exc.value.extra["encoding"] == VNI
+
+
+def test_tcvn3_bytes_in_json_are_refused() -> None:
+    body = encode_tcvn3(
+        '{"members": [{"external_id": "DV1", "full_name": "Bảo Thắng", "unit_code": "A"}]}'
+    )
+    with pytest.raises(AppError) as exc:
+        read(body, "json")
+    assert problem_code(exc) == "unsupported_encoding"
+
+
+def test_mojibake_rows_are_refused_after_reading() -> None:
+    names = encode_tcvn3("Bảo Thắng;Nguyễn Văn An;Lê Thị Hoa").decode("latin-1").split(";")
+    reader, _ = read("Mã,Họ tên,Chi bộ\n" + "".join(f"D{i},{n},A\n" for i, n in enumerate(names)))
+    with pytest.raises(AppError) as exc:
+        reader.finish()
+    assert problem_code(exc) == "unsupported_encoding"
+    assert exc.value.extra["encoding"] == TCVN3
