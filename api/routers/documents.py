@@ -1,0 +1,396 @@
+"""Guidance documents: CRUD, publish/archive, the attached file, revisions and the
+members' acknowledgements (rules in api/services/documents.py)."""
+
+from __future__ import annotations
+
+import unicodedata
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import Body, Query, Request, Response
+from fastapi.openapi.models import Example
+from fastapi.responses import StreamingResponse
+from starlette.datastructures import FormData, UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api.core.enums import AckState, DocType, DocumentStatus
+from api.core.errors import NotFound, Unprocessable, problem_responses
+from api.core.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
+from api.deps import IfMatchDep, PrincipalDep, SessionDep, etag_of
+from api.idempotency import IdempotencyDep
+from api.routers.common import (
+    CREATE_ERRORS,
+    LIST_ERRORS,
+    READ_ERRORS,
+    WRITE_ERRORS,
+    authed_router,
+    set_etag,
+)
+from api.schemas.documents import (
+    AcknowledgeIn,
+    AcknowledgementRead,
+    AcknowledgementState,
+    DocumentCreate,
+    DocumentRead,
+    DocumentSummary,
+    DocumentUpdate,
+    RevisionRead,
+    document_fields,
+    file_of,
+)
+from api.services import documents
+from api.services.files import DOCX, PDF, UnsupportedFileType, storage
+
+router = authed_router("/api/v1/documents", "documents")
+ACTION_ERRORS = problem_responses(401, 403, 404, 409, 412, 422)
+UPLOAD_ERRORS = problem_responses(401, 403, 404, 409, 412, 413, 415, 422)
+ACK_ERRORS = problem_responses(401, 403, 404, 409, 413, 422)
+_ACK: dict[str, Example] = {"empty": {"summary": "nothing to send", "value": {}}}
+_UPLOAD_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file"],
+                "properties": {
+                    "file": {
+                        "type": "string",
+                        "format": "binary",
+                        "description": "PDF or DOCX (recognised by content), at most 20 MB.",
+                    }
+                },
+            }
+        }
+    },
+}
+
+
+def _read(seen: documents.Seen) -> DocumentRead:
+    doc = seen.document
+    return DocumentRead(
+        **document_fields(doc), body=doc.body, has_body=doc.body is not None,
+        ack_state=seen.ack_state, acknowledged_at=seen.acknowledged_at,
+    )  # fmt: skip
+
+
+async def _fresh(
+    session: SessionDep, principal: PrincipalDep, document_id: uuid.UUID
+) -> DocumentRead:
+    """The document as the caller now sees it, after a change (audience, revision and the
+    caller's own acknowledgement state re-read in the same transaction)."""
+    return _read(await documents.get_visible(session, principal, document_id))
+
+
+@router.post("", name="create", status_code=201, response_model=DocumentRead,
+             responses=CREATE_ERRORS)  # fmt: skip
+async def create_document(
+    body: DocumentCreate, principal: PrincipalDep, session: SessionDep, idem: IdempotencyDep
+) -> Response:
+    """Create a draft (managers for an audience unit in their scope; admins). An audience
+    unit that is unknown or outside the caller's scope is 422; a dissolved one 409.
+    Honours `Idempotency-Key`."""
+    if (replay := await idem.replay(body)) is not None:
+        return replay
+    doc = await documents.create(session, principal, body)
+    headers = {"Location": f"/api/v1/documents/{doc.id}", "ETag": etag_of(doc.version)}
+    return await idem.respond(201, await _fresh(session, principal, doc.id), headers)
+
+
+@router.get("", name="list", response_model=Page[DocumentSummary], responses=LIST_ERRORS)
+async def list_documents(
+    principal: PrincipalDep,
+    session: SessionDep,
+    status: Annotated[
+        DocumentStatus | None,
+        Query(description="Default: drafts and published; archived only when asked for."),
+    ] = None,
+    doc_type: DocType | None = None,
+    requires_ack: bool | None = None,
+    audience_unit_id: Annotated[
+        uuid.UUID | None, Query(description="Documents addressed to exactly this unit.")
+    ] = None,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Part of the code or title, diacritic-insensitive.")
+    ] = None,
+    ack_state: Annotated[
+        AckState | None,
+        Query(description="Members: `pending` (still to acknowledge) or `done`, for the caller's own "
+              "acknowledgement of the current revision."),
+    ] = None,
+    cursor: CursorParam = None,
+    limit: LimitParam = DEFAULT_LIMIT,
+) -> Page[DocumentSummary]:  # fmt: skip
+    """Documents the caller may read, newest `issued_on` first: for members, the
+    published documents addressed to their unit (or an ancestor of it) with their own
+    `ack_state`; for managers, those addressed in or above their scope (drafts only in
+    it). Roles without document rights get 403."""
+    items, next_cursor = await documents.list_documents(
+        session, principal, status=status, doc_type=doc_type, requires_ack=requires_ack,
+        audience_unit_id=audience_unit_id, q=q, ack_state=ack_state, cursor=cursor, limit=limit,
+    )  # fmt: skip
+    return Page(items=summaries(items), next_cursor=next_cursor)
+
+
+def summaries(items: list[tuple[Any, str, bool, datetime | None, bool]]) -> list[DocumentSummary]:
+    """List items from `documents.list_documents` rows (also used by `/me`)."""
+    return [
+        DocumentSummary(
+            **document_fields(doc),
+            has_body=has_body,
+            ack_state=documents.ack_state(doc, addressed, acknowledged_at),
+            acknowledged_at=acknowledged_at if addressed else None,
+        )
+        for doc, _, addressed, acknowledged_at, has_body in items
+    ]
+
+
+@router.get("/{document_id}", name="get", response_model=DocumentRead, responses=READ_ERRORS)
+async def get_document(
+    document_id: uuid.UUID, principal: PrincipalDep, session: SessionDep, response: Response
+) -> DocumentRead:
+    """The document with its Markdown body and the caller's own acknowledgement state."""
+    seen = await documents.get_visible(session, principal, document_id)
+    set_etag(response, seen.document.version)
+    return _read(seen)
+
+
+@router.patch("/{document_id}", name="update", response_model=DocumentRead, responses=WRITE_ERRORS)
+async def update_document(
+    document_id: uuid.UUID, body: DocumentUpdate, principal: PrincipalDep, session: SessionDep,
+    if_match: IfMatchDep, response: Response,
+) -> DocumentRead:  # fmt: skip
+    """Change fields (managers in scope). On a published document a change of `title`,
+    `summary` or `body` makes a new revision that members acknowledge again; other fields
+    change in place. Archived documents are read only (409)."""
+    seen = await documents.get_visible(session, principal, document_id)
+    doc = await documents.update(session, principal, seen, body, if_match)
+    set_etag(response, doc.version)
+    return await _fresh(session, principal, document_id)
+
+
+@router.delete(
+    "/{document_id}", name="delete", status_code=204, response_class=Response,
+    responses=ACTION_ERRORS,
+)  # fmt: skip
+async def delete_document(
+    document_id: uuid.UUID, principal: PrincipalDep, session: SessionDep, if_match: IfMatchDep
+) -> Response:
+    """Delete a draft (409 for published or archived documents: archive them instead)."""
+    seen = await documents.get_visible(session, principal, document_id)
+    await documents.delete(session, principal, seen, if_match)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/{document_id}/publish", name="publish", response_model=DocumentRead, responses=ACTION_ERRORS
+)
+async def publish_document(
+    document_id: uuid.UUID, principal: PrincipalDep, session: SessionDep, if_match: IfMatchDep,
+    response: Response,
+) -> DocumentRead:  # fmt: skip
+    """`draft` → `published` (needs a body or a file, else 422); revision 1 is recorded and
+    members of the audience are asked to acknowledge it."""
+    seen = await documents.get_visible(session, principal, document_id)
+    doc = await documents.publish(session, principal, seen, if_match)
+    set_etag(response, doc.version)
+    return await _fresh(session, principal, document_id)
+
+
+@router.post(
+    "/{document_id}/archive", name="archive", response_model=DocumentRead, responses=ACTION_ERRORS
+)
+async def archive_document(
+    document_id: uuid.UUID, principal: PrincipalDep, session: SessionDep, if_match: IfMatchDep,
+    response: Response,
+) -> DocumentRead:  # fmt: skip
+    """`published` → `archived`: read only, no longer asks for acknowledgements."""
+    seen = await documents.get_visible(session, principal, document_id)
+    doc = await documents.archive(session, principal, seen, if_match)
+    set_etag(response, doc.version)
+    return await _fresh(session, principal, document_id)
+
+
+# --- the attached file ---------------------------------------------------------------------
+
+
+def _bad_upload(vi: str, en: str) -> Unprocessable:
+    return Unprocessable(
+        "validation_failed", vi, en,
+        extra={"errors": [{"loc": ["body", "file"], "msg": en, "type": "value_error"}]},
+    )  # fmt: skip
+
+
+async def _read_form(request: Request) -> FormData:
+    content_type = request.headers.get("content-type", "")
+    if not content_type.lower().startswith("multipart/form-data"):
+        raise UnsupportedFileType(
+            "unsupported_media_type",
+            "Hãy gửi tệp dạng multipart/form-data, trường 'file'.",
+            "Send the file as multipart/form-data, field 'file'.",
+        )
+    try:
+        return await request.form(max_files=1, max_fields=5)
+    except StarletteHTTPException as exc:
+        if exc.status_code != 400:
+            raise  # 413 from the body limit
+        raise _bad_upload(
+            "Nội dung multipart không hợp lệ.", "Malformed multipart body (one file, field 'file')."
+        ) from exc
+
+
+def _one_file(form: FormData) -> UploadFile:
+    files = form.getlist("file")
+    if len(files) != 1 or not isinstance(files[0], UploadFile):
+        raise _bad_upload("Thiếu tệp ở trường 'file'.", "The field 'file' must hold one file.")
+    return files[0]
+
+
+@router.put(
+    "/{document_id}/file", name="upload_file", response_model=DocumentRead,
+    responses=UPLOAD_ERRORS, openapi_extra={"requestBody": _UPLOAD_BODY},
+)  # fmt: skip
+async def upload_file(
+    document_id: uuid.UUID, request: Request, principal: PrincipalDep, session: SessionDep,
+    if_match: IfMatchDep, response: Response,
+) -> DocumentRead:  # fmt: skip
+    """Attach or replace the document's file (multipart, field `file`): PDF or DOCX
+    recognised by content (415 otherwise, 422 when empty), at most 20 MB (413). On a
+    published document new bytes make a new revision."""
+    seen = await documents.get_visible(session, principal, document_id)
+    documents.ready_for_file(principal, seen, if_match)
+    form = await _read_form(request)
+    try:
+        upload = _one_file(form)
+        doc = await documents.attach_file(
+            session, principal, seen, upload.file, upload.filename, if_match
+        )
+    finally:
+        await form.close()
+    set_etag(response, doc.version)
+    return await _fresh(session, principal, document_id)
+
+
+@router.delete(
+    "/{document_id}/file", name="delete_file", response_model=DocumentRead, responses=ACTION_ERRORS
+)
+async def delete_file(
+    document_id: uuid.UUID, principal: PrincipalDep, session: SessionDep, if_match: IfMatchDep,
+    response: Response,
+) -> DocumentRead:  # fmt: skip
+    """Remove the attached file (404 when there is none; 422 when a published document
+    would be left without body or file). On a published document: a new revision."""
+    seen = await documents.get_visible(session, principal, document_id)
+    doc = await documents.remove_file(session, principal, seen, if_match)
+    set_etag(response, doc.version)
+    return await _fresh(session, principal, document_id)
+
+
+def _disposition(filename: str) -> str:
+    """RFC 6266: an ASCII fallback and the UTF-8 name."""
+    plain = unicodedata.normalize("NFKD", filename.replace("đ", "d").replace("Đ", "D"))
+    fallback = "".join(c for c in plain if 32 <= ord(c) < 127 and c not in '"\\')
+    return f"attachment; filename=\"{fallback or 'file'}\"; filename*=UTF-8''{quote(filename)}"
+
+
+@router.get(
+    "/{document_id}/file", name="download_file", response_class=StreamingResponse,
+    responses={200: {"description": "The attached file", "content": {PDF: {}, DOCX: {}}},
+               **READ_ERRORS},
+)  # fmt: skip
+async def download_file(
+    document_id: uuid.UUID, principal: PrincipalDep, session: SessionDep
+) -> StreamingResponse:
+    """The attached file of the current revision (404 when there is none)."""
+    doc = (await documents.get_visible(session, principal, document_id)).document
+    if doc.file_sha256 is None or doc.file_name is None or doc.file_content_type is None:
+        raise NotFound("not_found", "Văn bản không có tệp đính kèm.", "The document has no file.")
+    store = storage()
+    if not store.exists(doc.file_sha256):
+        raise RuntimeError(f"stored file {doc.file_sha256} is missing")
+    return StreamingResponse(
+        store.open(doc.file_sha256),
+        media_type=doc.file_content_type,
+        headers={
+            "Content-Disposition": _disposition(doc.file_name),
+            "Content-Length": str(doc.file_size),
+            "ETag": f'"{doc.file_sha256}"',
+        },
+    )
+
+
+# --- revisions and acknowledgements ------------------------------------------------------
+
+
+@router.get(
+    "/{document_id}/revisions", name="list_revisions", response_model=Page[RevisionRead],
+    responses=READ_ERRORS,
+)  # fmt: skip
+async def list_revisions(
+    document_id: uuid.UUID, principal: PrincipalDep, session: SessionDep,
+    cursor: CursorParam = None, limit: LimitParam = DEFAULT_LIMIT,
+) -> Page[RevisionRead]:  # fmt: skip
+    """The published revisions, newest first, each with its content as it was (a draft
+    has none yet)."""
+    seen = await documents.get_visible(session, principal, document_id)
+    rows, next_cursor = await documents.list_revisions(session, seen, cursor=cursor, limit=limit)
+    items = [
+        RevisionRead(
+            document_id=r.document_id,
+            revision=r.revision,
+            title=r.title,
+            summary=r.summary,
+            body=r.body,
+            file=file_of(r),
+            created_at=r.created_at,
+            created_by_id=r.created_by_id,
+        )
+        for r in rows
+    ]
+    return Page(items=items, next_cursor=next_cursor)
+
+
+@router.post(
+    "/{document_id}/acknowledgements", name="acknowledge", status_code=201,
+    response_model=AcknowledgementRead,
+    responses={200: {"model": AcknowledgementRead, "description": "Already acknowledged (this revision)"},
+               **ACK_ERRORS},
+)  # fmt: skip
+async def acknowledge(
+    document_id: uuid.UUID, principal: PrincipalDep, session: SessionDep, idem: IdempotencyDep,
+    body: Annotated[AcknowledgeIn | None, Body(openapi_examples=_ACK)] = None,
+) -> Response:  # fmt: skip
+    """The caller (a member the document is addressed to) acknowledges its current
+    revision: 201 the first time, 200 with the same record afterwards. A draft or a
+    document not addressed to the caller is 404; an archived one 409
+    `document_not_published`. Honours `Idempotency-Key`."""
+    if (replay := await idem.replay(body or AcknowledgeIn())) is not None:
+        return replay
+    seen = await documents.get_visible(session, principal, document_id)
+    ack, created = await documents.acknowledge(session, principal, seen)
+    return await idem.respond(201 if created else 200, AcknowledgementRead.model_validate(ack))
+
+
+@router.get(
+    "/{document_id}/acknowledgements", name="list_acknowledgements",
+    response_model=Page[AcknowledgementState], responses=problem_responses(401, 403, 404, 422),
+)  # fmt: skip
+async def list_acknowledgements(
+    document_id: uuid.UUID, principal: PrincipalDep, session: SessionDep,
+    state: Annotated[AckState | None, Query(description="`pending`, `done`, or both when omitted.")] = None,
+    unit_id: Annotated[uuid.UUID | None, Query(description="Members of this unit and its subtree.")] = None,
+    cursor: CursorParam = None, limit: LimitParam = DEFAULT_LIMIT,
+) -> Page[AcknowledgementState]:  # fmt: skip
+    """For managers: the active members of the audience in the caller's scope and whether
+    they acknowledged the current revision, in Vietnamese name order."""
+    seen = await documents.get_visible(session, principal, document_id)
+    items, next_cursor = await documents.list_acknowledgements(
+        session, principal, seen, state=state, unit_id=unit_id, cursor=cursor, limit=limit
+    )
+    return Page(items=[AcknowledgementState(**_public(i)) for i in items], next_cursor=next_cursor)
+
+
+def _public(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in item.items() if k != "name_sort"}
