@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    StringConstraints,
+)
 
 from api.core.text_vi import clean_text, normalize_text
 
@@ -86,6 +94,9 @@ def normalize_phone(value: str) -> str:
         raise ValueError("not a valid phone number")
     return digits
 
+
+# An aware datetime, stored and echoed in UTC (a naive one is 422).
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(lambda v: v.astimezone(UTC))]
 
 Email = Annotated[str, StringConstraints(max_length=254), AfterValidator(normalize_email)]
 Phone = Annotated[str, StringConstraints(max_length=32), AfterValidator(normalize_phone)]

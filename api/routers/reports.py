@@ -1,0 +1,200 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import File, Query, Response, UploadFile
+from fastapi.responses import StreamingResponse
+from pydantic import AwareDatetime
+
+from api.core.enums import Platform, ReportCategory, ReportStatus
+from api.core.errors import problem_responses
+from api.core.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
+from api.deps import IfMatchDep, PrincipalDep, SessionDep, etag_of
+from api.idempotency import IdempotencyDep
+from api.routers.common import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS, authed_router, set_etag
+from api.schemas.reports import (
+    EvidenceRead,
+    ReportCreate,
+    ReportRead,
+    ReportUpdate,
+    ReportWithReporter,
+    TimelineEntry,
+    TransitionIn,
+)
+from api.services import files, reports
+
+router = authed_router("/api/v1/reports", "reports")
+AnyReport = ReportWithReporter | ReportRead
+
+
+@router.post(
+    "", name="create", status_code=201, response_model=AnyReport,
+    responses={200: {"model": AnyReport, "description": "The caller already has an open report of this link"},
+               **problem_responses(401, 403, 409, 413, 422, 429)},
+)  # fmt: skip
+async def file_report(
+    body: ReportCreate, principal: PrincipalDep, session: SessionDep, idem: IdempotencyDep
+) -> Response:
+    """File a report (members). A link matching an open report is linked to it
+    (`duplicate_of`) and the open one's `report_count` grows. When the link names (or was
+    posted on) a member's declared account, `subject_member_id` is set and that member's
+    unit managers see the report too. A member who already has an open report of the link
+    gets it back (200). Rate limited per member (429). Honours `Idempotency-Key`."""
+    if (replay := await idem.replay(body)) is not None:
+        return replay
+    visible, created = await reports.file(session, principal, body)
+    report = visible.report
+    headers = {"Location": f"/api/v1/reports/{report.id}", "ETag": etag_of(report.version)}
+    return await idem.respond(
+        201 if created else 200, reports.read_model(principal, visible), headers
+    )
+
+
+@router.get("", name="list", response_model=Page[AnyReport], responses=LIST_ERRORS)
+async def list_reports(
+    principal: PrincipalDep,
+    session: SessionDep,
+    status: Annotated[list[ReportStatus] | None, Query(description="One or more statuses.")] = None,
+    category: ReportCategory | None = None,
+    platform: Platform | None = None,
+    unit_id: Annotated[uuid.UUID | None, Query(
+        description="Reports filed in this unit's subtree (the reporter's unit at filing).",
+    )] = None,
+    assignee_id: uuid.UUID | None = None,
+    overdue: Annotated[bool | None, Query(
+        description="Open (submitted, in review, escalated) and past `due_at`.")] = None,
+    subject_member_id: uuid.UUID | None = None,
+    mine: Annotated[bool, Query(description="Only the reports the caller filed.")] = False,
+    q: Annotated[str | None, Query(max_length=200,
+                                   description="Words of the description, diacritic-insensitive.")] = None,
+    created_from: Annotated[AwareDatetime | None, Query(alias="from",
+                            description="Filed at or after (RFC 3339 with offset).")] = None,
+    created_to: Annotated[AwareDatetime | None, Query(alias="to",
+                          description="Filed before (RFC 3339 with offset).")] = None,
+    cursor: CursorParam = None,
+    limit: LimitParam = DEFAULT_LIMIT,
+) -> Page[AnyReport]:  # fmt: skip
+    """Reports the caller may see, newest first: their own, and for managers and
+    reviewers those filed in or about their scope."""
+    items, next_cursor = await reports.list_reports(
+        session, principal, status=status, category=category, platform=platform,
+        unit_id=unit_id, assignee_id=assignee_id, overdue=overdue,
+        subject_member_id=subject_member_id, mine=mine, q=q, created_from=created_from,
+        created_to=created_to, cursor=cursor, limit=limit,
+    )  # fmt: skip
+    return Page(items=[reports.read_model(principal, v) for v in items], next_cursor=next_cursor)
+
+
+@router.get("/{report_id}", name="get", response_model=AnyReport, responses=READ_ERRORS)
+async def get_report(
+    report_id: uuid.UUID, principal: PrincipalDep, session: SessionDep, response: Response
+) -> ReportRead:
+    visible = await reports.get_visible(session, principal, report_id)
+    set_etag(response, visible.report.version)
+    return reports.read_model(principal, visible)
+
+
+@router.patch("/{report_id}", name="update", response_model=AnyReport, responses=WRITE_ERRORS)
+async def update_report(
+    report_id: uuid.UUID, body: ReportUpdate, principal: PrincipalDep, session: SessionDep,
+    if_match: IfMatchDep, response: Response,
+) -> ReportRead:  # fmt: skip
+    """Set `assignee_id` (an active handler whose scope holds the report and who is not a
+    party to it; null unassigns) and `priority`. Handlers only; honours `If-Match`."""
+    visible = await reports.get_visible(session, principal, report_id)
+    report = await reports.update_report(session, principal, visible, body, if_match)
+    set_etag(response, report.version)
+    return reports.read_model(principal, visible)
+
+
+@router.post(
+    "/{report_id}/transitions", name="transition", response_model=AnyReport,
+    responses=WRITE_ERRORS,
+)  # fmt: skip
+async def transition_report(
+    report_id: uuid.UUID, body: TransitionIn, principal: PrincipalDep, session: SessionDep,
+    if_match: IfMatchDep, response: Response,
+) -> ReportRead:  # fmt: skip
+    """Move the report through its workflow: `submitted` → `in_review` → `escalated`
+    (with `authority` and `reference`) → `resolved` (with `outcome`); `in_review` →
+    `resolved`; `submitted`|`in_review` → `dismissed` (handlers who are not parties to
+    the report); `submitted` → `withdrawn` (the reporter). Any other move is 409
+    `invalid_transition`; a duplicate follows its primary and is only withdrawn on its
+    own. Honours `If-Match`."""
+    visible = await reports.get_visible(session, principal, report_id)
+    report = await reports.transition(session, principal, visible, body, if_match)
+    set_etag(response, report.version)
+    return reports.read_model(principal, visible)
+
+
+@router.get(
+    "/{report_id}/timeline", name="timeline", response_model=Page[TimelineEntry],
+    responses=READ_ERRORS,
+)  # fmt: skip
+async def report_timeline(
+    report_id: uuid.UUID, principal: PrincipalDep, session: SessionDep,
+    cursor: CursorParam = None, limit: LimitParam = DEFAULT_LIMIT,
+) -> Page[TimelineEntry]:  # fmt: skip
+    """Every filing, move, comment, assignment and evidence file, oldest first."""
+    visible = await reports.get_visible(session, principal, report_id)
+    items, next_cursor = await reports.timeline(
+        session, principal, visible, cursor=cursor, limit=limit
+    )
+    return Page(items=items, next_cursor=next_cursor)
+
+
+@router.post(
+    "/{report_id}/evidence", name="add_evidence", status_code=201, response_model=EvidenceRead,
+    responses=problem_responses(401, 403, 404, 409, 413, 415, 422),
+)  # fmt: skip
+async def add_evidence(
+    report_id: uuid.UUID, principal: PrincipalDep, session: SessionDep, response: Response,
+    file: Annotated[UploadFile, File(description="PNG, JPEG, WebP or PDF (by content), ≤ 10 MB.")],
+) -> EvidenceRead:  # fmt: skip
+    """Attach an evidence file to an open report (its reporter, or a handler who is not
+    a party). Stored under its SHA-256 and never altered."""
+    visible = await reports.get_visible(session, principal, report_id)
+    evidence = await reports.add_evidence(session, principal, visible, file.file, file.filename)
+    response.headers["Location"] = f"/api/v1/reports/{report_id}/evidence/{evidence.id}"
+    return EvidenceRead.model_validate(evidence)
+
+
+@router.get(
+    "/{report_id}/evidence", name="list_evidence", response_model=Page[EvidenceRead],
+    responses=READ_ERRORS,
+)  # fmt: skip
+async def list_evidence(
+    report_id: uuid.UUID, principal: PrincipalDep, session: SessionDep,
+    cursor: CursorParam = None, limit: LimitParam = DEFAULT_LIMIT,
+) -> Page[EvidenceRead]:  # fmt: skip
+    visible = await reports.get_visible(session, principal, report_id)
+    items, next_cursor = await reports.list_evidence(session, visible, cursor=cursor, limit=limit)
+    return Page(items=[EvidenceRead.model_validate(e) for e in items], next_cursor=next_cursor)
+
+
+@router.get(
+    "/{report_id}/evidence/{evidence_id}", name="download_evidence",
+    response_class=StreamingResponse, responses={
+        200: {"description": "The file as uploaded.", "content": {
+            t: {"schema": {"type": "string", "format": "binary"}} for t in sorted(files.EVIDENCE_TYPES)
+        }},
+        **READ_ERRORS,
+    },
+)  # fmt: skip
+async def download_evidence(
+    report_id: uuid.UUID, evidence_id: uuid.UUID, principal: PrincipalDep, session: SessionDep
+) -> StreamingResponse:
+    """Download an evidence file; whoever sees the report may."""
+    visible = await reports.get_visible(session, principal, report_id)
+    evidence = await reports.get_evidence(session, visible, evidence_id)
+    return StreamingResponse(
+        files.storage().open(evidence.sha256),
+        media_type=evidence.content_type,
+        headers={
+            "Content-Length": str(evidence.size),
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(evidence.filename)}",
+            "ETag": f'"{evidence.sha256}"',
+        },
+    )
