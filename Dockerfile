@@ -8,14 +8,18 @@ RUN pip wheel --no-cache-dir -c constraints.txt --wheel-dir /wheels .
 
 # Runtime stage: no compiler, no sources, a non-root user; configuration by QD85_* env only.
 FROM python:3.11-slim
-RUN useradd --system --uid 10001 --home-dir /app --create-home qd85
+RUN useradd --system --uid 10001 --home-dir /app --create-home qd85 \
+    && mkdir -p /data/files && chown qd85 /data/files
 COPY --from=build /wheels /wheels
 RUN pip install --no-cache-dir --no-index /wheels/*.whl && rm -rf /wheels
 WORKDIR /app
 USER qd85
 ENV QD85_ENV=production \
+    QD85_STORAGE_DIR=/data/files \
     PYTHONUNBUFFERED=1 \
     WEB_CONCURRENCY=2
+# Uploaded evidence and document files: mount a persistent volume here.
+VOLUME ["/data/files"]
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz')"
 # Migrate, then serve. QD85_DATABASE_URL and QD85_SECRET_KEY must be provided.

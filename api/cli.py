@@ -105,16 +105,31 @@ def cmd_create_client(args: argparse.Namespace) -> int:
 
 
 def cmd_seed_demo(_args: argparse.Namespace) -> int:
+    from api.services.counters import recount_all
     from api.services.demo import seed
 
     if get_settings().env == "production":
         return _fail("refusing to seed demo data with QD85_ENV=production")
-    result = asyncio.run(_in_session(seed))
+
+    async def seed_and_count(session: Any) -> Any:
+        result = await seed(session)
+        await recount_all(session)  # the seed writes rows directly
+        return result
+
+    result = asyncio.run(_in_session(seed_and_count))
     print(f"demo data: {result.created_units} units, {result.created_members} members, "
           f"{result.created_users} logins created (existing ones kept)")  # fmt: skip
     print("demo logins (username / password):")
     for username, password in result.logins:
         print(f"  {username:<12} {password}")
+    return 0
+
+
+def cmd_recount(_args: argparse.Namespace) -> int:
+    from api.services.counters import recount_all
+
+    units = asyncio.run(_in_session(recount_all))
+    print(f"recounted the statistics of {units} units")
     return 0
 
 
@@ -165,6 +180,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("seed-demo", help="idempotent demo data; prints the demo logins").set_defaults(
         func=cmd_seed_demo
     )
+    sub.add_parser(
+        "recount", help="rebuild the statistics counters from the rows (one transaction)"
+    ).set_defaults(func=cmd_recount)
     p = sub.add_parser("openapi", help="write the OpenAPI document")
     p.add_argument("--out", default="openapi/openapi.json")
     p.set_defaults(func=cmd_openapi)

@@ -17,7 +17,22 @@ from api.core.db import db
 from api.core.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
 from api.core.middleware import RequestMiddleware
 from api.core.ratelimit import limiter
-from api.routers import accounts, audit, auth, clients, health, me, members, meta, units, users
+from api.routers import (
+    accounts,
+    audit,
+    auth,
+    clients,
+    documents,
+    health,
+    me,
+    members,
+    meta,
+    reports,
+    roster,
+    stats,
+    units,
+    users,
+)
 
 DESCRIPTION = """System of record for Regulation 85-QĐ/TW: the party organisation tree,
 the member roster, declared social accounts, reported posts, guidance documents and
@@ -67,7 +82,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     install_error_handlers(app)
-    for module in (health, auth, meta, units, members, accounts, me, users, clients, audit):
+    for module in (
+        health, auth, meta, units, members, accounts, reports, documents, roster, me, users, clients,
+        stats, audit,
+    ):  # fmt: skip
         app.include_router(module.router)
     app.include_router(auth.me_router)
     if settings.cors_origins:

@@ -151,6 +151,14 @@ class DocumentStatus(StrEnum):
     archived = "archived"
 
 
+class AckState(StrEnum):
+    """The caller's acknowledgement state of a document's current revision (and the
+    `state` filter of the managers' list)."""
+
+    pending = "pending"
+    done = "done"
+
+
 class SyncMode(StrEnum):
     snapshot = "snapshot"
     upsert = "upsert"
@@ -270,6 +278,9 @@ LABELS: dict[str, tuple[type[StrEnum], dict[str, tuple[str, str]]]] = {
     "document_status": (DocumentStatus, {
         "draft": ("Bản nháp", "Draft"), "published": ("Đã ban hành", "Published"),
         "archived": ("Đã lưu trữ", "Archived"),
+    }),
+    "ack_state": (AckState, {
+        "pending": ("Chưa quán triệt", "Pending"), "done": ("Đã quán triệt", "Acknowledged"),
     }),
     "sync_mode": (SyncMode, {
         "snapshot": ("Toàn bộ (ảnh chụp)", "Snapshot"), "upsert": ("Cập nhật từng dòng", "Upsert"),

@@ -85,6 +85,9 @@ CODES: dict[str, tuple[int, str, str]] = {
         "Văn bản chưa được ban hành hoặc đã lưu trữ",
         "The document is not published",
     ),
+    "report_closed": (409, "Báo cáo đã đóng", "The report is closed"),
+    "evidence_limit": (409, "Đã đạt số tệp chứng cứ tối đa", "Evidence file limit reached"),
+    "invalid_url": (422, "Liên kết không hợp lệ", "Not a valid link"),
     "invalid_account_url": (422, "Địa chỉ tài khoản không hợp lệ", "Not an account address"),
     "idempotency_in_progress": (
         409,

@@ -2,8 +2,12 @@
 
 from api.models.account import Account
 from api.models.audit import AuditEvent
+from api.models.document import Document, DocumentAcknowledgement, DocumentRevision
 from api.models.idempotency import IdempotencyRecord, RateLimitBucket
 from api.models.member import Member
+from api.models.report import Report, ReportEvent, ReportEvidence
+from api.models.roster import RosterSync, RosterSyncRow, RosterSyncUnit
+from api.models.stats import UnitDocumentAcks, UnitRollup, UnitStats
 from api.models.unit import Unit
 from api.models.user import ApiClient, Grant, RefreshToken, User
 
@@ -11,11 +15,23 @@ __all__ = [
     "Account",
     "ApiClient",
     "AuditEvent",
+    "Document",
+    "DocumentAcknowledgement",
+    "DocumentRevision",
     "Grant",
     "IdempotencyRecord",
     "Member",
     "RateLimitBucket",
     "RefreshToken",
+    "Report",
+    "ReportEvent",
+    "ReportEvidence",
+    "RosterSync",
+    "RosterSyncRow",
+    "RosterSyncUnit",
     "Unit",
+    "UnitDocumentAcks",
+    "UnitRollup",
+    "UnitStats",
     "User",
 ]

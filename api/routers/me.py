@@ -6,17 +6,22 @@ from fastapi import Response
 from sqlalchemy import select
 
 from api.core.db import utcnow
+from api.core.enums import AckState, DocumentStatus
 from api.core.errors import NotFound, problem_responses
 from api.deps import PrincipalDep, SessionDep
 from api.models import Account, AuditEvent, Grant, Member, Unit, User
 from api.routers.common import authed_router, set_etag
+from api.routers.documents import summaries
 from api.schemas.accounts import AccountRead
+from api.schemas.documents import DocumentSummary
 from api.schemas.members import AuditEventBrief, MeExport, MemberRead, MeRead, UserSummary
 from api.schemas.units import UnitRead
+from api.services import documents, reports
 from api.services.authz import Principal
 
 router = authed_router("/api/v1/me", "me")
 EXPORT_ACTIONS_LIMIT = 1000
+ME_REPORTS = 20
 
 
 async def _own(session: SessionDep, principal: Principal) -> tuple[Member, Unit]:
@@ -38,13 +43,15 @@ async def _own(session: SessionDep, principal: Principal) -> tuple[Member, Unit]
 
 @router.get("", name="get", response_model=MeRead, responses=problem_responses(401, 404))
 async def get_me(principal: PrincipalDep, session: SessionDep, response: Response) -> MeRead:
-    """The caller's own member record with its unit and declared accounts (404 for logins
-    without a member)."""
+    """The caller's own member record with its unit, declared accounts, latest reports and
+    the documents awaiting their acknowledgement (404 for logins without a member)."""
     member, unit = await _own(session, principal)
     set_etag(response, member.version)
     return MeRead.model_validate({
         **MemberRead.model_validate(member).model_dump(), "unit": UnitRead.model_validate(unit),
         "accounts": await _accounts(session, member.id),
+        "reports": await reports.own_reports(session, principal, ME_REPORTS),
+        "pending_documents": await _pending_documents(session, principal),
     })  # fmt: skip
 
 
@@ -59,10 +66,19 @@ async def _accounts(session: SessionDep, member_id: uuid.UUID | None) -> list[Ac
     return [AccountRead.model_validate(a) for a in rows]
 
 
+async def _pending_documents(session: SessionDep, principal: Principal) -> list[DocumentSummary]:
+    items, _ = await documents.list_documents(
+        session, principal, status=DocumentStatus.published, doc_type=None, requires_ack=True,
+        audience_unit_id=None, q=None, ack_state=AckState.pending, cursor=None, limit=ME_REPORTS,
+    )  # fmt: skip
+    return summaries(items)
+
+
 @router.get("/export", name="export", response_model=MeExport, responses=problem_responses(401))
 async def export_me(principal: PrincipalDep, session: SessionDep) -> MeExport:
-    """Everything held about the caller: member record, unit, login, grants, and the audit
-    events about them (all) and by them (the latest 1,000)."""
+    """Everything held about the caller: member record, unit, login, grants, declared
+    accounts, the reports they filed, and the audit events about them (all) and by them
+    (the latest 1,000)."""
     member = unit = None
     if principal.member_id is not None:
         member, unit = await _own(session, principal)
@@ -100,4 +116,5 @@ async def export_me(principal: PrincipalDep, session: SessionDep) -> MeExport:
         audit_by_me=[AuditEventBrief.model_validate(e) for e in by_me[:EXPORT_ACTIONS_LIMIT]],
         audit_by_me_truncated=len(by_me) > EXPORT_ACTIONS_LIMIT,
         accounts=await _accounts(session, principal.member_id),
+        reports=await reports.own_reports(session, principal, None),
     )

@@ -20,7 +20,7 @@ from api.core.versioning import check_version
 from api.models import Account, Member, Unit
 from api.models.account import CLAIMING_STATUSES
 from api.schemas.accounts import AccountCreate, AccountUpdate
-from api.services import audit
+from api.services import audit, counters
 from api.services.authz import Action, Principal, in_subtree, require, scope_filter
 from api.services.canonical import InvalidAccountUrl, canonicalize
 
@@ -136,6 +136,7 @@ async def declare(
         "member_id": member.id, "platform": account.platform, "canonical_key": account.canonical_key,
         "kind": account.kind, "purpose": account.purpose,
     })  # fmt: skip
+    await counters.touch(session, [member.unit_id])
     return account, True
 
 
@@ -165,6 +166,7 @@ async def set_declaration(
         await session.flush()
         audit.record(session, principal, "member.declaration", "member", member.id, member.unit_id,
                      {"declaration": [before, member.declaration]})  # fmt: skip
+        await counters.touch(session, [member.unit_id])
     return active
 
 
@@ -257,6 +259,7 @@ async def transition(
     audit.record(session, principal, f"account.{action}", "account", account.id, member.unit_id, {
         "status": [before, target], "note": note, "member_declaration": member.declaration,
     })  # fmt: skip
+    await counters.touch(session, [member.unit_id])
     return account
 
 

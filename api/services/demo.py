@@ -1,5 +1,5 @@
-"""Idempotent demo data: a small tree of real-looking units, members, logins and declared
-accounts. Reports and documents arrive with their issues."""
+"""Idempotent demo data: a small tree of real-looking units, members, logins, declared
+accounts, reported posts and guidance documents."""
 
 from __future__ import annotations
 
@@ -18,14 +18,18 @@ from api.core.enums import (
     Membership,
     MemberStatus,
     Platform,
+    ProposedAction,
+    ReportCategory,
+    ReportStatus,
     Role,
     UnitLevel,
 )
-from api.core.security import hash_password
+from api.core.security import hash_password, sha256_hex
 from api.core.text_vi import fold, name_sort_key
-from api.models import Account, Grant, Member, Unit, User
-from api.services import audit
-from api.services.canonical import canonicalize
+from api.models import Account, Grant, Member, Report, Unit, User
+from api.services import audit, documents
+from api.services.canonical import canonical_content, canonicalize
+from api.services.reports import due_at
 from api.services.units import child_path
 
 DEMO_PASSWORD = "qd85-demo-2026"  # noqa: S105 - demo data only; seed-demo refuses production
@@ -84,6 +88,18 @@ ACCOUNTS = [  # member external id, platform, url, kind, purpose, display name
      AccountPurpose.personal, "Huỳnh Văn Nam"),
 ]  # fmt: skip
 DECLARED_NONE = ["DV-HN-0003"]
+
+REPORTS = [  # reporter external id, url, category, proposed action, description, status
+    ("DV-HN-0001", "https://tin-nong-24h.example.com.vn/sap-nhap-xa-bi-huy-bo", ReportCategory.fake_news,
+     ProposedAction.refute, "Bài viết bịa đặt rằng chủ trương sắp xếp đơn vị hành chính cấp xã bị hủy bỏ.",
+     ReportStatus.submitted),
+    ("DV-HN-0003", "https://www.facebook.com/dangbophuongbadinh.official", ReportCategory.impersonation,
+     ProposedAction.report_to_platform, "Trang giả mạo Đảng bộ phường Ba Đình, dùng logo và ảnh hoạt động.",
+     ReportStatus.in_review),
+    ("DV-HCM-0002", "https://www.tiktok.com/@huynhvannam.bt/video/7412345678901234567", ReportCategory.other,
+     ProposedAction.correct_member, "Video trên tài khoản đã khai báo có bình luận chưa phù hợp.",
+     ReportStatus.submitted),
+]  # fmt: skip
 
 
 @dataclass
@@ -170,6 +186,8 @@ async def seed(session: AsyncSession) -> SeedResult:
                 utcnow(),
             )
     await session.flush()
+    await _seed_reports(session, existing)
+    await documents.seed_demo(session, units["TW"])
     if created_units or created_members or created_users:
         audit.record(session, None, "demo.seed", "system", None, None, {
             "units": created_units, "members": created_members, "users": created_users,
@@ -177,3 +195,34 @@ async def seed(session: AsyncSession) -> SeedResult:
     return SeedResult(
         created_units, created_members, created_users, [(u, DEMO_PASSWORD) for u, _, _ in LOGINS]
     )
+
+
+async def _seed_reports(session: AsyncSession, members: dict[str | None, Member]) -> None:
+    """A few reports in several states (rows written directly: the service's rate limit
+    counts in its own transaction, which SQLite could not take while the seed writes)."""
+    seen = set((await session.scalars(select(Report.content_hash))).all())
+    for ext, url, category, action, description, status in REPORTS:
+        link = canonical_content(None, url)
+        content_hash = sha256_hex(link.url.encode())
+        if content_hash in seen:
+            continue
+        reporter = members[ext]
+        subject = (
+            await session.execute(
+                select(Member.id, Member.unit_id)
+                .join(Account, Account.member_id == Member.id)
+                .where(Account.claim_key == link.account_key)
+            )
+        ).first()
+        now = utcnow()
+        session.add(Report(
+            reporter_member_id=reporter.id, unit_id=reporter.unit_id,
+            subject_member_id=subject[0] if subject else None,
+            subject_unit_id=subject[1] if subject else None,
+            url=url, canonical_url=link.url, content_hash=content_hash, open_key=content_hash,
+            platform=Platform(link.platform), category=category, description=description,
+            description_search=fold(description), proposed_action=action, status=status,
+            due_at=due_at(category, now), created_at=now, updated_at=now,
+        ))  # fmt: skip
+        seen.add(content_hash)
+    await session.flush()

@@ -18,7 +18,7 @@ from api.core.text_vi import fold, name_sort_key
 from api.core.versioning import check_version
 from api.models import Member, Unit
 from api.schemas.members import MemberCreate, MemberUpdate
-from api.services import audit
+from api.services import audit, counters
 from api.services.authz import Action, Principal, in_subtree, require, scope_filter
 from api.services.units import _ensure_active, unknown_reference
 
@@ -69,6 +69,10 @@ async def get_visible(
     if row is None:
         raise NotFound(*_NOT_FOUND)
     return row[0], row[1]
+
+
+# Member fields the statistics count by (api/services/counters.py).
+COUNTED_FIELDS = frozenset({"unit_id", "status", "is_leader"})
 
 
 def _snapshot(m: Member) -> dict[str, Any]:
@@ -132,6 +136,7 @@ async def create(session: AsyncSession, principal: Principal, data: MemberCreate
     audit.record(
         session, principal, "member.create", "member", member.id, unit.id, _snapshot(member)
     )
+    await counters.touch(session, [unit.id])
     return member
 
 
@@ -182,6 +187,8 @@ async def update(
                 session, principal, "member.transfer_out", "member", member.id, before["unit_id"],
                 {"unit_id": changes["unit_id"]},
             )  # fmt: skip
+        if changes.keys() & COUNTED_FIELDS:
+            await counters.touch(session, [before["unit_id"], member.unit_id])
     return member
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import Select, exists, func, literal, select
+from sqlalchemy import Select, exists, func, literal, or_, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,7 +18,7 @@ from api.core.text_vi import fold
 from api.core.versioning import check_version
 from api.models import Member, Unit
 from api.schemas.units import UnitCreate, UnitUpdate
-from api.services import audit
+from api.services import audit, counters
 from api.services.authz import Action, Principal, in_subtree, require, scope_filter
 
 MAX_TREE_NODES = 5000
@@ -196,6 +196,7 @@ async def update(
     for required in ("name", "level", "declaration_required", "declaration_deadline_days"):
         if required in fields and fields[required] is None:
             raise null_field(required)
+    old_path = unit.path
     if "parent_id" in fields and fields["parent_id"] != unit.parent_id:
         await _move(session, principal, unit, fields["parent_id"])
     for name in ("name", "level", "declaration_required", "declaration_deadline_days"):
@@ -208,6 +209,10 @@ async def update(
         unit.updated_at = utcnow()
         await session.flush()
         audit.record(session, principal, "unit.update", "unit", unit.id, unit.id, changes)
+    if unit.path != old_path:
+        # Rollups along the old and new ancestors; the documents addressing the moved
+        # units change with their ancestors.
+        await counters.touch(session, counters.subtree_units(unit.path), moved_from=[old_path])
     return unit
 
 
@@ -297,6 +302,10 @@ async def merge(
     unit.merged_into_id = target.id
     unit.updated_at = utcnow()
     await session.flush()
+    # The dissolved unit lost its members; the target's subtree gained them and the
+    # children, whose ancestors (and so the documents addressing them) changed.
+    touched = select(Unit.id).where(or_(in_subtree(Unit.path, target.path), Unit.id == unit.id))
+    await counters.touch(session, touched, moved_from=[unit.path], reports=True)
     changes = {
         "into_unit_id": target.id,
         "children_moved": moved_units,

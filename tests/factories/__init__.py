@@ -120,3 +120,104 @@ async def make_account(
         member.declared_at = utcnow()
     await session.commit()
     return account
+
+
+async def make_document(
+    session: AsyncSession, audience: Unit, *, status: Any = None, body: str | None = "## Nội dung",
+    file: bytes | None = None, revision: int = 1, **overrides: Any,
+) -> Any:  # fmt: skip
+    """A document addressed to `audience`'s subtree (published unless `status` says
+    otherwise), with `file` stored and attached when given. Published and archived ones
+    get their revision rows 1..revision, as the service writes them."""
+    import io
+    from datetime import date, timedelta
+
+    from api.core.db import utcnow
+    from api.core.enums import DocType, DocumentStatus
+    from api.models import Document, DocumentRevision
+    from api.services.files import PDF, storage
+
+    n = next(_seq)
+    status = status or DocumentStatus.published
+    code = overrides.pop("code", f"{n}-HD/TU")
+    title = overrides.pop("title", f"Hướng dẫn số {n}")
+    values: dict[str, Any] = {
+        "doc_type": DocType.guidance, "issuer": "Ban Tuyên giáo", "issued_on": date(2020, 1, 1) + timedelta(days=n),
+        "requires_ack": True,
+    }  # fmt: skip
+    if file is not None:
+        stored = storage().put(io.BytesIO(file))
+        values.update(file_sha256=stored.key, file_size=stored.size, file_name="van-ban.pdf",
+                      file_content_type=PDF)  # fmt: skip
+    if status is not DocumentStatus.draft:
+        values["published_at"] = utcnow()
+    if status is DocumentStatus.archived:
+        values["archived_at"] = utcnow()
+    values.update(overrides)
+    doc = Document(
+        code=code, title=title, search_text=fold(f"{code} {title}"), body=body,
+        audience_unit_id=audience.id, status=status, revision=revision, **values,
+    )  # fmt: skip
+    session.add(doc)
+    await session.flush()
+    if status is not DocumentStatus.draft:
+        for r in range(1, revision + 1):
+            session.add(DocumentRevision(
+                document_id=doc.id, revision=r, title=title, summary=doc.summary, body=body,
+                file_sha256=doc.file_sha256, file_name=doc.file_name,
+                file_content_type=doc.file_content_type, file_size=doc.file_size,
+            ))  # fmt: skip
+    await session.commit()
+    return doc
+
+
+# --------------------------------------------------------------------------- reports
+
+REPORTS_URL = "/api/v1/reports"
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def report_body(**overrides: Any) -> dict[str, Any]:
+    """A valid POST /reports body about a link of its own (so it starts a new primary)."""
+    body: dict[str, Any] = {
+        "url": f"https://www.facebook.com/some.page/posts/{next(_seq)}", "category": "fake_news",
+        "description": "Bài viết bịa đặt về chủ trương sáp nhập xã.", "proposed_action": "refute",
+    }  # fmt: skip
+    body.update(overrides)
+    return body
+
+
+async def file_report(client: Any, headers: dict[str, str], **overrides: Any) -> dict[str, Any]:
+    """File a report through the API (201 asserted); the report as read."""
+    r = await client.post(REPORTS_URL, json=report_body(**overrides), headers=headers)
+    assert r.status_code == 201, r.text
+    data: dict[str, Any] = r.json()
+    return data
+
+
+async def make_member_user(
+    session: AsyncSession, unit: Unit, *, grants: list[tuple[Role, Unit | None]] = (),  # type: ignore[assignment]
+    full_name: str | None = None, **overrides: Any,
+) -> tuple[Member, dict[str, str]]:  # fmt: skip
+    """A member of `unit` with a user linked to it (and `grants`); (member, auth headers)."""
+    member = await make_member(session, unit, full_name=full_name, **overrides)
+    return member, auth(await make_user(session, member=member, grants=grants))
+
+
+def png_bytes(size: int = 256) -> bytes:
+    """`size` bytes that sniff as PNG (magic number, then filler)."""
+    return (PNG_MAGIC + bytes(range(256)) * (size // 256 + 1))[:size]
+
+
+async def set_report(report_id: uuid.UUID | str, **values: Any) -> None:
+    """Change a report's columns directly in the database (e.g. `due_at` in the past)."""
+    from sqlalchemy import update
+
+    from api.core.db import db
+    from api.models import Report
+
+    async with db.sessionmaker() as s:
+        await s.execute(
+            update(Report).where(Report.id == uuid.UUID(str(report_id))).values(**values)
+        )
+        await s.commit()

@@ -8,6 +8,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.core.config import get_settings
 from api.core.enums import MemberStatus, Role
 from api.core.security import hash_password
 from api.models import User
@@ -118,7 +119,7 @@ class TestExportMe:
         data = r.json()
         assert set(data) == {
             "exported_at", "member", "unit", "user", "grants", "audit_about_me", "audit_by_me",
-            "audit_by_me_truncated", "accounts",
+            "audit_by_me_truncated", "accounts", "reports",
         }  # fmt: skip
         assert data["member"]["id"] == str(org.me.id)
         assert data["member"]["phone"] == "+84912345678"
@@ -232,3 +233,89 @@ class TestExportMe:
 async def test_password_hash_fixture_is_argon2() -> None:
     """Guards the export assertions above: the stored hashes really are argon2 strings."""
     assert hash_password(PASSWORD).startswith("$argon2")
+
+
+class TestMyReports:
+    BODY = {  # noqa: RUF012
+        "url": "https://tin-gia.com.vn/bai-viet-1",
+        "category": "fake_news",
+        "description": "Tin bịa đặt",
+        "proposed_action": "refute",
+    }
+
+    async def _file(self, client: httpx.AsyncClient, org: Org, role: str, n: int) -> str:
+        body = dict(self.BODY, url=f"https://tin-gia.com.vn/bai-viet-{n}")
+        r = await client.post("/api/v1/reports", json=body, headers=org.headers(role))
+        assert r.status_code == 201, r.text
+        return str(r.json()["id"])
+
+    async def test_me_lists_own_reports_newest_first_with_reporter(
+        self, client: httpx.AsyncClient, org: Org, session: AsyncSession
+    ) -> None:
+        first = await self._file(client, org, "member", 1)
+        second = await self._file(client, org, "member", 2)
+        other = await make_member(session, org.a1, full_name="Trần Văn Bảo")
+        other_user = await make_user(session, member=other)
+        r = await client.post(
+            "/api/v1/reports",
+            json=dict(self.BODY, url="https://tin-gia.com.vn/khac"),
+            headers=auth(other_user),
+        )
+        assert r.status_code == 201, r.text
+        r = await client.get(URL, headers=org.headers("member"))
+        assert r.status_code == 200, r.text
+        reports = r.json()["reports"]
+        assert [x["id"] for x in reports] == [second, first]
+        assert {x["reporter_member_id"] for x in reports} == {str(org.me.id)}
+
+    async def test_me_caps_reports_and_export_has_all(
+        self, client: httpx.AsyncClient, org: Org, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(get_settings(), "report_rate_limit", 100)
+        ids = [await self._file(client, org, "member", n) for n in range(22)]
+        r = await client.get(URL, headers=org.headers("member"))
+        assert [x["id"] for x in r.json()["reports"]] == ids[::-1][:20]
+        r = await client.get(f"{URL}/export", headers=org.headers("member"))
+        assert r.status_code == 200, r.text
+        assert sorted(x["id"] for x in r.json()["reports"]) == sorted(ids)
+
+    async def test_export_without_member_has_no_reports(
+        self, client: httpx.AsyncClient, org: Org
+    ) -> None:
+        r = await client.get(f"{URL}/export", headers=org.headers("admin"))
+        assert r.status_code == 200, r.text
+        assert r.json()["reports"] == []
+
+
+class TestMyPendingDocuments:
+    async def _publish(
+        self, client: httpx.AsyncClient, org: Org, unit_id: uuid.UUID, code: str
+    ) -> str:
+        body = {
+            "code": code, "title": "Hướng dẫn thực hiện", "doc_type": "guidance",
+            "issuer": "Ban Tuyên giáo", "issued_on": "2026-11-01", "body": "Nội dung",
+            "audience_unit_id": str(unit_id),
+        }  # fmt: skip
+        r = await client.post("/api/v1/documents", json=body, headers=org.headers("manager_a"))
+        assert r.status_code == 201, r.text
+        doc_id = str(r.json()["id"])
+        r = await client.post(
+            f"/api/v1/documents/{doc_id}/publish", headers=org.headers("manager_a")
+        )
+        assert r.status_code == 200, r.text
+        return doc_id
+
+    async def test_pending_until_acknowledged(self, client: httpx.AsyncClient, org: Org) -> None:
+        addressed = await self._publish(client, org, org.a.id, "01-HD/A")
+        await self._publish(client, org, org.a2.id, "02-HD/A2")  # not addressed to A1
+        r = await client.get(URL, headers=org.headers("member"))
+        assert r.status_code == 200, r.text
+        pending = r.json()["pending_documents"]
+        assert [d["id"] for d in pending] == [addressed]
+        assert pending[0]["ack_state"] == "pending"
+        r = await client.post(
+            f"/api/v1/documents/{addressed}/acknowledgements", headers=org.headers("member")
+        )
+        assert r.status_code == 201, r.text
+        r = await client.get(URL, headers=org.headers("member"))
+        assert r.json()["pending_documents"] == []

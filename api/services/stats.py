@@ -1,0 +1,392 @@
+"""Compliance statistics rolled up the tree.
+
+Counted figures come from `unit_stats` (per-unit direct counters kept exact by
+api/services/counters.py) summed over a subtree by materialised path: one grouped range
+scan over the unit's descendants, never a scan of the members. What depends on the clock
+or on a date range is counted live from `reports` (open reports past their deadline; the
+report figures when `from`/`to` are given; the median time to resolve), through the
+`status, due_at` index and the reports' units.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.core.db import utcnow
+from api.core.enums import DocumentStatus, Platform, ReportStatus
+from api.core.errors import Forbidden, NotFound, Unprocessable
+from api.models import Document, Report, Unit, UnitDocumentAcks, UnitRollup
+from api.models.report import OPEN_STATUSES
+from api.models.stats import PLATFORM_COLUMNS
+from api.services import counters
+from api.services.authz import Action, Principal, in_subtree, scope_filter
+from api.services.counters import COUNT_COLUMNS
+
+TOTAL_VI = "Tổng cộng"
+VN_OFFSET = timedelta(hours=7)  # Vietnam time, no daylight saving
+MAX_PERIODS = 1000
+PATH_SEGMENT = 33  # 32 hex digits and a slash
+
+
+def _forbidden() -> Forbidden:
+    return Forbidden(
+        vi="Vai trò của bạn không được xem thống kê.", en="Your role may not read statistics."
+    )
+
+
+def _not_found() -> NotFound:
+    return NotFound("not_found", "Không tìm thấy đơn vị.", "Unit not found.")
+
+
+async def resolve_unit(
+    session: AsyncSession, principal: Principal, unit_id: uuid.UUID | None
+) -> Unit:
+    """The unit asked for (404 outside the caller's statistics scope), or by default the
+    caller's one scope root (the one root unit for admins); 422 when that is ambiguous."""
+    if not principal.can_anywhere(Action.STATS_READ):
+        raise _forbidden()
+    visible = select(Unit).where(scope_filter(principal, Action.STATS_READ, Unit.path))
+    if unit_id is not None:
+        unit = await session.scalar(visible.where(Unit.id == unit_id))
+        if unit is None:
+            raise _not_found()
+        return unit
+    paths = principal.paths_for(Action.STATS_READ)
+    if paths is None:
+        roots = list((await session.scalars(select(Unit).where(Unit.parent_id.is_(None)))).all())
+    else:
+        roots = list((await session.scalars(select(Unit).where(Unit.path.in_(paths)))).all())
+        roots = [
+            u for u in roots if not any(u.path.startswith(o.path) and u is not o for o in roots)
+        ]
+    if len(roots) != 1:
+        raise Unprocessable(
+            "validation_failed", "Hãy chọn đơn vị (unit_id).", "Choose the unit (unit_id).",
+            extra={"errors": [{"loc": ["query", "unit_id"], "msg": "required here", "type": "missing"}]},
+        )  # fmt: skip
+    return roots[0]
+
+
+async def _children(session: AsyncSession, unit: Unit) -> list[Unit]:
+    return list(
+        (
+            await session.scalars(
+                select(Unit).where(Unit.parent_id == unit.id).order_by(Unit.name_search, Unit.code)
+            )
+        ).all()
+    )
+
+
+def _prefix(path_column: Any, unit: Unit) -> Any:
+    """A descendant's path cut to its child-of-`unit` ancestor; `unit`'s own path for
+    the unit itself."""
+    return func.substr(path_column, 1, len(unit.path) + PATH_SEGMENT)
+
+
+async def _rollups(session: AsyncSession, units: list[Unit]) -> dict[uuid.UUID, dict[str, Any]]:
+    """{unit id: its subtree's counters and median} from the maintained rollups."""
+    rows = (
+        await session.execute(
+            select(UnitRollup).where(UnitRollup.unit_id.in_([u.id for u in units]))
+        )
+    ).scalars()
+    return {
+        r.unit_id: {
+            **{c: getattr(r, c) for c in COUNT_COLUMNS},
+            "median_hours_to_resolve": r.median_hours_to_resolve,
+        }
+        for r in rows
+    }
+
+
+def _report_window(unit: Unit, start: datetime | None, end: datetime | None) -> list[Any]:
+    window = [in_subtree(Unit.path, unit.path)]
+    if start is not None:
+        window.append(Report.created_at >= start)
+    if end is not None:
+        window.append(Report.created_at < end)
+    return window
+
+
+async def _open_not_due(session: AsyncSession, unit: Unit) -> dict[str, int]:
+    """Per path prefix: open reports whose deadline has not passed. They are only the
+    recent ones (deadlines are hours away), so overdue = open − these is cheap."""
+    prefix = _prefix(Unit.path, unit).label("prefix")
+    stmt = (
+        select(prefix, func.count().label("n"))
+        .select_from(Report)
+        .join(Unit, Unit.id == Report.unit_id)
+        .where(Report.status.in_(OPEN_STATUSES), Report.due_at >= utcnow(),
+               in_subtree(Unit.path, unit.path))
+        .group_by(prefix)
+    )  # fmt: skip
+    return {row.prefix: int(row.n) for row in (await session.execute(stmt)).all()}
+
+
+async def _ranged_reports(
+    session: AsyncSession, unit: Unit, start: datetime | None, end: datetime | None
+) -> dict[str, dict[str, Any]]:
+    """Per path prefix: the report figures of reports filed within [start, end), counted
+    live (a date range is not something counters can hold)."""
+    now = utcnow()
+    prefix = _prefix(Unit.path, unit).label("prefix")
+    is_open = Report.status.in_(OPEN_STATUSES)
+    stmt = (
+        select(
+            prefix, func.count().label("reports_filed"),
+            func.sum(case((is_open, 1), else_=0)).label("reports_open"),
+            func.sum(case((and_(is_open, Report.due_at < now), 1), else_=0)).label("reports_overdue"),
+            func.sum(case((Report.status == ReportStatus.resolved, 1), else_=0)).label("reports_resolved"),
+        )
+        .join(Unit, Unit.id == Report.unit_id)
+        .where(*_report_window(unit, start, end))
+        .group_by(prefix)
+    )  # fmt: skip
+    out: dict[str, dict[str, Any]] = {
+        row.prefix: {k: int(getattr(row, k) or 0) for k in (
+            "reports_filed", "reports_open", "reports_overdue", "reports_resolved")}
+        for row in (await session.execute(stmt)).all()
+    }  # fmt: skip
+    return out
+
+
+def _rate(done: int, expected: int) -> float | None:
+    return done / expected if expected else None
+
+
+def _figures(counts: dict[str, Any], not_due: int) -> dict[str, Any]:
+    figures: dict[str, Any] = {
+        c: counts.get(c, 0) for c in COUNT_COLUMNS if c not in PLATFORM_COLUMNS
+    }
+    figures["accounts_by_platform"] = {p: counts.get(f"accounts_{p.value}", 0) for p in Platform}
+    figures["declaration_rate"] = _rate(figures["members_declared"], figures["members_active"])
+    figures["acks_done"] = figures.pop("ack_done")
+    figures["acks_expected"] = figures.pop("ack_expected")
+    figures["ack_rate"] = _rate(figures["acks_done"], figures["acks_expected"])
+    figures["reports_overdue"] = counts.get("reports_overdue", figures["reports_open"] - not_due)
+    figures["median_hours_to_resolve"] = counts.get("median_hours_to_resolve")
+    return figures
+
+
+async def compliance(
+    session: AsyncSession, unit: Unit, *, group_by: str, start: datetime | None,
+    end: datetime | None,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """Rows for each child (group_by=child) and a total, or the unit alone (self).
+    Counted figures are the maintained rollups (one row per unit read); overdue is open
+    minus the open reports not yet due; with `from`/`to` the report figures and the
+    median are counted live over the reports filed in that window."""
+    if start is not None and end is not None:
+        _check_window(start, end)
+    children = [] if group_by == "self" else await _children(session, unit)
+    units = [*children, unit]
+    rollups = await _rollups(session, units)
+    ranged: dict[str, dict[str, Any]] | None = None
+    not_due: dict[str, int] = {}
+    if start is not None or end is not None:
+        ranged = await _ranged_reports(session, unit, start, end)
+        window = _report_window(unit, start, end)[1:]
+        medians = await counters.subtree_medians(session, [u.path for u in children], window)
+        total_median = (await counters.subtree_medians(session, [unit.path], window))[unit.path]
+    else:
+        not_due = await _open_not_due(session, unit)
+
+    def counts(u: Unit, own: bool) -> dict[str, Any]:
+        base = dict(rollups.get(u.id, {}))
+        if ranged is not None:
+            parts = [v for k, v in ranged.items() if k.startswith(u.path)] if own else [
+                ranged.get(u.path, {})]  # fmt: skip
+            for key in ("reports_filed", "reports_open", "reports_overdue", "reports_resolved"):
+                base[key] = sum(p.get(key, 0) for p in parts)
+            base["median_hours_to_resolve"] = total_median if own else medians.get(u.path)
+        return base
+
+    def row(u: Unit, own: bool) -> dict[str, Any]:
+        pending = sum(v for k, v in not_due.items() if k.startswith(u.path)) if own else (
+            not_due.get(u.path, 0))  # fmt: skip
+        return {"unit_id": u.id, "unit_code": u.code, "unit_name": u.name, "is_total": False,
+                **_figures(counts(u, own), pending)}  # fmt: skip
+
+    if group_by == "self":
+        return [row(unit, True)]
+    rows = [row(child, False) for child in children]
+    total = row(unit, True)
+    rows.append(
+        {**total, "unit_id": None, "unit_code": None, "unit_name": TOTAL_VI, "is_total": True}
+    )
+    return rows
+
+
+# --------------------------------------------------------------------------- series
+
+INTERVALS = ("day", "week", "month")
+SERIES_BY = {"category": Report.category, "platform": Report.platform, "status": Report.status}
+
+
+def _check_window(start: datetime, end: datetime) -> None:
+    if end <= start:
+        raise Unprocessable(
+            "validation_failed", "'to' phải sau 'from'.", "'to' must be after 'from'.",
+            extra={"errors": [{"loc": ["query", "to"], "msg": "not after from", "type": "value_error"}]},
+        )  # fmt: skip
+
+
+def _period_sql(session: AsyncSession, interval: str) -> Any:
+    """The period's start in Vietnam time, as a naive local timestamp or text."""
+    if session.get_bind().dialect.name == "postgresql":
+        local = func.timezone("Asia/Ho_Chi_Minh", Report.created_at)
+        return func.date_trunc(interval, local)
+    local = func.datetime(Report.created_at, "+7 hours")
+    if interval == "day":
+        return func.date(local)
+    if interval == "week":
+        return func.date(local, "weekday 0", "-6 days")
+    return func.strftime("%Y-%m-01", local)
+
+
+def _period_start(value: Any) -> datetime:
+    local: datetime = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return local.replace(tzinfo=UTC) - VN_OFFSET
+
+
+def _periods(start: datetime, end: datetime, interval: str) -> int:
+    days = (end - start).total_seconds() / 86400
+    return int(days / {"day": 1, "week": 7, "month": 28}[interval]) + 1
+
+
+async def report_series(
+    session: AsyncSession, unit: Unit, *, start: datetime, end: datetime, interval: str, by: str
+) -> list[dict[str, Any]]:
+    _check_window(start, end)
+    if _periods(start, end, interval) > MAX_PERIODS:
+        raise Unprocessable(
+            "validation_failed",
+            f"Khoảng thời gian quá dài (tối đa {MAX_PERIODS} kỳ).",
+            f"The range is too long (at most {MAX_PERIODS} periods).",
+            extra={"errors": [{"loc": ["query", "from"], "msg": "too many periods", "type": "value_error"}]},
+        )  # fmt: skip
+    period = _period_sql(session, interval).label("period")
+    key = SERIES_BY[by].label("key")
+    stmt = (
+        select(period, key, func.count().label("n"))
+        .select_from(Report)
+        .join(Unit, Unit.id == Report.unit_id)
+        .where(in_subtree(Unit.path, unit.path), Report.created_at >= start, Report.created_at < end)
+        .group_by(period, key)
+        .order_by(period, key)
+    )  # fmt: skip
+    return [
+        {"period_start": _period_start(row.period), "key": str(getattr(row.key, "value", row.key)),
+         "count": int(row.n)}
+        for row in (await session.execute(stmt)).all()
+    ]  # fmt: skip
+
+
+# --------------------------------------------------------------------------- documents
+
+
+async def document_for_stats(
+    session: AsyncSession, principal: Principal, document_id: uuid.UUID
+) -> tuple[Document, Unit]:
+    """A published or archived document whose audience meets the caller's statistics
+    scope (it addresses part of it, or lies inside it); 404 otherwise."""
+    if not principal.can_anywhere(Action.STATS_READ):
+        raise _forbidden()
+    row = (
+        await session.execute(
+            select(Document, Unit)
+            .join(Unit, Unit.id == Document.audience_unit_id)
+            .where(Document.id == document_id, Document.status != DocumentStatus.draft)
+        )
+    ).first()
+    paths = principal.paths_for(Action.STATS_READ)
+    if row is None or (
+        paths is not None
+        and not any(row[1].path.startswith(p) or p.startswith(row[1].path) for p in paths)
+    ):
+        raise NotFound("not_found", "Không tìm thấy văn bản.", "Document not found.")
+    return row[0], row[1]
+
+
+def default_document_unit(principal: Principal, audience: Unit) -> uuid.UUID | None:
+    """The audience unit when the caller's statistics scope holds it; else the caller's
+    one scope root inside the audience (None: let resolve_unit decide, 404 or 422)."""
+    paths = principal.paths_for(Action.STATS_READ)
+    if paths is None or any(audience.path.startswith(p) for p in paths):
+        return audience.id
+    inside = sorted({p for p in paths if p.startswith(audience.path)})
+    outermost = [p for p in inside if not any(p != o and p.startswith(o) for o in inside)]
+    if len(outermost) == 1:
+        return uuid.UUID(hex=outermost[0].strip("/").rsplit("/", 1)[-1])
+    return None
+
+
+async def document_acks(
+    session: AsyncSession, document: Document, audience: Unit, unit: Unit
+) -> list[dict[str, Any]]:
+    """Per child of `unit` and in total: the active members the document addresses and
+    those who acknowledged its current revision."""
+    children = await _children(session, unit)
+    rollups = await _rollups(session, [*children, unit, audience])
+    prefix = _prefix(Unit.path, unit).label("prefix")
+    acked: dict[str, int] = {
+        row.prefix: int(row.n)
+        for row in (
+            await session.execute(
+                select(prefix, func.sum(UnitDocumentAcks.acks).label("n"))
+                .join(Unit, Unit.id == UnitDocumentAcks.unit_id)
+                .where(UnitDocumentAcks.document_id == document.id, in_subtree(Unit.path, unit.path))
+                .group_by(prefix)
+            )
+        ).all()
+    }  # fmt: skip
+
+    def active(u: Unit) -> int:
+        return int(rollups.get(u.id, {}).get("members_active", 0))
+
+    def addressed(u: Unit) -> int:
+        if u.path.startswith(audience.path):  # the audience holds this whole subtree
+            return active(u)
+        if audience.path.startswith(u.path):  # the audience lies inside it
+            return active(audience)
+        return 0
+
+    def row(u: Unit, done: int, total: bool) -> dict[str, Any]:
+        n = addressed(u)
+        return {"unit_id": None if total else u.id, "unit_code": None if total else u.code,
+                "unit_name": TOTAL_VI if total else u.name, "is_total": total, "addressed": n,
+                "acknowledged": done, "ack_rate": _rate(done, n)}  # fmt: skip
+
+    rows = [row(child, acked.get(child.path, 0), False) for child in children]
+    rows.append(row(unit, sum(acked.values()), True))
+    return rows
+
+
+# --------------------------------------------------------------------------- CSV
+
+
+def to_csv(columns: list[str], rows: list[dict[str, Any]]) -> bytes:
+    """UTF-8 with a BOM (so Excel reads Vietnamese right), one header row."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow(["" if row.get(c) is None else _cell(row.get(c)) for c in columns])
+    return "\ufeff".encode() + buffer.getvalue().encode()
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value  # no formula injection when Excel opens the file
+    return value
