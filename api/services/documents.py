@@ -396,36 +396,40 @@ def _invalid_transition(doc: Document, target: DocumentStatus) -> Conflict:
 async def publish(
     session: AsyncSession, principal: Principal, seen: Seen, expected_version: int | None
 ) -> Document:
-    doc = seen.document
-    _require_manage(principal, seen)
-    await _lock(session, doc)
-    check_version(expected_version, doc.version)
-    if doc.status is not DS.draft:
-        raise _invalid_transition(doc, DS.published)
-    if doc.body is None and doc.file_sha256 is None:
-        raise _needs_content()
-    doc.status, doc.published_at, doc.updated_at = DS.published, utcnow(), utcnow()
-    _new_revision(session, principal, doc)
-    await session.flush()
-    audit.record(session, principal, "document.publish", "document", doc.id, doc.audience_unit_id,
-                 {"status": [DS.draft, DS.published], "revision": doc.revision})  # fmt: skip
-    await _recount(session, seen.path)
-    return doc
+    """draft → published; stores revision 1 (a body or a file is required, 422)."""
+    return await _move(session, principal, seen, expected_version, DS.draft, DS.published)
 
 
 async def archive(
     session: AsyncSession, principal: Principal, seen: Seen, expected_version: int | None
 ) -> Document:
+    """published → archived (read only from then on)."""
+    return await _move(session, principal, seen, expected_version, DS.published, DS.archived)
+
+
+async def _move(
+    session: AsyncSession, principal: Principal, seen: Seen, expected_version: int | None,
+    source: DocumentStatus, target: DocumentStatus,
+) -> Document:  # fmt: skip
     doc = seen.document
     _require_manage(principal, seen)
     await _lock(session, doc)
     check_version(expected_version, doc.version)
-    if doc.status is not DS.published:
-        raise _invalid_transition(doc, DS.archived)
-    doc.status, doc.archived_at, doc.updated_at = DS.archived, utcnow(), utcnow()
+    if doc.status is not source:
+        raise _invalid_transition(doc, target)
+    now = utcnow()
+    if target is DS.published:
+        if doc.body is None and doc.file_sha256 is None:
+            raise _needs_content()
+        doc.published_at = now
+        _new_revision(session, principal, doc)
+    else:
+        doc.archived_at = now
+    doc.status, doc.updated_at = target, now
     await session.flush()
-    audit.record(session, principal, "document.archive", "document", doc.id, doc.audience_unit_id,
-                 {"status": [DS.published, DS.archived], "revision": doc.revision})  # fmt: skip
+    audit.record(session, principal, f"document.{'publish' if target is DS.published else 'archive'}",
+                 "document", doc.id, doc.audience_unit_id,
+                 {"status": [source, target], "revision": doc.revision})  # fmt: skip
     await _recount(session, seen.path)
     return doc
 
