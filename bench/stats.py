@@ -8,8 +8,9 @@ one run:
             reports (what the API would cost without counters)
   api       GET /api/v1/stats/compliance for the root, a province and a cell, served by
             `qd85 serve --workers 2` (median and p95 of sequential requests)
-  upkeep    what keeping the counters adds to a roster sync apply of 100,000 rows: the
-            same sync applied in-process with counters.touch as is and as a no-op
+  upkeep    what keeping the counters adds to a roster sync apply of 100,000 rows into one
+            province's cells: the same kind of sync applied in-process with
+            counters.touch as is and as a no-op
 Targets: the root answers in under 50 ms median; upkeep adds at most 20% to the apply.
 
     .venv/bin/python bench/stats.py [--pg postgresql://postgres@127.0.0.1:5432/postgres]
@@ -212,7 +213,8 @@ async def populate(url: str, n_members: int, n_units: int) -> dict[str, object]:
         await conn.execute("ANALYZE")
         province = provinces[0]
         cell = next(u for u in units if u[3] == "cell")
-        cells = [u[0] for u in units if u[3] == "cell"]
+        # The sync is a province's roster (as in bench/roster_sync.py): its cells only.
+        cells = [u[0] for u in units if u[3] == "cell" and u[5].startswith(province[5])]
         return {"root": root, "province": province, "cell": cell, "cells": cells,
                 "codes": {u[0]: u[1] for u in units}}  # fmt: skip
     finally:
@@ -275,6 +277,7 @@ async def upkeep(sa_url: str, cells: list[uuid.UUID], codes: dict[uuid.UUID, str
 
     os.environ["QD85_DATABASE_URL"] = sa_url
     os.environ["QD85_MAX_ROSTER_BODY"] = str(200_000_000)
+    os.environ["QD85_LOG_REQUESTS"] = "false"
     from api.core.config import get_settings
 
     get_settings.cache_clear()

@@ -34,6 +34,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    or_,
     select,
     update,
 )
@@ -51,7 +52,7 @@ from api.core.enums import (
 )
 from api.models import Account, Document, DocumentAcknowledgement, Member, Report, Unit
 from api.models.report import OPEN_STATUSES
-from api.models.stats import UnitDocumentAcks, UnitRollup, UnitStats
+from api.models.stats import PLATFORM_COLUMNS, UnitDocumentAcks, UnitRollup, UnitStats
 from api.services.authz import in_subtree
 
 UnitSet = Iterable[uuid.UUID | None] | Select[Any]
@@ -336,7 +337,7 @@ async def touch(
     """Recount the direct counters of these units (ids, or a SELECT of unit ids) from
     their rows, then the rollups of the units and of all their ancestors, bottom-up, in
     the caller's transaction. `reports=True` when resolved reports changed: the medians of
-    the ancestors are recomputed too. `moved_from`: former paths of units that moved away,
+    the ancestors are recomputed too. `moved_from`: former paths of units that moved away
     (the units themselves included), whose old ancestors' rollups must lose them."""
     await session.flush()
     ids: Any
@@ -351,35 +352,223 @@ async def touch(
         if not isinstance(ids, list) or ids
         else []
     )
-    paths = dict(touched)
-    for old in moved_from:
-        for ancestor in _ancestry(old):
-            paths.setdefault(ancestor, "")
-    for _, path in touched:
-        for ancestor in _ancestry(path)[:-1]:
-            paths.setdefault(ancestor, "")
-    missing = [u for u, p in paths.items() if not p]
-    for chunk in _chunks(missing):
-        for unit_id, path in (
-            await session.execute(select(Unit.id, Unit.path).where(Unit.id.in_(chunk)))
-        ).all():
-            paths[unit_id] = path
-    paths = {u: p for u, p in paths.items() if p}
+    paths = await _with_ancestors(session, dict(touched), moved_from)
     await _lock(session, list(paths))
     for id_set in _id_sets(session, sorted(u for u, _ in touched)):
         await _recount_direct(session, id_set)
-    levels: dict[int, list[uuid.UUID]] = {}
-    for unit_id, path in paths.items():
-        levels.setdefault(len(path), []).append(unit_id)
-    for length in sorted(levels, reverse=True):
-        for id_set in _id_sets(session, sorted(levels[length])):
-            await _rollup(session, id_set)
+    await _rollups(session, paths)
     if reports or moved_from:
         targets = list(paths.items())
         if not reports:  # a move: only the ancestors' subtrees changed
             direct = {u for u, _ in touched}
             targets = [(u, p) for u, p in targets if u not in direct]
         await _medians(session, targets)
+
+
+async def _with_ancestors(
+    session: AsyncSession, paths: dict[uuid.UUID, str], moved_from: Sequence[str] = ()
+) -> dict[uuid.UUID, str]:
+    """The units and all their ancestors (and those of `moved_from`), with their paths."""
+    out = dict(paths)
+    for old in moved_from:
+        for ancestor in _ancestry(old):
+            out.setdefault(ancestor, "")
+    for path in paths.values():
+        for ancestor in _ancestry(path)[:-1]:
+            out.setdefault(ancestor, "")
+    missing = [u for u, p in out.items() if not p]
+    for chunk in _chunks(missing):
+        for unit_id, path in (
+            await session.execute(select(Unit.id, Unit.path).where(Unit.id.in_(chunk)))
+        ).all():
+            out[unit_id] = path
+    return {u: p for u, p in out.items() if p}
+
+
+async def _rollups(session: AsyncSession, paths: dict[uuid.UUID, str]) -> None:
+    levels: dict[int, list[uuid.UUID]] = {}
+    for unit_id, path in paths.items():
+        levels.setdefault(len(path), []).append(unit_id)
+    for length in sorted(levels, reverse=True):
+        for id_set in _id_sets(session, sorted(levels[length])):
+            await _rollup(session, id_set)
+
+
+async def shift(session: AsyncSession, sides: Any, fresh: Any) -> None:
+    """Counters after members changed unit, status or leadership and nothing else they
+    own (a roster sync apply): instead of recounting whole units, add each member's
+    contribution at its new place and subtract it at its old one — work in proportion to
+    the members changed, not to the units' sizes.
+
+    `sides` (a subquery): member_id, unit_id, status, is_leader, sign (+1 the member as
+    it is now, −1 as it was) for members who existed before. `fresh` (a subquery):
+    unit_id, status, is_leader of members just created: no declaration, account or
+    acknowledgement yet, so no lookups. Units that never had their counters recounted
+    are recounted instead."""
+    await session.flush()
+    units = (
+        await session.execute(
+            select(Unit.id, Unit.path).where(
+                or_(Unit.id.in_(select(sides.c.unit_id)), Unit.id.in_(select(fresh.c.unit_id)))
+            )
+        )
+    ).all()
+    if not units:
+        return
+    paths = await _with_ancestors(session, dict(units))
+    await _lock(session, list(paths))
+    counted = set(
+        (
+            await session.scalars(
+                select(UnitStats.unit_id).where(UnitStats.unit_id.in_([u for u, _ in units]))
+            )
+        ).all()
+    ) if len(units) <= CHUNK else set(
+        (await session.scalars(select(UnitStats.unit_id))).all()
+    )  # fmt: skip
+    uncounted = sorted(u for u, _ in units if u not in counted)
+    await _apply_deltas(session, sides, fresh, uncounted)
+    for id_set in _id_sets(session, uncounted):
+        await _recount_direct(session, id_set)
+    await _rollups(session, paths)
+
+
+def _contributions(sides: Any, fresh: Any) -> Any:
+    """Per unit, the signed sum of the members' contributions to each counter."""
+    m, u, a = aliased(Member), aliased(Unit), aliased(Unit)
+    active = sides.c.status == MemberStatus.active
+    sign = sides.c.sign
+    claimed = Account.claim_key.is_not(None)
+    owned = (
+        select(
+            Account.member_id.label("member_id"),
+            _one(claimed).label("accounts_total"),
+            _one(Account.status == AccountStatus.verified).label("accounts_verified"),
+            _one(Account.status == AccountStatus.pending).label("accounts_pending"),
+            *(_one(and_(claimed, Account.platform == p)).label(f"accounts_{p.value}") for p in Platform),
+        )
+        .where(Account.member_id.in_(select(sides.c.member_id)))
+        .group_by(Account.member_id)
+        .subquery()
+    )  # fmt: skip
+    has_account = func.coalesce(owned.c.accounts_total, 0) > 0
+    ack = DocumentAcknowledgement
+    # Per (member, unit) once, though a member's two sides may name the same unit.
+    places = select(sides.c.member_id, sides.c.unit_id).distinct().subquery()
+    acked = (
+        select(places.c.member_id.label("member_id"), places.c.unit_id.label("unit_id"),
+               func.count().label("n"))
+        .select_from(places)
+        .join(ack, ack.member_id == places.c.member_id)
+        .join(Document, and_(Document.id == ack.document_id, Document.revision == ack.revision,
+                             _counted_documents()))
+        .join(u, u.id == places.c.unit_id)
+        .join(a, and_(a.id == Document.audience_unit_id, _addressed(u.path, a.path)))
+        .group_by(places.c.member_id, places.c.unit_id)
+        .subquery()
+    )  # fmt: skip
+    n_docs = _documents_addressing(select(sides.c.unit_id).union(select(fresh.c.unit_id)))
+
+    def signed(flag: Any) -> Any:
+        return func.sum(case((flag, sign), else_=0))
+
+    zero = literal(0)
+    old = (
+        select(
+            sides.c.unit_id.label("unit_id"),
+            signed(active).label("members_active"),
+            signed(and_(active, sides.c.is_leader)).label("leaders_active"),
+            signed(and_(active, m.declaration != Declaration.not_declared)).label("members_declared"),
+            signed(and_(active, has_account)).label("members_with_accounts"),
+            signed(and_(active, sides.c.is_leader, has_account)).label("leaders_with_accounts"),
+            *(func.sum(sign * func.coalesce(getattr(owned.c, c), zero)).label(c)
+              for c in ("accounts_total", "accounts_verified", "accounts_pending", *PLATFORM_COLUMNS)),
+            literal(0).label("reports_filed"), literal(0).label("reports_open"),
+            literal(0).label("reports_resolved"),
+            func.sum(case((active, sign * func.coalesce(n_docs.c.n_docs, zero)), else_=0)).label("ack_expected"),
+            func.sum(case((active, sign * func.coalesce(acked.c.n, zero)), else_=0)).label("ack_done"),
+        )
+        .select_from(sides)
+        .join(m, m.id == sides.c.member_id)
+        .outerjoin(owned, owned.c.member_id == sides.c.member_id)
+        .outerjoin(n_docs, n_docs.c.unit_id == sides.c.unit_id)
+        .outerjoin(acked, and_(acked.c.member_id == sides.c.member_id, acked.c.unit_id == sides.c.unit_id))
+        .group_by(sides.c.unit_id)
+    )  # fmt: skip
+    new_active = fresh.c.status == MemberStatus.active
+    new = (
+        select(
+            fresh.c.unit_id.label("unit_id"),
+            _one(new_active).label("members_active"),
+            _one(and_(new_active, fresh.c.is_leader)).label("leaders_active"),
+            *(literal(0).label(c) for c in COUNT_COLUMNS[2:] if c not in ("ack_expected", "ack_done")),
+            func.sum(case((new_active, func.coalesce(n_docs.c.n_docs, zero)), else_=0)).label("ack_expected"),
+            literal(0).label("ack_done"),
+        )
+        .select_from(fresh)
+        .outerjoin(n_docs, n_docs.c.unit_id == fresh.c.unit_id)
+        .group_by(fresh.c.unit_id)
+    )  # fmt: skip
+    both = old.union_all(new).subquery()
+    return (
+        select(both.c.unit_id, *(func.sum(getattr(both.c, c)).label(c) for c in COUNT_COLUMNS))
+        .group_by(both.c.unit_id)
+        .subquery()
+    )
+
+
+def _document_deltas(sides: Any) -> Any:
+    """Per (unit, document): the signed acknowledgements of the current revisions of
+    published or archived documents addressing the unit, by members active there."""
+    ack, u, a = DocumentAcknowledgement, aliased(Unit), aliased(Unit)
+    return (
+        select(sides.c.unit_id.label("unit_id"), ack.document_id.label("document_id"),
+               func.sum(sides.c.sign).label("acks"))
+        .select_from(sides)
+        .join(ack, ack.member_id == sides.c.member_id)
+        .join(Document, and_(Document.id == ack.document_id, Document.revision == ack.revision,
+                             Document.status.in_([DocumentStatus.published, DocumentStatus.archived])))
+        .join(u, u.id == sides.c.unit_id)
+        .join(a, and_(a.id == Document.audience_unit_id, _addressed(u.path, a.path)))
+        .where(sides.c.status == MemberStatus.active)
+        .group_by(sides.c.unit_id, ack.document_id)
+        .subquery()
+    )  # fmt: skip
+
+
+async def _apply_deltas(
+    session: AsyncSession, sides: Any, fresh: Any, uncounted: list[uuid.UUID]
+) -> None:
+    stats: Table = UnitStats.__table__  # type: ignore[assignment]
+    delta = _contributions(sides, fresh)
+    skip = delta.c.unit_id.not_in(uncounted) if uncounted else literal(True)
+    await session.execute(
+        update(stats)
+        .where(stats.c.unit_id == delta.c.unit_id, skip)
+        .values({c: stats.c[c] + delta.c[c] for c in COUNT_COLUMNS})
+    )
+    uda: Table = UnitDocumentAcks.__table__  # type: ignore[assignment]
+    moved = _document_deltas(sides)
+    keep = moved.c.unit_id.not_in(uncounted) if uncounted else literal(True)
+    await session.execute(
+        update(uda)
+        .where(uda.c.unit_id == moved.c.unit_id, uda.c.document_id == moved.c.document_id, keep)
+        .values(acks=uda.c.acks + moved.c.acks)
+    )
+    await session.execute(
+        insert(uda).from_select(
+            ["unit_id", "document_id", "acks"],
+            select(moved.c.unit_id, moved.c.document_id, moved.c.acks).where(
+                keep, moved.c.acks != 0,
+                ~exists().where(uda.c.unit_id == moved.c.unit_id,
+                                uda.c.document_id == moved.c.document_id),
+            ),
+        )
+    )  # fmt: skip
+    # A recount keeps no zero rows; neither do deltas.
+    await session.execute(
+        delete(uda).where(uda.c.acks == 0, uda.c.unit_id.in_(select(moved.c.unit_id)))
+    )
 
 
 def subtree_units(path: str) -> Select[Any]:

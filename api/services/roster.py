@@ -88,6 +88,7 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    union_all,
     update,
 )
 from sqlalchemy.exc import IntegrityError
@@ -1116,17 +1117,27 @@ async def _apply_steps(
     _fail_point("tokens")
     await _drop_temp(conn, KEYS)
 
-    # 9. Statistics: recount the units members joined or left (and their ancestors).
-    units = _units.alias("touched")
-    joined_or_left = or_(
-        units.c.id.in_(select(r.c.unit_id).where(of_sync, r.c.action != A.unchanged.value)),
-        units.c.id.in_(
-            select(r.c.before_unit_id).where(
-                of_sync, r.c.action != A.unchanged.value, r.c.before_unit_id.is_not(None)
-            )
-        ),
+    # 9. Statistics: each changed member's contribution moves from where it was to where
+    #    it is (work in proportion to the rows changed, not to the units' sizes).
+    changed_rows = and_(of_sync, r.c.action.in_([A.deactivate.value, *CHANGING]))
+    now_m = _members.alias("now_m")
+    sides = union_all(
+        # Deactivation rows carry the member's (unchanged) unit and leadership as values.
+        select(r.c.member_id, func.coalesce(r.c.before_unit_id, r.c.unit_id).label("unit_id"),
+               r.c.before_status.label("status"),
+               func.coalesce(r.c.before_is_leader, r.c.is_leader).label("is_leader"),
+               literal(-1).label("sign"))
+        .where(changed_rows),
+        select(now_m.c.id, now_m.c.unit_id, now_m.c.status, now_m.c.is_leader, literal(1))
+        .select_from(r.join(now_m, now_m.c.id == r.c.member_id))
+        .where(changed_rows),
+    ).subquery("sides")  # fmt: skip
+    fresh = (
+        select(r.c.unit_id, r.c.status, r.c.is_leader)
+        .where(of_sync, r.c.action == A.create.value)
+        .subquery("fresh")
     )
-    await counters.touch(session, select(units.c.id).where(joined_or_left))
+    await counters.shift(session, sides, fresh)
     _fail_point("statistics")
 
     # 10. The sync is applied; one audit event with the counts.

@@ -1055,3 +1055,53 @@ class TestRosterSync:
                 assert_figures(row, brute_force(w, target), where=str(row["unit_code"]))
         maintained, rebuilt = await maintained_and_rebuilt()
         assert counter_diff(maintained, rebuilt) == {}
+
+
+class TestRosterSyncMovesWhatMembersOwn:
+    async def test_accounts_declarations_and_acknowledgements_follow_the_member(
+        self, client: httpx.AsyncClient, session: AsyncSession, org: Org
+    ) -> None:
+        """A sync moves and deactivates members who hold accounts, a declaration and
+        acknowledgements: the counters (updated by contribution, not recounted) equal a
+        rebuild and a brute-force recount."""
+        api = Api(client, org.headers("admin"))
+        doc = await api.document(org.root.id)
+        a1_doc = await api.document(org.a1.id)
+        people = []
+        for n in range(3):
+            m = await api.member(org.a1.id, external_id=f"RS-1{n}", full_name=f"Đỗ Văn Tên {n}",
+                                 is_leader=n == 0)  # fmt: skip
+            account = (await api.declare(m["id"], handle=f"do.van.ten.{n}x")).json()
+            await api.account_action(account["id"], "verify")
+            headers = await login_for(session, uuid.UUID(m["id"]))
+            await api.ack(doc["id"], headers)
+            await api.ack(a1_doc["id"], headers)
+            people.append(m)
+        me = org.me
+        snapshot = {"mode": "snapshot", "scope_unit_code": "A", "members": [
+            {"external_id": me.external_id, "full_name": me.full_name, "unit_code": "A.1",
+             "membership": "official"},
+            # moved to A2: the A1 document no longer addresses them, the root one still does
+            {"external_id": "RS-10", "full_name": "Đỗ Văn Tên 0", "unit_code": "A.2",
+             "membership": "official", "is_leader": True},
+            # exempt now: no longer active anywhere
+            {"external_id": "RS-11", "full_name": "Đỗ Văn Tên 1", "unit_code": "A.1",
+             "membership": "official", "status": "exempt"},
+            {"external_id": "RS-20", "full_name": "Người Mới", "unit_code": "A.2",
+             "membership": "probationary"},
+        ]}  # RS-12 is absent: deactivated  # fmt: skip
+        r = await client.post(f"{API}/roster/syncs", json=snapshot, headers=org.headers("partner_a"),
+                              params={"dry_run": "false", "allow_mass_deactivation": "true"})  # fmt: skip
+        assert r.status_code == 201, r.text
+        assert r.json()["status"] == "applied", r.json()
+        maintained, rebuilt = await maintained_and_rebuilt()
+        assert counter_diff(maintained, rebuilt) == {}
+        w = await load_world()
+        for unit in (org.root, org.a):
+            for row in (await api.compliance(unit.id))["rows"]:
+                target = unit.id if row["is_total"] else uuid.UUID(row["unit_id"])
+                assert_figures(row, brute_force(w, target), where=str(row["unit_code"]))
+        rows = {x["unit_code"]: x for x in (await api.compliance(org.a.id))["rows"]}
+        assert (rows["A.2"]["members_with_accounts"], rows["A.2"]["acks_done"]) == (1, 1)
+        assert (rows["A.1"]["members_active"], rows["A.1"]["acks_done"]) == (1, 0)
+        assert rows[None]["accounts_verified"] == 3  # accounts count whatever the status
