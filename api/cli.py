@@ -155,6 +155,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     uvicorn.run(
         "api.main:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
         access_log=False, proxy_headers=True, forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        # Longer than clients' idle keep-alive (httpx: 5 s), so the server is not the one
+        # closing a connection a request is just being sent on; a load balancer in front
+        # must time idle connections out sooner than this.
+        timeout_keep_alive=75,
     )  # fmt: skip
     return 0
 

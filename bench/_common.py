@@ -9,6 +9,7 @@ import random
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -104,14 +105,25 @@ def migrate(database_url: str) -> None:
                    stdout=subprocess.DEVNULL)  # fmt: skip
 
 
-class Server:
-    """`qd85 serve` in a child process; stopped by its PID."""
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now (the OS picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
-    def __init__(self, database_url: str, port: int, workers: int, **env: str) -> None:
+
+class Server:
+    """`qd85 serve` in a child process (its own session, bound to 127.0.0.1); stopped by
+    its PID. `log` names a file for the server's output (default: discarded)."""
+
+    def __init__(self, database_url: str, port: int, workers: int, log: Path | None = None,
+                 **env: str) -> None:  # fmt: skip
         self.port = port
+        out = open(log, "ab") if log is not None else subprocess.DEVNULL  # noqa: SIM115 - closed in stop()
+        self._log = out if log is not None else None
         self.proc = subprocess.Popen(
             [str(BIN / "qd85"), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
-            env=server_env(database_url, **env), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env=server_env(database_url, **env), cwd=ROOT, stdout=out, stderr=out,
             start_new_session=True,
         )  # fmt: skip
         deadline = time.time() + 30
@@ -131,6 +143,10 @@ class Server:
                 self.proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=15)
+        if self._log is not None:
+            self._log.close()
+            self._log = None
 
 
 @dataclass

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import DateTime, MetaData, String, TypeDecorator, event
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Connection, Dialect, ExceptionContext
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -18,6 +19,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.pool import NullPool
 
 from api.core.config import get_settings
+from api.core.resilience import is_protocol_desync
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -82,20 +84,66 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# A new connection that takes longer than this is an outage (503), not a hung request.
+CONNECT_TIMEOUT_SECONDS = 5.0
+
+
+def _discard_desynced(context: ExceptionContext) -> None:
+    """A driver failure between Parse and Sync leaves the server inside the statement's
+    implicit transaction, holding its locks (see api/core/resilience.py): treat it as a
+    disconnect of that connection alone, so it is closed instead of going back to the
+    pool (where a later ALTER/TRUNCATE of the table would wait on it forever)."""
+    if is_protocol_desync(context.original_exception):
+        context.is_disconnect = True
+        context.invalidate_pool_on_disconnect = False
+
+
+def _drop_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """On checkout, a pooled connection the server has closed meanwhile (a restart, an
+    administrator's shutdown or pg_terminate_backend) is replaced at once instead of
+    failing the request that draws it: asyncpg learns of the close from the socket, so
+    the check is free (no round trip, unlike pool_pre_ping)."""
+    driver = getattr(dbapi_connection, "_connection", None)
+    is_closed = getattr(driver, "is_closed", None)
+    if callable(is_closed) and is_closed():
+        raise DisconnectionError("connection closed by the server")
+
+
+def _sqlite_begin_before_savepoint(conn: Connection, _name: str | None) -> None:
+    """The sqlite3 module (under aiosqlite) sends BEGIN only before DML. A SAVEPOINT sent
+    while no transaction is open (a service that has only read so far) opens one of its
+    own, and its RELEASE commits it: the savepoint's write would survive a rollback of
+    the request. Open the transaction first, so RELEASE only ends the savepoint."""
+    driver = conn.connection.driver_connection
+    if driver is not None and not driver.in_transaction:
+        conn.exec_driver_sql("BEGIN")
+
+
 def make_engine(url: str | None = None) -> AsyncEngine:
     settings = get_settings()
     url = url or settings.database_url
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, echo=settings.db_echo, poolclass=NullPool)
+        engine = create_async_engine(
+            url, echo=settings.db_echo, poolclass=NullPool, hide_parameters=True
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "savepoint", _sqlite_begin_before_savepoint)
         return engine
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         echo=settings.db_echo,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_pre_ping=False,
+        # Errors (and the 503/500 log lines made of them) name the statement, never its
+        # values: a failed INSERT must not write e-mails, phones or stored responses
+        # (Idempotency-Key records hold response bodies) into the logs.
+        hide_parameters=True,
+        connect_args={"timeout": CONNECT_TIMEOUT_SECONDS} if "+asyncpg" in url else {},
     )
+    event.listen(engine.sync_engine, "handle_error", _discard_desynced)
+    event.listen(engine.sync_engine, "checkout", _drop_closed)
+    return engine
 
 
 class Database:
@@ -105,6 +153,7 @@ class Database:
         self._engine: AsyncEngine | None = None
         self._sessionmaker: async_sessionmaker[AsyncSession] | None = None
         self._read_sessionmaker: async_sessionmaker[AsyncSession] | None = None
+        self._probe: AsyncEngine | None = None
 
     @property
     def engine(self) -> AsyncEngine:
@@ -138,7 +187,25 @@ class Database:
             autoflush=False,
         )
 
+    async def ping(self) -> None:
+        """SELECT 1 on a connection of its own, outside the pool (readiness): whether the
+        database answers, not whether a pool busy with requests has a free slot."""
+        engine = self.engine
+        if self._probe is None or self._probe.url != engine.url:
+            if self._probe is not None:
+                await self._probe.dispose()
+            asyncpg = engine.url.drivername.endswith("+asyncpg")
+            self._probe = create_async_engine(
+                engine.url, poolclass=NullPool,
+                connect_args={"timeout": CONNECT_TIMEOUT_SECONDS} if asyncpg else {},
+            )  # fmt: skip
+        async with self._probe.connect() as conn:
+            await conn.exec_driver_sql("SELECT 1")
+
     async def dispose(self) -> None:
+        if self._probe is not None:
+            await self._probe.dispose()
+            self._probe = None
         if self._engine is not None:
             await self._engine.dispose()
         self._engine = None

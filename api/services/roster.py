@@ -49,7 +49,9 @@ latest update) moved. The updates themselves also check each member's version.
 
 Applying an applied sync answers 200 with the sync unchanged; a failed one is 409
 `sync_not_applicable`. If a statement fails during apply, everything is rolled back and
-the sync is marked `failed` in a separate transaction (500 problem with `sync_id`).
+the sync is marked `failed` in a separate transaction (500 problem with `sync_id`); when
+the database became unreachable meanwhile (api/core/resilience.py) the sync stays
+`previewed` and the answer is a 503 problem, so the same apply can be retried.
 
 Audit: one event per preview (`roster_sync.preview`) and per apply
 (`roster_sync.apply`) with the counts, placed at the scope unit. The diff rows are the
@@ -941,9 +943,12 @@ async def apply(
         raise _roster_changed(sync_id, "a new member or unit already exists") from exc
     except Exception as exc:
         await session.rollback()
-        await _mark_failed(sync_id, exc)
         if is_unavailable(exc):
+            # The database went away (or this connection did): the transaction is lost
+            # whole, and nothing is wrong with the sync itself. It stays `previewed`, so
+            # the partner retries the apply once the service answers again (503 now).
             raise
+        await _mark_failed(sync_id, exc)
         log.exception("roster sync %s failed during apply", sync_id)
         raise AppError(
             "internal_error",
