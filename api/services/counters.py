@@ -7,12 +7,18 @@ unit, a report's unit, a document's audience subtree). The recount is set-based 
 aggregate statement per kind of row for the whole set of units — so a roster sync of
 100,000 rows recounts its units in a handful of statements.
 
-Why recount rather than add deltas: a recount from the rows cannot drift, whatever the
-path that changed them, and `qd85 recount` is the same code over every unit. Concurrency:
-on PostgreSQL the touched units' rows are first locked `FOR NO KEY UPDATE` in id order
-(compatible with the key-share locks that foreign-key checks take), so two transactions
-touching one unit recount one after the other, and the second one's statements see the
-first one's committed rows (READ COMMITTED takes a new snapshot per statement).
+Direct counters are recounted (the roster apply's `shift` excepted): a recount from the rows cannot drift,
+whatever the path that changed them, and `qd85 recount` is the same code over every unit.
+Rollups of a write's one or two units take the recount's difference (new − old) as a
+delta, added to the unit's and its ancestors' rollups as the transaction's last
+statements. Concurrency on PostgreSQL: the touched units' rows are locked `FOR NO KEY
+UPDATE` in id order first (compatible with the key-share locks that foreign-key checks
+take), so two transactions touching one unit recount one after the other and the second
+sees the first's committed rows (READ COMMITTED takes a new snapshot per statement); the
+rollup rows are locked in id order only just before they change, so writes in different
+units share an ancestor (ultimately the root) only from their delta to their commit.
+Bottom-up recounts (subtrees, moves, roster applies) lock the same rollup rows before
+reading the children's, so a delta and a recount never overwrite each other.
 """
 
 from __future__ import annotations
@@ -172,6 +178,8 @@ def _ack_done(ids: Any) -> Any:
 
 COUNT_COLUMNS = tuple(c.name for c in UnitStats.__table__.columns if c.name != "unit_id")
 CHUNK = 2000
+# Up to this many touched units, rollups change by deltas; beyond, bottom-up recounts.
+DELTA_UNITS = 64
 ROLLUPS: Table = UnitRollup.__table__  # type: ignore[assignment]  # Core: executemany by bound id, not ORM bulk by primary key
 
 
@@ -335,10 +343,16 @@ async def touch(
     moved_from: Sequence[str] = (),
 ) -> None:  # fmt: skip
     """Recount the direct counters of these units (ids, or a SELECT of unit ids) from
-    their rows, then the rollups of the units and of all their ancestors, bottom-up, in
-    the caller's transaction. `reports=True` when resolved reports changed: the medians of
-    the ancestors are recomputed too. `moved_from`: former paths of units that moved away
-    (the units themselves included), whose old ancestors' rollups must lose them."""
+    their rows, then bring the rollups of the units and of all their ancestors up to date,
+    in the caller's transaction. `reports=True` when resolved reports changed: the medians
+    of the ancestors are recomputed too. `moved_from`: former paths of units that moved
+    away (the units themselves included), whose old ancestors' rollups must lose them.
+
+    A few units (up to DELTA_UNITS: a write's one or two) take the delta path: each unit's new
+    counters minus its old ones are added to its rollup and its ancestors' in one
+    executemany, the transaction's last statements, so the shared ancestors' rows (the
+    root's above all) are held only from there to the commit. More units (a subtree) or a
+    move recount the rollups bottom-up instead."""
     await session.flush()
     ids: Any
     if isinstance(units, Select):
@@ -352,10 +366,14 @@ async def touch(
         if not isinstance(ids, list) or ids
         else []
     )
+    if len(touched) <= DELTA_UNITS and not moved_from:
+        await _touch_by_deltas(session, dict(touched), reports)
+        return
     paths = await _with_ancestors(session, dict(touched), moved_from)
     await _lock(session, list(paths))
     for id_set in _id_sets(session, sorted(u for u, _ in touched)):
         await _recount_direct(session, id_set)
+    await _hold_rollups(session, list(paths))
     await _rollups(session, paths)
     if reports or moved_from:
         targets = list(paths.items())
@@ -363,6 +381,76 @@ async def touch(
             direct = {u for u, _ in touched}
             targets = [(u, p) for u, p in targets if u not in direct]
         await _medians(session, targets)
+
+
+async def _direct_counts(
+    session: AsyncSession, ids: list[uuid.UUID]
+) -> dict[uuid.UUID, tuple[int, ...]]:
+    rows = await session.execute(
+        select(UnitStats.unit_id, *(getattr(UnitStats, c) for c in COUNT_COLUMNS))
+        .where(UnitStats.unit_id.in_(ids))
+    )  # fmt: skip
+    return {row[0]: tuple(row[1:]) for row in rows.all()}
+
+
+async def _touch_by_deltas(
+    session: AsyncSession, touched: dict[uuid.UUID, str], reports: bool
+) -> None:
+    if not touched:
+        return
+    ids = sorted(touched)
+    await _lock(session, ids)  # one recount of a unit at a time; `before` is then current
+    before = await _direct_counts(session, ids)
+    await _recount_direct(session, ids)
+    after = await _direct_counts(session, ids)
+    zeros = (0,) * len(COUNT_COLUMNS)
+    deltas: dict[uuid.UUID, list[int]] = {}
+    for unit_id, path in touched.items():
+        change = [
+            a - b
+            for a, b in zip(after.get(unit_id, zeros), before.get(unit_id, zeros), strict=True)
+        ]
+        if not any(change):
+            continue
+        for ancestor in _ancestry(path):
+            total = deltas.setdefault(ancestor, [0] * len(COUNT_COLUMNS))
+            for i, value in enumerate(change):
+                total[i] += value
+    if not deltas and not reports:
+        return
+    paths = await _with_ancestors(session, touched) if reports else {}
+    # Without medians to compute, the update below locks the rows itself, one by one in
+    # id order: the shared rows are then held for one round trip and the commit.
+    await _hold_rollups(session, sorted(set(deltas) | set(paths)), lock=reports)
+    if deltas:
+        await session.execute(
+            update(ROLLUPS).where(ROLLUPS.c.unit_id == bindparam("uid"))
+            .values({c: ROLLUPS.c[c] + bindparam(f"d_{c}") for c in COUNT_COLUMNS})
+            .execution_options(synchronize_session=False),
+            [{"uid": unit_id, **{f"d_{c}": v for c, v in zip(COUNT_COLUMNS, change, strict=True)}}
+             for unit_id, change in sorted(deltas.items())],
+        )  # fmt: skip
+    if reports:
+        await _medians(session, list(paths.items()))
+
+
+async def _hold_rollups(
+    session: AsyncSession, ids: Sequence[uuid.UUID], *, lock: bool = True
+) -> None:
+    """Make sure the units have rollup rows, and on PostgreSQL (`lock`) lock them in id
+    order until the commit: a delta added to a rollup and a bottom-up recount of it (which
+    reads the children's rollups) must not interleave, or one would overwrite the other."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    for chunk in _chunks(sorted(ids)):
+        await session.execute(
+            dialect.insert(ROLLUPS).values([{"unit_id": u} for u in chunk])
+            .on_conflict_do_nothing(index_elements=[ROLLUPS.c.unit_id])
+        )  # fmt: skip
+        if lock and dialect is postgresql:
+            await session.execute(
+                select(ROLLUPS.c.unit_id).where(ROLLUPS.c.unit_id.in_(chunk))
+                .order_by(ROLLUPS.c.unit_id).with_for_update(key_share=True)
+            )  # fmt: skip
 
 
 async def _with_ancestors(
@@ -430,6 +518,7 @@ async def shift(session: AsyncSession, sides: Any, fresh: Any) -> None:
     await _apply_deltas(session, sides, fresh, uncounted)
     for id_set in _id_sets(session, uncounted):
         await _recount_direct(session, id_set)
+    await _hold_rollups(session, list(paths))
     await _rollups(session, paths)
 
 
