@@ -20,7 +20,7 @@ from api.deps import PrincipalDep, SessionDep
 from api.models import IdempotencyRecord
 from api.services.authz import Principal
 
-_KEY_RE = re.compile(r"^[\x21-\x7e]{1,255}$")
+KEY_RE = re.compile(r"^[\x21-\x7e]{1,255}$")
 REPLAY_HEADER = "Idempotent-Replayed"
 
 
@@ -101,7 +101,7 @@ def get_idempotency(
                "a retry with the same key and body returns the first response."),
     ] = None,
 ) -> Idempotency:  # fmt: skip
-    if idempotency_key is not None and not _KEY_RE.match(idempotency_key):
+    if idempotency_key is not None and not KEY_RE.match(idempotency_key):
         raise Unprocessable(
             "validation_failed",
             "Idempotency-Key phải gồm 1–255 ký tự ASCII hiển thị.",

@@ -17,6 +17,7 @@ from api.core.db import db
 from api.core.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
 from api.core.middleware import RequestMiddleware
 from api.core.ratelimit import limiter
+from api.idempotency import KEY_RE as IDEMPOTENCY_KEY_RE
 from api.routers import (
     accounts,
     audit,
@@ -115,8 +116,11 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     # FastAPI's default validation-error body is replaced by our problem document.
     components.pop("HTTPValidationError", None)
     components.pop("ValidationError", None)
-    for path_item in schema.get("paths", {}).values():
+    for path, path_item in schema.get("paths", {}).items():
         for operation in path_item.values():
+            for parameter in operation.get("parameters", []):
+                _describe_parameter(parameter)
+            _add_common_problems(path, operation)
             for status, response in operation.get("responses", {}).items():
                 content = response.get("content", {})
                 ref = content.get("application/json", {}).get("schema", {}).get("$ref", "")
@@ -129,3 +133,57 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
                     del content["application/json"]
     app.openapi_schema = schema
     return schema
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+
+
+def _add_common_problems(path: str, operation: dict[str, Any]) -> None:
+    """The problems any route may answer besides its own, whatever it declares: the request
+    middleware's (NUL in the query 422, a body over its limit 413), a body that cannot be
+    parsed (400), and a database that does not answer (503, on every route that uses it:
+    the authenticated ones and the token endpoints)."""
+    responses = operation["responses"]
+    responses.setdefault("422", _problem("Validation failed"))
+    if "requestBody" in operation:
+        responses.setdefault("400", _problem("Bad request: the body cannot be parsed"))
+        responses.setdefault("413", _problem("Body too large"))
+    if operation.get("security") or path.startswith("/api/v1/auth/"):
+        responses.setdefault("503", _problem("Database unavailable"))
+    operation["responses"] = dict(sorted(responses.items()))
+
+
+# Header formats the dependencies check by hand (a malformed If-Match is a 412, like a
+# stale one; a malformed Idempotency-Key is a 422), so FastAPI cannot document them.
+HEADER_SCHEMAS: dict[str, dict[str, Any]] = {
+    "If-Match": {"type": "string", "pattern": r'^\s*(\*|(W/)?"[0-9]{1,12}")\s*$'},
+    "Idempotency-Key": {"type": "string", "pattern": IDEMPOTENCY_KEY_RE.pattern},
+}
+
+
+def _describe_parameter(parameter: dict[str, Any]) -> None:
+    """A query, header or path parameter is absent or a string on the wire, never null:
+    `anyOf: [T, null]` (how FastAPI renders `T | None = None`) is documented as T."""
+    schema = parameter.get("schema", {})
+    branches = schema.get("anyOf")
+    if branches and {"type": "null"} in branches:
+        rest = [b for b in branches if b != {"type": "null"}]
+        del schema["anyOf"]
+        if len(rest) == 1:
+            schema.update(rest[0])
+        else:
+            schema["anyOf"] = rest
+    if parameter.get("in") == "header" and parameter.get("name") in HEADER_SCHEMAS:
+        schema.update(HEADER_SCHEMAS[parameter["name"]])
+    if (
+        parameter.get("in") == "query"
+        and schema.get("type") == "string"
+        and not {"pattern", "format", "enum", "const"} & schema.keys()
+    ):
+        # RequestMiddleware refuses NUL anywhere in the query (422): PostgreSQL text
+        # cannot hold it.
+        schema["pattern"] = r"^[^\x00]*$"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import quote
 
 import orjson
 from fastapi import FastAPI, Request
@@ -12,6 +13,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import Match
 
 log = logging.getLogger("qd85.errors")
 
@@ -236,7 +238,7 @@ def _problem_response(
         "title": title,
         "status": status,
         "detail": detail,
-        "instance": request.url.path,
+        "instance": quote(request.url.path, safe="/:@!$&'()*+,;=-._~"),
         "code": code,
         "request_id": getattr(request.state, "request_id", None),
     }
@@ -305,12 +307,36 @@ _HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "
                415: "unsupported_media_type", 422: "validation_failed"}  # fmt: skip
 
 
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path. Starlette's 405 names only the methods
+    of the first route that matched the path, but GET and POST /units (say) are two."""
+    scope = request.scope
+    routes = request.app.router.routes
+    allowed = []
+    for method in _METHODS:
+        probe = {"type": "http", "path": scope["path"], "root_path": scope.get("root_path", ""),
+                 "method": method, "headers": [], "query_string": b""}  # fmt: skip
+        if any(route.matches(probe)[0] is Match.FULL for route in routes):
+            allowed.append(method)
+    return allowed
+
+
 async def http_error_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     code = _HTTP_CODES.get(exc.status_code, "bad_request")
+    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if exc.status_code == 400 and (media == "application/json" or media.endswith("+json")):
+        # FastAPI's answer to a JSON body it cannot decode at all (invalid UTF-8, nesting
+        # past the recursion limit, an integer past Python's digit limit).
+        code = "invalid_json"
     headers = dict(exc.headers or {})
     if exc.status_code == 401:
         headers.setdefault("WWW-Authenticate", 'Bearer realm="qd85"')
+    if exc.status_code == 405 and (allowed := _allowed_methods(request)):
+        headers["Allow"] = ", ".join(allowed)
     return _problem_response(request, code, headers=headers)
 
 

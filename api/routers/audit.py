@@ -4,12 +4,12 @@ import uuid
 from typing import Annotated
 
 from fastapi import Query
-from pydantic import AwareDatetime
 
 from api.core.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
 from api.deps import PrincipalDep, SessionDep
 from api.routers.common import LIST_ERRORS, authed_router
 from api.schemas.audit import AuditEventRead
+from api.schemas.common import Rfc3339Datetime
 from api.services import audit
 
 router = authed_router("/api/v1/audit-events", "audit")
@@ -24,10 +24,10 @@ async def list_audit_events(
     actor_id: uuid.UUID | None = None,
     action: Annotated[str | None, Query(max_length=64)] = None,
     from_: Annotated[
-        AwareDatetime | None, Query(alias="from", description="Inclusive lower bound (RFC 3339).")
+        Rfc3339Datetime | None, Query(alias="from", description="Inclusive lower bound (RFC 3339).")
     ] = None,
     to: Annotated[
-        AwareDatetime | None, Query(description="Exclusive upper bound (RFC 3339).")
+        Rfc3339Datetime | None, Query(description="Exclusive upper bound (RFC 3339).")
     ] = None,
     cursor: CursorParam = None,
     limit: LimitParam = DEFAULT_LIMIT,

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Form, Request, Response
 
-from api.core.errors import AppError, BadRequest, problem_responses
+from api.core.errors import AppError, BadRequest, Unprocessable, problem_responses
 from api.deps import PrincipalDep, SessionDep
 from api.routers.common import authed_router, public_router
 from api.schemas.auth import MeAuth, TokenResponse
@@ -27,6 +27,18 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
         return None
     cid, sep, secret = decoded.partition(":")
     return (cid, secret) if sep else None
+
+
+def _no_nul(loc: list[str], value: str | None) -> None:
+    """Identifiers looked up in the database must not hold NUL: PostgreSQL text cannot
+    store or compare it (a 500 otherwise). Secrets are only hashed, so they may."""
+    if value is not None and "\x00" in value:
+        raise Unprocessable(
+            "validation_failed",
+            "Tham số không được chứa ký tự NUL.",
+            "The parameter must not contain NUL characters.",
+            extra={"errors": [{"loc": loc, "msg": "NUL character", "type": "value_error"}]},
+        )
 
 
 def _missing(field: str) -> BadRequest:
@@ -56,6 +68,8 @@ async def token(
 ) -> TokenResponse:
     response.headers["Cache-Control"] = "no-store"
     addr = request.client.host if request.client else "unknown"
+    _no_nul(["body", "username"], username)
+    _no_nul(["body", "client_id"], client_id)
     if grant_type == "password":
         if not username:
             raise _missing("username")
@@ -64,6 +78,7 @@ async def token(
         creds = (client_id, client_secret) if client_id else _basic_credentials(request)
         if not creds or not creds[0]:
             raise _missing("client_id")
+        _no_nul(["header", "Authorization"], creds[0])
         try:
             issued = await auth.client_credentials_grant(session, creds[0], creds[1] or "", addr)
         except AppError as exc:
@@ -76,8 +91,12 @@ async def token(
             raise _missing("refresh_token")
         issued = await auth.refresh_grant(session, refresh_token)
     else:
-        err = BadRequest("unsupported_grant_type", f"Không hỗ trợ grant_type '{grant_type[:64]}'.",
-                         f"grant_type '{grant_type[:64]}' is not supported.")  # fmt: skip
+        # The value is not echoed: a problem's detail is shown to people, never the input.
+        err = BadRequest(
+            "unsupported_grant_type",
+            "grant_type không được hỗ trợ; dùng password, client_credentials hoặc refresh_token.",
+            "grant_type is not supported; use password, client_credentials or refresh_token.",
+        )
         err.extra = {"error": "unsupported_grant_type"}
         raise err
     return TokenResponse(
@@ -95,7 +114,7 @@ async def token(
 )
 async def revoke(
     session: SessionDep,
-    token: Annotated[str, Form(max_length=4096)],
+    token: Annotated[str, Form(min_length=1, max_length=4096)],
     token_type_hint: Annotated[str | None, Form(max_length=32)] = None,
 ) -> dict[str, str]:
     await auth.revoke(session, token)

@@ -55,10 +55,14 @@ _UPLOAD_BODY = {
             "schema": {
                 "type": "object",
                 "required": ["file"],
+                # Up to five other (text) fields are read and ignored; a second file is 422.
+                "additionalProperties": {"type": "string"},
+                "maxProperties": 6,
                 "properties": {
                     "file": {
                         "type": "string",
                         "format": "binary",
+                        "minLength": 1,
                         "description": "PDF or DOCX (recognised by content), at most 20 MB.",
                     }
                 },

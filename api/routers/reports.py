@@ -6,7 +6,6 @@ from urllib.parse import quote
 
 from fastapi import File, Query, Response, UploadFile
 from fastapi.responses import StreamingResponse
-from pydantic import AwareDatetime
 
 from api.core.enums import Platform, ReportCategory, ReportStatus
 from api.core.errors import problem_responses
@@ -14,6 +13,7 @@ from api.core.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
 from api.deps import IfMatchDep, PrincipalDep, SessionDep, etag_of
 from api.idempotency import IdempotencyDep
 from api.routers.common import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS, authed_router, set_etag
+from api.schemas.common import Rfc3339Datetime
 from api.schemas.reports import (
     EvidenceRead,
     ReportCreate,
@@ -69,9 +69,9 @@ async def list_reports(
     mine: Annotated[bool, Query(description="Only the reports the caller filed.")] = False,
     q: Annotated[str | None, Query(max_length=200,
                                    description="Words of the description, diacritic-insensitive.")] = None,
-    created_from: Annotated[AwareDatetime | None, Query(alias="from",
+    created_from: Annotated[Rfc3339Datetime | None, Query(alias="from",
                             description="Filed at or after (RFC 3339 with offset).")] = None,
-    created_to: Annotated[AwareDatetime | None, Query(alias="to",
+    created_to: Annotated[Rfc3339Datetime | None, Query(alias="to",
                           description="Filed before (RFC 3339 with offset).")] = None,
     cursor: CursorParam = None,
     limit: LimitParam = DEFAULT_LIMIT,
@@ -151,7 +151,9 @@ async def report_timeline(
 )  # fmt: skip
 async def add_evidence(
     report_id: uuid.UUID, principal: PrincipalDep, session: SessionDep, response: Response,
-    file: Annotated[UploadFile, File(description="PNG, JPEG, WebP or PDF (by content), ≤ 10 MB.")],
+    file: Annotated[UploadFile, File(
+        description="PNG, JPEG, WebP or PDF (by content), ≤ 10 MB.", json_schema_extra={"minLength": 1},
+    )],
 ) -> EvidenceRead:  # fmt: skip
     """Attach an evidence file to an open report (its reporter, or a handler who is not
     a party). Stored under its SHA-256 and never altered."""

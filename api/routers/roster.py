@@ -18,6 +18,7 @@ from api.deps import PrincipalDep, SessionDep
 from api.idempotency import IdempotencyDep
 from api.models.roster import RowAction
 from api.routers.common import LIST_ERRORS, READ_ERRORS, authed_router
+from api.schemas.common import CODE_PATTERN
 from api.schemas.roster import (
     RosterChangeRead,
     RosterSyncIn,
@@ -100,7 +101,9 @@ ModeParam = Annotated[
 ScopeParam = Annotated[
     str | None,
     Query(
+        min_length=1,
         max_length=64,
+        pattern=CODE_PATTERN,
         description="The unit whose subtree a snapshot covers (and an upsert is limited to).",
     ),
 ]

@@ -5,13 +5,13 @@ from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import Header, Query, Response
-from pydantic import AwareDatetime
 
 from api.core.db import utcnow
 from api.core.enums import Platform
 from api.core.errors import problem_responses
 from api.deps import PrincipalDep, SessionDep
 from api.routers.common import authed_router
+from api.schemas.common import Rfc3339Datetime
 from api.schemas.stats import ComplianceReport, ComplianceRow, DocumentAckStats, ReportSeries
 from api.services import stats
 
@@ -29,10 +29,10 @@ UnitParam = Annotated[
           "caller's statistics scope)."),
 ]  # fmt: skip
 FromParam = Annotated[
-    AwareDatetime | None, Query(alias="from", description="RFC 3339 with offset.")
+    Rfc3339Datetime | None, Query(alias="from", description="RFC 3339 with offset.")
 ]
 ToParam = Annotated[
-    AwareDatetime | None, Query(alias="to", description="RFC 3339 with offset; exclusive.")
+    Rfc3339Datetime | None, Query(alias="to", description="RFC 3339 with offset; exclusive.")
 ]
 
 

@@ -4,10 +4,19 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 
 from api.core.enums import AccountKind, AccountPurpose, AccountStatus, Declaration, Platform
-from api.schemas.common import Input, LongText, Output, ShortText
+from api.schemas.common import (
+    NONBLANK_PATTERN,
+    Input,
+    Output,
+    ShortText,
+    Text,
+    exactly_one,
+    omittable,
+)
 
 
 class AccountCreate(Input):
@@ -15,11 +24,13 @@ class AccountCreate(Input):
         default=None, description="Inferred from the URL's host when omitted."
     )
     url: str | None = Field(
-        default=None, max_length=2048, description="Profile/page URL (or use `handle`)."
-    )
+        default=None, max_length=2048, pattern=NONBLANK_PATTERN,
+        description="Profile/page URL (or use `handle`).",
+    )  # fmt: skip
     handle: str | None = Field(
-        default=None, max_length=200, description="`@handle` or a phone number (Zalo)."
-    )
+        default=None, max_length=200, pattern=NONBLANK_PATTERN,
+        description="`@handle` or a phone number (Zalo).",
+    )  # fmt: skip
     kind: AccountKind = AccountKind.profile
     display_name: ShortText | None = None
     purpose: AccountPurpose = AccountPurpose.personal
@@ -27,27 +38,28 @@ class AccountCreate(Input):
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "platform": "facebook", "url": "https://www.facebook.com/nguyen.van.an", "kind": "profile",
         "display_name": "Nguyễn Văn An", "purpose": "personal",
-    }]})  # fmt: skip
+    }], "anyOf": exactly_one("url", "handle")})  # fmt: skip
 
 
 class AccountUpdate(Input):
     display_name: ShortText | None = None
-    kind: AccountKind | None = None
-    purpose: AccountPurpose | None = None
+    kind: AccountKind | SkipJsonSchema[None] = omittable()
+    purpose: AccountPurpose | SkipJsonSchema[None] = omittable()
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"purpose": "work"}]})
 
 
+Note = Annotated[str, Text(1000)]  # the column holds 1,000 characters
+
+
 class ReviewNote(Input):
-    note: LongText | None = Field(default=None, max_length=1000)
+    note: Note | None = None
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"note": "Đã đối chiếu"}]})
 
 
 class RejectNote(Input):
-    # The constraints go inside Annotated: a Field(max_length=…) next to a non-optional
-    # Annotated type loses to its own 4,000-character limit (the column holds 1,000).
-    note: Annotated[LongText, StringConstraints(min_length=1, max_length=1000)]
+    note: Annotated[str, Text(1000, min_length=1)]
 
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"note": "Không phải tài khoản của đảng viên"}]}
@@ -55,7 +67,7 @@ class RejectNote(Input):
 
 
 class CloseIn(Input):
-    note: LongText | None = Field(default=None, max_length=1000)
+    note: Note | None = None
     declare_none: bool = Field(
         default=False,
         description="When this closes the member's last active account: record that they now have "

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from pydantic import (
@@ -12,8 +13,13 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    JsonValue,
     StringConstraints,
 )
+from pydantic.config import JsonDict
+from pydantic_core import PydanticCustomError
 
 from api.core.text_vi import clean_text, normalize_text
 
@@ -28,54 +34,93 @@ class Output(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
-_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+# Zero-width marks, dropped from names.
+_ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
+# What Python's str.isspace(), str.strip() and `\s` take for whitespace, as a regex class
+# body: the documented patterns then mean the same in every regex engine (ECMA's `\s`
+# differs).
+_SPACE = r"\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 
 
-def _no_controls(value: str) -> str:
-    if any(ord(c) < 32 and c not in "\t\n\r" for c in value) or "\x7f" in value:
-        raise ValueError("control characters are not allowed")
-    return value
+@dataclass(frozen=True, slots=True)
+class Text:
+    """Free text (`Annotated[str, Text(...)]`): no control characters but tab (and line
+    breaks when `multiline`), stored NFC with Ð→Đ and trimmed; `collapse` also folds
+    inner whitespace to one space, `drop_zero_width` removes zero-width marks (names).
+    Lengths count characters in NFC (NFD input from macOS is not penalised) before
+    trimming, which is what the document's maxLength says. Its pattern says the rest: no
+    control characters and, when a value is required, at least one character that is
+    neither blank nor dropped."""
+
+    max_length: int
+    min_length: int = 0
+    multiline: bool = True
+    collapse: bool = False
+    drop_zero_width: bool = False
+
+    def _before(self, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        allowed = "\t\n\r" if self.multiline else "\t"
+        if any((c < " " and c not in allowed) or c == "\x7f" for c in value):
+            raise PydanticCustomError("value_error", "control characters are not allowed")
+        value = normalize_text(value)
+        if len(value) > self.max_length:
+            raise PydanticCustomError(
+                "string_too_long", "String should have at most {max_length} characters",
+                {"max_length": self.max_length},
+            )  # fmt: skip
+        if self.drop_zero_width:
+            value = value.translate(dict.fromkeys(map(ord, _ZERO_WIDTH)))
+        return clean_text(value) if self.collapse else value
+
+    @property
+    def pattern(self) -> str:
+        any_char = (
+            r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]" if self.multiline else r"[^\x00-\x08\x0a-\x1f\x7f]"
+        )
+        if not self.min_length:
+            return f"^{any_char}*$"
+        dropped = r"\u200b-\u200d\u2060\ufeff" if self.drop_zero_width else ""
+        return f"^{any_char}*[^\\x00-\\x1f\\x7f{_SPACE}{dropped}]{any_char}*$"
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> Any:
+        constraints = StringConstraints(
+            min_length=self.min_length or None, max_length=self.max_length, pattern=self.pattern
+        )
+        return handler(Annotated[source, constraints, BeforeValidator(self._before)])
 
 
-def _normalized_text(value: Any) -> Any:
-    """Before the type and length checks: NFC, Ð→Đ, no control characters. Lengths are
-    then counted on the stored form (NFD input from macOS is not penalised, and NFC's
-    rare lengthenings cannot overflow a column)."""
-    return normalize_text(_no_controls(value)) if isinstance(value, str) else value
+PersonName = Annotated[str, Text(200, min_length=1, collapse=True, drop_zero_width=True)]
+UnitName = Annotated[str, Text(300, min_length=1, collapse=True, drop_zero_width=True)]
+ShortText = Annotated[str, Text(200, min_length=1, collapse=True, drop_zero_width=True)]
+LongText = Annotated[str, Text(4000)]
 
 
-def _normalized_name(value: Any) -> Any:
-    """Like _normalized_text, trimmed, inner whitespace collapsed, zero-width marks dropped."""
-    return (
-        clean_text(_no_controls(value).translate(_ZERO_WIDTH)) if isinstance(value, str) else value
-    )
+# Somewhere a character that is not blank: input is trimmed, so a blank value is empty.
+NONBLANK_PATTERN = f"[^{_SPACE}]"
+CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._\-/]*$"
+Code = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=CODE_PATTERN)]
 
-
-PersonName = Annotated[
-    str, StringConstraints(min_length=1, max_length=200), BeforeValidator(_normalized_name)
-]
-UnitName = Annotated[
-    str, StringConstraints(min_length=1, max_length=300), BeforeValidator(_normalized_name)
-]
-ShortText = Annotated[
-    str, StringConstraints(min_length=1, max_length=200), BeforeValidator(_normalized_name)
-]
-LongText = Annotated[str, StringConstraints(max_length=4000), BeforeValidator(_normalized_text)]
-
-
-Code = Annotated[
-    str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-/]*$")
-]
-
-_EMAIL_RE = re.compile(
-    r"^[^@\s\x00-\x1f\x7f]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)+$"
+EMAIL_PATTERN = (
+    rf"^[^@{_SPACE}\x00-\x1f\x7f]{{1,64}}@[A-Za-z0-9](?:[A-Za-z0-9-]{{0,62}}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)+$"
 )
-_PHONE_SEPARATORS = re.compile(r"[\s.\-()]")
+_EMAIL_RE = re.compile(EMAIL_PATTERN)
+# A phone number as normalize_phone takes it, separators (blanks . ( ) -) anywhere: +E.164,
+# 00 + E.164, a Vietnamese 0… number, or 84 and nine digits.
+_SEP = rf"[{_SPACE}.()-]*"
+_DIGITS = rf"(?:[0-9]{_SEP})"
+PHONE_PATTERN = (
+    rf"^{_SEP}(?:\+{_SEP}[1-9]{_SEP}{_DIGITS}{{7,14}}|0{_SEP}0{_SEP}[1-9]{_SEP}{_DIGITS}{{7,14}}"
+    rf"|0{_SEP}[1-9]{_SEP}{_DIGITS}{{5,12}}|8{_SEP}4{_SEP}{_DIGITS}{{9}})$"
+)
+_PHONE_SEPARATORS = re.compile(f"[{_SPACE}.()-]")
 
 
 def normalize_email(value: str) -> str:
     value = value.strip()
-    if len(value) > 254 or not _EMAIL_RE.match(value):
+    if len(value) > 254 or not _EMAIL_RE.fullmatch(value):
         raise ValueError("not a valid e-mail address")
     local, _, domain = value.rpartition("@")
     return f"{local}@{domain.lower()}"
@@ -90,13 +135,92 @@ def normalize_phone(value: str) -> str:
         digits = "+84" + digits[1:]
     elif digits.startswith("84") and len(digits) == 11:
         digits = "+" + digits
-    if not re.fullmatch(r"\+[1-9]\d{7,14}", digits):
+    if not re.fullmatch(r"\+[1-9][0-9]{7,14}", digits):
         raise ValueError("not a valid phone number")
     return digits
 
 
-# An aware datetime, stored and echoed in UTC (a naive one is 422).
-UtcDatetime = Annotated[AwareDatetime, AfterValidator(lambda v: v.astimezone(UTC))]
+# RFC 3339 as the document promises (`format: date-time` / `date`): pydantic on its own
+# also takes Unix timestamps ("0.5", 1700000000) and a date-time where a date is due.
+_RFC3339_DATETIME = re.compile(
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$"
+)
+_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
-Email = Annotated[str, StringConstraints(max_length=254), AfterValidator(normalize_email)]
-Phone = Annotated[str, StringConstraints(max_length=32), AfterValidator(normalize_phone)]
+
+def _rfc3339_datetime(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _RFC3339_DATETIME.match(value):
+        raise ValueError(
+            "must be an RFC 3339 date-time with an offset, e.g. 2025-01-31T08:00:00+07:00"
+        )
+    return value
+
+
+def _iso_date(value: Any) -> Any:
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not _ISO_DATE.match(value):
+        raise ValueError("must be a date as YYYY-MM-DD")
+    return value
+
+
+_EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+_LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+def _in_range(value: datetime) -> datetime:
+    """Instants from 1900 to 9000 only: 0001-01-01T00:00+14:00 is before year 1 in UTC
+    (converting it overflows), and periods computed from an edge value would too."""
+    try:
+        utc = value.astimezone(UTC)
+    except OverflowError:
+        utc = None
+    if utc is None or not _EARLIEST <= utc < _LATEST:
+        raise PydanticCustomError("datetime_range", "must lie between 1900 and 9000 (UTC)")
+    return value
+
+
+# An aware datetime given as RFC 3339 (a naive one is 422) between 1900 and 9000;
+# UtcDatetime is also stored and echoed in UTC.
+Rfc3339Datetime = Annotated[
+    AwareDatetime, BeforeValidator(_rfc3339_datetime), AfterValidator(_in_range)
+]
+UtcDatetime = Annotated[Rfc3339Datetime, AfterValidator(lambda v: v.astimezone(UTC))]
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+
+Email = Annotated[
+    str, StringConstraints(max_length=254, pattern=EMAIL_PATTERN), AfterValidator(normalize_email)
+]
+Phone = Annotated[
+    str, StringConstraints(max_length=32, pattern=PHONE_PATTERN), AfterValidator(normalize_phone)
+]
+
+
+def _without_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
+def omittable(**kwargs: Any) -> Any:
+    """A PATCH field that may be left out but not sent as null (the service answers 422):
+    declare it `T | SkipJsonSchema[None] = omittable()`, so the document says T."""
+    return Field(default=None, json_schema_extra=_without_default, **kwargs)
+
+
+_NULL: JsonDict = {"type": "null"}
+
+
+def exactly_one(*fields: str) -> list[JsonValue]:
+    """`anyOf` branches (a model's json_schema_extra) saying that exactly one of `fields`
+    is given, null counting as not given, as the service checks it."""
+    return [
+        {"properties": {f: {"not": _NULL} if f == given else _NULL for f in fields},
+         "required": [given]}
+        for given in fields
+    ]  # fmt: skip
+
+
+def at_most_one(*fields: str) -> list[JsonValue]:
+    """`anyOf` branches saying that at most one of `fields` is given (not null)."""
+    return [{"properties": {f: _NULL for f in fields if f != given}} for given in fields]

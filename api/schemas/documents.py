@@ -5,44 +5,33 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from pydantic import (
-    BeforeValidator,
     ConfigDict,
     Field,
-    StringConstraints,
 )
+from pydantic.json_schema import SkipJsonSchema
 
 from api.core.enums import AckState, DocType, DocumentStatus
-from api.core.text_vi import clean_text, normalize_text
-from api.schemas.common import Input, LongText, Output, ShortText, UtcDatetime
+from api.schemas.common import (
+    Input,
+    IsoDate,
+    LongText,
+    Output,
+    ShortText,
+    Text,
+    UtcDatetime,
+    omittable,
+)
 
 # Markdown bodies: well under the 1 MB JSON body limit even when every character is a
 # \uXXXX escape of a Vietnamese letter.
 MAX_BODY_CHARS = 100_000
 
 
-def _no_controls(value: str, allowed: str) -> str:
-    if any((ord(c) < 32 and c not in allowed) or c == "\x7f" for c in value):
-        raise ValueError("control characters are not allowed")
-    return value
-
-
-def _line(value: Any) -> Any:
-    """One-line text (code, title): NFC, Ð→Đ, trimmed, inner whitespace collapsed."""
-    return clean_text(_no_controls(value, "\t")) if isinstance(value, str) else value
-
-
-def _markdown(value: Any) -> Any:
-    """Markdown: NFC, Ð→Đ; line breaks and tabs kept, other control characters refused."""
-    return normalize_text(_no_controls(value, "\t\n\r")) if isinstance(value, str) else value
-
-
-DocCode = Annotated[str, StringConstraints(min_length=1, max_length=64), BeforeValidator(_line)]
-DocTitle = Annotated[str, StringConstraints(min_length=1, max_length=500), BeforeValidator(_line)]
-Markdown = Annotated[
-    str, StringConstraints(min_length=1, max_length=MAX_BODY_CHARS), BeforeValidator(_markdown)
-]
-
-# RFC 3339 with an offset (a naive time is 422), kept and returned in UTC.
+# One-line text (code, title): tabs allowed, inner whitespace collapsed. Markdown keeps
+# its line breaks and tabs.
+DocCode = Annotated[str, Text(64, min_length=1, multiline=False, collapse=True)]
+DocTitle = Annotated[str, Text(500, min_length=1, multiline=False, collapse=True)]
+Markdown = Annotated[str, Text(MAX_BODY_CHARS, min_length=1)]
 
 _EXAMPLE: dict[str, Any] = {
     "code": "85-QĐ/TW",
@@ -64,7 +53,7 @@ class DocumentCreate(Input):
     title: DocTitle
     doc_type: DocType
     issuer: ShortText
-    issued_on: date
+    issued_on: IsoDate
     summary: LongText | None = None
     body: Markdown | None = Field(default=None, description="Markdown (≤ 100,000 characters).")
     audience_unit_id: uuid.UUID = Field(description="The unit whose whole subtree it addresses.")
@@ -80,15 +69,15 @@ class DocumentUpdate(Input):
     """Every field optional. Changing `title`, `summary` or `body` of a published document
     makes a new revision; the other fields change in place."""
 
-    code: DocCode | None = None
-    title: DocTitle | None = None
-    doc_type: DocType | None = None
-    issuer: ShortText | None = None
-    issued_on: date | None = None
+    code: DocCode | SkipJsonSchema[None] = omittable()
+    title: DocTitle | SkipJsonSchema[None] = omittable()
+    doc_type: DocType | SkipJsonSchema[None] = omittable()
+    issuer: ShortText | SkipJsonSchema[None] = omittable()
+    issued_on: IsoDate | SkipJsonSchema[None] = omittable()
     summary: LongText | None = None
     body: Markdown | None = None
-    audience_unit_id: uuid.UUID | None = None
-    requires_ack: bool | None = None
+    audience_unit_id: uuid.UUID | SkipJsonSchema[None] = omittable()
+    requires_ack: bool | SkipJsonSchema[None] = omittable()
     ack_due_at: UtcDatetime | None = None
 
     model_config = ConfigDict(

@@ -4,10 +4,11 @@ import uuid
 from datetime import datetime
 
 from pydantic import ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 
 from api.core.enums import Declaration, Membership, MemberStatus
 from api.schemas.accounts import AccountRead
-from api.schemas.common import Email, Input, Output, PersonName, Phone, ShortText
+from api.schemas.common import Email, Input, Output, PersonName, Phone, ShortText, omittable
 from api.schemas.documents import DocumentSummary
 from api.schemas.reports import ReportWithReporter
 from api.schemas.units import UnitRead
@@ -42,12 +43,12 @@ class MemberUpdate(Input):
     external_id: str | None = Field(
         default=None, min_length=1, max_length=EXTERNAL_ID_MAX, pattern=EXTERNAL_ID_PATTERN
     )
-    full_name: PersonName | None = None
-    unit_id: uuid.UUID | None = None
-    membership: Membership | None = None
-    status: MemberStatus | None = None
+    full_name: PersonName | SkipJsonSchema[None] = omittable()
+    unit_id: uuid.UUID | SkipJsonSchema[None] = omittable()
+    membership: Membership | SkipJsonSchema[None] = omittable()
+    status: MemberStatus | SkipJsonSchema[None] = omittable()
     position: ShortText | None = None
-    is_leader: bool | None = None
+    is_leader: bool | SkipJsonSchema[None] = omittable()
     email: Email | None = None
     phone: Phone | None = None
 

@@ -8,7 +8,9 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, JsonValue
+from pydantic.config import JsonDict
+from pydantic.json_schema import SkipJsonSchema
 
 from api.core.enums import (
     Platform,
@@ -18,16 +20,26 @@ from api.core.enums import (
     ReportOutcome,
     ReportStatus,
 )
-from api.schemas.common import Input, LongText, Output, ShortText, UtcDatetime
+from api.schemas.common import (
+    NONBLANK_PATTERN,
+    Input,
+    Output,
+    ShortText,
+    Text,
+    UtcDatetime,
+    at_most_one,
+    omittable,
+)
 
-Description = Annotated[LongText, StringConstraints(min_length=1, max_length=4000)]
-Comment = Annotated[LongText, StringConstraints(max_length=2000)]
+Description = Annotated[str, Text(4000, min_length=1)]
+Comment = Annotated[str, Text(2000)]
 
 
 class ReportCreate(Input):
     url: str = Field(
-        min_length=1, max_length=2048, description="Link to the content (post, video, page)."
-    )
+        min_length=1, max_length=2048, pattern=NONBLANK_PATTERN,
+        description="Link to the content (post, video, page).",
+    )  # fmt: skip
     platform: Platform | None = Field(
         default=None, description="Inferred from the link's host when omitted."
     )
@@ -45,18 +57,35 @@ class ReportCreate(Input):
         "platform": "facebook", "category": "fake_news",
         "description": "Bài viết bịa đặt về chủ trương sáp nhập xã.",
         "proposed_action": "refute", "observed_at": "2026-11-27T20:15:00+07:00",
-    }]})  # fmt: skip
+    }], "anyOf": at_most_one("impersonated_member_id", "impersonated_unit_id")})  # fmt: skip
 
 
 class ReportUpdate(Input):
     assignee_id: uuid.UUID | None = Field(
         default=None, description="A handler (manager or reviewer) in scope; null unassigns."
     )
-    priority: Priority | None = None
+    priority: Priority | SkipJsonSchema[None] = omittable()
 
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"assignee_id": None, "priority": "high"}]}
     )
+
+
+_NULL: JsonDict = {"type": "null"}
+_GIVEN: JsonDict = {"not": _NULL}
+# What a move to each status needs (services.reports.WORKFLOW): `authority` and
+# `reference` to escalate, `outcome` to resolve, none of them otherwise.
+_MOVE_FIELDS_BY_TARGET: list[JsonValue] = [
+    {"properties": {"to": {"enum": [s.value for s in ReportStatus
+                                    if s not in (ReportStatus.escalated, ReportStatus.resolved)]},
+                    "outcome": _NULL, "authority": _NULL, "reference": _NULL}},
+    {"properties": {"to": {"const": ReportStatus.escalated.value}, "outcome": _NULL,
+                    "authority": _GIVEN, "reference": _GIVEN},
+     "required": ["authority", "reference"]},
+    {"properties": {"to": {"const": ReportStatus.resolved.value}, "outcome": _GIVEN,
+                    "authority": _NULL, "reference": _NULL},
+     "required": ["outcome"]},
+]  # fmt: skip
 
 
 class TransitionIn(Input):
@@ -70,7 +99,8 @@ class TransitionIn(Input):
         default=None, description="Required for `escalated`: the authority's reference number."
     )
 
-    model_config = ConfigDict(json_schema_extra={"examples": [
+    # The fields a move needs, by target (the move itself depends on the report: 409).
+    model_config = ConfigDict(json_schema_extra={"anyOf": _MOVE_FIELDS_BY_TARGET, "examples": [
         {"to": "in_review", "comment": "Đang xác minh"},
         {"to": "escalated", "authority": "Công an tỉnh A", "reference": "CV-123/2026"},
         {"to": "resolved", "outcome": "refuted", "comment": "Đã đăng bài phản bác"},

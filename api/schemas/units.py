@@ -2,11 +2,15 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 
 from api.core.enums import UnitLevel, UnitStatus
-from api.schemas.common import Code, Input, Output, UnitName
+from api.schemas.common import Code, Input, Output, UnitName, omittable
+
+DeadlineDays = Annotated[int, Field(ge=1, le=3650)]
 
 
 class UnitCreate(Input):
@@ -17,7 +21,7 @@ class UnitCreate(Input):
         default=None, description="Omitted only for a root (admins)."
     )
     declaration_required: bool = True
-    declaration_deadline_days: int = Field(default=30, ge=1, le=3650)
+    declaration_deadline_days: DeadlineDays = 30
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "code": "HN.BD.CB01", "name": "Chi bộ Khu phố 1", "level": "cell",
@@ -26,13 +30,13 @@ class UnitCreate(Input):
 
 
 class UnitUpdate(Input):
-    name: UnitName | None = None
-    level: UnitLevel | None = None
+    name: UnitName | SkipJsonSchema[None] = omittable()
+    level: UnitLevel | SkipJsonSchema[None] = omittable()
     parent_id: uuid.UUID | None = Field(
         default=None, description="Move the unit (with its subtree) under another unit."
     )
-    declaration_required: bool | None = None
-    declaration_deadline_days: int | None = Field(default=None, ge=1, le=3650)
+    declaration_required: bool | SkipJsonSchema[None] = omittable()
+    declaration_deadline_days: DeadlineDays | SkipJsonSchema[None] = omittable()
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"name": "Chi bộ Khu phố 1 (mới)"}]})
 

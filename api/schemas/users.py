@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints, WithJsonSchema
 
 from api.core.enums import Role
 from api.schemas.common import Input, Output, ShortText
@@ -14,9 +14,35 @@ from api.schemas.common import Input, Output, ShortText
 Password = Annotated[str, StringConstraints(strip_whitespace=False)]
 
 
+def _roles(*roles: Role) -> WithJsonSchema:
+    """The roles the service accepts here, documented as an enumeration of their own (the
+    service, not the type, refuses the others, with its own problem)."""
+    return WithJsonSchema({"type": "string", "enum": [r.value for r in roles]})
+
+
+_UUID = {"type": "string", "format": "uuid"}
+USER_SCOPED_ROLES = (Role.manager, Role.reviewer, Role.analyst)
+
+
+def _grant_schema(schema: dict[str, Any]) -> None:
+    """An admin grant has no unit (one given is ignored); every other grant needs one."""
+    common = {"type": "object", "additionalProperties": False}
+    schema.clear()
+    schema["anyOf"] = [
+        {**common, "properties": {"role": {"const": Role.admin.value},
+                                  "unit_id": {"anyOf": [_UUID, {"type": "null"}]}},
+         "required": ["role"]},
+        {**common, "properties": {"role": {"enum": [r.value for r in USER_SCOPED_ROLES]},
+                                  "unit_id": _UUID},
+         "required": ["role", "unit_id"]},
+    ]  # fmt: skip
+
+
 class GrantIn(Input):
     role: Role
     unit_id: uuid.UUID | None = Field(default=None, description="Required except for admin.")
+
+    model_config = ConfigDict(json_schema_extra=_grant_schema)
 
 
 class GrantOut(Output):
@@ -57,7 +83,9 @@ class UserRead(Output):
 
 class ClientCreate(Input):
     name: ShortText
-    role: Role = Field(description="`partner` or `analyst`.")
+    role: Annotated[Role, _roles(Role.partner, Role.analyst)] = Field(
+        description="`partner` or `analyst`."
+    )
     unit_id: uuid.UUID
 
     model_config = ConfigDict(json_schema_extra={"examples": [{

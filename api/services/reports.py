@@ -257,9 +257,9 @@ def due_at(category: ReportCategory, filed_at: datetime) -> datetime:
     return filed_at + timedelta(hours=hours)
 
 
-def _field_error(field: str, code: str, vi: str, en: str) -> Unprocessable:
+def _field_error(field: str, code: str, vi: str, en: str, kind: str | None = None) -> Unprocessable:
     return Unprocessable(
-        code, vi, en, extra={"errors": [{"loc": ["body", field], "msg": en, "type": code}]}
+        code, vi, en, extra={"errors": [{"loc": ["body", field], "msg": en, "type": kind or code}]}
     )
 
 
@@ -297,7 +297,7 @@ async def _subject(
         if impersonated_unit is None:
             raise _field_error(
                 "impersonated_member_id", "validation_failed",
-                "Không tìm thấy đảng viên bị mạo danh.", "Unknown impersonated member.",
+                "Không tìm thấy đảng viên bị mạo danh.", "Unknown impersonated member.", "reference",
             )  # fmt: skip
     if data.impersonated_unit_id is not None:
         impersonated_unit = await session.scalar(
@@ -306,7 +306,7 @@ async def _subject(
         if impersonated_unit is None:
             raise _field_error(
                 "impersonated_unit_id", "validation_failed",
-                "Không tìm thấy đơn vị bị mạo danh.", "Unknown impersonated unit.",
+                "Không tìm thấy đơn vị bị mạo danh.", "Unknown impersonated unit.", "reference",
             )  # fmt: skip
     if account_key is not None:
         row = (
@@ -603,7 +603,7 @@ async def update_report(
                 "Người được giao phải là người xử lý đang hoạt động có phạm vi gồm báo cáo này "
                 "và không liên quan đến báo cáo.",
                 "The assignee must be an active handler whose scope holds this report and who "
-                "is not a party to it.",
+                "is not a party to it.", "reference",
             )  # fmt: skip
     before = {k: getattr(report, k) for k in fields}
     changes = audit.changed(before, fields)

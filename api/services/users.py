@@ -34,10 +34,10 @@ _USER_NOT_FOUND = ("not_found", "Không tìm thấy người dùng.", "User not 
 _CLIENT_NOT_FOUND = ("not_found", "Không tìm thấy ứng dụng.", "Client not found.")
 
 
-def _bad_grant(index: int, vi: str, en: str) -> Unprocessable:
+def _bad_grant(index: int, vi: str, en: str, kind: str = "grant") -> Unprocessable:
     return Unprocessable(
         "validation_failed", vi, en,
-        extra={"errors": [{"loc": ["body", "grants", index], "msg": en, "type": "grant"}]},
+        extra={"errors": [{"loc": ["body", "grants", index], "msg": en, "type": kind}]},
     )  # fmt: skip
 
 
@@ -58,7 +58,8 @@ async def _check_grants(session: AsyncSession, grants: list[GrantIn]) -> list[Gr
                 i, "Cần unit_id cho vai trò này.", "unit_id is required for this role."
             )
         if not await session.scalar(select(exists().where(Unit.id == g.unit_id))):
-            raise _bad_grant(i, "Không tìm thấy đơn vị.", "Unknown unit_id.")
+            # Like every reference to a row that does not exist (unknown_reference).
+            raise _bad_grant(i, "Không tìm thấy đơn vị.", "Unknown unit_id.", "reference")
         out.append(g)
     unique = {(g.role, g.unit_id): g for g in out}
     return list(unique.values())
