@@ -338,7 +338,13 @@ def _fail(vi: str, en: str) -> NoReturn:
     raise InvalidAccountUrl(vi, en)
 
 
+_UNSHOWN = re.compile(r"[<>\"'`&\x00-\x1f\x7f\ud800-\udfff]")
+
+
 def _shown(text: str) -> str:
+    """The caller's text for an error detail: shortened, and without markup or control
+    characters (clients show details to people; a detail must not carry a tag)."""
+    text = _UNSHOWN.sub("?", text)
     return text if len(text) <= 60 else text[:57] + "…"
 
 

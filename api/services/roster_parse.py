@@ -298,6 +298,35 @@ def _phone_text(value: Any) -> Any:
 
 
 _EXTERNAL_ID_RE = re.compile(EXTERNAL_ID_PATTERN)
+# Text no database column can hold: NUL (PostgreSQL text refuses it) and lone surrogates
+# (not encodable as UTF-8). A row carrying one is rejected, and none of it is stored.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+_PLAIN_NAME = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
+_MEDIA_TYPE = re.compile(r"^[a-z0-9!#$&^_.+\-]+/[a-z0-9!#$&^_.+\-]+$")
+UNSTORABLE_DETAIL = "a field name or value holds a NUL or an invalid Unicode character"
+
+
+def unstorable(raw: Mapping[str, Any]) -> str | None:
+    """The field whose name or text cannot be stored (its name; "row" when the name itself
+    is unstorable or not a plain one), or None when the row is clean."""
+    text = "".join(itertools.chain(raw.keys(), (v for v in raw.values() if isinstance(v, str))))
+    if _UNSTORABLE.search(text) is None:
+        return None
+    for key, value in raw.items():
+        if _UNSTORABLE.search(key):
+            return "row"
+        if isinstance(value, str) and _UNSTORABLE.search(value):
+            return key if _PLAIN_NAME.match(key) and len(key) <= 32 else "row"
+    return "row"
+
+
+def plain_names(names: Iterable[str]) -> str:
+    """Field names for an error detail: the plain ones quoted, the rest only counted, so a
+    detail never carries the caller's markup or unstorable text."""
+    names = list(names)
+    plain = [n for n in names if _PLAIN_NAME.match(n)]
+    others = len(names) - len(plain)
+    return ", ".join(plain + ([f"{others} other(s)"] if others else []))[:200]
 
 
 def member_row(
@@ -307,6 +336,8 @@ def member_row(
 
     Returns the staging tuple (STAGE_COLUMNS). Empty `position`/`email`/`phone` clear the
     field; empty `membership`/`status`/`is_leader` count as not given."""
+    if (bad := unstorable(raw)) is not None:
+        return rejected_row(row_no, "validation_failed", UNSTORABLE_DETAIL, field=bad)
     memo = memo or Memo()
     errors = _RowErrors()
     external_id = _as_text(raw.get("external_id"), digits=True)
@@ -371,10 +402,16 @@ def member_row(
             has_phone, None, None, None)  # fmt: skip
 
 
-def rejected_row(row_no: int, code: str, detail: str, external_id: Any = None) -> tuple[Any, ...]:
-    shown = external_id.strip()[:EXTERNAL_ID_MAX] if isinstance(external_id, str) else None
+def rejected_row(
+    row_no: int, code: str, detail: str, external_id: Any = None, field: str | None = None
+) -> tuple[Any, ...]:
+    shown = (
+        external_id.strip()[:EXTERNAL_ID_MAX]
+        if isinstance(external_id, str) and not _UNSTORABLE.search(external_id)
+        else None
+    )
     return (row_no, shown, None, None, None, None, None, None, None, None,
-            False, False, False, False, False, False, code, None, detail[:500])  # fmt: skip
+            False, False, False, False, False, False, code, field, detail[:500])  # fmt: skip
 
 
 def _object_row(row_no: int, obj: Any, memo: Memo | None = None) -> tuple[Any, ...]:
@@ -383,7 +420,7 @@ def _object_row(row_no: int, obj: Any, memo: Memo | None = None) -> tuple[Any, .
     unknown = sorted(k for k in obj if k not in MEMBER_KEYS)
     if unknown:
         return rejected_row(
-            row_no, "validation_failed", f"unknown field(s): {', '.join(unknown)[:200]}",
+            row_no, "validation_failed", f"unknown field(s): {plain_names(unknown)}",
             obj.get("external_id"),
         )  # fmt: skip
     return member_row(row_no, obj, memo=memo)
@@ -404,6 +441,8 @@ def unit_row(row_no: int, obj: Any) -> UnitRow:
     errors = _RowErrors()
     if not isinstance(obj, dict):
         return UnitRow(row_no, None, None, None, None, "code", "a unit row must be a JSON object")
+    if unstorable(obj) is not None:
+        return UnitRow(row_no, None, None, None, None, "code", UNSTORABLE_DETAIL)
     unknown = sorted(k for k in obj if k not in UNIT_KEYS)
     if unknown:
         errors.add(unknown[0], "unknown field")
@@ -543,7 +582,7 @@ class RosterReader:
                 continue
             try:
                 obj = json.loads(text)
-            except ValueError as exc:
+            except (ValueError, RecursionError) as exc:
                 yield rejected_row(line_no, "invalid_json", f"not a JSON object: {exc}")
                 continue
             yield _object_row(line_no, obj, self._memo)
@@ -717,6 +756,10 @@ class _JsonBody:
                 if len(self.buf) - self.pos > MAX_ELEMENT_CHARS or not self._more():
                     raise invalid_json(f"{exc.msg} in {self.where}") from exc
                 continue
+            except RecursionError as exc:
+                raise invalid_json(f"nested too deeply in {self.where}") from exc
+            except ValueError as exc:  # e.g. an integer past Python's digit limit
+                raise invalid_json(f"a value cannot be read in {self.where}") from exc
             number = isinstance(value, int | float) and not isinstance(value, bool)
             if number and end == len(self.buf) and self._more():
                 continue  # the number may go on in the next chunk
@@ -770,10 +813,11 @@ class _JsonBody:
 
 
 def _body_field(key: str, msg: str) -> Unprocessable:
+    name = key if _PLAIN_NAME.match(key) else "?"
     return Unprocessable(
         "validation_failed",
-        f"Trường '{key[:64]}' không hợp lệ ({msg}).",
-        f"Field '{key[:64]}' is not accepted ({msg}).",
+        f"Trường '{name}' không hợp lệ ({msg}).",
+        f"Field '{name}' is not accepted ({msg}).",
         extra=_problem_errors(["body", key[:64]], msg, "extra_forbidden"),
     )
 
@@ -784,10 +828,11 @@ def media_format(content_type: str | None) -> str:
     fmt = MEDIA_TYPES.get(media)
     if fmt is None:
         accepted = ", ".join(sorted(MEDIA_TYPES))
+        shown = media[:80] if _MEDIA_TYPE.match(media) else "?"
         raise AppError(
             "unsupported_media_type",
-            f"Kiểu nội dung '{media[:80]}' không được hỗ trợ; dùng: {accepted}.",
-            f"Content-Type '{media[:80]}' is not supported; use one of: {accepted}.",
+            f"Kiểu nội dung '{shown}' không được hỗ trợ; dùng: {accepted}.",
+            f"Content-Type '{shown}' is not supported; use one of: {accepted}.",
         )
     return fmt
 

@@ -1,0 +1,356 @@
+"""Shared pieces of the attack tests: a small world with one object of each kind, the
+write endpoints with a valid body each, and a fingerprint of everything stored (every
+table and the file store) to prove that a refused request wrote nothing.
+
+    R (central) ── A (provincial) ── A1 (cell) ── member `me` (user `member.a`)
+                                               └ member `other`
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import func, literal, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.core.config import get_settings
+from api.core.db import Base, db
+from api.core.enums import DocumentStatus, Role, UnitLevel
+from api.models import ApiClient, Member, Unit, User
+from tests.factories import (
+    auth,
+    make_account,
+    make_client,
+    make_document,
+    make_member,
+    make_unit,
+    make_user,
+    report_body,
+)
+from tests.routers.org import PROBLEM
+
+JSON_TYPES = ("application/json", PROBLEM)
+# Written by design on refused logins (the failed-attempt counters), so not compared.
+UNCOMPARED_TABLES = frozenset({"rate_limit_buckets"})
+
+
+@dataclass
+class World:
+    root: Unit
+    a: Unit
+    a1: Unit
+    me: Member
+    other: Member
+    admin: User
+    member_user: User
+    partner: ApiClient
+    partner_secret: str
+    ids: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def admin_h(self) -> dict[str, str]:
+        return {**auth(self.admin), "Accept-Language": "en"}
+
+    @property
+    def member_h(self) -> dict[str, str]:
+        return {**auth(self.member_user), "Accept-Language": "en"}
+
+
+async def build_world(session: AsyncSession, client: httpx.AsyncClient) -> World:
+    root = await make_unit(session, code="R", level=UnitLevel.central)
+    a = await make_unit(session, root, code="A", level=UnitLevel.provincial)
+    a1 = await make_unit(session, a, code="A.1", level=UnitLevel.cell)
+    me = await make_member(session, a1, full_name="Lê Thị Hoa")
+    other = await make_member(session, a1, full_name="Trần Văn Nam")
+    admin = await make_user(session, grants=[(Role.admin, None)], username="root.admin")
+    member_user = await make_user(session, member=me, username="member.a")
+    partner, secret = await make_client(session, Role.partner, a)
+    world = World(root, a, a1, me, other, admin, member_user, partner, secret)
+    account = await make_account(session, other)
+    document = await make_document(session, a, status=DocumentStatus.draft)
+    published = await make_document(session, a)
+    r = await client.post("/api/v1/reports", json=report_body(), headers=world.member_h)
+    assert r.status_code == 201, r.text
+    world.ids = {
+        "unit": str(a1.id), "member": str(other.id), "account": str(account.id),
+        "document": str(document.id), "published": str(published.id), "report": r.json()["id"],
+        "user": str(member_user.id), "client": str(partner.id),
+    }  # fmt: skip
+    return world
+
+
+@dataclass
+class Lite:
+    """For tests that need only callers: a unit, an admin and a member of the unit."""
+
+    unit: Unit
+    member: Member
+    admin_h: dict[str, str]
+    member_h: dict[str, str]
+    partner_h: dict[str, str]
+
+
+async def build_lite(session: AsyncSession) -> Lite:
+    """Units A ── A.1, a member of A.1 with a login, an admin, a partner client of A."""
+    parent = await make_unit(session, code="A", level=UnitLevel.provincial)
+    unit = await make_unit(session, parent, code="A.1", level=UnitLevel.cell)
+    member = await make_member(session, unit)
+    admin = await make_user(session, grants=[(Role.admin, None)], username="lite.admin")
+    user = await make_user(session, member=member, username="lite.member")
+    partner, _ = await make_client(session, Role.partner, parent)
+    en = {"Accept-Language": "en"}
+    return Lite(unit, member, {**auth(admin), **en}, {**auth(user), **en}, {**auth(partner), **en})
+
+
+# --- the fingerprint of everything stored ---------------------------------------------------
+
+
+def _table_fingerprint() -> Any:
+    columns = []
+    for table in Base.metadata.sorted_tables:
+        if table.name in UNCOMPARED_TABLES:
+            continue
+        columns.append(select(func.count()).select_from(table).scalar_subquery().label(table.name))
+        if "version" in table.c:
+            sub = select(func.coalesce(func.sum(table.c.version), 0)).scalar_subquery()
+            columns.append(sub.label(f"{table.name}.version"))
+        if "updated_at" in table.c:
+            sub = select(func.max(table.c.updated_at)).scalar_subquery()
+            columns.append(sub.label(f"{table.name}.updated_at"))
+        for column in table.c:
+            # Nullable timestamps (rotated_at, revoked_at, closed_at…): how many are set.
+            if column.nullable and column.name.endswith("_at"):
+                sub = select(func.count(column)).select_from(table).scalar_subquery()
+                columns.append(sub.label(f"{table.name}.{column.name}"))
+    return select(literal(1).label("one"), *columns)
+
+
+_FINGERPRINT = _table_fingerprint()
+
+
+def storage_root() -> Path:
+    return Path(get_settings().storage_dir)
+
+
+def stored_files() -> set[str]:
+    """Every file under the storage directory, temporary ones included."""
+    root = storage_root()
+    if not root.exists():
+        return set()
+    return {str(Path(d, f).relative_to(root)) for d, _, names in os.walk(root) for f in names}
+
+
+async def fingerprint() -> dict[str, Any]:
+    """Row count (and version sum, latest update) of every table, and the stored files."""
+    async with db.sessionmaker() as s:
+        row = (await s.execute(_FINGERPRINT)).mappings().one()
+    return {**{k: str(v) for k, v in row.items()}, "files": sorted(stored_files())}
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    return {k: (before[k], after.get(k)) for k in before if before[k] != after.get(k)}
+
+
+# --- responses --------------------------------------------------------------------------------
+
+
+def assert_safe_response(r: httpx.Response, *markers: str) -> None:
+    """JSON or a problem (never HTML or text), with nosniff, and no marker in the
+    human-readable parts of a problem (title, detail)."""
+    kind = r.headers.get("content-type", "").split(";")[0].strip()
+    assert kind in JSON_TYPES, (r.status_code, kind, r.text[:300])
+    assert r.headers.get("x-content-type-options") == "nosniff"
+    if kind == PROBLEM:
+        body = r.json()
+        for marker in markers:
+            assert marker not in str(body.get("title")), body
+            assert marker not in str(body.get("detail")), body
+
+
+def summary(r: httpx.Response) -> str:
+    try:
+        code = r.json().get("code")
+    except ValueError:
+        code = None
+    return f"{r.status_code} {code}"
+
+
+# --- the write endpoints ------------------------------------------------------------------------
+
+# Strings that look like code. Where a field is free text they are data: stored and
+# returned exactly as sent. Where a field has a format (codes, usernames, e-mails, URLs)
+# they are refused with a 422 that names the field.
+LOOKALIKES = {
+    "sql_or": "' OR 1=1 --",
+    "sql_drop": '"; DROP TABLE members; --',
+    "script_tag": "<script>alert(1)</script>",
+    "img_onerror": '"><img src=x onerror=alert(1)>',
+}
+MARKUP = ("<script", "<img", "onerror")
+TEXT = frozenset(LOOKALIKES)  # every look-alike is accepted as data
+STRICT = frozenset[str]()  # every look-alike is refused
+
+
+@dataclass(frozen=True)
+class Target:
+    """A write endpoint: how to call it with a valid body and who calls it; for each
+    string field, which look-alikes it accepts (the rest are refused) and the problem
+    code of a refusal; how to read the object back."""
+
+    name: str
+    method: str
+    url: Callable[[World], str]
+    body: Callable[[World], dict[str, Any]]
+    headers: Callable[[World], dict[str, str]]
+    fields: dict[str, frozenset[str]]
+    read: Callable[[World, dict[str, Any]], str] | None = None
+    ok: int = 201
+    codes: dict[str, str] = field(default_factory=dict)
+    # Makes a fresh object for the call (a state change can be made once per object).
+    prepare: Callable[[httpx.AsyncClient, World], Awaitable[None]] | None = None
+    # Where a field comes back: its name in the answer, and its value in what `read` gives.
+    echo: dict[str, str] = field(default_factory=dict)
+    pick: Callable[[dict[str, Any], str], Any] = lambda body, name: body.get(name)
+
+    def code(self, name: str) -> str:
+        return self.codes.get(name, "validation_failed")
+
+
+def _admin(w: World) -> dict[str, str]:
+    return w.admin_h
+
+
+def _member(w: World) -> dict[str, str]:
+    return w.member_h
+
+
+def _unique(prefix: str) -> str:
+    return f"{prefix}{uuid.uuid4().hex[:8]}"
+
+
+async def _fresh_account(client: httpx.AsyncClient, w: World) -> None:
+    url = f"https://www.facebook.com/{_unique('fresh.')}"
+    r = await client.post(
+        f"/api/v1/members/{w.me.id}/accounts", json={"url": url}, headers=w.member_h
+    )
+    assert r.status_code == 201, r.text
+    w.ids["fresh_account"] = r.json()["id"]
+
+
+async def _fresh_report(client: httpx.AsyncClient, w: World) -> None:
+    r = await client.post("/api/v1/reports", json=report_body(), headers=w.member_h)
+    assert r.status_code == 201, r.text
+    w.ids["fresh_report"] = r.json()["id"]
+
+
+TARGETS: list[Target] = [
+    Target(
+        "units.create", "POST", lambda w: "/api/v1/units",
+        lambda w: {"code": _unique("U."), "name": "Chi bộ mới", "level": "cell", "parent_id": str(w.a.id)},
+        _admin, {"code": STRICT, "name": TEXT}, read=lambda w, b: f"/api/v1/units/{b['id']}",
+    ),
+    Target(
+        "units.update", "PATCH", lambda w: f"/api/v1/units/{w.ids['unit']}",
+        lambda w: {"name": "Chi bộ đổi tên"}, _admin, {"name": TEXT},
+        read=lambda w, b: f"/api/v1/units/{b['id']}", ok=200,
+    ),
+    Target(
+        "members.create", "POST", lambda w: "/api/v1/members",
+        lambda w: {"full_name": "Phạm Văn Mới", "unit_id": str(w.a1.id), "membership": "official",
+                   "external_id": _unique("DV"), "position": "Đảng viên", "email": "moi@example.vn",
+                   "phone": "0912345678"},
+        _admin, {"full_name": TEXT, "position": TEXT, "email": STRICT, "phone": STRICT,
+                 # Any visible ASCII without spaces is an identifier of the partner system.
+                 "external_id": frozenset({"script_tag"})},
+        read=lambda w, b: f"/api/v1/members/{b['id']}",
+    ),
+    Target(
+        "members.update", "PATCH", lambda w: f"/api/v1/members/{w.ids['member']}",
+        lambda w: {"full_name": "Trần Văn Nam", "position": "Bí thư"}, _admin,
+        {"full_name": TEXT, "position": TEXT}, read=lambda w, b: f"/api/v1/members/{b['id']}",
+        ok=200,
+    ),
+    Target(
+        "accounts.declare", "POST", lambda w: f"/api/v1/members/{w.me.id}/accounts",
+        lambda w: {"url": f"https://www.facebook.com/{_unique('acc.')}", "display_name": "Hoa Lê"},
+        _member, {"url": STRICT, "display_name": TEXT},
+        read=lambda w, b: f"/api/v1/accounts/{b['id']}", codes={"url": "invalid_account_url"},
+    ),
+    Target(
+        "accounts.update", "PATCH", lambda w: f"/api/v1/accounts/{w.ids['account']}",
+        lambda w: {"display_name": "Trang cá nhân"}, _admin, {"display_name": TEXT},
+        read=lambda w, b: f"/api/v1/accounts/{b['id']}", ok=200,
+    ),
+    Target(
+        "accounts.reject", "POST", lambda w: f"/api/v1/accounts/{w.ids['fresh_account']}/reject",
+        lambda w: {"note": "Không khớp"}, _admin, {"note": TEXT}, ok=200, prepare=_fresh_account,
+        echo={"note": "review_note"}, read=lambda w, b: f"/api/v1/accounts/{b['id']}",
+    ),
+    Target(
+        "reports.create", "POST", lambda w: "/api/v1/reports",
+        lambda w: report_body(), _member, {"url": STRICT, "description": TEXT},
+        read=lambda w, b: f"/api/v1/reports/{b['id']}", codes={"url": "invalid_url"},
+    ),
+    Target(
+        "reports.transition", "POST",
+        lambda w: f"/api/v1/reports/{w.ids['fresh_report']}/transitions",
+        lambda w: {"to": "in_review", "comment": "Đang xác minh"}, _admin, {"comment": TEXT},
+        ok=200, prepare=_fresh_report, read=lambda w, b: f"/api/v1/reports/{b['id']}/timeline",
+        pick=lambda body, name: body["items"][-1][name] if "items" in body else None,
+    ),
+    Target(
+        "documents.create", "POST", lambda w: "/api/v1/documents",
+        lambda w: {"code": _unique("HD-"), "title": "Hướng dẫn", "doc_type": "guidance",
+                   "issuer": "Ban Tuyên giáo", "issued_on": "2026-01-05", "summary": "Tóm tắt",
+                   "body": "## Nội dung", "audience_unit_id": str(w.a.id)},
+        _admin, {"code": TEXT, "title": TEXT, "issuer": TEXT, "summary": TEXT, "body": TEXT},
+        read=lambda w, b: f"/api/v1/documents/{b['id']}",
+    ),
+    Target(
+        "documents.update", "PATCH", lambda w: f"/api/v1/documents/{w.ids['document']}",
+        lambda w: {"title": "Hướng dẫn sửa", "body": "## Sửa"}, _admin,
+        {"title": TEXT, "body": TEXT}, read=lambda w, b: f"/api/v1/documents/{b['id']}", ok=200,
+    ),
+    Target(
+        "users.create", "POST", lambda w: "/api/v1/users",
+        lambda w: {"username": _unique("new."), "password": "a-long-passphrase",
+                   "grants": [{"role": "reviewer", "unit_id": str(w.a.id)}]},
+        # A password is never stored or compared as text (only its argon2 hash): any
+        # character is allowed, as in any password field.
+        _admin, {"username": STRICT, "password": TEXT},
+    ),
+    Target(
+        "users.update", "PATCH", lambda w: f"/api/v1/users/{w.ids['user']}",
+        lambda w: {"password": "another-long-passphrase"}, _admin, {"password": TEXT}, ok=200,
+    ),
+    Target(
+        "clients.create", "POST", lambda w: "/api/v1/clients",
+        lambda w: {"name": "Hệ thống tỉnh", "role": "partner", "unit_id": str(w.a.id)},
+        _admin, {"name": TEXT}, read=lambda w, b: f"/api/v1/clients/{b['id']}",
+    ),
+]  # fmt: skip
+TARGET_IDS = [t.name for t in TARGETS]
+PASSWORD_FIELDS = frozenset({"password"})
+
+
+async def call(client: httpx.AsyncClient, w: World, t: Target, body: bytes | dict[str, Any],
+               headers: dict[str, str] | None = None) -> httpx.Response:  # fmt: skip
+    """Send `body` (a dict as JSON, or raw bytes as application/json) to the target
+    (after `prepare`, which makes the object a state change needs)."""
+    content = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return await client.request(
+        t.method, t.url(w), content=content,
+        headers={**t.headers(w), "Content-Type": "application/json", **(headers or {})},
+    )  # fmt: skip
+
+
+async def prepare(client: httpx.AsyncClient, w: World, t: Target) -> None:
+    if t.prepare is not None:
+        await t.prepare(client, w)

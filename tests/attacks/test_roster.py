@@ -1,0 +1,185 @@
+"""Hostile roster sync bodies (POST /api/v1/roster/syncs reads its own body: JSON,
+NDJSON, CSV). Code-looking names are data; a bad row is a rejected row of the preview
+(one bad row does not refuse the body); a body that cannot be read is a 4xx problem and
+writes nothing, not even a preview."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tests.attacks.support import (
+    LOOKALIKES,
+    MARKUP,
+    Lite,
+    World,
+    assert_safe_response,
+    build_lite,
+    build_world,
+    diff,
+    fingerprint,
+    summary,
+)
+from tests.factories import auth
+
+SYNCS = "/api/v1/roster/syncs"
+
+
+@pytest.fixture
+async def world(client: httpx.AsyncClient, session: AsyncSession) -> World:
+    return await build_world(session, client)
+
+
+@pytest.fixture
+async def lite(session: AsyncSession) -> Lite:
+    return await build_lite(session)
+
+
+def _partner(w: World | Lite) -> dict[str, str]:
+    return w.partner_h if isinstance(w, Lite) else {**auth(w.partner), "Accept-Language": "en"}
+
+
+def _row(external_id: str, full_name: str = "Nguyễn Văn An", **extra: Any) -> dict[str, Any]:
+    return {"external_id": external_id, "full_name": full_name, "unit_code": "A.1",
+            "membership": "official", **extra}  # fmt: skip
+
+
+async def _sync(
+    client: httpx.AsyncClient, w: World | Lite, body: bytes | dict[str, Any], content_type: str = "application/json",
+    **params: str,
+) -> httpx.Response:  # fmt: skip
+    content = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return await client.post(
+        SYNCS, params=params, content=content,
+        headers={**_partner(w), "Content-Type": content_type},
+    )  # fmt: skip
+
+
+class TestRosterRows:
+    async def test_code_looking_names_are_applied_verbatim(
+        self, client: httpx.AsyncClient, world: World
+    ) -> None:
+        rows = [
+            _row("DV-SQL-1", LOOKALIKES["sql_or"], position=LOOKALIKES["sql_drop"]),
+            _row("DV-XSS-1", LOOKALIKES["script_tag"], position=LOOKALIKES["img_onerror"]),
+            _row(LOOKALIKES["sql_or"]),  # an external_id with spaces: rejected
+            _row("DV-BAD-UNIT", unit_code=LOOKALIKES["script_tag"]),  # not a unit code
+            {**_row("DV-UNKNOWN-KEY"), "<script>": 1},  # an unknown field
+        ]
+        r = await _sync(client, world, {"mode": "upsert", "members": rows},
+                        dry_run="false", skip_rejected="true")  # fmt: skip
+        assert r.status_code == 201, r.text
+        assert_safe_response(r)
+        sync = r.json()
+        assert (sync["status"], sync["counts"]["created"], sync["counts"]["rejected"]) == (
+            "applied", 2, 3,
+        )  # fmt: skip
+        for external_id, name, position in (
+            ("DV-SQL-1", LOOKALIKES["sql_or"], LOOKALIKES["sql_drop"]),
+            ("DV-XSS-1", LOOKALIKES["script_tag"], LOOKALIKES["img_onerror"]),
+        ):
+            found = await client.get("/api/v1/members", params={"q": name}, headers=world.admin_h)
+            (member,) = [m for m in found.json()["items"] if m["external_id"] == external_id]
+            assert (member["full_name"], member["position"]) == (name, position)
+        assert int((await fingerprint())["members"]) == 4  # the world's two, and these two
+
+    async def test_csv_with_formula_and_code_is_data(
+        self, client: httpx.AsyncClient, world: World
+    ) -> None:
+        """CSV injection: a cell starting with `=` is a name like any other here (qd85
+        writes CSV only for statistics, whose cells are numbers and unit names)."""
+        csv = (b"external_id,full_name,unit_code,membership\n"
+               b'DV-F-1,"=HYPERLINK(""http://evil.example"")",A.1,official\n'
+               b"DV-F-2,<b>bold</b>,A.1,official\n")  # fmt: skip
+        r = await _sync(client, world, csv, "text/csv", mode="upsert", dry_run="false")
+        assert r.status_code == 201, r.text
+        assert r.json()["counts"]["created"] == 2
+
+
+UNREADABLE: dict[str, tuple[bytes, str, dict[str, str], str]] = {
+    "invalid_utf8_json": (b'{"mode":"upsert","members":[{"full_name":"\xff\xfe"}]}', "application/json", {}, "400 invalid_json"),
+    "invalid_utf8_csv": (b"external_id,full_name,unit_code,membership\nX1,\xff\xfe\xfd,A.1,official\n", "text/csv", {"mode": "upsert"}, "422 unsupported_encoding"),
+    "truncated": (b'{"mode":"upsert","members":[', "application/json", {}, "400 invalid_json"),
+    "mode_script": (b'{"mode":"<script>alert(1)</script>","members":[]}', "application/json", {}, "422 validation_failed"),
+    "scope_sql": (b'{"mode":"upsert","scope_unit_code":"\' OR 1=1 --","members":[]}', "application/json", {}, "422 validation_failed"),
+    "scope_query_script": (b'{"mode":"upsert","members":[]}', "application/json", {"scope_unit_code": "<script>"}, "422 validation_failed"),
+    "dry_run_sql": (b'{"mode":"upsert","members":[]}', "application/json", {"dry_run": "' OR 1=1"}, "422 validation_failed"),
+    "top_level_array": (b"[" + b"0," * 99_999 + b"0]", "application/json", {}, "400 invalid_json"),
+    "empty": (b"", "application/json", {}, "422 invalid_file"),
+}  # fmt: skip
+
+
+class TestUnreadableBodies:
+    """Refused whole: a problem, and no preview (nothing stored at all)."""
+
+    async def test_refused(self, client: httpx.AsyncClient, world: World) -> None:
+        before = await fingerprint()
+        failures = []
+        for name, (body, content_type, params, expected) in UNREADABLE.items():
+            r = await _sync(client, world, body, content_type, **params)
+            assert_safe_response(r, *MARKUP)
+            if summary(r) != expected:
+                failures.append(f"{name}: {summary(r)}, expected {expected}")
+        assert failures == []
+        assert diff(before, await fingerprint()) == {}
+
+    async def test_over_50_mb_is_413(self, client: httpx.AsyncClient, world: World) -> None:
+        async def body() -> Any:
+            yield b'{"mode":"upsert","members":['
+
+        before = await fingerprint()
+        r = await client.post(
+            SYNCS, content=body(),
+            headers={**auth(world.partner), "Content-Type": "application/json",
+                     "Content-Length": str(50_000_001)},
+        )  # fmt: skip
+        assert summary(r) == "413 payload_too_large", r.text
+        assert diff(before, await fingerprint()) == {}
+
+
+class TestParserCrashes:
+    """Bodies that once ended in a 500: each is refused, or its row rejected."""
+
+    async def test_deeply_nested_json_body(self, client: httpx.AsyncClient, lite: Lite) -> None:
+        nested = b"[" * 10_000 + b"]" * 10_000
+        r = await _sync(client, lite, b'{"mode":"upsert","members":[' + nested + b"]}")
+        assert summary(r) == "400 invalid_json", r.text
+
+    async def test_integer_of_5000_digits(self, client: httpx.AsyncClient, lite: Lite) -> None:
+        r = await _sync(client, lite, b'{"mode":"upsert","members":[' + b"9" * 5000 + b"]}")
+        assert summary(r) == "400 invalid_json", r.text
+
+    async def test_deeply_nested_ndjson_line(self, client: httpx.AsyncClient, lite: Lite) -> None:
+        lines = json.dumps(_row("DV-OK-1")).encode() + b"\n" + b"[" * 10_000 + b"]" * 10_000
+        r = await _sync(client, lite, lines, "application/x-ndjson", mode="upsert")
+        assert r.status_code == 201, r.text
+        assert (r.json()["counts"]["created"], r.json()["counts"]["rejected"]) == (1, 1)
+
+    async def test_lone_surrogate_in_a_row_key(self, client: httpx.AsyncClient, lite: Lite) -> None:
+        body = (
+            b'{"mode":"upsert","members":['
+            + json.dumps({**_row("DV-S-1"), "\ud800": 1}).encode()
+            + b"]}"
+        )
+        r = await _sync(client, lite, body)
+        assert r.status_code == 201, r.text
+        assert r.json()["counts"]["rejected"] == 1
+
+    @pytest.mark.parametrize("where", ["json_external_id", "json_enum", "json_key", "csv"])
+    async def test_nul_in_a_row(self, client: httpx.AsyncClient, lite: Lite, where: str) -> None:
+        rows = {
+            "json_external_id": _row("DV\x00N1"),
+            "json_enum": _row("DV-N2", membership="offi\x00cial"),
+            "json_key": {**_row("DV-N3"), "x\x00": 1},
+        }
+        if where in rows:
+            r = await _sync(client, lite, {"mode": "upsert", "members": [rows[where]]})
+        else:
+            csv = b"external_id,full_name,unit_code,membership\nDV\x00N4,An,A.1,official\n"
+            r = await _sync(client, lite, csv, "text/csv", mode="upsert")
+        assert r.status_code == 201, r.text
+        assert r.json()["counts"]["rejected"] == 1
