@@ -30,8 +30,9 @@ from sqlalchemy import text  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine  # noqa: E402
 
 from api.cli import alembic_config  # noqa: E402
-from api.core.db import Base, db  # noqa: E402
+from api.core.db import db  # noqa: E402
 from api.main import create_app  # noqa: E402
+from tests.factories import empty_database  # noqa: E402
 
 
 async def _admin_sql(statement: str) -> None:
@@ -57,14 +58,7 @@ async def database() -> AsyncIterator[str]:
 @pytest.fixture(autouse=True)
 async def _empty_tables(database: str) -> AsyncIterator[None]:
     yield
-    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
-    async with db.engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            await conn.execute(text("TRUNCATE " + ", ".join(tables) + " CASCADE"))
-        else:
-            await conn.execute(text("PRAGMA defer_foreign_keys=ON"))
-            for name in tables:
-                await conn.execute(text(f"DELETE FROM {name}"))  # noqa: S608 - table names from metadata
+    await empty_database()
 
 
 @pytest.fixture(scope="session")

@@ -39,15 +39,15 @@ from schemathesis import GenerationMode
 from schemathesis.checks import CHECKS, load_all_checks
 from schemathesis.core.failures import AcceptedNegativeData
 from schemathesis.openapi.checks import RejectedPositiveData
-from sqlalchemy import text
 
 from api.core.config import get_settings
-from api.core.db import Base, db
+from api.core.db import db
 from api.core.enums import DocumentStatus, Role
 from api.main import create_app
 from api.models import Unit
 from tests.factories import (
     auth,
+    empty_database,
     file_report,
     make_account,
     make_document,
@@ -263,7 +263,7 @@ def seeded(app_loop: BlockingPortal) -> Iterator[Seeded]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(get_settings(), "report_rate_limit", 1_000_000)
         yield app_loop.call(_seed)
-    app_loop.call(_empty)
+    app_loop.call(empty_database)
 
 
 async def _seed() -> Seeded:
@@ -314,17 +314,6 @@ async def _seed() -> Seeded:
         },
     }
     return Seeded(org, {role: org.headers(role) for role in ROLES}, known)
-
-
-async def _empty() -> None:
-    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
-    async with db.engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            await conn.execute(text("TRUNCATE " + ", ".join(tables) + " CASCADE"))
-        else:
-            await conn.execute(text("PRAGMA defer_foreign_keys=ON"))
-            for name in tables:
-                await conn.execute(text(f"DELETE FROM {name}"))  # noqa: S608 - table names from metadata
 
 
 async def _relogin(seeded: Seeded, role: str) -> None:

@@ -6,8 +6,10 @@ import itertools
 import uuid
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.core.db import Base, db
 from api.core.enums import Declaration, Membership, MemberStatus, Role, UnitLevel
 from api.core.security import create_access_token, hash_password
 from api.core.text_vi import fold, name_sort_key
@@ -221,3 +223,16 @@ async def set_report(report_id: uuid.UUID | str, **values: Any) -> None:
             update(Report).where(Report.id == uuid.UUID(str(report_id))).values(**values)
         )
         await s.commit()
+
+
+async def empty_database() -> None:
+    """Every table emptied: what conftest does after each test (and what tests that keep
+    data across examples or items do themselves)."""
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    async with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            await conn.execute(text("TRUNCATE " + ", ".join(tables) + " CASCADE"))
+        else:
+            await conn.execute(text("PRAGMA defer_foreign_keys=ON"))
+            for name in tables:
+                await conn.execute(text(f"DELETE FROM {name}"))  # noqa: S608 - names from metadata

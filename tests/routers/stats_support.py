@@ -17,9 +17,9 @@ from types import SimpleNamespace
 from typing import Any
 
 import httpx
-from sqlalchemy import select, text
+from sqlalchemy import select
 
-from api.core.db import Base, db, utcnow
+from api.core.db import db, utcnow
 from api.core.enums import Role
 from api.models import (
     Account,
@@ -260,18 +260,6 @@ async def recount() -> None:
     async with db.sessionmaker() as s:
         await counters.recount_all(s)
         await s.commit()
-
-
-async def empty_database() -> None:
-    """Every table emptied (what conftest does after each test), for hypothesis examples."""
-    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
-    async with db.engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            await conn.execute(text("TRUNCATE " + ", ".join(tables) + " CASCADE"))
-        else:
-            await conn.execute(text("PRAGMA defer_foreign_keys=ON"))
-            for name in tables:
-                await conn.execute(text(f"DELETE FROM {name}"))  # noqa: S608 - names from metadata
 
 
 # --------------------------------------------------------------------------- builders

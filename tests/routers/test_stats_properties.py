@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 from api.core.config import get_settings
 from api.core.db import db, utcnow
 from api.core.enums import Role, UnitLevel
-from tests.factories import auth, make_unit, make_user, set_report
+from tests.factories import auth, empty_database, make_unit, make_user, set_report
 from tests.routers.stats_support import (
     PLATFORMS,
     SERIES,
@@ -41,7 +41,6 @@ from tests.routers.stats_support import (
     brute_force,
     counter_diff,
     document_brute_force,
-    empty_database,
     load_world,
     login_for,
     maintained_and_rebuilt,
