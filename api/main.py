@@ -18,6 +18,7 @@ from api.core.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
 from api.core.middleware import RequestMiddleware
 from api.core.ratelimit import limiter
 from api.idempotency import KEY_RE as IDEMPOTENCY_KEY_RE
+from api.openapi import refine
 from api.routers import (
     accounts,
     audit,
@@ -75,7 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _configure_logging()
     app = FastAPI(
         title="qd85",
-        version="1.0.0",
+        version=meta.package_version(),
         description=DESCRIPTION,
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
@@ -131,8 +132,8 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
                     }
                 elif content.get(PROBLEM_MEDIA_TYPE) and "application/json" in content:
                     del content["application/json"]
-    app.openapi_schema = schema
-    return schema
+    app.openapi_schema = refine(schema)
+    return app.openapi_schema
 
 
 def _problem(description: str) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from api.core.enums import Platform
+from api.core.enums import Platform, SeriesInterval, SeriesKey
 
 
 class ComplianceFigures(BaseModel):
@@ -87,8 +87,8 @@ class SeriesPoint(BaseModel):
 
 class ReportSeries(BaseModel):
     unit_id: uuid.UUID
-    interval: str
-    by: str
+    interval: SeriesInterval
+    by: SeriesKey
     series_from: datetime = Field(alias="from")
     series_to: datetime = Field(alias="to")
     points: list[SeriesPoint] = Field(
