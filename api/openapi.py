@@ -293,6 +293,7 @@ def refine(schema: dict[str, Any]) -> dict[str, Any]:
     _rename_schemas(schema, schemas)
     _transition_variants(schema, schemas)
     _add_model(schemas, "RosterSyncIn", RosterSyncIn)
+    _grant_variants(schemas)
     _bodies_and_files(schema)
     _enums(schema, schemas)
     _security(schema)
@@ -369,6 +370,30 @@ def _transition_variants(schema: dict[str, Any], schemas: dict[str, Any]) -> Non
     for node in _walk(schema.get("paths", {})):
         if node.get("$ref") == REF + "TransitionIn":
             node["$ref"] = REF + "TransitionRequest"
+
+
+def _grant_variants(schemas: dict[str, Any]) -> None:
+    """GrantIn's two anonymous branches (api/schemas/users.py) as named variants with a
+    discriminator on `role`, so that generators name them."""
+    grant = schemas.get("GrantIn", {})
+    branches = grant.get("anyOf", [])
+    if len(branches) != 2:
+        return
+    names = {"AdminGrantIn": branches[0], "ScopedGrantIn": branches[1]}
+    descriptions = {"AdminGrantIn": "An admin grant: everywhere (a `unit_id` is ignored).",
+                    "ScopedGrantIn": "A grant on a unit and its subtree."}  # fmt: skip
+    mapping: dict[str, str] = {}
+    for name, branch in names.items():
+        schemas[name] = {"title": name, "description": descriptions[name], **branch}
+        role = branch["properties"]["role"]
+        for value in role.get("enum", [role.get("const")]):
+            mapping[value] = REF + name
+    schemas["GrantIn"] = {
+        "title": "GrantIn",
+        "description": "A (role, unit) grant; the unit's whole subtree is the scope.",
+        "oneOf": [{"$ref": REF + name} for name in names],
+        "discriminator": {"propertyName": "role", "mapping": mapping},
+    }
 
 
 def _bodies_and_files(schema: dict[str, Any]) -> None:

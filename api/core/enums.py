@@ -239,6 +239,17 @@ class GrantType(StrEnum):
     refresh_token = "refresh_token"  # noqa: S105 - a grant type, not a secret
 
 
+class OAuthError(StrEnum):
+    """RFC 6749 error codes, beside the problem `code` on the token endpoint's errors."""
+
+    invalid_request = "invalid_request"
+    invalid_client = "invalid_client"
+    invalid_grant = "invalid_grant"
+    unauthorized_client = "unauthorized_client"
+    unsupported_grant_type = "unsupported_grant_type"
+    invalid_scope = "invalid_scope"
+
+
 # name -> (enum, {code: (vi, en)})
 LABELS: dict[str, tuple[type[StrEnum], dict[str, tuple[str, str]]]] = {
     "role": (Role, {
@@ -392,5 +403,13 @@ LABELS: dict[str, tuple[type[StrEnum], dict[str, tuple[str, str]]]] = {
         "password": ("Mật khẩu", "Password"),
         "client_credentials": ("Thông tin ứng dụng", "Client credentials"),
         "refresh_token": ("Làm mới mã truy cập", "Refresh token"),
+    }),
+    "oauth_error": (OAuthError, {
+        "invalid_request": ("Yêu cầu không hợp lệ", "Invalid request"),
+        "invalid_client": ("Ứng dụng không hợp lệ", "Invalid client"),
+        "invalid_grant": ("Thông tin cấp quyền không hợp lệ", "Invalid grant"),
+        "unauthorized_client": ("Ứng dụng không được phép", "Unauthorized client"),
+        "unsupported_grant_type": ("Kiểu cấp quyền không được hỗ trợ", "Unsupported grant type"),
+        "invalid_scope": ("Phạm vi không hợp lệ", "Invalid scope"),
     }),
 }  # fmt: skip

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import quote
 
 import orjson
@@ -14,6 +14,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.routing import Match
+
+from api.core.enums import OAuthError
 
 log = logging.getLogger("qd85.errors")
 
@@ -218,16 +220,10 @@ class Problem(BaseModel):
     code: str = Field(examples=["not_found"])
     request_id: str | None = None
     errors: list[ProblemError] | None = None
-    error: (
-        Literal[
-            "invalid_request", "invalid_client", "invalid_grant", "unauthorized_client",
-            "unsupported_grant_type", "invalid_scope",
-        ]
-        | None
-    ) = Field(
+    error: OAuthError | None = Field(
         default=None,
         description="The RFC 6749 error code: only on the token endpoint's 400 and 401.",
-    )  # fmt: skip
+    )
 
 
 def _problem_response(
