@@ -496,8 +496,9 @@ def _parameters_and_headers(operation: dict[str, Any], versioned: set[str]) -> N
         headers["X-Request-ID"] = _header("X-Request-ID")
         if status.startswith("2"):
             content = response.get("content", {})
-            ref = content.get("application/json", {}).get("schema", {}).get("$ref", "")
-            if ref[len(REF) :] in versioned:  # a single object: its ETag is sent
+            body = content.get("application/json", {}).get("schema", {})
+            refs = [b.get("$ref", "") for b in body.get("anyOf", [body])]
+            if all(ref[len(REF) :] in versioned for ref in refs):  # one object: its ETag is sent
                 headers["ETag"] = _header("ETag")
             if status == "201":
                 headers["Location"] = _header("Location")
