@@ -205,3 +205,30 @@ class TestRosterChangesExport:
         assert_problem(await client.get(url, params={"format": "ods"},
                                         headers=roster.headers("partner_a")), 422,
                        "validation_failed")  # fmt: skip
+
+
+class TestFormatOnTheJsonPaths:
+    """`?format=` and `Accept: text/csv` on the JSON paths, kept for existing callers."""
+
+    async def test_changes_path_answers_csv_and_refuses_other_formats(
+        self, client: httpx.AsyncClient, session: AsyncSession
+    ) -> None:
+        roster = await make_roster(session)
+        h = roster.headers("partner_a")
+        sync_id = (await post_sync(client, h, snapshot())).json()["id"]
+        url = f"{SYNCS}/{sync_id}/changes"
+        by_accept = await client.get(url, headers={**h, "Accept": "text/csv"})
+        by_format = await client.get(url, params={"format": "csv"}, headers=h)
+        assert _csv_rows(by_accept) == _csv_rows(by_format)
+        assert (await client.get(url, headers=h)).headers["content-type"].startswith(
+            "application/json")  # fmt: skip
+        body = assert_problem(await client.get(url, params={"format": "pdf"}, headers=h), 422,
+                              "validation_failed")  # fmt: skip
+        assert body["errors"][0]["loc"] == ["query", "format"]
+
+    async def test_stats_path_refuses_unknown_formats(
+        self, client: httpx.AsyncClient, org: Org
+    ) -> None:
+        r = await client.get(SERIES, params={"format": "ods"}, headers=org.headers("admin"))
+        body = assert_problem(r, 422, "validation_failed")
+        assert body["errors"][0]["loc"] == ["query", "format"]
