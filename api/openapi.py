@@ -23,8 +23,10 @@ a new operation without a summary or description fails there.
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Iterator
+from enum import StrEnum
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -435,8 +437,8 @@ def _enums(schema: dict[str, Any], schemas: dict[str, Any]) -> None:
             enum.__name__,
             {"type": "string", "enum": [m.value for m in enum], "title": enum.__name__},
         )
-        intro = (enum.__doc__ or "").strip()
-        intro = "" if intro.startswith("StrEnum") or "Create a collection" in intro else intro
+        own_doc = enum.__doc__ if enum.__doc__ != StrEnum.__doc__ else None
+        intro = inspect.cleandoc(own_doc or "")
         component["description"] = (
             (intro + "\n\n" if intro else "")
             + f"Labels (also `GET /api/v1/meta/enums`, `{name}`):\n\n"
