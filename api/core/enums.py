@@ -239,7 +239,7 @@ class GrantType(StrEnum):
     refresh_token = "refresh_token"  # noqa: S105 - a grant type, not a secret
 
 
-class OAuthError(StrEnum):
+class TokenError(StrEnum):
     """RFC 6749 error codes, beside the problem `code` on the token endpoint's errors."""
 
     invalid_request = "invalid_request"
@@ -404,7 +404,7 @@ LABELS: dict[str, tuple[type[StrEnum], dict[str, tuple[str, str]]]] = {
         "client_credentials": ("Thông tin ứng dụng", "Client credentials"),
         "refresh_token": ("Làm mới mã truy cập", "Refresh token"),
     }),
-    "oauth_error": (OAuthError, {
+    "token_error": (TokenError, {
         "invalid_request": ("Yêu cầu không hợp lệ", "Invalid request"),
         "invalid_client": ("Ứng dụng không hợp lệ", "Invalid client"),
         "invalid_grant": ("Thông tin cấp quyền không hợp lệ", "Invalid grant"),

@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.routing import Match
 
-from api.core.enums import OAuthError
+from api.core.enums import TokenError
 
 log = logging.getLogger("qd85.errors")
 
@@ -220,7 +220,7 @@ class Problem(BaseModel):
     code: str = Field(examples=["not_found"])
     request_id: str | None = None
     errors: list[ProblemError] | None = None
-    error: OAuthError | None = Field(
+    error: TokenError | None = Field(
         default=None,
         description="The RFC 6749 error code: only on the token endpoint's 400 and 401.",
     )

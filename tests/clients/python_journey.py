@@ -55,7 +55,6 @@ from qd85_client.models import (  # noqa: E402
     MeAuth,
     MemberReadPage,
     MeRead,
-    OAuthError,
     Platform,
     PrincipalKind,
     Problem,
@@ -71,6 +70,7 @@ from qd85_client.models import (  # noqa: E402
     SyncMode,
     SyncSource,
     SyncStatus,
+    TokenError,
     TokenRequest,
     TokenResponse,
     TransitionToResolved,
@@ -270,11 +270,11 @@ def journey() -> None:
     bad = problem(auth_token.sync_detailed(client=loose, body=TokenRequest(
         grant_type=GrantType.PASSWORD, username="an.nv", password="wrong-password")), 400,
         "invalid_grant")  # fmt: skip
-    check(bad.error is OAuthError.INVALID_GRANT, "RFC 6749 error beside the code")
+    check(bad.error is TokenError.INVALID_GRANT, "RFC 6749 error beside the code")
     reused = problem(auth_token.sync_detailed(client=loose, body=TokenRequest(
         grant_type=GrantType.REFRESH_TOKEN, refresh_token=first.refresh_token)), 400,
         "invalid_grant")  # fmt: skip
-    check(reused.error is OAuthError.INVALID_GRANT, "a rotated refresh token is refused")
+    check(reused.error is TokenError.INVALID_GRANT, "a rotated refresh token is refused")
     problem(me_get.sync_detailed(client=AuthenticatedClient(base_url=BASE, token="x.y.z")), 401,
             "invalid_token")  # fmt: skip
     problem(members_list.sync_detailed(client=strict), 403, "forbidden")

@@ -202,7 +202,7 @@ class TestTypes:
     def test_every_enum_has_labels_and_is_in_meta_enums(self, doc: dict[str, Any]) -> None:
         by_class = {enum.__name__: labels for enum, labels in LABELS.values()}
         enums = {n: s for n, s in doc["components"]["schemas"].items() if "enum" in s}
-        assert {"RowAction", "UnitAction", "GrantType", "OAuthError"} <= set(enums)
+        assert {"RowAction", "UnitAction", "GrantType", "TokenError"} <= set(enums)
         for name, schema in enums.items():
             assert name in by_class, f"{name} is not in api.core.enums.LABELS"
             labels = schema["x-enum-labels"]
@@ -260,7 +260,7 @@ class TestErrorsAndDescriptions:
 
     def test_problem_carries_the_oauth_error(self, doc: dict[str, Any]) -> None:
         problem = doc["components"]["schemas"]["Problem"]
-        assert problem["properties"]["error"]["anyOf"][0] == {"$ref": REF + "OAuthError"}
+        assert problem["properties"]["error"]["anyOf"][0] == {"$ref": REF + "TokenError"}
         token = doc["paths"]["/api/v1/auth/token"]["post"]["responses"]["400"]
         example = token["content"][PROBLEM_MEDIA_TYPE]["examples"]["invalid_grant"]["value"]
         assert example["error"] == "invalid_grant"
