@@ -241,6 +241,7 @@ UNPROCESSABLE: dict[str, list[str]] = {
     "roster-create": ["mass_deactivation", "unsupported_encoding", "invalid_file"],
     "roster-apply": ["mass_deactivation", "sync_has_rejected_rows"],
 }
+EXAMPLE_INSTANCE = "/api/v1/reports/5d2c1a4b-8e9f-4a3b-9c7d-6e5f4a3b2c1d"
 TOKEN_ERRORS = {
     "invalid_grant": "invalid_grant",
     "unsupported_grant_type": "unsupported_grant_type",
@@ -301,11 +302,13 @@ def refine(schema: dict[str, Any]) -> dict[str, Any]:
     _security(schema)
     components["headers"] = {_header_key(n): h for n, h in HEADERS.items()}
     components["parameters"] = {"AcceptLanguage": ACCEPT_LANGUAGE}
+    shared_examples: dict[str, Any] = {}
     versioned = {n for n, s in schemas.items() if "version" in s.get("properties", {})}
     for path, method, operation in operations(schema):
         _describe(operation)
         _parameters_and_headers(operation, versioned)
-        _problems(path, method, operation)
+        _problems(path, method, operation, shared_examples)
+    components["examples"] = dict(sorted(shared_examples.items()))
     schema["tags"] = TAGS
     _prune(schema, schemas)
     return schema
@@ -573,7 +576,10 @@ def _example(code: str, detail: str, path: str, token: bool) -> dict[str, Any]:
     return {"summary": f"{code}: {detail}", "value": value}
 
 
-def _problems(path: str, method: str, operation: dict[str, Any]) -> None:
+def _problems(path: str, method: str, operation: dict[str, Any], shared: dict[str, Any]) -> None:
+    """Codes, descriptions and examples of the problem responses. An example that means
+    the same everywhere (a code with its usual meaning) is one `components/examples`
+    entry; the 409s and the token endpoint's are the operation's own."""
     token = path == "/api/v1/auth/token"
     for status, response in operation.get("responses", {}).items():
         content = response.get("content", {})
@@ -589,8 +595,18 @@ def _problems(path: str, method: str, operation: dict[str, Any]) -> None:
             response["description"] = (
                 f"{response.get('description', 'Error')}. Problem codes: {listed}."
             )
-        media = content[PROBLEM_MEDIA_TYPE]
-        media["examples"] = {c: _example(c, m, path, token) for c, m in codes}
+        examples: dict[str, Any] = {}
+        for code, meaning in codes:
+            example = _example(code, meaning, path, token)
+            if status != "409" and not token:
+                if code not in shared:
+                    example["value"]["instance"] = EXAMPLE_INSTANCE
+                    shared[code] = example
+                if shared[code]["summary"] == example["summary"]:
+                    examples[code] = {"$ref": f"#/components/examples/{code}"}
+                    continue
+            examples[code] = example
+        content[PROBLEM_MEDIA_TYPE]["examples"] = examples
         response["x-problem-codes"] = [c for c, _ in codes]
 
 
