@@ -177,15 +177,22 @@ def _ack_done(ids: Any) -> Any:
 
 
 COUNT_COLUMNS = tuple(c.name for c in UnitStats.__table__.columns if c.name != "unit_id")
-CHUNK = 2000
+# Bound parameters one statement may carry: asyncpg allows 32,767, SQLite 32,766 (its
+# default since 3.32). A statement that lists ids takes `PARAM_BUDGET // uses` of them at a
+# time (`uses`: how often the statement names the list), leaving the rest of the budget to
+# its other parameters (enum values, literals, defaults). Never a number of rows per
+# statement: a row's parameter count is what crosses the limit (issue 21).
+PARAM_BUDGET = 30_000
 # Up to this many touched units, rollups change by deltas; beyond, bottom-up recounts.
 DELTA_UNITS = 64
 ROLLUPS: Table = UnitRollup.__table__  # type: ignore[assignment]  # Core: executemany by bound id, not ORM bulk by primary key
 
 
-def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
-    for i in range(0, len(items), CHUNK):
-        yield items[i : i + CHUNK]
+def chunks(items: Sequence[Any], uses: int = 1) -> Iterator[Sequence[Any]]:
+    """`items` in slices that keep a statement naming them `uses` times within budget."""
+    size = PARAM_BUDGET // uses
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
 
 
 def _ancestry(path: str) -> list[uuid.UUID]:
@@ -193,23 +200,27 @@ def _ancestry(path: str) -> list[uuid.UUID]:
     return [uuid.UUID(hex=part) for part in path.strip("/").split("/") if part]
 
 
-def _id_sets(session: AsyncSession, ids: list[uuid.UUID]) -> Iterator[Any]:
+# How often the largest statement given an id set names it (`_recount_direct`'s upsert).
+ID_SET_USES = 6
+
+
+def _id_sets(session: AsyncSession, ids: Sequence[uuid.UUID]) -> Iterator[Any]:
     """What `column.in_(…)` takes for a set of unit ids: on PostgreSQL one array parameter
     unnested (a statement that names the set several times stays small and plans fast,
-    whatever its size); on SQLite lists of at most CHUNK ids (its parameter limit)."""
+    whatever its size); on SQLite lists short enough for its parameter limit."""
     if not ids:
         return
     if session.get_bind().dialect.name == "postgresql":
-        yield select(func.unnest(bindparam("unit_ids", ids, type_=postgresql.ARRAY(Uuid()))))
+        yield select(func.unnest(bindparam("unit_ids", list(ids), type_=postgresql.ARRAY(Uuid()))))
     else:
-        yield from _chunks(ids)
+        yield from chunks(ids, uses=ID_SET_USES)
 
 
 async def _lock(session: AsyncSession, ids: Sequence[uuid.UUID]) -> None:
     if session.get_bind().dialect.name == "postgresql":
-        for chunk in _chunks(sorted(ids)):
+        for id_set in _id_sets(session, ids):
             await session.execute(
-                select(Unit.id).where(Unit.id.in_(chunk)).order_by(Unit.id)
+                select(Unit.id).where(Unit.id.in_(id_set)).order_by(Unit.id)
                 .with_for_update(key_share=True)
             )  # fmt: skip
 
@@ -299,7 +310,7 @@ async def subtree_medians(
         Report.status == ReportStatus.resolved, Report.closed_at.is_not(None), *where,
     ]  # fmt: skip
     out: dict[str, float | None] = dict.fromkeys(paths)
-    for chunk in _chunks(list(paths)):
+    for chunk in chunks(list(paths)):
         scope = in_subtree(Unit.path, chunk[0]) if len(chunk) == 1 else prefix.in_(chunk)
         if session.get_bind().dialect.name == "postgresql":
             stmt = (
@@ -441,14 +452,16 @@ async def _hold_rollups(
     order until the commit: a delta added to a rollup and a bottom-up recount of it (which
     reads the children's rollups) must not interleave, or one would overwrite the other."""
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    for chunk in _chunks(sorted(ids)):
+    for id_set in _id_sets(session, sorted(ids)):
+        # From the units table: the counters' defaults are bound once, not once per row.
         await session.execute(
-            dialect.insert(ROLLUPS).values([{"unit_id": u} for u in chunk])
+            dialect.insert(ROLLUPS)
+            .from_select(["unit_id"], select(Unit.id).where(Unit.id.in_(id_set)))
             .on_conflict_do_nothing(index_elements=[ROLLUPS.c.unit_id])
         )  # fmt: skip
         if lock and dialect is postgresql:
             await session.execute(
-                select(ROLLUPS.c.unit_id).where(ROLLUPS.c.unit_id.in_(chunk))
+                select(ROLLUPS.c.unit_id).where(ROLLUPS.c.unit_id.in_(id_set))
                 .order_by(ROLLUPS.c.unit_id).with_for_update(key_share=True)
             )  # fmt: skip
 
@@ -465,7 +478,7 @@ async def _with_ancestors(
         for ancestor in _ancestry(path)[:-1]:
             out.setdefault(ancestor, "")
     missing = [u for u, p in out.items() if not p]
-    for chunk in _chunks(missing):
+    for chunk in chunks(missing):
         for unit_id, path in (
             await session.execute(select(Unit.id, Unit.path).where(Unit.id.in_(chunk)))
         ).all():
@@ -505,17 +518,17 @@ async def shift(session: AsyncSession, sides: Any, fresh: Any) -> None:
         return
     paths = await _with_ancestors(session, dict(units))
     await _lock(session, list(paths))
-    counted = set(
+    uncounted = sorted(
         (
             await session.scalars(
-                select(UnitStats.unit_id).where(UnitStats.unit_id.in_([u for u, _ in units]))
+                select(Unit.id).where(
+                    or_(Unit.id.in_(select(sides.c.unit_id)), Unit.id.in_(select(fresh.c.unit_id))),
+                    ~exists().where(UnitStats.unit_id == Unit.id),
+                )
             )
         ).all()
-    ) if len(units) <= CHUNK else set(
-        (await session.scalars(select(UnitStats.unit_id))).all()
-    )  # fmt: skip
-    uncounted = sorted(u for u, _ in units if u not in counted)
-    await _apply_deltas(session, sides, fresh, uncounted)
+    )
+    await _apply_deltas(session, sides, fresh)
     for id_set in _id_sets(session, uncounted):
         await _recount_direct(session, id_set)
     await _hold_rollups(session, list(paths))
@@ -625,30 +638,29 @@ def _document_deltas(sides: Any) -> Any:
     )  # fmt: skip
 
 
-async def _apply_deltas(
-    session: AsyncSession, sides: Any, fresh: Any, uncounted: list[uuid.UUID]
-) -> None:
+async def _apply_deltas(session: AsyncSession, sides: Any, fresh: Any) -> None:
+    """Add the contributions to the units' counter rows. Units without a row yet are
+    skipped by the join; `shift` recounts them (and their per-document rows) afterwards,
+    which also replaces whatever deltas landed on their per-document rows here."""
     stats: Table = UnitStats.__table__  # type: ignore[assignment]
     delta = _contributions(sides, fresh)
-    skip = delta.c.unit_id.not_in(uncounted) if uncounted else literal(True)
     await session.execute(
         update(stats)
-        .where(stats.c.unit_id == delta.c.unit_id, skip)
+        .where(stats.c.unit_id == delta.c.unit_id)
         .values({c: stats.c[c] + delta.c[c] for c in COUNT_COLUMNS})
     )
     uda: Table = UnitDocumentAcks.__table__  # type: ignore[assignment]
     moved = _document_deltas(sides)
-    keep = moved.c.unit_id.not_in(uncounted) if uncounted else literal(True)
     await session.execute(
         update(uda)
-        .where(uda.c.unit_id == moved.c.unit_id, uda.c.document_id == moved.c.document_id, keep)
+        .where(uda.c.unit_id == moved.c.unit_id, uda.c.document_id == moved.c.document_id)
         .values(acks=uda.c.acks + moved.c.acks)
     )
     await session.execute(
         insert(uda).from_select(
             ["unit_id", "document_id", "acks"],
             select(moved.c.unit_id, moved.c.document_id, moved.c.acks).where(
-                keep, moved.c.acks != 0,
+                moved.c.acks != 0,
                 ~exists().where(uda.c.unit_id == moved.c.unit_id,
                                 uda.c.document_id == moved.c.document_id),
             ),
@@ -675,7 +687,7 @@ async def recount_all(session: AsyncSession) -> int:
     for unit_id, path in units:
         levels.setdefault(len(path), []).append(unit_id)
     for length in sorted(levels, reverse=True):
-        for chunk in _chunks(sorted(levels[length])):
-            await _rollup(session, chunk)
+        for id_set in _id_sets(session, sorted(levels[length])):
+            await _rollup(session, id_set)
     await _medians(session, [(u, p) for u, p in units])
     return len(units)

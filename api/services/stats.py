@@ -92,11 +92,11 @@ def _prefix(path_column: Any, unit: Unit) -> Any:
 
 async def _rollups(session: AsyncSession, units: list[Unit]) -> dict[uuid.UUID, dict[str, Any]]:
     """{unit id: its subtree's counters and median} from the maintained rollups."""
-    rows = (
-        await session.execute(
-            select(UnitRollup).where(UnitRollup.unit_id.in_([u.id for u in units]))
-        )
-    ).scalars()
+    rows: list[UnitRollup] = []
+    for chunk in counters.chunks([u.id for u in units]):  # a unit may have many children
+        rows += (
+            await session.scalars(select(UnitRollup).where(UnitRollup.unit_id.in_(chunk)))
+        ).all()
     return {
         r.unit_id: {
             **{c: getattr(r, c) for c in COUNT_COLUMNS},
