@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from typing import Any
 
 from fastapi import FastAPI
@@ -34,6 +35,7 @@ from api.routers import (
     units,
     users,
 )
+from api.services import counters
 
 DESCRIPTION = """System of record for Regulation 85-QĐ/TW: the party organisation tree,
 the member roster, declared social accounts, reported posts, guidance documents and
@@ -54,7 +56,18 @@ def _operation_id(route: APIRoute) -> str:
 
 @asynccontextmanager
 async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    settings = get_settings()
+    folder = None
+    if settings.fold_interval_seconds > 0 and settings.database_url.startswith("postgresql"):
+        # SQLite folds inside each write (one writer at a time); see counters.fold.
+        folder = asyncio.create_task(
+            counters.keep_folding(db.sessionmaker, settings.fold_interval_seconds)
+        )
     yield
+    if folder is not None:
+        folder.cancel()
+        with suppress(asyncio.CancelledError):
+            await folder
     await limiter.close()
     await db.dispose()
 

@@ -83,6 +83,7 @@ async def compliance(
     `GET /accounts?unit_id=…&status=verified`, `reports_open` = `GET /reports?unit_id=…`
     with the open statuses, `reports_overdue` = `…&overdue=true`. `from`/`to` bound the
     report figures by filing time. Managers, reviewers and analysts read their scope."""
+    as_of = utcnow()
     unit = await stats.resolve_unit(session, principal, unit_id)
     rows = await stats.compliance(
         session, unit, group_by=group_by, start=report_from, end=report_to
@@ -95,7 +96,7 @@ async def compliance(
         return _csv(f"compliance-{unit.code}.csv", COMPLIANCE_COLUMNS, flat)
     return ComplianceReport(
         unit_id=unit.id, group_by=group_by, report_from=report_from, report_to=report_to,
-        generated_at=utcnow(), rows=[ComplianceRow(**r) for r in rows],
+        generated_at=utcnow(), as_of=as_of, rows=[ComplianceRow(**r) for r in rows],
     )  # fmt: skip
 
 
@@ -114,6 +115,7 @@ async def report_series(
     """Reports filed in the unit's subtree per period and key (`from` defaults to 30
     days, 12 weeks or 12 months before `to`, which defaults to now; at most 1,000
     periods)."""
+    as_of = utcnow()
     unit = await stats.resolve_unit(session, principal, unit_id)
     end = series_to or utcnow()
     default_span = {
@@ -128,7 +130,7 @@ async def report_series(
     if _wants_csv(format, accept):
         return _csv(f"reports-{unit.code}.csv", ["period_start", "key", "count"], points)
     return ReportSeries(unit_id=unit.id, interval=interval, by=by, series_from=start,
-                        series_to=end, points=points)  # fmt: skip
+                        series_to=end, as_of=as_of, points=points)  # fmt: skip
 
 
 @router.get(
@@ -144,6 +146,7 @@ async def document_stats(
 ) -> Any:  # fmt: skip
     """Acknowledgement of a published (or archived) document's current revision per
     child unit: active members it addresses, those who acknowledged, the rate."""
+    as_of = utcnow()
     document, audience = await stats.document_for_stats(session, principal, document_id)
     unit = await stats.resolve_unit(
         session, principal, unit_id or stats.default_document_unit(principal, audience)
@@ -161,4 +164,4 @@ async def document_stats(
         ]
         return _csv(f"document-{document.id}.csv", columns, rows)
     return DocumentAckStats(document_id=document.id, revision=document.revision, unit_id=unit.id,
-                            rows=rows)  # fmt: skip
+                            as_of=as_of, rows=rows)  # fmt: skip

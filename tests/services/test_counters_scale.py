@@ -18,12 +18,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.core.db import db
 from api.core.enums import Declaration, DocumentStatus, Membership, MemberStatus, UnitLevel
 from api.core.text_vi import fold, name_sort_key
-from api.models import Member, Unit, UnitRollup, UnitStats
+from api.models import Member, Unit, UnitStats
 from api.services import counters
 from api.services.units import child_path
 from tests.factories import make_document
 from tests.routers.org import Org, build_org
-from tests.routers.stats_support import counter_diff, maintained_and_rebuilt, recount
+from tests.routers.stats_support import (
+    counter_diff,
+    folded_rollup,
+    maintained_and_rebuilt,
+    recount,
+)
 from tests.routers.test_roster_support import post_sync
 
 UNITS = 3_000
@@ -69,13 +74,6 @@ async def assert_counters_exact() -> None:
     assert counter_diff(maintained, rebuilt) == {}
 
 
-async def rollup_of(unit_id: uuid.UUID) -> UnitRollup:
-    async with db.sessionmaker() as s:
-        row = await s.get(UnitRollup, unit_id)
-        assert row is not None
-        return row
-
-
 class TestAtProvinceSize:
     async def test_a_snapshot_that_creates_3000_units_applies(
         self, client: httpx.AsyncClient, org: Org
@@ -100,7 +98,7 @@ class TestAtProvinceSize:
         sync = r.json()
         assert sync["status"] == "applied"
         assert sync["counts"]["created"] == UNITS
-        a = await rollup_of(org.a.id)
+        a = await folded_rollup(org.a.id)
         assert (a.members_active, a.leaders_active) == (UNITS, (UNITS + 6) // 7)
         await assert_counters_exact()
 
@@ -114,7 +112,7 @@ class TestAtProvinceSize:
             f"/api/v1/documents/{doc.id}/publish", headers=org.headers("manager_a")
         )
         assert r.status_code == 200, r.text
-        a = await rollup_of(org.a.id)
+        a = await folded_rollup(org.a.id)
         assert a.ack_expected == UNITS + 1  # the cells' members and `me` in A.1
         await assert_counters_exact()
 
@@ -129,7 +127,7 @@ class TestAtProvinceSize:
             headers=org.headers("admin"),
         )
         assert r.status_code == 200, r.text
-        b = await rollup_of(org.b.id)
+        b = await folded_rollup(org.b.id)
         assert b.members_active == UNITS + 1
         await assert_counters_exact()
 
@@ -141,5 +139,5 @@ class TestAtProvinceSize:
         async with db.sessionmaker() as s:
             assert await s.scalar(select(func.count()).select_from(UnitStats)) == UNITS + 7
             assert await s.scalar(select(func.sum(UnitStats.members_active))) == 2 * UNITS + 1
-        root = await rollup_of(org.root.id)
+        root = await folded_rollup(org.root.id)
         assert (root.members_active, root.members_declared) == (2 * UNITS + 1, UNITS)
