@@ -8,9 +8,9 @@ source "$(dirname "$0")/_venv.sh"
 PG=${QD85_BENCH_PG:-postgresql://postgres@127.0.0.1:5432/postgres}
 declare -A SMOKE=(
   [http_api]="--members 6000 --units 3000 --duration 1 --rounds 1 --connections 8"
-  [roster_sync]="--members 6000 --units 3000 --skip-million"
+  [roster_sync]="--members 6000 --units 3000 --skip-million --xlsx-rows 10000"
   [stats]="--members 8000 --units 8000 --requests 5 --sync-rows 6000 --sync-rounds 1"
-  [load]="--duration 5 --clients 8 --members 6000 --provinces 3 --districts 10 --cells 100 --member-users 300 --seeded-reports 100"
+  [load]="--duration 5 --clients 8 --upkeep both --members 6000 --provinces 3 --districts 10 --cells 100 --member-users 300 --seeded-reports 100"
   [faults]="--warmup 3 --outage 3 --after 6 --clients 8 --roster-rows 6000 --members 6000 --provinces 3 --districts 10 --cells 100 --member-users 300 --seeded-reports 100"
 )
 failed=0
