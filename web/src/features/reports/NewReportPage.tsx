@@ -1,0 +1,5 @@
+import NotFound from "../../app/NotFound";
+
+export default function Page() {
+  return <NotFound />;
+}
