@@ -34,6 +34,7 @@ from api.routers import (
     units,
     users,
 )
+from api.web import SpaFiles, web_directory
 
 DESCRIPTION = """System of record for Regulation 85-QĐ/TW: the party organisation tree,
 the member roster, declared social accounts, reported posts, guidance documents and
@@ -100,6 +101,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             expose_headers=["ETag", "Location", "Retry-After", "RateLimit", "RateLimit-Policy",
                             "X-Request-ID", "Idempotent-Replayed"],
         )  # fmt: skip
+    web = web_directory(settings.web_dir)
+    if web is not None:
+        # Last: every API route, /docs and /openapi.json match before it.
+        app.mount("/", SpaFiles(web), name="web")
     app.add_middleware(RequestMiddleware, settings=settings)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
