@@ -9,8 +9,20 @@ import { ApiError } from "../api";
 import { useProblemMessage } from "../lib/problems";
 import { createQueryClient } from "./queryClient";
 
+// Contrast at least 4.5:1 (WCAG AA; axe checks it in the end-to-end tests): antd's
+// defaults for links and secondary text are lighter than that.
 const theme = {
-  token: { colorPrimary: "#b71c1c", borderRadius: 6, fontSize: 15 },
+  token: {
+    colorPrimary: "#b71c1c",
+    colorLink: "#8b1a1a",
+    colorError: "#c41d1d",
+    colorLinkHover: "#b71c1c",
+    colorTextDescription: "rgba(0, 0, 0, 0.65)",
+    colorTextTertiary: "rgba(0, 0, 0, 0.65)",
+    colorTextPlaceholder: "rgba(0, 0, 0, 0.6)",
+    borderRadius: 6,
+    fontSize: 15,
+  },
 };
 
 /** The stale-record dialog and the error notifications need antd's App context. */
