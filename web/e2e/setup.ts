@@ -18,9 +18,10 @@ setup("demo fixtures", async ({ baseURL }) => {
   const an = await apiAs(base, "an.nv");
   const me = (await (await an.get("/api/v1/me")).json()) as { unit_id: string };
   const manager = await apiAs(base, "manager.hn");
+  for (const project of ["desktop", "phone"]) {
   const created = await manager.post("/api/v1/documents", {
     data: {
-      code: "E2E-01/HD",
+      code: `E2E-${project}/HD`,
       title: "Hướng dẫn kiểm thử hiển thị tài liệu",
       doc_type: "guidance",
       issuer: "Ban Tuyên giáo",
@@ -44,4 +45,5 @@ setup("demo fixtures", async ({ baseURL }) => {
     headers: { "If-Match": `"${current.version}"` },
   });
   expect(published.status(), await published.text()).toBe(200);
+  }
 });
