@@ -16,16 +16,6 @@ export default defineConfig({
     target: "es2022",
     sourcemap: false,
     chunkSizeWarningLimit: 800,
-    rollupOptions: {
-      output: {
-        manualChunks(id) {
-          if (id.includes("node_modules/react-markdown") || id.includes("node_modules/micromark") || id.includes("node_modules/mdast") || id.includes("node_modules/hast") || id.includes("node_modules/unified")) {
-            return "markdown";
-          }
-          return undefined;
-        },
-      },
-    },
   },
   test: {
     environment: "jsdom",
