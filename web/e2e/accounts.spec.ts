@@ -56,3 +56,34 @@ test.describe("journey 2: declare accounts", () => {
     await expect(item).toContainText("Bị chiếm quyền");
   });
 });
+
+test.describe("conditional writes", () => {
+  test("a write on a record someone else changed offers a reload (412)", async ({ page, browser }, info) => {
+    const name = unique(info);
+    await signIn(page);
+    await page.goto("/accounts");
+    await page.getByLabel("Liên kết tới trang / tài khoản").fill(`https://www.youtube.com/@${name}`);
+    await page.getByRole("button", { name: "Kê khai tài khoản" }).click();
+    const item = page.getByTestId("account-item").filter({ hasText: name.toLowerCase() });
+    await expect(item).toContainText("Chờ xác minh");
+
+    // The same member, in another browser, closes the account meanwhile.
+    const other = await browser.newContext({ viewport: page.viewportSize() ?? undefined });
+    const otherPage = await other.newPage();
+    await signIn(otherPage);
+    await otherPage.goto("/accounts");
+    const there = otherPage.getByTestId("account-item").filter({ hasText: name.toLowerCase() });
+    await there.getByRole("button", { name: "Đóng tài khoản" }).click();
+    await otherPage.getByRole("button", { name: "Đồng ý" }).click();
+    await expect(there).toContainText("Đã đóng");
+    await other.close();
+
+    // This page still shows the old version: the write is refused and a reload offered.
+    await item.getByRole("button", { name: "Báo bị chiếm quyền" }).click();
+    await page.getByRole("button", { name: "Đồng ý" }).click();
+    const dialog = page.getByRole("dialog").filter({ hasText: "Bản ghi đã được thay đổi" });
+    await expect(dialog).toContainText("Người khác đã thay đổi bản ghi này");
+    await dialog.getByRole("button", { name: "Tải lại" }).click();
+    await expect(item).toContainText("Đã đóng");
+  });
+});

@@ -95,7 +95,8 @@ function EvidencePanel({ report }: { report: Report }) {
         multiple
         accept={EVIDENCE_TYPES.join(",")}
         className="sr-only"
-        aria-label={t("reports.upload")}
+        tabIndex={-1}
+        aria-hidden="true"
         onChange={(e) => {
           const files = Array.from(e.target.files ?? []);
           e.target.value = "";
