@@ -36,6 +36,7 @@ from api.routers import (
     users,
 )
 from api.services import counters
+from api.web import SpaFiles, web_directory
 
 DESCRIPTION = """System of record for Regulation 85-QĐ/TW: the party organisation tree,
 the member roster, declared social accounts, reported posts, guidance documents and
@@ -113,6 +114,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             expose_headers=["ETag", "Location", "Retry-After", "RateLimit", "RateLimit-Policy",
                             "X-Request-ID", "Idempotent-Replayed"],
         )  # fmt: skip
+    web = web_directory(settings.web_dir)
+    if web is not None:
+        # Last: every API route, /docs and /openapi.json match before it.
+        app.mount("/", SpaFiles(web), name="web")
     app.add_middleware(RequestMiddleware, settings=settings)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     access_token_minutes: int = Field(default=15, ge=1, le=1440)
     refresh_token_days: int = Field(default=30, ge=1, le=365)
     cors_origins: list[str] = []
+    # The built SPA client, served at / when this folder holds an index.html ("" turns it
+    # off). Relative to the working directory; the Docker image sets an absolute path.
+    web_dir: str = "web/dist"
     # Per process. Size the pool to the requests a worker serves at once: connections
     # beyond it (overflow) are opened and closed per use, which is slow.
     db_pool_size: int = Field(default=20, ge=1)
