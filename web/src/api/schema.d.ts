@@ -1518,6 +1518,12 @@ export interface components {
              */
             generated_at: string;
             /**
+             * As Of
+             * Format: date-time
+             * @description When the read began: every counted figure includes every write answered (2xx) before it. `median_hours_to_resolve` is refreshed by the statistics folder and may lag by its interval plus one fold (about 2 s with the default `QD85_FOLD_INTERVAL_SECONDS=1`).
+             */
+            as_of: string;
+            /**
              * Rows
              * @description One row per child unit (name order) and a last total row for the unit's whole subtree; with group_by=self only the unit's row.
              */
@@ -1705,6 +1711,12 @@ export interface components {
              * Format: uuid
              */
             unit_id: string;
+            /**
+             * As Of
+             * Format: date-time
+             * @description When the read began: every counted figure includes every write answered (2xx) before it. `median_hours_to_resolve` is refreshed by the statistics folder and may lag by its interval plus one fold (about 2 s with the default `QD85_FOLD_INTERVAL_SECONDS=1`).
+             */
+            as_of: string;
             /** Rows */
             rows: components["schemas"]["DocumentAckRow"][];
         };
@@ -2522,6 +2534,12 @@ export interface components {
              * Format: date-time
              */
             to: string;
+            /**
+             * As Of
+             * Format: date-time
+             * @description When the read began: every counted figure includes every write answered (2xx) before it. `median_hours_to_resolve` is refreshed by the statistics folder and may lag by its interval plus one fold (about 2 s with the default `QD85_FOLD_INTERVAL_SECONDS=1`).
+             */
+            as_of: string;
             /**
              * Points
              * @description Reports filed in the subtree per period and key; periods without reports are omitted. The current status is counted for by=status.
