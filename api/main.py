@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from typing import Any
 
 from fastapi import FastAPI
@@ -35,6 +36,8 @@ from api.routers import (
     units,
     users,
 )
+from api.services import counters
+from api.web import SpaFiles, web_directory
 
 DESCRIPTION = """System of record for Regulation 85-QĐ/TW: the party organisation tree,
 the member roster, declared social accounts, reported posts, guidance documents and
@@ -55,7 +58,18 @@ def _operation_id(route: APIRoute) -> str:
 
 @asynccontextmanager
 async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    settings = get_settings()
+    folder = None
+    if settings.fold_interval_seconds > 0 and settings.database_url.startswith("postgresql"):
+        # SQLite folds inside each write (one writer at a time); see counters.fold.
+        folder = asyncio.create_task(
+            counters.keep_folding(db.sessionmaker, settings.fold_interval_seconds)
+        )
     yield
+    if folder is not None:
+        folder.cancel()
+        with suppress(asyncio.CancelledError):
+            await folder
     await limiter.close()
     await db.dispose()
 
@@ -101,6 +115,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             expose_headers=["ETag", "Location", "Retry-After", "RateLimit", "RateLimit-Policy",
                             "X-Request-ID", "Idempotent-Replayed"],
         )  # fmt: skip
+    web = web_directory(settings.web_dir)
+    if web is not None:
+        # Last: every API route, /docs and /openapi.json match before it.
+        app.mount("/", SpaFiles(web), name="web")
     app.add_middleware(RequestMiddleware, settings=settings)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

@@ -125,6 +125,7 @@ async def compliance(
     with the open statuses, `reports_overdue` = `…&overdue=true`. `from`/`to` bound the
     report figures by filing time. Managers, reviewers and analysts read their scope.
     The same table as CSV or XLSX: `GET /stats/compliance/export`."""
+    as_of = utcnow()
     unit, rows = await _compliance(principal, session, unit_id, group_by, report_from, report_to)
     if fmt := tabular_format(format, accept):
         return export_response(
@@ -132,7 +133,7 @@ async def compliance(
         )
     return ComplianceReport(
         unit_id=unit.id, group_by=group_by, report_from=report_from, report_to=report_to,
-        generated_at=utcnow(), rows=[ComplianceRow(**r) for r in rows],
+        generated_at=utcnow(), as_of=as_of, rows=[ComplianceRow(**r) for r in rows],
     )  # fmt: skip
 
 
@@ -179,13 +180,14 @@ async def report_series(
     """Reports filed in the unit's subtree per period and key (`from` defaults to 30
     days, 12 weeks or 12 months before `to`, which defaults to now; at most 1,000
     periods). The same series as CSV or XLSX: `GET /stats/reports/export`."""
+    as_of = utcnow()
     unit, start, end, points = await _series(
         principal, session, unit_id, series_from, series_to, interval, by
     )
     if fmt := tabular_format(format, accept):
         return export_response(fmt, f"reports-{unit.code}", SERIES_COLUMNS, points)
     return ReportSeries(unit_id=unit.id, interval=interval, by=by, series_from=start,
-                        series_to=end, points=points)  # fmt: skip
+                        series_to=end, as_of=as_of, points=points)  # fmt: skip
 
 
 @router.get("/reports/export", name="reports_export", responses=EXPORT_RESPONSES,
@@ -223,11 +225,12 @@ async def document_stats(
     """Acknowledgement of a published (or archived) document's current revision per
     child unit: active members it addresses, those who acknowledged, the rate. The same
     table as CSV or XLSX: `GET /stats/documents/{document_id}/export`."""
+    as_of = utcnow()
     document, unit, rows = await _document_rows(principal, session, document_id, unit_id)
     if fmt := tabular_format(format, accept):
         return export_response(fmt, f"document-{document.id}", DOCUMENT_COLUMNS, rows)
     return DocumentAckStats(document_id=document.id, revision=document.revision, unit_id=unit.id,
-                            rows=rows)  # fmt: skip
+                            as_of=as_of, rows=rows)  # fmt: skip
 
 
 @router.get("/documents/{document_id}/export", name="documents_export",
