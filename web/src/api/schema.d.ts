@@ -12,7 +12,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Healthz
+         * Liveness probe
          * @description Liveness: the process answers.
          */
         get: operations["health-healthz"];
@@ -32,7 +32,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Readyz
+         * Readiness probe
          * @description Readiness: the database answers (503 problem otherwise).
          */
         get: operations["health-readyz"];
@@ -52,7 +52,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Metrics
+         * Prometheus metrics
          * @description Prometheus metrics (aggregated across workers when PROMETHEUS_MULTIPROC_DIR is set).
          */
         get: operations["health-metrics"];
@@ -73,7 +73,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Obtain tokens (password, client_credentials or refresh_token grant) */
+        /**
+         * Obtain tokens
+         * @description An OAuth2 token request (form-encoded): `grant_type=password` with `username`/`password`, `client_credentials` with `client_id`/`client_secret` (or HTTP Basic), or `refresh_token` (rotated on each use; reusing a rotated one revokes its family). Errors carry the RFC 6749 `error` beside the problem `code`. Failed logins are rate limited per username and per address (429 with `Retry-After`).
+         */
         post: operations["auth-token"];
         delete?: never;
         options?: never;
@@ -90,7 +93,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Revoke a refresh token (logout); unknown tokens are accepted silently (RFC 7009) */
+        /**
+         * Revoke a refresh token
+         * @description Revoke a refresh token (logout), per RFC 7009: unknown or already revoked tokens are accepted silently (200).
+         */
         post: operations["auth-revoke"];
         delete?: never;
         options?: never;
@@ -106,8 +112,9 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Enums
-         * @description Every enumeration of the API, with Vietnamese and English labels (public).
+         * List every enumeration with labels
+         * @description Every enumeration of the API, with Vietnamese and English labels (public): the
+         *     codes for dropdowns and their labels in both languages.
          */
         get: operations["meta-enums"];
         put?: never;
@@ -126,7 +133,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Version
+         * Get the service version
          * @description Service version (public).
          */
         get: operations["meta-version"];
@@ -146,12 +153,15 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List
+         * List units
          * @description Units in the caller's scope, ordered by code.
          */
         get: operations["units-list"];
         put?: never;
-        /** Create */
+        /**
+         * Create a unit
+         * @description Create a unit under `parent_id` (admins may create a root). The `code` is unique (409 `duplicate`); the parent must be active (409 `unit_dissolved`).
+         */
         post: operations["units-create"];
         delete?: never;
         options?: never;
@@ -166,7 +176,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get */
+        /**
+         * Get a unit
+         * @description One unit in the caller's scope (404 outside it), with its `ETag`.
+         */
         get: operations["units-get"];
         put?: never;
         post?: never;
@@ -174,7 +187,7 @@ export interface paths {
         options?: never;
         head?: never;
         /**
-         * Update
+         * Update or move a unit
          * @description Rename, reconfigure or move (`parent_id`) a unit; a move takes its subtree along.
          */
         patch: operations["units-update"];
@@ -187,7 +200,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Tree */
+        /**
+         * Get a unit's subtree
+         * @description The unit's subtree to `depth` levels (0–6, default 2); a subtree of more than 5,000 units is 422 `tree_too_large`.
+         */
         get: operations["units-tree"];
         put?: never;
         post?: never;
@@ -207,7 +223,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Merge
+         * Merge a unit into another
          * @description Move the unit's child units and members into `into_unit_id`; the unit is dissolved.
          */
         post: operations["units-merge"];
@@ -227,7 +243,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Dissolve
+         * Dissolve a unit
          * @description Dissolve a unit that has no active child units and no active members.
          */
         post: operations["units-dissolve"];
@@ -244,11 +260,14 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List */
+        /**
+         * List members
+         * @description Members of the caller's scope, filtered (`unit_id` covers the subtree; `q` is a case- and diacritic-insensitive name search) and sorted by Vietnamese name order or by `updated_at`.
+         */
         get: operations["members-list"];
         put?: never;
         /**
-         * Create
+         * Create a member
          * @description Create a member. Honours `Idempotency-Key`: a retry returns the first response.
          */
         post: operations["members-create"];
@@ -265,14 +284,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get */
+        /**
+         * Get a member
+         * @description One member in the caller's scope (404 outside it), with its `ETag`.
+         */
         get: operations["members-get"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
-        /** Update */
+        /**
+         * Update a member
+         * @description Change a member's fields; `unit_id` moves them. `If-Match` is honoured (412 when stale). Members are never deleted: leaving is a `status` change.
+         */
         patch: operations["members-update"];
         trace?: never;
     };
@@ -284,13 +309,13 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List For Member
+         * List a member's accounts
          * @description The member's accounts (every status), oldest first.
          */
         get: operations["accounts-list_for_member"];
         put?: never;
         /**
-         * Declare
+         * Declare a member's account
          * @description Declare a page or account (the member themself, or a manager in scope). The URL or
          *     handle is canonicalised per platform; a second active declaration of one account by
          *     another member is 409 `duplicate_account`; the same member gets the existing one (200).
@@ -313,7 +338,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Declaration
+         * Record a member's declaration
          * @description `{"has_accounts": false}` records "I have no personal pages" (`declared_none`); 409
          *     `declaration_conflict` while active accounts remain. `true` confirms the declared
          *     accounts (409 when there are none). Honours `Idempotency-Key`.
@@ -333,7 +358,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List
+         * List accounts
          * @description Accounts of the members in the caller's scope, oldest declaration first.
          */
         get: operations["accounts-list"];
@@ -352,7 +377,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get */
+        /**
+         * Get an account
+         * @description One declared account in the caller's scope (404 outside it), with its `ETag`.
+         */
         get: operations["accounts-get"];
         put?: never;
         post?: never;
@@ -360,7 +388,7 @@ export interface paths {
         options?: never;
         head?: never;
         /**
-         * Update
+         * Update an account
          * @description Change `display_name`, `kind` or `purpose` (owner or manager). Status changes are
          *     the actions below; sending `status` here is 422.
          */
@@ -377,7 +405,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Verify
+         * Verify an account
          * @description `pending` → `verified` (a manager in scope; never the owner).
          */
         post: operations["accounts-verify"];
@@ -397,7 +425,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Reject
+         * Reject an account
          * @description `pending` → `rejected`, with a note (a manager in scope; never the owner).
          */
         post: operations["accounts-reject"];
@@ -417,7 +445,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Close
+         * Close an account
          * @description The page was closed (owner or manager). Closing the member's last active account
          *     returns them to `not_declared`, or `declared_none` with `declare_none: true`.
          */
@@ -438,7 +466,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Compromised
+         * Mark an account compromised
          * @description The account was reported hacked (owner or manager); it stays the member's claim.
          */
         post: operations["accounts-compromised"];
@@ -456,14 +484,14 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List
+         * List reports
          * @description Reports the caller may see, newest first: their own, and for managers and
          *     reviewers those filed in or about their scope.
          */
         get: operations["reports-list"];
         put?: never;
         /**
-         * Create
+         * File a report
          * @description File a report (members). A link matching an open report is linked to it
          *     (`duplicate_of`) and the open one's `report_count` grows. When the link names (or was
          *     posted on) a member's declared account, `subject_member_id` is set and that member's
@@ -484,7 +512,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get */
+        /**
+         * Get a report
+         * @description One report the caller may see; the reporter is named only to the reporter and to handlers who are not the report's subject.
+         */
         get: operations["reports-get"];
         put?: never;
         post?: never;
@@ -492,7 +523,7 @@ export interface paths {
         options?: never;
         head?: never;
         /**
-         * Update
+         * Assign or prioritise a report
          * @description Set `assignee_id` (an active handler whose scope holds the report and who is not a
          *     party to it; null unassigns) and `priority`. Handlers only; honours `If-Match`.
          */
@@ -509,7 +540,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Transition
+         * Move a report through its workflow
          * @description Move the report through its workflow: `submitted` → `in_review` → `escalated`
          *     (with `authority` and `reference`) → `resolved` (with `outcome`); `in_review` →
          *     `resolved`; `submitted`|`in_review` → `dismissed` (handlers who are not parties to
@@ -532,7 +563,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Timeline
+         * Get a report's timeline
          * @description Every filing, move, comment, assignment and evidence file, oldest first.
          */
         get: operations["reports-timeline"];
@@ -551,11 +582,14 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Evidence */
+        /**
+         * List a report's evidence
+         * @description The report's evidence files, oldest first.
+         */
         get: operations["reports-list_evidence"];
         put?: never;
         /**
-         * Add Evidence
+         * Upload evidence to a report
          * @description Attach an evidence file to an open report (its reporter, or a handler who is not
          *     a party). Stored under its SHA-256 and never altered.
          */
@@ -574,7 +608,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Download Evidence
+         * Download an evidence file
          * @description Download an evidence file; whoever sees the report may.
          */
         get: operations["reports-download_evidence"];
@@ -594,7 +628,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List
+         * List documents
          * @description Documents the caller may read, newest `issued_on` first: for members, the
          *     published documents addressed to their unit (or an ancestor of it) with their own
          *     `ack_state`; for managers, those addressed in or above their scope (drafts only in
@@ -603,7 +637,7 @@ export interface paths {
         get: operations["documents-list"];
         put?: never;
         /**
-         * Create
+         * Create a document
          * @description Create a draft (managers for an audience unit in their scope; admins). An audience
          *     unit that is unknown or outside the caller's scope is 422; a dissolved one 409.
          *     Honours `Idempotency-Key`.
@@ -623,21 +657,21 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Get
+         * Get a document
          * @description The document with its Markdown body and the caller's own acknowledgement state.
          */
         get: operations["documents-get"];
         put?: never;
         post?: never;
         /**
-         * Delete
+         * Delete a draft document
          * @description Delete a draft (409 for published or archived documents: archive them instead).
          */
         delete: operations["documents-delete"];
         options?: never;
         head?: never;
         /**
-         * Update
+         * Update a document
          * @description Change fields (managers in scope). On a published document a change of `title`,
          *     `summary` or `body` makes a new revision that members acknowledge again; other fields
          *     change in place. Archived documents are read only (409).
@@ -655,7 +689,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Publish
+         * Publish a document
          * @description `draft` → `published` (needs a body or a file, else 422); revision 1 is recorded and
          *     members of the audience are asked to acknowledge it.
          */
@@ -676,7 +710,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Archive
+         * Archive a document
          * @description `published` → `archived`: read only, no longer asks for acknowledgements.
          */
         post: operations["documents-archive"];
@@ -694,12 +728,12 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Download File
+         * Download a document's file
          * @description The attached file of the current revision (404 when there is none).
          */
         get: operations["documents-download_file"];
         /**
-         * Upload File
+         * Attach a file to a document
          * @description Attach or replace the document's file (multipart, field `file`): PDF or DOCX
          *     recognised by content (415 otherwise, 422 when empty), at most 20 MB (413). On a
          *     published document new bytes make a new revision.
@@ -707,7 +741,7 @@ export interface paths {
         put: operations["documents-upload_file"];
         post?: never;
         /**
-         * Delete File
+         * Remove a document's file
          * @description Remove the attached file (404 when there is none; 422 when a published document
          *     would be left without body or file). On a published document: a new revision.
          */
@@ -725,7 +759,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List Revisions
+         * List a document's revisions
          * @description The published revisions, newest first, each with its content as it was (a draft
          *     has none yet).
          */
@@ -746,14 +780,14 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List Acknowledgements
+         * List a document's acknowledgement states
          * @description For managers: the active members of the audience in the caller's scope and whether
          *     they acknowledged the current revision, in Vietnamese name order.
          */
         get: operations["documents-list_acknowledgements"];
         put?: never;
         /**
-         * Acknowledge
+         * Acknowledge a document
          * @description The caller (a member the document is addressed to) acknowledges its current
          *     revision: 201 the first time, 200 with the same record afterwards. A draft or a
          *     document not addressed to the caller is 404; an archived one 409
@@ -774,13 +808,13 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List
+         * List roster syncs
          * @description The caller's syncs and those in their sync scope, newest first.
          */
         get: operations["roster-list"];
         put?: never;
         /**
-         * Create
+         * Submit a roster sync
          * @description Preview (and with `dry_run=false` apply) a roster from a partner system. The
          *     response is the sync with its counts and first rejected rows; `GET …/changes` pages
          *     the whole diff. Partner clients (in their unit's subtree) and admins. Honours
@@ -800,7 +834,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get */
+        /**
+         * Get a roster sync
+         * @description One roster sync with its counts and its first 100 rejected rows.
+         */
         get: operations["roster-get"];
         put?: never;
         post?: never;
@@ -818,12 +855,35 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Changes
+         * List a sync's member changes
          * @description The member rows of the diff in row order: what each does, the changed fields
          *     (`[before, after]`) and, for rejected rows, why. Absent members of a snapshot
-         *     (`deactivate`) follow the body's rows.
+         *     (`deactivate`) follow the body's rows. All of them as CSV or XLSX:
+         *     `GET /roster/syncs/{sync_id}/changes/export`.
          */
         get: operations["roster-changes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/roster/syncs/{sync_id}/changes/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export a sync's member changes as CSV or XLSX
+         * @description Every member row of the diff (not a page) as a table, in row order: the row
+         *     number, action, member, the changed fields (one `field: before → after` line each)
+         *     and, for rejected rows, the error.
+         */
+        get: operations["roster-changes_export"];
         put?: never;
         post?: never;
         delete?: never;
@@ -840,7 +900,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Unit Changes
+         * List a sync's unit changes
          * @description The unit rows of a snapshot (`units` of a JSON body), in row order.
          */
         get: operations["roster-unit_changes"];
@@ -862,7 +922,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Apply
+         * Apply a previewed roster sync
          * @description Apply exactly the previewed diff in one transaction. 409 `roster_changed` when the
          *     roster changed since the preview; 422 `mass_deactivation` / `sync_has_rejected_rows`
          *     unless allowed (here or at creation). An applied sync is returned unchanged.
@@ -882,7 +942,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Get
+         * Get my home screen
          * @description The caller's own member record with its unit, declared accounts, latest reports and
          *     the documents awaiting their acknowledgement (404 for logins without a member).
          */
@@ -903,7 +963,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Export
+         * Export all my data
          * @description Everything held about the caller: member record, unit, login, grants, declared
          *     accounts, the reports they filed, and the audit events about them (all) and by them
          *     (the latest 1,000).
@@ -925,13 +985,13 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List
+         * List users
          * @description Admins: every user. Managers: users linked to members in their scope.
          */
         get: operations["users-list"];
         put?: never;
         /**
-         * Create
+         * Create a user
          * @description Admins create any user; managers create logins for members in their scope (no grants).
          *     The password is never returned.
          */
@@ -949,7 +1009,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get */
+        /**
+         * Get a user
+         * @description One user (admins; managers for member users in their scope).
+         */
         get: operations["users-get"];
         put?: never;
         post?: never;
@@ -957,7 +1020,7 @@ export interface paths {
         options?: never;
         head?: never;
         /**
-         * Update
+         * Update a user
          * @description Change `active`, `password` or `grants`; each ends the user's outstanding tokens.
          */
         patch: operations["users-update"];
@@ -971,13 +1034,13 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List
+         * List API clients
          * @description API clients (admins only).
          */
         get: operations["clients-list"];
         put?: never;
         /**
-         * Create
+         * Create an API client
          * @description Create a partner or analyst client. `client_secret` is shown only in this response.
          */
         post: operations["clients-create"];
@@ -994,12 +1057,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get */
+        /**
+         * Get an API client
+         * @description One API client (admins). The secret is never shown again.
+         */
         get: operations["clients-get"];
         put?: never;
         post?: never;
         /**
-         * Revoke
+         * Revoke an API client
          * @description Revoke the client: its secret and tokens stop working. The record is kept.
          */
         delete: operations["clients-revoke"];
@@ -1018,7 +1084,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Rotate Secret
+         * Rotate an API client's secret
          * @description Issue a new secret (shown once); the old secret and its tokens stop working.
          */
         post: operations["clients-rotate_secret"];
@@ -1036,15 +1102,38 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Compliance
+         * Get compliance statistics
          * @description Compliance figures of the unit's subtree, per child unit and in total. Every
          *     figure is defined in the schema and equals the length of the matching list:
          *     `members_active` = `GET /members?unit_id=…&status=active`, `accounts_verified` =
          *     `GET /accounts?unit_id=…&status=verified`, `reports_open` = `GET /reports?unit_id=…`
          *     with the open statuses, `reports_overdue` = `…&overdue=true`. `from`/`to` bound the
          *     report figures by filing time. Managers, reviewers and analysts read their scope.
+         *     The same table as CSV or XLSX: `GET /stats/compliance/export`.
          */
         get: operations["stats-compliance"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/stats/compliance/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export compliance statistics as CSV or XLSX
+         * @description The rows of `GET /stats/compliance` as a table: one column per figure
+         *     (`accounts_by_platform` as `accounts_<platform>` columns), a row per child unit and
+         *     the total row.
+         */
+        get: operations["stats-compliance_export"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1061,12 +1150,32 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Reports
+         * Get a report time series
          * @description Reports filed in the unit's subtree per period and key (`from` defaults to 30
          *     days, 12 weeks or 12 months before `to`, which defaults to now; at most 1,000
-         *     periods).
+         *     periods). The same series as CSV or XLSX: `GET /stats/reports/export`.
          */
         get: operations["stats-reports"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/stats/reports/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export a report time series as CSV or XLSX
+         * @description The points of `GET /stats/reports` as a table: `period_start`, `key`, `count`.
+         */
+        get: operations["stats-reports_export"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1083,11 +1192,32 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Documents
+         * Get a document's acknowledgement statistics
          * @description Acknowledgement of a published (or archived) document's current revision per
-         *     child unit: active members it addresses, those who acknowledged, the rate.
+         *     child unit: active members it addresses, those who acknowledged, the rate. The same
+         *     table as CSV or XLSX: `GET /stats/documents/{document_id}/export`.
          */
         get: operations["stats-documents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/stats/documents/{document_id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export a document's acknowledgement statistics as CSV or XLSX
+         * @description The rows of `GET /stats/documents/{document_id}` as a table.
+         */
+        get: operations["stats-documents_export"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1104,7 +1234,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List
+         * List audit events
          * @description Newest first. Admins see everything; managers the events placed in their subtree.
          */
         get: operations["audit-list"];
@@ -1123,7 +1253,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Me */
+        /**
+         * Get the calling principal
+         * @description The authenticated user or client: its id, name, linked member, roles and (role, unit) grants.
+         */
         get: operations["auth-me"];
         put?: never;
         post?: never;
@@ -1139,6 +1272,8 @@ export interface components {
     schemas: {
         /**
          * AccountCreate
+         * @description A declaration. Give exactly one of `url` and `handle` (both or neither is 422
+         *     `validation_failed`); a URL that names no account is 422 `invalid_account_url`.
          * @example {
          *       "display_name": "Nguyễn Văn An",
          *       "kind": "profile",
@@ -1166,20 +1301,31 @@ export interface components {
             display_name?: string | null;
             /** @default personal */
             purpose: components["schemas"]["AccountPurpose"];
-        } | {
-            url: unknown;
-            handle?: null;
-        } | {
-            url?: null;
-            handle: unknown;
         };
         /**
          * AccountKind
+         * @description Labels (also `GET /api/v1/meta/enums`, `account_kind`):
+         *
+         *     | code | vi | en |
+         *     |---|---|---|
+         *     | `profile` | Trang cá nhân | Profile |
+         *     | `page` | Trang (fanpage) | Page |
+         *     | `group` | Nhóm | Group |
+         *     | `channel` | Kênh | Channel |
+         *     | `official_account` | Tài khoản chính thức (OA) | Official account |
+         *     | `website` | Trang web | Website |
          * @enum {string}
          */
         AccountKind: "profile" | "page" | "group" | "channel" | "official_account" | "website";
         /**
          * AccountPurpose
+         * @description Labels (also `GET /api/v1/meta/enums`, `account_purpose`):
+         *
+         *     | code | vi | en |
+         *     |---|---|---|
+         *     | `personal` | Cá nhân | Personal |
+         *     | `work` | Công việc | Work |
+         *     | `propaganda` | Tuyên truyền | Propaganda |
          * @enum {string}
          */
         AccountPurpose: "personal" | "work" | "propaganda";
@@ -1228,6 +1374,15 @@ export interface components {
         };
         /**
          * AccountStatus
+         * @description Labels (also `GET /api/v1/meta/enums`, `account_status`):
+         *
+         *     | code | vi | en |
+         *     |---|---|---|
+         *     | `pending` | Chờ xác minh | Pending |
+         *     | `verified` | Đã xác minh | Verified |
+         *     | `rejected` | Bị từ chối | Rejected |
+         *     | `closed` | Đã đóng | Closed |
+         *     | `compromised` | Bị chiếm quyền | Compromised |
          * @enum {string}
          */
         AccountStatus: "pending" | "verified" | "rejected" | "closed" | "compromised";
@@ -1249,6 +1404,13 @@ export interface components {
          * AckState
          * @description The caller's acknowledgement state of a document's current revision (and the
          *     `state` filter of the managers' list).
+         *
+         *     Labels (also `GET /api/v1/meta/enums`, `ack_state`):
+         *
+         *     | code | vi | en |
+         *     |---|---|---|
+         *     | `pending` | Chưa quán triệt | Pending |
+         *     | `done` | Đã quán triệt | Acknowledged |
          * @enum {string}
          */
         AckState: "pending" | "done";
@@ -1355,38 +1517,6 @@ export interface components {
             request_id: string | null;
             /** Client Addr */
             client_addr: string | null;
-        };
-        /** Body_auth-revoke */
-        "Body_auth-revoke": {
-            /** Token */
-            token: string;
-            /** Token Type Hint */
-            token_type_hint?: string | null;
-        };
-        /** Body_auth-token */
-        "Body_auth-token": {
-            /** Grant Type */
-            grant_type: string;
-            /** Username */
-            username?: string | null;
-            /** Password */
-            password?: string | null;
-            /** Client Id */
-            client_id?: string | null;
-            /** Client Secret */
-            client_secret?: string | null;
-            /** Refresh Token */
-            refresh_token?: string | null;
-            /** Scope */
-            scope?: string | null;
-        };
-        /** Body_reports-add_evidence */
-        "Body_reports-add_evidence": {
-            /**
-             * File
-             * @description PNG, JPEG, WebP or PDF (by content), ≤ 10 MB.
-             */
-            file: string;
         };
         /** ChangeError */
         ChangeError: {
@@ -1640,6 +1770,13 @@ export interface components {
         };
         /**
          * Declaration
+         * @description Labels (also `GET /api/v1/meta/enums`, `declaration`):
+         *
+         *     | code | vi | en |
+         *     |---|---|---|
+         *     | `not_declared` | Chưa khai báo | Not declared |
+         *     | `declared_none` | Khai báo không có tài khoản | Declared: no accounts |
+         *     | `declared` | Đã khai báo | Declared |
          * @enum {string}
          */
         Declaration: "not_declared" | "declared_none" | "declared";
@@ -1668,6 +1805,20 @@ export interface components {
         };
         /**
          * DocType
+         * @description Labels (also `GET /api/v1/meta/enums`, `doc_type`):
+         *
+         *     | code | vi | en |
+         *     |---|---|---|
+         *     | `regulation` | Quy định | Regulation |
+         *     | `guidance` | Hướng dẫn | Guidance |
+         *     | `directive` | Chỉ thị | Directive |
+         *     | `resolution` | Nghị quyết | Resolution |
+         *     | `official_letter` | Công văn | Official letter |
+         *     | `plan` | Kế hoạch | Plan |
+         *     | `law` | Luật | Law |
+         *     | `decree` | Nghị định | Decree |
+         *     | `propaganda` | Tài liệu tuyên truyền | Propaganda material |
+         *     | `other` | Khác | Other |
          * @enum {string}
          */
         DocType: "regulation" | "guidance" | "directive" | "resolution" | "official_letter" | "plan" | "law" | "decree" | "propaganda" | "other";
@@ -1848,6 +1999,13 @@ export interface components {
         };
         /**
          * DocumentStatus
+         * @description Labels (also `GET /api/v1/meta/enums`, `document_status`):
+         *
+         *     | code | vi | en |
+         *     |---|---|---|
+         *     | `draft` | Bản nháp | Draft |
+         *     | `published` | Đã ban hành | Published |
+         *     | `archived` | Đã lưu trữ | Archived |
          * @enum {string}
          */
         DocumentStatus: "draft" | "published" | "archived";
@@ -1953,13 +2111,173 @@ export interface components {
             /** Ack Due At */
             ack_due_at?: string | null;
         };
-        /** EnumValue */
+        /**
+         * EnumCatalog
+         * @description Every enumeration of the API with its members' Vietnamese and English labels.
+         */
+        EnumCatalog: {
+            /**
+             * Role
+             * @description The members of `Role`.
+             */
+            role: components["schemas"]["EnumValue"][];
+            /**
+             * Unit Level
+             * @description The members of `UnitLevel`.
+             */
+            unit_level: components["schemas"]["EnumValue"][];
+            /**
+             * Unit Status
+             * @description The members of `UnitStatus`.
+             */
+            unit_status: components["schemas"]["EnumValue"][];
+            /**
+             * Membership
+             * @description The members of `Membership`.
+             */
+            membership: components["schemas"]["EnumValue"][];
+            /**
+             * Member Status
+             * @description The members of `MemberStatus`.
+             */
+            member_status: components["schemas"]["EnumValue"][];
+            /**
+             * Declaration
+             * @description The members of `Declaration`.
+             */
+            declaration: components["schemas"]["EnumValue"][];
+            /**
+             * Platform
+             * @description The members of `Platform`.
+             */
+            platform: components["schemas"]["EnumValue"][];
+            /**
+             * Account Kind
+             * @description The members of `AccountKind`.
+             */
+            account_kind: components["schemas"]["EnumValue"][];
+            /**
+             * Account Purpose
+             * @description The members of `AccountPurpose`.
+             */
+            account_purpose: components["schemas"]["EnumValue"][];
+            /**
+             * Account Status
+             * @description The members of `AccountStatus`.
+             */
+            account_status: components["schemas"]["EnumValue"][];
+            /**
+             * Report Category
+             * @description The members of `ReportCategory`.
+             */
+            report_category: components["schemas"]["EnumValue"][];
+            /**
+             * Proposed Action
+             * @description The members of `ProposedAction`.
+             */
+            proposed_action: components["schemas"]["EnumValue"][];
+            /**
+             * Report Status
+             * @description The members of `ReportStatus`.
+             */
+            report_status: components["schemas"]["EnumValue"][];
+            /**
+             * Report Outcome
+             * @description The members of `ReportOutcome`.
+             */
+            report_outcome: components["schemas"]["EnumValue"][];
+            /**
+             * Priority
+             * @description The members of `Priority`.
+             */
+            priority: components["schemas"]["EnumValue"][];
+            /**
+             * Doc Type
+             * @description The members of `DocType`.
+             */
+            doc_type: components["schemas"]["EnumValue"][];
+            /**
+             * Document Status
+             * @description The members of `DocumentStatus`.
+             */
+            document_status: components["schemas"]["EnumValue"][];
+            /**
+             * Ack State
+             * @description The members of `AckState`.
+             */
+            ack_state: components["schemas"]["EnumValue"][];
+            /**
+             * Sync Mode
+             * @description The members of `SyncMode`.
+             */
+            sync_mode: components["schemas"]["EnumValue"][];
+            /**
+             * Sync Status
+             * @description The members of `SyncStatus`.
+             */
+            sync_status: components["schemas"]["EnumValue"][];
+            /**
+             * Row Action
+             * @description The members of `RowAction`.
+             */
+            row_action: components["schemas"]["EnumValue"][];
+            /**
+             * Unit Action
+             * @description The members of `UnitAction`.
+             */
+            unit_action: components["schemas"]["EnumValue"][];
+            /**
+             * Sync Source
+             * @description The members of `SyncSource`.
+             */
+            sync_source: components["schemas"]["EnumValue"][];
+            /**
+             * Principal Kind
+             * @description The members of `PrincipalKind`.
+             */
+            principal_kind: components["schemas"]["EnumValue"][];
+            /**
+             * Timeline Kind
+             * @description The members of `TimelineKind`.
+             */
+            timeline_kind: components["schemas"]["EnumValue"][];
+            /**
+             * Series Interval
+             * @description The members of `SeriesInterval`.
+             */
+            series_interval: components["schemas"]["EnumValue"][];
+            /**
+             * Series Key
+             * @description The members of `SeriesKey`.
+             */
+            series_key: components["schemas"]["EnumValue"][];
+            /**
+             * Grant Type
+             * @description The members of `GrantType`.
+             */
+            grant_type: components["schemas"]["EnumValue"][];
+            /**
+             * Token Error
+             * @description The members of `TokenError`.
+             */
+            token_error: components["schemas"]["EnumValue"][];
+        };
+        /**
+         * EnumValue
+         * @description One member of an enumeration: its code (what the API sends) and its labels.
+         */
         EnumValue: {
             /** Code */
             code: string;
-            /** Vi */
+            /**
+             * Vi
+             * @description Vietnamese label.
+             */
             vi: string;
-            /** En */
+            /**
+             * En
+             * @description English label.
+             */
             en: string;
         };
         /** EvidenceRead */
@@ -1983,16 +2301,11 @@ export interface components {
              */
             created_at: string;
         };
-        GrantIn: {
-            /** @constant */
-            role: "admin";
-            unit_id?: string | null;
-        } | {
-            /** @enum {unknown} */
-            role: "manager" | "reviewer" | "analyst";
-            /** Format: uuid */
-            unit_id: string;
-        };
+        /**
+         * GrantIn
+         * @description A (role, unit) grant; the unit's whole subtree is the scope.
+         */
+        GrantIn: components["schemas"]["AdminGrantIn"] | components["schemas"]["ScopedGrantIn"];
         /** GrantOut */
         GrantOut: {
             role: components["schemas"]["Role"];
@@ -2001,8 +2314,7 @@ export interface components {
         };
         /** MeAuth */
         MeAuth: {
-            /** Kind */
-            kind: string;
+            kind: components["schemas"]["PrincipalKind"];
             /**
              * Id
              * Format: uuid
@@ -2188,6 +2500,15 @@ export interface components {
         };
         /**
          * MemberStatus
+         * @description Labels (also `GET /api/v1/meta/enums`, `member_status`):
+         *
+         *     | code | vi | en |
+         *     |---|---|---|
+         *     | `active` | Đang sinh hoạt | Active |
+         *     | `exempt` | Miễn sinh hoạt | Exempt |
+         *     | `transferred` | Đã chuyển đi | Transferred |
+         *     | `removed` | Đã xóa tên | Removed |
+         *     | `deceased` | Đã từ trần | Deceased |
          * @enum {string}
          */
         MemberStatus: "active" | "exempt" | "transferred" | "removed" | "deceased";
@@ -2222,121 +2543,57 @@ export interface components {
         };
         /**
          * Membership
+         * @description Labels (also `GET /api/v1/meta/enums`, `membership`):
+         *
+         *     | code | vi | en |
+         *     |---|---|---|
+         *     | `probationary` | Đảng viên dự bị | Probationary member |
+         *     | `official` | Đảng viên chính thức | Official member |
+         *     | `none` | Không phải đảng viên | Not a party member |
          * @enum {string}
          */
         Membership: "probationary" | "official" | "none";
-        /** Page[AccountRead] */
-        Page_AccountRead_: {
-            /** Items */
-            items: components["schemas"]["AccountRead"][];
-            /** Next Cursor */
-            next_cursor?: string | null;
-        };
-        /** Page[AcknowledgementState] */
-        Page_AcknowledgementState_: {
-            /** Items */
-            items: components["schemas"]["AcknowledgementState"][];
-            /** Next Cursor */
-            next_cursor?: string | null;
-        };
-        /** Page[AuditEventRead] */
-        Page_AuditEventRead_: {
-            /** Items */
-            items: components["schemas"]["AuditEventRead"][];
-            /** Next Cursor */
-            next_cursor?: string | null;
-        };
-        /** Page[ClientRead] */
-        Page_ClientRead_: {
-            /** Items */
-            items: components["schemas"]["ClientRead"][];
-            /** Next Cursor */
-            next_cursor?: string | null;
-        };
-        /** Page[DocumentSummary] */
-        Page_DocumentSummary_: {
-            /** Items */
-            items: components["schemas"]["DocumentSummary"][];
-            /** Next Cursor */
-            next_cursor?: string | null;
-        };
-        /** Page[EvidenceRead] */
-        Page_EvidenceRead_: {
-            /** Items */
-            items: components["schemas"]["EvidenceRead"][];
-            /** Next Cursor */
-            next_cursor?: string | null;
-        };
-        /** Page[MemberRead] */
-        Page_MemberRead_: {
-            /** Items */
-            items: components["schemas"]["MemberRead"][];
-            /** Next Cursor */
-            next_cursor?: string | null;
-        };
-        /** Page[RevisionRead] */
-        Page_RevisionRead_: {
-            /** Items */
-            items: components["schemas"]["RevisionRead"][];
-            /** Next Cursor */
-            next_cursor?: string | null;
-        };
-        /** Page[RosterChangeRead] */
-        Page_RosterChangeRead_: {
-            /** Items */
-            items: components["schemas"]["RosterChangeRead"][];
-            /** Next Cursor */
-            next_cursor?: string | null;
-        };
-        /** Page[RosterSyncSummary] */
-        Page_RosterSyncSummary_: {
-            /** Items */
-            items: components["schemas"]["RosterSyncSummary"][];
-            /** Next Cursor */
-            next_cursor?: string | null;
-        };
-        /** Page[RosterUnitChangeRead] */
-        Page_RosterUnitChangeRead_: {
-            /** Items */
-            items: components["schemas"]["RosterUnitChangeRead"][];
-            /** Next Cursor */
-            next_cursor?: string | null;
-        };
-        /** Page[TimelineEntry] */
-        Page_TimelineEntry_: {
-            /** Items */
-            items: components["schemas"]["TimelineEntry"][];
-            /** Next Cursor */
-            next_cursor?: string | null;
-        };
-        /** Page[Union[ReportWithReporter, ReportRead]] */
-        Page_Union_ReportWithReporter__ReportRead__: {
-            /** Items */
-            items: (components["schemas"]["ReportWithReporter"] | components["schemas"]["ReportRead"])[];
-            /** Next Cursor */
-            next_cursor?: string | null;
-        };
-        /** Page[UnitRead] */
-        Page_UnitRead_: {
-            /** Items */
-            items: components["schemas"]["UnitRead"][];
-            /** Next Cursor */
-            next_cursor?: string | null;
-        };
-        /** Page[UserRead] */
-        Page_UserRead_: {
-            /** Items */
-            items: components["schemas"]["UserRead"][];
-            /** Next Cursor */
-            next_cursor?: string | null;
-        };
         /**
          * Platform
+         * @description Labels (also `GET /api/v1/meta/enums`, `platform`):
+         *
+         *     | code | vi | en |
+         *     |---|---|---|
+         *     | `facebook` | Facebook | Facebook |
+         *     | `zalo` | Zalo | Zalo |
+         *     | `youtube` | YouTube | YouTube |
+         *     | `tiktok` | TikTok | TikTok |
+         *     | `instagram` | Instagram | Instagram |
+         *     | `x` | X (Twitter) | X (Twitter) |
+         *     | `telegram` | Telegram | Telegram |
+         *     | `threads` | Threads | Threads |
+         *     | `linkedin` | LinkedIn | LinkedIn |
+         *     | `website` | Trang web | Website |
+         *     | `other` | Khác | Other |
          * @enum {string}
          */
         Platform: "facebook" | "zalo" | "youtube" | "tiktok" | "instagram" | "x" | "telegram" | "threads" | "linkedin" | "website" | "other";
         /**
+         * PrincipalKind
+         * @description Labels (also `GET /api/v1/meta/enums`, `principal_kind`):
+         *
+         *     | code | vi | en |
+         *     |---|---|---|
+         *     | `user` | Người dùng | User |
+         *     | `client` | Ứng dụng (API client) | API client |
+         * @enum {string}
+         */
+        PrincipalKind: "user" | "client";
+        /**
          * Priority
+         * @description Labels (also `GET /api/v1/meta/enums`, `priority`):
+         *
+         *     | code | vi | en |
+         *     |---|---|---|
+         *     | `low` | Thấp | Low |
+         *     | `normal` | Bình thường | Normal |
+         *     | `high` | Cao | High |
+         *     | `urgent` | Khẩn | Urgent |
          * @enum {string}
          */
         Priority: "low" | "normal" | "high" | "urgent";
@@ -2367,6 +2624,8 @@ export interface components {
             request_id?: string | null;
             /** Errors */
             errors?: components["schemas"]["ProblemError"][] | null;
+            /** @description The RFC 6749 error code: only on the token endpoint's 400 and 401. */
+            error?: components["schemas"]["TokenError"] | null;
         };
         /** ProblemError */
         ProblemError: {
@@ -2379,6 +2638,16 @@ export interface components {
         };
         /**
          * ProposedAction
+         * @description Labels (also `GET /api/v1/meta/enums`, `proposed_action`):
+         *
+         *     | code | vi | en |
+         *     |---|---|---|
+         *     | `refute` | Phản bác, định hướng | Refute |
+         *     | `report_to_platform` | Báo cáo nền tảng | Report to the platform |
+         *     | `request_takedown` | Đề nghị gỡ bỏ | Request takedown |
+         *     | `refer_to_authorities` | Chuyển cơ quan chức năng | Refer to the authorities |
+         *     | `correct_member` | Chấn chỉnh đảng viên | Correct the member |
+         *     | `monitor` | Theo dõi | Monitor |
          * @enum {string}
          */
         ProposedAction: "refute" | "report_to_platform" | "request_takedown" | "refer_to_authorities" | "correct_member" | "monitor";
@@ -2394,11 +2663,29 @@ export interface components {
         };
         /**
          * ReportCategory
+         * @description Labels (also `GET /api/v1/meta/enums`, `report_category`):
+         *
+         *     | code | vi | en |
+         *     |---|---|---|
+         *     | `fake_news` | Tin giả | Fake news |
+         *     | `false_information` | Tin sai sự thật | False information |
+         *     | `distortion` | Xuyên tạc, chống phá | Distortion |
+         *     | `hostile_view` | Quan điểm sai trái, thù địch | Hostile view |
+         *     | `defamation` | Bôi nhọ, xúc phạm | Defamation |
+         *     | `incitement` | Kích động, gây rối | Incitement |
+         *     | `secret_leak` | Lộ bí mật nhà nước, tài liệu nội bộ | Secret or internal document leak |
+         *     | `obscene` | Dâm ô, phản cảm | Obscene |
+         *     | `impersonation` | Trang giả mạo | Impersonation |
+         *     | `scam` | Lừa đảo, link độc | Scam or malicious link |
+         *     | `other` | Khác | Other |
          * @enum {string}
          */
         ReportCategory: "fake_news" | "false_information" | "distortion" | "hostile_view" | "defamation" | "incitement" | "secret_leak" | "obscene" | "impersonation" | "scam" | "other";
         /**
          * ReportCreate
+         * @description A report of a post. At most one of `impersonated_member_id` and
+         *     `impersonated_unit_id` (both is 422 `validation_failed`); a link the server cannot
+         *     resolve to content is 422 `invalid_url`.
          * @example {
          *       "category": "fake_news",
          *       "description": "Bài viết bịa đặt về chủ trương sáp nhập xã.",
@@ -2429,13 +2716,18 @@ export interface components {
             impersonated_unit_id?: string | null;
             /** Impersonated Member Id */
             impersonated_member_id?: string | null;
-        } | {
-            impersonated_unit_id?: null;
-        } | {
-            impersonated_member_id?: null;
         };
         /**
          * ReportOutcome
+         * @description Labels (also `GET /api/v1/meta/enums`, `report_outcome`):
+         *
+         *     | code | vi | en |
+         *     |---|---|---|
+         *     | `removed` | Đã gỡ bỏ | Removed |
+         *     | `account_locked` | Đã khóa tài khoản | Account locked |
+         *     | `refuted` | Đã phản bác | Refuted |
+         *     | `corrected` | Đã chấn chỉnh | Corrected |
+         *     | `no_action` | Không cần xử lý | No action |
          * @enum {string}
          */
         ReportOutcome: "removed" | "account_locked" | "refuted" | "corrected" | "no_action";
@@ -2520,10 +2812,8 @@ export interface components {
              * Format: uuid
              */
             unit_id: string;
-            /** Interval */
-            interval: string;
-            /** By */
-            by: string;
+            interval: components["schemas"]["SeriesInterval"];
+            by: components["schemas"]["SeriesKey"];
             /**
              * From
              * Format: date-time
@@ -2548,6 +2838,16 @@ export interface components {
         };
         /**
          * ReportStatus
+         * @description Labels (also `GET /api/v1/meta/enums`, `report_status`):
+         *
+         *     | code | vi | en |
+         *     |---|---|---|
+         *     | `submitted` | Đã gửi | Submitted |
+         *     | `in_review` | Đang xem xét | In review |
+         *     | `escalated` | Đã chuyển cơ quan chức năng | Escalated |
+         *     | `resolved` | Đã xử lý | Resolved |
+         *     | `dismissed` | Không xử lý | Dismissed |
+         *     | `withdrawn` | Đã rút | Withdrawn |
          * @enum {string}
          */
         ReportStatus: "submitted" | "in_review" | "escalated" | "resolved" | "dismissed" | "withdrawn";
@@ -2680,6 +2980,16 @@ export interface components {
         };
         /**
          * Role
+         * @description Labels (also `GET /api/v1/meta/enums`, `role`):
+         *
+         *     | code | vi | en |
+         *     |---|---|---|
+         *     | `admin` | Quản trị hệ thống | Administrator |
+         *     | `manager` | Cấp ủy (quản lý) | Manager (party committee) |
+         *     | `reviewer` | Cán bộ thẩm định | Reviewer |
+         *     | `member` | Đảng viên | Member |
+         *     | `partner` | Hệ thống đối tác | Partner system |
+         *     | `analyst` | Thống kê | Analyst |
          * @enum {string}
          */
         Role: "admin" | "manager" | "reviewer" | "member" | "partner" | "analyst";
@@ -2718,11 +3028,8 @@ export interface components {
             id: string;
             mode: components["schemas"]["SyncMode"];
             status: components["schemas"]["SyncStatus"];
-            /**
-             * Source
-             * @description Body format: json, ndjson, csv or xlsx.
-             */
-            source: string;
+            /** @description Body format: json, ndjson, csv or xlsx. */
+            source: components["schemas"]["SyncSource"];
             /** Scope Unit Id */
             scope_unit_id: string | null;
             /** Scope Unit Code */
@@ -2796,11 +3103,8 @@ export interface components {
             id: string;
             mode: components["schemas"]["SyncMode"];
             status: components["schemas"]["SyncStatus"];
-            /**
-             * Source
-             * @description Body format: json, ndjson, csv or xlsx.
-             */
-            source: string;
+            /** @description Body format: json, ndjson, csv or xlsx. */
+            source: components["schemas"]["SyncSource"];
             /** Scope Unit Id */
             scope_unit_id: string | null;
             /** Scope Unit Code */
@@ -2881,7 +3185,19 @@ export interface components {
         };
         /**
          * RowAction
-         * @description What a body row (or an absent member, for `deactivate`) does to the roster.
+         * @description What a roster body row (or an absent member, for `deactivate`) does to the roster.
+         *
+         *     Labels (also `GET /api/v1/meta/enums`, `row_action`):
+         *
+         *     | code | vi | en |
+         *     |---|---|---|
+         *     | `create` | Thêm mới | Create |
+         *     | `update` | Cập nhật | Update |
+         *     | `move` | Chuyển đơn vị | Move |
+         *     | `reactivate` | Khôi phục | Reactivate |
+         *     | `deactivate` | Chuyển đi | Deactivate |
+         *     | `unchanged` | Không đổi | Unchanged |
+         *     | `rejected` | Bị từ chối | Rejected |
          * @enum {string}
          */
         RowAction: "create" | "update" | "move" | "reactivate" | "deactivate" | "unchanged" | "rejected";
@@ -2913,6 +3229,32 @@ export interface components {
             /** Detail */
             detail?: string | null;
         };
+        /**
+         * SeriesInterval
+         * @description Labels (also `GET /api/v1/meta/enums`, `series_interval`):
+         *
+         *     | code | vi | en |
+         *     |---|---|---|
+         *     | `day` | Ngày | Day |
+         *     | `week` | Tuần | Week |
+         *     | `month` | Tháng | Month |
+         * @enum {string}
+         */
+        SeriesInterval: "day" | "week" | "month";
+        /**
+         * SeriesKey
+         * @description What a report time series is broken down by.
+         *
+         *     Labels (also `GET /api/v1/meta/enums`, `series_key`):
+         *
+         *     | code | vi | en |
+         *     |---|---|---|
+         *     | `category` | Loại vi phạm | Category |
+         *     | `platform` | Nền tảng | Platform |
+         *     | `status` | Trạng thái | Status |
+         * @enum {string}
+         */
+        SeriesKey: "category" | "platform" | "status";
         /** SeriesPoint */
         SeriesPoint: {
             /**
@@ -2952,11 +3294,39 @@ export interface components {
         };
         /**
          * SyncMode
+         * @description Labels (also `GET /api/v1/meta/enums`, `sync_mode`):
+         *
+         *     | code | vi | en |
+         *     |---|---|---|
+         *     | `snapshot` | Toàn bộ (ảnh chụp) | Snapshot |
+         *     | `upsert` | Cập nhật từng dòng | Upsert |
          * @enum {string}
          */
         SyncMode: "snapshot" | "upsert";
         /**
+         * SyncSource
+         * @description The body format of a roster sync.
+         *
+         *     Labels (also `GET /api/v1/meta/enums`, `sync_source`):
+         *
+         *     | code | vi | en |
+         *     |---|---|---|
+         *     | `json` | JSON | JSON |
+         *     | `ndjson` | NDJSON | NDJSON |
+         *     | `csv` | CSV | CSV |
+         *     | `xlsx` | Excel (XLSX) | Excel (XLSX) |
+         * @enum {string}
+         */
+        SyncSource: "json" | "ndjson" | "csv" | "xlsx";
+        /**
          * SyncStatus
+         * @description Labels (also `GET /api/v1/meta/enums`, `sync_status`):
+         *
+         *     | code | vi | en |
+         *     |---|---|---|
+         *     | `previewed` | Đã xem trước | Previewed |
+         *     | `applied` | Đã áp dụng | Applied |
+         *     | `failed` | Thất bại | Failed |
          * @enum {string}
          */
         SyncStatus: "previewed" | "applied" | "failed";
@@ -2972,11 +3342,8 @@ export interface components {
              * Format: date-time
              */
             at: string;
-            /**
-             * Kind
-             * @description filed, duplicate_linked, promoted (became the primary when the previous one was withdrawn), transition, assignment, priority, evidence
-             */
-            kind: string;
+            /** @description filed, duplicate_linked, promoted (became the primary when the previous one was withdrawn), transition, assignment, priority, evidence */
+            kind: components["schemas"]["TimelineKind"];
             /**
              * Actor Type
              * @description user, client or system; null when hidden
@@ -2996,6 +3363,41 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        /**
+         * TimelineKind
+         * @description What a report timeline entry records.
+         *
+         *     Labels (also `GET /api/v1/meta/enums`, `timeline_kind`):
+         *
+         *     | code | vi | en |
+         *     |---|---|---|
+         *     | `filed` | Gửi báo cáo | Filed |
+         *     | `duplicate_linked` | Gộp báo cáo trùng | Duplicate linked |
+         *     | `promoted` | Trở thành báo cáo chính | Promoted to primary |
+         *     | `transition` | Chuyển trạng thái | Transition |
+         *     | `assignment` | Phân công | Assignment |
+         *     | `priority` | Đổi mức ưu tiên | Priority |
+         *     | `evidence` | Thêm chứng cứ | Evidence |
+         * @enum {string}
+         */
+        TimelineKind: "filed" | "duplicate_linked" | "promoted" | "transition" | "assignment" | "priority" | "evidence";
+        /**
+         * TokenError
+         * @description RFC 6749 error codes, beside the problem `code` on the token endpoint's errors.
+         *
+         *     Labels (also `GET /api/v1/meta/enums`, `token_error`):
+         *
+         *     | code | vi | en |
+         *     |---|---|---|
+         *     | `invalid_request` | Yêu cầu không hợp lệ | Invalid request |
+         *     | `invalid_client` | Ứng dụng không hợp lệ | Invalid client |
+         *     | `invalid_grant` | Thông tin cấp quyền không hợp lệ | Invalid grant |
+         *     | `unauthorized_client` | Ứng dụng không được phép | Unauthorized client |
+         *     | `unsupported_grant_type` | Kiểu cấp quyền không được hỗ trợ | Unsupported grant type |
+         *     | `invalid_scope` | Phạm vi không hợp lệ | Invalid scope |
+         * @enum {string}
+         */
+        TokenError: "invalid_request" | "invalid_client" | "invalid_grant" | "unauthorized_client" | "unsupported_grant_type" | "invalid_scope";
         /** TokenResponse */
         TokenResponse: {
             /** Access Token */
@@ -3013,59 +3415,17 @@ export interface components {
             scope: string;
         };
         /**
-         * TransitionIn
-         * @example {
-         *       "comment": "Đang xác minh",
-         *       "to": "in_review"
-         *     }
-         * @example {
-         *       "authority": "Công an tỉnh A",
-         *       "reference": "CV-123/2026",
-         *       "to": "escalated"
-         *     }
-         * @example {
-         *       "comment": "Đã đăng bài phản bác",
-         *       "outcome": "refuted",
-         *       "to": "resolved"
-         *     }
-         */
-        TransitionIn: {
-            to: components["schemas"]["ReportStatus"];
-            /** Comment */
-            comment?: string | null;
-            /** @description Required for `resolved`. */
-            outcome?: components["schemas"]["ReportOutcome"] | null;
-            /**
-             * Authority
-             * @description Required for `escalated`: the authority it was forwarded to.
-             */
-            authority?: string | null;
-            /**
-             * Reference
-             * @description Required for `escalated`: the authority's reference number.
-             */
-            reference?: string | null;
-        } | {
-            /** @enum {unknown} */
-            to?: "submitted" | "in_review" | "dismissed" | "withdrawn";
-            outcome?: null;
-            authority?: null;
-            reference?: null;
-        } | {
-            /** @constant */
-            to?: "escalated";
-            outcome?: null;
-            authority: unknown;
-            reference: unknown;
-        } | {
-            /** @constant */
-            to?: "resolved";
-            outcome: unknown;
-            authority?: null;
-            reference?: null;
-        };
-        /**
          * UnitAction
+         * @description What a snapshot's unit row does to the tree.
+         *
+         *     Labels (also `GET /api/v1/meta/enums`, `unit_action`):
+         *
+         *     | code | vi | en |
+         *     |---|---|---|
+         *     | `create` | Thêm mới | Create |
+         *     | `update` | Cập nhật | Update |
+         *     | `unchanged` | Không đổi | Unchanged |
+         *     | `rejected` | Bị từ chối | Rejected |
          * @enum {string}
          */
         UnitAction: "create" | "update" | "unchanged" | "rejected";
@@ -3119,6 +3479,16 @@ export interface components {
         };
         /**
          * UnitLevel
+         * @description Labels (also `GET /api/v1/meta/enums`, `unit_level`):
+         *
+         *     | code | vi | en |
+         *     |---|---|---|
+         *     | `central` | Trung ương | Central |
+         *     | `provincial` | Đảng bộ trực thuộc Trung ương | Provincial (directly under the Centre) |
+         *     | `upper_grassroots` | Cấp trên cơ sở | Upper grassroots |
+         *     | `grassroots` | Đảng bộ cơ sở / chi bộ cơ sở | Grassroots |
+         *     | `cell` | Chi bộ trực thuộc | Party cell |
+         *     | `group` | Tổ đảng | Party group |
          * @enum {string}
          */
         UnitLevel: "central" | "provincial" | "upper_grassroots" | "grassroots" | "cell" | "group";
@@ -3171,6 +3541,12 @@ export interface components {
         };
         /**
          * UnitStatus
+         * @description Labels (also `GET /api/v1/meta/enums`, `unit_status`):
+         *
+         *     | code | vi | en |
+         *     |---|---|---|
+         *     | `active` | Đang hoạt động | Active |
+         *     | `dissolved` | Đã giải thể | Dissolved |
          * @enum {string}
          */
         UnitStatus: "active" | "dissolved";
@@ -3318,11 +3694,453 @@ export interface components {
             /** Api */
             api: string;
         };
+        /** TokenRequest */
+        TokenRequest: {
+            grant_type: components["schemas"]["GrantType"];
+            /** Username */
+            username?: string | null;
+            /** Password */
+            password?: string | null;
+            /** Client Id */
+            client_id?: string | null;
+            /** Client Secret */
+            client_secret?: string | null;
+            /** Refresh Token */
+            refresh_token?: string | null;
+            /** Scope */
+            scope?: string | null;
+        };
+        /** RevokeRequest */
+        RevokeRequest: {
+            /** Token */
+            token: string;
+            /** Token Type Hint */
+            token_type_hint?: string | null;
+        };
+        /** EvidenceUpload */
+        EvidenceUpload: {
+            /**
+             * File
+             * Format: binary
+             * @description PNG, JPEG, WebP or PDF (by content), ≤ 10 MB.
+             */
+            file: string;
+        };
+        /** ReportPage */
+        ReportPage: {
+            /** Items */
+            items: (components["schemas"]["ReportWithReporter"] | components["schemas"]["ReportRead"])[];
+            /**
+             * Next Cursor
+             * @description The next page's cursor; null on the last page (always sent).
+             */
+            next_cursor: string | null;
+        };
+        /** AccountReadPage */
+        AccountReadPage: {
+            /** Items */
+            items: components["schemas"]["AccountRead"][];
+            /**
+             * Next Cursor
+             * @description The next page's cursor; null on the last page (always sent).
+             */
+            next_cursor: string | null;
+        };
+        /** AcknowledgementStatePage */
+        AcknowledgementStatePage: {
+            /** Items */
+            items: components["schemas"]["AcknowledgementState"][];
+            /**
+             * Next Cursor
+             * @description The next page's cursor; null on the last page (always sent).
+             */
+            next_cursor: string | null;
+        };
+        /** AuditEventReadPage */
+        AuditEventReadPage: {
+            /** Items */
+            items: components["schemas"]["AuditEventRead"][];
+            /**
+             * Next Cursor
+             * @description The next page's cursor; null on the last page (always sent).
+             */
+            next_cursor: string | null;
+        };
+        /** ClientReadPage */
+        ClientReadPage: {
+            /** Items */
+            items: components["schemas"]["ClientRead"][];
+            /**
+             * Next Cursor
+             * @description The next page's cursor; null on the last page (always sent).
+             */
+            next_cursor: string | null;
+        };
+        /** DocumentSummaryPage */
+        DocumentSummaryPage: {
+            /** Items */
+            items: components["schemas"]["DocumentSummary"][];
+            /**
+             * Next Cursor
+             * @description The next page's cursor; null on the last page (always sent).
+             */
+            next_cursor: string | null;
+        };
+        /** EvidenceReadPage */
+        EvidenceReadPage: {
+            /** Items */
+            items: components["schemas"]["EvidenceRead"][];
+            /**
+             * Next Cursor
+             * @description The next page's cursor; null on the last page (always sent).
+             */
+            next_cursor: string | null;
+        };
+        /** MemberReadPage */
+        MemberReadPage: {
+            /** Items */
+            items: components["schemas"]["MemberRead"][];
+            /**
+             * Next Cursor
+             * @description The next page's cursor; null on the last page (always sent).
+             */
+            next_cursor: string | null;
+        };
+        /** RevisionReadPage */
+        RevisionReadPage: {
+            /** Items */
+            items: components["schemas"]["RevisionRead"][];
+            /**
+             * Next Cursor
+             * @description The next page's cursor; null on the last page (always sent).
+             */
+            next_cursor: string | null;
+        };
+        /** RosterChangeReadPage */
+        RosterChangeReadPage: {
+            /** Items */
+            items: components["schemas"]["RosterChangeRead"][];
+            /**
+             * Next Cursor
+             * @description The next page's cursor; null on the last page (always sent).
+             */
+            next_cursor: string | null;
+        };
+        /** RosterSyncSummaryPage */
+        RosterSyncSummaryPage: {
+            /** Items */
+            items: components["schemas"]["RosterSyncSummary"][];
+            /**
+             * Next Cursor
+             * @description The next page's cursor; null on the last page (always sent).
+             */
+            next_cursor: string | null;
+        };
+        /** RosterUnitChangeReadPage */
+        RosterUnitChangeReadPage: {
+            /** Items */
+            items: components["schemas"]["RosterUnitChangeRead"][];
+            /**
+             * Next Cursor
+             * @description The next page's cursor; null on the last page (always sent).
+             */
+            next_cursor: string | null;
+        };
+        /** TimelineEntryPage */
+        TimelineEntryPage: {
+            /** Items */
+            items: components["schemas"]["TimelineEntry"][];
+            /**
+             * Next Cursor
+             * @description The next page's cursor; null on the last page (always sent).
+             */
+            next_cursor: string | null;
+        };
+        /** UnitReadPage */
+        UnitReadPage: {
+            /** Items */
+            items: components["schemas"]["UnitRead"][];
+            /**
+             * Next Cursor
+             * @description The next page's cursor; null on the last page (always sent).
+             */
+            next_cursor: string | null;
+        };
+        /** UserReadPage */
+        UserReadPage: {
+            /** Items */
+            items: components["schemas"]["UserRead"][];
+            /**
+             * Next Cursor
+             * @description The next page's cursor; null on the last page (always sent).
+             */
+            next_cursor: string | null;
+        };
+        /**
+         * TransitionToEscalated
+         * @description Forwarded to the authorities: `authority` and `reference` are required.
+         * @example {
+         *       "authority": "Công an tỉnh A",
+         *       "reference": "CV-123/2026",
+         *       "to": "escalated"
+         *     }
+         */
+        TransitionToEscalated: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            to: "escalated";
+            /**
+             * Comment
+             * @default null
+             */
+            comment: string | null;
+            /**
+             * Authority
+             * @description The authority it was forwarded to.
+             */
+            authority: string;
+            /**
+             * Reference
+             * @description The authority's reference number.
+             */
+            reference: string;
+        };
+        /**
+         * TransitionToResolved
+         * @description Handled: `outcome` is required.
+         * @example {
+         *       "comment": "Đã đăng bài phản bác",
+         *       "outcome": "refuted",
+         *       "to": "resolved"
+         *     }
+         */
+        TransitionToResolved: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            to: "resolved";
+            /**
+             * Comment
+             * @default null
+             */
+            comment: string | null;
+            outcome: components["schemas"]["ReportOutcome"];
+        };
+        /**
+         * TransitionToStatus
+         * @description A move that needs no outcome: to `in_review`, `dismissed` or `withdrawn` (or back
+         *     to `submitted`, where the workflow allows it).
+         * @example {
+         *       "comment": "Đang xác minh",
+         *       "to": "in_review"
+         *     }
+         */
+        TransitionToStatus: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            to: "dismissed" | "in_review" | "submitted" | "withdrawn";
+            /**
+             * Comment
+             * @default null
+             */
+            comment: string | null;
+        };
+        /**
+         * TransitionRequest
+         * @description The move to make, by target status (`to`): `escalated` needs `authority` and `reference`, `resolved` needs `outcome`, the others neither. Whether the move is allowed depends on the report and the caller (409 `invalid_transition`); `allowed_transitions` on a report read lists them.
+         * @example {
+         *       "comment": "Đang xác minh",
+         *       "to": "in_review"
+         *     }
+         * @example {
+         *       "authority": "Công an tỉnh A",
+         *       "reference": "CV-123/2026",
+         *       "to": "escalated"
+         *     }
+         * @example {
+         *       "comment": "Đã đăng bài phản bác",
+         *       "outcome": "refuted",
+         *       "to": "resolved"
+         *     }
+         */
+        TransitionRequest: components["schemas"]["TransitionToStatus"] | components["schemas"]["TransitionToEscalated"] | components["schemas"]["TransitionToResolved"];
+        /**
+         * RosterMemberIn
+         * @description One member row. A field left out keeps the member's current value (a new member
+         *     gets the default); `null` clears `position`, `email` and `phone`. `membership` is
+         *     required for a member the roster does not hold yet. Vietnamese labels are accepted
+         *     for `membership` and `status` (`chính thức`, `dự bị`, `miễn sinh hoạt`, …).
+         */
+        RosterMemberIn: {
+            /** External Id */
+            external_id: string;
+            /** Full Name */
+            full_name: string;
+            /** Unit Code */
+            unit_code: string;
+            /** @default null */
+            membership: components["schemas"]["Membership"] | null;
+            /** @default null */
+            status: components["schemas"]["MemberStatus"] | null;
+            /**
+             * Position
+             * @default null
+             */
+            position: string | null;
+            /**
+             * Is Leader
+             * @default null
+             */
+            is_leader: boolean | null;
+            /**
+             * Email
+             * @default null
+             */
+            email: string | null;
+            /**
+             * Phone
+             * @default null
+             */
+            phone: string | null;
+        };
+        /**
+         * RosterUnitIn
+         * @description A unit carried by a snapshot: created when its code is new (under `parent_code`,
+         *     an existing unit in scope or another unit of the body); an existing unit in scope
+         *     gets the `name` and `level` given. Units are never moved or dissolved by a sync.
+         */
+        RosterUnitIn: {
+            /** Code */
+            code: string;
+            /** Name */
+            name: string;
+            level: components["schemas"]["UnitLevel"];
+            /**
+             * Parent Code
+             * @default null
+             */
+            parent_code: string | null;
+        };
+        /**
+         * RosterSyncIn
+         * @description The JSON body. NDJSON, CSV and XLSX bodies carry member rows only, with `mode`
+         *     and `scope_unit_code` as query parameters.
+         * @example {
+         *       "members": [
+         *         {
+         *           "email": "an.nv@example.vn",
+         *           "external_id": "DV-0001234",
+         *           "full_name": "Nguyễn Văn An",
+         *           "is_leader": true,
+         *           "membership": "official",
+         *           "phone": "0912345678",
+         *           "position": "Bí thư chi bộ",
+         *           "unit_code": "HN.BD.01"
+         *         },
+         *         {
+         *           "external_id": "DV-0001235",
+         *           "full_name": "Trần Thị Bình",
+         *           "membership": "probationary",
+         *           "unit_code": "HN.BD.01"
+         *         }
+         *       ],
+         *       "mode": "snapshot",
+         *       "scope_unit_code": "HN.BD",
+         *       "units": [
+         *         {
+         *           "code": "HN.BD.01",
+         *           "level": "cell",
+         *           "name": "Chi bộ Khu phố 1",
+         *           "parent_code": "HN.BD"
+         *         }
+         *       ]
+         *     }
+         */
+        RosterSyncIn: {
+            mode: components["schemas"]["SyncMode"];
+            /**
+             * Scope Unit Code
+             * @default null
+             */
+            scope_unit_code: string | null;
+            /** Units */
+            units?: components["schemas"]["RosterUnitIn"][];
+            /** Members */
+            members?: components["schemas"]["RosterMemberIn"][];
+        };
+        /**
+         * AdminGrantIn
+         * @description An admin grant: everywhere (a `unit_id` is ignored).
+         */
+        AdminGrantIn: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            role: "admin";
+            unit_id?: string | null;
+        };
+        /**
+         * ScopedGrantIn
+         * @description A grant on a unit and its subtree.
+         */
+        ScopedGrantIn: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            role: "manager" | "reviewer" | "analyst";
+            /** Format: uuid */
+            unit_id: string;
+        };
+        /**
+         * GrantType
+         * @description OAuth2 grant types of `POST /auth/token`.
+         *
+         *     Labels (also `GET /api/v1/meta/enums`, `grant_type`):
+         *
+         *     | code | vi | en |
+         *     |---|---|---|
+         *     | `password` | Mật khẩu | Password |
+         *     | `client_credentials` | Thông tin ứng dụng | Client credentials |
+         *     | `refresh_token` | Làm mới mã truy cập | Refresh token |
+         * @enum {string}
+         */
+        GrantType: "password" | "client_credentials" | "refresh_token";
     };
     responses: never;
-    parameters: never;
+    parameters: {
+        /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+        AcceptLanguage: string;
+    };
     requestBodies: never;
-    headers: never;
+    headers: {
+        /** @description The request id (the caller's `X-Request-ID` when it sent a well-formed one); also in every problem's `request_id`. */
+        XRequestID: string;
+        /** @description The object's version as an entity tag (`"3"`): send it back in `If-Match`. */
+        ETag: string;
+        /** @description The URL of the created object. */
+        Location: string;
+        /** @description Seconds to wait before retrying. */
+        RetryAfter: number;
+        /** @description IETF RateLimit fields: `"<policy>";r=<remaining>;t=<seconds to reset>`. */
+        RateLimit: string;
+        /** @description IETF RateLimit-Policy: `"<policy>";q=<quota>;w=<window seconds>`. */
+        RateLimitPolicy: string;
+        /** @description `Bearer realm="qd85"`. */
+        WWWAuthenticate: string;
+        /** @description `true` when this is the stored response of an earlier request with the same `Idempotency-Key`. */
+        IdempotentReplayed: "true";
+        /** @description `attachment` with the file name. */
+        ContentDisposition: string;
+        /** @description The language of `title` and `detail` (`vi` or `en`). */
+        ContentLanguage: "vi" | "en";
+    };
     pathItems: never;
 }
 export type $defs = Record<string, never>;
@@ -3330,7 +4148,10 @@ export interface operations {
     "health-healthz": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -3339,6 +4160,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3347,9 +4169,11 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed). */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3361,7 +4185,10 @@ export interface operations {
     "health-readyz": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -3370,6 +4197,7 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3378,18 +4206,23 @@ export interface operations {
                     };
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed). */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable */
+            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3401,7 +4234,10 @@ export interface operations {
     "health-metrics": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -3410,13 +4246,16 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description Validation failed */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed). */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3428,73 +4267,94 @@ export interface operations {
     "auth-token": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
             path?: never;
             cookie?: never;
         };
         requestBody: {
             content: {
-                "application/x-www-form-urlencoded": components["schemas"]["Body_auth-token"];
+                "application/x-www-form-urlencoded": components["schemas"]["TokenRequest"];
             };
         };
         responses: {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["TokenResponse"];
                 };
             };
-            /** @description Bad request */
+            /** @description Bad request. Problem codes: `invalid_grant` (Invalid grant); `unsupported_grant_type` (Unsupported grant type); `bad_request` (Bad request). */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, invalid or expired token */
+            /** @description Missing, invalid or expired token. Problem codes: `invalid_client` (unknown client or wrong secret). */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body too large */
+            /** @description Body too large. Problem codes: `payload_too_large` (Payload too large). */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed). */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Rate limited */
+            /** @description Rate limited. Problem codes: `rate_limited` (Too many requests). */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable */
+            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3506,19 +4366,23 @@ export interface operations {
     "auth-revoke": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
             path?: never;
             cookie?: never;
         };
         requestBody: {
             content: {
-                "application/x-www-form-urlencoded": components["schemas"]["Body_auth-revoke"];
+                "application/x-www-form-urlencoded": components["schemas"]["RevokeRequest"];
             };
         };
         responses: {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3527,36 +4391,45 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad request: the body cannot be parsed */
+            /** @description Bad request: the body cannot be parsed. Problem codes: `bad_request` (the body cannot be parsed). */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body too large */
+            /** @description Body too large. Problem codes: `payload_too_large` (Payload too large). */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed). */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable */
+            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3568,7 +4441,10 @@ export interface operations {
     "meta-enums": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -3577,17 +4453,18 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: components["schemas"]["EnumValue"][];
-                    };
+                    "application/json": components["schemas"]["EnumCatalog"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed). */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3599,7 +4476,10 @@ export interface operations {
     "meta-version": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -3608,15 +4488,19 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["VersionRead"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed). */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3637,7 +4521,10 @@ export interface operations {
                 /** @description Page size (1–200). */
                 limit?: number;
             };
-            header?: never;
+            header?: {
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -3646,42 +4533,53 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page_UnitRead_"];
+                    "application/json": components["schemas"]["UnitReadPage"];
                 };
             };
-            /** @description Missing, invalid or expired token */
+            /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role may not do this */
+            /** @description Role may not do this. Problem codes: `forbidden` (Forbidden). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed); `invalid_cursor` (Invalid cursor). */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable */
+            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3693,7 +4591,10 @@ export interface operations {
     "units-create": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -3706,69 +4607,88 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    ETag: components["headers"]["ETag"];
+                    Location: components["headers"]["Location"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["UnitRead"];
                 };
             };
-            /** @description Bad request: the body cannot be parsed */
+            /** @description Bad request: the body cannot be parsed. Problem codes: `invalid_json` (the body is not JSON). */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, invalid or expired token */
+            /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role may not do this */
+            /** @description Role may not do this. Problem codes: `forbidden` (Forbidden). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict */
+            /** @description Conflict: a unit with this `code` exists (`duplicate`); or the parent unit is dissolved (`unit_dissolved`); or the object was changed by a concurrent request: reload and retry (`conflict`). */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body too large */
+            /** @description Body too large. Problem codes: `payload_too_large` (Payload too large). */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed). */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable */
+            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3780,7 +4700,10 @@ export interface operations {
     "units-get": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
             path: {
                 unit_id: string;
             };
@@ -3791,42 +4714,54 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["UnitRead"];
                 };
             };
-            /** @description Missing, invalid or expired token */
+            /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found or outside the caller's scope */
+            /** @description Not found or outside the caller's scope. Problem codes: `not_found` (Not found). */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed). */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable */
+            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3841,6 +4776,8 @@ export interface operations {
             header?: {
                 /** @description ETag from a previous read, e.g. `"3"`; 412 when stale. */
                 "If-Match"?: string;
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
             };
             path: {
                 unit_id: string;
@@ -3856,87 +4793,109 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["UnitRead"];
                 };
             };
-            /** @description Bad request: the body cannot be parsed */
+            /** @description Bad request: the body cannot be parsed. Problem codes: `invalid_json` (the body is not JSON). */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, invalid or expired token */
+            /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role may not do this */
+            /** @description Role may not do this. Problem codes: `forbidden` (Forbidden). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found or outside the caller's scope */
+            /** @description Not found or outside the caller's scope. Problem codes: `not_found` (Not found). */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict */
+            /** @description Conflict: another unit has this `code` (`duplicate`); or the new parent is inside the unit's own subtree (`unit_cycle`); or the unit or its new parent is dissolved (`unit_dissolved`); or the object was changed by a concurrent request: reload and retry (`conflict`). */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description If-Match does not match the current version */
+            /** @description If-Match does not match the current version. Problem codes: `version_mismatch` (Version mismatch). */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body too large */
+            /** @description Body too large. Problem codes: `payload_too_large` (Payload too large). */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed). */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable */
+            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3951,7 +4910,10 @@ export interface operations {
                 /** @description Levels below the unit (0–6). */
                 depth?: number;
             };
-            header?: never;
+            header?: {
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
             path: {
                 unit_id: string;
             };
@@ -3962,42 +4924,54 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["UnitTree"];
                 };
             };
-            /** @description Missing, invalid or expired token */
+            /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found or outside the caller's scope */
+            /** @description Not found or outside the caller's scope. Problem codes: `not_found` (Not found). */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed); `tree_too_large` (Subtree too large; lower the depth). */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable */
+            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4012,6 +4986,8 @@ export interface operations {
             header?: {
                 /** @description ETag from a previous read, e.g. `"3"`; 412 when stale. */
                 "If-Match"?: string;
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
             };
             path: {
                 unit_id: string;
@@ -4027,87 +5003,109 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["UnitRead"];
                 };
             };
-            /** @description Bad request: the body cannot be parsed */
+            /** @description Bad request: the body cannot be parsed. Problem codes: `invalid_json` (the body is not JSON). */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, invalid or expired token */
+            /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role may not do this */
+            /** @description Role may not do this. Problem codes: `forbidden` (Forbidden). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found or outside the caller's scope */
+            /** @description Not found or outside the caller's scope. Problem codes: `not_found` (Not found). */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict */
+            /** @description Conflict: the target is inside the unit's own subtree (`unit_cycle`); or the unit or the target is dissolved (`unit_dissolved`); or the object was changed by a concurrent request: reload and retry (`conflict`). */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description If-Match does not match the current version */
+            /** @description If-Match does not match the current version. Problem codes: `version_mismatch` (Version mismatch). */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body too large */
+            /** @description Body too large. Problem codes: `payload_too_large` (Payload too large). */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed). */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable */
+            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4122,6 +5120,8 @@ export interface operations {
             header?: {
                 /** @description ETag from a previous read, e.g. `"3"`; 412 when stale. */
                 "If-Match"?: string;
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
             };
             path: {
                 unit_id: string;
@@ -4133,69 +5133,87 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["UnitRead"];
                 };
             };
-            /** @description Missing, invalid or expired token */
+            /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role may not do this */
+            /** @description Role may not do this. Problem codes: `forbidden` (Forbidden). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found or outside the caller's scope */
+            /** @description Not found or outside the caller's scope. Problem codes: `not_found` (Not found). */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict */
+            /** @description Conflict: active child units or active/exempt members remain (`unit_not_empty`); or the unit is already dissolved (`unit_dissolved`); or the object was changed by a concurrent request: reload and retry (`conflict`). */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description If-Match does not match the current version */
+            /** @description If-Match does not match the current version. Problem codes: `version_mismatch` (Version mismatch). */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed). */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable */
+            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4222,7 +5240,10 @@ export interface operations {
                 /** @description Page size (1–200). */
                 limit?: number;
             };
-            header?: never;
+            header?: {
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -4231,42 +5252,53 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page_MemberRead_"];
+                    "application/json": components["schemas"]["MemberReadPage"];
                 };
             };
-            /** @description Missing, invalid or expired token */
+            /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role may not do this */
+            /** @description Role may not do this. Problem codes: `forbidden` (Forbidden). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed); `invalid_cursor` (Invalid cursor). */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable */
+            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4281,6 +5313,8 @@ export interface operations {
             header?: {
                 /** @description Client-chosen key (1–255 visible ASCII chars); a retry with the same key and body returns the first response. */
                 "Idempotency-Key"?: string;
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
             };
             path?: never;
             cookie?: never;
@@ -4294,69 +5328,89 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    ETag: components["headers"]["ETag"];
+                    Location: components["headers"]["Location"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["MemberRead"];
                 };
             };
-            /** @description Bad request: the body cannot be parsed */
+            /** @description Bad request: the body cannot be parsed. Problem codes: `invalid_json` (the body is not JSON). */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, invalid or expired token */
+            /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role may not do this */
+            /** @description Role may not do this. Problem codes: `forbidden` (Forbidden). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict */
+            /** @description Conflict: a member with this `external_id` exists (`duplicate`); or the unit is dissolved (`unit_dissolved`); or the object was changed by a concurrent request: reload and retry (`conflict`); or a request with this `Idempotency-Key` is in progress (`idempotency_in_progress`). */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body too large */
+            /** @description Body too large. Problem codes: `payload_too_large` (Payload too large). */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed); `idempotency_key_mismatch` (Idempotency-Key reused with a different body). */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable */
+            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4368,7 +5422,10 @@ export interface operations {
     "members-get": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
             path: {
                 member_id: string;
             };
@@ -4379,42 +5436,54 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["MemberRead"];
                 };
             };
-            /** @description Missing, invalid or expired token */
+            /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found or outside the caller's scope */
+            /** @description Not found or outside the caller's scope. Problem codes: `not_found` (Not found). */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed). */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable */
+            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4429,6 +5498,8 @@ export interface operations {
             header?: {
                 /** @description ETag from a previous read, e.g. `"3"`; 412 when stale. */
                 "If-Match"?: string;
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
             };
             path: {
                 member_id: string;
@@ -4444,87 +5515,109 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["MemberRead"];
                 };
             };
-            /** @description Bad request: the body cannot be parsed */
+            /** @description Bad request: the body cannot be parsed. Problem codes: `invalid_json` (the body is not JSON). */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, invalid or expired token */
+            /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role may not do this */
+            /** @description Role may not do this. Problem codes: `forbidden` (Forbidden). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found or outside the caller's scope */
+            /** @description Not found or outside the caller's scope. Problem codes: `not_found` (Not found). */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict */
+            /** @description Conflict: another member has this `external_id` (`duplicate`); or the new unit is dissolved (`unit_dissolved`); or the object was changed by a concurrent request: reload and retry (`conflict`). */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description If-Match does not match the current version */
+            /** @description If-Match does not match the current version. Problem codes: `version_mismatch` (Version mismatch). */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body too large */
+            /** @description Body too large. Problem codes: `payload_too_large` (Payload too large). */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed). */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable */
+            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4541,7 +5634,10 @@ export interface operations {
                 /** @description Page size (1–200). */
                 limit?: number;
             };
-            header?: never;
+            header?: {
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
             path: {
                 member_id: string;
             };
@@ -4552,51 +5648,64 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page_AccountRead_"];
+                    "application/json": components["schemas"]["AccountReadPage"];
                 };
             };
-            /** @description Missing, invalid or expired token */
+            /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role may not do this */
+            /** @description Role may not do this. Problem codes: `forbidden` (Forbidden). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found or outside the caller's scope */
+            /** @description Not found or outside the caller's scope. Problem codes: `not_found` (Not found). */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed); `invalid_cursor` (Invalid cursor). */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable */
+            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4611,6 +5720,8 @@ export interface operations {
             header?: {
                 /** @description Client-chosen key (1–255 visible ASCII chars); a retry with the same key and body returns the first response. */
                 "Idempotency-Key"?: string;
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
             };
             path: {
                 member_id: string;
@@ -4626,6 +5737,9 @@ export interface operations {
             /** @description The member already holds this account */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    ETag: components["headers"]["ETag"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4635,78 +5749,100 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    ETag: components["headers"]["ETag"];
+                    Location: components["headers"]["Location"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["AccountRead"];
                 };
             };
-            /** @description Bad request: the body cannot be parsed */
+            /** @description Bad request: the body cannot be parsed. Problem codes: `invalid_json` (the body is not JSON). */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, invalid or expired token */
+            /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role may not do this */
+            /** @description Role may not do this. Problem codes: `forbidden` (Forbidden). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found or outside the caller's scope */
+            /** @description Not found or outside the caller's scope. Problem codes: `not_found` (Not found). */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict */
+            /** @description Conflict: another member actively declares the same canonical account (`duplicate_account`); or the object was changed by a concurrent request: reload and retry (`conflict`); or a request with this `Idempotency-Key` is in progress (`idempotency_in_progress`). */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body too large */
+            /** @description Body too large. Problem codes: `payload_too_large` (Payload too large). */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed); `invalid_account_url` (Not an account address); `idempotency_key_mismatch` (Idempotency-Key reused with a different body). */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable */
+            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4721,6 +5857,8 @@ export interface operations {
             header?: {
                 /** @description Client-chosen key (1–255 visible ASCII chars); a retry with the same key and body returns the first response. */
                 "Idempotency-Key"?: string;
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
             };
             path: {
                 member_id: string;
@@ -4736,78 +5874,98 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["DeclarationRead"];
                 };
             };
-            /** @description Bad request: the body cannot be parsed */
+            /** @description Bad request: the body cannot be parsed. Problem codes: `invalid_json` (the body is not JSON). */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, invalid or expired token */
+            /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role may not do this */
+            /** @description Role may not do this. Problem codes: `forbidden` (Forbidden). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found or outside the caller's scope */
+            /** @description Not found or outside the caller's scope. Problem codes: `not_found` (Not found). */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict */
+            /** @description Conflict: `has_accounts: false` while active accounts remain, or `true` with none (`declaration_conflict`); or the object was changed by a concurrent request: reload and retry (`conflict`); or a request with this `Idempotency-Key` is in progress (`idempotency_in_progress`). */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body too large */
+            /** @description Body too large. Problem codes: `payload_too_large` (Payload too large). */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed); `idempotency_key_mismatch` (Idempotency-Key reused with a different body). */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable */
+            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4830,7 +5988,10 @@ export interface operations {
                 /** @description Page size (1–200). */
                 limit?: number;
             };
-            header?: never;
+            header?: {
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -4839,42 +6000,53 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page_AccountRead_"];
+                    "application/json": components["schemas"]["AccountReadPage"];
                 };
             };
-            /** @description Missing, invalid or expired token */
+            /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role may not do this */
+            /** @description Role may not do this. Problem codes: `forbidden` (Forbidden). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed); `invalid_cursor` (Invalid cursor). */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable */
+            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4886,7 +6058,10 @@ export interface operations {
     "accounts-get": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
             path: {
                 account_id: string;
             };
@@ -4897,42 +6072,54 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["AccountRead"];
                 };
             };
-            /** @description Missing, invalid or expired token */
+            /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found or outside the caller's scope */
+            /** @description Not found or outside the caller's scope. Problem codes: `not_found` (Not found). */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed). */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable */
+            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4947,6 +6134,8 @@ export interface operations {
             header?: {
                 /** @description ETag from a previous read, e.g. `"3"`; 412 when stale. */
                 "If-Match"?: string;
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
             };
             path: {
                 account_id: string;
@@ -4962,87 +6151,109 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["AccountRead"];
                 };
             };
-            /** @description Bad request: the body cannot be parsed */
+            /** @description Bad request: the body cannot be parsed. Problem codes: `invalid_json` (the body is not JSON). */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, invalid or expired token */
+            /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role may not do this */
+            /** @description Role may not do this. Problem codes: `forbidden` (Forbidden). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found or outside the caller's scope */
+            /** @description Not found or outside the caller's scope. Problem codes: `not_found` (Not found). */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict */
+            /** @description Conflict: the object was changed by a concurrent request: reload and retry (`conflict`). */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description If-Match does not match the current version */
+            /** @description If-Match does not match the current version. Problem codes: `version_mismatch` (Version mismatch). */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body too large */
+            /** @description Body too large. Problem codes: `payload_too_large` (Payload too large). */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed). */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable */
+            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5057,6 +6268,8 @@ export interface operations {
             header?: {
                 /** @description ETag from a previous read, e.g. `"3"`; 412 when stale. */
                 "If-Match"?: string;
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
             };
             path: {
                 account_id: string;
@@ -5065,94 +6278,116 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                "application/json": components["schemas"]["ReviewNote"] | null;
+                "application/json": components["schemas"]["ReviewNote"];
             };
         };
         responses: {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["AccountRead"];
                 };
             };
-            /** @description Bad request: the body cannot be parsed */
+            /** @description Bad request: the body cannot be parsed. Problem codes: `invalid_json` (the body is not JSON). */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, invalid or expired token */
+            /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role may not do this */
+            /** @description Role may not do this. Problem codes: `forbidden` (Forbidden). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found or outside the caller's scope */
+            /** @description Not found or outside the caller's scope. Problem codes: `not_found` (Not found). */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict */
+            /** @description Conflict: the account is not `pending` (`invalid_transition`); or the object was changed by a concurrent request: reload and retry (`conflict`). */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description If-Match does not match the current version */
+            /** @description If-Match does not match the current version. Problem codes: `version_mismatch` (Version mismatch). */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body too large */
+            /** @description Body too large. Problem codes: `payload_too_large` (Payload too large). */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed). */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable */
+            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5167,6 +6402,8 @@ export interface operations {
             header?: {
                 /** @description ETag from a previous read, e.g. `"3"`; 412 when stale. */
                 "If-Match"?: string;
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
             };
             path: {
                 account_id: string;
@@ -5182,87 +6419,109 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["AccountRead"];
                 };
             };
-            /** @description Bad request: the body cannot be parsed */
+            /** @description Bad request: the body cannot be parsed. Problem codes: `invalid_json` (the body is not JSON). */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, invalid or expired token */
+            /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role may not do this */
+            /** @description Role may not do this. Problem codes: `forbidden` (Forbidden). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found or outside the caller's scope */
+            /** @description Not found or outside the caller's scope. Problem codes: `not_found` (Not found). */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict */
+            /** @description Conflict: the account is not `pending` (`invalid_transition`); or the object was changed by a concurrent request: reload and retry (`conflict`). */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description If-Match does not match the current version */
+            /** @description If-Match does not match the current version. Problem codes: `version_mismatch` (Version mismatch). */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body too large */
+            /** @description Body too large. Problem codes: `payload_too_large` (Payload too large). */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed). */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable */
+            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5277,6 +6536,8 @@ export interface operations {
             header?: {
                 /** @description ETag from a previous read, e.g. `"3"`; 412 when stale. */
                 "If-Match"?: string;
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
             };
             path: {
                 account_id: string;
@@ -5285,94 +6546,116 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                "application/json": components["schemas"]["CloseIn"] | null;
+                "application/json": components["schemas"]["CloseIn"];
             };
         };
         responses: {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["AccountRead"];
                 };
             };
-            /** @description Bad request: the body cannot be parsed */
+            /** @description Bad request: the body cannot be parsed. Problem codes: `invalid_json` (the body is not JSON). */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, invalid or expired token */
+            /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role may not do this */
+            /** @description Role may not do this. Problem codes: `forbidden` (Forbidden). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found or outside the caller's scope */
+            /** @description Not found or outside the caller's scope. Problem codes: `not_found` (Not found). */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict */
+            /** @description Conflict: the account is already `closed` (`invalid_transition`); or the object was changed by a concurrent request: reload and retry (`conflict`). */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description If-Match does not match the current version */
+            /** @description If-Match does not match the current version. Problem codes: `version_mismatch` (Version mismatch). */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body too large */
+            /** @description Body too large. Problem codes: `payload_too_large` (Payload too large). */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed). */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable */
+            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5387,6 +6670,8 @@ export interface operations {
             header?: {
                 /** @description ETag from a previous read, e.g. `"3"`; 412 when stale. */
                 "If-Match"?: string;
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
             };
             path: {
                 account_id: string;
@@ -5395,94 +6680,116 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                "application/json": components["schemas"]["ReviewNote"] | null;
+                "application/json": components["schemas"]["ReviewNote"];
             };
         };
         responses: {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["AccountRead"];
                 };
             };
-            /** @description Bad request: the body cannot be parsed */
+            /** @description Bad request: the body cannot be parsed. Problem codes: `invalid_json` (the body is not JSON). */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, invalid or expired token */
+            /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role may not do this */
+            /** @description Role may not do this. Problem codes: `forbidden` (Forbidden). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found or outside the caller's scope */
+            /** @description Not found or outside the caller's scope. Problem codes: `not_found` (Not found). */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict */
+            /** @description Conflict: the account is not `pending` or `verified` (`invalid_transition`); or the object was changed by a concurrent request: reload and retry (`conflict`). */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description If-Match does not match the current version */
+            /** @description If-Match does not match the current version. Problem codes: `version_mismatch` (Version mismatch). */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body too large */
+            /** @description Body too large. Problem codes: `payload_too_large` (Payload too large). */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed). */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable */
+            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5517,7 +6824,10 @@ export interface operations {
                 /** @description Page size (1–200). */
                 limit?: number;
             };
-            header?: never;
+            header?: {
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -5526,42 +6836,53 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page_Union_ReportWithReporter__ReportRead__"];
+                    "application/json": components["schemas"]["ReportPage"];
                 };
             };
-            /** @description Missing, invalid or expired token */
+            /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role may not do this */
+            /** @description Role may not do this. Problem codes: `forbidden` (Forbidden). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed); `invalid_cursor` (Invalid cursor). */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable */
+            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5576,6 +6897,8 @@ export interface operations {
             header?: {
                 /** @description Client-chosen key (1–255 visible ASCII chars); a retry with the same key and body returns the first response. */
                 "Idempotency-Key"?: string;
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
             };
             path?: never;
             cookie?: never;
@@ -5589,6 +6912,9 @@ export interface operations {
             /** @description The caller already has an open report of this link */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    ETag: components["headers"]["ETag"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5598,78 +6924,103 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    ETag: components["headers"]["ETag"];
+                    Location: components["headers"]["Location"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ReportWithReporter"] | components["schemas"]["ReportRead"];
                 };
             };
-            /** @description Bad request: the body cannot be parsed */
+            /** @description Bad request: the body cannot be parsed. Problem codes: `invalid_json` (the body is not JSON). */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, invalid or expired token */
+            /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role may not do this */
+            /** @description Role may not do this. Problem codes: `forbidden` (Forbidden). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict */
+            /** @description Conflict: the object was changed by a concurrent request: reload and retry (`conflict`); or a request with this `Idempotency-Key` is in progress (`idempotency_in_progress`). */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body too large */
+            /** @description Body too large. Problem codes: `payload_too_large` (Payload too large). */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed); `invalid_url` (Not a valid link); `idempotency_key_mismatch` (Idempotency-Key reused with a different body). */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Rate limited */
+            /** @description Rate limited. Problem codes: `rate_limited` (Too many requests). */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimitPolicy"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable */
+            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5681,7 +7032,10 @@ export interface operations {
     "reports-get": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
             path: {
                 report_id: string;
             };
@@ -5692,42 +7046,54 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ReportWithReporter"] | components["schemas"]["ReportRead"];
                 };
             };
-            /** @description Missing, invalid or expired token */
+            /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found or outside the caller's scope */
+            /** @description Not found or outside the caller's scope. Problem codes: `not_found` (Not found). */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed). */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable */
+            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5742,6 +7108,8 @@ export interface operations {
             header?: {
                 /** @description ETag from a previous read, e.g. `"3"`; 412 when stale. */
                 "If-Match"?: string;
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
             };
             path: {
                 report_id: string;
@@ -5757,87 +7125,109 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ReportWithReporter"] | components["schemas"]["ReportRead"];
                 };
             };
-            /** @description Bad request: the body cannot be parsed */
+            /** @description Bad request: the body cannot be parsed. Problem codes: `invalid_json` (the body is not JSON). */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, invalid or expired token */
+            /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role may not do this */
+            /** @description Role may not do this. Problem codes: `forbidden` (Forbidden). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found or outside the caller's scope */
+            /** @description Not found or outside the caller's scope. Problem codes: `not_found` (Not found). */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict */
+            /** @description Conflict: the report is resolved, dismissed or withdrawn (`report_closed`); or the object was changed by a concurrent request: reload and retry (`conflict`). */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description If-Match does not match the current version */
+            /** @description If-Match does not match the current version. Problem codes: `version_mismatch` (Version mismatch). */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body too large */
+            /** @description Body too large. Problem codes: `payload_too_large` (Payload too large). */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed). */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable */
+            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5852,6 +7242,8 @@ export interface operations {
             header?: {
                 /** @description ETag from a previous read, e.g. `"3"`; 412 when stale. */
                 "If-Match"?: string;
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
             };
             path: {
                 report_id: string;
@@ -5860,94 +7252,116 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["TransitionIn"];
+                "application/json": components["schemas"]["TransitionRequest"];
             };
         };
         responses: {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ReportWithReporter"] | components["schemas"]["ReportRead"];
                 };
             };
-            /** @description Bad request: the body cannot be parsed */
+            /** @description Bad request: the body cannot be parsed. Problem codes: `invalid_json` (the body is not JSON). */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, invalid or expired token */
+            /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role may not do this */
+            /** @description Role may not do this. Problem codes: `forbidden` (Forbidden). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found or outside the caller's scope */
+            /** @description Not found or outside the caller's scope. Problem codes: `not_found` (Not found). */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict */
+            /** @description Conflict: the workflow has no such move from the report's status for this caller (or the report is a duplicate, which follows its primary) (`invalid_transition`); or the object was changed by a concurrent request: reload and retry (`conflict`). */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description If-Match does not match the current version */
+            /** @description If-Match does not match the current version. Problem codes: `version_mismatch` (Version mismatch). */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body too large */
+            /** @description Body too large. Problem codes: `payload_too_large` (Payload too large). */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed). */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable */
+            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5964,7 +7378,10 @@ export interface operations {
                 /** @description Page size (1–200). */
                 limit?: number;
             };
-            header?: never;
+            header?: {
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
             path: {
                 report_id: string;
             };
@@ -5975,42 +7392,53 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page_TimelineEntry_"];
+                    "application/json": components["schemas"]["TimelineEntryPage"];
                 };
             };
-            /** @description Missing, invalid or expired token */
+            /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found or outside the caller's scope */
+            /** @description Not found or outside the caller's scope. Problem codes: `not_found` (Not found). */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed); `invalid_cursor` (Invalid cursor). */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable */
+            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6027,7 +7455,10 @@ export interface operations {
                 /** @description Page size (1–200). */
                 limit?: number;
             };
-            header?: never;
+            header?: {
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
             path: {
                 report_id: string;
             };
@@ -6038,42 +7469,53 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page_EvidenceRead_"];
+                    "application/json": components["schemas"]["EvidenceReadPage"];
                 };
             };
-            /** @description Missing, invalid or expired token */
+            /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found or outside the caller's scope */
+            /** @description Not found or outside the caller's scope. Problem codes: `not_found` (Not found). */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed); `invalid_cursor` (Invalid cursor). */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable */
+            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6085,7 +7527,10 @@ export interface operations {
     "reports-add_evidence": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
             path: {
                 report_id: string;
             };
@@ -6093,94 +7538,116 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "multipart/form-data": components["schemas"]["Body_reports-add_evidence"];
+                "multipart/form-data": components["schemas"]["EvidenceUpload"];
             };
         };
         responses: {
             /** @description Successful Response */
             201: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    Location: components["headers"]["Location"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["EvidenceRead"];
                 };
             };
-            /** @description Bad request: the body cannot be parsed */
+            /** @description Bad request: the body cannot be parsed. Problem codes: `bad_request` (the body cannot be parsed). */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, invalid or expired token */
+            /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role may not do this */
+            /** @description Role may not do this. Problem codes: `forbidden` (Forbidden). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found or outside the caller's scope */
+            /** @description Not found or outside the caller's scope. Problem codes: `not_found` (Not found). */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict */
+            /** @description Conflict: the report is closed (`report_closed`); or the report already has 20 evidence files (`evidence_limit`); or the object was changed by a concurrent request: reload and retry (`conflict`). */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body too large */
+            /** @description Body too large. Problem codes: `payload_too_large` (Payload too large). */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Unsupported media type */
+            /** @description Unsupported media type. Problem codes: `unsupported_media_type` (Unsupported media type). */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed); `invalid_file` (Invalid file). */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable */
+            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6192,7 +7659,10 @@ export interface operations {
     "reports-download_evidence": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
             path: {
                 report_id: string;
                 evidence_id: string;
@@ -6204,6 +7674,8 @@ export interface operations {
             /** @description The file as uploaded. */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Disposition": components["headers"]["ContentDisposition"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6213,36 +7685,46 @@ export interface operations {
                     "image/webp": string;
                 };
             };
-            /** @description Missing, invalid or expired token */
+            /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found or outside the caller's scope */
+            /** @description Not found or outside the caller's scope. Problem codes: `not_found` (Not found). */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed). */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable */
+            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6269,7 +7751,10 @@ export interface operations {
                 /** @description Page size (1–200). */
                 limit?: number;
             };
-            header?: never;
+            header?: {
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -6278,42 +7763,53 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page_DocumentSummary_"];
+                    "application/json": components["schemas"]["DocumentSummaryPage"];
                 };
             };
-            /** @description Missing, invalid or expired token */
+            /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role may not do this */
+            /** @description Role may not do this. Problem codes: `forbidden` (Forbidden). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed); `invalid_cursor` (Invalid cursor). */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable */
+            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6328,6 +7824,8 @@ export interface operations {
             header?: {
                 /** @description Client-chosen key (1–255 visible ASCII chars); a retry with the same key and body returns the first response. */
                 "Idempotency-Key"?: string;
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
             };
             path?: never;
             cookie?: never;
@@ -6341,69 +7839,89 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    ETag: components["headers"]["ETag"];
+                    Location: components["headers"]["Location"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["DocumentRead"];
                 };
             };
-            /** @description Bad request: the body cannot be parsed */
+            /** @description Bad request: the body cannot be parsed. Problem codes: `invalid_json` (the body is not JSON). */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, invalid or expired token */
+            /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role may not do this */
+            /** @description Role may not do this. Problem codes: `forbidden` (Forbidden). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict */
+            /** @description Conflict: the object was changed by a concurrent request: reload and retry (`conflict`); or a request with this `Idempotency-Key` is in progress (`idempotency_in_progress`). */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body too large */
+            /** @description Body too large. Problem codes: `payload_too_large` (Payload too large). */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed); `idempotency_key_mismatch` (Idempotency-Key reused with a different body). */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable */
+            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6415,7 +7933,10 @@ export interface operations {
     "documents-get": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
             path: {
                 document_id: string;
             };
@@ -6426,42 +7947,54 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["DocumentRead"];
                 };
             };
-            /** @description Missing, invalid or expired token */
+            /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found or outside the caller's scope */
+            /** @description Not found or outside the caller's scope. Problem codes: `not_found` (Not found). */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed). */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable */
+            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6476,6 +8009,8 @@ export interface operations {
             header?: {
                 /** @description ETag from a previous read, e.g. `"3"`; 412 when stale. */
                 "If-Match"?: string;
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
             };
             path: {
                 document_id: string;
@@ -6487,67 +8022,84 @@ export interface operations {
             /** @description Successful Response */
             204: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description Missing, invalid or expired token */
+            /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role may not do this */
+            /** @description Role may not do this. Problem codes: `forbidden` (Forbidden). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found or outside the caller's scope */
+            /** @description Not found or outside the caller's scope. Problem codes: `not_found` (Not found). */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict */
+            /** @description Conflict: only drafts can be deleted; or the object was changed by a concurrent request: reload and retry (`conflict`). */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description If-Match does not match the current version */
+            /** @description If-Match does not match the current version. Problem codes: `version_mismatch` (Version mismatch). */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed). */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable */
+            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6562,6 +8114,8 @@ export interface operations {
             header?: {
                 /** @description ETag from a previous read, e.g. `"3"`; 412 when stale. */
                 "If-Match"?: string;
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
             };
             path: {
                 document_id: string;
@@ -6577,87 +8131,109 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["DocumentRead"];
                 };
             };
-            /** @description Bad request: the body cannot be parsed */
+            /** @description Bad request: the body cannot be parsed. Problem codes: `invalid_json` (the body is not JSON). */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, invalid or expired token */
+            /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role may not do this */
+            /** @description Role may not do this. Problem codes: `forbidden` (Forbidden). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found or outside the caller's scope */
+            /** @description Not found or outside the caller's scope. Problem codes: `not_found` (Not found). */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict */
+            /** @description Conflict: the document is archived (read only); or the object was changed by a concurrent request: reload and retry (`conflict`). */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description If-Match does not match the current version */
+            /** @description If-Match does not match the current version. Problem codes: `version_mismatch` (Version mismatch). */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body too large */
+            /** @description Body too large. Problem codes: `payload_too_large` (Payload too large). */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed). */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable */
+            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6672,6 +8248,8 @@ export interface operations {
             header?: {
                 /** @description ETag from a previous read, e.g. `"3"`; 412 when stale. */
                 "If-Match"?: string;
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
             };
             path: {
                 document_id: string;
@@ -6683,69 +8261,87 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["DocumentRead"];
                 };
             };
-            /** @description Missing, invalid or expired token */
+            /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role may not do this */
+            /** @description Role may not do this. Problem codes: `forbidden` (Forbidden). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found or outside the caller's scope */
+            /** @description Not found or outside the caller's scope. Problem codes: `not_found` (Not found). */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict */
+            /** @description Conflict: the document is not a draft (`invalid_transition`); or the object was changed by a concurrent request: reload and retry (`conflict`). */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description If-Match does not match the current version */
+            /** @description If-Match does not match the current version. Problem codes: `version_mismatch` (Version mismatch). */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed). */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable */
+            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6760,6 +8356,8 @@ export interface operations {
             header?: {
                 /** @description ETag from a previous read, e.g. `"3"`; 412 when stale. */
                 "If-Match"?: string;
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
             };
             path: {
                 document_id: string;
@@ -6771,69 +8369,87 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["DocumentRead"];
                 };
             };
-            /** @description Missing, invalid or expired token */
+            /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role may not do this */
+            /** @description Role may not do this. Problem codes: `forbidden` (Forbidden). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found or outside the caller's scope */
+            /** @description Not found or outside the caller's scope. Problem codes: `not_found` (Not found). */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict */
+            /** @description Conflict: the document is not published (`invalid_transition`); or the object was changed by a concurrent request: reload and retry (`conflict`). */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description If-Match does not match the current version */
+            /** @description If-Match does not match the current version. Problem codes: `version_mismatch` (Version mismatch). */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed). */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable */
+            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6845,7 +8461,10 @@ export interface operations {
     "documents-download_file": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
             path: {
                 document_id: string;
             };
@@ -6856,43 +8475,55 @@ export interface operations {
             /** @description The attached file */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Disposition": components["headers"]["ContentDisposition"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/pdf": unknown;
-                    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": unknown;
+                    "application/pdf": string;
+                    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": string;
                 };
             };
-            /** @description Missing, invalid or expired token */
+            /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found or outside the caller's scope */
+            /** @description Not found or outside the caller's scope. Problem codes: `not_found` (Not found). */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed). */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable */
+            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6907,6 +8538,8 @@ export interface operations {
             header?: {
                 /** @description ETag from a previous read, e.g. `"3"`; 412 when stale. */
                 "If-Match"?: string;
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
             };
             path: {
                 document_id: string;
@@ -6930,96 +8563,120 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["DocumentRead"];
                 };
             };
-            /** @description Bad request: the body cannot be parsed */
+            /** @description Bad request: the body cannot be parsed. Problem codes: `bad_request` (the body cannot be parsed). */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, invalid or expired token */
+            /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role may not do this */
+            /** @description Role may not do this. Problem codes: `forbidden` (Forbidden). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found or outside the caller's scope */
+            /** @description Not found or outside the caller's scope. Problem codes: `not_found` (Not found). */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict */
+            /** @description Conflict: the document is archived (read only); or the object was changed by a concurrent request: reload and retry (`conflict`). */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description If-Match does not match the current version */
+            /** @description If-Match does not match the current version. Problem codes: `version_mismatch` (Version mismatch). */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body too large */
+            /** @description Body too large. Problem codes: `payload_too_large` (Payload too large). */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Unsupported media type */
+            /** @description Unsupported media type. Problem codes: `unsupported_media_type` (Unsupported media type). */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed); `invalid_file` (Invalid file). */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable */
+            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7034,6 +8691,8 @@ export interface operations {
             header?: {
                 /** @description ETag from a previous read, e.g. `"3"`; 412 when stale. */
                 "If-Match"?: string;
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
             };
             path: {
                 document_id: string;
@@ -7045,69 +8704,87 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["DocumentRead"];
                 };
             };
-            /** @description Missing, invalid or expired token */
+            /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role may not do this */
+            /** @description Role may not do this. Problem codes: `forbidden` (Forbidden). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found or outside the caller's scope */
+            /** @description Not found or outside the caller's scope. Problem codes: `not_found` (Not found). */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict */
+            /** @description Conflict: the document is archived (read only); or the object was changed by a concurrent request: reload and retry (`conflict`). */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description If-Match does not match the current version */
+            /** @description If-Match does not match the current version. Problem codes: `version_mismatch` (Version mismatch). */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed). */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable */
+            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7124,7 +8801,10 @@ export interface operations {
                 /** @description Page size (1–200). */
                 limit?: number;
             };
-            header?: never;
+            header?: {
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
             path: {
                 document_id: string;
             };
@@ -7135,42 +8815,53 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page_RevisionRead_"];
+                    "application/json": components["schemas"]["RevisionReadPage"];
                 };
             };
-            /** @description Missing, invalid or expired token */
+            /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found or outside the caller's scope */
+            /** @description Not found or outside the caller's scope. Problem codes: `not_found` (Not found). */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed); `invalid_cursor` (Invalid cursor). */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable */
+            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7191,7 +8882,10 @@ export interface operations {
                 /** @description Page size (1–200). */
                 limit?: number;
             };
-            header?: never;
+            header?: {
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
             path: {
                 document_id: string;
             };
@@ -7202,51 +8896,64 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page_AcknowledgementState_"];
+                    "application/json": components["schemas"]["AcknowledgementStatePage"];
                 };
             };
-            /** @description Missing, invalid or expired token */
+            /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role may not do this */
+            /** @description Role may not do this. Problem codes: `forbidden` (Forbidden). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found or outside the caller's scope */
+            /** @description Not found or outside the caller's scope. Problem codes: `not_found` (Not found). */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed); `invalid_cursor` (Invalid cursor). */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable */
+            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7261,6 +8968,8 @@ export interface operations {
             header?: {
                 /** @description Client-chosen key (1–255 visible ASCII chars); a retry with the same key and body returns the first response. */
                 "Idempotency-Key"?: string;
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
             };
             path: {
                 document_id: string;
@@ -7269,13 +8978,15 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                "application/json": components["schemas"]["AcknowledgeIn"] | null;
+                "application/json": components["schemas"]["AcknowledgeIn"];
             };
         };
         responses: {
             /** @description Already acknowledged (this revision) */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7285,78 +8996,99 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    Location: components["headers"]["Location"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["AcknowledgementRead"];
                 };
             };
-            /** @description Bad request: the body cannot be parsed */
+            /** @description Bad request: the body cannot be parsed. Problem codes: `invalid_json` (the body is not JSON). */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, invalid or expired token */
+            /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role may not do this */
+            /** @description Role may not do this. Problem codes: `forbidden` (Forbidden). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found or outside the caller's scope */
+            /** @description Not found or outside the caller's scope. Problem codes: `not_found` (Not found). */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict */
+            /** @description Conflict: the document is archived (`document_not_published`); or the object was changed by a concurrent request: reload and retry (`conflict`); or a request with this `Idempotency-Key` is in progress (`idempotency_in_progress`). */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body too large */
+            /** @description Body too large. Problem codes: `payload_too_large` (Payload too large). */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed); `idempotency_key_mismatch` (Idempotency-Key reused with a different body). */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable */
+            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7375,7 +9107,10 @@ export interface operations {
                 /** @description Page size (1–200). */
                 limit?: number;
             };
-            header?: never;
+            header?: {
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -7384,42 +9119,53 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page_RosterSyncSummary_"];
+                    "application/json": components["schemas"]["RosterSyncSummaryPage"];
                 };
             };
-            /** @description Missing, invalid or expired token */
+            /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role may not do this */
+            /** @description Role may not do this. Problem codes: `forbidden` (Forbidden). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed); `invalid_cursor` (Invalid cursor). */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable */
+            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7445,6 +9191,8 @@ export interface operations {
             header?: {
                 /** @description Client-chosen key (1–255 visible ASCII chars); a retry with the same key and body returns the first response. */
                 "Idempotency-Key"?: string;
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
             };
             path?: never;
             cookie?: never;
@@ -7452,129 +9200,110 @@ export interface operations {
         /** @description The roster, in one of four formats chosen by Content-Type. JSON carries `mode`, `scope_unit_code`, `units` and `members`; NDJSON, CSV and XLSX carry member rows only (with `mode` and `scope_unit_code` as query parameters). CSV/XLSX headers may be the field names or their Vietnamese aliases (see the README). */
         requestBody: {
             content: {
-                "application/json": {
-                    /**
-                     * SyncMode
-                     * @enum {string}
-                     */
-                    mode: "snapshot" | "upsert";
-                    /** Scope Unit Code */
-                    scope_unit_code?: string | null;
-                    /** Units */
-                    units?: {
-                        /** Code */
-                        code: string;
-                        /** Name */
-                        name: string;
-                        /**
-                         * UnitLevel
-                         * @enum {string}
-                         */
-                        level: "central" | "provincial" | "upper_grassroots" | "grassroots" | "cell" | "group";
-                        /** Parent Code */
-                        parent_code?: string | null;
-                    }[];
-                    /** Members */
-                    members?: {
-                        /** External Id */
-                        external_id: string;
-                        /** Full Name */
-                        full_name: string;
-                        /** Unit Code */
-                        unit_code: string;
-                        membership?: ("probationary" | "official" | "none") | null;
-                        status?: ("active" | "exempt" | "transferred" | "removed" | "deceased") | null;
-                        /** Position */
-                        position?: string | null;
-                        /** Is Leader */
-                        is_leader?: boolean | null;
-                        /** Email */
-                        email?: string | null;
-                        /** Phone */
-                        phone?: string | null;
-                    }[];
-                };
+                "application/json": components["schemas"]["RosterSyncIn"];
                 "application/x-ndjson": string;
-                "text/csv": string;
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                "text/csv": string;
             };
         };
         responses: {
             /** @description Successful Response */
             201: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    ETag: components["headers"]["ETag"];
+                    Location: components["headers"]["Location"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["RosterSyncRead"];
                 };
             };
-            /** @description Bad request */
+            /** @description Bad request. Problem codes: `invalid_json` (the body is not JSON). */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, invalid or expired token */
+            /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role may not do this */
+            /** @description Role may not do this. Problem codes: `forbidden` (Forbidden). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict */
+            /** @description Conflict: the scope unit is dissolved (`unit_dissolved`); or the object was changed by a concurrent request: reload and retry (`conflict`); or a request with this `Idempotency-Key` is in progress (`idempotency_in_progress`). */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body too large */
+            /** @description Body too large. Problem codes: `payload_too_large` (Payload too large). */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Unsupported media type */
+            /** @description Unsupported media type. Problem codes: `unsupported_media_type` (Unsupported media type). */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed); `mass_deactivation` (The sync would deactivate too many members); `unsupported_encoding` (The file's text encoding is not supported); `invalid_file` (Invalid file); `idempotency_key_mismatch` (Idempotency-Key reused with a different body). */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable */
+            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7586,7 +9315,10 @@ export interface operations {
     "roster-get": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
             path: {
                 sync_id: string;
             };
@@ -7597,42 +9329,54 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["RosterSyncRead"];
                 };
             };
-            /** @description Missing, invalid or expired token */
+            /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found or outside the caller's scope */
+            /** @description Not found or outside the caller's scope. Problem codes: `not_found` (Not found). */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed). */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable */
+            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7651,7 +9395,10 @@ export interface operations {
                 /** @description Page size (1–200). */
                 limit?: number;
             };
-            header?: never;
+            header?: {
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
             path: {
                 sync_id: string;
             };
@@ -7662,42 +9409,132 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page_RosterChangeRead_"];
+                    "application/json": components["schemas"]["RosterChangeReadPage"];
                 };
             };
-            /** @description Missing, invalid or expired token */
+            /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found or outside the caller's scope */
+            /** @description Not found or outside the caller's scope. Problem codes: `not_found` (Not found). */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed); `invalid_cursor` (Invalid cursor). */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable */
+            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "roster-changes_export": {
+        parameters: {
+            query: {
+                /** @description `csv`: UTF-8 with a BOM, comma-separated; `xlsx`: an Excel workbook (one sheet, header row, frozen panes, numeric cells), which Excel opens whatever the list separator of its locale (`;` on vi-VN). */
+                format: "csv" | "xlsx";
+                /** @description Only rows with this action. */
+                action?: components["schemas"]["RowAction"];
+            };
+            header?: {
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path: {
+                sync_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The table as CSV or XLSX (by `format`), as an attachment. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Disposition": components["headers"]["ContentDisposition"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
+            401: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found or outside the caller's scope. Problem codes: `not_found` (Not found). */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed). */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
+            503: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7714,7 +9551,10 @@ export interface operations {
                 /** @description Page size (1–200). */
                 limit?: number;
             };
-            header?: never;
+            header?: {
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
             path: {
                 sync_id: string;
             };
@@ -7725,42 +9565,53 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page_RosterUnitChangeRead_"];
+                    "application/json": components["schemas"]["RosterUnitChangeReadPage"];
                 };
             };
-            /** @description Missing, invalid or expired token */
+            /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found or outside the caller's scope */
+            /** @description Not found or outside the caller's scope. Problem codes: `not_found` (Not found). */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed); `invalid_cursor` (Invalid cursor). */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable */
+            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7777,7 +9628,10 @@ export interface operations {
                 /** @description Apply the good rows of a sync with rejected rows. */
                 skip_rejected?: boolean;
             };
-            header?: never;
+            header?: {
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
             path: {
                 sync_id: string;
             };
@@ -7788,60 +9642,76 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["RosterSyncRead"];
                 };
             };
-            /** @description Missing, invalid or expired token */
+            /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role may not do this */
+            /** @description Role may not do this. Problem codes: `forbidden` (Forbidden). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found or outside the caller's scope */
+            /** @description Not found or outside the caller's scope. Problem codes: `not_found` (Not found). */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict */
+            /** @description Conflict: the roster changed since the preview: preview again (`roster_changed`); or the sync failed or cannot be applied (`sync_not_applicable`); or the object was changed by a concurrent request: reload and retry (`conflict`). */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed); `mass_deactivation` (The sync would deactivate too many members); `sync_has_rejected_rows` (The sync has rejected rows). */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable */
+            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7853,7 +9723,10 @@ export interface operations {
     "me-get": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -7862,42 +9735,54 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["MeRead"];
                 };
             };
-            /** @description Missing, invalid or expired token */
+            /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found or outside the caller's scope */
+            /** @description Not found or outside the caller's scope. Problem codes: `not_found` (Not found). */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed). */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable */
+            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7909,7 +9794,10 @@ export interface operations {
     "me-export": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -7918,33 +9806,42 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["MeExport"];
                 };
             };
-            /** @description Missing, invalid or expired token */
+            /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed). */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable */
+            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7963,7 +9860,10 @@ export interface operations {
                 /** @description Page size (1–200). */
                 limit?: number;
             };
-            header?: never;
+            header?: {
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -7972,42 +9872,53 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page_UserRead_"];
+                    "application/json": components["schemas"]["UserReadPage"];
                 };
             };
-            /** @description Missing, invalid or expired token */
+            /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role may not do this */
+            /** @description Role may not do this. Problem codes: `forbidden` (Forbidden). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed); `invalid_cursor` (Invalid cursor). */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable */
+            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8019,7 +9930,10 @@ export interface operations {
     "users-create": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -8032,69 +9946,88 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    ETag: components["headers"]["ETag"];
+                    Location: components["headers"]["Location"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["UserRead"];
                 };
             };
-            /** @description Bad request: the body cannot be parsed */
+            /** @description Bad request: the body cannot be parsed. Problem codes: `invalid_json` (the body is not JSON). */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, invalid or expired token */
+            /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role may not do this */
+            /** @description Role may not do this. Problem codes: `forbidden` (Forbidden). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict */
+            /** @description Conflict: the username exists, or the member already has a user (`duplicate`); or the object was changed by a concurrent request: reload and retry (`conflict`). */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body too large */
+            /** @description Body too large. Problem codes: `payload_too_large` (Payload too large). */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed). */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable */
+            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8106,7 +10039,10 @@ export interface operations {
     "users-get": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
             path: {
                 user_id: string;
             };
@@ -8117,51 +10053,65 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["UserRead"];
                 };
             };
-            /** @description Missing, invalid or expired token */
+            /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role may not do this */
+            /** @description Role may not do this. Problem codes: `forbidden` (Forbidden). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found or outside the caller's scope */
+            /** @description Not found or outside the caller's scope. Problem codes: `not_found` (Not found). */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed). */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable */
+            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8176,6 +10126,8 @@ export interface operations {
             header?: {
                 /** @description ETag from a previous read, e.g. `"3"`; 412 when stale. */
                 "If-Match"?: string;
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
             };
             path: {
                 user_id: string;
@@ -8191,87 +10143,109 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["UserRead"];
                 };
             };
-            /** @description Bad request: the body cannot be parsed */
+            /** @description Bad request: the body cannot be parsed. Problem codes: `invalid_json` (the body is not JSON). */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, invalid or expired token */
+            /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role may not do this */
+            /** @description Role may not do this. Problem codes: `forbidden` (Forbidden). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found or outside the caller's scope */
+            /** @description Not found or outside the caller's scope. Problem codes: `not_found` (Not found). */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict */
+            /** @description Conflict: an admin cannot deactivate themself; or the object was changed by a concurrent request: reload and retry (`conflict`). */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description If-Match does not match the current version */
+            /** @description If-Match does not match the current version. Problem codes: `version_mismatch` (Version mismatch). */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body too large */
+            /** @description Body too large. Problem codes: `payload_too_large` (Payload too large). */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed). */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable */
+            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8288,7 +10262,10 @@ export interface operations {
                 /** @description Page size (1–200). */
                 limit?: number;
             };
-            header?: never;
+            header?: {
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -8297,42 +10274,53 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page_ClientRead_"];
+                    "application/json": components["schemas"]["ClientReadPage"];
                 };
             };
-            /** @description Missing, invalid or expired token */
+            /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role may not do this */
+            /** @description Role may not do this. Problem codes: `forbidden` (Forbidden). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed); `invalid_cursor` (Invalid cursor). */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable */
+            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8344,7 +10332,10 @@ export interface operations {
     "clients-create": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -8357,69 +10348,88 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    ETag: components["headers"]["ETag"];
+                    Location: components["headers"]["Location"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ClientCreated"];
                 };
             };
-            /** @description Bad request: the body cannot be parsed */
+            /** @description Bad request: the body cannot be parsed. Problem codes: `invalid_json` (the body is not JSON). */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, invalid or expired token */
+            /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role may not do this */
+            /** @description Role may not do this. Problem codes: `forbidden` (Forbidden). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict */
+            /** @description Conflict: the object was changed by a concurrent request: reload and retry (`conflict`). */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body too large */
+            /** @description Body too large. Problem codes: `payload_too_large` (Payload too large). */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed). */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable */
+            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8431,7 +10441,10 @@ export interface operations {
     "clients-get": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
             path: {
                 client_id: string;
             };
@@ -8442,60 +10455,76 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ClientRead"];
                 };
             };
-            /** @description Missing, invalid or expired token */
+            /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role may not do this */
+            /** @description Role may not do this. Problem codes: `forbidden` (Forbidden). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found or outside the caller's scope */
+            /** @description Not found or outside the caller's scope. Problem codes: `not_found` (Not found). */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict */
+            /** @description Conflict: the object was changed by a concurrent request: reload and retry (`conflict`). */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed). */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable */
+            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8507,7 +10536,10 @@ export interface operations {
     "clients-revoke": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
             path: {
                 client_id: string;
             };
@@ -8518,58 +10550,73 @@ export interface operations {
             /** @description Successful Response */
             204: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description Missing, invalid or expired token */
+            /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role may not do this */
+            /** @description Role may not do this. Problem codes: `forbidden` (Forbidden). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found or outside the caller's scope */
+            /** @description Not found or outside the caller's scope. Problem codes: `not_found` (Not found). */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict */
+            /** @description Conflict: the object was changed by a concurrent request: reload and retry (`conflict`). */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed). */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable */
+            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8581,7 +10628,10 @@ export interface operations {
     "clients-rotate_secret": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
             path: {
                 client_id: string;
             };
@@ -8592,60 +10642,76 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ClientCreated"];
                 };
             };
-            /** @description Missing, invalid or expired token */
+            /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role may not do this */
+            /** @description Role may not do this. Problem codes: `forbidden` (Forbidden). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found or outside the caller's scope */
+            /** @description Not found or outside the caller's scope. Problem codes: `not_found` (Not found). */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict */
+            /** @description Conflict: the client is revoked; or the object was changed by a concurrent request: reload and retry (`conflict`). */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed). */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable */
+            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8665,10 +10731,11 @@ export interface operations {
                 from?: string;
                 /** @description RFC 3339 with offset; exclusive. */
                 to?: string;
-                /** @description `csv` for UTF-8 CSV with a BOM (Excel); same as `Accept: text/csv`. */
-                format?: "json" | "csv";
             };
-            header?: never;
+            header?: {
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -8677,53 +10744,158 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ComplianceReport"];
-                    /** @example unit_id,unit_code,unit_name,is_total,members_active,… */
-                    "text/csv": string;
                 };
             };
-            /** @description Missing, invalid or expired token */
+            /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role may not do this */
+            /** @description Role may not do this. Problem codes: `forbidden` (Forbidden). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found or outside the caller's scope */
+            /** @description Not found or outside the caller's scope. Problem codes: `not_found` (Not found). */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed). */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable */
+            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "stats-compliance_export": {
+        parameters: {
+            query: {
+                /** @description `csv`: UTF-8 with a BOM, comma-separated; `xlsx`: an Excel workbook (one sheet, header row, frozen panes, numeric cells), which Excel opens whatever the list separator of its locale (`;` on vi-VN). */
+                format: "csv" | "xlsx";
+                /** @description The unit (default: the caller's one scope root; 404 outside the caller's statistics scope). */
+                unit_id?: string;
+                /** @description `child`: a row per child unit and a total row; `self`: the unit only. */
+                group_by?: "child" | "self";
+                /** @description RFC 3339 with offset. */
+                from?: string;
+                /** @description RFC 3339 with offset; exclusive. */
+                to?: string;
+            };
+            header?: {
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The table as CSV or XLSX (by `format`), as an attachment. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Disposition": components["headers"]["ContentDisposition"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
+            401: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Role may not do this. Problem codes: `forbidden` (Forbidden). */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found or outside the caller's scope. Problem codes: `not_found` (Not found). */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed). */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
+            503: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8742,12 +10914,14 @@ export interface operations {
                 /** @description RFC 3339 with offset; exclusive. */
                 to?: string;
                 /** @description Periods in Vietnam time (UTC+7); weeks start on Monday. */
-                interval?: "day" | "week" | "month";
-                by?: "category" | "platform" | "status";
-                /** @description `csv` for UTF-8 CSV with a BOM (Excel); same as `Accept: text/csv`. */
-                format?: "json" | "csv";
+                interval?: components["schemas"]["SeriesInterval"];
+                /** @description What each point counts by. */
+                by?: components["schemas"]["SeriesKey"];
             };
-            header?: never;
+            header?: {
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -8756,53 +10930,160 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ReportSeries"];
-                    /** @example period_start,key,count */
-                    "text/csv": string;
                 };
             };
-            /** @description Missing, invalid or expired token */
+            /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role may not do this */
+            /** @description Role may not do this. Problem codes: `forbidden` (Forbidden). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found or outside the caller's scope */
+            /** @description Not found or outside the caller's scope. Problem codes: `not_found` (Not found). */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed). */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable */
+            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "stats-reports_export": {
+        parameters: {
+            query: {
+                /** @description `csv`: UTF-8 with a BOM, comma-separated; `xlsx`: an Excel workbook (one sheet, header row, frozen panes, numeric cells), which Excel opens whatever the list separator of its locale (`;` on vi-VN). */
+                format: "csv" | "xlsx";
+                /** @description The unit (default: the caller's one scope root; 404 outside the caller's statistics scope). */
+                unit_id?: string;
+                /** @description RFC 3339 with offset. */
+                from?: string;
+                /** @description RFC 3339 with offset; exclusive. */
+                to?: string;
+                /** @description Periods in Vietnam time (UTC+7); weeks start on Monday. */
+                interval?: components["schemas"]["SeriesInterval"];
+                /** @description What each point counts by. */
+                by?: components["schemas"]["SeriesKey"];
+            };
+            header?: {
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The table as CSV or XLSX (by `format`), as an attachment. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Disposition": components["headers"]["ContentDisposition"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
+            401: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Role may not do this. Problem codes: `forbidden` (Forbidden). */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found or outside the caller's scope. Problem codes: `not_found` (Not found). */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed). */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
+            503: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8816,10 +11097,11 @@ export interface operations {
             query?: {
                 /** @description The unit to break down (default: the document's audience unit, or the caller's one scope root inside it). */
                 unit_id?: string;
-                /** @description `csv` for UTF-8 CSV with a BOM (Excel); same as `Accept: text/csv`. */
-                format?: "json" | "csv";
             };
-            header?: never;
+            header?: {
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
             path: {
                 document_id: string;
             };
@@ -8830,53 +11112,154 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["DocumentAckStats"];
-                    /** @example unit_id,unit_code,unit_name,is_total,addressed,acknowledged,ack_rate */
-                    "text/csv": string;
                 };
             };
-            /** @description Missing, invalid or expired token */
+            /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role may not do this */
+            /** @description Role may not do this. Problem codes: `forbidden` (Forbidden). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found or outside the caller's scope */
+            /** @description Not found or outside the caller's scope. Problem codes: `not_found` (Not found). */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed). */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable */
+            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    "stats-documents_export": {
+        parameters: {
+            query: {
+                /** @description `csv`: UTF-8 with a BOM, comma-separated; `xlsx`: an Excel workbook (one sheet, header row, frozen panes, numeric cells), which Excel opens whatever the list separator of its locale (`;` on vi-VN). */
+                format: "csv" | "xlsx";
+                /** @description The unit to break down (default: the document's audience unit, or the caller's one scope root inside it). */
+                unit_id?: string;
+            };
+            header?: {
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path: {
+                document_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The table as CSV or XLSX (by `format`), as an attachment. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Disposition": components["headers"]["ContentDisposition"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
+            401: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Role may not do this. Problem codes: `forbidden` (Forbidden). */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found or outside the caller's scope. Problem codes: `not_found` (Not found). */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed). */
+            422: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
+            503: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8901,7 +11284,10 @@ export interface operations {
                 /** @description Page size (1–200). */
                 limit?: number;
             };
-            header?: never;
+            header?: {
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -8910,42 +11296,53 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page_AuditEventRead_"];
+                    "application/json": components["schemas"]["AuditEventReadPage"];
                 };
             };
-            /** @description Missing, invalid or expired token */
+            /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Role may not do this */
+            /** @description Role may not do this. Problem codes: `forbidden` (Forbidden). */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed); `invalid_cursor` (Invalid cursor). */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable */
+            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8957,7 +11354,10 @@ export interface operations {
     "auth-me": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description `vi` (default) or `en`: the language of problem titles and details (by q-value). Problem `code`s and enum codes never change. */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -8966,33 +11366,42 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["MeAuth"];
                 };
             };
-            /** @description Missing, invalid or expired token */
+            /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation failed */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed). */
             422: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable */
+            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "Retry-After": components["headers"]["RetryAfter"];
                     [name: string]: unknown;
                 };
                 content: {

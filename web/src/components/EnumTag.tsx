@@ -1,6 +1,6 @@
 import { Tag } from "antd";
 
-import { useEnumLabel } from "../i18n/enums";
+import { type EnumName, useEnumLabel } from "../i18n/enums";
 
 // Colours only: the meaning (the label) comes from the server.
 const COLORS: Record<string, string> = {
@@ -9,7 +9,7 @@ const COLORS: Record<string, string> = {
   withdrawn: "default", done: "green", not_declared: "orange", declared: "green", declared_none: "green",
 };
 
-export function EnumTag({ name, code }: { name: string; code: string | null | undefined }) {
+export function EnumTag({ name, code }: { name: EnumName; code: string | null | undefined }) {
   const label = useEnumLabel();
   if (!code) return null;
   return <Tag color={COLORS[code] ?? "default"}>{label(name, code)}</Tag>;

@@ -2,6 +2,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
 
 import { api, unwrap } from "../api";
+import type { paths } from "../api";
 
 /** Enumeration labels come from the server (GET /meta/enums), in vi and en. */
 export function useEnums() {
@@ -12,7 +13,11 @@ export function useEnums() {
   });
 }
 
-export type EnumName = string;
+type EnumCatalog =
+  paths["/api/v1/meta/enums"]["get"]["responses"][200]["content"]["application/json"];
+
+/** Every enumeration the server labels (the catalog's keys). */
+export type EnumName = keyof EnumCatalog;
 
 export function useEnumLabel(): (name: EnumName, code: string | null | undefined) => string {
   const { data } = useEnums();
