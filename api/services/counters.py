@@ -204,6 +204,7 @@ RESOLVED = COUNT_COLUMNS.index("reports_resolved")
 PARAM_BUDGET = 30_000
 # Up to this many touched units, rollups change by deltas; beyond, bottom-up recounts.
 DELTA_UNITS = 64
+DELTAS: Table = CounterDelta.__table__  # type: ignore[assignment]
 ROLLUPS: Table = UnitRollup.__table__  # type: ignore[assignment]  # Core: executemany by bound id, not ORM bulk by primary key
 
 
@@ -487,6 +488,61 @@ async def _touch_few(session: AsyncSession, ids: list[uuid.UUID], reports: bool)
                          **dict(zip(COUNT_COLUMNS, change, strict=True))})  # fmt: skip
     if rows:
         await session.execute(insert(CounterDelta), rows)
+
+
+async def acknowledged(
+    session: AsyncSession, member_id: uuid.UUID, document_id: uuid.UUID, requires_ack: bool
+) -> None:
+    """One new acknowledgement of a published document's current revision: the campaign
+    write (millions of members acknowledge within days), so instead of recounting the
+    member's unit it adds one to the unit's per-document count and, for a document that
+    requires acknowledgement, to its `ack_done` — under the unit's lock, so exact — and
+    appends that as a delta. A member not active counts nowhere; a unit never counted
+    is recounted instead."""
+    await session.flush()
+    row = (await session.execute(
+        select(Member.unit_id).where(Member.id == member_id, Member.status == MemberStatus.active)
+    )).first()  # fmt: skip
+    if row is None:
+        return
+    lock = select(Unit.path).where(Unit.id == row.unit_id)
+    if session.get_bind().dialect.name == "postgresql":
+        lock = lock.with_for_update(key_share=True)  # see _lock
+    path = await session.scalar(lock)
+    # The lock serialises this with a move of the member, whose recount would count it.
+    moved = await session.scalar(
+        select(Member.unit_id).where(Member.id == member_id, Member.status == MemberStatus.active)
+    )
+    if path is None or moved != row.unit_id:
+        await touch(session, [row.unit_id, moved])
+        return
+    conn = await session.connection()
+    stats: Table = UnitStats.__table__  # type: ignore[assignment]
+    bumped = (
+        await conn.execute(
+            update(stats).where(stats.c.unit_id == row.unit_id)
+            .values(ack_done=stats.c.ack_done + int(requires_ack))
+        )
+    ).rowcount  # fmt: skip
+    if not bumped:  # never counted: a recount counts this acknowledgement too
+        await touch(session, [row.unit_id])
+        return
+    uda: Table = UnitDocumentAcks.__table__  # type: ignore[assignment]
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    upsert = dialect.insert(uda).values(unit_id=row.unit_id, document_id=document_id, acks=1)
+    await conn.execute(
+        upsert.on_conflict_do_update(
+            index_elements=[uda.c.document_id, uda.c.unit_id], set_={"acks": uda.c.acks + 1}
+        )
+    )
+    if requires_ack:
+        await conn.execute(
+            insert(DELTAS).values(
+                unit_id=row.unit_id, path=path, reports=False,
+                **{c: int(c == "ack_done") for c in COUNT_COLUMNS},
+            )
+        )  # fmt: skip
+    await _fold_inline(session)
 
 
 # --------------------------------------------------------------------------- the folder

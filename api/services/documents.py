@@ -581,7 +581,7 @@ async def acknowledge(
         return existing, False
     audit.record(session, principal, "document.acknowledge", "document", doc.id,
                  principal.member_unit_id, {"member_id": principal.member_id, "revision": doc.revision})  # fmt: skip
-    await counters.touch(session, [principal.member_unit_id])
+    await counters.acknowledged(session, principal.member_id, doc.id, doc.requires_ack)
     return ack, True
 
 
