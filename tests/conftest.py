@@ -33,6 +33,9 @@ from api.cli import alembic_config  # noqa: E402
 from api.core.db import db  # noqa: E402
 from api.main import create_app  # noqa: E402
 from tests.factories import empty_database  # noqa: E402
+from tests.properties import load as load_hypothesis_profile  # noqa: E402
+
+load_hypothesis_profile()
 
 
 async def _admin_sql(statement: str) -> None:

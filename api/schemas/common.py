@@ -17,17 +17,34 @@ from pydantic import (
     GetCoreSchemaHandler,
     JsonValue,
     StringConstraints,
+    TypeAdapter,
 )
 from pydantic.config import JsonDict
 from pydantic_core import PydanticCustomError
 
 from api.core.text_vi import clean_text, normalize_text
 
+# How request text is stripped, shared by request bodies and by every other entrance that
+# validates the same fields (roster rows: api/services/roster_parse.py).
+STRIP_CONFIG = ConfigDict(str_strip_whitespace=True)
+
 
 class Input(BaseModel):
     """Request bodies: unknown fields are rejected (no mass assignment)."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", **STRIP_CONFIG)
+
+
+def field_adapter(model: type[BaseModel], name: str) -> TypeAdapter[Any]:
+    """A validator for one field of a request model, exactly as the model validates it
+    (its type, constraints and validators, and `Input`'s stripping). Another entrance that
+    accepts the same value (a roster row for `MemberCreate`, a snapshot unit for
+    `UnitCreate`) validates it with this, so the two cannot drift apart."""
+    info = model.model_fields[name]
+    field_type: Any = (
+        Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
+    )
+    return TypeAdapter(field_type, config=STRIP_CONFIG)
 
 
 class Output(BaseModel):

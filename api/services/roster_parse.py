@@ -34,9 +34,9 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import IO, Annotated, Any
+from typing import IO, Any
 
-from pydantic import ConfigDict, StringConstraints, TypeAdapter, ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from api.core.enums import LABELS
 from api.core.errors import AppError, BadRequest, Unprocessable
@@ -50,8 +50,9 @@ from api.core.legacy_encodings import (
     sniff_legacy,
 )
 from api.core.text_vi import fold
-from api.schemas.common import Code, Email, PersonName, Phone, ShortText, UnitName
-from api.schemas.members import EXTERNAL_ID_MAX, EXTERNAL_ID_PATTERN
+from api.schemas.common import field_adapter
+from api.schemas.members import EXTERNAL_ID_MAX, MemberCreate
+from api.schemas.units import UnitCreate
 
 JSON, NDJSON, CSV, XLSX = "json", "ndjson", "csv", "xlsx"
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -130,17 +131,15 @@ LEVEL_ALIASES = _enum_aliases("unit_level", {"chi bộ": "cell", "tổ đảng":
 _TRUE = frozenset({"true", "1", "x", "co", "yes", "y", "c"})
 _FALSE = frozenset({"false", "0", "khong", "no", "n", "k"})
 
-_STRIP = ConfigDict(str_strip_whitespace=True)
-_EXTERNAL_ID: TypeAdapter[str] = TypeAdapter(
-    Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
-                                     max_length=EXTERNAL_ID_MAX, pattern=EXTERNAL_ID_PATTERN)]
-)  # fmt: skip
-_NAME: TypeAdapter[str] = TypeAdapter(PersonName, config=_STRIP)
-_UNIT_NAME: TypeAdapter[str] = TypeAdapter(UnitName, config=_STRIP)
-_SHORT: TypeAdapter[str] = TypeAdapter(ShortText, config=_STRIP)
-_EMAIL: TypeAdapter[str] = TypeAdapter(Email, config=_STRIP)
-_PHONE: TypeAdapter[str] = TypeAdapter(Phone, config=_STRIP)
-_CODE: TypeAdapter[str] = TypeAdapter(Code, config=_STRIP)
+# Each field is validated by the very definition the API uses for it (issue 20: a row
+# and `MemberCreate` once stripped external ids differently).
+_EXTERNAL_ID = field_adapter(MemberCreate, "external_id")
+_NAME = field_adapter(MemberCreate, "full_name")
+_SHORT = field_adapter(MemberCreate, "position")
+_EMAIL = field_adapter(MemberCreate, "email")
+_PHONE = field_adapter(MemberCreate, "phone")
+_UNIT_NAME = field_adapter(UnitCreate, "name")
+_CODE = field_adapter(UnitCreate, "code")
 
 
 def _problem_errors(loc: list[str | int], msg: str, typ: str) -> dict[str, Any]:
@@ -215,12 +214,13 @@ def _as_text(value: Any, *, digits: bool = False) -> Any:
     return value
 
 
-def _run(adapter: TypeAdapter[str], value: Any, name: str, errors: _RowErrors) -> str | None:
+def _run(adapter: TypeAdapter[Any], value: Any, name: str, errors: _RowErrors) -> str | None:
     try:
-        return adapter.validate_python(value)
+        result: str | None = adapter.validate_python(value)
     except ValidationError as exc:
         errors.add(name, str(exc.errors()[0]["msg"]))
         return None
+    return result
 
 
 class Memo:
@@ -232,7 +232,7 @@ class Memo:
     def __init__(self) -> None:
         self.items: dict[tuple[str, Any], tuple[Any, str | None]] = {}
 
-    def run(self, adapter: TypeAdapter[str], value: Any, name: str, errors: _RowErrors) -> Any:
+    def run(self, adapter: TypeAdapter[Any], value: Any, name: str, errors: _RowErrors) -> Any:
         key = (name, value)
         try:
             hit = self.items.get(key)
@@ -297,7 +297,6 @@ def _phone_text(value: Any) -> Any:
     return value
 
 
-_EXTERNAL_ID_RE = re.compile(EXTERNAL_ID_PATTERN)
 # Text no database column can hold: NUL (PostgreSQL text refuses it) and lone surrogates
 # (not encodable as UTF-8). A row carrying one is rejected, and none of it is stored.
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
@@ -345,11 +344,7 @@ def member_row(
     if _blank(external_id):
         errors.add("external_id", "required")
         external_id = None
-    elif not (
-        isinstance(external_id, str)
-        and len(external_id) <= EXTERNAL_ID_MAX
-        and _EXTERNAL_ID_RE.match(external_id)
-    ):  # the common case is valid as it is; the adapter strips and explains the rest
+    else:
         external_id = _run(_EXTERNAL_ID, external_id, "external_id", errors)
 
     name = raw.get("full_name")
@@ -852,7 +847,8 @@ def validate_scope_code(value: Any) -> str | None:
     if value is None:
         return None
     try:
-        return _CODE.validate_python(value)
+        code: str = _CODE.validate_python(value)
+        return code
     except ValidationError as exc:
         raise Unprocessable(
             "validation_failed",
