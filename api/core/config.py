@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     max_roster_body: int = 50_000_000
     max_evidence_body: int = 10_000_000
     max_document_body: int = 20_000_000
+    # Roster syncs: rows per sync (above the ~6M members of a national roster), and the
+    # uncompressed size of an XLSX body's sheets and shared strings (issue 14).
+    roster_max_rows: int = Field(default=10_000_000, ge=1)
+    roster_xlsx_max_unzipped: int = Field(default=512 << 20, ge=1 << 20)
     # Uploaded files (report evidence, document attachments): content-addressed by
     # SHA-256 under this directory. "local" is the only backend so far.
     storage_backend: Literal["local"] = "local"

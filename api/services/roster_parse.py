@@ -30,6 +30,7 @@ import itertools
 import json
 import re
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ from typing import IO, Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from api.core.config import get_settings
 from api.core.enums import LABELS
 from api.core.errors import AppError, BadRequest, Unprocessable
 from api.core.legacy_encodings import (
@@ -53,6 +55,7 @@ from api.core.text_vi import fold
 from api.schemas.common import field_adapter
 from api.schemas.members import EXTERNAL_ID_MAX, MemberCreate
 from api.schemas.units import UnitCreate
+from api.services.xlsx import Limits, not_a_workbook, open_workbook, sheet_rows, too_many_rows
 
 JSON, NDJSON, CSV, XLSX = "json", "ndjson", "csv", "xlsx"
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -467,6 +470,31 @@ def unit_row(row_no: int, obj: Any) -> UnitRow:
 # --- bodies -----------------------------------------------------------------------------
 
 
+def default_limits() -> Limits:
+    settings = get_settings()
+    return Limits(max_unzipped=settings.roster_xlsx_max_unzipped, max_rows=settings.roster_max_rows)
+
+
+def _from_reader(exc: BaseException) -> bool:
+    """An error of the workbook's content (openpyxl, XML, zip, inflate), not of ours."""
+    return type(exc).__module__.startswith(("openpyxl", "xml", "defusedxml", "zipfile", "zlib"))
+
+
+def _guarded(rows: Iterator[tuple[int, list[Any]]]) -> Iterator[tuple[int, list[Any]]]:
+    """Rows of a sheet; a part that turns out corrupt mid-way (bad CRC, a part larger
+    than declared, malformed XML, a shared string index out of range) is 422."""
+    try:
+        yield from rows
+    except AppError:
+        raise
+    except (zipfile.BadZipFile, zlib.error, EOFError, IndexError, KeyError, ValueError) as exc:
+        raise not_a_workbook() from exc
+    except Exception as exc:
+        if _from_reader(exc):
+            raise not_a_workbook() from exc
+        raise
+
+
 def _check_utf8(file: IO[bytes]) -> bool:
     decoder = codecs.getincrementaldecoder("utf-8")()
     file.seek(0)
@@ -521,6 +549,7 @@ class RosterReader:
     _suspect_kinds: dict[str, int] = field(default_factory=dict)
     _tcvn3: bool = False
     _memo: Memo = field(default_factory=Memo)
+    limits: Limits = field(default_factory=default_limits)
 
     def members(self) -> Iterator[tuple[Any, ...]]:
         if self.fmt == XLSX:
@@ -536,9 +565,12 @@ class RosterReader:
                 yield from self._watch(self._csv(text))
 
     def _watch(self, rows: Iterator[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
-        """Count rows and the names that look like legacy-encoding mojibake."""
+        """Count rows (at most `limits.max_rows`) and the names that look like
+        legacy-encoding mojibake."""
         for row in rows:
             self.rows += 1
+            if self.rows > self.limits.max_rows:
+                raise too_many_rows(self.limits.max_rows)
             name = row[2]
             if name is not None and has_foreign_glyphs(name):
                 kind = mojibake_kind(name) or UNKNOWN
@@ -599,27 +631,21 @@ class RosterReader:
     # --- XLSX ---
 
     def _xlsx(self) -> Iterator[tuple[Any, ...]]:
-        from openpyxl import load_workbook  # type: ignore[import-untyped]
-
         self.file.seek(0)
         try:
-            workbook = load_workbook(self.file, read_only=True, data_only=True)
-        except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-            raise invalid_file(
-                "Tệp không phải sổ tính XLSX hợp lệ.", "The body is not a valid XLSX workbook."
-            ) from exc
+            book = open_workbook(self.file, self.limits)
+        except AppError:
+            raise
+        except (zipfile.BadZipFile, KeyError, OSError, ValueError, IndexError, EOFError) as exc:
+            raise not_a_workbook() from exc
         except Exception as exc:  # openpyxl's InvalidFileException and malformed XML
-            if type(exc).__module__.startswith(("openpyxl", "xml")):
-                raise invalid_file(
-                    "Tệp không phải sổ tính XLSX hợp lệ.", "The body is not a valid XLSX workbook."
-                ) from exc
+            if _from_reader(exc):
+                raise not_a_workbook() from exc
             raise
         try:
-            sheet = workbook.worksheets[0]
-            rows = enumerate(sheet.iter_rows(values_only=True), start=1)
-            yield from self._table((n, list(r)) for n, r in rows)
+            yield from self._table(_guarded(sheet_rows(book, self.limits)))
         finally:
-            workbook.close()
+            book.close()
 
     # --- tables (CSV and XLSX) ---
 
