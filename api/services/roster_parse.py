@@ -50,6 +50,7 @@ from api.core.legacy_encodings import (
     has_foreign_glyphs,
     mojibake_kind,
     sniff_legacy,
+    utf8_and_legacy_lines,
 )
 from api.core.text_vi import fold
 from api.schemas.common import field_adapter
@@ -69,6 +70,7 @@ MEDIA_TYPES = {
     XLSX_MEDIA_TYPE: XLSX,
 }
 UTF8 = "utf-8"
+MIXED = "mixed"
 TCVN3_CONVERTED = "TCVN3 (converted to Unicode)"
 
 # Member fields a row may leave out (the member keeps its value; a new member gets the
@@ -178,6 +180,25 @@ def unsupported_encoding(kind: str) -> Unprocessable:
         )
     return Unprocessable(
         "unsupported_encoding", vi, en, extra={"encoding": kind, **_problem_errors(["body"], en, "encoding")}
+    )  # fmt: skip
+
+
+def mixed_encoding(rows: list[int]) -> Unprocessable:
+    """UTF-8 text with rows in another encoding: converting the whole file would turn
+    its UTF-8 names into mojibake, so it is refused, naming the rows (line numbers) that
+    are not UTF-8."""
+    shown = ", ".join(map(str, rows))
+    vi = (
+        f"Tệp trộn lẫn UTF-8 với bảng mã khác (các dòng {shown} không phải UTF-8); hãy lưu "
+        "toàn bộ tệp dưới dạng CSV UTF-8 rồi gửi lại."
+    )
+    en = (
+        f"The file mixes UTF-8 with another encoding (lines {shown} are not UTF-8); save "
+        "the whole file as CSV UTF-8 and send it again."
+    )
+    return Unprocessable(
+        "unsupported_encoding", vi, en,
+        extra={"encoding": MIXED, "rows": rows, **_problem_errors(["body"], en, "encoding")},
     )  # fmt: skip
 
 
@@ -593,6 +614,10 @@ class RosterReader:
         self.file.seek(0)
         kind = sniff_legacy(self.file.read(4 << 20))
         self.file.seek(0)
+        if self.fmt == CSV:
+            utf8, legacy = utf8_and_legacy_lines(self.file)
+            if utf8:
+                raise mixed_encoding(legacy)
         if kind == TCVN3 and self.fmt == CSV:
             self.encoding = TCVN3_CONVERTED
             return True

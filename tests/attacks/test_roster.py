@@ -249,3 +249,37 @@ class TestDecompressionBombs:
         r = await _sync(client, lite, csv, "text/csv", mode="upsert")
         assert summary(r) == "422 invalid_file", r.text
         assert r.json()["limit"] == {"name": "rows", "value": 3}
+
+
+class TestMixedEncodings:
+    """Issue 14, finding 2: a UTF-8 roster with one row pasted from a TCVN3 file was
+    converted whole (every UTF-8 name became mojibake); now it is refused, naming the
+    row, and nothing is stored."""
+
+    async def test_one_tcvn3_row_in_a_utf8_file_is_422_naming_it(
+        self, client: httpx.AsyncClient, lite: Lite
+    ) -> None:
+        from api.core.legacy_encodings import encode_tcvn3
+
+        names = ["Nguyễn Văn An", "Trần Thị Bình", "Lê Hữu Đức", "Phạm Minh Tuấn", "Hồ Yến"]
+        lines = [b"external_id,full_name,unit_code,membership"] + [
+            b"DV-M%d,%s,A.1,official" % (i, encode_tcvn3(n) if i == 2 else n.encode())
+            for i, n in enumerate(names)
+        ]
+        before = await fingerprint()
+        r = await _sync(client, lite, b"\n".join(lines), "text/csv", mode="upsert", dry_run="false")
+        assert summary(r) == "422 unsupported_encoding", r.text
+        assert (r.json()["encoding"], r.json()["rows"]) == ("mixed", [4])
+        assert diff(before, await fingerprint()) == {}
+
+    async def test_a_whole_tcvn3_file_is_still_converted(
+        self, client: httpx.AsyncClient, lite: Lite
+    ) -> None:
+        from api.core.legacy_encodings import encode_tcvn3
+
+        body = b"external_id,full_name,unit_code,membership\nDV-T1,%s,A.1,official\n" % (
+            encode_tcvn3("Nguyễn Văn An")
+        )
+        r = await _sync(client, lite, body, "text/csv", mode="upsert")
+        assert r.status_code == 201, r.text
+        assert r.json()["encoding"] == "TCVN3 (converted to Unicode)"

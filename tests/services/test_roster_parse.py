@@ -335,3 +335,54 @@ def test_mojibake_rows_are_refused_after_reading() -> None:
         reader.finish()
     assert problem_code(exc) == "unsupported_encoding"
     assert exc.value.extra["encoding"] == TCVN3
+
+
+# --- mixed encodings (issue 14, finding 2) ------------------------------------------------
+
+_SYLLABLES = ["Nguyễn", "Trần", "Lê", "Phạm", "Văn", "Thị", "Hữu", "Đức", "An", "Bình",
+              "Thắng", "Hoà", "Ánh", "Ngọc", "Quỳnh", "Tuấn", "Hương", "Minh", "Dũng", "Yến"]  # fmt: skip
+_NAMES = st.lists(st.sampled_from(_SYLLABLES), min_size=2, max_size=4).map(" ".join)
+_LEGACY = st.sampled_from(["tcvn3", "cp1258", "latin-1"])
+
+
+@settings(max_examples=budget(150))
+@given(
+    names=st.lists(_NAMES, min_size=2, max_size=12),
+    legacy_rows=st.sets(st.integers(0, 11), min_size=1, max_size=3),
+    encoding=_LEGACY,
+)
+@example(  # the attack run: 5 members, one name in a legacy encoding
+    names=["Nguyễn Văn An", "Trần Thị Bình", "Lê Hữu Đức", "Phạm Minh Tuấn", "Hương Yến"],
+    legacy_rows={2},
+    encoding="tcvn3",
+)
+def test_a_utf8_roster_with_a_few_legacy_rows_never_changes_a_utf8_name(
+    names: list[str], legacy_rows: set[int], encoding: str
+) -> None:
+    """Either the file is refused (422 unsupported_encoding naming the legacy rows), or
+    every UTF-8 name comes through unchanged."""
+    legacy_rows = {i for i in legacy_rows if i < len(names)} or {0}
+    lines = [b"external_id,full_name,unit_code,membership"]
+    for i, name in enumerate(names):
+        raw = (
+            (encode_tcvn3(name) if encoding == "tcvn3" else name.encode(encoding, "replace"))
+            if i in legacy_rows
+            else name.encode()
+        )
+        lines.append(b"X%d,%s,A.1,official" % (i, raw))
+    body = b"\n".join(lines) + b"\n"
+    refused: AppError | None = None
+    try:
+        _, rows = read(body)
+    except AppError as exc:
+        refused = exc
+    if refused is not None:
+        assert refused.code == "unsupported_encoding"
+        if refused.extra.get("encoding") == "mixed":
+            assert set(refused.extra["rows"]) <= {i + 2 for i in legacy_rows}
+            assert refused.extra["rows"]
+        return
+    by_id = {r["external_id"]: r["full_name"] for r in rows}
+    for i, name in enumerate(names):
+        if i not in legacy_rows:
+            assert by_id[f"X{i}"] == name, (by_id, names, legacy_rows)
