@@ -28,8 +28,13 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=20, ge=1)
     db_max_overflow: int = Field(default=10, ge=0)
     db_echo: bool = False
-    # Login throttling: failures per username (and per client address) per window.
+    # Login throttling (OWASP authentication guidance; issue 14): failures per (account,
+    # client address) pair are refused past `login_max_failures`; per address past
+    # `login_max_failures_per_address`; per account from all addresses they are never
+    # refused but delayed, doubling from 0.5 s up to `login_max_delay_seconds`.
     login_max_failures: int = Field(default=10, ge=1)
+    login_max_failures_per_address: int = Field(default=100, ge=1)
+    login_max_delay_seconds: float = Field(default=8.0, ge=0, le=60)
     login_window_seconds: int = Field(default=300, ge=1)
     # Body limits (bytes) as in SPEC §3.
     max_json_body: int = 1_000_000
