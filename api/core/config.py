@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET = "dev-insecure-secret-change-me-0123456789abcdef"  # noqa: S105
@@ -23,6 +24,10 @@ class Settings(BaseSettings):
     access_token_minutes: int = Field(default=15, ge=1, le=1440)
     refresh_token_days: int = Field(default=30, ge=1, le=365)
     cors_origins: list[str] = []
+    # Reverse proxies whose X-Forwarded-For/-Proto are believed: comma-separated IP
+    # addresses or networks (10.0.0.0/8), or "*". Empty (the default): none, so the
+    # client address is the TCP peer's and a forged header changes nothing (issue 14).
+    trusted_proxies: str = ""
     # Per process. Size the pool to the requests a worker serves at once: connections
     # beyond it (overflow) are opened and closed per use, which is slow.
     db_pool_size: int = Field(default=20, ge=1)
@@ -76,6 +81,23 @@ class Settings(BaseSettings):
                 "when QD85_ENV=production"
             )
         return self
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, value: str) -> str:
+        for item in (p.strip() for p in value.split(",")):
+            if item and item != "*":
+                try:
+                    ipaddress.ip_network(item, strict=False)
+                except ValueError:
+                    raise ValueError(
+                        f"QD85_TRUSTED_PROXIES: {item!r} is not an IP address or network"
+                    ) from None
+        return value
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        return [p.strip() for p in self.trusted_proxies.split(",") if p.strip()]
 
     @property
     def is_sqlite(self) -> bool:
