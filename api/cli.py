@@ -216,8 +216,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         code: int = args.func(args)
     except Exception as exc:  # one line for operators, not a stack trace
+        from pydantic import ValidationError
+
         from api.core.resilience import is_unavailable
 
+        if isinstance(exc, ValidationError):  # settings: say which and why
+            return _fail("; ".join(str(e["msg"]) for e in exc.errors())[:500])
         if is_unavailable(exc) or isinstance(exc, OSError):
             return _fail(
                 f"cannot reach the database ({type(exc).__name__}: {str(exc).splitlines()[0][:200]})"

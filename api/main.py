@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -73,6 +74,13 @@ def _configure_logging() -> None:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     _configure_logging()
+    if settings.uses_development_key:
+        # Only QD85_ENV=development gets here with it (config refuses it elsewhere).
+        logging.getLogger("qd85").warning(json.dumps({
+            "event": "development_secret_key",
+            "message": "QD85_SECRET_KEY is the committed development key: anyone can sign "
+            "tokens for this server. Set a random value before exposing it.",
+        }))  # fmt: skip
     app = FastAPI(
         title="qd85",
         version="1.0.0",

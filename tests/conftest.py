@@ -20,6 +20,8 @@ else:
     TEST_DATABASE_URL = _SERVER_URL
 os.environ["QD85_DATABASE_URL"] = TEST_DATABASE_URL
 os.environ["QD85_ENV"] = "test"
+# Outside development the committed key is refused (issue 14): tests sign with their own.
+os.environ["QD85_SECRET_KEY"] = "test-only-secret-" + "0123456789abcdef" * 2
 os.environ["QD85_STORAGE_DIR"] = str(_TMP / "files")
 os.environ["QD85_LOG_REQUESTS"] = "false"
 os.environ.pop("QD85_REDIS_URL", None)

@@ -72,15 +72,25 @@ class Settings(BaseSettings):
     principal_cache_seconds: float = Field(default=2.0, ge=0, le=60)
 
     @model_validator(mode="after")
-    def _refuse_default_secret_in_production(self) -> Settings:
-        if self.env == "production" and (
-            self.secret_key == DEFAULT_SECRET or len(self.secret_key) < 32
-        ):
+    def _refuse_default_secret(self) -> Settings:
+        """The committed development key signs valid tokens for anyone who reads this
+        file: it is refused outside `development` (issue 14), and production also
+        needs at least 32 characters."""
+        if self.env != "development" and self.secret_key == DEFAULT_SECRET:
+            raise ValueError(
+                f"QD85_SECRET_KEY must be set (a random value of at least 32 characters): "
+                f"the committed development key is refused when QD85_ENV={self.env}"
+            )
+        if self.env == "production" and len(self.secret_key) < 32:
             raise ValueError(
                 "QD85_SECRET_KEY must be set to a random value of at least 32 characters "
                 "when QD85_ENV=production"
             )
         return self
+
+    @property
+    def uses_development_key(self) -> bool:
+        return self.secret_key == DEFAULT_SECRET
 
     @field_validator("trusted_proxies")
     @classmethod
