@@ -51,8 +51,13 @@ class Output(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
-# Zero-width marks, dropped from names.
+# Zero-width marks, dropped from short labels.
 _ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
+# Invisible and bidirectional controls, refused in names and codes (issue 14): they can
+# make "Nguyễn \u202eThị" display as another name. Zero-width marks, LRM/RLM/ALM,
+# embeddings and overrides, isolates, word joiner and invisible operators, BOM.
+INVISIBLE_RANGES = r"\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff"
+_INVISIBLE = re.compile(f"[{INVISIBLE_RANGES}]")
 # What Python's str.isspace(), str.strip() and `\s` take for whitespace, as a regex class
 # body: the documented patterns then mean the same in every regex engine (ECMA's `\s`
 # differs).
@@ -74,6 +79,7 @@ class Text:
     multiline: bool = True
     collapse: bool = False
     drop_zero_width: bool = False
+    no_invisible: bool = False
 
     def _before(self, value: Any) -> Any:
         if not isinstance(value, str):
@@ -81,6 +87,12 @@ class Text:
         allowed = "\t\n\r" if self.multiline else "\t"
         if any((c < " " and c not in allowed) or c == "\x7f" for c in value):
             raise PydanticCustomError("value_error", "control characters are not allowed")
+        if self.no_invisible and (found := _INVISIBLE.search(value)):
+            raise PydanticCustomError(
+                "value_error",
+                "invisible or bidirectional control characters are not allowed (U+{code})",
+                {"code": f"{ord(found.group()):04X}"},
+            )
         value = normalize_text(value)
         if len(value) > self.max_length:
             raise PydanticCustomError(
@@ -93,13 +105,16 @@ class Text:
 
     @property
     def pattern(self) -> str:
+        invisible = INVISIBLE_RANGES if self.no_invisible else ""
         any_char = (
-            r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]" if self.multiline else r"[^\x00-\x08\x0a-\x1f\x7f]"
+            rf"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f{invisible}]"
+            if self.multiline
+            else rf"[^\x00-\x08\x0a-\x1f\x7f{invisible}]"
         )
         if not self.min_length:
             return f"^{any_char}*$"
         dropped = r"\u200b-\u200d\u2060\ufeff" if self.drop_zero_width else ""
-        return f"^{any_char}*[^\\x00-\\x1f\\x7f{_SPACE}{dropped}]{any_char}*$"
+        return f"^{any_char}*[^\\x00-\\x1f\\x7f{_SPACE}{dropped}{invisible}]{any_char}*$"
 
     def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> Any:
         constraints = StringConstraints(
@@ -108,8 +123,8 @@ class Text:
         return handler(Annotated[source, constraints, BeforeValidator(self._before)])
 
 
-PersonName = Annotated[str, Text(200, min_length=1, collapse=True, drop_zero_width=True)]
-UnitName = Annotated[str, Text(300, min_length=1, collapse=True, drop_zero_width=True)]
+PersonName = Annotated[str, Text(200, min_length=1, collapse=True, no_invisible=True)]
+UnitName = Annotated[str, Text(300, min_length=1, collapse=True, no_invisible=True)]
 ShortText = Annotated[str, Text(200, min_length=1, collapse=True, drop_zero_width=True)]
 LongText = Annotated[str, Text(4000)]
 
