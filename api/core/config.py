@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     # addresses or networks (10.0.0.0/8), or "*". Empty (the default): none, so the
     # client address is the TCP peer's and a forged header changes nothing (issue 14).
     trusted_proxies: str = ""
+    # GET /metrics: with a token, only for `Authorization: Bearer <token>`; without one,
+    # open except in production, where it is off (issue 14).
+    metrics_token: str | None = None
     # Per process. Size the pool to the requests a worker serves at once: connections
     # beyond it (overflow) are opened and closed per use, which is slow.
     db_pool_size: int = Field(default=20, ge=1)
