@@ -15,6 +15,7 @@ from fastapi.routing import APIRoute
 
 from api.core.config import Settings, get_settings
 from api.core.db import db
+from api.core.docs import install_docs
 from api.core.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
 from api.core.middleware import RequestMiddleware
 from api.core.ratelimit import limiter
@@ -45,6 +46,7 @@ cursor-paginated; see SPEC.md for the conventions."""
 # (tests/routers/test_conventions.py walks app.routes and enforces this).
 PUBLIC_PATHS = frozenset({
     "/healthz", "/readyz", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect",
+    "/redoc", "/docs/assets/{name}",
     "/api/v1/auth/token", "/api/v1/auth/revoke", "/api/v1/meta/enums", "/api/v1/meta/version",
 })  # fmt: skip
 
@@ -87,10 +89,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
-        docs_url=None if settings.env == "production" else "/docs",
+        docs_url=None,  # api/core/docs.py serves /docs and /redoc without a CDN
         redoc_url=None,
     )
     install_error_handlers(app)
+    if settings.env != "production":
+        install_docs(app)
     for module in (
         health, auth, meta, units, members, accounts, reports, documents, roster, me, users, clients,
         stats, audit,

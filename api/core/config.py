@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     # GET /metrics: with a token, only for `Authorization: Bearer <token>`; without one,
     # open except in production, where it is off (issue 14).
     metrics_token: str | None = None
+    # Strict-Transport-Security max-age in seconds, sent on every response when set
+    # (only where the API is reached over HTTPS; e.g. 31536000).
+    hsts_seconds: int | None = Field(default=None, ge=0)
     # Per process. Size the pool to the requests a worker serves at once: connections
     # beyond it (overflow) are opened and closed per use, which is slow.
     db_pool_size: int = Field(default=20, ge=1)
