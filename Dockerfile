@@ -1,4 +1,12 @@
 # syntax=docker/dockerfile:1
+# Web stage: the SPA client built to static files (web/dist), from the lockfile.
+FROM node:20-slim AS web
+WORKDIR /web
+COPY web/package.json web/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY web ./
+RUN npx vite build
+
 # Build stage: a wheel of qd85 and wheels of its pinned dependencies.
 FROM python:3.11-slim AS build
 WORKDIR /src
@@ -12,10 +20,13 @@ RUN useradd --system --uid 10001 --home-dir /app --create-home qd85 \
     && mkdir -p /data/files && chown qd85 /data/files
 COPY --from=build /wheels /wheels
 RUN pip install --no-cache-dir --no-index /wheels/*.whl && rm -rf /wheels
+# The SPA, served by `qd85 serve` at / (QD85_WEB_DIR).
+COPY --from=web /web/dist /app/web
 WORKDIR /app
 USER qd85
 ENV QD85_ENV=production \
     QD85_STORAGE_DIR=/data/files \
+    QD85_WEB_DIR=/app/web \
     PYTHONUNBUFFERED=1 \
     WEB_CONCURRENCY=2
 # Uploaded evidence and document files: mount a persistent volume here.

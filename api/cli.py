@@ -133,6 +133,22 @@ def cmd_recount(_args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_fold(_args: argparse.Namespace) -> int:
+    from api.core.db import db
+    from api.services.counters import fold_all
+
+    async def work() -> int:
+        try:
+            async with db.sessionmaker() as session:  # fold_all commits batch by batch
+                return await fold_all(session)
+        finally:
+            await db.dispose()
+
+    folded = asyncio.run(work())
+    print(f"folded {folded} pending statistics deltas")
+    return 0
+
+
 def cmd_openapi(args: argparse.Namespace) -> int:
     from api.main import create_app
 
@@ -200,6 +216,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "recount", help="rebuild the statistics counters from the rows (one transaction)"
     ).set_defaults(func=cmd_recount)
+    sub.add_parser(
+        "fold", help="merge the pending statistics deltas into the rollups (what the folder does)"
+    ).set_defaults(func=cmd_fold)
     p = sub.add_parser("openapi", help="write the OpenAPI document")
     p.add_argument("--out", default="openapi/openapi.json")
     p.set_defaults(func=cmd_openapi)

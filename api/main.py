@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from typing import Any
 
 from fastapi import FastAPI
@@ -20,6 +21,7 @@ from api.core.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
 from api.core.middleware import RequestMiddleware
 from api.core.ratelimit import limiter
 from api.idempotency import KEY_RE as IDEMPOTENCY_KEY_RE
+from api.openapi import refine
 from api.routers import (
     accounts,
     audit,
@@ -36,6 +38,8 @@ from api.routers import (
     units,
     users,
 )
+from api.services import counters
+from api.web import SpaFiles, web_directory
 
 DESCRIPTION = """System of record for Regulation 85-QĐ/TW: the party organisation tree,
 the member roster, declared social accounts, reported posts, guidance documents and
@@ -57,7 +61,18 @@ def _operation_id(route: APIRoute) -> str:
 
 @asynccontextmanager
 async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    settings = get_settings()
+    folder = None
+    if settings.fold_interval_seconds > 0 and settings.database_url.startswith("postgresql"):
+        # SQLite folds inside each write (one writer at a time); see counters.fold.
+        folder = asyncio.create_task(
+            counters.keep_folding(db.sessionmaker, settings.fold_interval_seconds)
+        )
     yield
+    if folder is not None:
+        folder.cancel()
+        with suppress(asyncio.CancelledError):
+            await folder
     await limiter.close()
     await db.dispose()
 
@@ -85,7 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         }))  # fmt: skip
     app = FastAPI(
         title="qd85",
-        version="1.0.0",
+        version=meta.package_version(),
         description=DESCRIPTION,
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
@@ -112,6 +127,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             expose_headers=["ETag", "Location", "Retry-After", "RateLimit", "RateLimit-Policy",
                             "X-Request-ID", "Idempotent-Replayed"],
         )  # fmt: skip
+    web = web_directory(settings.web_dir)
+    if web is not None:
+        # Last: every API route, /docs and /openapi.json match before it.
+        app.mount("/", SpaFiles(web), name="web")
     app.add_middleware(RequestMiddleware, settings=settings)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
@@ -143,8 +162,8 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
                     }
                 elif content.get(PROBLEM_MEDIA_TYPE) and "application/json" in content:
                     del content["application/json"]
-    app.openapi_schema = schema
-    return schema
+    app.openapi_schema = refine(schema)
+    return app.openapi_schema
 
 
 def _problem(description: str) -> dict[str, Any]:

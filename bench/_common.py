@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass
@@ -114,16 +115,25 @@ def free_port() -> int:
 
 class Server:
     """`qd85 serve` in a child process (its own session, bound to 127.0.0.1); stopped by
-    its PID. `log` names a file for the server's output (default: discarded)."""
+    its PID. `log` names a file for the server's output (default: discarded). `factory`
+    (e.g. "bench._noop_counters:create_app") serves another app factory with uvicorn,
+    as `qd85 serve` would."""
 
     def __init__(self, database_url: str, port: int, workers: int, log: Path | None = None,
-                 **env: str) -> None:  # fmt: skip
+                 factory: str | None = None, **env: str) -> None:  # fmt: skip
         self.port = port
         out = open(log, "ab") if log is not None else subprocess.DEVNULL  # noqa: SIM115 - closed in stop()
         self._log = out if log is not None else None
+        where = ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
+        command = (
+            [str(BIN / "qd85"), "serve", *where] if factory is None
+            else [sys.executable, "-m", "uvicorn", factory, "--factory", "--no-access-log",
+                  "--timeout-keep-alive", "75", *where]
+        )  # fmt: skip
+        if workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in env:
+            env["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="qd85-metrics-")
         self.proc = subprocess.Popen(
-            [str(BIN / "qd85"), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
-            env=server_env(database_url, **env), cwd=ROOT, stdout=out, stderr=out,
+            command, env=server_env(database_url, **env), cwd=ROOT, stdout=out, stderr=out,
             start_new_session=True,
         )  # fmt: skip
         deadline = time.time() + 30

@@ -118,7 +118,7 @@ async def populate(url: str, members: int, units_count: int) -> dict[str, object
         await conn.close()
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -220,8 +220,10 @@ def main() -> None:
         f"deep / first {deep:5.2f}x cost          (target <= 1.3x)  {'PASS' if deep <= 1.3 else 'FAIL'}"
     )
     if any(r.errors for r in results.values()):
-        print("some requests failed (non-2xx or socket errors): see the errors column")
+        print("FAIL some requests failed (non-2xx or socket errors): see the errors column")
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -21,8 +21,18 @@
    province and district and the `unit_stats`, `unit_rollups` and `unit_document_acks`
    tables, read before and after rebuilding them from the rows, are identical.
 
+6. `--upkeep both`: the same run first against the app with the statistics upkeep made a
+   no-op (`bench/_noop_counters.py`, on a fresh database), then with the counters kept;
+   the throughput ratio is issue 13's "upkeep costs at most 20%" (acks/s, 30%, in a
+   campaign);
+7. `--scenario campaign`: instead of the mix, the clients acknowledge the document
+   addressed to the whole tree as fast as they can (each member user once) while
+   `--readers` clients read the root's `/stats/compliance`; the targets printed are the
+   stats p99 and the acks/s ratio.
+
     .venv/bin/python bench/load.py [--pg postgresql://postgres@127.0.0.1:5432/postgres]
         [--duration 120] [--clients 64] [--workers 2] [--members 30000]
+        [--scenario mixed|campaign] [--readers 8] [--upkeep on|off|both]
 
 The figures include the client's own CPU time (the clients, the 2 workers and PostgreSQL
 share the machine).
@@ -411,8 +421,11 @@ class Workload:
             self._client = client
             started = time.monotonic()
             deadline = started + duration
-            await asyncio.gather(*(self._loop(i, deadline) for i in range(self.clients)))
+            await asyncio.gather(*self.tasks(deadline))
             return time.monotonic() - started
+
+    def tasks(self, deadline: float) -> list[Awaitable[None]]:
+        return [self._loop(i, deadline) for i in range(self.clients)]
 
     async def _loop(self, n: int, deadline: float) -> None:
         rng = random.Random(self.seed * 1000 + n)
@@ -653,6 +666,35 @@ class Workload:
             self.writes.acks.add(u.member_id)
 
 
+class Campaign(Workload):
+    """A campaign (issue 13): `clients` clients acknowledge the document addressed to the
+    whole tree as fast as they can, each member once, while `readers` clients read the
+    root's `/stats/compliance` in a loop."""
+
+    def __init__(self, base_url: str, world: World, *, clients: int, readers: int,
+                 timeout: float = 30.0) -> None:  # fmt: skip
+        super().__init__(base_url, world, clients=clients, timeout=timeout)
+        self.readers = readers
+        self._queue = iter(self.users)
+
+    def tasks(self, deadline: float) -> list[Awaitable[None]]:
+        return [*(self._acker(deadline) for _ in range(self.clients)),
+                *(self._reader(deadline) for _ in range(self.readers))]  # fmt: skip
+
+    async def _acker(self, deadline: float) -> None:
+        url = f"/api/v1/documents/{self.world.document_id}/acknowledgements"
+        while time.monotonic() < deadline and (u := next(self._queue, None)) is not None:
+            r = await self.request("acknowledge", "POST", url, u.token)
+            if r is not None and r.status_code in (200, 201):
+                self.writes.acks.add(u.member_id)
+
+    async def _reader(self, deadline: float) -> None:
+        params = {"unit_id": self.world.root_id, "group_by": "self"}
+        while time.monotonic() < deadline:
+            await self.request("stats_compliance", "GET", "/api/v1/stats/compliance",
+                               self.world.analyst_token, params=params)  # fmt: skip
+
+
 # --------------------------------------------------------------------------- figures
 
 
@@ -801,13 +843,44 @@ async def _stats_pages(base_url: str, world: World) -> dict[str, Any]:
             r.raise_for_status()
             body = r.json()
             body.pop("generated_at", None)
+            body.pop("as_of", None)
             pages[unit] = body
     return pages
 
 
+async def settle(url: str, bound: float = 60.0) -> str | None:
+    """Wait until the server's folder has merged every pending delta; a failure if not
+    within `bound` seconds."""
+    conn = await asyncpg.connect(url)
+    try:
+        started = time.monotonic()
+        while (left := await conn.fetchval("SELECT count(*) FROM counter_deltas")) > 0:
+            if time.monotonic() - started > bound:
+                return f"the folder left {left} deltas pending after {bound:.0f} s"
+            await asyncio.sleep(0.2)
+        print(f"the folder caught up {time.monotonic() - started:.1f} s after the load")
+        return None
+    finally:
+        await conn.close()
+
+
 async def stats_equal_recount(raw_url: str, sa_url: str, base_url: str, world: World) -> list[str]:
-    """The counters kept by the writes equal the counters rebuilt from the rows."""
+    """The counters kept by the writes (once the folder caught up) equal the counters
+    rebuilt from the rows; so do the statistics read before (exact at once, pending
+    deltas included) and after."""
+    early = await _stats_pages(base_url, world)
+    late = await settle(raw_url)
+    if late is not None:
+        return [late]
     before_pages = await _stats_pages(base_url, world)
+    median = "median_hours_to_resolve"
+    if [
+        [{k: v for k, v in r.items() if k != median} for r in p["rows"]] for p in early.values()
+    ] != [
+        [{k: v for k, v in r.items() if k != median} for r in p["rows"]]
+        for p in before_pages.values()
+    ]:
+        return ["/stats/compliance changed when the folder caught up: pending deltas were misread"]
     before_rows = await _counter_rows(raw_url)
     await recount(sa_url)
     after_pages = await _stats_pages(base_url, world)
@@ -866,6 +939,109 @@ def build_world(args: argparse.Namespace, raw_url: str) -> World:
     return world
 
 
+@dataclass
+class Phase:
+    upkeep: bool
+    samples: list[Sample]
+    seconds: float
+    failures: list[str]
+
+    def rate(self, op: str | None = None) -> float:
+        """2xx answers per second (of one operation, or of all)."""
+        ok = [s for s in self.samples if isinstance(s.status, int) and s.status < 300
+              and (op is None or s.op == op)]  # fmt: skip
+        return len(ok) / self.seconds
+
+    def latency(self, op: str, q: float) -> float:
+        return percentile([s.seconds * 1000 for s in self.samples if s.op == op], q)
+
+
+def run_phase(args: argparse.Namespace, upkeep: bool) -> Phase:
+    """A fresh scratch database, the world, a server (with the counters kept, or as
+    no-ops), the workload; the checks when the counters are kept."""
+    raw_url = dsn(args.pg, DB_NAME)
+    sa_url = raw_url.replace("postgresql://", "postgresql+asyncpg://", 1)
+    os.environ["QD85_DATABASE_URL"] = sa_url
+    asyncio.run(recreate_database(args.pg, DB_NAME))
+    server = None
+    failures: list[str] = []
+    try:
+        migrate(sa_url)
+        world = build_world(args, raw_url)
+        asyncio.run(recount(sa_url))
+        env = {"QD85_LOG_REQUESTS": "false"}
+        if args.pool_size is not None:
+            env["QD85_DB_POOL_SIZE"] = str(args.pool_size)
+        if args.max_overflow is not None:
+            env["QD85_DB_MAX_OVERFLOW"] = str(args.max_overflow)
+        port = free_port()
+        factory = None if upkeep else "bench._noop_counters:create_app"
+        server = Server(sa_url, port, args.workers, log=args.server_log, factory=factory, **env)
+        base = f"http://127.0.0.1:{port}"
+        workload: Workload = (
+            Campaign(base, world, clients=args.clients, readers=args.readers, timeout=args.timeout)
+            if args.scenario == "campaign"
+            else Workload(base, world, clients=args.clients, timeout=args.timeout)
+        )  # fmt: skip
+        pool = (f"pool {args.pool_size or 'default'}+"
+                f"{'default' if args.max_overflow is None else args.max_overflow} per worker")  # fmt: skip
+        kept = "counters kept" if upkeep else "counter upkeep a no-op"
+        print(f"{args.scenario}, {kept}: {args.clients} clients against {args.workers} workers "
+              f"({pool}) for {args.duration:.0f} s ...", flush=True)  # fmt: skip
+        seconds = asyncio.run(workload.run(args.duration))
+        print_figures(workload.samples, seconds, f"{args.scenario}, {kept}")
+        print()
+        errors = server_errors(workload.samples)
+        if errors:
+            failures.append("5xx or transport errors: " + "; ".join(errors[:10]))
+        if workload.anomalies:
+            failures.append(
+                f"{len(workload.anomalies)} unexpected answers, e.g. "
+                + " | ".join(workload.anomalies[:5])
+            )
+        if upkeep:
+            failures += asyncio.run(verify_writes(raw_url, world, workload.writes))
+            failures += asyncio.run(stats_equal_recount(raw_url, sa_url, base, world))
+        return Phase(upkeep, workload.samples, seconds, failures)
+    finally:
+        if server is not None:
+            server.stop()
+        if not args.keep:
+            asyncio.run(drop_database(args.pg, DB_NAME))
+
+
+WRITES = ("declare_account", "declare_none", "report_file", "report_transition", "acknowledge")
+
+
+def targets(args: argparse.Namespace, phases: dict[bool, Phase]) -> list[str]:
+    """Print issue 13's targets against the phases; the missed ones."""
+    missed: list[str] = []
+
+    def check(label: str, ok: bool) -> None:
+        print(f"  {label}: {'met' if ok else 'MISSED'}")
+        if not ok:
+            missed.append(label)
+
+    kept = phases.get(True)
+    print("\ntargets (issue 13):")
+    if kept is not None and args.scenario == "mixed":
+        read50, read99 = kept.latency("member_get", 0.5), kept.latency("member_get", 0.99)
+        for op in WRITES:
+            w50, w99 = kept.latency(op, 0.5), kept.latency(op, 0.99)
+            check(f"{op} p50 {w50:.0f} ms <= 3 x member_get p50 {read50:.0f} ms", w50 <= 3 * read50)
+            check(f"{op} p99 {w99:.0f} ms <= 3 x member_get p99 {read99:.0f} ms", w99 <= 3 * read99)
+    if kept is not None and args.scenario == "campaign":
+        p99 = kept.latency("stats_compliance", 0.99)
+        check(f"stats p99 {p99:.0f} ms < 100 ms during the campaign", p99 < 100)
+    if kept is not None and False in phases:
+        op, floor = ("acknowledge", 0.7) if args.scenario == "campaign" else (None, 0.8)
+        on, off = kept.rate(op), phases[False].rate(op)
+        what = "acks/s" if op else "2xx/s"
+        check(f"{what} with counters kept {on:.1f} >= {floor} x {off:.1f} with upkeep a no-op "
+              f"({on / off:.2f}x)", on >= floor * off)  # fmt: skip
+    return missed
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -875,6 +1051,13 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=120)
     parser.add_argument("--clients", type=int, default=64)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--scenario", choices=["mixed", "campaign"], default="mixed",
+                        help="the weighted mix, or a campaign of acknowledgements with stats readers")  # fmt: skip
+    parser.add_argument(
+        "--readers", type=int, default=8, help="campaign: clients reading the root's stats"
+    )
+    parser.add_argument("--upkeep", choices=["on", "off", "both"], default="on",
+                        help="counters kept, upkeep as a no-op (the baseline), or both phases in one run")  # fmt: skip
     parser.add_argument(
         "--pool-size",
         type=int,
@@ -893,54 +1076,17 @@ def main() -> int:
     args = parser.parse_args()
 
     bench_environment()
-    raw_url = dsn(args.pg, DB_NAME)
-    sa_url = raw_url.replace("postgresql://", "postgresql+asyncpg://", 1)
-    os.environ["QD85_DATABASE_URL"] = sa_url
-    asyncio.run(recreate_database(args.pg, DB_NAME))
-    server = None
-    failures: list[str] = []
-    try:
-        migrate(sa_url)
-        world = build_world(args, raw_url)
-        asyncio.run(recount(sa_url))
-        env = {"QD85_LOG_REQUESTS": "false"}
-        if args.pool_size is not None:
-            env["QD85_DB_POOL_SIZE"] = str(args.pool_size)
-        if args.max_overflow is not None:
-            env["QD85_DB_MAX_OVERFLOW"] = str(args.max_overflow)
-        port = free_port()
-        server = Server(sa_url, port, args.workers, log=args.server_log, **env)
-        base = f"http://127.0.0.1:{port}"
-        workload = Workload(base, world, clients=args.clients, timeout=args.timeout)
-        pool = (f"pool {args.pool_size or 'default'}+"
-                f"{'default' if args.max_overflow is None else args.max_overflow} per worker")  # fmt: skip
-        print(f"running {args.clients} clients against {args.workers} workers ({pool}) for "
-              f"{args.duration:.0f} s ...", flush=True)  # fmt: skip
-        seconds = asyncio.run(workload.run(args.duration))
-        print_figures(workload.samples, seconds, f"{args.clients} clients, {args.workers} workers")
-        print()
-        errors = server_errors(workload.samples)
-        if errors:
-            failures.append("5xx or transport errors: " + "; ".join(errors[:10]))
-        if workload.anomalies:
-            failures.append(
-                f"{len(workload.anomalies)} unexpected answers, e.g. "
-                + " | ".join(workload.anomalies[:5])
-            )
-        failures += asyncio.run(verify_writes(raw_url, world, workload.writes))
-        failures += asyncio.run(stats_equal_recount(raw_url, sa_url, base, world))
-    finally:
-        if server is not None:
-            server.stop()
-        if not args.keep:
-            asyncio.run(drop_database(args.pg, DB_NAME))
+    order = {"on": [True], "off": [False], "both": [False, True]}[args.upkeep]
+    phases = {upkeep: run_phase(args, upkeep) for upkeep in order}
+    failures = [f for phase in phases.values() for f in phase.failures]
+    targets(args, phases)
     print()
-    checks = ["zero 5xx", "every 2xx write is there", "statistics equal a recount"]
     if failures:
         for f in failures:
             print(f"FAIL {f}")
         return 1
-    print("PASS " + "; ".join(checks))
+    checks = ["zero 5xx", "every 2xx write is there", "statistics equal a recount"]
+    print("PASS " + "; ".join(checks if True in phases else checks[:1]))
     return 0
 
 

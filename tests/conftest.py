@@ -24,6 +24,7 @@ os.environ["QD85_ENV"] = "test"
 os.environ["QD85_SECRET_KEY"] = "test-only-secret-" + "0123456789abcdef" * 2
 os.environ["QD85_STORAGE_DIR"] = str(_TMP / "files")
 os.environ["QD85_LOG_REQUESTS"] = "false"
+os.environ["QD85_WEB_DIR"] = ""  # a built web/dist is not served unless a test asks for it
 os.environ.pop("QD85_REDIS_URL", None)
 
 import httpx  # noqa: E402

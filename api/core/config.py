@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     # Strict-Transport-Security max-age in seconds, sent on every response when set
     # (only where the API is reached over HTTPS; e.g. 31536000).
     hsts_seconds: int | None = Field(default=None, ge=0)
+    # The built SPA client, served at / when this folder holds an index.html ("" turns it
+    # off). Relative to the working directory; the Docker image sets an absolute path.
+    web_dir: str = "web/dist"
     # Per process. Size the pool to the requests a worker serves at once: connections
     # beyond it (overflow) are opened and closed per use, which is slow.
     db_pool_size: int = Field(default=20, ge=1)
@@ -72,6 +75,10 @@ class Settings(BaseSettings):
     report_rate_limit: int = Field(default=20, ge=1)
     report_rate_window_seconds: int = Field(default=3600, ge=1)
     log_requests: bool = True
+    # PostgreSQL: each worker runs the statistics folder (api/services/counters.py) this
+    # often; one fold runs at a time across replicas. Medians lag by at most about this
+    # plus one fold. 0: no folder in this process (then run `qd85 fold` elsewhere).
+    fold_interval_seconds: float = Field(default=1.0, ge=0, le=60)
     # Seconds a process may reuse a principal check (user/client active, token version,
     # grants with their unit paths). Writes in this process clear it at once; other
     # replicas see a revocation within this bound. 0 checks the database every request.

@@ -170,6 +170,86 @@ class SyncStatus(StrEnum):
     failed = "failed"
 
 
+class RowAction(StrEnum):
+    """What a roster body row (or an absent member, for `deactivate`) does to the roster."""
+
+    create = "create"
+    update = "update"
+    move = "move"
+    reactivate = "reactivate"
+    deactivate = "deactivate"
+    unchanged = "unchanged"
+    rejected = "rejected"
+
+
+class UnitAction(StrEnum):
+    """What a snapshot's unit row does to the tree."""
+
+    create = "create"
+    update = "update"
+    unchanged = "unchanged"
+    rejected = "rejected"
+
+
+class SyncSource(StrEnum):
+    """The body format of a roster sync."""
+
+    json = "json"
+    ndjson = "ndjson"
+    csv = "csv"
+    xlsx = "xlsx"
+
+
+class PrincipalKind(StrEnum):
+    user = "user"
+    client = "client"
+
+
+class TimelineKind(StrEnum):
+    """What a report timeline entry records."""
+
+    filed = "filed"
+    duplicate_linked = "duplicate_linked"
+    promoted = "promoted"
+    transition = "transition"
+    assignment = "assignment"
+    priority = "priority"
+    evidence = "evidence"
+
+
+class SeriesInterval(StrEnum):
+    day = "day"
+    week = "week"
+    month = "month"
+
+
+class SeriesKey(StrEnum):
+    """What a report time series is broken down by."""
+
+    category = "category"
+    platform = "platform"
+    status = "status"
+
+
+class GrantType(StrEnum):
+    """OAuth2 grant types of `POST /auth/token`."""
+
+    password = "password"  # noqa: S105 - a grant type, not a secret
+    client_credentials = "client_credentials"
+    refresh_token = "refresh_token"  # noqa: S105 - a grant type, not a secret
+
+
+class TokenError(StrEnum):
+    """RFC 6749 error codes, beside the problem `code` on the token endpoint's errors."""
+
+    invalid_request = "invalid_request"
+    invalid_client = "invalid_client"
+    invalid_grant = "invalid_grant"
+    unauthorized_client = "unauthorized_client"
+    unsupported_grant_type = "unsupported_grant_type"
+    invalid_scope = "invalid_scope"
+
+
 # name -> (enum, {code: (vi, en)})
 LABELS: dict[str, tuple[type[StrEnum], dict[str, tuple[str, str]]]] = {
     "role": (Role, {
@@ -288,5 +368,48 @@ LABELS: dict[str, tuple[type[StrEnum], dict[str, tuple[str, str]]]] = {
     "sync_status": (SyncStatus, {
         "previewed": ("Đã xem trước", "Previewed"), "applied": ("Đã áp dụng", "Applied"),
         "failed": ("Thất bại", "Failed"),
+    }),
+    "row_action": (RowAction, {
+        "create": ("Thêm mới", "Create"), "update": ("Cập nhật", "Update"),
+        "move": ("Chuyển đơn vị", "Move"), "reactivate": ("Khôi phục", "Reactivate"),
+        "deactivate": ("Chuyển đi", "Deactivate"), "unchanged": ("Không đổi", "Unchanged"),
+        "rejected": ("Bị từ chối", "Rejected"),
+    }),
+    "unit_action": (UnitAction, {
+        "create": ("Thêm mới", "Create"), "update": ("Cập nhật", "Update"),
+        "unchanged": ("Không đổi", "Unchanged"), "rejected": ("Bị từ chối", "Rejected"),
+    }),
+    "sync_source": (SyncSource, {
+        "json": ("JSON", "JSON"), "ndjson": ("NDJSON", "NDJSON"), "csv": ("CSV", "CSV"),
+        "xlsx": ("Excel (XLSX)", "Excel (XLSX)"),
+    }),
+    "principal_kind": (PrincipalKind, {
+        "user": ("Người dùng", "User"), "client": ("Ứng dụng (API client)", "API client"),
+    }),
+    "timeline_kind": (TimelineKind, {
+        "filed": ("Gửi báo cáo", "Filed"), "duplicate_linked": ("Gộp báo cáo trùng", "Duplicate linked"),
+        "promoted": ("Trở thành báo cáo chính", "Promoted to primary"),
+        "transition": ("Chuyển trạng thái", "Transition"), "assignment": ("Phân công", "Assignment"),
+        "priority": ("Đổi mức ưu tiên", "Priority"), "evidence": ("Thêm chứng cứ", "Evidence"),
+    }),
+    "series_interval": (SeriesInterval, {
+        "day": ("Ngày", "Day"), "week": ("Tuần", "Week"), "month": ("Tháng", "Month"),
+    }),
+    "series_key": (SeriesKey, {
+        "category": ("Loại vi phạm", "Category"), "platform": ("Nền tảng", "Platform"),
+        "status": ("Trạng thái", "Status"),
+    }),
+    "grant_type": (GrantType, {
+        "password": ("Mật khẩu", "Password"),
+        "client_credentials": ("Thông tin ứng dụng", "Client credentials"),
+        "refresh_token": ("Làm mới mã truy cập", "Refresh token"),
+    }),
+    "token_error": (TokenError, {
+        "invalid_request": ("Yêu cầu không hợp lệ", "Invalid request"),
+        "invalid_client": ("Ứng dụng không hợp lệ", "Invalid client"),
+        "invalid_grant": ("Thông tin cấp quyền không hợp lệ", "Invalid grant"),
+        "unauthorized_client": ("Ứng dụng không được phép", "Unauthorized client"),
+        "unsupported_grant_type": ("Kiểu cấp quyền không được hỗ trợ", "Unsupported grant type"),
+        "invalid_scope": ("Phạm vi không hợp lệ", "Invalid scope"),
     }),
 }  # fmt: skip

@@ -15,6 +15,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.routing import Match
 
+from api.core.enums import TokenError
+
 log = logging.getLogger("qd85.errors")
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -218,6 +220,10 @@ class Problem(BaseModel):
     code: str = Field(examples=["not_found"])
     request_id: str | None = None
     errors: list[ProblemError] | None = None
+    error: TokenError | None = Field(
+        default=None,
+        description="The RFC 6749 error code: only on the token endpoint's 400 and 401.",
+    )
 
 
 def _problem_response(

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Generic, TypeVar
 
 import orjson
 from fastapi import Query
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import ColumnElement, Select, literal, tuple_
 
 from api.core.errors import Unprocessable
@@ -23,7 +23,12 @@ MAX_LIMIT = 200
 
 class Page(BaseModel, Generic[T]):
     items: list[T]
-    next_cursor: str | None = None
+    next_cursor: str | None = Field(
+        default=None, description="The next page's cursor; null on the last page (always sent)."
+    )
+
+    # Always sent, so required in the document (nullable), though optional in Python.
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
 
 
 LimitParam = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size (1–200).")]

@@ -41,6 +41,20 @@ def verify_password(password: str, password_hash: str | None) -> bool:
         return False
 
 
+async def hash_password_off_loop(password: str) -> str:
+    """`hash_password` in a worker thread (api/core/offload.py): ~50 ms of a core each."""
+    from api.core.offload import PASSWORDS
+
+    return await PASSWORDS.run(hash_password, password)
+
+
+async def verify_password_off_loop(password: str, password_hash: str | None) -> bool:
+    """`verify_password` in a worker thread: a burst of logins does not stall the loop."""
+    from api.core.offload import PASSWORDS
+
+    return await PASSWORDS.run(verify_password, password, password_hash)
+
+
 def new_secret(nbytes: int = 32) -> str:
     return secrets.token_urlsafe(nbytes)
 

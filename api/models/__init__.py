@@ -7,7 +7,7 @@ from api.models.idempotency import IdempotencyRecord, RateLimitBucket
 from api.models.member import Member
 from api.models.report import Report, ReportEvent, ReportEvidence
 from api.models.roster import RosterSync, RosterSyncRow, RosterSyncUnit
-from api.models.stats import UnitDocumentAcks, UnitRollup, UnitStats
+from api.models.stats import CounterDelta, UnitDocumentAcks, UnitRollup, UnitStats
 from api.models.unit import Unit
 from api.models.user import ApiClient, Grant, RefreshToken, User
 
@@ -15,6 +15,7 @@ __all__ = [
     "Account",
     "ApiClient",
     "AuditEvent",
+    "CounterDelta",
     "Document",
     "DocumentAcknowledgement",
     "DocumentRevision",

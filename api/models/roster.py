@@ -14,34 +14,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.core.db import Base, TimestampMixin, binary_string, new_id
-from api.core.enums import SyncMode, SyncStatus
+from api.core.enums import RowAction, SyncMode, SyncStatus, UnitAction
 from api.models.types import enum_column
-
-
-class RowAction(StrEnum):
-    """What a body row (or an absent member, for `deactivate`) does to the roster."""
-
-    create = "create"
-    update = "update"
-    move = "move"
-    reactivate = "reactivate"
-    deactivate = "deactivate"
-    unchanged = "unchanged"
-    rejected = "rejected"
-
-
-class UnitAction(StrEnum):
-    create = "create"
-    update = "update"
-    unchanged = "unchanged"
-    rejected = "rejected"
 
 
 class RosterSync(TimestampMixin, Base):

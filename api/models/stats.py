@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer
 from sqlalchemy.orm import Mapped, mapped_column
 
-from api.core.db import Base
+from api.core.db import Base, binary_string, utcnow
 from api.core.enums import Platform
 
 PLATFORM_COLUMNS = tuple(f"accounts_{p.value}" for p in Platform)
@@ -57,10 +58,10 @@ class UnitStats(Counts, Base):
 
 
 class UnitRollup(Counts, Base):
-    """The same counters summed over the unit's whole subtree (the unit's own UnitStats
-    plus its children's rollups), and the median time to resolve of the subtree's
-    resolved reports; kept in the same transactions, bottom-up along the touched units'
-    ancestors. A statistics read is then one row per child."""
+    """The same counters summed over the unit's whole subtree, as folded: the rollup plus
+    the subtree's pending `counter_deltas` is exact. Only the folder (and `qd85 recount`)
+    writes these rows, never a request, so no write waits on an ancestor's row. Also the
+    median time to resolve of the subtree's resolved reports, refreshed by the folder."""
 
     __tablename__ = "unit_rollups"
 
@@ -68,6 +69,24 @@ class UnitRollup(Counts, Base):
         ForeignKey("units.id", ondelete="CASCADE"), primary_key=True
     )
     median_hours_to_resolve: Mapped[float | None] = mapped_column()
+
+
+class CounterDelta(Counts, Base):
+    """A change of one unit's direct counters, appended (insert-only) by the transaction
+    that made it, with the unit's path at that moment: the folder adds it to the rollups
+    of every unit on that path and deletes it (api/services/counters.py). A move appends
+    the moved units' counters negated under their old paths and again under the new ones.
+    `reports`: resolved reports changed, so the folder refreshes those medians."""
+
+    __tablename__ = "counter_deltas"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    unit_id: Mapped[uuid.UUID] = mapped_column()
+    path: Mapped[str] = mapped_column(binary_string(400))
+    reports: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class UnitDocumentAcks(Base):

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import tempfile
 import uuid
@@ -11,13 +10,20 @@ from typing import Annotated, Any
 
 from fastapi import Query, Request, Response
 
-from api.core.enums import SyncMode, SyncStatus
+from api.core.enums import RowAction, SyncMode, SyncStatus
 from api.core.errors import problem_responses
 from api.core.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
 from api.deps import PrincipalDep, SessionDep
 from api.idempotency import IdempotencyDep
-from api.models.roster import RowAction
 from api.routers.common import LIST_ERRORS, READ_ERRORS, authed_router
+from api.routers.stats import (
+    EXPORT_OK,
+    AcceptHeader,
+    ExportParam,
+    FormatParam,
+    export_response,
+    tabular_format,
+)
 from api.schemas.common import CODE_PATTERN
 from api.schemas.roster import (
     RosterChangeRead,
@@ -34,26 +40,7 @@ router = authed_router("/api/v1/roster", "roster")
 SPOOL_IN_MEMORY = 1 << 20
 
 
-def _inline(schema: dict[str, Any]) -> dict[str, Any]:
-    """A pydantic JSON schema with its `$defs` inlined (the OpenAPI document has no
-    component for the request body, which the handler reads itself)."""
-    defs = schema.pop("$defs", {})
-
-    def walk(node: Any) -> Any:
-        if isinstance(node, dict):
-            ref = node.get("$ref", "")
-            if ref.startswith("#/$defs/"):
-                return walk(copy.deepcopy(defs[ref.rsplit("/", 1)[-1]]))
-            return {k: walk(v) for k, v in node.items()}
-        if isinstance(node, list):
-            return [walk(v) for v in node]
-        return node
-
-    return dict(walk(schema))
-
-
-_JSON_SCHEMA = _inline(RosterSyncIn.model_json_schema())
-_EXAMPLE = _JSON_SCHEMA.pop("examples")[0]
+_EXAMPLE = RosterSyncIn.model_json_schema()["examples"][0]
 _CSV_EXAMPLE = (
     "STT,Mã đảng viên,Họ và tên,Chi bộ,Loại đảng viên,Chức vụ,Email,Số điện thoại\n"
     "1,DV-0001234,Nguyễn Văn An,HN.BD.01,chính thức,Bí thư chi bộ,an.nv@example.vn,0912345678\n"
@@ -73,21 +60,22 @@ _REQUEST_BODY = {
     "may be the field names or their Vietnamese aliases (see the README).",
     "content": {
         "application/json": {
-            "schema": _JSON_SCHEMA,
+            "schema": {"$ref": "#/components/schemas/RosterSyncIn"},
             "examples": {"snapshot": {"summary": "A snapshot with a new unit", "value": _EXAMPLE}},
         },
         "application/x-ndjson": {
             "schema": {"type": "string", "description": "One member object per line."},
             "examples": {"upsert": {"summary": "Two member rows", "value": _NDJSON_EXAMPLE}},
         },
-        "text/csv": {
-            "schema": {"type": "string", "description": "UTF-8 (BOM optional) or TCVN3; "
-                       "comma, semicolon or tab; a header row."},
-            "examples": {"vietnamese_headers": {"summary": "Vietnamese headers", "value": _CSV_EXAMPLE}},
-        },
         XLSX_MEDIA_TYPE: {
             "schema": {"type": "string", "format": "binary",
                        "description": "The first sheet; a header row as in CSV."},
+        },
+        # Last: openapi-python-client sends a file body with the last binary media type.
+        "text/csv": {
+            "schema": {"type": "string", "format": "binary", "description": "UTF-8 (BOM "
+                       "optional) or TCVN3; comma, semicolon or tab; a header row."},
+            "examples": {"vietnamese_headers": {"summary": "Vietnamese headers", "value": _CSV_EXAMPLE}},
         },
     },
 }  # fmt: skip
@@ -200,6 +188,45 @@ async def get_sync(
     return await roster.read(session, principal, sync_id)
 
 
+ActionParam = Annotated[RowAction | None, Query(description="Only rows with this action.")]
+CHANGE_COLUMNS = [
+    "row", "action", "external_id", "full_name", "unit_code", "member_id", "changes",
+    "error_code", "error_field", "error_detail",
+]  # fmt: skip
+EXPORT_PAGE = 1000
+
+
+async def _all_changes(
+    session: SessionDep, principal: PrincipalDep, sync_id: uuid.UUID, action: RowAction | None
+) -> list[dict[str, Any]]:
+    """Every member row of the diff, flattened for a table (`changes` as
+    `field: before → after` lines)."""
+    rows: list[dict[str, Any]] = []
+    cursor: str | None = None
+    while True:
+        items, cursor = await roster.list_changes(
+            session, principal, sync_id, action=action, cursor=cursor, limit=EXPORT_PAGE
+        )
+        for c in items:
+            rows.append({
+                "row": c.row, "action": c.action, "external_id": c.external_id,
+                "full_name": c.full_name, "unit_code": c.unit_code, "member_id": c.member_id,
+                "changes": "\n".join(
+                    f"{field}: {_shown(before)} → {_shown(after)}"
+                    for field, (before, after) in c.changes.items()
+                ),
+                "error_code": c.error.code if c.error else None,
+                "error_field": c.error.field if c.error else None,
+                "error_detail": c.error.detail if c.error else None,
+            })  # fmt: skip
+        if cursor is None:
+            return rows
+
+
+def _shown(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
 @router.get(
     "/syncs/{sync_id}/changes", name="changes", response_model=Page[RosterChangeRead],
     responses=READ_ERRORS,
@@ -208,17 +235,41 @@ async def list_changes(
     sync_id: uuid.UUID,
     principal: PrincipalDep,
     session: SessionDep,
-    action: Annotated[RowAction | None, Query(description="Only rows with this action.")] = None,
+    action: ActionParam = None,
     cursor: CursorParam = None,
     limit: LimitParam = DEFAULT_LIMIT,
-) -> Page[RosterChangeRead]:
+    format: FormatParam = None,
+    accept: AcceptHeader = None,
+) -> Any:
     """The member rows of the diff in row order: what each does, the changed fields
     (`[before, after]`) and, for rejected rows, why. Absent members of a snapshot
-    (`deactivate`) follow the body's rows."""
+    (`deactivate`) follow the body's rows. All of them as CSV or XLSX:
+    `GET /roster/syncs/{sync_id}/changes/export`."""
+    if fmt := tabular_format(format, accept):
+        rows = await _all_changes(session, principal, sync_id, action)
+        return export_response(fmt, f"roster-sync-{sync_id}", CHANGE_COLUMNS, rows)
     items, next_cursor = await roster.list_changes(
         session, principal, sync_id, action=action, cursor=cursor, limit=limit
     )
     return Page(items=items, next_cursor=next_cursor)
+
+
+@router.get(
+    "/syncs/{sync_id}/changes/export", name="changes_export", responses={200: EXPORT_OK, **READ_ERRORS},
+    response_class=Response,
+)  # fmt: skip
+async def export_changes(
+    sync_id: uuid.UUID,
+    principal: PrincipalDep,
+    session: SessionDep,
+    format: ExportParam,
+    action: ActionParam = None,
+) -> Response:
+    """Every member row of the diff (not a page) as a table, in row order: the row
+    number, action, member, the changed fields (one `field: before → after` line each)
+    and, for rejected rows, the error."""
+    rows = await _all_changes(session, principal, sync_id, action)
+    return export_response(format, f"roster-sync-{sync_id}", CHANGE_COLUMNS, rows)
 
 
 @router.get(

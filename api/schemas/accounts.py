@@ -14,12 +14,14 @@ from api.schemas.common import (
     Output,
     ShortText,
     Text,
-    exactly_one,
     omittable,
 )
 
 
 class AccountCreate(Input):
+    """A declaration. Give exactly one of `url` and `handle` (both or neither is 422
+    `validation_failed`); a URL that names no account is 422 `invalid_account_url`."""
+
     platform: Platform | None = Field(
         default=None, description="Inferred from the URL's host when omitted."
     )
@@ -38,7 +40,7 @@ class AccountCreate(Input):
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "platform": "facebook", "url": "https://www.facebook.com/nguyen.van.an", "kind": "profile",
         "display_name": "Nguyễn Văn An", "purpose": "personal",
-    }], "anyOf": exactly_one("url", "handle")})  # fmt: skip
+    }]})  # fmt: skip
 
 
 class AccountUpdate(Input):

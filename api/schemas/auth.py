@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 
-from api.core.enums import Role
+from api.core.enums import PrincipalKind, Role
 from api.schemas.common import Output
 from api.schemas.users import GrantOut
 
@@ -16,7 +16,7 @@ class TokenResponse(Output):
 
 
 class MeAuth(Output):
-    kind: str
+    kind: PrincipalKind
     id: uuid.UUID
     name: str
     member_id: uuid.UUID | None

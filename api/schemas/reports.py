@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, JsonValue
-from pydantic.config import JsonDict
+from pydantic import ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
 from api.core.enums import (
@@ -19,6 +18,7 @@ from api.core.enums import (
     ReportCategory,
     ReportOutcome,
     ReportStatus,
+    TimelineKind,
 )
 from api.schemas.common import (
     NONBLANK_PATTERN,
@@ -27,7 +27,6 @@ from api.schemas.common import (
     ShortText,
     Text,
     UtcDatetime,
-    at_most_one,
     omittable,
 )
 
@@ -36,6 +35,10 @@ Comment = Annotated[str, Text(2000)]
 
 
 class ReportCreate(Input):
+    """A report of a post. At most one of `impersonated_member_id` and
+    `impersonated_unit_id` (both is 422 `validation_failed`); a link the server cannot
+    resolve to content is 422 `invalid_url`."""
+
     url: str = Field(
         min_length=1, max_length=2048, pattern=NONBLANK_PATTERN,
         description="Link to the content (post, video, page).",
@@ -57,7 +60,7 @@ class ReportCreate(Input):
         "platform": "facebook", "category": "fake_news",
         "description": "Bài viết bịa đặt về chủ trương sáp nhập xã.",
         "proposed_action": "refute", "observed_at": "2026-11-27T20:15:00+07:00",
-    }], "anyOf": at_most_one("impersonated_member_id", "impersonated_unit_id")})  # fmt: skip
+    }]})  # fmt: skip
 
 
 class ReportUpdate(Input):
@@ -71,24 +74,12 @@ class ReportUpdate(Input):
     )
 
 
-_NULL: JsonDict = {"type": "null"}
-_GIVEN: JsonDict = {"not": _NULL}
-# What a move to each status needs (services.reports.WORKFLOW): `authority` and
-# `reference` to escalate, `outcome` to resolve, none of them otherwise.
-_MOVE_FIELDS_BY_TARGET: list[JsonValue] = [
-    {"properties": {"to": {"enum": [s.value for s in ReportStatus
-                                    if s not in (ReportStatus.escalated, ReportStatus.resolved)]},
-                    "outcome": _NULL, "authority": _NULL, "reference": _NULL}},
-    {"properties": {"to": {"const": ReportStatus.escalated.value}, "outcome": _NULL,
-                    "authority": _GIVEN, "reference": _GIVEN},
-     "required": ["authority", "reference"]},
-    {"properties": {"to": {"const": ReportStatus.resolved.value}, "outcome": _GIVEN,
-                    "authority": _NULL, "reference": _NULL},
-     "required": ["outcome"]},
-]  # fmt: skip
-
-
 class TransitionIn(Input):
+    """What the server reads from `POST /reports/{id}/transitions`; the document publishes
+    it as `TransitionRequest` (its three variants below), which says the same per target.
+    A required field missing, or one that does not belong to the move, is 422; the move
+    itself depends on the report (409 `invalid_transition`)."""
+
     to: ReportStatus
     comment: Comment | None = None
     outcome: ReportOutcome | None = Field(default=None, description="Required for `resolved`.")
@@ -99,12 +90,52 @@ class TransitionIn(Input):
         default=None, description="Required for `escalated`: the authority's reference number."
     )
 
-    # The fields a move needs, by target (the move itself depends on the report: 409).
-    model_config = ConfigDict(json_schema_extra={"anyOf": _MOVE_FIELDS_BY_TARGET, "examples": [
-        {"to": "in_review", "comment": "Đang xác minh"},
+
+# The documented request body of a transition: one complete variant per target, with a
+# discriminator on `to` (services.reports.WORKFLOW: `authority` and `reference` to
+# escalate, `outcome` to resolve, none of them otherwise). Every variant validates as a
+# TransitionIn (tests/routers/test_openapi_document.py).
+class TransitionToStatus(Input):
+    """A move that needs no outcome: to `in_review`, `dismissed` or `withdrawn` (or back
+    to `submitted`, where the workflow allows it)."""
+
+    to: Literal["submitted", "in_review", "dismissed", "withdrawn"]
+    comment: Comment | None = None
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"to": "in_review", "comment": "Đang xác minh"}]}
+    )
+
+
+class TransitionToEscalated(Input):
+    """Forwarded to the authorities: `authority` and `reference` are required."""
+
+    to: Literal["escalated"]
+    comment: Comment | None = None
+    authority: ShortText = Field(description="The authority it was forwarded to.")
+    reference: ShortText = Field(description="The authority's reference number.")
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
         {"to": "escalated", "authority": "Công an tỉnh A", "reference": "CV-123/2026"},
+    ]})  # fmt: skip
+
+
+class TransitionToResolved(Input):
+    """Handled: `outcome` is required."""
+
+    to: Literal["resolved"]
+    comment: Comment | None = None
+    outcome: ReportOutcome
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
         {"to": "resolved", "outcome": "refuted", "comment": "Đã đăng bài phản bác"},
     ]})  # fmt: skip
+
+
+TransitionRequest = Annotated[
+    TransitionToStatus | TransitionToEscalated | TransitionToResolved,
+    Field(discriminator="to"),
+]
 
 
 class ReportRead(Output):
@@ -148,7 +179,7 @@ class ReportWithReporter(ReportRead):
 class TimelineEntry(Output):
     id: uuid.UUID
     at: datetime
-    kind: str = Field(
+    kind: TimelineKind = Field(
         description="filed, duplicate_linked, promoted (became the primary when the previous "
         "one was withdrawn), transition, assignment, priority, evidence"
     )

@@ -12,8 +12,16 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field
 
-from api.core.enums import Membership, MemberStatus, SyncMode, SyncStatus, UnitLevel
-from api.models.roster import RowAction, UnitAction
+from api.core.enums import (
+    Membership,
+    MemberStatus,
+    RowAction,
+    SyncMode,
+    SyncSource,
+    SyncStatus,
+    UnitAction,
+    UnitLevel,
+)
 from api.schemas.common import Code, Email, Input, Output, PersonName, Phone, ShortText, UnitName
 from api.schemas.members import ExternalId
 
@@ -104,7 +112,7 @@ class RosterSyncSummary(Output):
     id: uuid.UUID
     mode: SyncMode
     status: SyncStatus
-    source: str = Field(description="Body format: json, ndjson, csv or xlsx.")
+    source: SyncSource = Field(description="Body format: json, ndjson, csv or xlsx.")
     scope_unit_id: uuid.UUID | None
     scope_unit_code: str | None
     counts: SyncCounts

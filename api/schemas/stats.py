@@ -8,7 +8,13 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from api.core.enums import Platform
+from api.core.enums import Platform, SeriesInterval, SeriesKey
+
+AS_OF = (
+    "When the read began: every counted figure includes every write answered (2xx) "
+    "before it. `median_hours_to_resolve` is refreshed by the statistics folder and may lag "
+    "by its interval plus one fold (about 2 s with the default `QD85_FOLD_INTERVAL_SECONDS=1`)."
+)
 
 
 class ComplianceFigures(BaseModel):
@@ -69,6 +75,7 @@ class ComplianceReport(BaseModel):
     report_from: datetime | None = Field(alias="from")
     report_to: datetime | None = Field(alias="to")
     generated_at: datetime
+    as_of: datetime = Field(description=AS_OF)
     rows: list[ComplianceRow] = Field(
         description="One row per child unit (name order) and a last total row for the unit's "
         "whole subtree; with group_by=self only the unit's row."
@@ -87,10 +94,11 @@ class SeriesPoint(BaseModel):
 
 class ReportSeries(BaseModel):
     unit_id: uuid.UUID
-    interval: str
-    by: str
+    interval: SeriesInterval
+    by: SeriesKey
     series_from: datetime = Field(alias="from")
     series_to: datetime = Field(alias="to")
+    as_of: datetime = Field(description=AS_OF)
     points: list[SeriesPoint] = Field(
         description="Reports filed in the subtree per period and key; periods without "
         "reports are omitted. The current status is counted for by=status."
@@ -117,4 +125,5 @@ class DocumentAckStats(BaseModel):
     document_id: uuid.UUID
     revision: int
     unit_id: uuid.UUID
+    as_of: datetime = Field(description=AS_OF)
     rows: list[DocumentAckRow]

@@ -17,7 +17,7 @@ from api.core.security import (
     create_access_token,
     create_refresh_token,
     decode_token,
-    verify_password,
+    verify_password_off_loop,
 )
 from api.deps import load_client_principal, load_user_principal
 from api.models import ApiClient, RefreshToken, User
@@ -91,7 +91,7 @@ async def password_grant(
     throttle = _Throttle(f"user:{name}", client_addr)
     await throttle.admit()
     user = await session.scalar(select(User).where(User.username == name)) if name else None
-    ok = verify_password(password, user.password_hash if user else None)
+    ok = await verify_password_off_loop(password, user.password_hash if user else None)
     principal = await load_user_principal(session, user.id, None) if ok and user else None
     if principal is None or user is None:
         raise _invalid_grant("Sai tên đăng nhập hoặc mật khẩu.", "Wrong username or password.")

@@ -1,34 +1,45 @@
-"""Per-unit compliance counters (`unit_stats`, `unit_document_acks`), kept exact by
-recounting the units a transaction touched, inside that transaction.
+"""Compliance statistics kept exact without a shared hot row (`unit_stats`,
+`unit_document_acks`, `counter_deltas`, `unit_rollups`).
 
-Every service that changes what the statistics count calls `touch(session, units)` with
-the units whose direct rows changed (a member's old and new unit, an account's member's
-unit, a report's unit, a document's audience subtree). The recount is set-based — one
-aggregate statement per kind of row for the whole set of units — so a roster sync of
-100,000 rows recounts its units in a handful of statements.
+Direct counters: every service that changes what the statistics count calls
+`touch(session, units)` with the units whose own rows changed (a member's old and new
+unit, an account's member's unit, a report's unit, a document's audience subtree). Those
+units' rows are locked (`FOR NO KEY UPDATE`, compatible with foreign-key checks) and their
+`unit_stats` recounted from the rows, set-based, in the writing transaction: a unit's
+counters cannot drift, whatever the path that changed its rows, and `qd85 recount` is the
+same code over every unit. A roster apply moves each changed member's contribution instead
+(`shift`), in proportion to the rows changed.
 
-Direct counters are recounted (the roster apply's `shift` excepted): a recount from the rows cannot drift,
-whatever the path that changed them, and `qd85 recount` is the same code over every unit.
-Rollups of a write's one or two units take the recount's difference (new − old) as a
-delta, added to the unit's and its ancestors' rollups as the transaction's last
-statements. Concurrency on PostgreSQL: the touched units' rows are locked `FOR NO KEY
-UPDATE` in id order first (compatible with the key-share locks that foreign-key checks
-take), so two transactions touching one unit recount one after the other and the second
-sees the first's committed rows (READ COMMITTED takes a new snapshot per statement); the
-rollup rows are locked in id order only just before they change, so writes in different
-units share an ancestor (ultimately the root) only from their delta to their commit.
-Bottom-up recounts (subtrees, moves, roster applies) lock the same rollup rows before
-reading the children's, so a delta and a recount never overwrite each other.
+Subtree figures: the write appends the change of each unit's counters to
+`counter_deltas` (insert-only, stamped with the unit's path) and touches nothing above
+the unit. The folder (`fold`: a task in each worker every `QD85_FOLD_INTERVAL_SECONDS`,
+one at a time across replicas under a PostgreSQL advisory lock; `qd85 fold`) claims
+pending deltas, adds them to the rollups of every unit on their paths, refreshes the
+medians their resolved reports changed, and deletes them, in one transaction. A read
+takes the rollup plus the subtree's pending deltas in one statement (`pending_rollups`):
+exact at once, whether or not the folder has run. So writes in different units never wait
+on each other: the root's rollup row is written by the folder alone. SQLite has one writer
+at a time: it folds inside each writing transaction.
+
+Moves: `detach` appends the moving units' counters negated under their old paths before
+the move; `touch(…, moved=True)` recounts them (the documents addressing them change with
+their ancestors) and appends them whole under the new paths.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import statistics
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import (
+    Column,
+    Float,
+    Integer,
+    MetaData,
     Select,
     Table,
     Uuid,
@@ -40,8 +51,8 @@ from sqlalchemy import (
     func,
     insert,
     literal,
-    or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -58,10 +69,17 @@ from api.core.enums import (
 )
 from api.models import Account, Document, DocumentAcknowledgement, Member, Report, Unit
 from api.models.report import OPEN_STATUSES
-from api.models.stats import PLATFORM_COLUMNS, UnitDocumentAcks, UnitRollup, UnitStats
+from api.models.stats import (
+    PLATFORM_COLUMNS,
+    CounterDelta,
+    UnitDocumentAcks,
+    UnitRollup,
+    UnitStats,
+)
 from api.services.authz import in_subtree
 
 UnitSet = Iterable[uuid.UUID | None] | Select[Any]
+logger = logging.getLogger("qd85.counters")
 
 
 def _one(flag: Any) -> Any:
@@ -177,15 +195,24 @@ def _ack_done(ids: Any) -> Any:
 
 
 COUNT_COLUMNS = tuple(c.name for c in UnitStats.__table__.columns if c.name != "unit_id")
-CHUNK = 2000
+RESOLVED = COUNT_COLUMNS.index("reports_resolved")
+# Bound parameters one statement may carry: asyncpg allows 32,767, SQLite 32,766 (its
+# default since 3.32). A statement that lists ids takes `PARAM_BUDGET // uses` of them at a
+# time (`uses`: how often the statement names the list), leaving the rest of the budget to
+# its other parameters (enum values, literals, defaults). Never a number of rows per
+# statement: a row's parameter count is what crosses the limit (issue 21).
+PARAM_BUDGET = 30_000
 # Up to this many touched units, rollups change by deltas; beyond, bottom-up recounts.
 DELTA_UNITS = 64
+DELTAS: Table = CounterDelta.__table__  # type: ignore[assignment]
 ROLLUPS: Table = UnitRollup.__table__  # type: ignore[assignment]  # Core: executemany by bound id, not ORM bulk by primary key
 
 
-def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
-    for i in range(0, len(items), CHUNK):
-        yield items[i : i + CHUNK]
+def chunks(items: Sequence[Any], uses: int = 1) -> Iterator[Sequence[Any]]:
+    """`items` in slices that keep a statement naming them `uses` times within budget."""
+    size = PARAM_BUDGET // uses
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
 
 
 def _ancestry(path: str) -> list[uuid.UUID]:
@@ -193,33 +220,26 @@ def _ancestry(path: str) -> list[uuid.UUID]:
     return [uuid.UUID(hex=part) for part in path.strip("/").split("/") if part]
 
 
-def _id_sets(session: AsyncSession, ids: list[uuid.UUID]) -> Iterator[Any]:
+# How often the largest statement given an id set names it (`_recount_direct`'s upsert).
+ID_SET_USES = 6
+
+
+def _id_sets(session: AsyncSession, ids: Sequence[uuid.UUID]) -> Iterator[Any]:
     """What `column.in_(…)` takes for a set of unit ids: on PostgreSQL one array parameter
     unnested (a statement that names the set several times stays small and plans fast,
-    whatever its size); on SQLite lists of at most CHUNK ids (its parameter limit)."""
+    whatever its size); on SQLite lists short enough for its parameter limit."""
     if not ids:
         return
     if session.get_bind().dialect.name == "postgresql":
-        yield select(func.unnest(bindparam("unit_ids", ids, type_=postgresql.ARRAY(Uuid()))))
+        yield select(func.unnest(bindparam("unit_ids", list(ids), type_=postgresql.ARRAY(Uuid()))))
     else:
-        yield from _chunks(ids)
+        yield from chunks(ids, uses=ID_SET_USES)
 
 
-async def _lock(session: AsyncSession, ids: Sequence[uuid.UUID]) -> None:
-    if session.get_bind().dialect.name == "postgresql":
-        for chunk in _chunks(sorted(ids)):
-            await session.execute(
-                select(Unit.id).where(Unit.id.in_(chunk)).order_by(Unit.id)
-                .with_for_update(key_share=True)
-            )  # fmt: skip
-
-
-async def _recount_direct(session: AsyncSession, ids: Any) -> None:
-    await session.execute(delete(UnitDocumentAcks).where(UnitDocumentAcks.unit_id.in_(ids)))
-    per_document = _acks(ids)
-    await session.execute(
-        insert(UnitDocumentAcks).from_select(["unit_id", "document_id", "acks"], per_document)
-    )
+def _recount_statements(ids: Any, returning: bool = True) -> tuple[Any, Any, Any, Any]:
+    """The four statements that recount the units `ids` (a set expression): their
+    per-document acknowledgements (delete, insert) and their counters (delete, insert),
+    the last two `returning` the old and the new counters."""
     m, acc, rep = _member_counts(ids), _account_counts(ids), _report_counts(ids)
     docs, done = _documents_addressing(ids), _ack_done(ids)
     zero = literal(0)
@@ -241,8 +261,52 @@ async def _recount_direct(session: AsyncSession, ids: Any) -> None:
         .outerjoin(done, done.c.unit_id == Unit.id)
         .where(Unit.id.in_(ids))
     )
-    await session.execute(delete(UnitStats).where(UnitStats.unit_id.in_(ids)))
-    await session.execute(insert(UnitStats).from_select(["unit_id", *COUNT_COLUMNS], rows))
+    counters = (UnitStats.unit_id, *(getattr(UnitStats, c) for c in COUNT_COLUMNS))
+    old = delete(UnitStats).where(UnitStats.unit_id.in_(ids))
+    new = insert(UnitStats).from_select(["unit_id", *COUNT_COLUMNS], rows)
+    return (
+        delete(UnitDocumentAcks).where(UnitDocumentAcks.unit_id.in_(ids)),
+        insert(UnitDocumentAcks).from_select(["unit_id", "document_id", "acks"], _acks(ids)),
+        old.returning(*counters) if returning else old,
+        new.returning(*counters) if returning else new,
+    )
+
+
+# A write's recount runs for every counted write: its statements are built once per
+# dialect, over a bound list of ids (building them is most of their cost in Python).
+_BOUND: dict[str, tuple[Any, Any, Any, Any]] = {}
+
+
+def _bound_statements(session: AsyncSession) -> tuple[Any, Any, Any, Any]:
+    name = session.get_bind().dialect.name
+    if name not in _BOUND:
+        ids: Any = (
+            select(func.unnest(bindparam("unit_ids", type_=postgresql.ARRAY(Uuid()))))
+            if name == "postgresql"
+            else bindparam("unit_ids", expanding=True)
+        )
+        _BOUND[name] = _recount_statements(ids)
+    return _BOUND[name]
+
+
+CountMap = dict[uuid.UUID, tuple[int, ...]]
+
+
+async def _recount_direct(session: AsyncSession, ids: Any) -> tuple[CountMap, CountMap]:
+    """Recount the units `ids`; returns their counters before and after ({unit id:
+    COUNT_COLUMNS values}) when `ids` is a list (of at most an id set's size), nothing
+    ({}, {}) for a set expression (a subtree, every unit)."""
+    if isinstance(ids, list):
+        statements, params = _bound_statements(session), {"unit_ids": ids}
+    else:
+        statements, params = _recount_statements(ids, returning=False), {}
+    conn = await session.connection()  # Core: the ids are a statement parameter, not rows
+    results: list[CountMap] = []
+    for i, statement in enumerate(statements):
+        result = await conn.execute(statement, params)
+        if i >= 2 and params:
+            results.append({row[0]: tuple(row[1:]) for row in result.all()})
+    return (results[0], results[1]) if results else ({}, {})
 
 
 async def _rollup(session: AsyncSession, ids: Sequence[uuid.UUID]) -> None:
@@ -299,7 +363,7 @@ async def subtree_medians(
         Report.status == ReportStatus.resolved, Report.closed_at.is_not(None), *where,
     ]  # fmt: skip
     out: dict[str, float | None] = dict.fromkeys(paths)
-    for chunk in _chunks(list(paths)):
+    for chunk in chunks(list(paths)):
         scope = in_subtree(Unit.path, chunk[0]) if len(chunk) == 1 else prefix.in_(chunk)
         if session.get_bind().dialect.name == "postgresql":
             stmt = (
@@ -339,154 +403,282 @@ async def _medians(session: AsyncSession, units: Sequence[tuple[uuid.UUID, str]]
 
 
 async def touch(
-    session: AsyncSession, units: UnitSet, *, reports: bool = False,
-    moved_from: Sequence[str] = (),
-) -> None:  # fmt: skip
-    """Recount the direct counters of these units (ids, or a SELECT of unit ids) from
-    their rows, then bring the rollups of the units and of all their ancestors up to date,
-    in the caller's transaction. `reports=True` when resolved reports changed: the medians
-    of the ancestors are recomputed too. `moved_from`: former paths of units that moved
-    away (the units themselves included), whose old ancestors' rollups must lose them.
-
-    A few units (up to DELTA_UNITS: a write's one or two) take the delta path: each unit's new
-    counters minus its old ones are added to its rollup and its ancestors' in one
-    executemany, the transaction's last statements, so the shared ancestors' rows (the
-    root's above all) are held only from there to the commit. More units (a subtree) or a
-    move recount the rollups bottom-up instead."""
-    await session.flush()
-    ids: Any
-    if isinstance(units, Select):
-        ids = units
-    else:
-        ids = sorted({u for u in units if u is not None})
-        if not ids and not moved_from:
-            return
-    touched = (
-        (await session.execute(select(Unit.id, Unit.path).where(Unit.id.in_(ids)))).all()
-        if not isinstance(ids, list) or ids
-        else []
-    )
-    if len(touched) <= DELTA_UNITS and not moved_from:
-        await _touch_by_deltas(session, dict(touched), reports)
-        return
-    paths = await _with_ancestors(session, dict(touched), moved_from)
-    await _lock(session, list(paths))
-    for id_set in _id_sets(session, sorted(u for u, _ in touched)):
-        await _recount_direct(session, id_set)
-    await _hold_rollups(session, list(paths))
-    await _rollups(session, paths)
-    if reports or moved_from:
-        targets = list(paths.items())
-        if not reports:  # a move: only the ancestors' subtrees changed
-            direct = {u for u, _ in touched}
-            targets = [(u, p) for u, p in targets if u not in direct]
-        await _medians(session, targets)
-
-
-async def _direct_counts(
-    session: AsyncSession, ids: list[uuid.UUID]
-) -> dict[uuid.UUID, tuple[int, ...]]:
-    rows = await session.execute(
-        select(UnitStats.unit_id, *(getattr(UnitStats, c) for c in COUNT_COLUMNS))
-        .where(UnitStats.unit_id.in_(ids))
-    )  # fmt: skip
-    return {row[0]: tuple(row[1:]) for row in rows.all()}
-
-
-async def _touch_by_deltas(
-    session: AsyncSession, touched: dict[uuid.UUID, str], reports: bool
+    session: AsyncSession, units: UnitSet, *, reports: bool = False, moved: bool = False
 ) -> None:
-    if not touched:
+    """Recount the direct counters of these units (ids, or a SELECT of unit ids) from their
+    rows, in the caller's transaction, and append the change to `counter_deltas` for the
+    folder to carry up the tree. `reports=True` when resolved reports changed (the folder
+    refreshes the medians above). `moved=True` after the units moved: `detach` took their
+    old counters off their old ancestors, so they are added whole under their new paths.
+
+    A few units (a write's one or two, up to DELTA_UNITS) are compared before and after in
+    Python and append one row each; more units append their counters negated, recount,
+    and append the new ones (set-based: two INSERT … SELECT per id set). A SELECT is
+    resolved to its ids first, so a write's small set always takes the first way."""
+    await session.flush()
+    reports = reports or moved  # the medians of the new ancestors change with a move
+    if isinstance(units, Select):
+        units = (await session.scalars(units)).all()
+    ids = sorted({u for u in units if u is not None})
+    if not ids:
         return
-    ids = sorted(touched)
-    await _lock(session, ids)  # one recount of a unit at a time; `before` is then current
-    before = await _direct_counts(session, ids)
-    await _recount_direct(session, ids)
-    after = await _direct_counts(session, ids)
+    if len(ids) <= DELTA_UNITS and not moved:
+        await _touch_few(session, ids, reports)
+    else:
+        for id_set in _id_sets(session, ids):
+            await _lock(session, id_set)
+            if not moved:
+                await _append_stats(session, id_set, -1, reports)
+            await _recount_direct(session, id_set)
+            await _append_stats(session, id_set, 1, reports)
+    await _fold_inline(session)
+
+
+async def detach(session: AsyncSession, units: Select[Any]) -> None:
+    """Before these units move: their counters, negated, under their current paths (so
+    they leave their old ancestors' rollups); `touch(…, moved=True)` adds them back
+    under the new paths, and folds on SQLite (the old ancestors' medians are only right
+    once the units have moved)."""
+    await session.flush()
+    await _lock(session, units)
+    await _append_stats(session, units, -1, True)
+
+
+async def _lock(session: AsyncSession, ids: Any) -> None:
+    """Lock the units' rows (PostgreSQL, `FOR NO KEY UPDATE`, compatible with foreign-key
+    checks) until the commit: one recount of a unit at a time, a write's `before` is then
+    current, and a unit's path (read after the lock) cannot change under a delta."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(
+            select(Unit.id).where(Unit.id.in_(ids)).order_by(Unit.id)
+            .with_for_update(key_share=True)
+        )  # fmt: skip
+
+
+async def _append_stats(session: AsyncSession, ids: Any, sign: int, reports: bool) -> None:
+    """Append the units' direct counters × sign under their current paths."""
+    stats = select(
+        UnitStats.unit_id, Unit.path, literal(reports),
+        *((getattr(UnitStats, c) * sign).label(c) for c in COUNT_COLUMNS),
+    ).join(Unit, Unit.id == UnitStats.unit_id).where(UnitStats.unit_id.in_(ids))  # fmt: skip
+    await session.execute(
+        insert(CounterDelta).from_select(["unit_id", "path", "reports", *COUNT_COLUMNS], stats)
+    )
+
+
+async def _touch_few(session: AsyncSession, ids: list[uuid.UUID], reports: bool) -> None:
+    """A write's one or two units: locked, recounted, and one delta row each."""
+    lock = select(Unit.id, Unit.path).where(Unit.id.in_(ids)).order_by(Unit.id)
+    if session.get_bind().dialect.name == "postgresql":
+        lock = lock.with_for_update(key_share=True)  # see _lock
+    paths = dict((await session.execute(lock)).all())
+    before, after = await _recount_direct(session, ids)
     zeros = (0,) * len(COUNT_COLUMNS)
-    deltas: dict[uuid.UUID, list[int]] = {}
-    for unit_id, path in touched.items():
+    rows = []
+    for unit_id, path in paths.items():
         change = [
             a - b
             for a, b in zip(after.get(unit_id, zeros), before.get(unit_id, zeros), strict=True)
         ]
+        # Medians move only with the resolved reports (resolved is final: a report enters
+        # the median once, when it is resolved).
+        medians = reports and change[RESOLVED] != 0
+        if any(change) or medians:
+            rows.append({"unit_id": unit_id, "path": path, "reports": medians,
+                         **dict(zip(COUNT_COLUMNS, change, strict=True))})  # fmt: skip
+    if rows:
+        await session.execute(insert(CounterDelta), rows)
+
+
+async def acknowledged(
+    session: AsyncSession, member_id: uuid.UUID, document_id: uuid.UUID, requires_ack: bool
+) -> None:
+    """One new acknowledgement of a published document's current revision: the campaign
+    write (millions of members acknowledge within days), so instead of recounting the
+    member's unit it adds one to the unit's per-document count and, for a document that
+    requires acknowledgement, to its `ack_done` — under the unit's lock, so exact — and
+    appends that as a delta. A member not active counts nowhere; a unit never counted
+    is recounted instead."""
+    await session.flush()
+    row = (await session.execute(
+        select(Member.unit_id).where(Member.id == member_id, Member.status == MemberStatus.active)
+    )).first()  # fmt: skip
+    if row is None:
+        return
+    lock = select(Unit.path).where(Unit.id == row.unit_id)
+    if session.get_bind().dialect.name == "postgresql":
+        lock = lock.with_for_update(key_share=True)  # see _lock
+    path = await session.scalar(lock)
+    # The lock serialises this with a move of the member, whose recount would count it.
+    moved = await session.scalar(
+        select(Member.unit_id).where(Member.id == member_id, Member.status == MemberStatus.active)
+    )
+    if path is None or moved != row.unit_id:
+        await touch(session, [row.unit_id, moved])
+        return
+    conn = await session.connection()
+    stats: Table = UnitStats.__table__  # type: ignore[assignment]
+    bumped = (
+        await conn.execute(
+            update(stats).where(stats.c.unit_id == row.unit_id)
+            .values(ack_done=stats.c.ack_done + int(requires_ack))
+        )
+    ).rowcount  # fmt: skip
+    if not bumped:  # never counted: a recount counts this acknowledgement too
+        await touch(session, [row.unit_id])
+        return
+    uda: Table = UnitDocumentAcks.__table__  # type: ignore[assignment]
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    upsert = dialect.insert(uda).values(unit_id=row.unit_id, document_id=document_id, acks=1)
+    await conn.execute(
+        upsert.on_conflict_do_update(
+            index_elements=[uda.c.document_id, uda.c.unit_id], set_={"acks": uda.c.acks + 1}
+        )
+    )
+    if requires_ack:
+        await conn.execute(
+            insert(DELTAS).values(
+                unit_id=row.unit_id, path=path, reports=False,
+                **{c: int(c == "ack_done") for c in COUNT_COLUMNS},
+            )
+        )  # fmt: skip
+    await _fold_inline(session)
+
+
+# --------------------------------------------------------------------------- the folder
+
+# The PostgreSQL advisory lock of the folder: one fold at a time across every replica, and
+# `qd85 recount` excludes it.
+FOLD_LOCK = 0x71643835
+FOLD_BATCH = 5_000
+
+
+async def _fold_inline(session: AsyncSession) -> None:
+    """SQLite has one writer at a time: fold in the writing transaction itself."""
+    if session.get_bind().dialect.name != "postgresql":
+        while await fold(session):
+            pass
+
+
+async def fold(session: AsyncSession, batch: int = FOLD_BATCH) -> int:
+    """Merge up to `batch` pending deltas into the rollups of every unit on their paths,
+    refresh the medians their resolved reports changed, and delete them — in the caller's
+    transaction, so a crash before the commit leaves them pending for the next fold.
+    Returns how many were folded (0 also when another folder holds the lock). Deltas are
+    claimed by `DELETE … RETURNING` over `FOR UPDATE SKIP LOCKED`: even two folders
+    without the lock could not claim one delta twice."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres and not await session.scalar(select(func.pg_try_advisory_xact_lock(FOLD_LOCK))):
+        return 0
+    oldest = select(CounterDelta.id).order_by(CounterDelta.id).limit(batch)
+    if postgres:
+        oldest = oldest.with_for_update(skip_locked=True)
+    claimed = (
+        await session.execute(
+            delete(CounterDelta).where(CounterDelta.id.in_(oldest.scalar_subquery()))
+            .returning(CounterDelta.path, CounterDelta.reports,
+                       *(getattr(CounterDelta, c) for c in COUNT_COLUMNS))
+        )
+    ).all()  # fmt: skip
+    totals: dict[uuid.UUID, list[int]] = {}
+    medians: set[uuid.UUID] = set()
+    for path, reports, *change in claimed:
+        ancestry = _ancestry(path)
+        if reports:
+            medians.update(ancestry)
         if not any(change):
             continue
-        for ancestor in _ancestry(path):
-            total = deltas.setdefault(ancestor, [0] * len(COUNT_COLUMNS))
+        for unit_id in ancestry:
+            total = totals.setdefault(unit_id, [0] * len(COUNT_COLUMNS))
             for i, value in enumerate(change):
                 total[i] += value
-    if not deltas and not reports:
-        return
-    paths = await _with_ancestors(session, touched) if reports else {}
-    # Without medians to compute, the update below locks the rows itself, one by one in
-    # id order: the shared rows are then held for one round trip and the commit.
-    await _hold_rollups(session, sorted(set(deltas) | set(paths)), lock=reports)
-    if deltas:
+    await _hold_rollups(session, sorted(totals.keys() | medians))
+    if totals:
         await session.execute(
             update(ROLLUPS).where(ROLLUPS.c.unit_id == bindparam("uid"))
             .values({c: ROLLUPS.c[c] + bindparam(f"d_{c}") for c in COUNT_COLUMNS})
             .execution_options(synchronize_session=False),
             [{"uid": unit_id, **{f"d_{c}": v for c, v in zip(COUNT_COLUMNS, change, strict=True)}}
-             for unit_id, change in sorted(deltas.items())],
+             for unit_id, change in sorted(totals.items())],
         )  # fmt: skip
-    if reports:
-        await _medians(session, list(paths.items()))
+    if medians:
+        await _medians(session, await _paths(session, sorted(medians)))
+    return len(claimed)
 
 
-async def _hold_rollups(
-    session: AsyncSession, ids: Sequence[uuid.UUID], *, lock: bool = True
-) -> None:
-    """Make sure the units have rollup rows, and on PostgreSQL (`lock`) lock them in id
-    order until the commit: a delta added to a rollup and a bottom-up recount of it (which
-    reads the children's rollups) must not interleave, or one would overwrite the other."""
+async def fold_all(session: AsyncSession) -> int:
+    """Fold until nothing is pending, committing after each batch (`qd85 fold`)."""
+    total = 0
+    while folded := await fold(session):
+        await session.commit()
+        total += folded
+    await session.commit()
+    return total
+
+
+async def keep_folding(sessionmaker: Any, interval: float) -> None:
+    """The folder of one worker (PostgreSQL): fold whatever is pending every `interval`
+    seconds, forever. An error (the database away) is logged and retried at the next
+    tick; nothing is lost, the deltas stay pending."""
+    while True:
+        try:
+            async with sessionmaker() as session:
+                await fold_all(session)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.warning("statistics fold failed; retrying", exc_info=True)
+        await asyncio.sleep(interval)
+
+
+async def _hold_rollups(session: AsyncSession, ids: Sequence[uuid.UUID]) -> None:
+    """Make sure the units have rollup rows."""
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    for chunk in _chunks(sorted(ids)):
+    for id_set in _id_sets(session, ids):
+        # From the units table: the counters' defaults are bound once, not once per row.
         await session.execute(
-            dialect.insert(ROLLUPS).values([{"unit_id": u} for u in chunk])
+            dialect.insert(ROLLUPS)
+            .from_select(["unit_id"], select(Unit.id).where(Unit.id.in_(id_set)))
             .on_conflict_do_nothing(index_elements=[ROLLUPS.c.unit_id])
         )  # fmt: skip
-        if lock and dialect is postgresql:
-            await session.execute(
-                select(ROLLUPS.c.unit_id).where(ROLLUPS.c.unit_id.in_(chunk))
-                .order_by(ROLLUPS.c.unit_id).with_for_update(key_share=True)
-            )  # fmt: skip
 
 
-async def _with_ancestors(
-    session: AsyncSession, paths: dict[uuid.UUID, str], moved_from: Sequence[str] = ()
-) -> dict[uuid.UUID, str]:
-    """The units and all their ancestors (and those of `moved_from`), with their paths."""
-    out = dict(paths)
-    for old in moved_from:
-        for ancestor in _ancestry(old):
-            out.setdefault(ancestor, "")
-    for path in paths.values():
-        for ancestor in _ancestry(path)[:-1]:
-            out.setdefault(ancestor, "")
-    missing = [u for u, p in out.items() if not p]
-    for chunk in _chunks(missing):
-        for unit_id, path in (
-            await session.execute(select(Unit.id, Unit.path).where(Unit.id.in_(chunk)))
-        ).all():
-            out[unit_id] = path
-    return {u: p for u, p in out.items() if p}
+async def _paths(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[tuple[uuid.UUID, str]]:
+    out: list[tuple[uuid.UUID, str]] = []
+    for id_set in _id_sets(session, ids):
+        out += [(u, p) for u, p in (await session.execute(
+            select(Unit.id, Unit.path).where(Unit.id.in_(id_set)))).all()]  # fmt: skip
+    return out
 
 
-async def _rollups(session: AsyncSession, paths: dict[uuid.UUID, str]) -> None:
-    levels: dict[int, list[uuid.UUID]] = {}
-    for unit_id, path in paths.items():
-        levels.setdefault(len(path), []).append(unit_id)
-    for length in sorted(levels, reverse=True):
-        for id_set in _id_sets(session, sorted(levels[length])):
-            await _rollup(session, id_set)
+def pending_rollups(unit_ids: Sequence[uuid.UUID]) -> Select[Any]:
+    """One statement (one snapshot: a fold committing meanwhile can neither hide a delta
+    nor count it twice) giving, per unit, its folded rollup row and the sums of the pending
+    deltas in its subtree; the caller adds them up. Columns: unit_id, COUNT_COLUMNS...,
+    median_hours_to_resolve (null on pending rows)."""
+    target = aliased(Unit)
+    folded = select(
+        ROLLUPS.c.unit_id, *(ROLLUPS.c[c] for c in COUNT_COLUMNS), ROLLUPS.c.median_hours_to_resolve
+    ).where(ROLLUPS.c.unit_id.in_(unit_ids))  # fmt: skip
+    pending = (
+        select(target.id, *(func.sum(getattr(CounterDelta, c)) for c in COUNT_COLUMNS),
+               literal(None, type_=Float).label("median_hours_to_resolve"))
+        .select_from(CounterDelta)
+        .join(target, and_(target.id.in_(unit_ids),
+                           func.substr(CounterDelta.path, 1, func.length(target.path)) == target.path))
+        .group_by(target.id)
+    )  # fmt: skip
+    return folded.union_all(pending)  # type: ignore[return-value]
+
+
+# --------------------------------------------------------------------------- roster apply
 
 
 async def shift(session: AsyncSession, sides: Any, fresh: Any) -> None:
     """Counters after members changed unit, status or leadership and nothing else they
     own (a roster sync apply): instead of recounting whole units, add each member's
     contribution at its new place and subtract it at its old one — work in proportion to
-    the members changed, not to the units' sizes.
+    the members changed, not to the units' sizes — and append the same as deltas.
 
     `sides` (a subquery): member_id, unit_id, status, is_leader, sign (+1 the member as
     it is now, −1 as it was) for members who existed before. `fresh` (a subquery):
@@ -494,32 +686,22 @@ async def shift(session: AsyncSession, sides: Any, fresh: Any) -> None:
     acknowledgement yet, so no lookups. Units that never had their counters recounted
     are recounted instead."""
     await session.flush()
-    units = (
-        await session.execute(
-            select(Unit.id, Unit.path).where(
-                or_(Unit.id.in_(select(sides.c.unit_id)), Unit.id.in_(select(fresh.c.unit_id)))
-            )
-        )
-    ).all()
-    if not units:
-        return
-    paths = await _with_ancestors(session, dict(units))
-    await _lock(session, list(paths))
-    counted = set(
+    touched = select(sides.c.unit_id).union(select(fresh.c.unit_id)).scalar_subquery()
+    await _lock(session, touched)
+    uncounted = sorted(
         (
             await session.scalars(
-                select(UnitStats.unit_id).where(UnitStats.unit_id.in_([u for u, _ in units]))
+                select(Unit.id).where(
+                    Unit.id.in_(touched), ~exists().where(UnitStats.unit_id == Unit.id)
+                )
             )
         ).all()
-    ) if len(units) <= CHUNK else set(
-        (await session.scalars(select(UnitStats.unit_id))).all()
-    )  # fmt: skip
-    uncounted = sorted(u for u, _ in units if u not in counted)
-    await _apply_deltas(session, sides, fresh, uncounted)
+    )
+    await _apply_deltas(session, sides, fresh)
     for id_set in _id_sets(session, uncounted):
         await _recount_direct(session, id_set)
-    await _hold_rollups(session, list(paths))
-    await _rollups(session, paths)
+        await _append_stats(session, id_set, 1, False)
+    await _fold_inline(session)
 
 
 def _contributions(sides: Any, fresh: Any) -> Any:
@@ -625,30 +807,44 @@ def _document_deltas(sides: Any) -> Any:
     )  # fmt: skip
 
 
-async def _apply_deltas(
-    session: AsyncSession, sides: Any, fresh: Any, uncounted: list[uuid.UUID]
-) -> None:
+async def _apply_deltas(session: AsyncSession, sides: Any, fresh: Any) -> None:
+    """Add the contributions to the units' counter rows. Units without a row yet are
+    skipped by the join; `shift` recounts them (and their per-document rows) afterwards,
+    which also replaces whatever deltas landed on their per-document rows here."""
     stats: Table = UnitStats.__table__  # type: ignore[assignment]
-    delta = _contributions(sides, fresh)
-    skip = delta.c.unit_id.not_in(uncounted) if uncounted else literal(True)
+    await _create_temp(session, SHIFTED)
+    await session.execute(
+        insert(SHIFTED).from_select(["unit_id", *COUNT_COLUMNS], _contributions(sides, fresh))
+    )
     await session.execute(
         update(stats)
-        .where(stats.c.unit_id == delta.c.unit_id, skip)
-        .values({c: stats.c[c] + delta.c[c] for c in COUNT_COLUMNS})
+        .where(stats.c.unit_id == SHIFTED.c.unit_id)
+        .values({c: stats.c[c] + SHIFTED.c[c] for c in COUNT_COLUMNS})
     )
+    # The same change as deltas, for the units that had counters (the others are
+    # recounted and appended whole by the caller).
+    await session.execute(
+        insert(CounterDelta).from_select(
+            ["unit_id", "path", "reports", *COUNT_COLUMNS],
+            select(SHIFTED.c.unit_id, Unit.path, literal(False),
+                   *(SHIFTED.c[c] for c in COUNT_COLUMNS))
+            .join(Unit, Unit.id == SHIFTED.c.unit_id)
+            .where(exists().where(stats.c.unit_id == SHIFTED.c.unit_id)),
+        )
+    )  # fmt: skip
+    await _drop_temp(session, SHIFTED)
     uda: Table = UnitDocumentAcks.__table__  # type: ignore[assignment]
     moved = _document_deltas(sides)
-    keep = moved.c.unit_id.not_in(uncounted) if uncounted else literal(True)
     await session.execute(
         update(uda)
-        .where(uda.c.unit_id == moved.c.unit_id, uda.c.document_id == moved.c.document_id, keep)
+        .where(uda.c.unit_id == moved.c.unit_id, uda.c.document_id == moved.c.document_id)
         .values(acks=uda.c.acks + moved.c.acks)
     )
     await session.execute(
         insert(uda).from_select(
             ["unit_id", "document_id", "acks"],
             select(moved.c.unit_id, moved.c.document_id, moved.c.acks).where(
-                keep, moved.c.acks != 0,
+                moved.c.acks != 0,
                 ~exists().where(uda.c.unit_id == moved.c.unit_id,
                                 uda.c.document_id == moved.c.document_id),
             ),
@@ -666,8 +862,13 @@ def subtree_units(path: str) -> Select[Any]:
 
 async def recount_all(session: AsyncSession) -> int:
     """Rebuild every counter, rollup and median from scratch (`qd85 recount`); returns
-    the number of units."""
-    for model in (UnitStats, UnitRollup, UnitDocumentAcks):
+    the number of units. On PostgreSQL it holds the folder's lock and keeps writers from
+    appending deltas until it commits (they wait): what it counts and what is pending
+    must not overlap."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(select(func.pg_advisory_xact_lock(FOLD_LOCK)))
+        await session.execute(text("LOCK TABLE counter_deltas IN SHARE ROW EXCLUSIVE MODE"))
+    for model in (CounterDelta, UnitStats, UnitRollup, UnitDocumentAcks):
         await session.execute(delete(model))
     await _recount_direct(session, select(Unit.id))
     units = (await session.execute(select(Unit.id, Unit.path))).all()
@@ -675,7 +876,32 @@ async def recount_all(session: AsyncSession) -> int:
     for unit_id, path in units:
         levels.setdefault(len(path), []).append(unit_id)
     for length in sorted(levels, reverse=True):
-        for chunk in _chunks(sorted(levels[length])):
-            await _rollup(session, chunk)
+        for id_set in _id_sets(session, sorted(levels[length])):
+            await _rollup(session, id_set)
     await _medians(session, [(u, p) for u, p in units])
     return len(units)
+
+
+# A roster apply's contributions per unit, computed once for the counters and the deltas.
+_temp = MetaData()
+SHIFTED = Table(
+    "counter_shift", _temp, Column("unit_id", Uuid(), primary_key=True),
+    *(Column(c, Integer, nullable=False) for c in COUNT_COLUMNS),
+    prefixes=["TEMPORARY"], postgresql_on_commit="DROP",
+)  # fmt: skip
+
+
+def _temp_name(session: AsyncSession, table: Table) -> str:
+    """Qualified, so that a DROP can only ever reach the temporary table."""
+    schema = "pg_temp" if session.get_bind().dialect.name == "postgresql" else "temp"
+    return f"{schema}.{table.name}"
+
+
+async def _create_temp(session: AsyncSession, table: Table) -> None:
+    await _drop_temp(session, table)
+    conn = await session.connection()
+    await conn.run_sync(lambda sync: table.create(sync))
+
+
+async def _drop_temp(session: AsyncSession, table: Table) -> None:
+    await session.execute(text(f"DROP TABLE IF EXISTS {_temp_name(session, table)}"))

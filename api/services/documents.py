@@ -43,7 +43,6 @@ Decisions (README "Guidance documents" bullet):
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import uuid
 from dataclasses import dataclass
@@ -59,6 +58,7 @@ from api.core.config import get_settings
 from api.core.db import utcnow
 from api.core.enums import AckState, DocType, DocumentStatus, MemberStatus
 from api.core.errors import AppError, Conflict, Forbidden, NotFound, Unprocessable
+from api.core.offload import FILES
 from api.core.pagination import after, decode_cursor, keyset, page_of
 from api.core.text_vi import fold
 from api.core.versioning import check_version
@@ -478,12 +478,12 @@ async def attach_file(
     """Check the content's type (422 empty, 415 other types) and size (413), store it
     (content-addressed, in a worker thread) and attach it."""
     ready_for_file(principal, seen, expected_version)
-    content_type = await asyncio.to_thread(require_type, file, DOCUMENT_TYPES)
+    content_type = await FILES.run(require_type, file, DOCUMENT_TYPES)
     limit = get_settings().max_document_body
     file.seek(0, 2)
     if file.tell() > limit:
         raise _too_large(limit)
-    stored = await asyncio.to_thread(storage().put, file)
+    stored = await FILES.run(storage().put, file)
     doc = seen.document
     await _lock(session, doc)
     check_version(expected_version, doc.version)
@@ -581,7 +581,7 @@ async def acknowledge(
         return existing, False
     audit.record(session, principal, "document.acknowledge", "document", doc.id,
                  principal.member_unit_id, {"member_id": principal.member_id, "revision": doc.revision})  # fmt: skip
-    await counters.touch(session, [principal.member_unit_id])
+    await counters.acknowledged(session, principal.member_id, doc.id, doc.requires_ack)
     return ack, True
 
 

@@ -97,13 +97,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from api.core.db import binary_string, db, new_id, utcnow
-from api.core.enums import MemberStatus, SyncMode, SyncStatus, UnitStatus
+from api.core.enums import MemberStatus, RowAction, SyncMode, SyncStatus, UnitAction, UnitStatus
 from api.core.errors import AppError, Conflict, NotFound, Unprocessable
+from api.core.offload import PARSING
 from api.core.pagination import keyset, page_of
 from api.core.resilience import is_unavailable
 from api.core.text_vi import fold, name_sort_key
 from api.models import Member, RosterSync, RosterSyncRow, RosterSyncUnit, Unit, User
-from api.models.roster import RowAction, UnitAction
 from api.schemas.roster import (
     ChangeError,
     RosterChangeRead,
@@ -325,7 +325,9 @@ async def preview(
     conn = await session.connection()
     await _bulk_settings(conn)
     await _create_temp(conn, STAGE)
-    for batch in _batches(reader.members()):
+    # Parsing runs in a worker thread, a batch at a time (api/core/offload.py).
+    batches = _batches(reader.members())
+    while (batch := await PARSING.run(next, batches, None)) is not None:
         await _load(conn, STAGE, batch)
     reader.finish()
     if await _is_pg(conn):

@@ -23,7 +23,7 @@ from api.core.csv_safety import safe_text
 from api.core.db import utcnow
 from api.core.enums import DocumentStatus, Platform, ReportStatus
 from api.core.errors import Forbidden, NotFound, Unprocessable
-from api.models import Document, Report, Unit, UnitDocumentAcks, UnitRollup
+from api.models import Document, Report, Unit, UnitDocumentAcks
 from api.models.report import OPEN_STATUSES
 from api.models.stats import PLATFORM_COLUMNS
 from api.services import counters
@@ -92,19 +92,20 @@ def _prefix(path_column: Any, unit: Unit) -> Any:
 
 
 async def _rollups(session: AsyncSession, units: list[Unit]) -> dict[uuid.UUID, dict[str, Any]]:
-    """{unit id: its subtree's counters and median} from the maintained rollups."""
-    rows = (
-        await session.execute(
-            select(UnitRollup).where(UnitRollup.unit_id.in_([u.id for u in units]))
-        )
-    ).scalars()
-    return {
-        r.unit_id: {
-            **{c: getattr(r, c) for c in COUNT_COLUMNS},
-            "median_hours_to_resolve": r.median_hours_to_resolve,
-        }
-        for r in rows
-    }
+    """{unit id: its subtree's counters and median}: the folded rollup plus the subtree's
+    pending deltas, read in one statement (api/services/counters.py), so a read made after
+    a write's answer includes that write."""
+    out: dict[uuid.UUID, dict[str, Any]] = {}
+    for chunk in counters.chunks([u.id for u in units], uses=2):  # a unit may have many children
+        for row in (await session.execute(counters.pending_rollups(chunk))).all():
+            figures = out.setdefault(row.unit_id, dict.fromkeys(COUNT_COLUMNS, 0))
+            for c in COUNT_COLUMNS:
+                figures[c] += int(getattr(row, c) or 0)
+            if row.median_hours_to_resolve is not None:
+                figures["median_hours_to_resolve"] = row.median_hours_to_resolve
+    for figures in out.values():
+        figures.setdefault("median_hours_to_resolve", None)
+    return out
 
 
 def _report_window(unit: Unit, start: datetime | None, end: datetime | None) -> list[Any]:

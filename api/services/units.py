@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import Select, exists, func, literal, or_, select
+from sqlalchemy import Select, exists, func, literal, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -196,8 +196,11 @@ async def update(
     for required in ("name", "level", "declaration_required", "declaration_deadline_days"):
         if required in fields and fields[required] is None:
             raise null_field(required)
-    old_path = unit.path
-    if "parent_id" in fields and fields["parent_id"] != unit.parent_id:
+    moving = "parent_id" in fields and fields["parent_id"] != unit.parent_id
+    if moving:
+        # The subtree's counters leave its old ancestors (added back under the new ones
+        # below, recounted: the documents addressing the moved units change with them).
+        await counters.detach(session, counters.subtree_units(unit.path))
         await _move(session, principal, unit, fields["parent_id"])
     for name in ("name", "level", "declaration_required", "declaration_deadline_days"):
         if name in fields:
@@ -209,10 +212,8 @@ async def update(
         unit.updated_at = utcnow()
         await session.flush()
         audit.record(session, principal, "unit.update", "unit", unit.id, unit.id, changes)
-    if unit.path != old_path:
-        # Rollups along the old and new ancestors; the documents addressing the moved
-        # units change with their ancestors.
-        await counters.touch(session, counters.subtree_units(unit.path), moved_from=[old_path])
+    if moving:
+        await counters.touch(session, counters.subtree_units(unit.path), moved=True)
     return unit
 
 
@@ -281,7 +282,11 @@ async def merge(
             "A unit cannot be merged into itself or one of its descendants.",
         )
     _ensure_active(target)
-    # Children keep their subtrees: rebase every descendant from under `unit` to under `target`.
+    # Children keep their subtrees: rebase every descendant from under `unit` to under
+    # `target`. Their counters leave the old ancestors first, and come back under the new.
+    descendants = select(Unit.id).where(in_subtree(Unit.path, unit.path), Unit.id != unit.id)
+    moving = list((await session.scalars(descendants)).all())
+    await counters.detach(session, descendants)
     await _rebase_descendants(session, unit.path, target.path, target.depth - unit.depth)
     moved_units = (
         await session.execute(
@@ -302,10 +307,10 @@ async def merge(
     unit.merged_into_id = target.id
     unit.updated_at = utcnow()
     await session.flush()
-    # The dissolved unit lost its members; the target's subtree gained them and the
-    # children, whose ancestors (and so the documents addressing them) changed.
-    touched = select(Unit.id).where(or_(in_subtree(Unit.path, target.path), Unit.id == unit.id))
-    await counters.touch(session, touched, moved_from=[unit.path], reports=True)
+    # The moved units' ancestors (and so the documents addressing them) changed; the
+    # dissolved unit's members now count in the target.
+    await counters.touch(session, moving, moved=True, reports=True)
+    await counters.touch(session, [unit.id, target.id], reports=True)
     changes = {
         "into_unit_id": target.id,
         "children_moved": moved_units,

@@ -15,7 +15,7 @@ from api.core.db import utcnow
 from api.core.enums import Role
 from api.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from api.core.pagination import keyset, page_of
-from api.core.security import hash_password, new_secret, sha256_hex
+from api.core.security import hash_password_off_loop, new_secret, sha256_hex
 from api.core.versioning import check_version
 from api.models import ApiClient, Grant, Member, Unit, User
 from api.schemas.users import ClientCreate, GrantIn, UserCreate, UserUpdate
@@ -134,7 +134,9 @@ async def create_user(
         raise _duplicate_username(username)
     grants = await _check_grants(session, data.grants)
     user = User(
-        username=username, password_hash=hash_password(data.password), member_id=data.member_id
+        username=username,
+        password_hash=await hash_password_off_loop(data.password),
+        member_id=data.member_id,
     )
     session.add(user)
     try:
@@ -185,7 +187,7 @@ async def update_user(
         changes["active"] = [user.active, fields["active"]]
         user.active = fields["active"]
     if fields.get("password") is not None:
-        user.password_hash = hash_password(fields["password"])
+        user.password_hash = await hash_password_off_loop(fields["password"])
         changes["password"] = "changed"  # noqa: S105 - audit marker, never the value
     if "grants" in fields and data.grants is not None:
         new = await _check_grants(session, data.grants)

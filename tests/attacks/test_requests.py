@@ -74,7 +74,8 @@ class TestPathParameters:
         self, app: FastAPI, client: httpx.AsyncClient, world: World
     ) -> None:
         """404 `not_found` (a malformed id names nothing), or a 422 when the body is
-        invalid too (the errors then name both); nothing written, nothing echoed."""
+        invalid too, or a required query parameter (an export's `format`) is missing (the
+        errors then name both); nothing written, nothing echoed."""
         routes = _routes(app)
         assert len(routes) >= 40
         before = await fingerprint()
@@ -91,7 +92,8 @@ class TestPathParameters:
                     assert_safe_response(r, *MARKUP)
                     got = summary(r)
                     locs = {e["loc"][0] for e in r.json().get("errors") or []}
-                    if got == "422 validation_failed" and locs == {"path", "body"}:
+                    if got == "422 validation_failed" and locs in ({"path", "body"},
+                                                                   {"path", "query"}):  # fmt: skip
                         continue
                     if got != "404 not_found":
                         failures.append(f"{method} {template} {param}={label}: {got} {locs}")

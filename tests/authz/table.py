@@ -357,6 +357,14 @@ def roster_body(w: World, t: Target) -> dict[str, Any]:
     return {"json": {"mode": "upsert", "scope_unit_code": code, "members": [row]}}
 
 
+def unit_export(w: World, t: Target) -> dict[str, Any]:
+    return {"params": {"unit_id": t.unit_id, "format": "xlsx"}}
+
+
+def params(query: dict[str, Any]) -> Send:
+    return lambda w, t: {"params": query}
+
+
 def json(body: dict[str, Any]) -> Send:
     return lambda w, t: {"json": body}
 
@@ -580,6 +588,8 @@ ENTRIES: tuple[Entry, ...] = (
     E("GET", SYNCS, None, listing(A.ROSTER_SYNC), seed="sync"),
     E("GET", f"{SYNCS}/{{sync_id}}", "sync", SYNC_READ),
     E("GET", f"{SYNCS}/{{sync_id}}/changes", "sync", SYNC_READ),
+    E("GET", f"{SYNCS}/{{sync_id}}/changes/export", "sync", SYNC_READ,
+      send=params({"format": "csv"})),
     E("GET", f"{SYNCS}/{{sync_id}}/unit-changes", "sync", SYNC_READ),
     E("POST", f"{SYNCS}/{{sync_id}}/apply", "sync",
       item(A.ROSTER_SYNC, A.ROSTER_SYNC, own_sees=True, own_acts=True), mutates=True),
@@ -602,6 +612,10 @@ ENTRIES: tuple[Entry, ...] = (
     E("GET", f"{V1}/stats/compliance", "unit_ref", stats, send=unit_param),
     E("GET", f"{V1}/stats/reports", "unit_ref", stats, send=unit_param),
     E("GET", f"{V1}/stats/documents/{{document_id}}", "document", document_stats),
+    E("GET", f"{V1}/stats/compliance/export", "unit_ref", stats, send=unit_export),
+    E("GET", f"{V1}/stats/reports/export", "unit_ref", stats, send=unit_export),
+    E("GET", f"{V1}/stats/documents/{{document_id}}/export", "document", document_stats,
+      send=params({"format": "csv"})),
     E("GET", f"{V1}/audit-events", None, listing(A.AUDIT_READ)),
 )  # fmt: skip
 

@@ -169,6 +169,12 @@ NOT_EXPRESSIBLE: dict[tuple[str, str | None, tuple[Any, ...] | None, str | None]
         "date-times are accepted from 1900 to 9000 (UTC); JSON Schema cannot bound a date-time",
     ("idempotency_key_mismatch", None, None, None):
         "an Idempotency-Key already used, by an earlier example, with another body",
+    ("validation_failed", "value_error", ("body", "url"), "exactly one of url, handle"):
+        "an account is declared by `url` or by `handle`, exactly one (described, not a union: "
+        "generators turn such unions into fragments that lose fields)",
+    ("validation_failed", "validation_failed", ("body", "impersonated_unit_id"),
+     "Give the impersonated member or the impersonated unit, not both."):
+        "at most one impersonated reference (described, not a union, as above)",
 }  # fmt: skip
 
 

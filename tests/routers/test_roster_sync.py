@@ -337,7 +337,7 @@ class TestApply:
     async def test_the_statistics_counters_follow_the_sync(
         self, client: httpx.AsyncClient, roster: Roster
     ) -> None:
-        from api.models.stats import UnitRollup
+        from tests.routers.stats_support import folded_rollup
 
         sync = await preview(client, roster, body=snapshot(snapshot_rows(bad=False)))
         assert (await apply(client, roster, sync["id"])).status_code == 200
@@ -346,9 +346,7 @@ class TestApply:
             Member, Member.status == MemberStatus.active, Member.unit_id.in_(cells)
         )
         assert active == 16
-        async with db.sessionmaker() as s:
-            rollup = await s.get(UnitRollup, roster.org.a.id)
-        assert rollup is not None
+        rollup = await folded_rollup(roster.org.a.id)
         assert rollup.members_active == active
 
 

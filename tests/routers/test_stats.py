@@ -937,7 +937,7 @@ class TestBadInput:
         (SERIES, {"interval": "DAY"}),
         (SERIES, {"by": "unit"}),
         (COMPLIANCE, {"group_by": "grandchild"}),
-        (COMPLIANCE, {"format": "xlsx"}),
+        (COMPLIANCE, {"format": "ods"}),
         (SERIES, {"format": "pdf"}),
         (COMPLIANCE, {"unit_id": "not-a-uuid"}),
         (SERIES, {"unit_id": "12345"}),

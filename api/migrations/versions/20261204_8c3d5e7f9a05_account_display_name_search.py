@@ -1,7 +1,7 @@
 """social_accounts.display_name_search: the folded display name, for ?q= (issue 14)
 
 Revision ID: 8c3d5e7f9a05
-Revises: 7b2e4f6a8c04
+Revises: 837cc7f20c91
 Create Date: 2026-12-04 16:40:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "8c3d5e7f9a05"
-down_revision: str | None = "7b2e4f6a8c04"
+down_revision: str | None = "837cc7f20c91"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
