@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from api.core.config import get_settings
+from api.core.config import Settings, get_settings
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -163,14 +163,27 @@ def openapi_text(schema: dict[str, Any]) -> str:
     return json.dumps(schema, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
 
 
+def serve_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's forwarded-header handling, from QD85_TRUSTED_PROXIES only (issue 14):
+    with none configured X-Forwarded-For/-Proto are ignored, whoever sends them (uvicorn
+    on its own trusts them from 127.0.0.1); with proxies configured, the client address
+    is the first one of the X-Forwarded-For chain, from the right, that is not a trusted
+    proxy."""
+    trusted = settings.trusted_proxy_list
+    if not trusted:
+        return {"proxy_headers": False, "forwarded_allow_ips": ""}
+    return {"proxy_headers": True, "forwarded_allow_ips": ",".join(trusted)}
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    options = serve_options(get_settings())
     if args.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="qd85-metrics-")
     uvicorn.run(
         "api.main:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
-        access_log=False, proxy_headers=True, forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        access_log=False, **options,
         # Longer than clients' idle keep-alive (httpx: 5 s), so the server is not the one
         # closing a connection a request is just being sent on; a load balancer in front
         # must time idle connections out sooner than this.
@@ -222,8 +235,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         code: int = args.func(args)
     except Exception as exc:  # one line for operators, not a stack trace
+        from pydantic import ValidationError
+
         from api.core.resilience import is_unavailable
 
+        if isinstance(exc, ValidationError):  # settings: say which and why
+            return _fail("; ".join(str(e["msg"]) for e in exc.errors())[:500])
         if is_unavailable(exc) or isinstance(exc, OSError):
             return _fail(
                 f"cannot reach the database ({type(exc).__name__}: {str(exc).splitlines()[0][:200]})"

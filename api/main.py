@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
@@ -15,6 +16,7 @@ from fastapi.routing import APIRoute
 
 from api.core.config import Settings, get_settings
 from api.core.db import db
+from api.core.docs import install_docs
 from api.core.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
 from api.core.middleware import RequestMiddleware
 from api.core.ratelimit import limiter
@@ -48,6 +50,7 @@ cursor-paginated; see SPEC.md for the conventions."""
 # (tests/routers/test_conventions.py walks app.routes and enforces this).
 PUBLIC_PATHS = frozenset({
     "/healthz", "/readyz", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect",
+    "/redoc", "/docs/assets/{name}",
     "/api/v1/auth/token", "/api/v1/auth/revoke", "/api/v1/meta/enums", "/api/v1/meta/version",
 })  # fmt: skip
 
@@ -88,16 +91,25 @@ def _configure_logging() -> None:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     _configure_logging()
+    if settings.uses_development_key:
+        # Only QD85_ENV=development gets here with it (config refuses it elsewhere).
+        logging.getLogger("qd85").warning(json.dumps({
+            "event": "development_secret_key",
+            "message": "QD85_SECRET_KEY is the committed development key: anyone can sign "
+            "tokens for this server. Set a random value before exposing it.",
+        }))  # fmt: skip
     app = FastAPI(
         title="qd85",
         version=meta.package_version(),
         description=DESCRIPTION,
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
-        docs_url=None if settings.env == "production" else "/docs",
+        docs_url=None,  # api/core/docs.py serves /docs and /redoc without a CDN
         redoc_url=None,
     )
     install_error_handlers(app)
+    if settings.env != "production":
+        install_docs(app)
     for module in (
         health, auth, meta, units, members, accounts, reports, documents, roster, me, users, clients,
         stats, audit,

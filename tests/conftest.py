@@ -20,6 +20,8 @@ else:
     TEST_DATABASE_URL = _SERVER_URL
 os.environ["QD85_DATABASE_URL"] = TEST_DATABASE_URL
 os.environ["QD85_ENV"] = "test"
+# Outside development the committed key is refused (issue 14): tests sign with their own.
+os.environ["QD85_SECRET_KEY"] = "test-only-secret-" + "0123456789abcdef" * 2
 os.environ["QD85_STORAGE_DIR"] = str(_TMP / "files")
 os.environ["QD85_LOG_REQUESTS"] = "false"
 os.environ["QD85_WEB_DIR"] = ""  # a built web/dist is not served unless a test asks for it
@@ -34,6 +36,9 @@ from api.cli import alembic_config  # noqa: E402
 from api.core.db import db  # noqa: E402
 from api.main import create_app  # noqa: E402
 from tests.factories import empty_database  # noqa: E402
+from tests.properties import load as load_hypothesis_profile  # noqa: E402
+
+load_hypothesis_profile()
 
 
 async def _admin_sql(statement: str) -> None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET = "dev-insecure-secret-change-me-0123456789abcdef"  # noqa: S105
@@ -23,6 +24,16 @@ class Settings(BaseSettings):
     access_token_minutes: int = Field(default=15, ge=1, le=1440)
     refresh_token_days: int = Field(default=30, ge=1, le=365)
     cors_origins: list[str] = []
+    # Reverse proxies whose X-Forwarded-For/-Proto are believed: comma-separated IP
+    # addresses or networks (10.0.0.0/8), or "*". Empty (the default): none, so the
+    # client address is the TCP peer's and a forged header changes nothing (issue 14).
+    trusted_proxies: str = ""
+    # GET /metrics: with a token, only for `Authorization: Bearer <token>`; without one,
+    # open except in production, where it is off (issue 14).
+    metrics_token: str | None = None
+    # Strict-Transport-Security max-age in seconds, sent on every response when set
+    # (only where the API is reached over HTTPS; e.g. 31536000).
+    hsts_seconds: int | None = Field(default=None, ge=0)
     # The built SPA client, served at / when this folder holds an index.html ("" turns it
     # off). Relative to the working directory; the Docker image sets an absolute path.
     web_dir: str = "web/dist"
@@ -31,14 +42,23 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=20, ge=1)
     db_max_overflow: int = Field(default=10, ge=0)
     db_echo: bool = False
-    # Login throttling: failures per username (and per client address) per window.
+    # Login throttling (OWASP authentication guidance; issue 14): failures per (account,
+    # client address) pair are refused past `login_max_failures`; per address past
+    # `login_max_failures_per_address`; per account from all addresses they are never
+    # refused but delayed, doubling from 0.5 s up to `login_max_delay_seconds`.
     login_max_failures: int = Field(default=10, ge=1)
+    login_max_failures_per_address: int = Field(default=100, ge=1)
+    login_max_delay_seconds: float = Field(default=8.0, ge=0, le=60)
     login_window_seconds: int = Field(default=300, ge=1)
     # Body limits (bytes) as in SPEC §3.
     max_json_body: int = 1_000_000
     max_roster_body: int = 50_000_000
     max_evidence_body: int = 10_000_000
     max_document_body: int = 20_000_000
+    # Roster syncs: rows per sync (above the ~6M members of a national roster), and the
+    # uncompressed size of an XLSX body's sheets and shared strings (issue 14).
+    roster_max_rows: int = Field(default=10_000_000, ge=1)
+    roster_xlsx_max_unzipped: int = Field(default=512 << 20, ge=1 << 20)
     # Uploaded files (report evidence, document attachments): content-addressed by
     # SHA-256 under this directory. "local" is the only backend so far.
     storage_backend: Literal["local"] = "local"
@@ -65,15 +85,42 @@ class Settings(BaseSettings):
     principal_cache_seconds: float = Field(default=2.0, ge=0, le=60)
 
     @model_validator(mode="after")
-    def _refuse_default_secret_in_production(self) -> Settings:
-        if self.env == "production" and (
-            self.secret_key == DEFAULT_SECRET or len(self.secret_key) < 32
-        ):
+    def _refuse_default_secret(self) -> Settings:
+        """The committed development key signs valid tokens for anyone who reads this
+        file: it is refused outside `development` (issue 14), and production also
+        needs at least 32 characters."""
+        if self.env != "development" and self.secret_key == DEFAULT_SECRET:
+            raise ValueError(
+                f"QD85_SECRET_KEY must be set (a random value of at least 32 characters): "
+                f"the committed development key is refused when QD85_ENV={self.env}"
+            )
+        if self.env == "production" and len(self.secret_key) < 32:
             raise ValueError(
                 "QD85_SECRET_KEY must be set to a random value of at least 32 characters "
                 "when QD85_ENV=production"
             )
         return self
+
+    @property
+    def uses_development_key(self) -> bool:
+        return self.secret_key == DEFAULT_SECRET
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, value: str) -> str:
+        for item in (p.strip() for p in value.split(",")):
+            if item and item != "*":
+                try:
+                    ipaddress.ip_network(item, strict=False)
+                except ValueError:
+                    raise ValueError(
+                        f"QD85_TRUSTED_PROXIES: {item!r} is not an IP address or network"
+                    ) from None
+        return value
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        return [p.strip() for p in self.trusted_proxies.split(",") if p.strip()]
 
     @property
     def is_sqlite(self) -> bool:

@@ -78,6 +78,33 @@ def sniff_legacy(data: bytes) -> str:
     return UNKNOWN
 
 
+def utf8_and_legacy_lines(file: Any, limit: int = 20) -> tuple[list[int], list[int]]:
+    """Line numbers (from 1, at most `limit` each) of the lines that are UTF-8 holding
+    Vietnamese text beyond ASCII, and of those that are not UTF-8. A file is converted
+    from a legacy encoding only when the first list is empty: a UTF-8 roster with a few
+    rows pasted from an old file must not be converted whole (issue 14, finding 2)."""
+    utf8: list[int] = []
+    legacy: list[int] = []
+    file.seek(0)
+    for number, line in enumerate(file, start=1):
+        if line.isascii():
+            continue
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError:
+            if len(legacy) < limit:
+                legacy.append(number)
+            continue
+        # Legacy bytes can happen to form UTF-8; they then decode to glyphs no
+        # Vietnamese text holds, and are not evidence of UTF-8.
+        if not has_foreign_glyphs(text) and len(utf8) < limit:
+            utf8.append(number)
+        if len(utf8) >= limit and len(legacy) >= limit:
+            break
+    file.seek(0)
+    return utf8, legacy
+
+
 def decode_tcvn3(data: bytes) -> str:
     """TCVN3 bytes as NFC text."""
     return unicodedata.normalize("NFC", data.decode(TCVN3_CODEC))

@@ -60,10 +60,18 @@ def _nul_in_query() -> AppError:
     )
 
 
+API_CSP = b"default-src 'none'; frame-ancestors 'none'"
+
+
 class RequestMiddleware:
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
         self.settings = settings
+        self._hsts = (
+            f"max-age={settings.hsts_seconds}; includeSubDomains".encode()
+            if settings.hsts_seconds
+            else b""
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -98,6 +106,7 @@ class RequestMiddleware:
             return message
 
         response_started = [False]
+        hsts = self._hsts
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -107,6 +116,13 @@ class RequestMiddleware:
                 out.append((b"x-request-id", request_id.encode()))
                 out.append((b"x-content-type-options", b"nosniff"))
                 out.append((b"referrer-policy", b"no-referrer"))
+                # API answers are data: nothing in them may load or be framed. The docs
+                # pages set a policy of their own (api/core/docs.py).
+                if not any(k.lower() == b"content-security-policy" for k, _ in out):
+                    out.append((b"content-security-policy", API_CSP))
+                out.append((b"x-frame-options", b"DENY"))
+                if hsts:
+                    out.append((b"strict-transport-security", hsts))
                 if authenticated and not any(k.lower() == b"cache-control" for k, _ in out):
                     out.append((b"cache-control", b"no-store"))
                 message["headers"] = out

@@ -159,5 +159,31 @@ limiter = RateLimiter()
 
 
 def login_policy() -> Policy:
+    """Failed logins per (account, client address) pair: the one hard limit an attacker
+    cannot spend for someone else (issue 14, finding 6)."""
     s = get_settings()
     return Policy("login", s.login_max_failures, s.login_window_seconds)
+
+
+def login_address_policy() -> Policy:
+    """Failed logins per client address, whatever the account: a much higher budget, as
+    one address may be a whole office behind NAT."""
+    s = get_settings()
+    return Policy("login-address", s.login_max_failures_per_address, s.login_window_seconds)
+
+
+def login_account_policy() -> Policy:
+    """Failed logins per account from every address: never refused (that would let
+    anyone lock an account out), but each attempt past the budget waits longer."""
+    s = get_settings()
+    return Policy("login-account", s.login_max_failures, s.login_window_seconds)
+
+
+def login_delay(failures: int) -> float:
+    """Seconds an attempt at an account waits once `failures` (this one included) exceed
+    the budget: 0.5 s doubling per failure, at most `login_max_delay_seconds`."""
+    s = get_settings()
+    over = failures - s.login_max_failures
+    if over <= 0:
+        return 0.0
+    return float(min(0.5 * 2 ** min(over - 1, 16), s.login_max_delay_seconds))

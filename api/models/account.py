@@ -4,10 +4,11 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from api.core.db import Base, TimestampMixin, binary_string, new_id
 from api.core.enums import AccountKind, AccountPurpose, AccountStatus, Platform
+from api.core.text_vi import fold
 from api.models.types import enum_column
 
 # Statuses in which a declaration holds its canonical account: one member at a time.
@@ -36,6 +37,9 @@ class Account(TimestampMixin, Base):
     canonical_url: Mapped[str] = mapped_column(String(2048))
     claim_key: Mapped[str | None] = mapped_column(binary_string(400), unique=True)
     display_name: Mapped[str | None] = mapped_column(String(200))
+    # fold(display_name): what `GET /accounts?q=` searches besides keys and member names
+    # (issue 14). Kept by `_fold_display_name` whenever display_name is set.
+    display_name_search: Mapped[str | None] = mapped_column(String(200))
     status: Mapped[AccountStatus] = mapped_column(
         enum_column(AccountStatus, "account_status"), default=AccountStatus.pending
     )
@@ -45,4 +49,10 @@ class Account(TimestampMixin, Base):
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+    @validates("display_name")
+    def _fold_display_name(self, _key: str, value: str | None) -> str | None:
+        self.display_name_search = fold(value)[:200] if value else None
+        return value
+
     __table_args__ = (Index("ix_social_accounts_created_at_id", "created_at", "id"),)

@@ -41,7 +41,7 @@ from api.schemas.documents import (
     file_of,
 )
 from api.services import documents
-from api.services.files import DOCX, PDF, UnsupportedFileType, storage
+from api.services.files import DOCX, PDF, UnsupportedFileType, safe_filename, storage
 
 router = authed_router("/api/v1/documents", "documents")
 ACTION_ERRORS = problem_responses(401, 403, 404, 409, 412, 422)
@@ -318,7 +318,10 @@ async def download_file(
         store.open(doc.file_sha256),
         media_type=doc.file_content_type,
         headers={
-            "Content-Disposition": _disposition(doc.file_name),
+            # Names stored before issue 14 may carry another type's extension.
+            "Content-Disposition": _disposition(
+                safe_filename(doc.file_name, doc.file_content_type)
+            ),
             "Content-Length": str(doc.file_size),
             "ETag": f'"{doc.file_sha256}"',
         },

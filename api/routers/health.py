@@ -1,15 +1,17 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 import os
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess
 from prometheus_client import REGISTRY as DEFAULT_REGISTRY
 from starlette.responses import Response
 
+from api.core.config import get_settings
 from api.core.db import db
-from api.core.errors import problem_responses
+from api.core.errors import NotFound, Unauthorized, problem_responses
 
 router = APIRouter(tags=["health"])
 
@@ -33,9 +35,26 @@ async def readyz() -> dict[str, str]:
     return {"status": "ready"}
 
 
-@router.get("/metrics", name="metrics", response_class=Response)
-async def metrics() -> Response:
-    """Prometheus metrics (aggregated across workers when PROMETHEUS_MULTIPROC_DIR is set)."""
+@router.get(
+    "/metrics", name="metrics", response_class=Response, responses=problem_responses(401, 404)
+)
+async def metrics(request: Request) -> Response:
+    """Prometheus metrics (aggregated across workers when PROMETHEUS_MULTIPROC_DIR is set).
+    With `QD85_METRICS_TOKEN` set, only for `Authorization: Bearer <that token>` (401
+    otherwise); in production without it, off (404)."""
+    settings = get_settings()
+    if settings.metrics_token:
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(
+            given.strip().encode(), settings.metrics_token.encode()
+        ):
+            raise Unauthorized(
+                "invalid_token",
+                "Cần mã truy cập số liệu giám sát (QD85_METRICS_TOKEN).",
+                "The metrics token (QD85_METRICS_TOKEN) is required.",
+            )
+    elif settings.env == "production":
+        raise NotFound()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]

@@ -196,7 +196,9 @@ async def download_evidence(
         media_type=evidence.content_type,
         headers={
             "Content-Length": str(evidence.size),
-            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(evidence.filename)}",
+            # Names stored before issue 14 may carry another type's extension.
+            "Content-Disposition": "attachment; filename*=UTF-8''"
+            + quote(files.safe_filename(evidence.filename, evidence.content_type)),
             "ETag": f'"{evidence.sha256}"',
         },
     )

@@ -17,25 +17,47 @@ from pydantic import (
     GetCoreSchemaHandler,
     JsonValue,
     StringConstraints,
+    TypeAdapter,
 )
 from pydantic.config import JsonDict
 from pydantic_core import PydanticCustomError
 
 from api.core.text_vi import clean_text, normalize_text
 
+# How request text is stripped, shared by request bodies and by every other entrance that
+# validates the same fields (roster rows: api/services/roster_parse.py).
+STRIP_CONFIG = ConfigDict(str_strip_whitespace=True)
+
 
 class Input(BaseModel):
     """Request bodies: unknown fields are rejected (no mass assignment)."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", **STRIP_CONFIG)
+
+
+def field_adapter(model: type[BaseModel], name: str) -> TypeAdapter[Any]:
+    """A validator for one field of a request model, exactly as the model validates it
+    (its type, constraints and validators, and `Input`'s stripping). Another entrance that
+    accepts the same value (a roster row for `MemberCreate`, a snapshot unit for
+    `UnitCreate`) validates it with this, so the two cannot drift apart."""
+    info = model.model_fields[name]
+    field_type: Any = (
+        Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
+    )
+    return TypeAdapter(field_type, config=STRIP_CONFIG)
 
 
 class Output(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
-# Zero-width marks, dropped from names.
+# Zero-width marks, dropped from short labels.
 _ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
+# Invisible and bidirectional controls, refused in names and codes (issue 14): they can
+# make "Nguyễn \u202eThị" display as another name. Zero-width marks, LRM/RLM/ALM,
+# embeddings and overrides, isolates, word joiner and invisible operators, BOM.
+INVISIBLE_RANGES = r"\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff"
+_INVISIBLE = re.compile(f"[{INVISIBLE_RANGES}]")
 # What Python's str.isspace(), str.strip() and `\s` take for whitespace, as a regex class
 # body: the documented patterns then mean the same in every regex engine (ECMA's `\s`
 # differs).
@@ -57,6 +79,7 @@ class Text:
     multiline: bool = True
     collapse: bool = False
     drop_zero_width: bool = False
+    no_invisible: bool = False
 
     def _before(self, value: Any) -> Any:
         if not isinstance(value, str):
@@ -64,6 +87,12 @@ class Text:
         allowed = "\t\n\r" if self.multiline else "\t"
         if any((c < " " and c not in allowed) or c == "\x7f" for c in value):
             raise PydanticCustomError("value_error", "control characters are not allowed")
+        if self.no_invisible and (found := _INVISIBLE.search(value)):
+            raise PydanticCustomError(
+                "value_error",
+                "invisible or bidirectional control characters are not allowed (U+{code})",
+                {"code": f"{ord(found.group()):04X}"},
+            )
         value = normalize_text(value)
         if len(value) > self.max_length:
             raise PydanticCustomError(
@@ -76,13 +105,16 @@ class Text:
 
     @property
     def pattern(self) -> str:
+        invisible = INVISIBLE_RANGES if self.no_invisible else ""
         any_char = (
-            r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]" if self.multiline else r"[^\x00-\x08\x0a-\x1f\x7f]"
+            rf"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f{invisible}]"
+            if self.multiline
+            else rf"[^\x00-\x08\x0a-\x1f\x7f{invisible}]"
         )
         if not self.min_length:
             return f"^{any_char}*$"
         dropped = r"\u200b-\u200d\u2060\ufeff" if self.drop_zero_width else ""
-        return f"^{any_char}*[^\\x00-\\x1f\\x7f{_SPACE}{dropped}]{any_char}*$"
+        return f"^{any_char}*[^\\x00-\\x1f\\x7f{_SPACE}{dropped}{invisible}]{any_char}*$"
 
     def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> Any:
         constraints = StringConstraints(
@@ -91,8 +123,8 @@ class Text:
         return handler(Annotated[source, constraints, BeforeValidator(self._before)])
 
 
-PersonName = Annotated[str, Text(200, min_length=1, collapse=True, drop_zero_width=True)]
-UnitName = Annotated[str, Text(300, min_length=1, collapse=True, drop_zero_width=True)]
+PersonName = Annotated[str, Text(200, min_length=1, collapse=True, no_invisible=True)]
+UnitName = Annotated[str, Text(300, min_length=1, collapse=True, no_invisible=True)]
 ShortText = Annotated[str, Text(200, min_length=1, collapse=True, drop_zero_width=True)]
 LongText = Annotated[str, Text(4000)]
 

@@ -29,7 +29,7 @@ MAX_BODY_CHARS = 100_000
 
 # One-line text (code, title): tabs allowed, inner whitespace collapsed. Markdown keeps
 # its line breaks and tabs.
-DocCode = Annotated[str, Text(64, min_length=1, multiline=False, collapse=True)]
+DocCode = Annotated[str, Text(64, min_length=1, multiline=False, collapse=True, no_invisible=True)]
 DocTitle = Annotated[str, Text(500, min_length=1, multiline=False, collapse=True)]
 Markdown = Annotated[str, Text(MAX_BODY_CHARS, min_length=1)]
 

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, StringConstraints
 from pydantic.json_schema import SkipJsonSchema
 
 from api.core.enums import Declaration, Membership, MemberStatus
@@ -13,16 +14,18 @@ from api.schemas.documents import DocumentSummary
 from api.schemas.reports import ReportWithReporter
 from api.schemas.units import UnitRead
 
-ExternalId = str
-# The rule for external_id, shared with roster sync rows (api/services/roster_parse.py).
+# The rule for external_id, shared with roster sync rows (api/services/roster_parse.py
+# validates them with `field_adapter(MemberCreate, ...)`): printable ASCII without blanks,
+# after the surrounding whitespace (line breaks, tabs, NBSP, ...) is stripped.
 EXTERNAL_ID_MAX = 64
 EXTERNAL_ID_PATTERN = r"^[\x21-\x7e]+$"
+ExternalId = Annotated[
+    str, StringConstraints(min_length=1, max_length=EXTERNAL_ID_MAX, pattern=EXTERNAL_ID_PATTERN)
+]
 
 
 class MemberCreate(Input):
-    external_id: str | None = Field(
-        default=None, min_length=1, max_length=EXTERNAL_ID_MAX, pattern=EXTERNAL_ID_PATTERN
-    )
+    external_id: ExternalId | None = None
     full_name: PersonName
     unit_id: uuid.UUID
     membership: Membership
@@ -40,9 +43,7 @@ class MemberCreate(Input):
 
 
 class MemberUpdate(Input):
-    external_id: str | None = Field(
-        default=None, min_length=1, max_length=EXTERNAL_ID_MAX, pattern=EXTERNAL_ID_PATTERN
-    )
+    external_id: ExternalId | None = None
     full_name: PersonName | SkipJsonSchema[None] = omittable()
     unit_id: uuid.UUID | SkipJsonSchema[None] = omittable()
     membership: Membership | SkipJsonSchema[None] = omittable()

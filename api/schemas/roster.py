@@ -23,7 +23,7 @@ from api.core.enums import (
     UnitLevel,
 )
 from api.schemas.common import Code, Email, Input, Output, PersonName, Phone, ShortText, UnitName
-from api.schemas.members import EXTERNAL_ID_MAX, EXTERNAL_ID_PATTERN
+from api.schemas.members import ExternalId
 
 
 class RosterMemberIn(Input):
@@ -32,7 +32,7 @@ class RosterMemberIn(Input):
     required for a member the roster does not hold yet. Vietnamese labels are accepted
     for `membership` and `status` (`chính thức`, `dự bị`, `miễn sinh hoạt`, …)."""
 
-    external_id: str = Field(min_length=1, max_length=EXTERNAL_ID_MAX, pattern=EXTERNAL_ID_PATTERN)
+    external_id: ExternalId
     full_name: PersonName
     unit_code: Code
     membership: Membership | None = None

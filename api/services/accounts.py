@@ -310,6 +310,8 @@ async def list_accounts(
                     folded.replace(" ", "").replace(".", ""), autoescape=True
                 ),
                 Member.name_search.contains(folded, autoescape=True),
+                # A page found by its title (issue 14): "trang tin xa" finds "Trang tin Xã …".
+                Account.display_name_search.contains(folded, autoescape=True),
             )
         )
     stmt = keyset(stmt, kind="accounts", columns=[Account.created_at, Account.id],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 
@@ -42,23 +43,36 @@ def _scope(principal: Principal) -> str:
     return " ".join(sorted(r.value for r in principal.roles))
 
 
-async def _admit(keys: list[str]) -> None:
-    """Count this attempt before the secret is checked, with one atomic increment per key,
-    and refuse it once over the budget: parallel guesses cannot overtake the limit."""
-    policy = ratelimit.login_policy()
-    for key in keys:
-        usage = await ratelimit.limiter.hit(policy, key)
-        if usage.count > policy.limit:
-            raise ratelimit.exceeded(policy, usage)
+class _Throttle:
+    """The login budgets of one attempt (issue 14, finding 6, after OWASP's
+    authentication guidance): the (account, address) pair is refused past
+    `login_max_failures`, the address past `login_max_failures_per_address`, and the
+    account across all addresses is only slowed down (a progressive delay), so that
+    nobody can lock a member out by guessing from elsewhere. Each attempt is counted
+    before the secret is checked, with one atomic increment per key: parallel guesses
+    cannot overtake a limit."""
 
+    def __init__(self, account: str, addr: str) -> None:
+        self.pair = (ratelimit.login_policy(), f"{account}|addr:{addr}")
+        self.address = (ratelimit.login_address_policy(), f"addr:{addr}")
+        self.account = (ratelimit.login_account_policy(), account)
 
-async def _forgive(keys: list[str]) -> None:
-    """After a success: the account's earlier failures are forgiven (keys[0]); the address
-    only gets this attempt back (others behind it may still be guessing)."""
-    policy = ratelimit.login_policy()
-    await ratelimit.limiter.reset(policy, keys[0])
-    for key in keys[1:]:
-        await ratelimit.limiter.undo(policy, key)
+    async def admit(self) -> None:
+        for policy, key in (self.pair, self.address):
+            usage = await ratelimit.limiter.hit(policy, key)
+            if usage.count > policy.limit:
+                raise ratelimit.exceeded(policy, usage)
+        policy, key = self.account
+        delay = ratelimit.login_delay((await ratelimit.limiter.hit(policy, key)).count)
+        if delay:
+            await asyncio.sleep(delay)
+
+    async def forgive(self) -> None:
+        """After a success: the pair's and the account's failures are forgiven; the
+        address only gets this attempt back (others behind it may still be guessing)."""
+        for policy, key in (self.pair, self.account):
+            await ratelimit.limiter.reset(policy, key)
+        await ratelimit.limiter.undo(*self.address)
 
 
 async def _issue_refresh(
@@ -74,14 +88,14 @@ async def password_grant(
     session: AsyncSession, username: str, password: str, client_addr: str
 ) -> IssuedTokens:
     name = username.strip().lower()
-    keys = [f"user:{name}", f"addr:{client_addr}"]
-    await _admit(keys)
+    throttle = _Throttle(f"user:{name}", client_addr)
+    await throttle.admit()
     user = await session.scalar(select(User).where(User.username == name)) if name else None
     ok = await verify_password_off_loop(password, user.password_hash if user else None)
     principal = await load_user_principal(session, user.id, None) if ok and user else None
     if principal is None or user is None:
         raise _invalid_grant("Sai tên đăng nhập hoặc mật khẩu.", "Wrong username or password.")
-    await _forgive(keys)
+    await throttle.forgive()
     access, expires_in = create_access_token(user.id, "user", user.token_version)
     refresh = await _issue_refresh(session, user.id, user.token_version, uuid.uuid4().hex)
     return IssuedTokens(access, expires_in, _scope(principal), refresh)
@@ -90,8 +104,8 @@ async def password_grant(
 async def client_credentials_grant(
     session: AsyncSession, client_id: str, client_secret: str, client_addr: str
 ) -> IssuedTokens:
-    keys = [f"client:{client_id[:64]}", f"addr:{client_addr}"]
-    await _admit(keys)
+    throttle = _Throttle(f"client:{client_id[:64]}", client_addr)
+    await throttle.admit()
     client = await session.scalar(select(ApiClient).where(ApiClient.client_id == client_id))
     ok = client is not None and client.active and verify_client_secret(client, client_secret)
     principal = await load_client_principal(session, client.id, None) if ok and client else None
@@ -101,7 +115,7 @@ async def client_credentials_grant(
         )
         err.extra = {"error": "invalid_client"}
         raise err
-    await _forgive(keys)
+    await throttle.forgive()
     access, expires_in = create_access_token(client.id, "client", client.token_version)
     return IssuedTokens(access, expires_in, _scope(principal))
 

@@ -78,12 +78,30 @@ def require_type(file: BinaryIO, allowed: frozenset[str]) -> str:
     return kind
 
 
+# The extensions a file of each type may keep; any other is replaced by the first.
+ACCEPTED_EXTENSIONS = {
+    PNG: (".png",), JPEG: (".jpg", ".jpeg", ".jpe"), WEBP: (".webp",), PDF: (".pdf",),
+    DOCX: (".docx",),
+}  # fmt: skip
+
+
 def safe_filename(name: str | None, content_type: str) -> str:
     """A display name without directories or control characters (the stored object is
-    named by its hash; this is only echoed back and used in Content-Disposition)."""
+    named by its hash; this is only echoed back and used in Content-Disposition), whose
+    extension matches the type sniffed from the content (issue 14: a PNG uploaded as
+    `poly.html` is served as `poly.png`, so no browser or desktop opens it as HTML)."""
     base = unicodedata.normalize("NFC", (name or "").replace("\\", "/").rsplit("/", 1)[-1])
     base = "".join(ch for ch in base if ch.isprintable() and ch not in '"<>|:*?').strip(" .")
-    return base[:200] or f"file{EXTENSIONS.get(content_type, '')}"
+    accepted = ACCEPTED_EXTENSIONS.get(content_type, ())
+    if not accepted:
+        return base[:200] or "file"
+    stem, dot, ext = base.rpartition(".")
+    if dot and f".{ext.lower()}" in accepted:
+        stem, suffix = stem, f".{ext}"
+    else:
+        stem, suffix = (stem if dot else base), accepted[0]
+    stem = stem.strip(" .")[: 200 - len(suffix)]
+    return (stem or "file") + suffix
 
 
 @dataclass(frozen=True, slots=True)

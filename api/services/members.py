@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, Select, bindparam, exists, or_, select
+from sqlalchemy import update as sa_update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,7 +17,7 @@ from api.core.errors import Conflict, NotFound, Unprocessable
 from api.core.pagination import keyset, page_of
 from api.core.text_vi import fold, name_sort_key
 from api.core.versioning import check_version
-from api.models import Member, Unit
+from api.models import Member, Unit, User
 from api.schemas.members import MemberCreate, MemberUpdate
 from api.services import audit, counters
 from api.services.authz import Action, Principal, in_subtree, require, scope_filter
@@ -187,9 +188,21 @@ async def update(
                 session, principal, "member.transfer_out", "member", member.id, before["unit_id"],
                 {"unit_id": changes["unit_id"]},
             )  # fmt: skip
+        if before["status"] in ON_ROSTER and member.status not in ON_ROSTER:
+            # Leaving the roster ends the member's sessions for good: coming back to
+            # `active` later must not revive the tokens issued before (issue 14).
+            await session.execute(
+                sa_update(User)
+                .where(User.member_id == member.id)
+                .values(token_version=User.token_version + 1, updated_at=utcnow())
+            )
         if changes.keys() & COUNTED_FIELDS:
             await counters.touch(session, [before["unit_id"], member.unit_id])
     return member
+
+
+# The statuses whose members may log in (deps.LOGIN_STATUSES, the roster's ON_ROSTER).
+ON_ROSTER = frozenset({MemberStatus.active, MemberStatus.exempt})
 
 
 def _null_field(name: str) -> Unprocessable:

@@ -30,14 +30,16 @@ import itertools
 import json
 import re
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import IO, Annotated, Any
+from typing import IO, Any
 
-from pydantic import ConfigDict, StringConstraints, TypeAdapter, ValidationError
+from pydantic import TypeAdapter, ValidationError
 
+from api.core.config import get_settings
 from api.core.enums import LABELS
 from api.core.errors import AppError, BadRequest, Unprocessable
 from api.core.legacy_encodings import (
@@ -48,10 +50,13 @@ from api.core.legacy_encodings import (
     has_foreign_glyphs,
     mojibake_kind,
     sniff_legacy,
+    utf8_and_legacy_lines,
 )
 from api.core.text_vi import fold
-from api.schemas.common import Code, Email, PersonName, Phone, ShortText, UnitName
-from api.schemas.members import EXTERNAL_ID_MAX, EXTERNAL_ID_PATTERN
+from api.schemas.common import field_adapter
+from api.schemas.members import EXTERNAL_ID_MAX, MemberCreate
+from api.schemas.units import UnitCreate
+from api.services.xlsx import Limits, not_a_workbook, open_workbook, sheet_rows, too_many_rows
 
 JSON, NDJSON, CSV, XLSX = "json", "ndjson", "csv", "xlsx"
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -65,6 +70,7 @@ MEDIA_TYPES = {
     XLSX_MEDIA_TYPE: XLSX,
 }
 UTF8 = "utf-8"
+MIXED = "mixed"
 TCVN3_CONVERTED = "TCVN3 (converted to Unicode)"
 
 # Member fields a row may leave out (the member keeps its value; a new member gets the
@@ -130,17 +136,15 @@ LEVEL_ALIASES = _enum_aliases("unit_level", {"chi bộ": "cell", "tổ đảng":
 _TRUE = frozenset({"true", "1", "x", "co", "yes", "y", "c"})
 _FALSE = frozenset({"false", "0", "khong", "no", "n", "k"})
 
-_STRIP = ConfigDict(str_strip_whitespace=True)
-_EXTERNAL_ID: TypeAdapter[str] = TypeAdapter(
-    Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
-                                     max_length=EXTERNAL_ID_MAX, pattern=EXTERNAL_ID_PATTERN)]
-)  # fmt: skip
-_NAME: TypeAdapter[str] = TypeAdapter(PersonName, config=_STRIP)
-_UNIT_NAME: TypeAdapter[str] = TypeAdapter(UnitName, config=_STRIP)
-_SHORT: TypeAdapter[str] = TypeAdapter(ShortText, config=_STRIP)
-_EMAIL: TypeAdapter[str] = TypeAdapter(Email, config=_STRIP)
-_PHONE: TypeAdapter[str] = TypeAdapter(Phone, config=_STRIP)
-_CODE: TypeAdapter[str] = TypeAdapter(Code, config=_STRIP)
+# Each field is validated by the very definition the API uses for it (issue 20: a row
+# and `MemberCreate` once stripped external ids differently).
+_EXTERNAL_ID = field_adapter(MemberCreate, "external_id")
+_NAME = field_adapter(MemberCreate, "full_name")
+_SHORT = field_adapter(MemberCreate, "position")
+_EMAIL = field_adapter(MemberCreate, "email")
+_PHONE = field_adapter(MemberCreate, "phone")
+_UNIT_NAME = field_adapter(UnitCreate, "name")
+_CODE = field_adapter(UnitCreate, "code")
 
 
 def _problem_errors(loc: list[str | int], msg: str, typ: str) -> dict[str, Any]:
@@ -176,6 +180,25 @@ def unsupported_encoding(kind: str) -> Unprocessable:
         )
     return Unprocessable(
         "unsupported_encoding", vi, en, extra={"encoding": kind, **_problem_errors(["body"], en, "encoding")}
+    )  # fmt: skip
+
+
+def mixed_encoding(rows: list[int]) -> Unprocessable:
+    """UTF-8 text with rows in another encoding: converting the whole file would turn
+    its UTF-8 names into mojibake, so it is refused, naming the rows (line numbers) that
+    are not UTF-8."""
+    shown = ", ".join(map(str, rows))
+    vi = (
+        f"Tệp trộn lẫn UTF-8 với bảng mã khác (các dòng {shown} không phải UTF-8); hãy lưu "
+        "toàn bộ tệp dưới dạng CSV UTF-8 rồi gửi lại."
+    )
+    en = (
+        f"The file mixes UTF-8 with another encoding (lines {shown} are not UTF-8); save "
+        "the whole file as CSV UTF-8 and send it again."
+    )
+    return Unprocessable(
+        "unsupported_encoding", vi, en,
+        extra={"encoding": MIXED, "rows": rows, **_problem_errors(["body"], en, "encoding")},
     )  # fmt: skip
 
 
@@ -215,12 +238,13 @@ def _as_text(value: Any, *, digits: bool = False) -> Any:
     return value
 
 
-def _run(adapter: TypeAdapter[str], value: Any, name: str, errors: _RowErrors) -> str | None:
+def _run(adapter: TypeAdapter[Any], value: Any, name: str, errors: _RowErrors) -> str | None:
     try:
-        return adapter.validate_python(value)
+        result: str | None = adapter.validate_python(value)
     except ValidationError as exc:
         errors.add(name, str(exc.errors()[0]["msg"]))
         return None
+    return result
 
 
 class Memo:
@@ -232,7 +256,7 @@ class Memo:
     def __init__(self) -> None:
         self.items: dict[tuple[str, Any], tuple[Any, str | None]] = {}
 
-    def run(self, adapter: TypeAdapter[str], value: Any, name: str, errors: _RowErrors) -> Any:
+    def run(self, adapter: TypeAdapter[Any], value: Any, name: str, errors: _RowErrors) -> Any:
         key = (name, value)
         try:
             hit = self.items.get(key)
@@ -297,7 +321,6 @@ def _phone_text(value: Any) -> Any:
     return value
 
 
-_EXTERNAL_ID_RE = re.compile(EXTERNAL_ID_PATTERN)
 # Text no database column can hold: NUL (PostgreSQL text refuses it) and lone surrogates
 # (not encodable as UTF-8). A row carrying one is rejected, and none of it is stored.
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
@@ -345,11 +368,7 @@ def member_row(
     if _blank(external_id):
         errors.add("external_id", "required")
         external_id = None
-    elif not (
-        isinstance(external_id, str)
-        and len(external_id) <= EXTERNAL_ID_MAX
-        and _EXTERNAL_ID_RE.match(external_id)
-    ):  # the common case is valid as it is; the adapter strips and explains the rest
+    else:
         external_id = _run(_EXTERNAL_ID, external_id, "external_id", errors)
 
     name = raw.get("full_name")
@@ -472,6 +491,31 @@ def unit_row(row_no: int, obj: Any) -> UnitRow:
 # --- bodies -----------------------------------------------------------------------------
 
 
+def default_limits() -> Limits:
+    settings = get_settings()
+    return Limits(max_unzipped=settings.roster_xlsx_max_unzipped, max_rows=settings.roster_max_rows)
+
+
+def _from_reader(exc: BaseException) -> bool:
+    """An error of the workbook's content (openpyxl, XML, zip, inflate), not of ours."""
+    return type(exc).__module__.startswith(("openpyxl", "xml", "defusedxml", "zipfile", "zlib"))
+
+
+def _guarded(rows: Iterator[tuple[int, list[Any]]]) -> Iterator[tuple[int, list[Any]]]:
+    """Rows of a sheet; a part that turns out corrupt mid-way (bad CRC, a part larger
+    than declared, malformed XML, a shared string index out of range) is 422."""
+    try:
+        yield from rows
+    except AppError:
+        raise
+    except (zipfile.BadZipFile, zlib.error, EOFError, IndexError, KeyError, ValueError) as exc:
+        raise not_a_workbook() from exc
+    except Exception as exc:
+        if _from_reader(exc):
+            raise not_a_workbook() from exc
+        raise
+
+
 def _check_utf8(file: IO[bytes]) -> bool:
     decoder = codecs.getincrementaldecoder("utf-8")()
     file.seek(0)
@@ -526,6 +570,7 @@ class RosterReader:
     _suspect_kinds: dict[str, int] = field(default_factory=dict)
     _tcvn3: bool = False
     _memo: Memo = field(default_factory=Memo)
+    limits: Limits = field(default_factory=default_limits)
 
     def members(self) -> Iterator[tuple[Any, ...]]:
         if self.fmt == XLSX:
@@ -541,9 +586,12 @@ class RosterReader:
                 yield from self._watch(self._csv(text))
 
     def _watch(self, rows: Iterator[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
-        """Count rows and the names that look like legacy-encoding mojibake."""
+        """Count rows (at most `limits.max_rows`) and the names that look like
+        legacy-encoding mojibake."""
         for row in rows:
             self.rows += 1
+            if self.rows > self.limits.max_rows:
+                raise too_many_rows(self.limits.max_rows)
             name = row[2]
             if name is not None and has_foreign_glyphs(name):
                 kind = mojibake_kind(name) or UNKNOWN
@@ -566,6 +614,10 @@ class RosterReader:
         self.file.seek(0)
         kind = sniff_legacy(self.file.read(4 << 20))
         self.file.seek(0)
+        if self.fmt == CSV:
+            utf8, legacy = utf8_and_legacy_lines(self.file)
+            if utf8:
+                raise mixed_encoding(legacy)
         if kind == TCVN3 and self.fmt == CSV:
             self.encoding = TCVN3_CONVERTED
             return True
@@ -604,27 +656,21 @@ class RosterReader:
     # --- XLSX ---
 
     def _xlsx(self) -> Iterator[tuple[Any, ...]]:
-        from openpyxl import load_workbook  # type: ignore[import-untyped]
-
         self.file.seek(0)
         try:
-            workbook = load_workbook(self.file, read_only=True, data_only=True)
-        except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-            raise invalid_file(
-                "Tệp không phải sổ tính XLSX hợp lệ.", "The body is not a valid XLSX workbook."
-            ) from exc
+            book = open_workbook(self.file, self.limits)
+        except AppError:
+            raise
+        except (zipfile.BadZipFile, KeyError, OSError, ValueError, IndexError, EOFError) as exc:
+            raise not_a_workbook() from exc
         except Exception as exc:  # openpyxl's InvalidFileException and malformed XML
-            if type(exc).__module__.startswith(("openpyxl", "xml")):
-                raise invalid_file(
-                    "Tệp không phải sổ tính XLSX hợp lệ.", "The body is not a valid XLSX workbook."
-                ) from exc
+            if _from_reader(exc):
+                raise not_a_workbook() from exc
             raise
         try:
-            sheet = workbook.worksheets[0]
-            rows = enumerate(sheet.iter_rows(values_only=True), start=1)
-            yield from self._table((n, list(r)) for n, r in rows)
+            yield from self._table(_guarded(sheet_rows(book, self.limits)))
         finally:
-            workbook.close()
+            book.close()
 
     # --- tables (CSV and XLSX) ---
 
@@ -852,7 +898,8 @@ def validate_scope_code(value: Any) -> str | None:
     if value is None:
         return None
     try:
-        return _CODE.validate_python(value)
+        code: str = _CODE.validate_python(value)
+        return code
     except ValidationError as exc:
         raise Unprocessable(
             "validation_failed",

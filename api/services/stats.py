@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.core.csv_safety import safe_text
 from api.core.db import utcnow
 from api.core.enums import DocumentStatus, Platform, ReportStatus
 from api.core.errors import Forbidden, NotFound, Unprocessable
@@ -374,9 +375,10 @@ async def document_acks(
 
 
 def to_csv(columns: list[str], rows: list[dict[str, Any]]) -> bytes:
-    """UTF-8 with a BOM (so Excel reads Vietnamese right), one header row."""
+    """UTF-8 with a BOM (so Excel reads Vietnamese right), one header row, every text
+    cell quoted and neutralised (api/core/csv_safety.py)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_NONNUMERIC)
     writer.writerow(columns)
     for row in rows:
         writer.writerow(["" if row.get(c) is None else _cell(row.get(c)) for c in columns])
@@ -388,6 +390,8 @@ def _cell(value: Any) -> Any:
         return value.isoformat().replace("+00:00", "Z")
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value  # no formula injection when Excel opens the file
-    return value
+    if isinstance(value, str):
+        return safe_text(value)  # no formula injection when a spreadsheet opens the file
+    if isinstance(value, int | float):
+        return value
+    return str(value)  # ids and the like: text, quoted

@@ -12,4 +12,5 @@ from api.core.config import get_settings
 def _generous_rate_limits(monkeypatch: pytest.MonkeyPatch) -> None:
     settings = get_settings()
     monkeypatch.setattr(settings, "login_max_failures", 100_000)
+    monkeypatch.setattr(settings, "login_max_failures_per_address", 100_000)
     monkeypatch.setattr(settings, "report_rate_limit", 100_000)

@@ -5,13 +5,16 @@ writes nothing, not even a preview."""
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.core.config import get_settings
 from tests.attacks.support import (
     LOOKALIKES,
     MARKUP,
@@ -183,3 +186,100 @@ class TestParserCrashes:
             r = await _sync(client, lite, csv, "text/csv", mode="upsert")
         assert r.status_code == 201, r.text
         assert r.json()["counts"]["rejected"] == 1
+
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _xlsx_bomb(strings_bytes: int, cell: int = 10) -> bytes:
+    """A valid workbook whose shared-strings part inflates to `strings_bytes` (cells of
+    `cell` characters); the sheet references the first four as a header."""
+    from tests.services.test_xlsx import NS, replace_part, workbook
+
+    body = workbook([["X"]])
+    one = b"<si><t>" + b"a" * cell + b"</t></si>"
+    head = f"<sst {NS}>".encode() + b"".join(
+        f"<si><t>{h}</t></si>".encode() for h in ("external_id", "full_name", "unit_code", "x")
+    )
+    strings = head + one * (strings_bytes // len(one)) + b"</sst>"
+    sheet = (
+        f'<worksheet {NS}><sheetData><row r="1">'
+        + "".join(f'<c r="{c}1" t="s"><v>{i}</v></c>' for i, c in enumerate("ABCD"))
+        + "</row></sheetData></worksheet>"
+    ).encode()
+    body = replace_part(body, "xl/worksheets/sheet1.xml", sheet)
+    body = replace_part(body, "xl/sharedStrings.xml", strings)
+    # Declare the part so openpyxl reads it.
+    types = b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>'
+    with zipfile.ZipFile(io.BytesIO(body)) as z:
+        ct = z.read("[Content_Types].xml").replace(b"</Types>", types)
+    return replace_part(body, "[Content_Types].xml", ct)
+
+
+class TestDecompressionBombs:
+    """Issue 14, finding 1: a small XLSX that inflates far beyond its size is refused
+    before it is inflated, naming the limit; nothing is stored."""
+
+    async def test_a_bomb_over_the_cap_is_422_naming_the_limit(
+        self, client: httpx.AsyncClient, lite: Lite, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(get_settings(), "roster_xlsx_max_unzipped", 4 << 20)
+        body = _xlsx_bomb(8 << 20, cell=1000)
+        assert len(body) < 200_000  # a ratio over 40
+        before = await fingerprint()
+        r = await _sync(client, lite, body, XLSX_TYPE, mode="upsert")
+        assert summary(r) == "422 invalid_file", r.text
+        assert r.json()["limit"] == {"name": "unzipped_bytes", "value": 4 << 20}
+        assert_safe_response(r)
+        assert diff(before, await fingerprint()) == {}
+
+    async def test_many_shared_strings_under_the_cap_are_read(
+        self, client: httpx.AsyncClient, lite: Lite
+    ) -> None:
+        r = await _sync(client, lite, _xlsx_bomb(2 << 20), XLSX_TYPE, mode="upsert")
+        assert r.status_code == 201, r.text
+        assert r.json()["counts"]["created"] == 0
+
+    async def test_rows_over_the_cap_are_422(
+        self, client: httpx.AsyncClient, lite: Lite, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(get_settings(), "roster_max_rows", 3)
+        rows = b"".join(f"DV-R{i},An,A.1,official\n".encode() for i in range(4))
+        csv = b"external_id,full_name,unit_code,membership\n" + rows
+        r = await _sync(client, lite, csv, "text/csv", mode="upsert")
+        assert summary(r) == "422 invalid_file", r.text
+        assert r.json()["limit"] == {"name": "rows", "value": 3}
+
+
+class TestMixedEncodings:
+    """Issue 14, finding 2: a UTF-8 roster with one row pasted from a TCVN3 file was
+    converted whole (every UTF-8 name became mojibake); now it is refused, naming the
+    row, and nothing is stored."""
+
+    async def test_one_tcvn3_row_in_a_utf8_file_is_422_naming_it(
+        self, client: httpx.AsyncClient, lite: Lite
+    ) -> None:
+        from api.core.legacy_encodings import encode_tcvn3
+
+        names = ["Nguyễn Văn An", "Trần Thị Bình", "Lê Hữu Đức", "Phạm Minh Tuấn", "Hồ Yến"]
+        lines = [b"external_id,full_name,unit_code,membership"] + [
+            b"DV-M%d,%s,A.1,official" % (i, encode_tcvn3(n) if i == 2 else n.encode())
+            for i, n in enumerate(names)
+        ]
+        before = await fingerprint()
+        r = await _sync(client, lite, b"\n".join(lines), "text/csv", mode="upsert", dry_run="false")
+        assert summary(r) == "422 unsupported_encoding", r.text
+        assert (r.json()["encoding"], r.json()["rows"]) == ("mixed", [4])
+        assert diff(before, await fingerprint()) == {}
+
+    async def test_a_whole_tcvn3_file_is_still_converted(
+        self, client: httpx.AsyncClient, lite: Lite
+    ) -> None:
+        from api.core.legacy_encodings import encode_tcvn3
+
+        body = b"external_id,full_name,unit_code,membership\nDV-T1,%s,A.1,official\n" % (
+            encode_tcvn3("Nguyễn Văn An")
+        )
+        r = await _sync(client, lite, body, "text/csv", mode="upsert")
+        assert r.status_code == 201, r.text
+        assert r.json()["encoding"] == "TCVN3 (converted to Unicode)"

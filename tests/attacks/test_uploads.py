@@ -29,6 +29,7 @@ from tests.attacks.support import (
 from tests.factories import png_bytes, report_body
 
 BOUNDARY = "qd85-attack-boundary"
+EXTENSION = {"image/png": ".png", "application/pdf": ".pdf"}
 PDF = b"%PDF-1.4\n" + b"0" * 300 + b"\n%%EOF\n"
 NAMES = [
     b"../../etc/passwd", b"..\\..\\windows\\win.ini", b"/etc/passwd", b"C:\\Windows\\evil.png",
@@ -106,6 +107,8 @@ class TestHostileFileNames:
             name = r.json()["filename"] if endpoint == "evidence" else r.json()["file"]["filename"]
             if problems := _clean(name):
                 failures.append(f"{given!r} stored as {name!r}: {problems}")
+            if not name.lower().endswith(EXTENSION[kind]):  # issue 14: the sniffed type's
+                failures.append(f"{given!r} stored as {name!r}: not {EXTENSION[kind]}")
             down_url = (
                 f"/api/v1/reports/{world.ids['report']}/evidence/{r.json()['id']}"
                 if endpoint == "evidence"
@@ -115,6 +118,8 @@ class TestHostileFileNames:
             disposition = down.headers["content-disposition"]
             if (down.status_code, down.content) != (200, data):
                 failures.append(f"{given!r}: download {down.status_code}")
+            if not disposition.lower().endswith(EXTENSION[kind]):
+                failures.append(f"{given!r}: disposition {disposition!r} names another type")
             if not disposition.startswith("attachment;") or re.search(r"[\r\n\x00]", disposition):
                 failures.append(f"{given!r}: disposition {disposition!r}")
             if (
@@ -141,6 +146,9 @@ class TestHostileFileNames:
         )
         assert down.headers["content-type"] == "image/png"
         assert down.headers["content-disposition"].startswith("attachment;")
+        # Issue 14, finding 10: the name's extension follows the content, not the caller.
+        assert r.json()["filename"] == "page.png"
+        assert down.headers["content-disposition"].endswith("filename*=UTF-8''page.png")
         assert down.headers["x-content-type-options"] == "nosniff"
 
 

@@ -646,6 +646,8 @@ PUBLIC: tuple[Public, ...] = (
     Public("GET", "/openapi.json", 200),
     Public("GET", "/docs", 200),
     Public("GET", "/docs/oauth2-redirect", 200),
+    Public("GET", "/redoc", 200),
+    Public("GET", "/docs/assets/{name}", 404),  # the literal path names no asset
     Public("POST", f"{V1}/auth/token", 200, login),
     Public("POST", f"{V1}/auth/revoke", 200, lambda w: {"data": {"token": "not-a-token"}}),
     Public("GET", f"{V1}/meta/enums", 200),

@@ -1020,3 +1020,50 @@ class TestMe:
         assert accounts[0]["canonical_key"] == FB_KEY
         assert accounts[2]["status"] == "closed"
         assert r.json()["declaration"] == "declared"
+
+
+class TestSearchByPageName:
+    """Issue 14, finding 12: `?q=` matched keys and member names but not `display_name`,
+    so a manager could not find a fan page by its title."""
+
+    async def test_the_title_is_searched_without_diacritics_and_follows_edits(
+        self, client: httpx.AsyncClient, org: Org
+    ) -> None:
+        h = org.headers("manager_a")
+        r = await client.post(accounts_of(org.me.id), json={
+            "url": "https://www.facebook.com/trangtin.dh2026", "kind": "page",
+            "display_name": "Trang tin Xã Đông Hòa", "purpose": "propaganda",
+        }, headers=h)  # fmt: skip
+        assert r.status_code == 201, r.text
+        account = r.json()
+
+        async def found(q: str) -> bool:
+            page = await client.get(ACCOUNTS, params={"q": q}, headers=h)
+            assert page.status_code == 200, page.text
+            return account["id"] in {a["id"] for a in page.json()["items"]}
+
+        assert await found("xa dong hoa")
+        assert await found("TRANG TIN XÃ ĐÔNG")
+        assert not await found("tan dinh")
+        r = await client.patch(f"{ACCOUNTS}/{account['id']}", json={
+            "display_name": "Fanpage Chi bộ Tân Định"}, headers=h)  # fmt: skip
+        assert r.status_code == 200, r.text
+        assert await found("chi bo tan dinh")
+        assert not await found("dong hoa")
+        r = await client.patch(
+            f"{ACCOUNTS}/{account['id']}", json={"display_name": None}, headers=h
+        )
+        assert r.status_code == 200, r.text
+        assert not await found("tan dinh")
+
+    async def test_out_of_scope_pages_stay_hidden(
+        self, client: httpx.AsyncClient, session: AsyncSession, org: Org
+    ) -> None:
+        b_member = await make_member(session, org.b1, full_name="Vũ Thị Dung")
+        await make_account(session, b_member, "https://www.facebook.com/trangb.2026",
+                           display_name="Trang tin Phường Bến Nghé")  # fmt: skip
+        await session.commit()
+        r = await client.get(ACCOUNTS, params={"q": "ben nghe"}, headers=org.headers("manager_a"))
+        assert r.json()["items"] == []
+        r = await client.get(ACCOUNTS, params={"q": "ben nghe"}, headers=org.headers("admin"))
+        assert len(r.json()["items"]) == 1

@@ -367,12 +367,66 @@ class TestLoginRateLimit:
         assert r.headers["ratelimit"].startswith('"login";r=0;t=')
 
     async def test_failures_from_one_address_across_usernames(
-        self, client: httpx.AsyncClient, session: AsyncSession
+        self, client: httpx.AsyncClient, session: AsyncSession, monkeypatch: pytest.MonkeyPatch
     ) -> None:
+        monkeypatch.setattr(get_settings(), "login_max_failures_per_address", 30)
         await make_user(session, grants=[(Role.admin, None)], username="victim")
-        for i in range(10):
+        for i in range(30):
             assert_problem(await login(client, f"spray{i}", "guess-guess"), 400, "invalid_grant")
-        assert_problem(await login(client, "victim"), 429, "rate_limited")
+        r = await login(client, "victim")
+        assert_problem(r, 429, "rate_limited")
+        assert r.headers["ratelimit-policy"] == '"login-address";q=30;w=300'
+
+
+class TestLockoutIsNotAWeapon:
+    """Issue 14, finding 6: ten bad passwords for a username, or ten failures from one
+    address (a committee office behind NAT), refused the right password for 5 minutes."""
+
+    @pytest.fixture(autouse=True)
+    async def _inside_one_window(self) -> None:
+        await _away_from_a_window_edge()
+
+    @staticmethod
+    def _from(app: object, addr: str) -> httpx.AsyncClient:
+        transport = httpx.ASGITransport(app=app, client=(addr, 40000))  # type: ignore[arg-type]
+        return httpx.AsyncClient(transport=transport, base_url="http://test")
+
+    async def test_the_right_password_from_another_address_gets_in(
+        self, app: object, session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(get_settings(), "login_max_delay_seconds", 0.5)
+        await make_user(session, grants=[(Role.admin, None)], username="target.user")
+        async with (
+            self._from(app, "203.0.113.7") as attacker,
+            self._from(app, "198.51.100.2") as owner,
+        ):
+            for _ in range(12):
+                await login(attacker, "target.user", "guess-guess")
+            assert_problem(await login(attacker, "target.user"), 429, "rate_limited")
+            started = time.monotonic()
+            r = await login(owner, "target.user")
+            assert r.status_code == 200, r.text
+            assert time.monotonic() - started >= 0.5  # slowed down, not locked out
+
+    async def test_an_office_behind_one_address_is_not_locked_by_a_few_typos(
+        self, app: object, session: AsyncSession
+    ) -> None:
+        await make_user(session, grants=[(Role.admin, None)], username="clerk.one")
+        async with self._from(app, "192.0.2.10") as office:
+            for i in range(15):  # fifteen colleagues mistype once each
+                assert_problem(
+                    await login(office, f"colleague{i}", "typo-typo"), 400, "invalid_grant"
+                )
+            assert (await login(office, "clerk.one")).status_code == 200
+
+    async def test_attempts_at_one_account_slow_down_progressively(
+        self, app: object, session: AsyncSession
+    ) -> None:
+        limit = get_settings().login_max_failures
+        from api.core.ratelimit import login_delay
+
+        assert [login_delay(limit + n) for n in range(0, 6)] == [0.0, 0.5, 1.0, 2.0, 4.0, 8.0]
+        assert login_delay(limit + 40) == get_settings().login_max_delay_seconds
 
     async def test_nine_failures_then_success_resets_the_username(
         self, client: httpx.AsyncClient, session: AsyncSession

@@ -14,7 +14,7 @@ from api.core.enums import Declaration, Membership, MemberStatus, UnitStatus
 from api.core.pagination import encode_cursor
 from api.core.text_vi import fold, name_sort_key
 from api.models import AuditEvent, IdempotencyRecord, Member
-from tests.factories import make_member, make_unit
+from tests.factories import PASSWORD, auth, make_member, make_unit, make_user
 from tests.routers.org import (
     Org,
     assert_problem,
@@ -911,3 +911,49 @@ class TestNoDeletion:
 
 async def names_by_q(client: httpx.AsyncClient, org: Org, q: str) -> list[str]:
     return await names(client, org.headers("admin"), q=q)
+
+
+class TestLeavingTheRosterEndsSessions:
+    """Issue 14, finding 5: a member set to `transferred` and back to `active` got their
+    old access and refresh tokens working again."""
+
+    @pytest.mark.parametrize("away", ["transferred", "removed", "deceased"])
+    async def test_old_tokens_stay_dead_after_reactivation(
+        self, client: httpx.AsyncClient, org: Org, session: AsyncSession, away: str
+    ) -> None:
+        member = await make_member(session, org.a1, full_name="Đỗ Văn Hải")
+        user = await make_user(session, member=member)
+        await session.commit()
+        login = await client.post("/api/v1/auth/token", data={
+            "grant_type": "password", "username": user.username, "password": PASSWORD})  # fmt: skip
+        assert login.status_code == 200, login.text
+        access = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        refresh = login.json()["refresh_token"]
+        assert (await client.get("/api/v1/me", headers=access)).status_code == 200
+        for status in (away, "active"):
+            r = await client.patch(
+                f"{URL}/{member.id}", json={"status": status}, headers=org.headers("manager_a")
+            )
+            assert_status(r, 200)
+        assert_problem(await client.get("/api/v1/me", headers=access), 401, "invalid_token")
+        r = await client.post(
+            "/api/v1/auth/token", data={"grant_type": "refresh_token", "refresh_token": refresh}
+        )
+        assert r.status_code == 400, r.text
+        assert r.json()["error"] == "invalid_grant"
+        # A new login works: the member is back.
+        again = await client.post("/api/v1/auth/token", data={
+            "grant_type": "password", "username": user.username, "password": PASSWORD})  # fmt: skip
+        assert again.status_code == 200, again.text
+
+    async def test_active_to_exempt_keeps_the_session(
+        self, client: httpx.AsyncClient, org: Org, session: AsyncSession
+    ) -> None:
+        member = await make_member(session, org.a1)
+        headers = auth(await make_user(session, member=member))
+        await session.commit()
+        r = await client.patch(
+            f"{URL}/{member.id}", json={"status": "exempt"}, headers=org.headers("manager_a")
+        )
+        assert_status(r, 200)
+        assert (await client.get("/api/v1/me", headers=headers)).status_code == 200

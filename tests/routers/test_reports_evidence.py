@@ -124,15 +124,16 @@ class TestUpload:
     async def test_type_is_recognised_by_content(
         self, client: httpx.AsyncClient, org: Org, report: dict[str, Any]
     ) -> None:
-        cases = [(png_bytes(), "x.pdf", "text/plain", "image/png"),
-                 (JPEG, "a.bin", "application/octet-stream", "image/jpeg"),
-                 (WEBP, "a.webp", "image/webp", "image/webp"),
-                 (PDF, "scan.png", "image/png", "application/pdf")]  # fmt: skip
-        for content, filename, declared, expected in cases:
+        # The shown name's extension follows the content (issue 14, finding 10).
+        cases = [(png_bytes(), "x.pdf", "text/plain", "image/png", "x.png"),
+                 (JPEG, "a.bin", "application/octet-stream", "image/jpeg", "a.jpg"),
+                 (WEBP, "a.webp", "image/webp", "image/webp", "a.webp"),
+                 (PDF, "scan.png", "image/png", "application/pdf", "scan.pdf")]  # fmt: skip
+        for content, filename, declared, expected, shown in cases:
             r = await upload(client, report["id"], org.headers("member"), content, filename,
                              declared)  # fmt: skip
             assert r.status_code == 201, f"{expected}: {r.text}"
-            assert (r.json()["content_type"], r.json()["filename"]) == (expected, filename)
+            assert (r.json()["content_type"], r.json()["filename"]) == (expected, shown)
             down = await client.get(f"{evidence_url(report['id'])}/{r.json()['id']}",
                                     headers=org.headers("member"))  # fmt: skip
             assert (down.content, down.headers["content-type"]) == (content, expected)

@@ -31,6 +31,7 @@ from api.core.config import get_settings
 from api.core.db import db, utcnow
 from api.core.enums import Role, UnitLevel
 from tests.factories import auth, empty_database, make_unit, make_user, set_report
+from tests.properties import budget
 from tests.routers.stats_support import (
     PLATFORMS,
     SERIES,
@@ -384,7 +385,7 @@ def many_reports(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(get_settings(), "report_rate_limit", 10_000)
 
 
-@settings(BASE, max_examples=20)
+@settings(BASE, max_examples=budget(20))
 @given(data=st.data())
 async def test_every_figure_equals_a_brute_force_recount(
     client: httpx.AsyncClient, many_reports: None, is_postgres: bool, data: st.DataObject
@@ -393,7 +394,7 @@ async def test_every_figure_equals_a_brute_force_recount(
     await _example(client, Chooser(data), merges=False, median_abs=0.0 if is_postgres else 1.5e-4)
 
 
-@settings(BASE, max_examples=4, phases=[Phase.generate])
+@settings(BASE, max_examples=budget(4), phases=[Phase.generate])
 @given(data=st.data())
 async def test_every_figure_equals_a_brute_force_recount_with_merges(
     client: httpx.AsyncClient, many_reports: None, is_postgres: bool, data: st.DataObject

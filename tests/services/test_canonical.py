@@ -6,9 +6,12 @@ import unicodedata
 from collections.abc import Callable
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
+from api.schemas.accounts import AccountCreate
+from api.schemas.common import field_adapter
+from api.schemas.reports import ReportCreate
 from api.services.canonical import (
     _FB_RESERVED,
     _IG_RESERVED,
@@ -18,8 +21,10 @@ from api.services.canonical import (
     PLATFORMS,
     Canonical,
     InvalidAccountUrl,
+    canonical_content,
     canonicalize,
 )
+from tests.properties import budget
 
 FB_USER = "facebook:user:someuser"
 FB_PROFILE = "facebook:profile:100012345678901"
@@ -549,7 +554,7 @@ HANDLES: dict[str, st.SearchStrategy[str]] = {
 
 
 @pytest.mark.parametrize("platform", sorted(HANDLES))
-@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=budget(150), suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_valid_handles_round_trip_through_their_url(platform: str, data: st.DataObject) -> None:
     handle = data.draw(HANDLES[platform], label="handle")
@@ -593,7 +598,7 @@ _values = st.one_of(
 _platforms = st.one_of(st.none(), st.sampled_from(sorted(PLATFORMS)), st.text(max_size=10))
 
 
-@settings(max_examples=1500, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=budget(1500), suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(platform=_platforms, value=_values)
 def test_any_text_gives_a_canonical_or_invalid_account_url(
     platform: str | None, value: str
@@ -637,9 +642,46 @@ def _facebook_variants(draw: st.DrawFn) -> tuple[str, str]:
     return base, form.format(u=variant)
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=budget(300), suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(case=_facebook_variants())
 def test_facebook_case_and_dot_variants_are_one_account(case: tuple[str, str]) -> None:
     base, variant = case
     assert canonicalize("facebook", variant).key == canonicalize("facebook", base).key
     assert canonicalize("facebook", variant).key == f"facebook:user:{base}"
+
+
+# --- one normaliser per value, whatever the entrance (issue 20) ---------------------------
+
+_ACCOUNT_URL = field_adapter(AccountCreate, "url")
+_REPORT_URL = field_adapter(ReportCreate, "url")
+_EDGE_BLANKS = st.text(st.sampled_from(list(" \t\n\r\xa0\u2028\u3000\u200b\ufeff")), max_size=3)
+
+
+@settings(max_examples=budget(300), suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    platform=st.sampled_from(sorted(HANDLES)),
+    data=st.data(),
+    before=_EDGE_BLANKS,
+    after=_EDGE_BLANKS,
+)
+@example(platform="facebook", data=None, before="\xa0", after="\n")
+def test_an_account_link_names_one_account_whether_declared_or_reported(
+    platform: str, data: st.DataObject | None, before: str, after: str
+) -> None:
+    """A member declares an account through `POST /members/{id}/accounts`; a report
+    of the same link (padded with blanks as a paste leaves them) must name the same
+    account, or the report is not linked to its subject member."""
+    handle = "Nguyen.Van.An" if data is None else data.draw(HANDLES[platform], label="handle")
+    url = canonicalize(platform, handle).url
+    padded = before + url + after
+    try:
+        declared: str | None = canonicalize(None, _ACCOUNT_URL.validate_python(padded)).key
+    except InvalidAccountUrl:
+        declared = None  # refused (e.g. a zero-width mark): the report must refuse it too
+    try:
+        reported = canonical_content(None, _REPORT_URL.validate_python(padded)).account_key
+    except InvalidAccountUrl:
+        reported = None
+    assert reported == declared
+    if not (before + after).strip(" \t\n\r\xa0\u2028\u3000"):
+        assert declared == canonicalize(platform, handle).key
