@@ -54,6 +54,8 @@ export interface paths {
         /**
          * Prometheus metrics
          * @description Prometheus metrics (aggregated across workers when PROMETHEUS_MULTIPROC_DIR is set).
+         *     With `QD85_METRICS_TOKEN` set, only for `Authorization: Bearer <that token>` (401
+         *     otherwise); in production without it, off (404).
          */
         get: operations["health-metrics"];
         put?: never;
@@ -4250,6 +4252,29 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
+            401: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found or outside the caller's scope. Problem codes: `not_found` (Not found). */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
             /** @description Validation failed. Problem codes: `validation_failed` (Validation failed). */
             422: {
