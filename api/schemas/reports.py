@@ -138,6 +138,14 @@ TransitionRequest = Annotated[
 ]
 
 
+class AllowedTransition(Output):
+    to: ReportStatus = Field(description="The status this caller may move the report to now.")
+    requires: list[str] = Field(
+        description="Fields the transition body must carry for this move (`outcome`; "
+        "`authority` and `reference`); the others of them must be absent."
+    )
+
+
 class ReportRead(Output):
     id: uuid.UUID
     url: str
@@ -167,6 +175,12 @@ class ReportRead(Output):
         "withdrawn ones not); 1 on a duplicate."
     )
     closed_at: datetime | None
+    allowed_transitions: list[AllowedTransition] = Field(
+        description="The moves this caller may make now (the workflow, the caller's role and "
+        "scope, separation of duties: nobody handles a report they filed or one about "
+        "themselves; a duplicate follows its primary), each with its required fields, so "
+        "clients never copy the workflow. Empty when there is none."
+    )
     version: int
     created_at: datetime
     updated_at: datetime

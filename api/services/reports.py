@@ -137,11 +137,32 @@ def _require_handler(principal: Principal, v: Visible) -> None:
         )
 
 
+def allowed_moves(principal: Principal, v: Visible) -> list[dict[str, Any]]:
+    """The moves `transition` would accept from this caller now, with their required
+    fields (the same rules, read from the one WORKFLOW table)."""
+    report = v.report
+    out = []
+    for (source, target), move in WORKFLOW.items():
+        if source is not report.status:
+            continue
+        if move.by == "reporter":
+            allowed = is_reporter(principal, report)
+        else:
+            allowed = report.duplicate_of is None and may_handle(principal, v)
+        if allowed:
+            out.append({"to": target, "requires": sorted(move.requires)})
+    return out
+
+
+COMPUTED = frozenset({"overdue", "allowed_transitions"})
+
+
 def read_model(principal: Principal, v: Visible, now: datetime | None = None) -> ReportRead:
     report = v.report
     now = now or utcnow()
-    data = {name: getattr(report, name) for name in ReportRead.model_fields if name != "overdue"}
+    data = {name: getattr(report, name) for name in ReportRead.model_fields if name not in COMPUTED}
     data["overdue"] = report.status in OPEN_STATUSES and report.due_at < now
+    data["allowed_transitions"] = allowed_moves(principal, v)
     if sees_reporter(principal, v):
         return ReportWithReporter(**data, reporter_member_id=report.reporter_member_id)
     return ReportRead(**data)

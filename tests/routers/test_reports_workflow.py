@@ -564,3 +564,49 @@ async def test_unknown_report_is_404_everywhere(client: httpx.AsyncClient, org: 
         assert_problem(r, 404, "not_found")
     r = await client.get(f"{REPORTS}/not-a-uuid", headers=h)  # a malformed id names nothing
     assert_problem(r, 404, "not_found")
+
+
+class TestAllowedTransitions:
+    """A report as read lists the moves this caller may make now, with their required
+    fields; each listed move is accepted from that caller and every other target is
+    refused (403 or 409): the list is the server's rule, not a copy of it."""
+
+    CALLERS = ("member", "reviewer_a", "manager_a", "admin")
+
+    @pytest.mark.parametrize("start", [RS.submitted, RS.in_review, RS.escalated, RS.resolved])
+    async def test_the_list_is_what_the_server_accepts(
+        self, client: httpx.AsyncClient, org: Org, start: ReportStatus
+    ) -> None:
+        for who in self.CALLERS:
+            shared = await report_in(client, org, start)
+            r = await client.get(f"{REPORTS}/{shared}", headers=org.headers(who))
+            assert r.status_code == 200, r.text
+            listed = {m["to"]: m["requires"] for m in r.json()["allowed_transitions"]}
+            for to in RS:
+                where = f"{who}: {start.value} -> {to.value}"
+                if to.value in listed:
+                    assert listed[to.value] == sorted(FIELDS[to]), where
+                    rid = await report_in(client, org, start)
+                    assert (await move(client, rid, org.headers(who), to)).status_code == 200, where
+                else:
+                    r = await move(client, shared, org.headers(who), to)
+                    assert r.status_code in (403, 409), f"{where}: {r.text}"
+
+    async def test_who_may_do_what_on_a_new_report(
+        self, client: httpx.AsyncClient, org: Org
+    ) -> None:
+        rid = await report_in(client, org, RS.submitted)
+
+        async def listed(who: str) -> list[tuple[str, list[str]]]:
+            r = await client.get(f"{REPORTS}/{rid}", headers=org.headers(who))
+            return [(m["to"], m["requires"]) for m in r.json()["allowed_transitions"]]
+
+        assert await listed("member") == [("withdrawn", [])]  # the reporter
+        assert await listed("reviewer_a") == [("in_review", []), ("dismissed", [])]
+        r = await move(client, rid, org.headers("reviewer_a"), RS.in_review)
+        assert [m["to"] for m in r.json()["allowed_transitions"]] == [
+            "dismissed", "escalated", "resolved"]  # fmt: skip
+        assert await listed("member") == []  # withdrawn only from submitted
+        resolved = {m["to"]: m["requires"] for m in r.json()["allowed_transitions"]}
+        assert resolved == {"dismissed": [], "escalated": ["authority", "reference"],
+                            "resolved": ["outcome"]}  # fmt: skip

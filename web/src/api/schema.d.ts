@@ -1465,6 +1465,16 @@ export interface components {
             /** Acknowledged At */
             acknowledged_at: string | null;
         };
+        /** AllowedTransition */
+        AllowedTransition: {
+            /** @description The status this caller may move the report to now. */
+            to: components["schemas"]["ReportStatus"];
+            /**
+             * Requires
+             * @description Fields the transition body must carry for this move (`outcome`; `authority` and `reference`); the others of them must be absent.
+             */
+            requires: string[];
+        };
         /** AuditEventBrief */
         AuditEventBrief: {
             /**
@@ -2794,6 +2804,11 @@ export interface components {
             report_count: number;
             /** Closed At */
             closed_at: string | null;
+            /**
+             * Allowed Transitions
+             * @description The moves this caller may make now (the workflow, the caller's role and scope, separation of duties: nobody handles a report they filed or one about themselves; a duplicate follows its primary), each with its required fields, so clients never copy the workflow. Empty when there is none.
+             */
+            allowed_transitions: components["schemas"]["AllowedTransition"][];
             /** Version */
             version: number;
             /**
@@ -2928,6 +2943,11 @@ export interface components {
             report_count: number;
             /** Closed At */
             closed_at: string | null;
+            /**
+             * Allowed Transitions
+             * @description The moves this caller may make now (the workflow, the caller's role and scope, separation of duties: nobody handles a report they filed or one about themselves; a duplicate follows its primary), each with its required fields, so clients never copy the workflow. Empty when there is none.
+             */
+            allowed_transitions: components["schemas"]["AllowedTransition"][];
             /** Version */
             version: number;
             /**
