@@ -75,5 +75,15 @@ test.describe("journey 3: report a post", () => {
     await expect(otherPage.getByRole("alert")).toContainText(/không tồn tại|Không tìm thấy/i);
     await expect(otherPage.getByText(url)).toHaveCount(0);
     await other.close();
+
+    // The reporter withdraws it: the button is there because the server lists the move;
+    // once withdrawn, the server lists no move and the button is gone.
+    await page.goto(`/reports/${reportId}`);
+    await page.getByRole("button", { name: "Rút phản ánh" }).click();
+    await page.getByRole("button", { name: "Đồng ý" }).click();
+    await expect(page.getByTestId("report-detail")).toContainText("Đã rút");
+    await expect(page.getByRole("button", { name: "Rút phản ánh" })).toHaveCount(0);
+    const withdrawn = await reviewer.get(`/api/v1/reports/${reportId}`);
+    expect(((await withdrawn.json()) as { status: string }).status).toBe("withdrawn");
   });
 });

@@ -1,6 +1,6 @@
 import { UploadOutlined } from "@ant-design/icons";
 import { useQueryClient } from "@tanstack/react-query";
-import { Alert, App, Button, Descriptions, List, Progress, Space, Tag, Timeline } from "antd";
+import { Alert, App, Button, Descriptions, List, Popconfirm, Progress, Space, Tag, Timeline } from "antd";
 import { useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useLocation, useParams } from "react-router";
@@ -24,6 +24,7 @@ import {
   useEvidence,
   useReport,
   useTimeline,
+  useWithdrawReport,
 } from "./queries";
 
 interface Uploading {
@@ -179,6 +180,27 @@ function TimelinePanel({ reportId }: { reportId: string }) {
   );
 }
 
+function WithdrawButton({ report }: { report: Report }) {
+  const { t } = useTranslation();
+  const { message } = App.useApp();
+  const problem = useProblemMessage();
+  const withdraw = useWithdrawReport();
+  if (!report.allowed_transitions.some((m) => m.to === "withdrawn")) return null;
+  return (
+    <Popconfirm
+      title={t("reports.withdrawConfirm")}
+      onConfirm={() =>
+        withdraw.mutate(report, {
+          onSuccess: () => void message.success(t("reports.withdrawn")),
+          onError: (err) => void message.error(problem(err)),
+        })
+      }
+    >
+      <Button loading={withdraw.isPending}>{t("reports.withdraw")}</Button>
+    </Popconfirm>
+  );
+}
+
 export default function ReportPage() {
   const { t } = useTranslation();
   const label = useEnumLabel();
@@ -207,6 +229,7 @@ export default function ReportPage() {
                 <EnumTag name="report_status" code={r.status} />
                 {r.overdue && <Tag color="red">{t("reports.overdue")}</Tag>}
                 {r.outcome && <Tag>{label("report_outcome", r.outcome)}</Tag>}
+                <WithdrawButton report={r} />
               </Space>
               <Descriptions
                 column={1}

@@ -1,6 +1,6 @@
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 
-import { api, nextCursor, unwrap, unwrapResponse, uploadWithProgress, type paths } from "../../api";
+import { api, ifMatch, nextCursor, unwrap, unwrapResponse, uploadWithProgress, type paths } from "../../api";
 import i18n from "../../i18n";
 import { ME_KEY } from "../../lib/me";
 
@@ -109,4 +109,24 @@ export async function downloadEvidence(reportId: string, evidenceId: string): Pr
       parseAs: "blob",
     }),
   ) as Promise<Blob>;
+}
+
+/** The reporter withdraws their report: offered only when the server lists the move in
+ * `allowed_transitions` (the client never copies the workflow). */
+export function useWithdrawReport() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (report: Report) =>
+      unwrap(
+        api.client.POST("/api/v1/reports/{report_id}/transitions", {
+          params: { path: { report_id: report.id }, header: { "If-Match": ifMatch(report) } },
+          body: { to: "withdrawn", comment: null },
+        }),
+      ),
+    onSuccess: () =>
+      Promise.all([
+        queryClient.invalidateQueries({ queryKey: ["reports"] }),
+        queryClient.invalidateQueries({ queryKey: ME_KEY }),
+      ]),
+  });
 }
