@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import uuid
 from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.core.db import Base, db
@@ -229,10 +231,21 @@ async def empty_database() -> None:
     """Every table emptied: what conftest does after each test (and what tests that keep
     data across examples or items do themselves)."""
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
-    async with db.engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            await conn.execute(text("TRUNCATE " + ", ".join(tables) + " CASCADE"))
-        else:
-            await conn.execute(text("PRAGMA defer_foreign_keys=ON"))
-            for name in tables:
-                await conn.execute(text(f"DELETE FROM {name}"))  # noqa: S608 - names from metadata
+    # Servers that tests start (replicas, forwarded headers) run the statistics folder,
+    # whose fold may hold rows of tables the TRUNCATE takes one by one: PostgreSQL then
+    # breaks the deadlock by aborting one side. The folder retries at its next tick; so
+    # does this, a few times.
+    for attempt in range(5):
+        try:
+            async with db.engine.begin() as conn:
+                if conn.dialect.name == "postgresql":
+                    await conn.execute(text("TRUNCATE " + ", ".join(tables) + " CASCADE"))
+                else:
+                    await conn.execute(text("PRAGMA defer_foreign_keys=ON"))
+                    for name in tables:
+                        await conn.execute(text(f"DELETE FROM {name}"))  # noqa: S608 - names from metadata
+            return
+        except DBAPIError as exc:
+            if "deadlock detected" not in str(exc) or attempt == 4:
+                raise
+            await asyncio.sleep(0.2)
