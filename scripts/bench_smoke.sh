@@ -11,6 +11,7 @@ declare -A SMOKE=(
   [roster_sync]="--members 6000 --units 3000 --skip-million --xlsx-rows 10000"
   [stats]="--members 8000 --units 8000 --requests 5 --sync-rows 6000 --sync-rounds 1"
   [load]="--duration 5 --clients 8 --upkeep both --members 6000 --provinces 3 --districts 10 --cells 100 --member-users 300 --seeded-reports 100"
+  [xlsx_bomb]="--mib 8 0"
   [faults]="--warmup 3 --outage 3 --after 6 --clients 8 --roster-rows 6000 --members 6000 --provinces 3 --districts 10 --cells 100 --member-users 300 --seeded-reports 100"
 )
 failed=0
@@ -23,7 +24,7 @@ for file in bench/*.py; do
     continue
   fi
   pg_arg=(--pg "$PG")
-  [ "$name" = faults ] && pg_arg=()  # its own throwaway cluster
+  case "$name" in faults|xlsx_bomb) pg_arg=() ;; esac  # its own cluster / no database
   echo "== bench smoke: $name ${SMOKE[$name]}"
   start=$SECONDS
   # shellcheck disable=SC2086
