@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import DateTime, MetaData, String, TypeDecorator, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Dialect, ExceptionContext
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
@@ -73,6 +74,12 @@ class TimestampMixin:
 
 def new_id() -> uuid.UUID:
     return uuid.uuid4()
+
+
+def upsert_insert(dialect_name: str, table: Any) -> Any:
+    """`INSERT` with `ON CONFLICT` (`on_conflict_do_nothing`/`…_do_update`) for the
+    dialect named: PostgreSQL's and SQLite's take the same arguments."""
+    return (postgresql if dialect_name == "postgresql" else sqlite).insert(table)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

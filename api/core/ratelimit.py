@@ -8,10 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from api.core.config import get_settings
-from api.core.db import db
+from api.core.db import db, upsert_insert
 from api.core.errors import RateLimited
 from api.models import RateLimitBucket
 
@@ -86,9 +85,10 @@ class RateLimiter:
                 count, _ = await pipe.execute()
             return Usage(int(count), reset)
         engine = db.engine
-        dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
         table = RateLimitBucket.__table__
-        ins = dialect.insert(table).values(key=full_key, window_start=start, count=1)
+        ins = upsert_insert(engine.dialect.name, table).values(
+            key=full_key, window_start=start, count=1
+        )
         stmt = ins.on_conflict_do_update(
             index_elements=[table.c.key],
             set_={

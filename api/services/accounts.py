@@ -136,7 +136,7 @@ async def declare(
         "member_id": member.id, "platform": account.platform, "canonical_key": account.canonical_key,
         "kind": account.kind, "purpose": account.purpose,
     })  # fmt: skip
-    await counters.touch(session, [member.unit_id])
+    await counters.touch(session, [member.unit_id], part=counters.ACCOUNTS)
     return account, True
 
 
@@ -166,7 +166,7 @@ async def set_declaration(
         await session.flush()
         audit.record(session, principal, "member.declaration", "member", member.id, member.unit_id,
                      {"declaration": [before, member.declaration]})  # fmt: skip
-        await counters.touch(session, [member.unit_id])
+        await counters.touch(session, [member.unit_id], part=counters.ACCOUNTS)
     return active
 
 
@@ -259,7 +259,7 @@ async def transition(
     audit.record(session, principal, f"account.{action}", "account", account.id, member.unit_id, {
         "status": [before, target], "note": note, "member_declaration": member.declaration,
     })  # fmt: skip
-    await counters.touch(session, [member.unit_id])
+    await counters.touch(session, [member.unit_id], part=counters.ACCOUNTS)
     return account
 
 

@@ -55,10 +55,11 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from api.core.db import upsert_insert
 from api.core.enums import (
     AccountStatus,
     Declaration,
@@ -272,24 +273,71 @@ def _recount_statements(ids: Any, returning: bool = True) -> tuple[Any, Any, Any
     )
 
 
+# What a write changed, so which counters of its units it recounts: everything (members,
+# documents), or only what an account or a report write can change. An account write
+# changes the members' and accounts' counters, never acknowledgements or documents; a
+# report write only the reports' (the recounts the campaign writes make, kept small).
+ALL, ACCOUNTS, REPORTS = "all", "accounts", "reports"
+_PARTS = {ACCOUNTS: (_member_counts, _account_counts), REPORTS: (_report_counts,)}
+
+
+def _partial_statements(dialect: str, ids: Any, part: str) -> tuple[Any, Any]:
+    """The two statements that recount only `part`'s counters of the units `ids`: their
+    counters before (all of them), and an upsert of the part's columns `returning` all of
+    them after. Units with no counters row yet take the full recount (`touch`)."""
+    subs = [count(ids) for count in _PARTS[part]]
+    zero = literal(0)
+    values = {c.name: func.coalesce(c, zero) for sub in subs for c in sub.c if c.name != "unit_id"}
+    rows = select(Unit.id, *(v.label(name) for name, v in values.items()))
+    for sub in subs:
+        rows = rows.outerjoin(sub, sub.c.unit_id == Unit.id)
+    counters = (UnitStats.unit_id, *(getattr(UnitStats, c) for c in COUNT_COLUMNS))
+    upsert = upsert_insert(dialect, UnitStats.__table__).from_select(
+        ["unit_id", *values], rows.where(Unit.id.in_(ids))
+    )
+    upsert = upsert.on_conflict_do_update(
+        index_elements=[UnitStats.unit_id],
+        set_={name: getattr(upsert.excluded, name) for name in values},
+    )
+    return select(*counters).where(UnitStats.unit_id.in_(ids)), upsert.returning(*counters)
+
+
 # A write's recount runs for every counted write: its statements are built once per
-# dialect, over a bound list of ids (building them is most of their cost in Python).
-_BOUND: dict[str, tuple[Any, Any, Any, Any]] = {}
+# dialect and part, over a bound list of ids (building them is most of their cost in Python).
+_BOUND: dict[tuple[str, str], tuple[Any, ...]] = {}
 
 
-def _bound_statements(session: AsyncSession) -> tuple[Any, Any, Any, Any]:
+def _bound_statements(session: AsyncSession, part: str = ALL) -> tuple[Any, ...]:
     name = session.get_bind().dialect.name
-    if name not in _BOUND:
+    if (name, part) not in _BOUND:
         ids: Any = (
             select(func.unnest(bindparam("unit_ids", type_=postgresql.ARRAY(Uuid()))))
             if name == "postgresql"
             else bindparam("unit_ids", expanding=True)
         )
-        _BOUND[name] = _recount_statements(ids)
-    return _BOUND[name]
+        _BOUND[name, part] = (
+            _recount_statements(ids) if part == ALL else _partial_statements(name, ids, part)
+        )
+    return _BOUND[name, part]
 
 
 CountMap = dict[uuid.UUID, tuple[int, ...]]
+
+
+async def _recount_part(
+    session: AsyncSession, ids: list[uuid.UUID], part: str
+) -> tuple[CountMap, CountMap]:
+    """Recount `part`'s counters of the units `ids` (a write's few, locked); counters
+    before and after as `_recount_direct`. A unit never counted is recounted whole."""
+    if part != ALL:
+        read, upsert = _bound_statements(session, part)
+        conn = await session.connection()
+        params = {"unit_ids": ids}
+        before = {row[0]: tuple(row[1:]) for row in (await conn.execute(read, params)).all()}
+        if len(before) == len(ids):
+            after = {row[0]: tuple(row[1:]) for row in (await conn.execute(upsert, params)).all()}
+            return before, after
+    return await _recount_direct(session, ids)
 
 
 async def _recount_direct(session: AsyncSession, ids: Any) -> tuple[CountMap, CountMap]:
@@ -332,8 +380,9 @@ async def _rollup(session: AsyncSession, ids: Sequence[uuid.UUID]) -> None:
         .where(Unit.id.in_(ids))
     )  # fmt: skip
     # An upsert that leaves the stored median alone (it changes only with resolved reports).
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    upsert = dialect.insert(ROLLUPS).from_select(["unit_id", *COUNT_COLUMNS], rows)
+    upsert = upsert_insert(session.get_bind().dialect.name, ROLLUPS).from_select(
+        ["unit_id", *COUNT_COLUMNS], rows
+    )
     await session.execute(
         upsert.on_conflict_do_update(
             index_elements=[ROLLUPS.c.unit_id],
@@ -403,8 +452,9 @@ async def _medians(session: AsyncSession, units: Sequence[tuple[uuid.UUID, str]]
 
 
 async def touch(
-    session: AsyncSession, units: UnitSet, *, reports: bool = False, moved: bool = False
-) -> None:
+    session: AsyncSession, units: UnitSet, *, reports: bool = False, moved: bool = False,
+    part: str = ALL,
+) -> None:  # fmt: skip
     """Recount the direct counters of these units (ids, or a SELECT of unit ids) from their
     rows, in the caller's transaction, and append the change to `counter_deltas` for the
     folder to carry up the tree. `reports=True` when resolved reports changed (the folder
@@ -414,7 +464,9 @@ async def touch(
     A few units (a write's one or two, up to DELTA_UNITS) are compared before and after in
     Python and append one row each; more units append their counters negated, recount,
     and append the new ones (set-based: two INSERT … SELECT per id set). A SELECT is
-    resolved to its ids first, so a write's small set always takes the first way."""
+    resolved to its ids first, so a write's small set always takes the first way. `part`
+    (ACCOUNTS, REPORTS): the write changed only those rows, so a few units recount only
+    those counters."""
     await session.flush()
     reports = reports or moved  # the medians of the new ancestors change with a move
     if isinstance(units, Select):
@@ -423,7 +475,7 @@ async def touch(
     if not ids:
         return
     if len(ids) <= DELTA_UNITS and not moved:
-        await _touch_few(session, ids, reports)
+        await _touch_few(session, ids, reports, part)
     else:
         for id_set in _id_sets(session, ids):
             await _lock(session, id_set)
@@ -466,13 +518,13 @@ async def _append_stats(session: AsyncSession, ids: Any, sign: int, reports: boo
     )
 
 
-async def _touch_few(session: AsyncSession, ids: list[uuid.UUID], reports: bool) -> None:
+async def _touch_few(session: AsyncSession, ids: list[uuid.UUID], reports: bool, part: str) -> None:
     """A write's one or two units: locked, recounted, and one delta row each."""
     lock = select(Unit.id, Unit.path).where(Unit.id.in_(ids)).order_by(Unit.id)
     if session.get_bind().dialect.name == "postgresql":
         lock = lock.with_for_update(key_share=True)  # see _lock
     paths = dict((await session.execute(lock)).all())
-    before, after = await _recount_direct(session, ids)
+    before, after = await _recount_part(session, ids, part)
     zeros = (0,) * len(COUNT_COLUMNS)
     rows = []
     for unit_id, path in paths.items():
@@ -528,8 +580,9 @@ async def acknowledged(
         await touch(session, [row.unit_id])
         return
     uda: Table = UnitDocumentAcks.__table__  # type: ignore[assignment]
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    upsert = dialect.insert(uda).values(unit_id=row.unit_id, document_id=document_id, acks=1)
+    upsert = upsert_insert(session.get_bind().dialect.name, uda).values(
+        unit_id=row.unit_id, document_id=document_id, acks=1
+    )
     await conn.execute(
         upsert.on_conflict_do_update(
             index_elements=[uda.c.document_id, uda.c.unit_id], set_={"acks": uda.c.acks + 1}
@@ -633,11 +686,10 @@ async def keep_folding(sessionmaker: Any, interval: float) -> None:
 
 async def _hold_rollups(session: AsyncSession, ids: Sequence[uuid.UUID]) -> None:
     """Make sure the units have rollup rows."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     for id_set in _id_sets(session, ids):
         # From the units table: the counters' defaults are bound once, not once per row.
         await session.execute(
-            dialect.insert(ROLLUPS)
+            upsert_insert(session.get_bind().dialect.name, ROLLUPS)
             .from_select(["unit_id"], select(Unit.id).where(Unit.id.in_(id_set)))
             .on_conflict_do_nothing(index_elements=[ROLLUPS.c.unit_id])
         )  # fmt: skip

@@ -50,12 +50,11 @@ from datetime import UTC, date, datetime
 from typing import Any, BinaryIO
 
 from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, true
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
 from api.core.config import get_settings
-from api.core.db import utcnow
+from api.core.db import new_id, upsert_insert, utcnow
 from api.core.enums import AckState, DocType, DocumentStatus, MemberStatus
 from api.core.errors import AppError, Conflict, Forbidden, NotFound, Unprocessable
 from api.core.offload import FILES
@@ -565,20 +564,20 @@ async def acknowledge(
         )
     key = (Ack.document_id == doc.id, Ack.revision == doc.revision,
            Ack.member_id == principal.member_id)  # fmt: skip
-    existing = await session.scalar(select(Ack).where(*key))
-    if existing is not None:
-        return existing, False
-    ack = Ack(document_id=doc.id, revision=doc.revision, member_id=principal.member_id,
-              acknowledged_at=utcnow())  # fmt: skip
-    try:
-        async with session.begin_nested():
-            session.add(ack)
-    except IntegrityError:
-        # A concurrent request of the same member won: theirs is the record.
-        existing = await session.scalar(select(Ack).where(*key))
-        if existing is None:
-            raise
-        return existing, False
+    # One statement whether or not the member (or a concurrent request of theirs) already
+    # acknowledged: the unique key decides, with no savepoint (the campaign write).
+    table = Ack.__table__
+    added = await session.scalar(
+        upsert_insert(session.get_bind().dialect.name, table)
+        .values(id=new_id(), document_id=doc.id, revision=doc.revision,
+                member_id=principal.member_id, acknowledged_at=utcnow())
+        .on_conflict_do_nothing(index_elements=[table.c.document_id, table.c.revision,
+                                                table.c.member_id])
+        .returning(table.c.id)
+    )  # fmt: skip
+    ack = (await session.scalars(select(Ack).where(*key))).one()  # inserted, or held the key
+    if added is None:
+        return ack, False
     audit.record(session, principal, "document.acknowledge", "document", doc.id,
                  principal.member_unit_id, {"member_id": principal.member_id, "revision": doc.revision})  # fmt: skip
     await counters.acknowledged(session, principal.member_id, doc.id, doc.requires_ack)

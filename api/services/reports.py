@@ -427,7 +427,7 @@ async def file(
         "canonical_url": report.canonical_url, "duplicate_of": report.duplicate_of,
         "subject_member_id": report.subject_member_id,
     })  # fmt: skip
-    await counters.touch(session, [report.unit_id])
+    await counters.touch(session, [report.unit_id], part=counters.REPORTS)
     return await get_visible(session, principal, report.id), True
 
 
@@ -531,7 +531,7 @@ async def transition(
     # The report's unit and those of the duplicates that followed it.
     await counters.touch(session, select(Report.unit_id).where(
         or_(Report.id == report.id, Report.duplicate_of == report.id)),
-        reports=data.to is RS.resolved)  # fmt: skip
+        reports=data.to is RS.resolved, part=counters.REPORTS)  # fmt: skip
     return report
 
 
