@@ -66,7 +66,9 @@ async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
     if settings.fold_interval_seconds > 0 and settings.database_url.startswith("postgresql"):
         # SQLite folds inside each write (one writer at a time); see counters.fold.
         folder = asyncio.create_task(
-            counters.keep_folding(db.sessionmaker, settings.fold_interval_seconds)
+            counters.keep_folding(
+                db.sessionmaker, settings.fold_interval_seconds, settings.median_refresh_seconds
+            )
         )
     yield
     if folder is not None:

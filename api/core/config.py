@@ -79,6 +79,10 @@ class Settings(BaseSettings):
     # often; one fold runs at a time across replicas. Medians lag by at most about this
     # plus one fold. 0: no folder in this process (then run `qd85 fold` elsewhere).
     fold_interval_seconds: float = Field(default=1.0, ge=0, le=60)
+    # The folder refreshes the medians of a resolved report's ancestors once its delta is
+    # this old (counters.fold's `settle`): one percentile over a province's or the nation's
+    # resolved reports per this many seconds, not per fold. Counts are never delayed.
+    median_refresh_seconds: float = Field(default=5.0, ge=0, le=300)
     # Seconds a process may reuse a principal check (user/client active, token version,
     # grants with their unit paths). Writes in this process clear it at once; other
     # replicas see a revocation within this bound. 0 checks the database every request.

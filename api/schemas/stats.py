@@ -13,7 +13,8 @@ from api.core.enums import Platform, SeriesInterval, SeriesKey
 AS_OF = (
     "When the read began: every counted figure includes every write answered (2xx) "
     "before it. `median_hours_to_resolve` is refreshed by the statistics folder and may lag "
-    "by its interval plus one fold (about 2 s with the default `QD85_FOLD_INTERVAL_SECONDS=1`)."
+    "by `QD85_MEDIAN_REFRESH_SECONDS` plus its interval and one fold (about 7 s with the "
+    "defaults, 5 s and `QD85_FOLD_INTERVAL_SECONDS=1`)."
 )
 
 

@@ -33,6 +33,7 @@ import logging
 import statistics
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -51,6 +52,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    or_,
     select,
     text,
     update,
@@ -59,7 +61,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from api.core.db import upsert_insert
+from api.core.db import upsert_insert, utcnow
 from api.core.enums import (
     AccountStatus,
     Declaration,
@@ -613,17 +615,28 @@ async def _fold_inline(session: AsyncSession) -> None:
             pass
 
 
-async def fold(session: AsyncSession, batch: int = FOLD_BATCH) -> int:
+async def fold(session: AsyncSession, batch: int = FOLD_BATCH, settle: float = 0) -> int:
     """Merge up to `batch` pending deltas into the rollups of every unit on their paths,
     refresh the medians their resolved reports changed, and delete them — in the caller's
     transaction, so a crash before the commit leaves them pending for the next fold.
     Returns how many were folded (0 also when another folder holds the lock). Deltas are
     claimed by `DELETE … RETURNING` over `FOR UPDATE SKIP LOCKED`: even two folders
-    without the lock could not claim one delta twice."""
+    without the lock could not claim one delta twice.
+
+    `settle` (seconds): deltas that change medians are left pending until they are that
+    old. Reads add pending deltas, so every count stays exact; what waits is only the
+    median refresh, which then serves every report resolved meanwhile at once. A median of
+    a province or of the nation is a percentile over all its resolved reports: refreshed
+    once per `settle` rather than once per fold (`QD85_MEDIAN_REFRESH_SECONDS`)."""
     postgres = session.get_bind().dialect.name == "postgresql"
     if postgres and not await session.scalar(select(func.pg_try_advisory_xact_lock(FOLD_LOCK))):
         return 0
     oldest = select(CounterDelta.id).order_by(CounterDelta.id).limit(batch)
+    if settle > 0:
+        cutoff = utcnow() - timedelta(seconds=settle)
+        oldest = oldest.where(
+            or_(CounterDelta.reports.is_(False), CounterDelta.created_at < cutoff)
+        )
     if postgres:
         oldest = oldest.with_for_update(skip_locked=True)
     claimed = (
@@ -659,24 +672,25 @@ async def fold(session: AsyncSession, batch: int = FOLD_BATCH) -> int:
     return len(claimed)
 
 
-async def fold_all(session: AsyncSession) -> int:
-    """Fold until nothing is pending, committing after each batch (`qd85 fold`)."""
+async def fold_all(session: AsyncSession, settle: float = 0) -> int:
+    """Fold until nothing is pending (nothing settled, with `settle`: see `fold`),
+    committing after each batch (`qd85 fold`)."""
     total = 0
-    while folded := await fold(session):
+    while folded := await fold(session, settle=settle):
         await session.commit()
         total += folded
     await session.commit()
     return total
 
 
-async def keep_folding(sessionmaker: Any, interval: float) -> None:
+async def keep_folding(sessionmaker: Any, interval: float, settle: float = 0) -> None:
     """The folder of one worker (PostgreSQL): fold whatever is pending every `interval`
     seconds, forever. An error (the database away) is logged and retried at the next
     tick; nothing is lost, the deltas stay pending."""
     while True:
         try:
             async with sessionmaker() as session:
-                await fold_all(session)
+                await fold_all(session, settle)
         except asyncio.CancelledError:
             raise
         except Exception:

@@ -130,6 +130,39 @@ class TestFolder:
         maintained, rebuilt = await maintained_and_rebuilt()
         assert counter_diff(maintained, rebuilt) == {}
 
+    async def test_medians_settle_while_counts_fold(
+        self, client: httpx.AsyncClient, session: AsyncSession, org: Org, is_postgres: bool
+    ) -> None:
+        """A resolved report's delta waits `settle` seconds for its median refresh; every
+        other delta folds, and the counts read meanwhile are exact."""
+        postgres_only(is_postgres)
+        admin = Api(client, org.headers("admin"))
+        m = await admin.member(org.a1.id)
+        report = await admin.report(await login_for(session, uuid.UUID(m["id"])))
+        for to in ("in_review", "resolved"):
+            await admin.move_report(report["id"], to)
+        await self._some_writes(client, org, n=2)
+        read = await unfolded_total(client, org)
+        assert read["reports_resolved"] >= 1
+        assert read["median_hours_to_resolve"] is None
+        async with db.sessionmaker() as s:
+            assert await counters.fold_all(s, settle=3600) > 0
+        settling = await pending()
+        async with db.sessionmaker() as s:
+            held = await s.scalars(select(CounterDelta.reports))
+            assert all(held), "only median-changing deltas wait"
+        assert settling >= 1
+        assert await unfolded_total(client, org) == read
+        async with db.sessionmaker() as s:
+            assert await counters.fold_all(s, settle=0.001) == settling  # now old enough
+        assert await pending() == 0
+        row = await unfolded_total(client, org)
+        assert row["median_hours_to_resolve"] is not None
+        assert {k: v for k, v in row.items() if k != "median_hours_to_resolve"} == {
+            k: v for k, v in read.items() if k != "median_hours_to_resolve"}  # fmt: skip
+        maintained, rebuilt = await maintained_and_rebuilt()
+        assert counter_diff(maintained, rebuilt) == {}
+
     async def test_two_folders_at_once_double_count_nothing(
         self, client: httpx.AsyncClient, org: Org, is_postgres: bool
     ) -> None:
