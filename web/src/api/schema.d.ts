@@ -1662,7 +1662,7 @@ export interface components {
             /**
              * As Of
              * Format: date-time
-             * @description When the read began: every counted figure includes every write answered (2xx) before it. `median_hours_to_resolve` is refreshed by the statistics folder and may lag by its interval plus one fold (about 2 s with the default `QD85_FOLD_INTERVAL_SECONDS=1`).
+             * @description When the read began: every counted figure includes every write answered (2xx) before it. `median_hours_to_resolve` is refreshed by the statistics folder and may lag by `QD85_MEDIAN_REFRESH_SECONDS` plus its interval and one fold (about 7 s with the defaults, 5 s and `QD85_FOLD_INTERVAL_SECONDS=1`).
              */
             as_of: string;
             /**
@@ -1877,7 +1877,7 @@ export interface components {
             /**
              * As Of
              * Format: date-time
-             * @description When the read began: every counted figure includes every write answered (2xx) before it. `median_hours_to_resolve` is refreshed by the statistics folder and may lag by its interval plus one fold (about 2 s with the default `QD85_FOLD_INTERVAL_SECONDS=1`).
+             * @description When the read began: every counted figure includes every write answered (2xx) before it. `median_hours_to_resolve` is refreshed by the statistics folder and may lag by `QD85_MEDIAN_REFRESH_SECONDS` plus its interval and one fold (about 7 s with the defaults, 5 s and `QD85_FOLD_INTERVAL_SECONDS=1`).
              */
             as_of: string;
             /** Rows */
@@ -2844,7 +2844,7 @@ export interface components {
             /**
              * As Of
              * Format: date-time
-             * @description When the read began: every counted figure includes every write answered (2xx) before it. `median_hours_to_resolve` is refreshed by the statistics folder and may lag by its interval plus one fold (about 2 s with the default `QD85_FOLD_INTERVAL_SECONDS=1`).
+             * @description When the read began: every counted figure includes every write answered (2xx) before it. `median_hours_to_resolve` is refreshed by the statistics folder and may lag by `QD85_MEDIAN_REFRESH_SECONDS` plus its interval and one fold (about 7 s with the defaults, 5 s and `QD85_FOLD_INTERVAL_SECONDS=1`).
              */
             as_of: string;
             /**
