@@ -5,11 +5,8 @@ own, and no lost update under concurrent writers (PostgreSQL only)."""
 from __future__ import annotations
 
 import asyncio
-import os
-import sys
 import uuid
 from datetime import timedelta
-from pathlib import Path
 
 import httpx
 import pytest
@@ -20,6 +17,7 @@ from api.core.db import db, utcnow
 from api.core.enums import AccountStatus, Declaration, DocumentStatus, MemberStatus
 from api.models import DocumentAcknowledgement, Report, UnitRollup, UnitStats
 from api.services import counters
+from tests.cli import run_qd85
 from tests.factories import (
     make_account,
     make_document,
@@ -36,8 +34,6 @@ from tests.routers.stats_support import (
     maintained_and_rebuilt,
     recount,
 )
-
-QD85 = Path(sys.executable).with_name("qd85")
 
 
 async def _factory_world(session: AsyncSession, org: Org) -> None:
@@ -150,27 +146,19 @@ class TestRecount:
         org = await build_org(session)
         await _factory_world(session, org)
         await db.dispose()  # the command opens its own connections
-        proc = await asyncio.create_subprocess_exec(
-            str(QD85), "recount", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-            env={**os.environ},
-        )  # fmt: skip
-        out, err = await asyncio.wait_for(proc.communicate(), 120)
-        assert proc.returncode == 0, err.decode()
-        assert out.decode().strip() == "recounted the statistics of 7 units"
+        status, out, err = await run_qd85("recount")
+        assert status == 0, err
+        assert out.strip() == "recounted the statistics of 7 units"
         await _figures_match(client, org)
         maintained, rebuilt = await maintained_and_rebuilt()
         assert maintained == rebuilt
 
     async def test_qd85_recount_on_an_unreachable_database_is_one_line(self) -> None:
-        env = {**os.environ, "QD85_DATABASE_URL": "postgresql+asyncpg://nobody@127.0.0.1:9/none"}
-        proc = await asyncio.create_subprocess_exec(
-            str(QD85), "recount", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-            env=env,
-        )  # fmt: skip
-        _out, err = await asyncio.wait_for(proc.communicate(), 120)
-        assert proc.returncode != 0
-        assert len(err.decode().strip().splitlines()) == 1, err.decode()
-        assert "Traceback" not in err.decode()
+        env = {"QD85_DATABASE_URL": "postgresql+asyncpg://nobody@127.0.0.1:9/none"}
+        status, _out, err = await run_qd85("recount", env=env)
+        assert status != 0
+        assert len(err.strip().splitlines()) == 1, err
+        assert "Traceback" not in err
 
 
 class TestTouch:

@@ -19,6 +19,7 @@ from api.core.db import db
 from api.main import create_app
 from api.models import Account, CounterDelta, DocumentAcknowledgement, Member
 from api.services import counters
+from tests.cli import run_qd85
 from tests.routers.org import Org, build_org
 from tests.routers.stats_support import (
     Api,
@@ -191,20 +192,12 @@ class TestFolder:
     async def test_the_qd85_fold_command(
         self, client: httpx.AsyncClient, org: Org, is_postgres: bool
     ) -> None:
-        from tests.services.test_counters import QD85
-
         await self._some_writes(client, org, 2)
         waiting = await pending()
         await db.dispose()  # the command opens its own connections
-        import os
-
-        proc = await asyncio.create_subprocess_exec(
-            str(QD85), "fold", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-            env={**os.environ},
-        )  # fmt: skip
-        out, err = await asyncio.wait_for(proc.communicate(), 120)
-        assert proc.returncode == 0, err.decode()
-        assert out.decode().strip() == f"folded {waiting} pending statistics deltas"
+        status, out, err = await run_qd85("fold")
+        assert status == 0, err
+        assert out.strip() == f"folded {waiting} pending statistics deltas"
         assert await pending() == 0
         if is_postgres:
             assert waiting > 0
