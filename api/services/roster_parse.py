@@ -29,6 +29,7 @@ import io
 import itertools
 import json
 import re
+import unicodedata
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
@@ -43,12 +44,14 @@ from api.core.config import get_settings
 from api.core.enums import LABELS
 from api.core.errors import AppError, BadRequest, Unprocessable
 from api.core.legacy_encodings import (
+    CP1258_CODEC,
     TCVN3,
     TCVN3_CODEC,
     UNKNOWN,
     fix_tcvn3_case,
     has_foreign_glyphs,
     mojibake_kind,
+    reads_as_cp1258,
     sniff_legacy,
     utf8_and_legacy_lines,
 )
@@ -72,6 +75,7 @@ MEDIA_TYPES = {
 UTF8 = "utf-8"
 MIXED = "mixed"
 TCVN3_CONVERTED = "TCVN3 (converted to Unicode)"
+CP1258_CONVERTED = "Windows-1258 (converted to Unicode)"
 
 # Member fields a row may leave out (the member keeps its value; a new member gets the
 # default). external_id, full_name and unit_code are required in every row.
@@ -531,15 +535,11 @@ def _check_utf8(file: IO[bytes]) -> bool:
 
 
 @contextmanager
-def _text(file: IO[bytes], tcvn3: bool) -> Iterator[io.TextIOWrapper]:
-    """The body as text, UTF-8 (a leading BOM dropped) or TCVN3, lines split only at
-    \n, \r\n and \r (as csv expects). The spooled file stays open."""
+def _text(file: IO[bytes], codec: str) -> Iterator[io.TextIOWrapper]:
+    """The body as text, UTF-8 (a leading BOM dropped), TCVN3 or Windows-1258, lines
+    split only at \n, \r\n and \r (as csv expects). The spooled file stays open."""
     file.seek(0)
-    wrapper = io.TextIOWrapper(
-        file,
-        encoding=TCVN3_CODEC if tcvn3 else "utf-8-sig",
-        newline="",
-    )
+    wrapper = io.TextIOWrapper(file, encoding=codec, newline="")
     try:
         yield wrapper
     finally:
@@ -576,12 +576,17 @@ class RosterReader:
         if self.fmt == XLSX:
             yield from self._watch(self._xlsx())
             return
-        self._tcvn3 = self._detect_encoding()
-        with _text(self.file, self._tcvn3) as text:
+        codec = self._detect_encoding()
+        self._tcvn3 = codec == TCVN3_CODEC
+        with _text(self.file, codec) as text:
             if self.fmt == JSON:
                 yield from self._watch(_JsonBody(_chunks(text), self).members())
             elif self.fmt == NDJSON:
                 yield from self._watch(self._ndjson(text))
+            elif codec == CP1258_CODEC:
+                # Tone marks follow their letter on the same line: NFC line by line.
+                lines = (unicodedata.normalize("NFC", line) for line in text)
+                yield from self._watch(self._csv(lines))
             else:
                 yield from self._watch(self._csv(text))
 
@@ -606,11 +611,12 @@ class RosterReader:
             kind = max(self._suspect_kinds, key=lambda k: self._suspect_kinds[k])
             raise unsupported_encoding(kind)
 
-    def _detect_encoding(self) -> bool:
-        """True for a TCVN3 CSV (converted); UTF-8 otherwise; anything else is refused."""
+    def _detect_encoding(self) -> str:
+        """The codec to read the body with: UTF-8; for a CSV, TCVN3 or Windows-1258 when
+        the whole file reads as that encoding (converted); anything else is refused."""
         if _check_utf8(self.file):
             self.encoding = UTF8
-            return False
+            return "utf-8-sig"
         self.file.seek(0)
         kind = sniff_legacy(self.file.read(4 << 20))
         self.file.seek(0)
@@ -618,9 +624,12 @@ class RosterReader:
             utf8, legacy = utf8_and_legacy_lines(self.file)
             if utf8:
                 raise mixed_encoding(legacy)
-        if kind == TCVN3 and self.fmt == CSV:
-            self.encoding = TCVN3_CONVERTED
-            return True
+            if kind == TCVN3:
+                self.encoding = TCVN3_CONVERTED
+                return TCVN3_CODEC
+            if kind == UNKNOWN and reads_as_cp1258(self.file):
+                self.encoding = CP1258_CONVERTED
+                return CP1258_CODEC
         if self.fmt in (JSON, NDJSON) and kind == UNKNOWN:
             raise invalid_json("the body is not UTF-8")
         raise unsupported_encoding(kind)
