@@ -30,8 +30,6 @@ import itertools
 import json
 import re
 import unicodedata
-import zipfile
-import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -59,10 +57,22 @@ from api.core.text_vi import fold
 from api.schemas.common import field_adapter
 from api.schemas.members import EXTERNAL_ID_MAX, MemberCreate
 from api.schemas.units import UnitCreate
-from api.services.xlsx import Limits, not_a_workbook, open_workbook, sheet_rows, too_many_rows
+from api.services.xlsx import (
+    ODS,
+    XLS,
+    XLSX,
+    Limits,
+    SheetReader,
+    check_sizes,
+    sniff,
+    too_many_rows,
+)
 
-JSON, NDJSON, CSV, XLSX = "json", "ndjson", "csv", "xlsx"
+JSON, NDJSON, CSV = "json", "ndjson", "csv"
+SHEETS = (XLSX, XLS, ODS)
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLS_MEDIA_TYPE = "application/vnd.ms-excel"
+ODS_MEDIA_TYPE = "application/vnd.oasis.opendocument.spreadsheet"
 MEDIA_TYPES = {
     "application/json": JSON,
     "application/x-ndjson": NDJSON,
@@ -71,6 +81,8 @@ MEDIA_TYPES = {
     "application/x-jsonlines": NDJSON,
     "text/csv": CSV,
     XLSX_MEDIA_TYPE: XLSX,
+    XLS_MEDIA_TYPE: XLS,
+    ODS_MEDIA_TYPE: ODS,
 }
 UTF8 = "utf-8"
 MIXED = "mixed"
@@ -500,26 +512,6 @@ def default_limits() -> Limits:
     return Limits(max_unzipped=settings.roster_xlsx_max_unzipped, max_rows=settings.roster_max_rows)
 
 
-def _from_reader(exc: BaseException) -> bool:
-    """An error of the workbook's content (openpyxl, XML, zip, inflate), not of ours."""
-    return type(exc).__module__.startswith(("openpyxl", "xml", "defusedxml", "zipfile", "zlib"))
-
-
-def _guarded(rows: Iterator[tuple[int, list[Any]]]) -> Iterator[tuple[int, list[Any]]]:
-    """Rows of a sheet; a part that turns out corrupt mid-way (bad CRC, a part larger
-    than declared, malformed XML, a shared string index out of range) is 422."""
-    try:
-        yield from rows
-    except AppError:
-        raise
-    except (zipfile.BadZipFile, zlib.error, EOFError, IndexError, KeyError, ValueError) as exc:
-        raise not_a_workbook() from exc
-    except Exception as exc:
-        if _from_reader(exc):
-            raise not_a_workbook() from exc
-        raise
-
-
 def _check_utf8(file: IO[bytes]) -> bool:
     decoder = codecs.getincrementaldecoder("utf-8")()
     file.seek(0)
@@ -566,6 +558,8 @@ class RosterReader:
     encoding: str | None = None
     ignored_columns: list[str] = field(default_factory=list)
     rows: int = 0
+    source: str | None = None
+    sheet: str | None = None
     _suspect: int = 0
     _suspect_kinds: dict[str, int] = field(default_factory=dict)
     _tcvn3: bool = False
@@ -573,8 +567,9 @@ class RosterReader:
     limits: Limits = field(default_factory=default_limits)
 
     def members(self) -> Iterator[tuple[Any, ...]]:
-        if self.fmt == XLSX:
-            yield from self._watch(self._xlsx())
+        self.source = self.fmt
+        if self.fmt in SHEETS:
+            yield from self._watch(self._sheet())
             return
         codec = self._detect_encoding()
         self._tcvn3 = codec == TCVN3_CODEC
@@ -662,26 +657,23 @@ class RosterReader:
                 f"Malformed CSV at line {reader.line_num}: {exc}",
             ) from exc
 
-    # --- XLSX ---
+    # --- XLSX, XLS, ODS ---
 
-    def _xlsx(self) -> Iterator[tuple[Any, ...]]:
-        self.file.seek(0)
+    def _sheet(self) -> Iterator[tuple[Any, ...]]:
+        """The first visible worksheet, in the format the content shows (any of the
+        three spreadsheet media types is accepted for any of them)."""
+        self.source = sniff(self.file)
+        settings = get_settings()
+        check_sizes(self.file, self.source, self.limits, settings.roster_xls_max_bytes)
+        sheet = SheetReader(self.file, self.limits, settings.roster_sheet_memory)
+        rows = sheet.rows()
         try:
-            book = open_workbook(self.file, self.limits)
-        except AppError:
-            raise
-        except (zipfile.BadZipFile, KeyError, OSError, ValueError, IndexError, EOFError) as exc:
-            raise not_a_workbook() from exc
-        except Exception as exc:  # openpyxl's InvalidFileException and malformed XML
-            if _from_reader(exc):
-                raise not_a_workbook() from exc
-            raise
-        try:
-            yield from self._table(_guarded(sheet_rows(book, self.limits)))
+            yield from self._table(rows)
         finally:
-            book.close()
+            self.sheet = sheet.sheet
+            rows.close()
 
-    # --- tables (CSV and XLSX) ---
+    # --- tables (CSV and spreadsheets) ---
 
     def _table(self, rows: Iterator[tuple[int, list[Any]]]) -> Iterator[tuple[Any, ...]]:
         columns = self._header(rows)
