@@ -10,7 +10,7 @@ run as `python -m api.services.sheet_child BUDGET MAX_ROWS`, which
   (`RLIMIT_AS`) and its CPU time (`RLIMIT_CPU`), before reading anything;
 - reads the workbook from standard input;
 - writes frames to standard output, each a 4-byte little-endian length and a `marshal`
-  payload: first `{"sheet": name, "start": first row (from 0)}` or `{"error": code}`,
+  payload: first `{"sheet": name}` or `{"error": code}`,
   then lists of rows (cells cut at `MAX_COLUMNS`; dates as ISO text), then an empty
   frame at the end.
 
@@ -79,8 +79,9 @@ def main() -> int:
             _frame(out, {"error": "no_sheet"})
             return 0
         sheet = book.get_sheet_by_name(visible[0])
-        start = sheet.start
-        _frame(out, {"sheet": visible[0], "start": start[0] if start else 0})
+        # iter_rows starts at the sheet's first row (empty rows above the used range
+        # included), so rows are numbered from 1 as the spreadsheet shows them.
+        _frame(out, {"sheet": visible[0]})
         batch: list[list[Any]] = []
         for count, row in enumerate(sheet.iter_rows(), start=1):
             if count > max_rows:

@@ -228,7 +228,7 @@ class SheetReader:
                 raise self._failed(proc)
             self._check(first)
             self.sheet = str(first["sheet"])
-            row_no = int(first["start"])
+            row_no = 0
             while (frame := _frame(proc.stdout)) is not _END:
                 if frame is None:
                     raise self._failed(proc)
