@@ -385,6 +385,13 @@ def main() -> None:
                 flush=True,
             )
             reset_peaks(server.proc.pid)
+            figures["xlsx_same"], sync = xlsx_api.sync(
+                xlsx, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                mode="upsert", scope_unit_code=scope)  # fmt: skip
+            print(f"XLSX preview:     {figures['xlsx_same']:.2f} s  counts {sync['counts']}",
+                  flush=True)  # fmt: skip
+            figures["xlsx_rss"] = max(peak_rss_mb(server.proc.pid).values())
+            # Again, while /healthz is probed (the probes take CPU: not the side-by-side).
             started = time.perf_counter()
             (_, sync), health = probed(port, lambda: xlsx_api.sync(  # type: ignore[misc]
                 xlsx, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -395,8 +402,7 @@ def main() -> None:
             figures["health_p99"] = health[min(len(health) - 1, int(len(health) * 0.99))]
             figures["health_max"] = health[-1]
             figures["health_n"] = len(health)
-            figures["xlsx_rss"] = max(peak_rss_mb(server.proc.pid).values())
-            print(f"XLSX preview:     {figures['xlsx']:.2f} s  counts {sync['counts']}", flush=True)
+            print(f"XLSX, probed:     {figures['xlsx']:.2f} s  counts {sync['counts']}", flush=True)
     finally:
         if server is not None:
             server.stop()
@@ -433,9 +439,9 @@ def main() -> None:
               f"{figures['health_p50']:.1f} ms, p99 {figures['health_p99']:.1f} ms, max "
               f"{figures['health_max']:.0f} ms (target p99 < 100 ms: "
               f"{'met' if figures['health_p99'] < 100 else 'MISSED'})")  # fmt: skip
-        ratio = figures["xlsx"] / figures["csv_same"]
+        ratio = figures["xlsx_same"] / figures["csv_same"]
         print(f"  the same rows: CSV preview {figures['csv_same']:5.2f} s, XLSX preview "
-              f"{figures['xlsx']:5.2f} s = {ratio:.2f}x CSV (target <= 2x: "
+              f"{figures['xlsx_same']:5.2f} s = {ratio:.2f}x CSV (target <= 2x: "
               f"{'met' if ratio <= 2 else 'MISSED'}); worker peak RSS during the XLSX preview "
               f"{figures['xlsx_rss']:.0f} MB (the sheet itself is read in a child process capped "
               f"at 200 MiB)")  # fmt: skip

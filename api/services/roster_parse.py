@@ -3,21 +3,24 @@
 Formats, chosen by Content-Type: JSON (`application/json`: `{mode, scope_unit_code,
 units, members}`, read incrementally, one element at a time), NDJSON
 (`application/x-ndjson`, `application/jsonl`: one member object per line), CSV
-(`text/csv`: UTF-8 with or without BOM, or TCVN3 which is converted; comma, semicolon or
-tab, guessed from the header line) and XLSX (the first sheet, read with openpyxl in
-read-only streaming mode). The body is first spooled to a temporary file by the router,
-so nothing here holds more than one batch of rows.
+(`text/csv`: UTF-8 with or without BOM, or TCVN3 or Windows-1258 which are converted;
+comma, semicolon or tab, guessed from the header line) and spreadsheets (XLSX, XLS, ODS:
+any of their three media types, the format sniffed from the content; the first visible
+worksheet, read by calamine in a bounded child process, see api/services/xlsx.py). The
+body is first spooled to a temporary file by the router, so nothing here holds more than
+one batch of rows.
 
 Each member row is validated with the same rules as `MemberCreate` (the same pydantic
 types: `PersonName`, `ShortText`, `Email`, `Phone`, `Code` and the external_id rule),
 and yields one tuple in `STAGE_COLUMNS` order. A row that breaks a rule carries its
 error (code `validation_failed`, the field and a detail) and never stops the others.
 
-Row numbers: CSV and XLSX count sheet rows, the header being row 1 (what a spreadsheet
-shows); NDJSON counts lines; JSON counts positions in `members` (and `units`) from 1.
+Row numbers: CSV and spreadsheets count sheet rows, the header being row 1 (what a
+spreadsheet shows); NDJSON counts lines; JSON counts positions in `members` (and
+`units`) from 1.
 
-Column headers (CSV/XLSX) are matched after folding (case, diacritics, `đ`→`d`, spaces,
-`_`, `-`, `.`), so `Mã đảng viên`, `MÃ ĐẢNG VIÊN` and `ma_dang_vien` are one header.
+Column headers (CSV/spreadsheets) are matched after folding (case, diacritics, `đ`→`d`,
+spaces, `_`, `-`, `.`), so `Mã đảng viên`, `MÃ ĐẢNG VIÊN` and `ma_dang_vien` are one header.
 `HEADER_ALIASES` is the list; other columns (STT, Ngày sinh, …) are ignored and reported.
 """
 

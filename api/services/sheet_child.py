@@ -87,11 +87,15 @@ def main() -> int:
             if count > max_rows:
                 _frame(out, {"error": "rows"})
                 return 0
-            cells = [_cell(v) for v in row[:MAX_COLUMNS]]
-            for value in cells:
-                if value.__class__ is str and len(value) > MAX_TEXT:
-                    _frame(out, {"error": "cell_characters"})
-                    return 0
+            cells = row[:MAX_COLUMNS] if len(row) > MAX_COLUMNS else row
+            for index, value in enumerate(cells):
+                kind = value.__class__
+                if kind is str:
+                    if len(str(value)) > MAX_TEXT:
+                        _frame(out, {"error": "cell_characters"})
+                        return 0
+                elif kind is not float and kind is not int and kind is not bool:
+                    cells[index] = _cell(value)
             batch.append(cells)
             if len(batch) >= BATCH:
                 _frame(out, batch)

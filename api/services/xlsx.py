@@ -27,10 +27,12 @@ name and value), never with a 500 or an exhausted worker.
 from __future__ import annotations
 
 import marshal
+import queue
 import shutil
 import struct
 import subprocess
 import sys
+import threading
 import zipfile
 from collections.abc import Generator
 from contextlib import suppress
@@ -217,19 +219,26 @@ class SheetReader:
         )  # fmt: skip
         assert proc.stdin is not None
         assert proc.stdout is not None
+        pump: threading.Thread | None = None
+        stop = threading.Event()
         try:
             self.file.seek(0)
             with suppress(BrokenPipeError):  # the child died early: seen below
                 shutil.copyfileobj(self.file, proc.stdin, 1 << 20)
             with suppress(BrokenPipeError):
                 proc.stdin.close()
-            first = _frame(proc.stdout)
+            # A thread drains the child's frames a few ahead, so that the child reads
+            # while this thread validates rows and the caller stores them.
+            frames: queue.Queue[Any] = queue.Queue(maxsize=AHEAD)
+            pump = threading.Thread(target=_pump, args=(proc.stdout, frames, stop), daemon=True)
+            pump.start()
+            first = frames.get()
             if not isinstance(first, dict):
                 raise self._failed(proc)
             self._check(first)
             self.sheet = str(first["sheet"])
             row_no = 0
-            while (frame := _frame(proc.stdout)) is not _END:
+            while (frame := frames.get()) is not _END:
                 if frame is None:
                     raise self._failed(proc)
                 if isinstance(frame, dict):
@@ -241,6 +250,9 @@ class SheetReader:
             if proc.poll() is None:
                 proc.kill()
             proc.wait()
+            if pump is not None:
+                stop.set()
+                pump.join()
             proc.stdout.close()
 
     def _check(self, frame: dict[str, Any]) -> None:
@@ -262,6 +274,25 @@ class SheetReader:
 
 
 _END = object()
+AHEAD = 8  # frames (of 2,000 rows) read ahead of the rows handed out
+
+
+def _pump(stream: IO[bytes], frames: queue.Queue[Any], stop: threading.Event) -> None:
+    """Move the child's frames to `frames` until its last (or the stream's end: None),
+    or until `stop` is set (the reader was closed early)."""
+    while True:
+        try:
+            frame = _frame(stream)
+        except (OSError, ValueError, EOFError):
+            frame = None
+        while not stop.is_set():
+            try:
+                frames.put(frame, timeout=0.1)
+                break
+            except queue.Full:
+                continue
+        if stop.is_set() or frame is None or frame is _END:
+            return
 
 
 def _frame(stream: IO[bytes]) -> Any:
