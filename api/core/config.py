@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     # uncompressed size of an XLSX body's sheets and shared strings (issue 14).
     roster_max_rows: int = Field(default=10_000_000, ge=1)
     roster_xlsx_max_unzipped: int = Field(default=512 << 20, ge=1 << 20)
+    # Spreadsheets (XLSX, XLS, ODS) are read by calamine in a child process whose memory
+    # may grow by at most this much (issue 22); an .xls body at most this large.
+    roster_sheet_memory: int = Field(default=200 << 20, ge=32 << 20)
+    roster_xls_max_bytes: int = Field(default=32 << 20, ge=1 << 20)
     # Uploaded files (report evidence, document attachments): content-addressed by
     # SHA-256 under this directory. "local" is the only backend so far.
     storage_backend: Literal["local"] = "local"

@@ -198,6 +198,8 @@ class SyncSource(StrEnum):
     ndjson = "ndjson"
     csv = "csv"
     xlsx = "xlsx"
+    xls = "xls"
+    ods = "ods"
 
 
 class PrincipalKind(StrEnum):
@@ -381,7 +383,8 @@ LABELS: dict[str, tuple[type[StrEnum], dict[str, tuple[str, str]]]] = {
     }),
     "sync_source": (SyncSource, {
         "json": ("JSON", "JSON"), "ndjson": ("NDJSON", "NDJSON"), "csv": ("CSV", "CSV"),
-        "xlsx": ("Excel (XLSX)", "Excel (XLSX)"),
+        "xlsx": ("Excel (XLSX)", "Excel (XLSX)"), "xls": ("Excel 97–2003 (XLS)", "Excel 97–2003 (XLS)"),
+        "ods": ("OpenDocument (ODS)", "OpenDocument (ODS)"),
     }),
     "principal_kind": (PrincipalKind, {
         "user": ("Người dùng", "User"), "client": ("Ứng dụng (API client)", "API client"),

@@ -21,6 +21,7 @@ from __future__ import annotations
 import codecs
 import re
 import unicodedata
+from functools import lru_cache
 from typing import Any
 
 # TCVN 5712:1993 (VN1, a superset of the VN3 "ABC" font set), bytes 0x80–0xFF. 0xB0–0xB4
@@ -179,3 +180,98 @@ def fix_tcvn3_case(name: str) -> str:
         else:
             words.append(word)
     return " ".join(words)
+
+
+# --- Windows-1258 -------------------------------------------------------------------
+# Excel's "CSV (Comma delimited)" on Vietnamese Windows: the ANSI code page 1258 holds
+# the base letters (â ă ê ô ơ ư đ and the Latin-1 vowels with a grave, acute or tilde)
+# and five combining tone marks; a letter it lacks (ế, ộ, …) is written as its base
+# followed by the mark. The bytes decode with Python's `cp1258`, then NFC composes them.
+#
+# Single-byte text decodes as cp1258 whatever it was written in, so the whole file must
+# read as Vietnamese before it is converted: every character beyond ASCII is a letter of
+# the Vietnamese alphabet, a tone mark or a little typographic punctuation; every tone
+# mark follows a vowel that has none yet; and every word holding such a letter has the
+# shape of a Vietnamese syllable (onset, one to three vowels, coda, at most one tone).
+CP1258 = "Windows-1258"
+CP1258_CODEC = "cp1258"
+_TONES = "\u0300\u0301\u0303\u0309\u0323"
+_VOWELS = "aăâeêioôơuưy"
+_VOWELS_ALL = _VOWELS + _VOWELS.upper()
+_LETTERS_1258 = set("ăâêôơưđĂÂÊÔƠƯĐàáãèéìíòóõùúýÀÁÃÈÉÌÍÒÓÕÙÚÝ")
+_PUNCT_1258 = set("\u00a0–—‘’“”…•°")
+_SYLLABLE = re.compile(
+    r"(?:ngh|ng|gh|gi|kh|nh|ph|th|tr|ch|qu|[bcdđghklmnpqrstvx])?"
+    r"[aăâeêioôơuưy]{1,3}"
+    r"(?:ch|ng|nh|[cmnpt])?"
+)
+_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+
+
+@lru_cache(maxsize=65536)
+def _vietnamese_word(word: str) -> bool:
+    """A word (NFC) has the shape of a Vietnamese syllable, with at most one tone."""
+    decomposed = unicodedata.normalize("NFD", word.lower())
+    tones = sum(1 for ch in decomposed if ch in _TONES)
+    if tones > 1:
+        return False
+    base = unicodedata.normalize("NFC", "".join(ch for ch in decomposed if ch not in _TONES))
+    if base == "gi" or base == "gin":  # "gì", "gìn": gi is the onset and the vowel
+        return True
+    return _SYLLABLE.fullmatch(base) is not None
+
+
+def _reads_1258(text: str) -> bool:
+    previous = ""
+    toned = False  # the vowel before already carries a tone
+    for ch in text:
+        if ch.isascii():
+            previous, toned = ch, False
+            continue
+        if ch in _TONES:
+            if previous not in _VOWELS_ALL or toned:
+                return False
+            toned = True
+            continue
+        if ch not in _LETTERS_1258 and ch not in _PUNCT_1258:
+            return False
+        previous = unicodedata.normalize("NFD", ch)[0] if ch not in "ăâêôơưĂÂÊÔƠƯ" else ch
+        toned = ch not in "ăâêôơưđĂÂÊÔƠƯĐ" and ch in _LETTERS_1258
+    composed = unicodedata.normalize("NFC", text)
+    return all(word.isascii() or _vietnamese_word(word) for word in _WORD.findall(composed))
+
+
+def reads_as_cp1258(file: Any) -> bool:
+    """True when every line of the file (bytes, read from the start) decodes as cp1258
+    into Vietnamese text, and at least one line holds a letter beyond ASCII."""
+    file.seek(0)
+    found = False
+    try:
+        for line in file:
+            if line.isascii():
+                continue
+            try:
+                text = line.decode(CP1258_CODEC)
+            except UnicodeDecodeError:
+                return False
+            if not _reads_1258(text):
+                return False
+            found = True
+    finally:
+        file.seek(0)
+    return found
+
+
+def encode_cp1258(text: str) -> bytes:
+    """Unicode text in Windows-1258 as Excel writes it (for fixtures): a letter the code
+    page lacks becomes its base letter followed by the tone mark."""
+    out = bytearray()
+    for ch in unicodedata.normalize("NFC", text):
+        try:
+            out += ch.encode(CP1258_CODEC)
+        except UnicodeEncodeError:
+            decomposed = unicodedata.normalize("NFD", ch)
+            tones = "".join(c for c in decomposed if c in _TONES)
+            base = unicodedata.normalize("NFC", "".join(c for c in decomposed if c not in _TONES))
+            out += (base + tones).encode(CP1258_CODEC)
+    return bytes(out)

@@ -1,5 +1,5 @@
 """Roster sync endpoints (SPEC §5 "Roster sync"). The POST reads the raw request body
-(JSON, NDJSON, CSV or XLSX by Content-Type), so its request body is documented by hand."""
+(JSON, NDJSON, CSV or a spreadsheet by Content-Type), so its request body is documented by hand."""
 
 from __future__ import annotations
 
@@ -34,7 +34,13 @@ from api.schemas.roster import (
 )
 from api.services import roster
 from api.services.authz import Action, require
-from api.services.roster_parse import XLSX_MEDIA_TYPE, invalid_file, media_format
+from api.services.roster_parse import (
+    ODS_MEDIA_TYPE,
+    XLS_MEDIA_TYPE,
+    XLSX_MEDIA_TYPE,
+    invalid_file,
+    media_format,
+)
 
 router = authed_router("/api/v1/roster", "roster")
 SPOOL_IN_MEMORY = 1 << 20
@@ -54,10 +60,11 @@ _NDJSON_EXAMPLE = (
 )
 _REQUEST_BODY = {
     "required": True,
-    "description": "The roster, in one of four formats chosen by Content-Type. JSON carries "
-    "`mode`, `scope_unit_code`, `units` and `members`; NDJSON, CSV and XLSX carry member "
-    "rows only (with `mode` and `scope_unit_code` as query parameters). CSV/XLSX headers "
-    "may be the field names or their Vietnamese aliases (see the README).",
+    "description": "The roster, chosen by Content-Type: JSON, NDJSON, CSV or a spreadsheet "
+    "(XLSX, XLS or ODS, told apart by content). JSON carries `mode`, `scope_unit_code`, "
+    "`units` and `members`; the other formats carry member rows only (with `mode` and "
+    "`scope_unit_code` as query parameters). CSV/spreadsheet headers may be the field names "
+    "or their Vietnamese aliases (see the README).",
     "content": {
         "application/json": {
             "schema": {"$ref": "#/components/schemas/RosterSyncIn"},
@@ -69,12 +76,20 @@ _REQUEST_BODY = {
         },
         XLSX_MEDIA_TYPE: {
             "schema": {"type": "string", "format": "binary",
-                       "description": "The first sheet; a header row as in CSV."},
+                       "description": "The first visible sheet; a header row as in CSV."},
+        },
+        XLS_MEDIA_TYPE: {
+            "schema": {"type": "string", "format": "binary",
+                       "description": "Excel 97–2003; read as XLSX is."},
+        },
+        ODS_MEDIA_TYPE: {
+            "schema": {"type": "string", "format": "binary",
+                       "description": "OpenDocument spreadsheet; read as XLSX is."},
         },
         # Last: openapi-python-client sends a file body with the last binary media type.
         "text/csv": {
             "schema": {"type": "string", "format": "binary", "description": "UTF-8 (BOM "
-                       "optional) or TCVN3; comma, semicolon or tab; a header row."},
+                       "optional), TCVN3 or Windows-1258; comma, semicolon or tab; a header row."},
             "examples": {"vietnamese_headers": {"summary": "Vietnamese headers", "value": _CSV_EXAMPLE}},
         },
     },
@@ -84,7 +99,7 @@ APPLY_ERRORS = problem_responses(401, 403, 404, 409, 422, 503)
 
 ModeParam = Annotated[
     SyncMode | None,
-    Query(description="`snapshot` or `upsert`; required for NDJSON, CSV and XLSX bodies."),
+    Query(description="`snapshot` or `upsert`; required for NDJSON, CSV and spreadsheet bodies."),
 ]
 ScopeParam = Annotated[
     str | None,

@@ -112,7 +112,10 @@ class RosterSyncSummary(Output):
     id: uuid.UUID
     mode: SyncMode
     status: SyncStatus
-    source: SyncSource = Field(description="Body format: json, ndjson, csv or xlsx.")
+    source: SyncSource = Field(
+        description="Body format: json, ndjson, csv, xlsx, xls or ods (spreadsheets as "
+        "their content shows, whatever the Content-Type said)."
+    )
     scope_unit_id: uuid.UUID | None
     scope_unit_code: str | None
     counts: SyncCounts
@@ -128,7 +131,12 @@ class RosterSyncSummary(Output):
     allow_mass_deactivation: bool
     skip_rejected: bool
     encoding: str | None = Field(description="How the body's text was read (CSV).")
-    ignored_columns: list[str] = Field(description="CSV/XLSX columns that were not recognised.")
+    ignored_columns: list[str] = Field(
+        description="CSV/spreadsheet columns that were not recognised."
+    )
+    sheet: str | None = Field(
+        description="The worksheet that was read (spreadsheets: the first visible one).",
+    )
     failure_code: str | None
     failure_detail: str | None
     actor_type: str

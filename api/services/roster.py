@@ -352,11 +352,11 @@ async def preview(
     now = utcnow()
     await conn.execute(
         insert(_syncs).values(
-            id=sync_id, mode=mode, status=SyncStatus.previewed, source=request.fmt,
+            id=sync_id, mode=mode, status=SyncStatus.previewed, source=reader.source or request.fmt,
             scope_unit_id=scope.unit_id, actor_type=principal.kind, actor_id=principal.id,
             options={"allow_mass_deactivation": request.allow_mass_deactivation,
                      "skip_rejected": request.skip_rejected, "encoding": reader.encoding,
-                     "ignored_columns": reader.ignored_columns},
+                     "ignored_columns": reader.ignored_columns, "sheet": reader.sheet},
             rows_total=reader.rows, created_at=now, updated_at=now, version=1,
         )
     )  # fmt: skip
@@ -379,7 +379,7 @@ async def preview(
     )
     audit.record(
         session, principal, "roster_sync.preview", "roster_sync", sync_id, scope.unit_id,
-        {"mode": mode, "source": request.fmt, "rows": reader.rows, **counts},
+        {"mode": mode, "source": reader.source or request.fmt, "rows": reader.rows, **counts},
     )  # fmt: skip
     return sync_id
 
@@ -739,6 +739,7 @@ def _summary(row: Any) -> dict[str, Any]:
         "allow_mass_deactivation": bool(options.get("allow_mass_deactivation")),
         "skip_rejected": bool(options.get("skip_rejected")), "encoding": options.get("encoding"),
         "ignored_columns": list(options.get("ignored_columns") or []),
+        "sheet": options.get("sheet"),
         "failure_code": row.failure_code, "failure_detail": row.failure_detail,
         "actor_type": row.actor_type, "actor_id": row.actor_id, "applied_by_type": row.applied_by_type,
         "applied_by_id": row.applied_by_id, "created_at": row.created_at, "applied_at": row.applied_at,

@@ -3,21 +3,24 @@
 Formats, chosen by Content-Type: JSON (`application/json`: `{mode, scope_unit_code,
 units, members}`, read incrementally, one element at a time), NDJSON
 (`application/x-ndjson`, `application/jsonl`: one member object per line), CSV
-(`text/csv`: UTF-8 with or without BOM, or TCVN3 which is converted; comma, semicolon or
-tab, guessed from the header line) and XLSX (the first sheet, read with openpyxl in
-read-only streaming mode). The body is first spooled to a temporary file by the router,
-so nothing here holds more than one batch of rows.
+(`text/csv`: UTF-8 with or without BOM, or TCVN3 or Windows-1258 which are converted;
+comma, semicolon or tab, guessed from the header line) and spreadsheets (XLSX, XLS, ODS:
+any of their three media types, the format sniffed from the content; the first visible
+worksheet, read by calamine in a bounded child process, see api/services/xlsx.py). The
+body is first spooled to a temporary file by the router, so nothing here holds more than
+one batch of rows.
 
 Each member row is validated with the same rules as `MemberCreate` (the same pydantic
 types: `PersonName`, `ShortText`, `Email`, `Phone`, `Code` and the external_id rule),
 and yields one tuple in `STAGE_COLUMNS` order. A row that breaks a rule carries its
 error (code `validation_failed`, the field and a detail) and never stops the others.
 
-Row numbers: CSV and XLSX count sheet rows, the header being row 1 (what a spreadsheet
-shows); NDJSON counts lines; JSON counts positions in `members` (and `units`) from 1.
+Row numbers: CSV and spreadsheets count sheet rows, the header being row 1 (what a
+spreadsheet shows); NDJSON counts lines; JSON counts positions in `members` (and
+`units`) from 1.
 
-Column headers (CSV/XLSX) are matched after folding (case, diacritics, `đ`→`d`, spaces,
-`_`, `-`, `.`), so `Mã đảng viên`, `MÃ ĐẢNG VIÊN` and `ma_dang_vien` are one header.
+Column headers (CSV/spreadsheets) are matched after folding (case, diacritics, `đ`→`d`,
+spaces, `_`, `-`, `.`), so `Mã đảng viên`, `MÃ ĐẢNG VIÊN` and `ma_dang_vien` are one header.
 `HEADER_ALIASES` is the list; other columns (STT, Ngày sinh, …) are ignored and reported.
 """
 
@@ -29,8 +32,7 @@ import io
 import itertools
 import json
 import re
-import zipfile
-import zlib
+import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -43,12 +45,14 @@ from api.core.config import get_settings
 from api.core.enums import LABELS
 from api.core.errors import AppError, BadRequest, Unprocessable
 from api.core.legacy_encodings import (
+    CP1258_CODEC,
     TCVN3,
     TCVN3_CODEC,
     UNKNOWN,
     fix_tcvn3_case,
     has_foreign_glyphs,
     mojibake_kind,
+    reads_as_cp1258,
     sniff_legacy,
     utf8_and_legacy_lines,
 )
@@ -56,10 +60,22 @@ from api.core.text_vi import fold
 from api.schemas.common import field_adapter
 from api.schemas.members import EXTERNAL_ID_MAX, MemberCreate
 from api.schemas.units import UnitCreate
-from api.services.xlsx import Limits, not_a_workbook, open_workbook, sheet_rows, too_many_rows
+from api.services.xlsx import (
+    ODS,
+    XLS,
+    XLSX,
+    Limits,
+    SheetReader,
+    check_sizes,
+    sniff,
+    too_many_rows,
+)
 
-JSON, NDJSON, CSV, XLSX = "json", "ndjson", "csv", "xlsx"
+JSON, NDJSON, CSV = "json", "ndjson", "csv"
+SHEETS = (XLSX, XLS, ODS)
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLS_MEDIA_TYPE = "application/vnd.ms-excel"
+ODS_MEDIA_TYPE = "application/vnd.oasis.opendocument.spreadsheet"
 MEDIA_TYPES = {
     "application/json": JSON,
     "application/x-ndjson": NDJSON,
@@ -68,10 +84,13 @@ MEDIA_TYPES = {
     "application/x-jsonlines": NDJSON,
     "text/csv": CSV,
     XLSX_MEDIA_TYPE: XLSX,
+    XLS_MEDIA_TYPE: XLS,
+    ODS_MEDIA_TYPE: ODS,
 }
 UTF8 = "utf-8"
 MIXED = "mixed"
 TCVN3_CONVERTED = "TCVN3 (converted to Unicode)"
+CP1258_CONVERTED = "Windows-1258 (converted to Unicode)"
 
 # Member fields a row may leave out (the member keeps its value; a new member gets the
 # default). external_id, full_name and unit_code are required in every row.
@@ -496,26 +515,6 @@ def default_limits() -> Limits:
     return Limits(max_unzipped=settings.roster_xlsx_max_unzipped, max_rows=settings.roster_max_rows)
 
 
-def _from_reader(exc: BaseException) -> bool:
-    """An error of the workbook's content (openpyxl, XML, zip, inflate), not of ours."""
-    return type(exc).__module__.startswith(("openpyxl", "xml", "defusedxml", "zipfile", "zlib"))
-
-
-def _guarded(rows: Iterator[tuple[int, list[Any]]]) -> Iterator[tuple[int, list[Any]]]:
-    """Rows of a sheet; a part that turns out corrupt mid-way (bad CRC, a part larger
-    than declared, malformed XML, a shared string index out of range) is 422."""
-    try:
-        yield from rows
-    except AppError:
-        raise
-    except (zipfile.BadZipFile, zlib.error, EOFError, IndexError, KeyError, ValueError) as exc:
-        raise not_a_workbook() from exc
-    except Exception as exc:
-        if _from_reader(exc):
-            raise not_a_workbook() from exc
-        raise
-
-
 def _check_utf8(file: IO[bytes]) -> bool:
     decoder = codecs.getincrementaldecoder("utf-8")()
     file.seek(0)
@@ -531,15 +530,11 @@ def _check_utf8(file: IO[bytes]) -> bool:
 
 
 @contextmanager
-def _text(file: IO[bytes], tcvn3: bool) -> Iterator[io.TextIOWrapper]:
-    """The body as text, UTF-8 (a leading BOM dropped) or TCVN3, lines split only at
-    \n, \r\n and \r (as csv expects). The spooled file stays open."""
+def _text(file: IO[bytes], codec: str) -> Iterator[io.TextIOWrapper]:
+    """The body as text, UTF-8 (a leading BOM dropped), TCVN3 or Windows-1258, lines
+    split only at \n, \r\n and \r (as csv expects). The spooled file stays open."""
     file.seek(0)
-    wrapper = io.TextIOWrapper(
-        file,
-        encoding=TCVN3_CODEC if tcvn3 else "utf-8-sig",
-        newline="",
-    )
+    wrapper = io.TextIOWrapper(file, encoding=codec, newline="")
     try:
         yield wrapper
     finally:
@@ -566,6 +561,8 @@ class RosterReader:
     encoding: str | None = None
     ignored_columns: list[str] = field(default_factory=list)
     rows: int = 0
+    source: str | None = None
+    sheet: str | None = None
     _suspect: int = 0
     _suspect_kinds: dict[str, int] = field(default_factory=dict)
     _tcvn3: bool = False
@@ -573,15 +570,21 @@ class RosterReader:
     limits: Limits = field(default_factory=default_limits)
 
     def members(self) -> Iterator[tuple[Any, ...]]:
-        if self.fmt == XLSX:
-            yield from self._watch(self._xlsx())
+        self.source = self.fmt
+        if self.fmt in SHEETS:
+            yield from self._watch(self._sheet())
             return
-        self._tcvn3 = self._detect_encoding()
-        with _text(self.file, self._tcvn3) as text:
+        codec = self._detect_encoding()
+        self._tcvn3 = codec == TCVN3_CODEC
+        with _text(self.file, codec) as text:
             if self.fmt == JSON:
                 yield from self._watch(_JsonBody(_chunks(text), self).members())
             elif self.fmt == NDJSON:
                 yield from self._watch(self._ndjson(text))
+            elif codec == CP1258_CODEC:
+                # Tone marks follow their letter on the same line: NFC line by line.
+                lines = (unicodedata.normalize("NFC", line) for line in text)
+                yield from self._watch(self._csv(lines))
             else:
                 yield from self._watch(self._csv(text))
 
@@ -606,11 +609,12 @@ class RosterReader:
             kind = max(self._suspect_kinds, key=lambda k: self._suspect_kinds[k])
             raise unsupported_encoding(kind)
 
-    def _detect_encoding(self) -> bool:
-        """True for a TCVN3 CSV (converted); UTF-8 otherwise; anything else is refused."""
+    def _detect_encoding(self) -> str:
+        """The codec to read the body with: UTF-8; for a CSV, TCVN3 or Windows-1258 when
+        the whole file reads as that encoding (converted); anything else is refused."""
         if _check_utf8(self.file):
             self.encoding = UTF8
-            return False
+            return "utf-8-sig"
         self.file.seek(0)
         kind = sniff_legacy(self.file.read(4 << 20))
         self.file.seek(0)
@@ -618,9 +622,12 @@ class RosterReader:
             utf8, legacy = utf8_and_legacy_lines(self.file)
             if utf8:
                 raise mixed_encoding(legacy)
-        if kind == TCVN3 and self.fmt == CSV:
-            self.encoding = TCVN3_CONVERTED
-            return True
+            if kind == TCVN3:
+                self.encoding = TCVN3_CONVERTED
+                return TCVN3_CODEC
+            if kind == UNKNOWN and reads_as_cp1258(self.file):
+                self.encoding = CP1258_CONVERTED
+                return CP1258_CODEC
         if self.fmt in (JSON, NDJSON) and kind == UNKNOWN:
             raise invalid_json("the body is not UTF-8")
         raise unsupported_encoding(kind)
@@ -653,26 +660,23 @@ class RosterReader:
                 f"Malformed CSV at line {reader.line_num}: {exc}",
             ) from exc
 
-    # --- XLSX ---
+    # --- XLSX, XLS, ODS ---
 
-    def _xlsx(self) -> Iterator[tuple[Any, ...]]:
-        self.file.seek(0)
+    def _sheet(self) -> Iterator[tuple[Any, ...]]:
+        """The first visible worksheet, in the format the content shows (any of the
+        three spreadsheet media types is accepted for any of them)."""
+        self.source = sniff(self.file)
+        settings = get_settings()
+        check_sizes(self.file, self.source, self.limits, settings.roster_xls_max_bytes)
+        sheet = SheetReader(self.file, self.limits, settings.roster_sheet_memory)
+        rows = sheet.rows()
         try:
-            book = open_workbook(self.file, self.limits)
-        except AppError:
-            raise
-        except (zipfile.BadZipFile, KeyError, OSError, ValueError, IndexError, EOFError) as exc:
-            raise not_a_workbook() from exc
-        except Exception as exc:  # openpyxl's InvalidFileException and malformed XML
-            if _from_reader(exc):
-                raise not_a_workbook() from exc
-            raise
-        try:
-            yield from self._table(_guarded(sheet_rows(book, self.limits)))
+            yield from self._table(rows)
         finally:
-            book.close()
+            self.sheet = sheet.sheet
+            rows.close()
 
-    # --- tables (CSV and XLSX) ---
+    # --- tables (CSV and spreadsheets) ---
 
     def _table(self, rows: Iterator[tuple[int, list[Any]]]) -> Iterator[tuple[Any, ...]]:
         columns = self._header(rows)

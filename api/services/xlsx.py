@@ -1,25 +1,24 @@
-"""Reading an untrusted XLSX workbook within bounds (issue 14, finding 1).
+"""Reading an untrusted workbook (XLSX, XLS, ODS) within bounds (issues 14 and 22).
 
-An XLSX file is a zip archive: 100 KB can inflate to gigabytes, and openpyxl keeps the
-whole shared-strings part in memory as Python strings (about three times its XML size).
-So before openpyxl sees the archive:
+A workbook is read by calamine (Rust, through python-calamine), which builds the whole
+sheet in memory: a dense grid over the used range, 32 bytes a cell. A small file can
+therefore ask for gigabytes: a zip that inflates 1000-fold, or two cells at A1 and
+XFD1048576 (550 GB; a failed allocation aborts the process). So:
 
-- the central directory is checked from the end record (at most `MAX_PARTS` parts, no
-  zip64 directory), before `zipfile` builds an object per entry;
-- each part's uncompressed size is read from the directory and capped (worksheets and
-  shared strings together at `max_unzipped` bytes, every other part, which openpyxl reads
-  whole, at `MAX_OTHER_PART`). `zipfile` never inflates a part beyond its declared size
-  (it stops there and the CRC check fails), so the declared sizes are real bounds;
-
-and while it reads:
-
-- shared strings go to a temporary file with an offset table (8 bytes per string in
-  memory), not to a list of strings;
-- the sheets and shared strings are first scanned with expat, streaming: a document
-  type declaration (entity expansion) or a text run longer than an Excel cell
-  (`MAX_TEXT` characters), which openpyxl would build whole in memory, is refused;
-- rows are counted as they stream (`max_rows`), and a row is never padded beyond
-  `MAX_COLUMNS` columns.
+- the format is sniffed from the content (`sniff`), not taken from the Content-Type;
+- before anything is inflated: an .xls body is capped by size; for a zip (XLSX, ODS) the
+  central directory is checked from the end record (at most `MAX_PARTS` parts, no zip64
+  directory), and each part's declared uncompressed size is capped (the sheets and shared
+  strings of an XLSX, or the content of an ODS, together at `max_unzipped` bytes; every
+  other part at `MAX_OTHER_PART`). `zipfile` never inflates a part beyond its declared
+  size, and neither does calamine's zip reader (the CRC check fails), so the declared
+  sizes are real bounds;
+- the sheet is read in a child process (`api.services.sheet_child`) whose address space
+  may grow by at most the memory budget (`QD85_ROSTER_SHEET_MEMORY`, 200 MiB): a file
+  that needs more ends it, and is refused; the server worker only ever holds a batch
+  of rows;
+- rows are counted as they stream (`max_rows`), a row is cut at `MAX_COLUMNS` columns,
+  and a cell longer than Excel allows (`MAX_TEXT` characters) is refused.
 
 A workbook over a limit is refused with 422 `invalid_file` naming the limit (`limit`:
 name and value), never with a 500 or an exhausted worker.
@@ -27,22 +26,26 @@ name and value), never with a 500 or an exhausted worker.
 
 from __future__ import annotations
 
-import mmap
+import marshal
+import queue
+import shutil
 import struct
-import tempfile
+import subprocess
+import sys
+import threading
 import zipfile
-from array import array
-from collections.abc import Iterator
+from collections.abc import Generator
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import IO, Any
 
 from api.core.errors import Unprocessable
+from api.services.sheet_child import MAX_COLUMNS, MAX_TEXT
+
+__all__ = ["MAX_COLUMNS", "MAX_TEXT"]
 
 MAX_PARTS = 10_000
-MAX_OTHER_PART = 8 << 20  # styles, workbook, relationships, theme: read whole by openpyxl
-MAX_COLUMNS = 256
-MAX_TEXT = 32_767  # Excel's own limit of characters in a cell
-_SCAN_CHUNK = 1 << 16
+MAX_OTHER_PART = 8 << 20  # styles, workbook, relationships, theme: read whole
 _EOCD = b"PK\x05\x06"
 _SHEET_PREFIX = "xl/worksheets/"
 _STRINGS = "xl/sharedstrings.xml"
@@ -63,9 +66,9 @@ def too_large(name: str, value: int, vi: str, en: str) -> Unprocessable:
 
 
 def not_a_workbook() -> Unprocessable:
-    en = "The body is not a valid XLSX workbook."
+    en = "The body is not a valid workbook (XLSX, XLS or ODS)."
     return Unprocessable(
-        "invalid_file", "Tệp không phải sổ tính XLSX hợp lệ.", en,
+        "invalid_file", "Tệp không phải sổ tính hợp lệ (XLSX, XLS hoặc ODS).", en,
         extra={"errors": [{"loc": ["body"], "msg": en, "type": "invalid_file"}]},
     )  # fmt: skip
 
@@ -91,7 +94,7 @@ def _check_directory(file: IO[bytes]) -> None:
     file.seek(0)
 
 
-def check_archive(file: IO[bytes], limits: Limits) -> None:
+def check_archive(file: IO[bytes], limits: Limits, *, ods: bool = False) -> None:
     """The size checks above, on the declared (and enforced) uncompressed sizes."""
     _check_directory(file)
     try:
@@ -102,7 +105,11 @@ def check_archive(file: IO[bytes], limits: Limits) -> None:
         total = 0
         for info in archive.infolist():
             name = info.filename.lower()
-            if name.startswith(_SHEET_PREFIX) or name == _STRINGS:
+            if (
+                (name in _ODS_PARTS)
+                if ods
+                else (name.startswith(_SHEET_PREFIX) or name == _STRINGS)
+            ):
                 total += info.file_size
             elif info.file_size > MAX_OTHER_PART:
                 raise too_large(
@@ -112,11 +119,6 @@ def check_archive(file: IO[bytes], limits: Limits) -> None:
                 )  # fmt: skip
         if total > limits.max_unzipped:
             raise _too_unzipped(limits)
-        for info in archive.infolist():
-            name = info.filename.lower()
-            if name.startswith(_SHEET_PREFIX) or name == _STRINGS:
-                with archive.open(info) as part:
-                    _scan(part)
     file.seek(0)
 
 
@@ -130,161 +132,182 @@ def _too_unzipped(limits: Limits) -> Unprocessable:
     )  # fmt: skip
 
 
-class _Refused(Exception):
-    pass
+# --- the sheet, read by calamine in a bounded child process (issue 22) ------------------
+
+XLSX, XLS, ODS = "xlsx", "xls", "ods"
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ODS_MIME = b"application/vnd.oasis.opendocument.spreadsheet"
+_ZIP_MAGIC = b"PK\x03\x04"
+_ODS_PARTS = ("content.xml",)
 
 
-def _scan(part: IO[bytes]) -> None:
-    """Stream one XML part through expat: no DTD, no text run over MAX_TEXT characters."""
-    from xml.parsers import expat
-
-    parser = expat.ParserCreate()
-    run = 0
-
-    def text(data: str) -> None:
-        nonlocal run
-        run += len(data)
-        if run > MAX_TEXT:
-            raise _Refused("text")
-
-    def boundary(*_: Any) -> None:
-        nonlocal run
-        run = 0
-
-    def doctype(*_: Any) -> None:
-        raise _Refused("doctype")
-
-    parser.CharacterDataHandler = text
-    parser.StartElementHandler = boundary
-    parser.EndElementHandler = boundary
-    parser.StartDoctypeDeclHandler = doctype
-    parser.EntityDeclHandler = doctype
-    try:
-        while chunk := part.read(_SCAN_CHUNK):
-            parser.Parse(chunk, False)
-        parser.Parse(b"", True)
-    except _Refused as exc:
-        if str(exc) == "doctype":
-            raise not_a_workbook() from exc
-        raise too_large(
-            "cell_characters", MAX_TEXT,
-            f"Một ô của sổ tính dài hơn {MAX_TEXT:,} ký tự.",
-            f"A cell of the workbook holds more than {MAX_TEXT:,} characters.",
-        ) from exc  # fmt: skip
-    except expat.ExpatError as exc:
-        raise not_a_workbook() from exc
+def sniff(file: IO[bytes]) -> str:
+    """The workbook format from the content, whatever the Content-Type said: an OLE2
+    compound file is .xls; a zip whose first entry is `mimetype` holding the ODF
+    spreadsheet type (stored, as ODF requires) is .ods; any other zip is tried as XLSX."""
+    file.seek(0)
+    head = file.read(38 + len(ODS_MIME))
+    file.seek(0)
+    if head.startswith(OLE2_MAGIC):
+        return XLS
+    if head.startswith(_ZIP_MAGIC):
+        if head[30:38] == b"mimetype" and head[38:] == ODS_MIME:
+            return ODS
+        return XLSX
+    raise not_a_workbook()
 
 
-class DiskStrings:
-    """The shared-strings table on disk: UTF-8 text in a temporary file, an offset per
-    string in memory. Indexing as openpyxl does (`strings[int(v)]`)."""
-
-    def __init__(self) -> None:
-        self._file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
-        self._offsets = array("Q", [0])
-        self._map: mmap.mmap | None = None
-
-    def append(self, text: str) -> None:
-        data = text.encode("utf-8", "surrogatepass")
-        self._file.write(data)
-        self._offsets.append(self._offsets[-1] + len(data))
-
-    def freeze(self) -> None:
-        self._file.flush()
-        if self._offsets[-1]:
-            self._map = mmap.mmap(self._file.fileno(), 0, access=mmap.ACCESS_READ)
-
-    def __len__(self) -> int:
-        return len(self._offsets) - 1
-
-    def __getitem__(self, index: int) -> str:
-        if not 0 <= index < len(self):
-            raise IndexError(index)
-        start, end = self._offsets[index], self._offsets[index + 1]
-        if self._map is None:
-            return ""
-        return self._map[start:end].decode("utf-8", "surrogatepass")
-
-    def close(self) -> None:
-        if self._map is not None:
-            self._map.close()
-        self._file.close()
+def check_sizes(file: IO[bytes], fmt: str, limits: Limits, xls_max_bytes: int) -> None:
+    """What can be checked before the sheet is read: for .xls the body's size, for a zip
+    (XLSX, ODS) the end record and every part's declared size."""
+    if fmt == XLS:
+        file.seek(0, 2)
+        size = file.tell()
+        file.seek(0)
+        if size > xls_max_bytes:
+            raise too_large(
+                "xls_bytes", xls_max_bytes,
+                f"Tệp .xls lớn hơn {xls_max_bytes >> 20} MiB; hãy lưu dạng XLSX hoặc CSV.",
+                f"The .xls file exceeds {xls_max_bytes >> 20} MiB; save it as XLSX or CSV.",
+            )  # fmt: skip
+        return
+    check_archive(file, limits, ods=fmt == ODS)
 
 
-def _read_strings(source: IO[bytes]) -> DiskStrings:
-    """openpyxl's read_string_table, streamed: each <si> is turned into its text and
-    dropped from the tree at once."""
-    from openpyxl.xml.constants import SHEET_MAIN_NS  # type: ignore[import-untyped]
-    from openpyxl.xml.functions import iterparse  # type: ignore[import-untyped]
-
-    si, t, r = (f"{{{SHEET_MAIN_NS}}}{name}" for name in ("si", "t", "r"))
-    strings = DiskStrings()
-    root = None
-    try:
-        for event, node in iterparse(source, events=("start", "end")):
-            if root is None:
-                root = node
-            if event == "end" and node.tag == si:
-                # openpyxl's Text.content: the plain text, then the rich-text runs;
-                # phonetic runs (rPh) are not part of the value.
-                parts = [child.text or "" for child in node if child.tag == t]
-                for run in node:
-                    if run.tag == r:
-                        parts.extend(c.text or "" for c in run if c.tag == t)
-                strings.append("".join(parts).replace("x005F_", ""))
-                root.clear()
-    except BaseException:
-        strings.close()
-        raise
-    strings.freeze()
-    return strings
+def out_of_memory(budget: int) -> Unprocessable:
+    return too_large(
+        "memory_bytes", budget,
+        f"Đọc sổ tính này cần hơn {budget >> 20} MiB bộ nhớ (vùng dữ liệu quá rộng); hãy gửi "
+        "dạng CSV hoặc chia nhỏ.",
+        f"Reading this workbook needs more than {budget >> 20} MiB of memory (its used range "
+        "is too large); send it as CSV or in parts.",
+    )  # fmt: skip
 
 
-@dataclass
-class Workbook:
-    workbook: Any
-    strings: DiskStrings | None
-
-    def close(self) -> None:
-        self.workbook.close()
-        if self.strings is not None:
-            self.strings.close()
+def too_long_cell() -> Unprocessable:
+    return too_large(
+        "cell_characters", MAX_TEXT,
+        f"Một ô của sổ tính dài hơn {MAX_TEXT:,} ký tự.",
+        f"A cell of the workbook holds more than {MAX_TEXT:,} characters.",
+    )  # fmt: skip
 
 
-def open_workbook(file: IO[bytes], limits: Limits) -> Workbook:
-    """The workbook, read-only and values only, after the archive checks."""
-    from openpyxl.reader.excel import SHARED_STRINGS, ExcelReader  # type: ignore[import-untyped]
-
-    check_archive(file, limits)
-    holder: list[DiskStrings] = []
-
-    class _Reader(ExcelReader):  # type: ignore[misc]
-        def read_strings(self) -> None:
-            part = self.package.find(SHARED_STRINGS)
-            self.shared_strings: Any = []
-            if part is not None:
-                with self.archive.open(part.PartName[1:]) as src:
-                    holder.append(_read_strings(src))
-                    self.shared_strings = holder[0]
-
-    try:
-        reader = _Reader(file, read_only=True, data_only=True)
-        reader.read()
-    except Exception:
-        for strings in holder:
-            strings.close()
-        raise
-    return Workbook(reader.wb, holder[0] if holder else None)
+def no_visible_sheet() -> Unprocessable:
+    en = "The workbook has no visible worksheet."
+    return Unprocessable(
+        "invalid_file", "Sổ tính không có trang tính nào hiển thị.", en,
+        extra={"errors": [{"loc": ["body"], "msg": en, "type": "invalid_file"}]},
+    )  # fmt: skip
 
 
-def sheet_rows(book: Workbook, limits: Limits) -> Iterator[tuple[int, list[Any]]]:
-    """(row number, cells) of the first sheet, counting rows as they stream."""
-    sheet = book.workbook.worksheets[0]
-    width = min(sheet.max_column or MAX_COLUMNS, MAX_COLUMNS)
-    for count, cells in enumerate(sheet.iter_rows(values_only=True, max_col=width), start=1):
-        if count > limits.max_rows:
-            raise too_many_rows(limits.max_rows)
-        yield count, list(cells)
+class SheetReader:
+    """The first visible worksheet's rows, from `api.services.sheet_child` run with a
+    memory budget. `sheet` names the sheet once the first row has been read."""
+
+    def __init__(self, file: IO[bytes], limits: Limits, budget: int) -> None:
+        self.file = file
+        self.limits = limits
+        self.budget = budget
+        self.sheet: str | None = None
+
+    def rows(self) -> Generator[tuple[int, list[Any]], None, None]:
+        """(row number as the spreadsheet shows it, cells), counted against `max_rows`."""
+        proc = subprocess.Popen(  # noqa: S603 - our own module, no shell
+            [sys.executable, "-m", "api.services.sheet_child", str(self.budget),
+             str(self.limits.max_rows)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        assert proc.stdin is not None
+        assert proc.stdout is not None
+        pump: threading.Thread | None = None
+        stop = threading.Event()
+        try:
+            self.file.seek(0)
+            with suppress(BrokenPipeError):  # the child died early: seen below
+                shutil.copyfileobj(self.file, proc.stdin, 1 << 20)
+            with suppress(BrokenPipeError):
+                proc.stdin.close()
+            # A thread drains the child's frames a few ahead, so that the child reads
+            # while this thread validates rows and the caller stores them.
+            frames: queue.Queue[Any] = queue.Queue(maxsize=AHEAD)
+            pump = threading.Thread(target=_pump, args=(proc.stdout, frames, stop), daemon=True)
+            pump.start()
+            first = frames.get()
+            if not isinstance(first, dict):
+                raise self._failed(proc)
+            self._check(first)
+            self.sheet = str(first["sheet"])
+            row_no = 0
+            while (frame := frames.get()) is not _END:
+                if frame is None:
+                    raise self._failed(proc)
+                if isinstance(frame, dict):
+                    self._check(frame)
+                for cells in frame:
+                    row_no += 1
+                    yield row_no, cells
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+            if pump is not None:
+                stop.set()
+                pump.join()
+            proc.stdout.close()
+
+    def _check(self, frame: dict[str, Any]) -> None:
+        error = frame.get("error")
+        if error == "rows":
+            raise too_many_rows(self.limits.max_rows)
+        if error == "cell_characters":
+            raise too_long_cell()
+        if error == "no_sheet":
+            raise no_visible_sheet()
+        if error is not None:
+            raise not_a_workbook()
+
+    def _failed(self, proc: subprocess.Popen[bytes]) -> Unprocessable:
+        """The child ended without its last frame: over its memory budget (an abort in
+        Rust, a MemoryError) or another crash; either way the file is refused."""
+        proc.wait()
+        return out_of_memory(self.budget)
+
+
+_END = object()
+AHEAD = 8  # frames (of 2,000 rows) read ahead of the rows handed out
+
+
+def _pump(stream: IO[bytes], frames: queue.Queue[Any], stop: threading.Event) -> None:
+    """Move the child's frames to `frames` until its last (or the stream's end: None),
+    or until `stop` is set (the reader was closed early)."""
+    while True:
+        try:
+            frame = _frame(stream)
+        except (OSError, ValueError, EOFError):
+            frame = None
+        while not stop.is_set():
+            try:
+                frames.put(frame, timeout=0.1)
+                break
+            except queue.Full:
+                continue
+        if stop.is_set() or frame is None or frame is _END:
+            return
+
+
+def _frame(stream: IO[bytes]) -> Any:
+    """The next frame: its payload, `_END` for the empty frame, None when the stream
+    ends early."""
+    head = stream.read(4)
+    if len(head) < 4:
+        return None
+    (size,) = struct.unpack("<I", head)
+    if size == 0:
+        return _END
+    data = stream.read(size)
+    if len(data) < size:
+        return None
+    return marshal.loads(data)  # noqa: S302 - written by our own child process
 
 
 def too_many_rows(limit: int) -> Unprocessable:

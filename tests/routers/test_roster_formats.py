@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import unicodedata
 from typing import Any
 
 import httpx
@@ -13,7 +14,7 @@ from openpyxl import Workbook  # type: ignore[import-untyped]
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.core.config import get_settings
-from api.core.legacy_encodings import encode_tcvn3
+from api.core.legacy_encodings import encode_cp1258, encode_tcvn3
 from api.main import create_app
 from api.models import RosterSync
 from tests.routers.org import assert_problem, count_rows
@@ -199,6 +200,65 @@ class TestLegacyEncodings:
         assert b is not None
         assert b.full_name == "Nguyễn Thị Ánh", "capitals lost to TCVN3 fonts"
         assert b.membership == "probationary"
+
+    async def test_a_windows_1258_csv_is_converted(
+        self, client: httpx.AsyncClient, roster: Roster
+    ) -> None:
+        """Excel's "CSV (Comma delimited)" on Vietnamese Windows: base letters, then the
+        tone marks as combining characters."""
+        text = ("Mã đảng viên,Họ và tên,Chi bộ,Loại đảng viên,Chức vụ\r\n"
+                "N-311,Nguyễn Thị Ánh Tuyết,A.1,chính thức,Bí thư chi bộ\r\n"
+                "N-312,Đỗ Quốc Việt,A.1,dự bị,Phó bí thư\r\n"
+                "N-313,Lương Thế Vinh,A.2,chính thức,\r\n")  # fmt: skip
+        body = encode_cp1258(text)
+        assert "Nguyễn".encode("cp1258", "replace") not in body
+        assert b"Nguy\xea\xden" in body  # "ê" then the combining tilde
+        r = await post_sync(client, roster.headers("partner_a"), body, mode="upsert", dry_run=True)
+        assert r.status_code == 201, r.text
+        sync = r.json()
+        assert sync["encoding"] == "Windows-1258 (converted to Unicode)"
+        assert sync["counts"]["created"] == 3, sync
+        assert sync["errors"] == []
+        r = await post_sync(client, roster.headers("partner_a"), body, mode="upsert", dry_run=False)
+        assert r.status_code == 201, r.text
+        for external_id, name, position in (
+            ("N-311", "Nguyễn Thị Ánh Tuyết", "Bí thư chi bộ"),
+            ("N-312", "Đỗ Quốc Việt", "Phó bí thư"),
+            ("N-313", "Lương Thế Vinh", None),
+        ):
+            member = await member_by_external_id(external_id)
+            assert member is not None
+            assert (member.full_name, member.position) == (name, position)
+            assert unicodedata.is_normalized("NFC", member.full_name)
+        member = await member_by_external_id("N-312")
+        assert member is not None
+        assert member.membership == "probationary"
+
+    async def test_windows_1258_that_does_not_read_as_vietnamese_is_refused(
+        self, client: httpx.AsyncClient, roster: Roster
+    ) -> None:
+        """Any single-byte text decodes as cp1258: a name that is not Vietnamese in it
+        (a tone mark after a consonant, a foreign letter, a non-Vietnamese syllable)
+        leaves the whole file refused."""
+        good = encode_cp1258("Mã đảng viên,Họ và tên,Chi bộ\nN-1,Nguyễn Văn An,A.1\n")
+        for bad in (b"N-2,Tr\xecn,A.1\n",  # acute after a consonant
+                    b"N-2,Tra\xecn\xde,A.1\n",  # two tones on one vowel
+                    "N-2,Gérard,A.1\n".encode("cp1258"),  # not a Vietnamese syllable
+                    "N-2,Müller,A.1\n".encode("cp1258")):  # fmt: skip
+            r = await post_sync(client, roster.headers("partner_a"), good + bad, mode="upsert")
+            problem = assert_problem(r, 422, "unsupported_encoding")
+            assert problem["encoding"] == "unknown"
+        assert await count_rows(RosterSync) == 0
+
+    async def test_windows_1258_rows_in_a_utf8_file_are_refused(
+        self, client: httpx.AsyncClient, roster: Roster
+    ) -> None:
+        body = ("external_id,full_name,unit_code\nN-1,Nguyễn Văn An,A.1\n".encode()
+                + encode_cp1258("N-2,Trần Thị Bình,A.1\n"))  # fmt: skip
+        r = await post_sync(client, roster.headers("partner_a"), body, mode="upsert")
+        problem = assert_problem(r, 422, "unsupported_encoding")
+        assert problem["encoding"] == "mixed"
+        assert problem["rows"] == [3]
 
     async def test_vni_is_refused(self, client: httpx.AsyncClient, roster: Roster) -> None:
         body = "Ma,Ho va ten,Chi bo\nN-1,Nguyeãn Vaên Thaønh,A.1\nN-2,Tröông Thò Hoaø,A.1\n".encode(

@@ -19,9 +19,11 @@ from api.core.legacy_encodings import (
     UNKNOWN,
     VNI,
     decode_tcvn3,
+    encode_cp1258,
     encode_tcvn3,
     fix_tcvn3_case,
     mojibake_kind,
+    reads_as_cp1258,
     sniff_legacy,
 )
 from api.schemas.members import MemberCreate
@@ -386,3 +388,44 @@ def test_a_utf8_roster_with_a_few_legacy_rows_never_changes_a_utf8_name(
     for i, name in enumerate(names):
         if i not in legacy_rows:
             assert by_id[f"X{i}"] == name, (by_id, names, legacy_rows)
+
+
+# --- Windows-1258 (issue 22) ------------------------------------------------------------
+
+
+@settings(max_examples=budget(150))
+@given(names=st.lists(_NAMES, min_size=1, max_size=12))
+def test_every_vietnamese_roster_in_windows_1258_reads_back_as_written(names: list[str]) -> None:
+    """Excel's "CSV (Comma delimited)" on Vietnamese Windows: whatever the names, the
+    file is recognised and every name comes back in NFC, as it was typed."""
+    text = "Mã đảng viên,Họ và tên,Chi bộ,Loại đảng viên\n" + "".join(
+        f"X{i},{name},A.1,chính thức\n" for i, name in enumerate(names)
+    )
+    reader, rows = read(encode_cp1258(text))
+    assert reader.encoding == "Windows-1258 (converted to Unicode)"
+    assert [r["full_name"] for r in rows] == names
+    assert all(r["membership"] == "official" for r in rows)
+
+
+@pytest.mark.parametrize("text", [
+    "X1,Gérard Dupont,A.1\n",  # French: "gérard" is no Vietnamese syllable
+    "X1,Zoë Müller,A.1\n",  # letters Vietnamese does not have
+    "X1,Jörg,A.1\n",
+    "X1,Tr\u0301n,A.1\n",  # a tone mark after a consonant
+    "X1,Tra\u0301\u0300n,A.1\n",  # two tones on one vowel
+    "X1,Nguyễn ×,A.1\n",  # a sign no Vietnamese text holds
+])  # fmt: skip
+def test_single_byte_text_that_is_not_vietnamese_is_not_windows_1258(text: str) -> None:
+    body = encode_cp1258("external_id,full_name,unit_code\n" + text)
+    assert not reads_as_cp1258(io.BytesIO(body))
+    with pytest.raises(AppError) as exc:
+        read(body)
+    assert problem_code(exc) == "unsupported_encoding"
+    assert exc.value.extra["encoding"] == UNKNOWN
+
+
+def test_tcvn3_is_not_taken_for_windows_1258() -> None:
+    body = encode_tcvn3("Mã đảng viên,Họ và tên,Chi bộ\nDV1,Nguyễn Văn An,A.1\n")
+    assert not reads_as_cp1258(io.BytesIO(body))
+    reader, _ = read(body)
+    assert reader.encoding == "TCVN3 (converted to Unicode)"

@@ -105,8 +105,12 @@ def test_a_forged_small_size_is_caught_when_the_part_inflates() -> None:
 
 def test_a_cell_longer_than_excel_allows_is_refused() -> None:
     body = workbook([HEADER, ["X1", "A B", "A.1", "official"]])
-    strings = f"<sst {NS}><si><t>".encode() + b"a" * 40_000 + b"</t></si></sst>"
-    exc = refused(replace_part(body, "xl/sharedStrings.xml", strings))
+    sheet = (
+        f'<worksheet {NS}><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>'.encode()
+        + b"a" * 40_000
+        + b"</t></is></c></row></sheetData></worksheet>"
+    )
+    exc = refused(replace_part(body, "xl/worksheets/sheet1.xml", sheet))
     assert exc.extra["limit"]["name"] == "cell_characters"
 
 
@@ -145,14 +149,16 @@ def test_too_many_parts_are_refused_from_the_end_record() -> None:
     assert exc.extra["limit"]["name"] == "parts"
 
 
-def test_the_disk_strings_index_like_a_list() -> None:
-    strings = xlsx.DiskStrings()
-    for text in ("", "Nguyễn", "\ud800x"):
-        strings.append(text)
-    strings.freeze()
-    assert [strings[i] for i in range(len(strings))] == ["", "Nguyễn", "\ud800x"]
-    with pytest.raises(IndexError):
-        strings[-1]
-    with pytest.raises(IndexError):
-        strings[3]
-    strings.close()
+@pytest.mark.parametrize("far", ["IV100000", "XFD1048576"])
+def test_a_used_range_too_wide_for_the_memory_budget_is_refused(far: str) -> None:
+    """Two cells, 5 KB: calamine would build a dense grid of 25.6M (800 MB) or 17G cells
+    (550 GB, and a failed allocation aborts the process). The child process reading it
+    dies at its memory budget; the file is refused naming the budget, the worker lives."""
+    book = Workbook()
+    book.active["A1"] = "external_id"
+    book.active[far] = "x"
+    out = io.BytesIO()
+    book.save(out)
+    assert len(out.getvalue()) < 10_000
+    exc = refused(out.getvalue())
+    assert exc.extra["limit"] == {"name": "memory_bytes", "value": 200 << 20}

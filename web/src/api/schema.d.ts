@@ -3050,7 +3050,7 @@ export interface components {
             id: string;
             mode: components["schemas"]["SyncMode"];
             status: components["schemas"]["SyncStatus"];
-            /** @description Body format: json, ndjson, csv or xlsx. */
+            /** @description Body format: json, ndjson, csv, xlsx, xls or ods (spreadsheets as their content shows, whatever the Content-Type said). */
             source: components["schemas"]["SyncSource"];
             /** Scope Unit Id */
             scope_unit_id: string | null;
@@ -3084,9 +3084,14 @@ export interface components {
             encoding: string | null;
             /**
              * Ignored Columns
-             * @description CSV/XLSX columns that were not recognised.
+             * @description CSV/spreadsheet columns that were not recognised.
              */
             ignored_columns: string[];
+            /**
+             * Sheet
+             * @description The worksheet that was read (spreadsheets: the first visible one).
+             */
+            sheet: string | null;
             /** Failure Code */
             failure_code: string | null;
             /** Failure Detail */
@@ -3125,7 +3130,7 @@ export interface components {
             id: string;
             mode: components["schemas"]["SyncMode"];
             status: components["schemas"]["SyncStatus"];
-            /** @description Body format: json, ndjson, csv or xlsx. */
+            /** @description Body format: json, ndjson, csv, xlsx, xls or ods (spreadsheets as their content shows, whatever the Content-Type said). */
             source: components["schemas"]["SyncSource"];
             /** Scope Unit Id */
             scope_unit_id: string | null;
@@ -3159,9 +3164,14 @@ export interface components {
             encoding: string | null;
             /**
              * Ignored Columns
-             * @description CSV/XLSX columns that were not recognised.
+             * @description CSV/spreadsheet columns that were not recognised.
              */
             ignored_columns: string[];
+            /**
+             * Sheet
+             * @description The worksheet that was read (spreadsheets: the first visible one).
+             */
+            sheet: string | null;
             /** Failure Code */
             failure_code: string | null;
             /** Failure Detail */
@@ -3337,9 +3347,11 @@ export interface components {
          *     | `ndjson` | NDJSON | NDJSON |
          *     | `csv` | CSV | CSV |
          *     | `xlsx` | Excel (XLSX) | Excel (XLSX) |
+         *     | `xls` | Excel 97–2003 (XLS) | Excel 97–2003 (XLS) |
+         *     | `ods` | OpenDocument (ODS) | OpenDocument (ODS) |
          * @enum {string}
          */
-        SyncSource: "json" | "ndjson" | "csv" | "xlsx";
+        SyncSource: "json" | "ndjson" | "csv" | "xlsx" | "xls" | "ods";
         /**
          * SyncStatus
          * @description Labels (also `GET /api/v1/meta/enums`, `sync_status`):
@@ -9222,7 +9234,7 @@ export interface operations {
     "roster-create": {
         parameters: {
             query?: {
-                /** @description `snapshot` or `upsert`; required for NDJSON, CSV and XLSX bodies. */
+                /** @description `snapshot` or `upsert`; required for NDJSON, CSV and spreadsheet bodies. */
                 mode?: components["schemas"]["SyncMode"];
                 /** @description The unit whose subtree a snapshot covers (and an upsert is limited to). */
                 scope_unit_code?: string;
@@ -9242,12 +9254,14 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        /** @description The roster, in one of four formats chosen by Content-Type. JSON carries `mode`, `scope_unit_code`, `units` and `members`; NDJSON, CSV and XLSX carry member rows only (with `mode` and `scope_unit_code` as query parameters). CSV/XLSX headers may be the field names or their Vietnamese aliases (see the README). */
+        /** @description The roster, chosen by Content-Type: JSON, NDJSON, CSV or a spreadsheet (XLSX, XLS or ODS, told apart by content). JSON carries `mode`, `scope_unit_code`, `units` and `members`; the other formats carry member rows only (with `mode` and `scope_unit_code` as query parameters). CSV/spreadsheet headers may be the field names or their Vietnamese aliases (see the README). */
         requestBody: {
             content: {
                 "application/json": components["schemas"]["RosterSyncIn"];
                 "application/x-ndjson": string;
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                "application/vnd.ms-excel": string;
+                "application/vnd.oasis.opendocument.spreadsheet": string;
                 "text/csv": string;
             };
         };
