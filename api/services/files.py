@@ -160,7 +160,13 @@ class Storage(Protocol):
 
     name: str
 
-    async def put(self, file: BinaryIO) -> Stored: ...
+    async def put(self, file: BinaryIO) -> Stored:
+        """Store the file under its SHA-256 (rewinds it). Content already stored is not
+        written again, but its modification time is refreshed, so that `qd85 storage gc`
+        (which spares objects younger than its grace period) does not remove it before
+        the row that references it is committed."""
+        ...
+
     async def open(self, key: str) -> AsyncIterator[bytes]:
         """Fetches the object (so an outage or a missing object raises here, before a
         response starts), then yields its bytes."""
@@ -195,7 +201,7 @@ class LocalStorage:
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
 
-    def _path(self, key: str) -> Path:
+    def path_of(self, key: str) -> Path:
         if not is_key(key):
             raise ValueError("not a sha256 key")
         return self.root / key[:2] / key[2:4] / key
@@ -214,9 +220,11 @@ class LocalStorage:
                 out.flush()
                 os.fsync(out.fileno())
             key = digest.hexdigest()
-            target = self._path(key)
+            target = self.path_of(key)
             if target.exists():
                 os.unlink(tmp)
+                # Fresh again: `qd85 storage gc` spares it while this request commits.
+                os.utime(target)
             else:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 os.chmod(tmp, 0o444)
@@ -233,7 +241,7 @@ class LocalStorage:
         return await FILES.run(self.put_sync, file)
 
     async def open(self, key: str) -> AsyncIterator[bytes]:
-        handle = await asyncio.to_thread(self._path(key).open, "rb")
+        handle = await asyncio.to_thread(self.path_of(key).open, "rb")
         return self._chunks(handle)
 
     async def _chunks(self, handle: BinaryIO) -> AsyncIterator[bytes]:
@@ -245,7 +253,7 @@ class LocalStorage:
 
     def _size(self, key: str) -> int | None:
         try:
-            return self._path(key).stat().st_size
+            return self.path_of(key).stat().st_size
         except FileNotFoundError:
             return None
 
@@ -253,7 +261,7 @@ class LocalStorage:
         return await asyncio.to_thread(self._size, key)
 
     def _delete(self, key: str) -> None:
-        self._path(key).unlink(missing_ok=True)
+        self.path_of(key).unlink(missing_ok=True)
 
     async def delete(self, key: str) -> None:
         await asyncio.to_thread(self._delete, key)

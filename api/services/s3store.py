@@ -24,7 +24,8 @@ from typing import Any, BinaryIO
 import aiohttp
 from aiobotocore.session import get_session
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from api.core.config import Settings
 from api.core.offload import FILES
@@ -42,7 +43,10 @@ def _unavailable(exc: BaseException) -> bool:
         return status >= 500 or exc.response.get("Error", {}).get("Code") in {
             "SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeout",
         }  # fmt: skip
-    return isinstance(exc, BotoCoreError | aiohttp.ClientError | TimeoutError | OSError)
+    # Not every BotoCoreError: missing credentials or a bad configuration are no outage.
+    return isinstance(
+        exc, BotoConnectionError | HTTPClientError | aiohttp.ClientError | TimeoutError | OSError
+    )
 
 
 def _missing(exc: ClientError) -> bool:
@@ -117,7 +121,8 @@ class S3Storage:
     async def put(self, file: BinaryIO) -> Stored:
         key, md5, size = await FILES.run(hash_file, file)
         if await self.size(key) == size:
-            return Stored(key=key, size=size)  # written once: already there
+            await self._touch(key)  # written once: already there
+            return Stored(key=key, size=size)
         checksum = base64.b64encode(binascii.unhexlify(key)).decode()
         client = await self._client()
         try:
@@ -133,6 +138,21 @@ class S3Storage:
         finally:
             file.seek(0)
         return Stored(key=key, size=size)
+
+    async def _touch(self, key: str) -> None:
+        """Refresh the object's LastModified (a copy onto itself, inside the store), so
+        `qd85 storage gc` spares it while the request that found it commits its row."""
+        client = await self._client()
+        name = self.object_key(key)
+        try:
+            await client.copy_object(
+                Bucket=self.bucket, Key=name, CopySource={"Bucket": self.bucket, "Key": name},
+                MetadataDirective="REPLACE", ContentType="application/octet-stream",
+            )  # fmt: skip
+        except Exception as exc:
+            if _unavailable(exc):
+                raise StoreUnavailable(f"copy {key}: {exc}") from exc
+            raise
 
     async def open(self, key: str) -> AsyncIterator[bytes]:
         client = await self._client()

@@ -33,7 +33,8 @@ export interface paths {
         };
         /**
          * Readiness probe
-         * @description Readiness: the database answers (503 problem otherwise).
+         * @description Readiness: the database and the file store answer (503 problem otherwise, saying
+         *     which).
          */
         get: operations["health-readyz"];
         put?: never;
@@ -4239,7 +4240,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
+            /** @description Database or file store unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
                     "X-Request-ID": components["headers"]["XRequestID"];
@@ -7687,7 +7688,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
+            /** @description Database or file store unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
                     "X-Request-ID": components["headers"]["XRequestID"];
@@ -7730,6 +7731,16 @@ export interface operations {
                     "image/webp": string;
                 };
             };
+            /** @description The file at a short-lived presigned URL of the object store (QD85_STORAGE_S3_PRESIGN_SECONDS > 0) */
+            307: {
+                headers: {
+                    Location?: string;
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
             401: {
                 headers: {
@@ -7764,7 +7775,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
+            /** @description Database or file store unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
                     "X-Request-ID": components["headers"]["XRequestID"];
@@ -8529,6 +8540,16 @@ export interface operations {
                     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": string;
                 };
             };
+            /** @description The file at a short-lived presigned URL of the object store (QD85_STORAGE_S3_PRESIGN_SECONDS > 0) */
+            307: {
+                headers: {
+                    Location?: string;
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
             401: {
                 headers: {
@@ -8563,7 +8584,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
+            /** @description Database or file store unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
                     "X-Request-ID": components["headers"]["XRequestID"];
@@ -8716,7 +8737,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
+            /** @description Database or file store unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
                     "X-Request-ID": components["headers"]["XRequestID"];
@@ -9343,7 +9364,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
+            /** @description Database or file store unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
                     "X-Request-ID": components["headers"]["XRequestID"];
@@ -9751,7 +9772,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
+            /** @description Database or file store unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
                     "X-Request-ID": components["headers"]["XRequestID"];
