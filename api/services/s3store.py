@@ -84,6 +84,9 @@ class S3Storage:
         self._clients: weakref.WeakKeyDictionary[
             asyncio.AbstractEventLoop, tuple[AsyncExitStack, S3Client]
         ] = weakref.WeakKeyDictionary()
+        self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> S3Storage:
@@ -96,16 +99,21 @@ class S3Storage:
         )  # fmt: skip
 
     async def _client(self) -> S3Client:
+        """This loop's client, made once: creating one loads botocore's S3 model (a
+        noticeable CPU cost), so concurrent first requests wait for a single one."""
         loop = asyncio.get_running_loop()
         entry = self._clients.get(loop)
-        if entry is None:
-            stack = AsyncExitStack()
-            client = await stack.enter_async_context(
-                self._session.create_client("s3", **self._client_args)
-            )
-            entry = self._clients.setdefault(loop, (stack, client))
-            if entry[1] is not client:
-                await stack.aclose()
+        if entry is not None:
+            return entry[1]
+        lock = self._locks.setdefault(loop, asyncio.Lock())
+        async with lock:
+            entry = self._clients.get(loop)
+            if entry is None:
+                stack = AsyncExitStack()
+                client = await stack.enter_async_context(
+                    self._session.create_client("s3", **self._client_args)
+                )
+                entry = self._clients[loop] = (stack, client)
         return entry[1]
 
     async def aclose(self) -> None:
