@@ -175,7 +175,7 @@ class S3Storage:
     @staticmethod
     async def _chunks(body: Any) -> AsyncIterator[bytes]:
         try:
-            while chunk := await body.read(CHUNK // 4):
+            while chunk := await body.read(CHUNK):
                 yield chunk
         finally:
             body.close()

@@ -115,7 +115,11 @@ class TestS3Store:
 
     async def test_an_unreachable_store_is_unavailable_not_an_error(self) -> None:
         store = S3Storage(
-            bucket="qd85-none", endpoint=f"http://127.0.0.1:{_closed_port()}", timeout=2
+            bucket="qd85-none",
+            endpoint=f"http://127.0.0.1:{_closed_port()}",
+            access_key="qd85",
+            secret_key="x",
+            timeout=2,
         )
         try:
             with pytest.raises(StoreUnavailable) as caught:
