@@ -42,7 +42,8 @@ def set_etag(response: Response, version: int) -> None:
 FILE_REDIRECT = {
     307: {"description": "The file at a short-lived presigned URL of the object store "
                          "(QD85_STORAGE_S3_PRESIGN_SECONDS > 0)",
-          "headers": {"Location": {"schema": {"type": "string", "format": "uri"}}}},
+          "headers": {"Location": {"description": "The presigned URL, valid for a short time",
+                                   "schema": {"type": "string", "format": "uri"}}}},
     **problem_responses(503),
 }  # fmt: skip
 

@@ -7734,6 +7734,7 @@ export interface operations {
             /** @description The file at a short-lived presigned URL of the object store (QD85_STORAGE_S3_PRESIGN_SECONDS > 0) */
             307: {
                 headers: {
+                    /** @description The presigned URL, valid for a short time */
                     Location?: string;
                     "X-Request-ID": components["headers"]["XRequestID"];
                     "Content-Language": components["headers"]["ContentLanguage"];
@@ -8543,6 +8544,7 @@ export interface operations {
             /** @description The file at a short-lived presigned URL of the object store (QD85_STORAGE_S3_PRESIGN_SECONDS > 0) */
             307: {
                 headers: {
+                    /** @description The presigned URL, valid for a short time */
                     Location?: string;
                     "X-Request-ID": components["headers"]["XRequestID"];
                     "Content-Language": components["headers"]["ContentLanguage"];
