@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import logging
 import os
 import tempfile
 import unicodedata
@@ -21,6 +22,8 @@ from typing import BinaryIO, Protocol
 from api.core.config import Settings, get_settings
 from api.core.errors import AppError, Unprocessable
 from api.core.offload import FILES
+
+log = logging.getLogger("qd85.files")
 
 PNG, JPEG, WEBP, PDF = "image/png", "image/jpeg", "image/webp", "application/pdf"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -138,6 +141,7 @@ class StoreUnavailable(AppError):
             headers={"Retry-After": str(get_settings().storage_retry_after_seconds)},
         )
         self.reason = reason
+        log.warning("file store unavailable: %s", reason[:500])
 
 
 def is_key(key: str) -> bool:
