@@ -29,7 +29,9 @@ ENV QD85_ENV=production \
     QD85_WEB_DIR=/app/web \
     PYTHONUNBUFFERED=1 \
     WEB_CONCURRENCY=2
-# Uploaded evidence and document files: mount a persistent volume here.
+# Uploaded evidence and document files: mount a persistent volume here (with
+# QD85_STORAGE_BACKEND=s3 and the QD85_STORAGE_S3_* settings the files live in the bucket,
+# and this volume is unused; docs/deployment.md).
 VOLUME ["/data/files"]
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz')"

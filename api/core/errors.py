@@ -379,7 +379,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
                     404: "Not found or outside the caller's scope", 409: "Conflict",
                     412: "If-Match does not match the current version", 413: "Body too large",
                     415: "Unsupported media type", 422: "Validation failed", 429: "Rate limited",
-                    503: "Database unavailable"}  # fmt: skip
+                    503: "Database or file store unavailable"}  # fmt: skip
     return {
         s: {"model": Problem, "description": descriptions.get(s, "Error"),
             "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}}

@@ -7,6 +7,7 @@ import asyncio
 from logging.config import fileConfig
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 import api.models  # noqa: F401 - registers every table
@@ -18,6 +19,12 @@ if config.config_file_name is not None and config.attributes.get("configure_logg
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
 target_metadata = Base.metadata
+
+# Containers that start at once all run `qd85 migrate` (the Dockerfile does on every start):
+# on PostgreSQL the upgrade holds this transaction-scoped advisory lock, so one runs the
+# migrations and the others wait, then find the schema at head and do nothing. (SQLite
+# serialises writers by itself.) The number is arbitrary but fixed: "qd85" in ASCII.
+MIGRATION_LOCK = 0x71643835
 
 
 def _url() -> str:
@@ -44,6 +51,10 @@ def _run(connection: Connection) -> None:
         compare_type=True,
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Taken before Alembic reads the version table (inside run_migrations), so a
+            # waiter reads it only after the holder committed.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         context.run_migrations()
 
 

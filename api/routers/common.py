@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Response
+from fastapi.responses import RedirectResponse, StreamingResponse
 
 from api.core.errors import problem_responses
 from api.deps import etag_of, get_principal
+from api.services.files import Storage
 
 READ_ERRORS = problem_responses(401, 404, 422)
 LIST_ERRORS = problem_responses(401, 403, 422)
@@ -31,3 +33,32 @@ def public_router(prefix: str, tag: str) -> APIRouter:
 
 def set_etag(response: Response, version: int) -> None:
     response.headers["ETag"] = etag_of(version)
+
+
+# A stored file's download (report evidence, a document's attachment): once the API has
+# authorised the caller, the bytes stream through, or (s3 with presigning on) a 307 sends
+# the client to a short-lived URL of the object itself, with the same Content-Disposition
+# and type, so large files do not pass through the API.
+FILE_REDIRECT = {
+    307: {"description": "The file at a short-lived presigned URL of the object store "
+                         "(QD85_STORAGE_S3_PRESIGN_SECONDS > 0)",
+          "headers": {"Location": {"description": "The presigned URL, valid for a short time",
+                                   "schema": {"type": "string", "format": "uri"}}}},
+    **problem_responses(503),
+}  # fmt: skip
+
+
+async def file_response(
+    store: Storage, key: str, size: int, content_type: str, disposition: str
+) -> Response:
+    url = await store.download_url(key, disposition, content_type)
+    if url is not None:
+        # The URL is a bearer credential for this one object: no cache may keep it.
+        return RedirectResponse(url, 307, headers={"Cache-Control": "no-store"})
+    return StreamingResponse(
+        await store.open(key),
+        media_type=content_type,
+        headers={
+            "Content-Length": str(size), "Content-Disposition": disposition, "ETag": f'"{key}"',
+        },
+    )  # fmt: skip

@@ -22,10 +22,12 @@ from api.deps import IfMatchDep, PrincipalDep, SessionDep, etag_of
 from api.idempotency import IdempotencyDep
 from api.routers.common import (
     CREATE_ERRORS,
+    FILE_REDIRECT,
     LIST_ERRORS,
     READ_ERRORS,
     WRITE_ERRORS,
     authed_router,
+    file_response,
     set_etag,
 )
 from api.schemas.documents import (
@@ -45,7 +47,7 @@ from api.services.files import DOCX, PDF, UnsupportedFileType, safe_filename, st
 
 router = authed_router("/api/v1/documents", "documents")
 ACTION_ERRORS = problem_responses(401, 403, 404, 409, 412, 422)
-UPLOAD_ERRORS = problem_responses(401, 403, 404, 409, 412, 413, 415, 422)
+UPLOAD_ERRORS = problem_responses(401, 403, 404, 409, 412, 413, 415, 422, 503)
 ACK_ERRORS = problem_responses(401, 403, 404, 409, 413, 422)
 _ACK: dict[str, Example] = {"empty": {"summary": "nothing to send", "value": {}}}
 _UPLOAD_BODY = {
@@ -302,29 +304,19 @@ def _disposition(filename: str) -> str:
 @router.get(
     "/{document_id}/file", name="download_file", response_class=StreamingResponse,
     responses={200: {"description": "The attached file", "content": {PDF: {}, DOCX: {}}},
-               **READ_ERRORS},
+               **READ_ERRORS, **FILE_REDIRECT},
 )  # fmt: skip
 async def download_file(
     document_id: uuid.UUID, principal: PrincipalDep, session: SessionDep
-) -> StreamingResponse:
+) -> Response:
     """The attached file of the current revision (404 when there is none)."""
     doc = (await documents.get_visible(session, principal, document_id)).document
     if doc.file_sha256 is None or doc.file_name is None or doc.file_content_type is None:
         raise NotFound("not_found", "Văn bản không có tệp đính kèm.", "The document has no file.")
-    store = storage()
-    if not store.exists(doc.file_sha256):
-        raise RuntimeError(f"stored file {doc.file_sha256} is missing")
-    return StreamingResponse(
-        store.open(doc.file_sha256),
-        media_type=doc.file_content_type,
-        headers={
-            # Names stored before issue 14 may carry another type's extension.
-            "Content-Disposition": _disposition(
-                safe_filename(doc.file_name, doc.file_content_type)
-            ),
-            "Content-Length": str(doc.file_size),
-            "ETag": f'"{doc.file_sha256}"',
-        },
+    # Names stored before issue 14 may carry another type's extension.
+    name = safe_filename(doc.file_name, doc.file_content_type)
+    return await file_response(
+        storage(), doc.file_sha256, doc.file_size or 0, doc.file_content_type, _disposition(name)
     )
 
 

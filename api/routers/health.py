@@ -12,6 +12,7 @@ from starlette.responses import Response
 from api.core.config import get_settings
 from api.core.db import db
 from api.core.errors import NotFound, Unauthorized, problem_responses
+from api.services.files import StoreUnavailable, storage
 
 router = APIRouter(tags=["health"])
 
@@ -29,10 +30,17 @@ READY_TIMEOUT_SECONDS = 3.0
 
 @router.get("/readyz", name="readyz", responses=problem_responses(503))
 async def readyz() -> dict[str, str]:
-    """Readiness: the database answers (503 problem otherwise)."""
+    """Readiness: the database and the file store answer (503 problem otherwise, saying
+    which)."""
     async with asyncio.timeout(READY_TIMEOUT_SECONDS):
         await db.ping()
-    return {"status": "ready"}
+    store = storage()
+    try:
+        async with asyncio.timeout(READY_TIMEOUT_SECONDS):
+            await store.ping()
+    except TimeoutError as exc:
+        raise StoreUnavailable("timeout") from exc
+    return {"status": "ready", "database": "ok", "store": store.name}
 
 
 @router.get(

@@ -12,7 +12,15 @@ from api.core.errors import problem_responses
 from api.core.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
 from api.deps import IfMatchDep, PrincipalDep, SessionDep, etag_of
 from api.idempotency import IdempotencyDep
-from api.routers.common import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS, authed_router, set_etag
+from api.routers.common import (
+    FILE_REDIRECT,
+    LIST_ERRORS,
+    READ_ERRORS,
+    WRITE_ERRORS,
+    authed_router,
+    file_response,
+    set_etag,
+)  # fmt: skip
 from api.schemas.common import Rfc3339Datetime
 from api.schemas.reports import (
     EvidenceRead,
@@ -147,7 +155,7 @@ async def report_timeline(
 
 @router.post(
     "/{report_id}/evidence", name="add_evidence", status_code=201, response_model=EvidenceRead,
-    responses=problem_responses(401, 403, 404, 409, 413, 415, 422),
+    responses=problem_responses(401, 403, 404, 409, 413, 415, 422, 503),
 )  # fmt: skip
 async def add_evidence(
     report_id: uuid.UUID, principal: PrincipalDep, session: SessionDep, response: Response,
@@ -182,23 +190,18 @@ async def list_evidence(
         200: {"description": "The file as uploaded.", "content": {
             t: {"schema": {"type": "string", "format": "binary"}} for t in sorted(files.EVIDENCE_TYPES)
         }},
-        **READ_ERRORS,
+        **READ_ERRORS, **FILE_REDIRECT,
     },
 )  # fmt: skip
 async def download_evidence(
     report_id: uuid.UUID, evidence_id: uuid.UUID, principal: PrincipalDep, session: SessionDep
-) -> StreamingResponse:
+) -> Response:
     """Download an evidence file; whoever sees the report may."""
     visible = await reports.get_visible(session, principal, report_id)
     evidence = await reports.get_evidence(session, visible, evidence_id)
-    return StreamingResponse(
-        files.storage().open(evidence.sha256),
-        media_type=evidence.content_type,
-        headers={
-            "Content-Length": str(evidence.size),
-            # Names stored before issue 14 may carry another type's extension.
-            "Content-Disposition": "attachment; filename*=UTF-8''"
-            + quote(files.safe_filename(evidence.filename, evidence.content_type)),
-            "ETag": f'"{evidence.sha256}"',
-        },
-    )
+    # Names stored before issue 14 may carry another type's extension.
+    name = files.safe_filename(evidence.filename, evidence.content_type)
+    return await file_response(
+        files.storage(), evidence.sha256, evidence.size, evidence.content_type,
+        "attachment; filename*=UTF-8''" + quote(name),
+    )  # fmt: skip

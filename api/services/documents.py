@@ -482,7 +482,7 @@ async def attach_file(
     file.seek(0, 2)
     if file.tell() > limit:
         raise _too_large(limit)
-    stored = await FILES.run(storage().put, file)
+    stored = await storage().put(file)
     doc = seen.document
     await _lock(session, doc)
     check_version(expected_version, doc.version)

@@ -31,7 +31,6 @@ from api.core.enums import (
     ReportStatus,
 )
 from api.core.errors import AppError, Conflict, Forbidden, NotFound, Unprocessable
-from api.core.offload import FILES
 from api.core.pagination import keyset, page_of
 from api.core.security import sha256_hex
 from api.core.text_vi import fold
@@ -704,7 +703,7 @@ async def add_evidence(
             f"The evidence file exceeds {limit} bytes.",
         )
     content_type = files.require_type(upload, files.EVIDENCE_TYPES)
-    stored = await FILES.run(files.storage().put, upload)
+    stored = await files.storage().put(upload)
     evidence = ReportEvidence(
         report_id=report.id, filename=files.safe_filename(filename, content_type),
         content_type=content_type, size=stored.size, sha256=stored.key,

@@ -150,7 +150,7 @@ async def make_document(
         "requires_ack": True,
     }  # fmt: skip
     if file is not None:
-        stored = storage().put(io.BytesIO(file))
+        stored = await storage().put(io.BytesIO(file))
         values.update(file_sha256=stored.key, file_size=stored.size, file_name="van-ban.pdf",
                       file_content_type=PDF)  # fmt: skip
     if status is not DocumentStatus.draft:

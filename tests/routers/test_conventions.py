@@ -374,7 +374,7 @@ class TestHealth:
     async def test_readyz(self, client: httpx.AsyncClient) -> None:
         r = await client.get("/readyz")
         assert r.status_code == 200
-        assert r.json() == {"status": "ready"}
+        assert r.json() == {"status": "ready", "database": "ok", "store": "local"}
 
     async def test_readyz_without_a_database_is_503(
         self, app: FastAPI, monkeypatch: pytest.MonkeyPatch
@@ -396,6 +396,20 @@ class TestHealth:
         # Liveness does not depend on the database.
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
             assert (await c.get("/healthz")).status_code == 200
+
+    async def test_readyz_with_an_unusable_file_store_is_503(
+        self, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    ) -> None:
+        """The store is part of readiness (issue 18): here a storage directory that cannot
+        be created (its parent is a file)."""
+        from api.core.config import get_settings
+
+        blocker = tmp_path / "a-file"
+        blocker.write_bytes(b"")
+        monkeypatch.setattr(get_settings(), "storage_dir", str(blocker / "files"))
+        r = await client.get("/readyz")
+        assert_problem(r, 503, "service_unavailable")
+        assert r.headers["retry-after"] == str(get_settings().storage_retry_after_seconds)
 
     async def test_metrics(self, client: httpx.AsyncClient) -> None:
         await client.get("/healthz")

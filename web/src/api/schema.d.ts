@@ -33,7 +33,8 @@ export interface paths {
         };
         /**
          * Readiness probe
-         * @description Readiness: the database answers (503 problem otherwise).
+         * @description Readiness: the database and the file store answer (503 problem otherwise, saying
+         *     which).
          */
         get: operations["health-readyz"];
         put?: never;
@@ -4251,7 +4252,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
+            /** @description Database or file store unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
                     "X-Request-ID": components["headers"]["XRequestID"];
@@ -7699,7 +7700,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
+            /** @description Database or file store unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
                     "X-Request-ID": components["headers"]["XRequestID"];
@@ -7742,6 +7743,17 @@ export interface operations {
                     "image/webp": string;
                 };
             };
+            /** @description The file at a short-lived presigned URL of the object store (QD85_STORAGE_S3_PRESIGN_SECONDS > 0) */
+            307: {
+                headers: {
+                    /** @description The presigned URL, valid for a short time */
+                    Location?: string;
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
             401: {
                 headers: {
@@ -7776,7 +7788,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
+            /** @description Database or file store unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
                     "X-Request-ID": components["headers"]["XRequestID"];
@@ -8541,6 +8553,17 @@ export interface operations {
                     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": string;
                 };
             };
+            /** @description The file at a short-lived presigned URL of the object store (QD85_STORAGE_S3_PRESIGN_SECONDS > 0) */
+            307: {
+                headers: {
+                    /** @description The presigned URL, valid for a short time */
+                    Location?: string;
+                    "X-Request-ID": components["headers"]["XRequestID"];
+                    "Content-Language": components["headers"]["ContentLanguage"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Missing, invalid or expired token. Problem codes: `unauthorized` (no bearer token); `invalid_token` (the token is malformed, expired or revoked). */
             401: {
                 headers: {
@@ -8575,7 +8598,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
+            /** @description Database or file store unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
                     "X-Request-ID": components["headers"]["XRequestID"];
@@ -8728,7 +8751,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
+            /** @description Database or file store unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
                     "X-Request-ID": components["headers"]["XRequestID"];
@@ -9357,7 +9380,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
+            /** @description Database or file store unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
                     "X-Request-ID": components["headers"]["XRequestID"];
@@ -9765,7 +9788,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Database unavailable. Problem codes: `service_unavailable` (Service unavailable). */
+            /** @description Database or file store unavailable. Problem codes: `service_unavailable` (Service unavailable). */
             503: {
                 headers: {
                     "X-Request-ID": components["headers"]["XRequestID"];
