@@ -1,8 +1,10 @@
+import { useQuery } from "@tanstack/react-query";
 import { TreeSelect } from "antd";
 import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 
-import { fetchChildren, toNode, type UnitNode, useScopeRoots, withChildren } from "../lib/units";
+import { api, unwrap } from "../api";
+import { fetchChildren, toNode, type UnitNode, unitLabel, useScopeRoots, withChildren } from "../lib/units";
 
 export interface UnitPickerProps {
   value?: string | null;
@@ -24,6 +26,15 @@ export function UnitPicker(props: UnitPickerProps) {
     if (roots.data) setTree(roots.data.map(toNode));
   }, [roots.data]);
 
+  // The chosen unit's name, even before its branch of the tree is loaded.
+  const chosen = useQuery({
+    queryKey: ["units", props.value],
+    enabled: !!props.value,
+    staleTime: 5 * 60_000,
+    queryFn: () => unwrap(api.client.GET("/api/v1/units/{unit_id}", { params: { path: { unit_id: props.value ?? "" } } })),
+  });
+  const value = props.value ? { value: props.value, label: chosen.data ? unitLabel(chosen.data) : "…" } : undefined;
+
   const load = async (node: { key?: React.Key; children?: unknown }) => {
     if (node.children || node.key === undefined) return;
     const key = String(node.key);
@@ -32,12 +43,13 @@ export function UnitPicker(props: UnitPickerProps) {
   };
 
   return (
-    <TreeSelect<string>
+    <TreeSelect<{ value: string; label: React.ReactNode }>
       id={props.id}
+      labelInValue
       aria-label={props["aria-label"]}
       style={props.style ?? { minWidth: 240 }}
-      value={props.value ?? undefined}
-      onChange={(v) => props.onChange?.(v ?? undefined)}
+      value={value}
+      onChange={(v) => props.onChange?.(v?.value ?? undefined)}
       treeData={tree}
       loadData={load}
       allowClear={props.allowClear ?? true}

@@ -1,6 +1,6 @@
 import { EditOutlined } from "@ant-design/icons";
 import { App, Button, Descriptions, Form, Timeline } from "antd";
-import { useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useParams } from "react-router";
 
@@ -23,6 +23,13 @@ function EditMember({ member, onDone }: { member: Member; onDone: () => void }) 
   const [form] = Form.useForm<MemberValues>();
   const update = useUpdateMember();
   const [error, setError] = useState<unknown>(null);
+  // A newer version (after the 412 dialog's reload) refills the form from it.
+  const shown = useRef(member.version);
+  useEffect(() => {
+    if (shown.current === member.version) return;
+    shown.current = member.version;
+    form.setFieldsValue(member as MemberValues);
+  }, [form, member]);
   const submit = (values: MemberValues) => {
     setError(null);
     const changes = changedFields(member, cleanValues(values));
@@ -35,7 +42,7 @@ function EditMember({ member, onDone }: { member: Member; onDone: () => void }) 
           onDone();
         },
         // A 412 opens the app's "changed by someone else" dialog, whose reload refetches
-        // this member: the form then starts again from the new version (key below).
+        // this member: the form then starts again from the new version (effect above).
         onError: (err) => {
           if (err instanceof ApiError && err.isStale) return;
           if (!showProblemOnForm(form, err, { duplicate_external_id: ["external_id"] })) setError(err);
@@ -78,6 +85,7 @@ function Accounts({ memberId }: { memberId: string }) {
                     {a.display_name || a.canonical_url}
                   </a>
                 </div>
+                <div className="muted break">{a.canonical_url}</div>
                 <div className="muted">
                   {label("platform", a.platform)} · {label("account_kind", a.kind)} · {formatDateTime(a.created_at)}
                 </div>
@@ -140,7 +148,7 @@ export default function MemberPage() {
         {m && (
           <>
             {editing ? (
-              <EditMember key={m.version} member={m} onDone={() => setEditing(false)} />
+              <EditMember member={m} onDone={() => setEditing(false)} />
             ) : (
               <Panel
                 title={t("members.detail")}

@@ -34,9 +34,7 @@ function UnitDetail({ unit }: { unit: Unit }) {
           { key: "decl", label: t("units.declarationRequired"), children: unit.declaration_required ? t("app.yes") : t("app.no") },
         ]}
       />
-      <Link to={`/workspace/members?unit=${unit.id}`}>
-        <Button type="primary">{t("units.members")}</Button>
-      </Link>
+      <Link to={`/workspace/members?unit=${unit.id}`}>{t("units.members")}</Link>
     </Panel>
   );
 }
