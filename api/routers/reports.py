@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import quote
 
 from fastapi import File, Query, Response, UploadFile
@@ -81,16 +81,19 @@ async def list_reports(
                             description="Filed at or after (RFC 3339 with offset).")] = None,
     created_to: Annotated[Rfc3339Datetime | None, Query(alias="to",
                           description="Filed before (RFC 3339 with offset).")] = None,
+    sort: Annotated[Literal["created_at", "due_at"], Query(
+        description="`created_at`: newest first (the default); `due_at`: the nearest "
+                    "deadline first, as a handling queue reads.")] = "created_at",
     cursor: CursorParam = None,
     limit: LimitParam = DEFAULT_LIMIT,
 ) -> Page[AnyReport]:  # fmt: skip
-    """Reports the caller may see, newest first: their own, and for managers and
-    reviewers those filed in or about their scope."""
+    """Reports the caller may see, newest first or by deadline (`sort`): their own, and
+    for managers and reviewers those filed in or about their scope."""
     items, next_cursor = await reports.list_reports(
         session, principal, status=status, category=category, platform=platform,
         unit_id=unit_id, assignee_id=assignee_id, overdue=overdue,
         subject_member_id=subject_member_id, mine=mine, q=q, created_from=created_from,
-        created_to=created_to, cursor=cursor, limit=limit,
+        created_to=created_to, sort=sort, cursor=cursor, limit=limit,
     )  # fmt: skip
     return Page(items=[reports.read_model(principal, v) for v in items], next_cursor=next_cursor)
 

@@ -449,3 +449,49 @@ class TestOverdue:
         assert await ids(client, h, overdue="true") == {late["id"], late_escalated["id"]}
         assert await ids(client, h, overdue="false") == {closed["id"], on_time["id"]}
         assert {i["id"]: i["overdue"] for i in await listed(client, h)} == expected
+
+
+# ---------------------------------------------------------------------------------------
+# A handling queue by deadline (sort=due_at)
+# ---------------------------------------------------------------------------------------
+
+
+class TestSortByDeadline:
+    async def test_nearest_deadline_first_page_by_page(
+        self, client: httpx.AsyncClient, org: Org
+    ) -> None:
+        now = datetime.now(UTC)
+        filed = [await file_report(client, org.headers("member")) for _ in range(5)]
+        # Deadlines out of filing order, two of them equal (the id breaks the tie).
+        offsets = [30, -2, 5, 5, 1]
+        for report, hours in zip(filed, offsets, strict=True):
+            await set_report(report["id"], due_at=now + timedelta(hours=hours))
+        h = org.headers("manager_a")
+        pages = await walk(client, REPORTS, h, sort="due_at", limit=2)
+        assert [len(p) for p in pages] == [2, 2, 1]
+        items = [i for p in pages for i in p]
+        keys = [(datetime.fromisoformat(i["due_at"]), uuid.UUID(i["id"])) for i in items]
+        assert keys == sorted(keys)
+        assert items[0]["id"] == filed[1]["id"]
+        assert items[0]["overdue"] is True
+        assert items[-1]["id"] == filed[0]["id"]
+        # With filters, the same order.
+        late = await ids(client, h, sort="due_at", overdue="true")
+        assert late == {filed[1]["id"]}
+
+    async def test_a_cursor_of_the_other_order_is_refused(
+        self, client: httpx.AsyncClient, org: Org
+    ) -> None:
+        for _ in range(3):
+            await file_report(client, org.headers("member"))
+        h = org.headers("manager_a")
+        r = await client.get(REPORTS, params={"limit": 1}, headers=h)
+        cursor = r.json()["next_cursor"]
+        assert cursor
+        r = await client.get(REPORTS, params={"limit": 1, "sort": "due_at", "cursor": cursor},
+                             headers=h)  # fmt: skip
+        assert_problem(r, 422, "invalid_cursor")
+
+    async def test_an_unknown_sort_is_422(self, client: httpx.AsyncClient, org: Org) -> None:
+        r = await client.get(REPORTS, params={"sort": "priority"}, headers=org.headers("manager_a"))
+        assert_problem(r, 422, "validation_failed")

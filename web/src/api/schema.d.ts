@@ -488,8 +488,8 @@ export interface paths {
         };
         /**
          * List reports
-         * @description Reports the caller may see, newest first: their own, and for managers and
-         *     reviewers those filed in or about their scope.
+         * @description Reports the caller may see, newest first or by deadline (`sort`): their own, and
+         *     for managers and reviewers those filed in or about their scope.
          */
         get: operations["reports-list"];
         put?: never;
@@ -6877,6 +6877,8 @@ export interface operations {
                 from?: string;
                 /** @description Filed before (RFC 3339 with offset). */
                 to?: string;
+                /** @description `created_at`: newest first (the default); `due_at`: the nearest deadline first, as a handling queue reads. */
+                sort?: "created_at" | "due_at";
                 /** @description Opaque cursor from the previous page's `next_cursor`. */
                 cursor?: string;
                 /** @description Page size (1–200). */

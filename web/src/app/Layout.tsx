@@ -1,12 +1,15 @@
-import { FileTextOutlined, FlagOutlined, HomeOutlined, IdcardOutlined, LogoutOutlined } from "@ant-design/icons";
+import { AppstoreOutlined, FileTextOutlined, FlagOutlined, HomeOutlined, IdcardOutlined, LogoutOutlined } from "@ant-design/icons";
 import { useQueryClient } from "@tanstack/react-query";
 import { Button } from "antd";
-import { Suspense } from "react";
+import { Suspense, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { NavLink, Outlet, useNavigate } from "react-router";
 
 import { api } from "../api";
 import { LANGUAGES, setLanguage, type Language } from "../i18n";
+import { usePrincipal } from "../lib/me";
+import { rolesOf, sectionsFor } from "./nav";
+import { SECTIONS } from "./sectionList";
 
 /** Two buttons rather than a Select (rc-select is heavy for the first page). */
 export function LanguageSelect() {
@@ -37,11 +40,20 @@ const NAV = [
   { to: "/documents", key: "documents", icon: <FileTextOutlined /> },
 ] as const;
 
-/** Phones first: a bottom tab bar under 768 px, a top bar above. */
+/** The workspace entries this caller's roles open (`/auth/me`); none for a plain member. */
+function useWorkspaceSections() {
+  const principal = usePrincipal();
+  return sectionsFor(SECTIONS, rolesOf(principal.data));
+}
+
+/** Phones first: a bottom tab bar under 768 px, a top bar above. The committee workspace's
+ * entries are a second row on wide screens; on phones the tab bar's "more" opens them. */
 export function Layout() {
   const { t } = useTranslation();
   const navigate = useNavigate();
   const queryClient = useQueryClient();
+  const sections = useWorkspaceSections();
+  const [moreOpen, setMoreOpen] = useState(false);
   const signOut = async () => {
     await api.signOut();
     queryClient.clear();
@@ -61,6 +73,18 @@ export function Layout() {
               <span>{t(`nav.${n.key}`)}</span>
             </NavLink>
           ))}
+          {sections.length > 0 && (
+            <button
+              type="button"
+              className="nav-link nav-more"
+              aria-expanded={moreOpen}
+              aria-controls="workspace-nav"
+              onClick={() => setMoreOpen((o) => !o)}
+            >
+              <AppstoreOutlined />
+              <span>{t("nav.more")}</span>
+            </button>
+          )}
         </nav>
         <span className="tools">
           <LanguageSelect />
@@ -69,6 +93,16 @@ export function Layout() {
           </Button>
         </span>
       </header>
+      {sections.length > 0 && (
+        <nav id="workspace-nav" className={moreOpen ? "subnav open" : "subnav"} aria-label={t("nav.workspace")}>
+          {sections.map((s) => (
+            <NavLink key={s.key} to={s.to} className="nav-link" onClick={() => setMoreOpen(false)}>
+              {s.icon}
+              <span>{t(`nav.${s.key}`)}</span>
+            </NavLink>
+          ))}
+        </nav>
+      )}
       <main id="main" className="content">
         <Suspense fallback={<p>{t("app.loading")}</p>}>
           <Outlet />

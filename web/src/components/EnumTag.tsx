@@ -9,6 +9,11 @@ const COLORS: Record<string, string> = {
   withdrawn: "default", done: "green", not_declared: "orange", declared: "green", declared_none: "green",
 };
 
+/** The tag colour of an enumeration code (for tables that render many tags at once). */
+export function enumColor(code: string): string {
+  return COLORS[code] ?? "default";
+}
+
 export function EnumTag({ name, code }: { name: EnumName; code: string | null | undefined }) {
   const label = useEnumLabel();
   if (!code) return null;
