@@ -6,6 +6,9 @@ import { useTranslation } from "react-i18next";
 import { NavLink, Outlet, useNavigate } from "react-router";
 
 import { api } from "../api";
+import { usePrincipal } from "../lib/me";
+import { SECTIONS } from "./sectionList";
+import { type Role, visible } from "./sections";
 import { LANGUAGES, setLanguage, type Language } from "../i18n";
 
 /** Two buttons rather than a Select (rc-select is heavy for the first page). */
@@ -42,6 +45,10 @@ export function Layout() {
   const { t } = useTranslation();
   const navigate = useNavigate();
   const queryClient = useQueryClient();
+  const principal = usePrincipal();
+  const roles = new Set<Role>(principal.data?.roles ?? []);
+  // Minimal role-aware links to the workspace areas; the fuller shell replaces this.
+  const sections = SECTIONS.filter((s) => visible(s, roles));
   const signOut = async () => {
     await api.signOut();
     queryClient.clear();
@@ -59,6 +66,12 @@ export function Layout() {
             <NavLink key={n.key} to={n.to} end={n.to === "/"} className="nav-link">
               {n.icon}
               <span>{t(`nav.${n.key}`)}</span>
+            </NavLink>
+          ))}
+          {sections.map((s) => (
+            <NavLink key={s.key} to={s.to} className="nav-link">
+              {s.icon}
+              <span>{t(`nav.${s.key}`)}</span>
             </NavLink>
           ))}
         </nav>

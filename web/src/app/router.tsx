@@ -5,6 +5,7 @@ import { SignInPage } from "../features/auth/SignInPage";
 import { HomePage } from "../features/me/HomePage";
 import { useSignedIn } from "../lib/session";
 import { Layout } from "./Layout";
+import { SECTIONS } from "./sectionList";
 
 // Only sign-in and the member home are in the first chunk; every other page loads on demand.
 const AccountsPage = lazy(() => import("../features/accounts/AccountsPage"));
@@ -38,6 +39,8 @@ export const router = createBrowserRouter([
       { path: "reports/:reportId", element: <ReportPage /> },
       { path: "documents", element: <DocumentsPage /> },
       { path: "documents/:documentId", element: <DocumentPage /> },
+      // The committee workspace's areas (issue 17); each page is lazy.
+      ...SECTIONS.flatMap((s) => s.routes),
       { path: "*", element: <NotFound /> },
     ],
   },
