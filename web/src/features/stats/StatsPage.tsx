@@ -11,7 +11,7 @@ import { formatDate, formatDateTime } from "../../lib/format";
 import { useProblemMessage } from "../../lib/problems";
 import { formatCount, formatHours, formatRate, totalsByKey, totalsByPeriod } from "./chart";
 import { CountLine, RateBars } from "./charts";
-import { exportCompliance, type Interval, useCompliance, useReportSeries } from "./queries";
+import { exportCompliance, type Interval, useCompliance, useReportSeries, useScopeUnit } from "./queries";
 
 interface Step {
   id: string;
@@ -39,6 +39,8 @@ export default function StatsPage() {
   const unitId = trail.at(-1)?.id;
   const compliance = useCompliance(unitId);
   const series = useReportSeries(unitId, interval);
+  const self = useScopeUnit(unitId);
+  const unitName = trail.at(-1)?.name ?? self.data?.unit_name ?? "";
   const [busy, setBusy] = useState<"csv" | "xlsx" | null>(null);
 
   const rows = compliance.data?.rows ?? [];
@@ -49,7 +51,7 @@ export default function StatsPage() {
   const download = async (format: "csv" | "xlsx") => {
     setBusy(format);
     try {
-      const code = total?.unit_code ?? trail.at(-1)?.name ?? "scope";
+      const code = self.data?.unit_code ?? "scope";
       saveBlob(await exportCompliance(unitId, format), `thong-ke-${code}.${format}`);
     } catch (err) {
       void message.error(problem(err));
@@ -83,7 +85,7 @@ export default function StatsPage() {
         {compliance.data && (
           <>
             <p className="muted" data-testid="as-of">
-              {t("stats.asOf", { unit: total?.unit_name ?? "", date: formatDateTime(compliance.data.as_of) })}
+              {t("stats.asOf", { unit: unitName, date: formatDateTime(compliance.data.as_of) })}
             </p>
             <div className="toolbar">
               <Button icon={<DownloadOutlined />} loading={busy === "csv"} onClick={() => void download("csv")}>

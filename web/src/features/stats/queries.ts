@@ -12,6 +12,17 @@ export function useCompliance(unitId: string | undefined) {
   });
 }
 
+/** The unit itself (its name and code: an analyst may not read units, only statistics). */
+export function useScopeUnit(unitId: string | undefined) {
+  return useQuery({
+    queryKey: ["stats", "compliance-self", unitId ?? null],
+    queryFn: () =>
+      unwrap(api.client.GET("/api/v1/stats/compliance", { params: { query: { unit_id: unitId, group_by: "self" } } })),
+    select: (report) => report.rows.find((r) => !r.is_total) ?? report.rows[0],
+    staleTime: 5 * 60_000,
+  });
+}
+
 export function useReportSeries(unitId: string | undefined, interval: Interval) {
   return useQuery({
     queryKey: ["stats", "reports", unitId ?? null, interval],
