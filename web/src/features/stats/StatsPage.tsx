@@ -9,7 +9,7 @@ import { useEnumLabel } from "../../i18n/enums";
 import { saveBlob } from "../../lib/download";
 import { formatDate, formatDateTime } from "../../lib/format";
 import { useProblemMessage } from "../../lib/problems";
-import { formatCount, formatHours, formatRate, totalsByKey, totalsByPeriod } from "./chart";
+import { filledTotals, formatCount, formatHours, formatRate, totalsByKey } from "./chart";
 import { CountLine, RateBars } from "./charts";
 import { exportCompliance, type Interval, useCompliance, useReportSeries, useScopeUnit } from "./queries";
 
@@ -60,7 +60,7 @@ export default function StatsPage() {
     }
   };
 
-  const periods = totalsByPeriod(series.data?.points ?? []);
+  const periods = series.data ? filledTotals(series.data.points, series.data.from, series.data.to, interval) : [];
   const byKey = totalsByKey(series.data?.points ?? []);
   const periodLabel = (iso: string) =>
     interval === "month" ? formatDate(iso).slice(3) : formatDate(iso).slice(0, 5);

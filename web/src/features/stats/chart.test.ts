@@ -1,19 +1,18 @@
 import { describe, expect, it } from "vitest";
 
-import { formatCount, formatRate, linear, niceCeil, ticks, totalsByKey, totalsByPeriod } from "./chart";
+import {
+  countAxis,
+  filledTotals,
+  formatCount,
+  formatRate,
+  linear,
+  periodStarts,
+  ticks,
+  totalsByKey,
+  totalsByPeriod,
+} from "./chart";
 
 describe("chart scales", () => {
-  it("rounds an axis maximum up to a nice number", () => {
-    expect(niceCeil(0)).toBe(1);
-    expect(niceCeil(1)).toBe(1);
-    expect(niceCeil(3)).toBe(5);
-    expect(niceCeil(7)).toBe(10);
-    expect(niceCeil(12)).toBe(20);
-    expect(niceCeil(23)).toBe(25);
-    expect(niceCeil(0.62)).toBe(1);
-    expect(niceCeil(0.18)).toBe(0.2);
-  });
-
   it("spaces ticks evenly from zero", () => {
     expect(ticks(20, 4)).toEqual([0, 5, 10, 15, 20]);
     expect(ticks(1, 4)).toEqual([0, 0.25, 0.5, 0.75, 1]);
@@ -57,5 +56,48 @@ describe("figures", () => {
     expect(formatRate(null, "vi")).toBe("—");
     expect(formatCount(12345, "vi")).toBe("12.345");
     expect(formatCount(12345, "en")).toBe("12,345");
+  });
+});
+
+describe("count axis", () => {
+  it("steps by whole numbers", () => {
+    expect(countAxis(0)).toEqual({ max: 1, ticks: [0, 1] });
+    expect(countAxis(3)).toEqual({ max: 3, ticks: [0, 1, 2, 3] });
+    expect(countAxis(5)).toEqual({ max: 6, ticks: [0, 2, 4, 6] });
+    expect(countAxis(17)).toEqual({ max: 20, ticks: [0, 5, 10, 15, 20] });
+  });
+});
+
+describe("periods in Vietnam time", () => {
+  it("cuts days at midnight UTC+7", () => {
+    expect(periodStarts("2026-12-01T20:00:00Z", "2026-12-04T00:00:00Z", "day")).toEqual([
+      "2026-12-01T17:00:00.000Z",
+      "2026-12-02T17:00:00.000Z",
+      "2026-12-03T17:00:00.000Z",
+    ]);
+  });
+
+  it("starts weeks on Monday and months on the first", () => {
+    // Thursday 3 Dec 2026, 10:00 in Vietnam: its week began on Monday 30 Nov.
+    expect(periodStarts("2026-12-03T03:00:00Z", "2026-12-15T00:00:00Z", "week")).toEqual([
+      "2026-11-29T17:00:00.000Z",
+      "2026-12-06T17:00:00.000Z",
+      "2026-12-13T17:00:00.000Z",
+    ]);
+    expect(periodStarts("2026-11-15T00:00:00Z", "2027-01-02T00:00:00Z", "month")).toEqual([
+      "2026-10-31T17:00:00.000Z",
+      "2026-11-30T17:00:00.000Z",
+      "2026-12-31T17:00:00.000Z",
+    ]);
+  });
+
+  it("fills the periods without reports with zero", () => {
+    const filled = filledTotals(
+      [{ period_start: "2026-12-02T17:00:00Z", key: "scam", count: 2 }],
+      "2026-12-01T17:00:00Z",
+      "2026-12-04T17:00:00Z",
+      "day",
+    );
+    expect(filled.map((p) => p.count)).toEqual([0, 2, 0]);
   });
 });

@@ -1,18 +1,6 @@
 /** Scales and shapes for the statistics charts (hand-written SVG: no chart library, so the
  * statistics chunk stays small). Pure functions, unit-tested in chart.test.ts. */
 
-/** The smallest "nice" number (1, 2, 2.5 or 5 × 10^n) at or above `value`; 1 for 0 or less. */
-export function niceCeil(value: number): number {
-  if (!(value > 0)) return 1;
-  const exp = Math.floor(Math.log10(value));
-  const base = 10 ** exp;
-  for (const step of [1, 2, 2.5, 5, 10]) {
-    const candidate = step * base;
-    if (candidate >= value - 1e-9) return Number(candidate.toPrecision(12));
-  }
-  return 10 * base;
-}
-
 /** `count` + 1 evenly spaced ticks from 0 to `max` inclusive. */
 export function ticks(max: number, count = 4): number[] {
   return Array.from({ length: count + 1 }, (_, i) => Number(((max * i) / count).toPrecision(12)));
@@ -66,4 +54,59 @@ export function formatCount(n: number, lang: string): string {
 export function formatHours(hours: number | null | undefined, lang: string): string {
   if (hours === null || hours === undefined) return "—";
   return new Intl.NumberFormat(lang === "vi" ? "vi-VN" : "en-GB", { maximumFractionDigits: 1 }).format(hours);
+}
+
+/** An axis for counts: whole-number ticks, about four steps of 1, 2 or 5 × 10^n. */
+export function countAxis(max: number): { max: number; ticks: number[] } {
+  const raw = Math.max(1, max / 4);
+  const base = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * base).find((s) => s >= raw) ?? 10 * base;
+  const top = Math.max(step, Math.ceil(max / step) * step);
+  const out: number[] = [];
+  for (let v = 0; v <= top + 1e-9; v += step) out.push(Number(v.toPrecision(12)));
+  return { max: top, ticks: out };
+}
+
+const VN_OFFSET = 7 * 3600_000; // Vietnam time, UTC+7 all year
+
+/** Every period start (as UTC ISO strings) from the one holding `from` up to `to`
+ * (exclusive): days, weeks from Monday, or calendar months, in Vietnam time, as the API
+ * cuts them. The API lists only periods that have reports; the chart needs them all. */
+export function periodStarts(from: string, to: string, interval: "day" | "week" | "month"): string[] {
+  const end = Date.parse(to);
+  const local = new Date(Date.parse(from) + VN_OFFSET); // wall time read through UTC getters
+  let y = local.getUTCFullYear();
+  let m = local.getUTCMonth();
+  let d = local.getUTCDate();
+  if (interval === "week") d -= (local.getUTCDay() + 6) % 7; // back to Monday
+  if (interval === "month") d = 1;
+  const out: string[] = [];
+  for (let i = 0; i < 1000; i++) {
+    const start = Date.UTC(y, m, d) - VN_OFFSET;
+    if (start >= end) break;
+    out.push(new Date(start).toISOString());
+    if (interval === "day") d += 1;
+    else if (interval === "week") d += 7;
+    else m += 1;
+    const next = new Date(Date.UTC(y, m, d)); // normalise overflowed days and months
+    y = next.getUTCFullYear();
+    m = next.getUTCMonth();
+    d = next.getUTCDate();
+  }
+  return out;
+}
+
+/** The totals per period with the empty periods as zero, in time order. */
+export function filledTotals(
+  points: readonly SeriesPoint[],
+  from: string,
+  to: string,
+  interval: "day" | "week" | "month",
+): { period: string; count: number }[] {
+  const byTime = new Map(totalsByPeriod(points).map((p) => [Date.parse(p.period), p.count]));
+  const filled = periodStarts(from, to, interval).map((period) => ({ period, count: byTime.get(Date.parse(period)) ?? 0 }));
+  // A point the API placed outside the computed periods is kept rather than dropped.
+  const known = new Set(filled.map((p) => Date.parse(p.period)));
+  for (const [time, count] of byTime) if (!known.has(time)) filled.push({ period: new Date(time).toISOString(), count });
+  return filled.sort((a, b) => Date.parse(a.period) - Date.parse(b.period));
 }

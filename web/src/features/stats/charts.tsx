@@ -1,4 +1,4 @@
-import { linear, niceCeil, ticks } from "./chart";
+import { countAxis, linear, ticks } from "./chart";
 
 const RATE_COLORS = ["#8b1a1a", "#1d5fa8"];
 
@@ -20,7 +20,7 @@ export function RateBars(props: { title: string; series: string[]; rows: RateBar
   const x = linear(1, left, width - right);
   return (
     <figure style={{ margin: 0 }}>
-      <svg className="chart" viewBox={`0 0 ${width} ${height}`} width="100%" role="img" aria-label={props.title} data-testid="rate-chart">
+      <svg className="chart" viewBox={`0 0 ${width} ${height}`} width="100%" style={{ maxWidth: 720 }} role="img" aria-label={props.title} data-testid="rate-chart">
         <title>{props.title}</title>
         {ticks(1, 4).map((t) => (
           <line key={t} x1={x(t)} x2={x(t)} y1={16} y2={height} stroke="#e5e5e5" />
@@ -60,25 +60,24 @@ export function CountLine(props: { title: string; points: { label: string; count
   const width = 640;
   const height = 220;
   const pad = { left: 40, right: 12, top: 12, bottom: 28 };
-  const max = niceCeil(Math.max(0, ...props.points.map((p) => p.count)));
-  const y = linear(max, height - pad.bottom, pad.top);
+  const axis = countAxis(Math.max(0, ...props.points.map((p) => p.count)));
+  const y = linear(axis.max, height - pad.bottom, pad.top);
   const n = props.points.length;
   const x = (i: number) => pad.left + (n <= 1 ? 0 : ((width - pad.left - pad.right) * i) / (n - 1));
   const path = props.points.map((p, i) => `${i === 0 ? "M" : "L"}${x(i).toFixed(1)},${y(p.count).toFixed(1)}`).join(" ");
   const labelled = n <= 1 ? [0] : [0, Math.floor((n - 1) / 2), n - 1];
   return (
-    <svg className="chart" viewBox={`0 0 ${width} ${height}`} width="100%" role="img" aria-label={props.title} data-testid="series-chart">
+    <svg className="chart" viewBox={`0 0 ${width} ${height}`} width="100%" style={{ maxWidth: 720 }} role="img" aria-label={props.title} data-testid="series-chart">
       <title>{props.title}</title>
-      {ticks(max, 4).map((t) => (
+      {axis.ticks.map((t) => (
         <g key={t}>
           <line x1={pad.left} x2={width - pad.right} y1={y(t)} y2={y(t)} stroke="#e5e5e5" />
           <text x={pad.left - 6} y={y(t) + 4} textAnchor="end">{props.format(t)}</text>
         </g>
       ))}
       {n > 0 && <path d={path} fill="none" stroke="#8b1a1a" strokeWidth={2} />}
-      {props.points.map((p, i) => (
-        <circle key={p.label + i} cx={x(i)} cy={y(p.count)} r={3} fill="#8b1a1a" />
-      ))}
+      {n <= 62 &&
+        props.points.map((p, i) => <circle key={p.label + i} cx={x(i)} cy={y(p.count)} r={n > 31 ? 2 : 3} fill="#8b1a1a" />)}
       {n > 0 &&
         [...new Set(labelled)].map((i) => (
           <text key={i} x={x(i)} y={height - 8} textAnchor={i === 0 ? "start" : i === n - 1 ? "end" : "middle"}>
