@@ -208,7 +208,7 @@ function Changes({ id, action }: { id: string; action: RowAction | undefined }) 
             {c.error && <div className="field-error">{c.error.detail ?? c.error.code}</div>}
             {diffLines(c.changes, words).map((l) => (
               <div key={l.field} className="diff-line">
-                {l.added
+                {l.added && c.action === "create"
                   ? t("sync.lineAdded", { field: t(`sync.fields.${l.field}`, { defaultValue: l.field }), after: l.after })
                   : t("sync.lineChanged", { field: t(`sync.fields.${l.field}`, { defaultValue: l.field }), before: l.before, after: l.after })}
               </div>

@@ -14,7 +14,7 @@ export interface DiffLine {
   field: string;
   before: string;
   after: string;
-  /** A new value (nothing before): shown as the value alone. */
+  /** Nothing before: a new member's values are shown alone, an update's as `(empty) → x`. */
   added: boolean;
 }
 
