@@ -1,4 +1,4 @@
-import { Tabs } from "antd";
+import { Button } from "antd";
 import { useTranslation } from "react-i18next";
 import { useSearchParams } from "react-router";
 
@@ -9,7 +9,8 @@ import { UsersTab } from "./UsersTab";
 const TABS = ["users", "clients", "audit"] as const;
 type Tab = (typeof TABS)[number];
 
-/** Administration: users and their grants, API clients, the audit log. */
+/** Administration: users and their grants, API clients, the audit log. Plain buttons rather
+ * than antd's Tabs, whose overflow menu on a phone breaks the tablist's ARIA (axe: critical). */
 export default function AdminPage() {
   const { t } = useTranslation();
   const [params, setParams] = useSearchParams();
@@ -17,16 +18,21 @@ export default function AdminPage() {
   return (
     <div className="stack wide">
       <h1>{t("admin.title")}</h1>
-      <Tabs
-        activeKey={tab}
-        onChange={(key) => setParams({ tab: key }, { replace: true })}
-        destroyInactiveTabPane
-        items={[
-          { key: "users", label: t("admin.users"), children: <UsersTab /> },
-          { key: "clients", label: t("admin.clients"), children: <ClientsTab /> },
-          { key: "audit", label: t("admin.audit"), children: <AuditTab /> },
-        ]}
-      />
+      <div className="toolbar" role="group" aria-label={t("admin.title")}>
+        {TABS.map((key) => (
+          <Button
+            key={key}
+            type={tab === key ? "primary" : "default"}
+            aria-pressed={tab === key}
+            onClick={() => setParams({ tab: key }, { replace: true })}
+          >
+            {t(`admin.${key}`)}
+          </Button>
+        ))}
+      </div>
+      {tab === "users" && <UsersTab />}
+      {tab === "clients" && <ClientsTab />}
+      {tab === "audit" && <AuditTab />}
     </div>
   );
 }

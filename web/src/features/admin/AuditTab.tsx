@@ -68,7 +68,7 @@ export function AuditTab() {
           {items.length === 0 ? (
             <p className="empty">{t("admin.noEvents")}</p>
           ) : (
-            <div className="table-scroll">
+            <div className="table-scroll" tabIndex={0}>
               <table className="grid" data-testid="audit-table">
                 <thead>
                   <tr>

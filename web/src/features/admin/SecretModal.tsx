@@ -21,6 +21,7 @@ export function SecretModal(props: { secret: { clientId: string; secret: string 
       onCancel={props.onClose}
       footer={<Button type="primary" onClick={props.onClose}>{t("admin.secretSaved")}</Button>}
       maskClosable={false}
+      destroyOnHidden
     >
       <Alert type="warning" showIcon message={t("admin.secretOnce")} style={{ marginBottom: 12 }} />
       <p>{t("admin.clientId")}</p>

@@ -51,7 +51,7 @@ export function AckProgress({ doc }: { doc: Doc }) {
             </p>
             <Progress percent={Math.round((total.ack_rate ?? 0) * 100)} aria-label={t("docsAdmin.progress")} />
             <p className="muted">{t("docsAdmin.asOf", { date: formatDateTime(stats.data?.as_of) })}</p>
-            <div className="table-scroll">
+            <div className="table-scroll" tabIndex={0}>
               <table className="grid">
                 <thead>
                   <tr>

@@ -96,7 +96,7 @@ export default function StatsPage() {
               </Button>
             </div>
             <Panel title={t("stats.table")}>
-              <div className="table-scroll">
+              <div className="table-scroll" tabIndex={0}>
                 <table className="grid" data-testid="stats-table">
                   <thead>
                     <tr>
