@@ -73,6 +73,9 @@ LOGINS: list[
     ("manager.hcm", "DV-HCM-0001", [(Role.manager, "HCM")]),
     ("analyst", None, [(Role.analyst, "TW")]),
     ("an.nv", "DV-HN-0001", []),
+    # A partner system's operator (roster sync from the web app). The users API grants
+    # only admin/manager/reviewer/analyst to users; the seed writes this grant directly.
+    ("partner.hn", None, [(Role.partner, "HN")]),
 ]
 
 

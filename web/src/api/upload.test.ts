@@ -7,6 +7,8 @@ import { uploadWithProgress } from "./upload";
 interface Sent {
   headers: Record<string, string>;
   url: string;
+  method: string;
+  body: unknown;
 }
 
 /** A stand-in XMLHttpRequest: reports progress in quarters, then answers from `answers`. */
@@ -23,8 +25,10 @@ function fakeXhr(answers: { status: number; body: unknown; headers?: string }[])
     responseText = "";
     private headers: Record<string, string> = {};
     private url = "";
+    private method = "";
     private responseHeaders = "";
-    open(_method: string, url: string) {
+    open(method: string, url: string) {
+      this.method = method;
       this.url = url;
     }
     setRequestHeader(name: string, value: string) {
@@ -34,8 +38,8 @@ function fakeXhr(answers: { status: number; body: unknown; headers?: string }[])
       return this.responseHeaders;
     }
     abort() {}
-    send() {
-      sent.push({ headers: { ...this.headers }, url: this.url });
+    send(body: unknown) {
+      sent.push({ headers: { ...this.headers }, url: this.url, method: this.method, body });
       const answer = answers.shift() ?? { status: 500, body: {} };
       queueMicrotask(() => {
         for (const loaded of [25, 50, 75, 100]) this.upload.onprogress?.({ lengthComputable: true, loaded, total: 100 });
@@ -105,5 +109,18 @@ describe("upload with progress", () => {
     expect(error).toBeInstanceOf(ApiError);
     expect((error as ApiError).code).toBe("unsupported_media_type");
     expect((error as ApiError).detail).toBe("Tệp không phải ảnh hay PDF.");
+  });
+
+  it("sends a raw body with its headers, and PUT when asked", async () => {
+    const sent = fakeXhr([{ status: 201, body: { id: "s1" } }, { status: 200, body: { id: "d1" } }]);
+    const csv = new Blob(["Mã đảng viên,Họ và tên\n"], { type: "text/csv" });
+    await uploadWithProgress({
+      auth: auth(["t"]), baseUrl: "", language: "vi", path: "/api/v1/roster/syncs?mode=upsert",
+      form: csv, headers: { "Content-Type": "text/csv", "Idempotency-Key": "k1" },
+    });
+    await uploadWithProgress({ auth: auth(["t"]), baseUrl: "", language: "en", path: "/f", form: new FormData(), method: "PUT" });
+    expect(sent[0]).toMatchObject({ method: "POST", body: csv });
+    expect(sent[0]?.headers).toMatchObject({ "Content-Type": "text/csv", "Idempotency-Key": "k1", Authorization: "Bearer t" });
+    expect(sent[1]?.method).toBe("PUT");
   });
 });

@@ -6,12 +6,17 @@ export interface UploadOptions {
   baseUrl: string;
   language: string;
   path: string;
-  form: FormData;
+  /** A multipart form, or a raw body (a roster file) sent with its own Content-Type. */
+  form: FormData | Blob;
+  /** POST by default; a document's file is a PUT. */
+  method?: "POST" | "PUT";
+  /** Extra headers: Content-Type of a raw body, Idempotency-Key, If-Match. */
+  headers?: Record<string, string>;
   onProgress?: (fraction: number) => void;
   signal?: AbortSignal;
 }
 
-/** A multipart POST with upload progress (fetch cannot report it, XMLHttpRequest can),
+/** A multipart (or raw) POST/PUT with upload progress (fetch cannot report it, XMLHttpRequest can),
  * with the same bearer token and one refresh on 401 as every other call. */
 export async function uploadWithProgress<T>(options: UploadOptions): Promise<T> {
   const first = await options.auth.accessToken();
@@ -36,8 +41,9 @@ interface XhrResult {
 function once(options: UploadOptions, token: string | null): Promise<XhrResult> {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
-    xhr.open("POST", options.baseUrl + options.path);
+    xhr.open(options.method ?? "POST", options.baseUrl + options.path);
     xhr.setRequestHeader("Accept-Language", options.language);
+    for (const [name, value] of Object.entries(options.headers ?? {})) xhr.setRequestHeader(name, value);
     if (token) xhr.setRequestHeader("Authorization", `Bearer ${token}`);
     xhr.upload.onprogress = (e) => {
       if (e.lengthComputable) options.onProgress?.(e.loaded / e.total);
