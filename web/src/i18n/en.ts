@@ -272,6 +272,7 @@ const en: Messages = {
     reporter: "Reporter",
     openMember: "Open the record",
     subject: "Member concerned",
+  },
   unitSelect: {
     pick: "Choose a unit (search by code or name)",
     none: "No unit found",

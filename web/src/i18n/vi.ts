@@ -271,6 +271,7 @@ const vi = {
     reporter: "Người phản ánh",
     openMember: "Xem hồ sơ",
     subject: "Đảng viên liên quan",
+  },
   unitSelect: {
     pick: "Chọn đơn vị (tìm theo mã hoặc tên)",
     none: "Không tìm thấy đơn vị",
