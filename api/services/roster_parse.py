@@ -49,6 +49,7 @@ from api.core.legacy_encodings import (
     TCVN3,
     TCVN3_CODEC,
     UNKNOWN,
+    VNI,
     fix_tcvn3_case,
     has_foreign_glyphs,
     mojibake_kind,
@@ -625,7 +626,7 @@ class RosterReader:
             if kind == TCVN3:
                 self.encoding = TCVN3_CONVERTED
                 return TCVN3_CODEC
-            if kind == UNKNOWN and reads_as_cp1258(self.file):
+            if kind in (UNKNOWN, VNI) and reads_as_cp1258(self.file):
                 self.encoding = CP1258_CONVERTED
                 return CP1258_CODEC
         if self.fmt in (JSON, NDJSON) and kind == UNKNOWN:
