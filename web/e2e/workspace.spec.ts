@@ -1,6 +1,7 @@
 import { expect, test, type Browser, type Page, type TestInfo } from "@playwright/test";
 
 import { apiAs, capture, expectAccessible, PASSWORD, signIn, unique } from "./helpers";
+import { openArea } from "./workspace";
 
 /** A signed-in page in a browser context of its own, at the test's viewport. */
 async function session(browser: Browser, page: Page, username: string, password = PASSWORD): Promise<Page> {
@@ -8,15 +9,6 @@ async function session(browser: Browser, page: Page, username: string, password 
   const other = await context.newPage();
   await signIn(other, username, password);
   return other;
-}
-
-/** Open a workspace section from the navigation: a second row on desktop, "Thêm" on phones. */
-async function openSection(page: Page, name: string): Promise<void> {
-  // The entries come with /auth/me; on phones they sit behind "Thêm".
-  await expect(page.locator("#workspace-nav")).toBeAttached();
-  const more = page.getByRole("button", { name: "Thêm" });
-  if (await more.isVisible()) await more.click();
-  await page.getByRole("navigation", { name: "Công tác cấp ủy" }).getByRole("link", { name }).click();
 }
 
 async function shot(page: Page, info: TestInfo, name: string): Promise<void> {
@@ -60,7 +52,7 @@ test.describe("journey 5: the committee workspace", () => {
 
     // The manager finds it in the queue and verifies it.
     const manager = await session(browser, page, "manager.hn");
-    await openSection(manager, "Xác nhận kê khai");
+    await openArea(manager, "Xác nhận kê khai");
     await expect(manager.getByRole("heading", { level: 1 })).toHaveText("Xác nhận kê khai");
     await manager.getByRole("searchbox", { name: "Tìm theo tên hoặc địa chỉ" }).fill(`trang.e2e.${tag}`);
     await manager.getByRole("searchbox", { name: "Tìm theo tên hoặc địa chỉ" }).press("Enter");
@@ -134,7 +126,7 @@ test.describe("journey 5: the committee workspace", () => {
 
     // The reviewer finds it in the queue (nearest deadline first) and takes it into review.
     const reviewer = await session(browser, page, "reviewer.hn");
-    await openSection(reviewer, "Xử lý phản ánh");
+    await openArea(reviewer, "Xử lý phản ánh");
     const queued = reviewer.getByTestId("case-item").filter({ hasText: url });
     await expect(queued).toContainText("Đã gửi");
     await shot(reviewer, info, "case-queue");
@@ -151,7 +143,10 @@ test.describe("journey 5: the committee workspace", () => {
 
     // Escalate: the form asks exactly for the authority and the reference.
     await reviewer.getByRole("button", { name: "Chuyển sang “Đã chuyển cơ quan chức năng”" }).click();
+    // The review dialog has closed (antd animates it out) and the escalation form is shown.
     const dialog = reviewer.getByRole("dialog");
+    await expect(dialog).toHaveCount(1);
+    await expect(dialog.getByLabel("Cơ quan chức năng")).toBeVisible();
     await expect(dialog.getByLabel("Kết quả xử lý")).toHaveCount(0);
     await dialog.getByRole("button", { name: "Xác nhận" }).click();
     await expect(dialog.locator(".ant-form-item-explain-error")).toHaveCount(2);
@@ -192,7 +187,7 @@ test.describe("journey 5: the committee workspace", () => {
     expect(created.status(), await created.text()).toBe(201);
 
     await signIn(page, "manager.hn");
-    await openSection(page, "Đảng viên");
+    await openArea(page, "Đảng viên");
     await page.getByRole("searchbox", { name: "Tìm theo họ tên" }).fill("ngo thi mai");
     await page.getByRole("searchbox", { name: "Tìm theo họ tên" }).press("Enter");
     await page.getByRole("link", { name: "Ngô Thị Mai" }).click();
@@ -219,7 +214,7 @@ test.describe("journey 5: the committee workspace", () => {
 
   test("roster and units: search without diacritics, filters, member detail, unit tree", async ({ page }, info) => {
     await signIn(page, "manager.hn");
-    await openSection(page, "Đảng viên");
+    await openArea(page, "Đảng viên");
     await expect(page.getByRole("heading", { level: 1 })).toHaveText("Danh sách đảng viên");
     await expect(page.getByTestId("members-count")).toContainText("Đã tải");
     await shot(page, info, "members");
@@ -232,7 +227,7 @@ test.describe("journey 5: the committee workspace", () => {
     await expect(page.getByTestId("member-audit")).toBeVisible();
     await shot(page, info, "member");
 
-    await openSection(page, "Đơn vị");
+    await openArea(page, "Đơn vị");
     await expect(page.getByTestId("unit-tree")).toContainText("HN");
     await page.getByRole("searchbox", { name: "Tìm đơn vị theo mã hoặc tên" }).fill("HN");
     await page.getByRole("searchbox", { name: "Tìm đơn vị theo mã hoặc tên" }).press("Enter");

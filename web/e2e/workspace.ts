@@ -16,9 +16,11 @@ export async function pick(page: Page, label: string | RegExp, search: string, o
   }).toPass({ timeout: 20_000 });
 }
 
-/** Open a workspace area from the navigation (the bottom bar on a phone scrolls). */
+/** Open a workspace area from the navigation: a second row on desktop, "Thêm" on phones. */
 export async function openArea(page: Page, name: string): Promise<void> {
-  const link = page.getByRole("navigation").getByRole("link", { name });
-  await link.scrollIntoViewIfNeeded();
-  await link.click();
+  // The entries come with /auth/me; on phones they sit behind "Thêm".
+  await expect(page.locator("#workspace-nav")).toBeAttached();
+  const more = page.getByRole("button", { name: "Thêm" });
+  if (await more.isVisible()) await more.click();
+  await page.getByRole("navigation", { name: "Công tác cấp ủy" }).getByRole("link", { name }).click();
 }
