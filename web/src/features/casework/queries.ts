@@ -1,6 +1,10 @@
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 
 import { api, ifMatch, nextCursor, unwrap, type paths } from "../../api";
+import { downloadEvidence } from "../reports/queries";
+
+// The member's report pages and the handler's read a report the same way.
+export { downloadEvidence, useEvidence, useReport, useTimeline } from "../reports/queries";
 
 type ListQuery = NonNullable<paths["/api/v1/reports"]["get"]["parameters"]["query"]>;
 /** A report as a handler reads it; `reporter_member_id` is there only where the API shows it. */
@@ -32,41 +36,6 @@ export function useQueue(filters: QueueFilters) {
   });
 }
 
-export function useReport(id: string) {
-  return useQuery({
-    queryKey: ["reports", id],
-    queryFn: () => unwrap(api.client.GET("/api/v1/reports/{report_id}", { params: { path: { report_id: id } } })),
-  });
-}
-
-export function useTimeline(id: string) {
-  return useInfiniteQuery({
-    queryKey: ["reports", id, "timeline"],
-    initialPageParam: undefined as string | undefined,
-    queryFn: ({ pageParam }) =>
-      unwrap(
-        api.client.GET("/api/v1/reports/{report_id}/timeline", {
-          params: { path: { report_id: id }, query: { cursor: pageParam, limit: 50 } },
-        }),
-      ),
-    getNextPageParam: nextCursor,
-  });
-}
-
-export function useEvidence(id: string) {
-  return useInfiniteQuery({
-    queryKey: ["reports", id, "evidence"],
-    initialPageParam: undefined as string | undefined,
-    queryFn: ({ pageParam }) =>
-      unwrap(
-        api.client.GET("/api/v1/reports/{report_id}/evidence", {
-          params: { path: { report_id: id }, query: { cursor: pageParam, limit: 50 } },
-        }),
-      ),
-    getNextPageParam: nextCursor,
-  });
-}
-
 /** One evidence file's bytes (the bearer token rules out a plain <img src>). */
 export function useEvidenceBlob(reportId: string, evidenceId: string, enabled: boolean) {
   return useQuery({
@@ -75,15 +44,6 @@ export function useEvidenceBlob(reportId: string, evidenceId: string, enabled: b
     staleTime: Infinity, // evidence is never altered
     queryFn: () => downloadEvidence(reportId, evidenceId),
   });
-}
-
-export function downloadEvidence(reportId: string, evidenceId: string): Promise<Blob> {
-  return unwrap(
-    api.client.GET("/api/v1/reports/{report_id}/evidence/{evidence_id}", {
-      params: { path: { report_id: reportId, evidence_id: evidenceId } },
-      parseAs: "blob",
-    }),
-  ) as Promise<Blob>;
 }
 
 function useRefresh() {
