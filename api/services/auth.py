@@ -19,9 +19,9 @@ from api.core.security import (
     decode_token,
     verify_password_off_loop,
 )
-from api.deps import load_client_principal, load_user_principal
 from api.models import ApiClient, RefreshToken, User
 from api.services.authz import Principal
+from api.services.identity import load_client_principal, load_user_principal
 from api.services.users import verify_client_secret
 
 

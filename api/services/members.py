@@ -201,7 +201,7 @@ async def update(
     return member
 
 
-# The statuses whose members may log in (deps.LOGIN_STATUSES, the roster's ON_ROSTER).
+# The statuses whose members may log in (identity.LOGIN_STATUSES, the roster's ON_ROSTER).
 ON_ROSTER = frozenset({MemberStatus.active, MemberStatus.exempt})
 
 

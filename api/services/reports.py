@@ -35,7 +35,6 @@ from api.core.pagination import keyset, page_of
 from api.core.security import sha256_hex
 from api.core.text_vi import fold
 from api.core.versioning import check_version
-from api.deps import load_user_principal
 from api.models import Account, Member, Report, ReportEvent, ReportEvidence, Unit
 from api.models.report import OPEN_STATUSES
 from api.schemas.reports import (
@@ -49,6 +48,7 @@ from api.schemas.reports import (
 from api.services import audit, counters, files
 from api.services.authz import Action, Principal, in_subtree, require, scope_filter
 from api.services.canonical import InvalidAccountUrl, canonical_content
+from api.services.identity import load_user_principal
 
 RS = ReportStatus
 _NOT_FOUND = ("not_found", "Không tìm thấy báo cáo.", "Report not found.")

@@ -1,0 +1,79 @@
+"""Who the caller is: a user or an API client with its current grants and their unit
+paths, loaded from the database. Here, in the services layer, and not in api/deps.py:
+the token grants (api/services/auth.py) and report assignment (api/services/reports.py)
+load principals too, and a service may not depend on the HTTP layer. api/deps.py
+resolves the bearer token and caches what this module loads."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.core.enums import MemberStatus, Role
+from api.models import ApiClient, Grant, Member, Unit, User
+from api.services.authz import Principal, ScopedGrant
+
+LOGIN_STATUSES = (MemberStatus.active, MemberStatus.exempt)
+
+_users, _members, _grants, _units, _clients = (
+    User.__table__, Member.__table__, Grant.__table__, Unit.__table__, ApiClient.__table__,
+)  # fmt: skip
+_grant_units = _units.alias("grant_units")
+# Built once: a principal check is on every request, so it is one prebuilt Core statement.
+_USER_PRINCIPAL = (
+    select(_users.c.username, _users.c.active, _users.c.token_version, _users.c.member_id,
+           _members.c.unit_id, _members.c.status, _grants.c.role, _grants.c.unit_id.label("grant_unit_id"),
+           _grant_units.c.path)
+    .select_from(
+        _users.outerjoin(_members, _members.c.id == _users.c.member_id)
+        .outerjoin(_grants, _grants.c.user_id == _users.c.id)
+        .outerjoin(_grant_units, _grant_units.c.id == _grants.c.unit_id)
+    )
+    .where(_users.c.id == bindparam("sub"))
+)  # fmt: skip
+_CLIENT_PRINCIPAL = (
+    select(_clients.c.client_id, _clients.c.active, _clients.c.token_version, _clients.c.role,
+           _clients.c.unit_id, _units.c.path)
+    .select_from(_clients.join(_units, _units.c.id == _clients.c.unit_id))
+    .where(_clients.c.id == bindparam("sub"))
+)  # fmt: skip
+
+
+async def load_user_principal(
+    session: AsyncSession, user_id: uuid.UUID, token_version: int | None
+) -> Principal | None:
+    """The user with current grants and their current unit paths, in one query; None when
+    the user is gone, inactive, its token version moved on, or its member left the roster."""
+    conn = await session.connection()
+    rows = (await conn.execute(_USER_PRINCIPAL, {"sub": user_id})).all()
+    if not rows:
+        return None
+    first = rows[0]
+    if not first.active or (token_version is not None and first.token_version != token_version):
+        return None
+    if first.member_id is not None and first.status not in LOGIN_STATUSES:
+        return None
+    grants = tuple(
+        ScopedGrant(Role(r.role), r.grant_unit_id, r.path) for r in rows if r.role is not None
+    )
+    return Principal(
+        kind="user", id=user_id, name=first.username, member_id=first.member_id,
+        member_unit_id=first.unit_id, grants=grants,
+    )  # fmt: skip
+
+
+async def load_client_principal(
+    session: AsyncSession, client_id: uuid.UUID, token_version: int | None
+) -> Principal | None:
+    conn = await session.connection()
+    row = (await conn.execute(_CLIENT_PRINCIPAL, {"sub": client_id})).first()
+    if row is None or not row.active:
+        return None
+    if token_version is not None and row.token_version != token_version:
+        return None
+    return Principal(
+        kind="client", id=client_id, name=row.client_id,
+        grants=(ScopedGrant(Role(row.role), row.unit_id, row.path),),
+    )  # fmt: skip
