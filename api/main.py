@@ -19,7 +19,6 @@ from api.core.db import db
 from api.core.docs import install_docs
 from api.core.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
 from api.core.middleware import RequestMiddleware
-from api.core.ratelimit import limiter
 from api.idempotency import KEY_RE as IDEMPOTENCY_KEY_RE
 from api.openapi import refine
 from api.routers import (
@@ -40,6 +39,7 @@ from api.routers import (
 )
 from api.services import counters
 from api.services.files import close_stores
+from api.services.ratelimit import limiter
 from api.web import SpaFiles, web_directory
 
 DESCRIPTION = """System of record for Regulation 85-QĐ/TW: the party organisation tree,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -11,6 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Dialect, ExceptionContext
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -221,3 +224,28 @@ class Database:
 
 
 db = Database()
+
+
+# Work that must stand whatever becomes of the request, two ways and no other: no service
+# calls `commit()` itself, nor opens a session of its own for this.
+
+
+@asynccontextmanager
+async def own_transaction() -> AsyncIterator[AsyncConnection]:
+    """A connection and a transaction of its own, committed when the block ends (rolled
+    back if it raises): a rate-limit count survives the failed login it counts, a sync
+    marked `failed` survives the rollback of the apply that failed.
+
+    Never while the request's transaction holds a lock the block needs: on SQLite a
+    request that has written holds the database's one write lock, and the block would
+    wait for it. Use `commit_so_far` then."""
+    async with db.engine.begin() as conn:
+        yield conn
+
+
+async def commit_so_far(session: AsyncSession) -> None:
+    """Commit what the request's own session wrote so far; what follows runs in a new
+    transaction of the same session, committed or rolled back with the request. A roster
+    preview is kept as evidence although its apply is refused; a refresh-token family
+    stays revoked although the refresh that found the reuse fails."""
+    await session.commit()

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.core import ratelimit
 from api.core.db import utcnow
 from api.core.errors import BadRequest, Unauthorized
 from api.core.security import (
@@ -20,6 +19,7 @@ from api.core.security import (
     verify_password_off_loop,
 )
 from api.models import ApiClient, RefreshToken, User
+from api.services import ratelimit
 from api.services.authz import Principal
 from api.services.identity import load_client_principal, load_user_principal
 from api.services.users import verify_client_secret

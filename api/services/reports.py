@@ -21,7 +21,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from api.core import ratelimit
 from api.core.config import get_settings
 from api.core.db import utcnow
 from api.core.enums import (
@@ -45,7 +44,7 @@ from api.schemas.reports import (
     TimelineEntry,
     TransitionIn,
 )
-from api.services import audit, counters, files
+from api.services import audit, counters, files, ratelimit
 from api.services.authz import Action, Principal, in_subtree, require, scope_filter
 from api.services.canonical import InvalidAccountUrl, canonical_content
 from api.services.identity import load_user_principal

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from api.core.ratelimit import Policy, RateLimiter, exceeded, headers
+from api.services.ratelimit import Policy, RateLimiter, exceeded, headers
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 
