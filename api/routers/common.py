@@ -1,14 +1,16 @@
-"""Router helpers: the authenticated router factory and documented error responses."""
+"""Router helpers: the authenticated router factory, documented error responses, file
+downloads and tabular (CSV/XLSX) exports: the one router module the others import."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Header, Query, Response
 from fastapi.responses import RedirectResponse, StreamingResponse
 
 from api.core.errors import problem_responses
 from api.deps import etag_of, get_principal
+from api.services import exports
 from api.services.files import Storage
 
 READ_ERRORS = problem_responses(401, 404, 422)
@@ -61,4 +63,48 @@ async def file_response(
         headers={
             "Content-Length": str(size), "Content-Disposition": disposition, "ETag": f'"{key}"',
         },
+    )  # fmt: skip
+
+
+# --- tabular exports (statistics, a roster sync's changes) ---------------------------
+
+# `?format=csv|xlsx` (and `Accept: text/csv`) on the JSON operations keep working for
+# existing callers, but are not in the document: one operation, one representation, so
+# generated clients never get `JSON | string`. The `/export` operations are documented.
+FormatParam = Annotated[Literal["json", "csv", "xlsx"] | None, Query(include_in_schema=False)]
+ExportParam = Annotated[
+    exports.ExportFormat,
+    Query(
+        description="`csv`: UTF-8 with a BOM, comma-separated; `xlsx`: an Excel workbook "
+        "(one sheet, header row, frozen panes, numeric cells), which Excel opens whatever "
+        "the list separator of its locale (`;` on vi-VN)."
+    ),
+]
+AcceptHeader = Annotated[str | None, Header(include_in_schema=False)]
+
+
+EXPORT_OK: dict[str, Any] = {
+    "description": "The table as CSV or XLSX (by `format`), as an attachment.",
+    "content": {media: {"schema": {"type": "string", "format": "binary"}}
+                for media in (exports.CSV_MEDIA_TYPE.split(";")[0], exports.XLSX_MEDIA_TYPE)},
+}  # fmt: skip
+
+
+def tabular_format(fmt: str | None, accept: str | None) -> exports.ExportFormat | None:
+    """The export a JSON operation was asked for (`?format=`, or `Accept: text/csv`)."""
+    if fmt == "csv":
+        return "csv"
+    if fmt == "xlsx":
+        return "xlsx"
+    if fmt is None and accept and "text/csv" in accept and "application/json" not in accept:
+        return "csv"
+    return None
+
+
+def export_response(
+    fmt: exports.ExportFormat, stem: str, columns: list[str], rows: list[dict[str, Any]]
+) -> Response:
+    return Response(
+        exports.render(fmt, stem, columns, rows), media_type=exports.MEDIA_TYPES[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{stem}.{fmt}"'},
     )  # fmt: skip

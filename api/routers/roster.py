@@ -15,12 +15,14 @@ from api.core.errors import problem_responses
 from api.core.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
 from api.deps import PrincipalDep, SessionDep
 from api.idempotency import IdempotencyDep
-from api.routers.common import LIST_ERRORS, READ_ERRORS, authed_router
-from api.routers.stats import (
+from api.routers.common import (
     EXPORT_OK,
+    LIST_ERRORS,
+    READ_ERRORS,
     AcceptHeader,
     ExportParam,
     FormatParam,
+    authed_router,
     export_response,
     tabular_format,
 )
@@ -32,15 +34,8 @@ from api.schemas.roster import (
     RosterSyncSummary,
     RosterUnitChangeRead,
 )
-from api.services import roster
-from api.services.authz import Action, require
-from api.services.roster_parse import (
-    ODS_MEDIA_TYPE,
-    XLS_MEDIA_TYPE,
-    XLSX_MEDIA_TYPE,
-    invalid_file,
-    media_format,
-)
+from api.services import roster, roster_sync
+from api.services.roster_parse import ODS_MEDIA_TYPE, XLS_MEDIA_TYPE, XLSX_MEDIA_TYPE, invalid_file
 
 router = authed_router("/api/v1/roster", "roster")
 SPOOL_IN_MEMORY = 1 << 20
@@ -159,8 +154,7 @@ async def create_sync(
     response is the sync with its counts and first rejected rows; `GET …/changes` pages
     the whole diff. Partner clients (in their unit's subtree) and admins. Honours
     `Idempotency-Key` (the key covers the body, its Content-Type and the query)."""
-    require(principal, Action.ROSTER_SYNC)
-    fmt = media_format(request.headers.get("content-type"))
+    fmt = roster_sync.body_format(principal, request.headers.get("content-type"))
     spool, size, digest = await _spool(request)
     with spool:
         if size == 0:
@@ -171,11 +165,7 @@ async def create_sync(
             fmt=fmt, mode=mode.value if mode else None, scope_unit_code=scope_unit_code,
             allow_mass_deactivation=allow_mass_deactivation, skip_rejected=skip_rejected,
         )  # fmt: skip
-        sync_id = await roster.preview(session, principal, spool, options)
-    if not dry_run:
-        # The preview is kept (as evidence) even when the apply is refused or fails.
-        await session.commit()
-        await roster.apply(session, principal, sync_id)
+        sync_id = await roster_sync.sync(session, principal, spool, options, dry_run=dry_run)
     sync = await roster.read(session, principal, sync_id)
     return await idem.respond(201, sync, {"Location": f"/api/v1/roster/syncs/{sync_id}"})
 

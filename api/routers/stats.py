@@ -4,33 +4,28 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import Header, Query, Response
+from fastapi import Query, Response
 
 from api.core.db import utcnow
 from api.core.enums import Platform, SeriesInterval, SeriesKey
 from api.core.errors import problem_responses
 from api.deps import PrincipalDep, SessionDep
 from api.models import Document, Unit
-from api.routers.common import authed_router
+from api.routers.common import (
+    EXPORT_OK,
+    AcceptHeader,
+    ExportParam,
+    FormatParam,
+    authed_router,
+    export_response,
+    tabular_format,
+)
 from api.schemas.common import Rfc3339Datetime
 from api.schemas.stats import ComplianceReport, ComplianceRow, DocumentAckStats, ReportSeries
-from api.services import exports, stats
+from api.services import stats
 
 router = authed_router("/api/v1/stats", "stats")
 ERRORS = problem_responses(401, 403, 404, 422)
-# `?format=csv|xlsx` (and `Accept: text/csv`) on the JSON operations keep working for
-# existing callers, but are not in the document: one operation, one representation, so
-# generated clients never get `JSON | string`. The `/export` operations are documented.
-FormatParam = Annotated[Literal["json", "csv", "xlsx"] | None, Query(include_in_schema=False)]
-ExportParam = Annotated[
-    exports.ExportFormat,
-    Query(
-        description="`csv`: UTF-8 with a BOM, comma-separated; `xlsx`: an Excel workbook "
-        "(one sheet, header row, frozen panes, numeric cells), which Excel opens whatever "
-        "the list separator of its locale (`;` on vi-VN)."
-    ),
-]
-AcceptHeader = Annotated[str | None, Header(include_in_schema=False)]
 UnitParam = Annotated[
     uuid.UUID | None,
     Query(description="The unit (default: the caller's one scope root; 404 outside the "
@@ -44,32 +39,7 @@ ToParam = Annotated[
 ]
 
 
-EXPORT_OK: dict[str, Any] = {
-    "description": "The table as CSV or XLSX (by `format`), as an attachment.",
-    "content": {media: {"schema": {"type": "string", "format": "binary"}}
-                for media in (exports.CSV_MEDIA_TYPE.split(";")[0], exports.XLSX_MEDIA_TYPE)},
-}  # fmt: skip
 EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {200: EXPORT_OK, **ERRORS}
-
-
-def tabular_format(fmt: str | None, accept: str | None) -> exports.ExportFormat | None:
-    """The export a JSON operation was asked for (`?format=`, or `Accept: text/csv`)."""
-    if fmt == "csv":
-        return "csv"
-    if fmt == "xlsx":
-        return "xlsx"
-    if fmt is None and accept and "text/csv" in accept and "application/json" not in accept:
-        return "csv"
-    return None
-
-
-def export_response(
-    fmt: exports.ExportFormat, stem: str, columns: list[str], rows: list[dict[str, Any]]
-) -> Response:
-    return Response(
-        exports.render(fmt, stem, columns, rows), media_type=exports.MEDIA_TYPES[fmt],
-        headers={"Content-Disposition": f'attachment; filename="{stem}.{fmt}"'},
-    )  # fmt: skip
 
 
 COMPLIANCE_COLUMNS = [

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.core.db import utcnow
+from api.core.db import commit_so_far, utcnow
 from api.core.errors import BadRequest, Unauthorized
 from api.core.security import (
     InvalidToken,
@@ -144,8 +144,9 @@ async def refresh_grant(session: AsyncSession, refresh_token: str) -> IssuedToke
             .where(RefreshToken.family_id == claims.family, RefreshToken.revoked_at.is_(None))
             .values(revoked_at=now)
         )
-        # Committed although the request fails: the revocation must stand.
-        await session.commit()
+        # Committed although the request fails: the revocation must stand. In the request's
+        # session, not a transaction of its own: on SQLite the UPDATE above holds the lock.
+        await commit_so_far(session)
         raise _invalid_grant(
             "Refresh token đã được dùng hoặc bị thu hồi.", "Refresh token reused or revoked."
         )

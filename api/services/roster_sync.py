@@ -1,0 +1,36 @@
+"""A roster sync request as a whole (`POST /roster/syncs`): who may send one, the format
+of its body, and the order of preview and apply. The steps themselves are
+api/services/roster.py; this module only orders them, so that the router decides
+nothing and commits nothing."""
+
+from __future__ import annotations
+
+import uuid
+from typing import IO
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.core.db import commit_so_far
+from api.services import roster
+from api.services.authz import Action, Principal, require
+from api.services.roster_parse import media_format
+
+
+def body_format(principal: Principal, content_type: str | None) -> str:
+    """The format of the body by its Content-Type (415 for any other), checked only once
+    the caller may sync at all: 403 comes first, before the body is read."""
+    require(principal, Action.ROSTER_SYNC)
+    return media_format(content_type)
+
+
+async def sync(
+    session: AsyncSession, principal: Principal, body: IO[bytes], options: roster.SyncRequest,
+    *, dry_run: bool,
+) -> uuid.UUID:  # fmt: skip
+    """Preview the body and, unless `dry_run`, apply the preview. The preview is committed
+    first: it is kept (as evidence) even when the apply is refused or fails."""
+    sync_id = await roster.preview(session, principal, body, options)
+    if not dry_run:
+        await commit_so_far(session)
+        await roster.apply(session, principal, sync_id)
+    return sync_id
