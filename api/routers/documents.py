@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import unicodedata
 import uuid
-from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -137,20 +136,7 @@ async def list_documents(
         session, principal, status=status, doc_type=doc_type, requires_ack=requires_ack,
         audience_unit_id=audience_unit_id, q=q, ack_state=ack_state, cursor=cursor, limit=limit,
     )  # fmt: skip
-    return Page(items=summaries(items), next_cursor=next_cursor)
-
-
-def summaries(items: list[tuple[Any, str, bool, datetime | None, bool]]) -> list[DocumentSummary]:
-    """List items from `documents.list_documents` rows (also used by `/me`)."""
-    return [
-        DocumentSummary(
-            **document_fields(doc),
-            has_body=has_body,
-            ack_state=documents.ack_state(doc, addressed, acknowledged_at),
-            acknowledged_at=acknowledged_at if addressed else None,
-        )
-        for doc, _, addressed, acknowledged_at, has_body in items
-    ]
+    return Page(items=documents.summaries(items), next_cursor=next_cursor)
 
 
 @router.get("/{document_id}", name="get", response_model=DocumentRead, responses=READ_ERRORS)

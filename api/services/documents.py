@@ -62,7 +62,7 @@ from api.core.pagination import after, decode_cursor, keyset, page_of
 from api.core.text_vi import fold
 from api.core.versioning import check_version
 from api.models import Document, DocumentAcknowledgement, DocumentRevision, Member, Unit
-from api.schemas.documents import DocumentCreate, DocumentUpdate
+from api.schemas.documents import DocumentCreate, DocumentSummary, DocumentUpdate, document_fields
 from api.services import audit, counters
 from api.services.authz import Action, Principal, in_subtree, require, scope_filter
 from api.services.files import DOCUMENT_TYPES, require_type, safe_filename, storage
@@ -230,6 +230,21 @@ async def list_documents(
     return page_of(
         items, kind=kind, limit=limit, key=lambda i: (i[0].issued_on.isoformat(), i[0].id)
     )
+
+
+def summaries(
+    items: list[tuple[Document, str, bool, datetime | None, bool]],
+) -> list[DocumentSummary]:
+    """List items from `list_documents` rows (`GET /documents` and `/me`)."""
+    return [
+        DocumentSummary(
+            **document_fields(doc),
+            has_body=has_body,
+            ack_state=ack_state(doc, addressed, acknowledged_at),
+            acknowledged_at=acknowledged_at if addressed else None,
+        )
+        for doc, _, addressed, acknowledged_at, has_body in items
+    ]
 
 
 # --- changes -----------------------------------------------------------------------------
