@@ -1,5 +1,5 @@
-"""FastAPI dependencies: the session, the authenticated principal, If-Match, the route
-class that commits before the response is sent. The principal is loaded by
+"""FastAPI dependencies: the session (committed before the response is sent), the
+authenticated principal, If-Match, a multipart upload. The principal is loaded by
 api/services/identity.py (services load principals too); here the bearer token is
 checked and the loaded principal cached."""
 
@@ -9,18 +9,23 @@ import re
 import time
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import FormData, UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.core.config import get_settings
 from api.core.db import db
-from api.core.errors import PreconditionFailed, Unauthorized
+from api.core.errors import PreconditionFailed, Unauthorized, Unprocessable
 from api.core.security import InvalidToken, decode_access_token
 from api.core.versioning import check_version
 from api.services.authz import Principal
+from api.services.files import UnsupportedFileType
 from api.services.identity import load_client_principal, load_user_principal
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -142,4 +147,71 @@ def parse_if_match(
 
 IfMatchDep = Annotated[int | None, Depends(parse_if_match)]
 
-__all__ = ["IfMatchDep", "PrincipalDep", "SessionDep", "check_version", "etag_of"]
+
+# --- a multipart upload ------------------------------------------------------------------
+
+
+def _bad_upload(vi: str, en: str) -> Unprocessable:
+    return Unprocessable(
+        "validation_failed", vi, en,
+        extra={"errors": [{"loc": ["body", "file"], "msg": en, "type": "value_error"}]},
+    )  # fmt: skip
+
+
+async def _read_form(request: Request) -> FormData:
+    content_type = request.headers.get("content-type", "")
+    if not content_type.lower().startswith("multipart/form-data"):
+        raise UnsupportedFileType(
+            "unsupported_media_type",
+            "Hãy gửi tệp dạng multipart/form-data, trường 'file'.",
+            "Send the file as multipart/form-data, field 'file'.",
+        )
+    try:
+        return await request.form(max_files=1, max_fields=5)
+    except StarletteHTTPException as exc:
+        if exc.status_code != 400:
+            raise  # 413 from the body limit
+        raise _bad_upload(
+            "Nội dung multipart không hợp lệ.", "Malformed multipart body (one file, field 'file')."
+        ) from exc
+
+
+def _one_file(form: FormData) -> UploadFile:
+    files = form.getlist("file")
+    if len(files) != 1 or not isinstance(files[0], UploadFile):
+        raise _bad_upload("Thiếu tệp ở trường 'file'.", "The field 'file' must hold one file.")
+    return files[0]
+
+
+@dataclass(frozen=True, slots=True)
+class MultipartFile:
+    """The one file of a multipart/form-data body (field `file`), parsed only when the
+    handler opens it: the caller's right to the resource and its If-Match are checked
+    first, so a refused upload is answered before its body is read. 415 for another
+    content type, 422 for a malformed body or anything but one file in `file`."""
+
+    request: Request
+
+    @asynccontextmanager
+    async def open(self) -> AsyncIterator[UploadFile]:
+        form = await _read_form(self.request)
+        try:
+            yield _one_file(form)
+        finally:
+            await form.close()
+
+
+def multipart_file(request: Request) -> MultipartFile:
+    return MultipartFile(request)
+
+
+MultipartFileDep = Annotated[MultipartFile, Depends(multipart_file)]
+
+__all__ = [
+    "IfMatchDep",
+    "MultipartFileDep",
+    "PrincipalDep",
+    "SessionDep",
+    "check_version",
+    "etag_of",
+]

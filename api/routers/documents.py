@@ -8,16 +8,14 @@ import uuid
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import Body, Query, Request, Response
+from fastapi import Body, Query, Response
 from fastapi.openapi.models import Example
 from fastapi.responses import StreamingResponse
-from starlette.datastructures import FormData, UploadFile
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.core.enums import AckState, DocType, DocumentStatus
-from api.core.errors import NotFound, Unprocessable, problem_responses
+from api.core.errors import NotFound, problem_responses
 from api.core.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
-from api.deps import IfMatchDep, PrincipalDep, SessionDep, etag_of
+from api.deps import IfMatchDep, MultipartFileDep, PrincipalDep, SessionDep, etag_of
 from api.idempotency import IdempotencyDep
 from api.routers.common import (
     CREATE_ERRORS,
@@ -42,7 +40,7 @@ from api.schemas.documents import (
     file_of,
 )
 from api.services import documents
-from api.services.files import DOCX, PDF, UnsupportedFileType, safe_filename, storage
+from api.services.files import DOCX, PDF, safe_filename, storage
 
 router = authed_router("/api/v1/documents", "documents")
 ACTION_ERRORS = problem_responses(401, 403, 404, 409, 412, 422)
@@ -208,59 +206,23 @@ async def archive_document(
 # --- the attached file ---------------------------------------------------------------------
 
 
-def _bad_upload(vi: str, en: str) -> Unprocessable:
-    return Unprocessable(
-        "validation_failed", vi, en,
-        extra={"errors": [{"loc": ["body", "file"], "msg": en, "type": "value_error"}]},
-    )  # fmt: skip
-
-
-async def _read_form(request: Request) -> FormData:
-    content_type = request.headers.get("content-type", "")
-    if not content_type.lower().startswith("multipart/form-data"):
-        raise UnsupportedFileType(
-            "unsupported_media_type",
-            "Hãy gửi tệp dạng multipart/form-data, trường 'file'.",
-            "Send the file as multipart/form-data, field 'file'.",
-        )
-    try:
-        return await request.form(max_files=1, max_fields=5)
-    except StarletteHTTPException as exc:
-        if exc.status_code != 400:
-            raise  # 413 from the body limit
-        raise _bad_upload(
-            "Nội dung multipart không hợp lệ.", "Malformed multipart body (one file, field 'file')."
-        ) from exc
-
-
-def _one_file(form: FormData) -> UploadFile:
-    files = form.getlist("file")
-    if len(files) != 1 or not isinstance(files[0], UploadFile):
-        raise _bad_upload("Thiếu tệp ở trường 'file'.", "The field 'file' must hold one file.")
-    return files[0]
-
-
 @router.put(
     "/{document_id}/file", name="upload_file", response_model=DocumentRead,
     responses=UPLOAD_ERRORS, openapi_extra={"requestBody": _UPLOAD_BODY},
 )  # fmt: skip
 async def upload_file(
-    document_id: uuid.UUID, request: Request, principal: PrincipalDep, session: SessionDep,
-    if_match: IfMatchDep, response: Response,
+    document_id: uuid.UUID, upload: MultipartFileDep, principal: PrincipalDep,
+    session: SessionDep, if_match: IfMatchDep, response: Response,
 ) -> DocumentRead:  # fmt: skip
     """Attach or replace the document's file (multipart, field `file`): PDF or DOCX
     recognised by content (415 otherwise, 422 when empty), at most 20 MB (413). On a
     published document new bytes make a new revision."""
     seen = await documents.get_visible(session, principal, document_id)
     documents.ready_for_file(principal, seen, if_match)
-    form = await _read_form(request)
-    try:
-        upload = _one_file(form)
+    async with upload.open() as file:
         doc = await documents.attach_file(
-            session, principal, seen, upload.file, upload.filename, if_match
+            session, principal, seen, file.file, file.filename, if_match
         )
-    finally:
-        await form.close()
     set_etag(response, doc.version)
     return await _fresh(session, principal, document_id)
 
