@@ -226,8 +226,8 @@ class Database:
 db = Database()
 
 
-# Work that must stand whatever becomes of the request, two ways and no other: no service
-# calls `commit()` itself, nor opens a session of its own for this.
+# Work that must stand whatever becomes of the request goes through one of these two, so
+# that a service neither calls `commit()` itself nor opens a session of its own for it.
 
 
 @asynccontextmanager
