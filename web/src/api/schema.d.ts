@@ -7768,7 +7768,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found or outside the caller's scope. Problem codes: `not_found` (Not found). */
+            /** @description Not found or outside the caller's scope. Problem codes: `not_found` (Not found); `file_missing` (File missing from the store). */
             404: {
                 headers: {
                     "X-Request-ID": components["headers"]["XRequestID"];
@@ -8578,7 +8578,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found or outside the caller's scope. Problem codes: `not_found` (Not found). */
+            /** @description Not found or outside the caller's scope. Problem codes: `not_found` (Not found); `file_missing` (File missing from the store). */
             404: {
                 headers: {
                     "X-Request-ID": components["headers"]["XRequestID"];
