@@ -185,6 +185,7 @@ DESCRIPTIONS: dict[str, str] = {
 # The 409s of each operation: (code, what conflicts). Writes that can also meet a
 # concurrent write of the same row, or an Idempotency-Key in flight, say so too.
 CONFLICTS: dict[str, list[tuple[str, str]]] = {
+    "documents-create": [("unit_dissolved", "the audience unit is dissolved")],
     "units-create": [("duplicate", "a unit with this `code` exists"),
                      ("unit_dissolved", "the parent unit is dissolved")],
     "units-update": [("duplicate", "another unit has this `code`"),
@@ -238,7 +239,12 @@ UNPROCESSABLE: dict[str, list[str]] = {
     "reports-create": ["invalid_url"],
     "reports-add_evidence": ["invalid_file"],
     "documents-upload_file": ["invalid_file"],
-    "roster-create": ["mass_deactivation", "unsupported_encoding", "invalid_file"],
+    "roster-create": [
+        "mass_deactivation",
+        "sync_has_rejected_rows",
+        "unsupported_encoding",
+        "invalid_file",
+    ],
     "roster-apply": ["mass_deactivation", "sync_has_rejected_rows"],
 }
 # Problem codes of 404 beyond `not_found`, by operation.
