@@ -9,7 +9,7 @@ transaction adds two more, BEGIN and COMMIT, not counted here. The figures are p
 replay answered from the idempotency record is its own operation).
 
     .venv/bin/python bench/statements.py [--pg postgresql://postgres@127.0.0.1:5432/postgres]
-        [--requests 2000] [--members 20000]
+        [--requests 2000] [--members 20000] [--show declare_account]
 """
 
 from __future__ import annotations
@@ -42,8 +42,12 @@ class Counted(Workload):
         self.current = ""
         self.statements: dict[str, list[int]] = defaultdict(list)  # op -> [all, writes]
         self.requests: dict[str, int] = defaultdict(int)
+        self.show = ""
+        self.shown: list[str] = []
 
     def on_statement(self, statement: str) -> None:
+        if self.current == self.show and self.requests[self.current] == 1:
+            self.shown.append(" ".join(statement.split())[:160])
         counts = self.statements.setdefault(self.current, [0, 0])
         counts[0] += 1
         counts[1] += statement.lstrip().split(None, 1)[0].upper() in WRITES
@@ -80,6 +84,7 @@ async def measure(sa_url: str, raw_url: str, args: argparse.Namespace) -> Counte
     await recount(sa_url)
     app = create_app()
     workload = Counted(app, world)
+    workload.show = args.show
 
     def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         workload.on_statement(statement)
@@ -99,6 +104,9 @@ def main() -> int:
     )
     parser.add_argument("--requests", type=int, default=2_000)
     parser.add_argument("--members", type=int, default=20_000)
+    parser.add_argument(
+        "--show", default="", help="print the statements of this operation's first request"
+    )
     args = parser.parse_args()
     raw_url = dsn(args.pg, DB_NAME)
     sa_url = raw_url.replace("postgresql://", "postgresql+asyncpg://", 1)
@@ -117,6 +125,9 @@ def main() -> int:
         n = workload.requests[op]
         total, writes = workload.statements.get(op, [0, 0])
         print(f"{op:<20} {n:>9,} {total / n:>11.1f} {writes / n:>15.1f}")
+    if workload.shown:
+        print(f"\nthe statements of one {args.show}:")
+        print("\n".join(f"  {n}. {text}" for n, text in enumerate(workload.shown, 1)))
     if failed:
         print(f"FAIL: {len(failed)} answers were 5xx or transport errors")
         return 1
