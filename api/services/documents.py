@@ -66,7 +66,7 @@ from api.schemas.documents import DocumentCreate, DocumentUpdate
 from api.services import audit, counters
 from api.services.authz import Action, Principal, in_subtree, require, scope_filter
 from api.services.files import DOCUMENT_TYPES, require_type, safe_filename, storage
-from api.services.units import _ensure_active, unknown_reference
+from api.services.units import ensure_active, unknown_reference
 
 _NOT_FOUND = ("not_found", "Không tìm thấy văn bản.", "Document not found.")
 DS = DocumentStatus
@@ -271,7 +271,7 @@ async def _audience(session: AsyncSession, principal: Principal, unit_id: uuid.U
     )
     if unit is None:
         raise unknown_reference("audience_unit_id", "đơn vị", "unit")
-    _ensure_active(unit)
+    ensure_active(unit)
     return unit
 
 

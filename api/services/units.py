@@ -70,7 +70,7 @@ def null_field(name: str) -> Unprocessable:
     )
 
 
-def _ensure_active(unit: Unit) -> None:
+def ensure_active(unit: Unit) -> None:
     if unit.status is not UnitStatus.active:
         raise Conflict(
             "unit_dissolved", f"Đơn vị {unit.code} đã giải thể.", f"Unit {unit.code} is dissolved."
@@ -97,7 +97,7 @@ async def create(session: AsyncSession, principal: Principal, data: UnitCreate) 
     else:
         parent = await _reference(session, principal, data.parent_id, "parent_id")
         require(principal, Action.UNIT_MANAGE, parent.path)
-        _ensure_active(parent)
+        ensure_active(parent)
     if await session.scalar(select(exists().where(Unit.code == data.code))):
         raise _duplicate_code(data.code)
     unit_id = uuid.uuid4()
@@ -236,7 +236,7 @@ async def _move(
                 "Không thể chuyển đơn vị vào chính nó hoặc đơn vị cấp dưới của nó.",
                 "A unit cannot be moved under itself or one of its descendants.",
             )
-        _ensure_active(new_parent)
+        ensure_active(new_parent)
     old_path = unit.path
     new_path = child_path(new_parent.path if new_parent else None, unit.id)
     await _rebase_descendants(
@@ -272,7 +272,7 @@ async def merge(
     """Move the unit's children and members into the target and mark it dissolved."""
     require(principal, Action.UNIT_MANAGE, unit.path)
     check_version(expected_version, unit.version)
-    _ensure_active(unit)
+    ensure_active(unit)
     target = await _reference(session, principal, into_unit_id, "into_unit_id")
     require(principal, Action.UNIT_MANAGE, target.path)
     if target.path.startswith(unit.path):
@@ -281,7 +281,7 @@ async def merge(
             "Không thể hợp nhất đơn vị vào chính nó hoặc đơn vị cấp dưới của nó.",
             "A unit cannot be merged into itself or one of its descendants.",
         )
-    _ensure_active(target)
+    ensure_active(target)
     # Children keep their subtrees: rebase every descendant from under `unit` to under
     # `target`. Their counters leave the old ancestors first, and come back under the new.
     descendants = select(Unit.id).where(in_subtree(Unit.path, unit.path), Unit.id != unit.id)
@@ -335,7 +335,7 @@ async def dissolve(
     """Dissolve an empty unit (no active child units, no active or exempt members)."""
     require(principal, Action.UNIT_MANAGE, unit.path)
     check_version(expected_version, unit.version)
-    _ensure_active(unit)
+    ensure_active(unit)
     busy = await session.scalar(
         select(
             exists().where(Unit.parent_id == unit.id, Unit.status == UnitStatus.active)
