@@ -282,27 +282,7 @@ async def merge(
             "A unit cannot be merged into itself or one of its descendants.",
         )
     ensure_active(target)
-    # Children keep their subtrees: rebase every descendant from under `unit` to under
-    # `target`. Their counters leave the old ancestors first, and come back under the new.
-    descendants = select(Unit.id).where(in_subtree(Unit.path, unit.path), Unit.id != unit.id)
-    moving = list((await session.scalars(descendants)).all())
-    await counters.detach(session, descendants)
-    await _rebase_descendants(session, unit.path, target.path, target.depth - unit.depth)
-    moved_units = (
-        await session.execute(
-            sql_update(Unit)
-            .where(Unit.parent_id == unit.id)
-            .values(parent_id=target.id, version=Unit.version + 1, updated_at=utcnow())
-            .execution_options(synchronize_session=False)
-        )
-    ).rowcount  # type: ignore[attr-defined]
-    moved_members = (
-        await session.execute(
-            sql_update(Member).where(Member.unit_id == unit.id)
-            .values(unit_id=target.id, version=Member.version + 1, updated_at=utcnow())
-            .execution_options(synchronize_session=False)
-        )
-    ).rowcount  # type: ignore[attr-defined]  # fmt: skip
+    moving, moved_units, moved_members = await _move_contents(session, unit, target)
     unit.status = UnitStatus.dissolved
     unit.merged_into_id = target.id
     unit.updated_at = utcnow()
@@ -327,6 +307,35 @@ async def merge(
         {"from_unit_id": unit.id, **changes},
     )
     return unit
+
+
+async def _move_contents(
+    session: AsyncSession, unit: Unit, target: Unit
+) -> tuple[list[uuid.UUID], int, int]:
+    """The merged unit's children and members go to the target: (the moved descendants,
+    children moved, members moved)."""
+    # Children keep their subtrees: rebase every descendant from under `unit` to under
+    # `target`. Their counters leave the old ancestors first, and come back under the new.
+    descendants = select(Unit.id).where(in_subtree(Unit.path, unit.path), Unit.id != unit.id)
+    moving = list((await session.scalars(descendants)).all())
+    await counters.detach(session, descendants)
+    await _rebase_descendants(session, unit.path, target.path, target.depth - unit.depth)
+    moved_units = (
+        await session.execute(
+            sql_update(Unit)
+            .where(Unit.parent_id == unit.id)
+            .values(parent_id=target.id, version=Unit.version + 1, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+    ).rowcount  # type: ignore[attr-defined]
+    moved_members = (
+        await session.execute(
+            sql_update(Member).where(Member.unit_id == unit.id)
+            .values(unit_id=target.id, version=Member.version + 1, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+    ).rowcount  # type: ignore[attr-defined]  # fmt: skip
+    return moving, moved_units, moved_members
 
 
 async def dissolve(
