@@ -34,11 +34,11 @@ from api.schemas.roster import (
 )
 from api.services import roster
 from api.services.authz import Action, require
-from api.services.roster_parse import (
+from api.services.roster.errors import invalid_file
+from api.services.roster.parse import (
     ODS_MEDIA_TYPE,
     XLS_MEDIA_TYPE,
     XLSX_MEDIA_TYPE,
-    invalid_file,
     media_format,
 )
 
