@@ -185,6 +185,7 @@ DESCRIPTIONS: dict[str, str] = {
 # The 409s of each operation: (code, what conflicts). Writes that can also meet a
 # concurrent write of the same row, or an Idempotency-Key in flight, say so too.
 CONFLICTS: dict[str, list[tuple[str, str]]] = {
+    "documents-create": [("unit_dissolved", "the audience unit is dissolved")],
     "units-create": [("duplicate", "a unit with this `code` exists"),
                      ("unit_dissolved", "the parent unit is dissolved")],
     "units-update": [("duplicate", "another unit has this `code`"),
@@ -238,8 +239,18 @@ UNPROCESSABLE: dict[str, list[str]] = {
     "reports-create": ["invalid_url"],
     "reports-add_evidence": ["invalid_file"],
     "documents-upload_file": ["invalid_file"],
-    "roster-create": ["mass_deactivation", "unsupported_encoding", "invalid_file"],
+    "roster-create": [
+        "mass_deactivation",
+        "sync_has_rejected_rows",
+        "unsupported_encoding",
+        "invalid_file",
+    ],
     "roster-apply": ["mass_deactivation", "sync_has_rejected_rows"],
+}
+# Problem codes of 404 beyond `not_found`, by operation.
+NOT_FOUND: dict[str, list[str]] = {
+    "reports-download_evidence": ["file_missing"],
+    "documents-download_file": ["file_missing"],
 }
 EXAMPLE_INSTANCE = "/api/v1/reports/5d2c1a4b-8e9f-4a3b-9c7d-6e5f4a3b2c1d"
 TOKEN_ERRORS = {
@@ -555,7 +566,10 @@ def _codes(path: str, method: str, operation: dict[str, Any], status: str) -> li
         if "Idempotency-Key" in names:
             codes.append("idempotency_key_mismatch")
         return [(c, meaning[c]) for c in codes]
-    by_status = {"403": "forbidden", "404": "not_found", "412": "version_mismatch",
+    if status == "404":
+        codes = ["not_found", *NOT_FOUND.get(op_id, [])]
+        return [(c, meaning[c]) for c in codes]
+    by_status = {"403": "forbidden", "412": "version_mismatch",
                  "413": "payload_too_large", "415": "unsupported_media_type",
                  "429": "rate_limited", "503": "service_unavailable"}  # fmt: skip
     if status in by_status:

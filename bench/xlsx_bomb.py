@@ -84,7 +84,8 @@ def bomb(strings_mib: int = 0, rows: int = 2) -> bytes:
 
 
 def _child(path: str) -> None:
-    from api.services.roster_parse import XLSX, RosterReader
+    from api.services.roster.parse import RosterReader
+    from api.services.xlsx import XLSX
 
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.monotonic()

@@ -13,6 +13,7 @@ declare -A SMOKE=(
   [load]="--duration 5 --clients 8 --upkeep both --members 6000 --provinces 3 --districts 10 --cells 100 --member-users 300 --seeded-reports 100"
   [xlsx_bomb]="--mib 8 0"
   [storage]="--sizes 1 --clients 4 --uploads 8"
+  [statements]="--requests 150 --members 3000"
   [faults]="--warmup 3 --outage 3 --after 6 --clients 8 --roster-rows 6000 --members 6000 --provinces 3 --districts 10 --cells 100 --member-users 300 --seeded-reports 100"
 )
 failed=0

@@ -40,6 +40,9 @@ from tests.properties import load as load_hypothesis_profile  # noqa: E402
 
 load_hypothesis_profile()
 
+# Every problem the suite provokes must be documented on its operation (issue 15's lists).
+pytest_plugins = ["tests.problem_codes"]
+
 
 async def _admin_sql(statement: str) -> None:
     engine = create_async_engine(_SERVER_URL, isolation_level="AUTOCOMMIT")

@@ -32,6 +32,7 @@ CODES: dict[str, tuple[int, str, str]] = {
     "invalid_client": (401, "Ứng dụng không hợp lệ", "Invalid client credentials"),
     "forbidden": (403, "Không có quyền", "Forbidden"),
     "not_found": (404, "Không tìm thấy", "Not found"),
+    "file_missing": (404, "Tệp không còn trong kho lưu trữ", "File missing from the store"),
     "method_not_allowed": (405, "Phương thức không được phép", "Method not allowed"),
     "not_acceptable": (406, "Không đáp ứng được định dạng yêu cầu", "Not acceptable"),
     "conflict": (409, "Xung đột dữ liệu", "Conflict"),

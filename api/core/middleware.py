@@ -3,6 +3,7 @@ limit and security headers (cheaper than a stack of BaseHTTPMiddleware layers)."
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -10,7 +11,7 @@ import uuid
 from typing import Any
 
 import orjson
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -61,12 +62,57 @@ def _nul_in_query() -> AppError:
 
 
 API_CSP = b"default-src 'none'; frame-ancestors 'none'"
+WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+GATE_WAITING = Gauge(
+    "qd85_write_gate_waiting", "Writes waiting for the write gate in this process",
+    multiprocess_mode="livesum",
+)  # fmt: skip
+
+
+class WriteGate:
+    """At most `limit` writes run at once in this worker; the rest wait here, before their
+    handler starts, in arrival order. Reads pass straight through.
+
+    Why: a worker is one event loop. In a burst (a national campaign of acknowledgements,
+    a declaration deadline) dozens of writes in flight each take their turn on the loop
+    at every database round trip, so a statistics or member read queues behind all of
+    them (issue 13's campaign: root stats p99 in seconds with 64 writers). Admitted
+    writes are enough to keep the cores and the database busy, so throughput holds,
+    while a read waits behind at most `limit` writes. Waiting writes hold no database
+    connection and no lock. One semaphore per event loop (a test may run several)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._gates: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
+
+    def _gate(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        gate = self._gates.get(loop)
+        if gate is None:
+            self._gates = {k: v for k, v in self._gates.items() if not k.is_closed()}
+            gate = self._gates[loop] = asyncio.Semaphore(self.limit)
+        return gate
+
+    async def __aenter__(self) -> None:
+        gate = self._gate()
+        if gate.locked():
+            GATE_WAITING.inc()
+            try:
+                await gate.acquire()
+            finally:
+                GATE_WAITING.dec()
+        else:
+            await gate.acquire()
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._gate().release()
 
 
 class RequestMiddleware:
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
         self.settings = settings
+        self._writes = WriteGate(settings.write_concurrency) if settings.write_concurrency else None
         self._hsts = (
             f"max-age={settings.hsts_seconds}; includeSubDomains".encode()
             if settings.hsts_seconds
@@ -134,6 +180,8 @@ class RequestMiddleware:
             elif b"%00" in scope.get("query_string", b""):
                 # No parameter may hold NUL: PostgreSQL text cannot store or compare it.
                 await self._reject(scope, send_wrapper, _nul_in_query())
+            elif self._writes is not None and scope["method"] in WRITES:
+                await self._gated(scope, limited_receive, send_wrapper, limit)
             else:
                 await self.app(scope, limited_receive, send_wrapper)
         except Exception as exc:
@@ -166,6 +214,24 @@ class RequestMiddleware:
             request_id_var.reset(rid_token)
             client_addr_var.reset(addr_token)
 
+    async def _gated(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        """A write through the gate. Its JSON body (at most 1 MB) is read first, so a slow
+        client holds no place while it sends. Uploads (evidence, a document's file, a
+        roster: the routes with a larger body limit) are not gated: they stream to disk
+        at the client's pace, which a place in the gate would wait on, and their hashing
+        and parsing already run in bounded worker threads (api/core/offload.py)."""
+        assert self._writes is not None
+        if limit > self.settings.max_json_body:
+            await self.app(scope, receive, send)
+            return
+        try:
+            body = await _read_body(receive)
+        except HTTPException:
+            await self._reject(scope, send, _too_large(limit))
+            return
+        async with self._writes:
+            await self.app(scope, _replay(body, receive), send)
+
     async def _reject(self, scope: Scope, send: Send, error: AppError) -> None:
         from starlette.requests import Request
 
@@ -173,6 +239,23 @@ class RequestMiddleware:
 
         response = await app_error_handler(Request(scope), error)
         await response(scope, _empty_receive, send)
+
+
+async def _read_body(receive: Receive) -> list[Message]:
+    """The request's body messages, up to its end or the client's disconnect."""
+    messages = []
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return messages
+
+
+def _replay(messages: list[Message], receive: Receive) -> Receive:
+    async def replay() -> Message:
+        return messages.pop(0) if messages else await receive()
+
+    return replay
 
 
 async def _empty_receive() -> dict[str, Any]:

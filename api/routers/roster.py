@@ -34,8 +34,9 @@ from api.schemas.roster import (
     RosterSyncSummary,
     RosterUnitChangeRead,
 )
-from api.services import roster, roster_sync
-from api.services.roster_parse import ODS_MEDIA_TYPE, XLS_MEDIA_TYPE, XLSX_MEDIA_TYPE, invalid_file
+from api.services import roster
+from api.services.roster.errors import invalid_file
+from api.services.roster.parse import ODS_MEDIA_TYPE, XLS_MEDIA_TYPE, XLSX_MEDIA_TYPE
 
 router = authed_router("/api/v1/roster", "roster")
 SPOOL_IN_MEMORY = 1 << 20
@@ -154,7 +155,7 @@ async def create_sync(
     response is the sync with its counts and first rejected rows; `GET …/changes` pages
     the whole diff. Partner clients (in their unit's subtree) and admins. Honours
     `Idempotency-Key` (the key covers the body, its Content-Type and the query)."""
-    fmt = roster_sync.body_format(principal, request.headers.get("content-type"))
+    fmt = roster.body_format(principal, request.headers.get("content-type"))
     spool, size, digest = await _spool(request)
     with spool:
         if size == 0:
@@ -165,7 +166,9 @@ async def create_sync(
             fmt=fmt, mode=mode.value if mode else None, scope_unit_code=scope_unit_code,
             allow_mass_deactivation=allow_mass_deactivation, skip_rejected=skip_rejected,
         )  # fmt: skip
-        sync_id = await roster_sync.sync(session, principal, spool, options, dry_run=dry_run)
+        sync_id = await roster.preview_and_apply(
+            session, principal, spool, options, dry_run=dry_run
+        )
     sync = await roster.read(session, principal, sync_id)
     return await idem.respond(201, sync, {"Location": f"/api/v1/roster/syncs/{sync_id}"})
 

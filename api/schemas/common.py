@@ -25,7 +25,7 @@ from pydantic_core import PydanticCustomError
 from api.core.text_vi import clean_text, normalize_text
 
 # How request text is stripped, shared by request bodies and by every other entrance that
-# validates the same fields (roster rows: api/services/roster_parse.py).
+# validates the same fields (roster rows: api/services/roster/rows.py).
 STRIP_CONFIG = ConfigDict(str_strip_whitespace=True)
 
 

@@ -14,7 +14,7 @@ from api.schemas.documents import DocumentSummary
 from api.schemas.reports import ReportWithReporter
 from api.schemas.units import UnitRead
 
-# The rule for external_id, shared with roster sync rows (api/services/roster_parse.py
+# The rule for external_id, shared with roster sync rows (api/services/roster/rows.py
 # validates them with `field_adapter(MemberCreate, ...)`): printable ASCII without blanks,
 # after the surrounding whitespace (line breaks, tabs, NBSP, ...) is stripped.
 EXTERNAL_ID_MAX = 64

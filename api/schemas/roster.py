@@ -1,7 +1,7 @@
 """Wire types of roster syncs (SPEC §5 "Roster sync").
 
 `RosterSyncIn` documents the JSON body; the body itself is streamed and validated row by
-row (api/services/roster_parse.py) with the rules of `MemberCreate`, so one bad row is
+row (api/services/roster/rows.py) with the rules of `MemberCreate`, so one bad row is
 a rejected row, not a 422 for the whole body."""
 
 from __future__ import annotations

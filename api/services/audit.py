@@ -20,7 +20,7 @@ SECRET_FIELDS = frozenset({"password", "password_hash", "client_secret", "secret
 REDACTED = "[redacted]"
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, uuid.UUID):
@@ -28,15 +28,15 @@ def _plain(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, dict):
-        return {k: (REDACTED if k in SECRET_FIELDS else _plain(v)) for k, v in value.items()}
+        return {k: (REDACTED if k in SECRET_FIELDS else plain(v)) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     return value
 
 
 def changed(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     """{field: [old, new]} for the fields whose value differs."""
-    return {k: [_plain(before.get(k)), _plain(v)] for k, v in after.items() if before.get(k) != v}
+    return {k: [plain(before.get(k)), plain(v)] for k, v in after.items() if before.get(k) != v}
 
 
 def record(
@@ -55,7 +55,7 @@ def record(
         entity_type=entity_type,
         entity_id=entity_id,
         unit_id=unit_id,
-        changes=_plain(changes or {}),
+        changes=plain(changes or {}),
         request_id=request_id_var.get(),
         client_addr=client_addr_var.get(),
     )

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +17,8 @@ from api.core.enums import (
     AccountPurpose,
     AccountStatus,
     Declaration,
+    DocType,
+    DocumentStatus,
     Membership,
     MemberStatus,
     Platform,
@@ -26,7 +30,7 @@ from api.core.enums import (
 )
 from api.core.security import hash_password, sha256_hex
 from api.core.text_vi import fold, name_sort_key
-from api.models import Account, Grant, Member, Report, Unit, User
+from api.models import Account, Document, Grant, Member, Report, Unit, User
 from api.services import audit, documents
 from api.services.canonical import canonical_content, canonicalize
 from api.services.reports import due_at
@@ -115,6 +119,26 @@ class SeedResult:
 
 async def seed(session: AsyncSession) -> SeedResult:
     units: dict[str, Unit] = {u.code: u for u in (await session.scalars(select(Unit))).all()}
+    created_units = await _seed_units(session, units)
+    existing: dict[str | None, Member] = {
+        m.external_id: m for m in (await session.scalars(select(Member))).all()
+    }
+    created_members = await _seed_members(session, units, existing)
+    created_users = await _seed_users(session, units, existing)
+    await _seed_accounts(session, existing)
+    await _seed_reports(session, existing)
+    await _seed_documents(session, units["TW"])
+    if created_units or created_members or created_users:
+        audit.record(session, None, "demo.seed", "system", None, None, {
+            "units": created_units, "members": created_members, "users": created_users,
+        })  # fmt: skip
+    return SeedResult(
+        created_units, created_members, created_users, [(u, DEMO_PASSWORD) for u, _, _ in LOGINS]
+    )
+
+
+async def _seed_units(session: AsyncSession, units: dict[str, Unit]) -> int:
+    """The units not there yet (added to `units`); how many were created."""
     created_units = 0
     for code, name, level, parent_code in UNITS:
         if code in units:  # already seeded
@@ -130,9 +154,13 @@ async def seed(session: AsyncSession) -> SeedResult:
         units[code] = unit
         created_units += 1
     await session.flush()
-    existing: dict[str | None, Member] = {
-        m.external_id: m for m in (await session.scalars(select(Member))).all()
-    }
+    return created_units
+
+
+async def _seed_members(
+    session: AsyncSession, units: dict[str, Unit], existing: dict[str | None, Member]
+) -> int:
+    """The members not there yet (added to `existing`); how many were created."""
     created_members = 0
     for ext, name, unit_code, membership, position, leader in MEMBERS:
         if ext in existing:
@@ -146,6 +174,13 @@ async def seed(session: AsyncSession) -> SeedResult:
         existing[ext] = member
         created_members += 1
     await session.flush()
+    return created_members
+
+
+async def _seed_users(
+    session: AsyncSession, units: dict[str, Unit], existing: dict[str | None, Member]
+) -> int:
+    """The demo logins not there yet, with their grants; how many were created."""
     usernames = set((await session.scalars(select(User.username))).all())
     created_users = 0
     for username, login_ext, grants in LOGINS:
@@ -165,6 +200,11 @@ async def seed(session: AsyncSession) -> SeedResult:
             )
         created_users += 1
     await session.flush()
+    return created_users
+
+
+async def _seed_accounts(session: AsyncSession, existing: dict[str | None, Member]) -> None:
+    """Declared accounts whose key nobody claims yet, and the members who declared none."""
     claimed = set(
         (
             await session.scalars(select(Account.claim_key).where(Account.claim_key.is_not(None)))
@@ -189,15 +229,6 @@ async def seed(session: AsyncSession) -> SeedResult:
                 utcnow(),
             )
     await session.flush()
-    await _seed_reports(session, existing)
-    await documents.seed_demo(session, units["TW"])
-    if created_units or created_members or created_users:
-        audit.record(session, None, "demo.seed", "system", None, None, {
-            "units": created_units, "members": created_members, "users": created_users,
-        })  # fmt: skip
-    return SeedResult(
-        created_units, created_members, created_users, [(u, DEMO_PASSWORD) for u, _, _ in LOGINS]
-    )
 
 
 async def _seed_reports(session: AsyncSession, members: dict[str | None, Member]) -> None:
@@ -229,3 +260,74 @@ async def _seed_reports(session: AsyncSession, members: dict[str | None, Member]
         ))  # fmt: skip
         seen.add(content_hash)
     await session.flush()
+
+
+_ILLUSTRATIVE = " (Tóm tắt và ngày tháng chỉ mang tính minh họa cho dữ liệu demo.)"
+DEMO_DOCUMENTS: list[dict[str, Any]] = [
+    {
+        "code": "85-QĐ/TW",
+        "title": "Quy định về trách nhiệm của cán bộ, đảng viên trong việc thiết lập, sử dụng "
+        "trang thông tin cá nhân trên mạng xã hội",
+        "doc_type": DocType.regulation, "issuer": "Ban Bí thư", "issued_on": date(2022, 10, 7),
+        "summary": "Cán bộ, đảng viên dùng trang cá nhân một cách gương mẫu, kiểm chứng thông tin "
+        "trước khi chia sẻ, phát hiện và báo cáo thông tin xấu, độc; cấp ủy quán triệt, quản lý và "
+        "theo dõi việc thực hiện." + _ILLUSTRATIVE,
+        "body": "## Ý chính (bản tóm lược cho demo)\n\n"
+        "- Trang cá nhân của cán bộ, đảng viên phải là tấm gương về thông tin đúng đắn.\n"
+        "- Kiểm tra nguồn tin trước khi đăng hoặc chia sẻ.\n"
+        "- Thấy thông tin xấu, độc thì báo cáo tổ chức đảng và đề xuất cách xử lý.\n"
+        "- Cấp ủy phổ biến quy định và nắm được trang cá nhân của đảng viên mình quản lý.\n",
+    },
+    {
+        "code": "99-HD/BTGTW",
+        "title": "Hướng dẫn thực hiện Quy định số 85-QĐ/TW của Ban Bí thư về trách nhiệm của cán "
+        "bộ, đảng viên trong việc thiết lập, sử dụng trang thông tin cá nhân trên mạng xã hội",
+        "doc_type": DocType.guidance, "issuer": "Ban Tuyên giáo Trung ương",
+        "issued_on": date(2023, 3, 20),
+        "summary": "Hướng dẫn các cấp ủy tổ chức quán triệt Quy định 85, việc đảng viên khai báo "
+        "trang cá nhân, và cách phối hợp xử lý trang giả mạo, thông tin xấu, độc." + _ILLUSTRATIVE,
+        "body": "## Ý chính (bản tóm lược cho demo)\n\n"
+        "- Các cấp ủy lập kế hoạch phổ biến và kiểm tra việc thực hiện Quy định 85.\n"
+        "- Đảng viên khai báo các trang cá nhân với chi bộ.\n"
+        "- Trang mạo danh tổ chức, đảng viên được báo cáo để phối hợp xử lý.\n",
+    },
+    {
+        "code": "37-QĐ/TW",
+        "title": "Quy định về những điều đảng viên không được làm",
+        "doc_type": DocType.regulation, "issuer": "Ban Chấp hành Trung ương",
+        "issued_on": date(2021, 10, 25),
+        "summary": "Liệt kê những việc đảng viên không được làm, trong đó có việc tạo dựng, đăng tải "
+        "hay lan truyền thông tin sai trái trên mạng." + _ILLUSTRATIVE,
+        "body": "## Ý chính (bản tóm lược cho demo)\n\n"
+        "- Những điều cấm đối với đảng viên về tư tưởng, đạo đức và lối sống.\n"
+        "- Không tạo, đăng hoặc chia sẻ thông tin sai sự thật trên mạng xã hội.\n",
+    },
+]  # fmt: skip
+
+
+async def _seed_documents(session: AsyncSession, audience: Unit) -> int:
+    """The demo documents, published to the whole tree under `audience`; those already
+    present (same code and audience) are left alone. Returns how many were created."""
+    present = set(
+        (await session.scalars(
+            select(Document.code).where(Document.audience_unit_id == audience.id)
+        )).all()
+    )  # fmt: skip
+    created = 0
+    now = utcnow()
+    for data in DEMO_DOCUMENTS:
+        if data["code"] in present:
+            continue
+        doc = Document(
+            **data, search_text=fold(f"{data['code']} {data['title']}"), audience_unit_id=audience.id,
+            requires_ack=True, status=DocumentStatus.published, revision=1, published_at=now,
+            ack_due_at=datetime(2026, 12, 31, 17, 0, tzinfo=UTC),
+        )  # fmt: skip
+        session.add(doc)
+        await session.flush()
+        documents.new_revision(session, None, doc)
+        audit.record(session, None, "document.publish", "document", doc.id, audience.id,
+                     documents.snapshot(doc))  # fmt: skip
+        created += 1
+    await session.flush()
+    return created

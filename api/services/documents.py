@@ -46,7 +46,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any, BinaryIO
 
 from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, true
@@ -66,7 +66,7 @@ from api.schemas.documents import DocumentCreate, DocumentSummary, DocumentUpdat
 from api.services import audit, counters
 from api.services.authz import Action, Principal, in_subtree, require, scope_filter
 from api.services.files import DOCUMENT_TYPES, require_type, safe_filename, storage
-from api.services.units import _ensure_active, unknown_reference
+from api.services.units import ensure_active, unknown_reference
 
 _NOT_FOUND = ("not_found", "Không tìm thấy văn bản.", "Document not found.")
 DS = DocumentStatus
@@ -254,7 +254,7 @@ def _body_ref(body: str | None) -> str | None:
     return None if body is None else "sha256:" + hashlib.sha256(body.encode()).hexdigest()
 
 
-def _snapshot(doc: Document) -> dict[str, Any]:
+def snapshot(doc: Document) -> dict[str, Any]:
     """The audited view of a document: every field, the body by digest."""
     return {
         "code": doc.code, "title": doc.title, "doc_type": doc.doc_type, "issuer": doc.issuer,
@@ -286,7 +286,7 @@ async def _audience(session: AsyncSession, principal: Principal, unit_id: uuid.U
     )
     if unit is None:
         raise unknown_reference("audience_unit_id", "đơn vị", "unit")
-    _ensure_active(unit)
+    ensure_active(unit)
     return unit
 
 
@@ -330,7 +330,7 @@ def _require_manage(principal: Principal, seen: Seen) -> None:
     require(principal, MANAGE, seen.path)
 
 
-def _new_revision(session: AsyncSession, principal: Principal | None, doc: Document) -> None:
+def new_revision(session: AsyncSession, principal: Principal | None, doc: Document) -> None:
     """Store the document's current content as revision `doc.revision`."""
     session.add(DocumentRevision(
         document_id=doc.id, revision=doc.revision, title=doc.title, summary=doc.summary,
@@ -347,7 +347,7 @@ def _after_content_change(
         if doc.body is None and doc.file_sha256 is None:
             raise _needs_content()
         doc.revision += 1
-        _new_revision(session, principal, doc)
+        new_revision(session, principal, doc)
 
 
 async def create(session: AsyncSession, principal: Principal, data: DocumentCreate) -> Document:
@@ -361,7 +361,7 @@ async def create(session: AsyncSession, principal: Principal, data: DocumentCrea
     )  # fmt: skip
     session.add(doc)
     await session.flush()
-    audit.record(session, principal, "document.create", "document", doc.id, unit.id, _snapshot(doc))
+    audit.record(session, principal, "document.create", "document", doc.id, unit.id, snapshot(doc))
     return doc
 
 
@@ -380,12 +380,12 @@ async def update(
             raise _null_field(name)
     if "audience_unit_id" in fields and fields["audience_unit_id"] != doc.audience_unit_id:
         await _audience(session, principal, fields["audience_unit_id"])
-    before, content = _snapshot(doc), _content(doc)
+    before, content = snapshot(doc), _content(doc)
     for name, value in fields.items():
         setattr(doc, name, value)
     doc.search_text = fold(f"{doc.code} {doc.title}")
     _after_content_change(session, principal, doc, content)
-    changes = audit.changed(before, _snapshot(doc))
+    changes = audit.changed(before, snapshot(doc))
     if changes:
         doc.updated_at = utcnow()
         await session.flush()
@@ -436,7 +436,7 @@ async def _move(
         if doc.body is None and doc.file_sha256 is None:
             raise _needs_content()
         doc.published_at = now
-        _new_revision(session, principal, doc)
+        new_revision(session, principal, doc)
     else:
         doc.archived_at = now
     doc.status, doc.updated_at = target, now
@@ -462,7 +462,7 @@ async def delete(
             "Only drafts can be deleted; archive a published document instead.",
         )
     audit.record(session, principal, "document.delete", "document", doc.id, doc.audience_unit_id,
-                 _snapshot(doc))  # fmt: skip
+                 snapshot(doc))  # fmt: skip
     await session.delete(doc)
     await session.flush()
 
@@ -653,76 +653,3 @@ async def list_acknowledgements(
     for item in items:
         item["state"] = AckState.done if item["acknowledged_at"] is not None else AckState.pending
     return page_of(items, kind=kind, limit=limit, key=lambda i: (i["name_sort"], i["member_id"]))
-
-
-# --- demo data -----------------------------------------------------------------------------
-
-_ILLUSTRATIVE = " (Tóm tắt và ngày tháng chỉ mang tính minh họa cho dữ liệu demo.)"
-DEMO_DOCUMENTS: list[dict[str, Any]] = [
-    {
-        "code": "85-QĐ/TW",
-        "title": "Quy định về trách nhiệm của cán bộ, đảng viên trong việc thiết lập, sử dụng "
-        "trang thông tin cá nhân trên mạng xã hội",
-        "doc_type": DocType.regulation, "issuer": "Ban Bí thư", "issued_on": date(2022, 10, 7),
-        "summary": "Cán bộ, đảng viên dùng trang cá nhân một cách gương mẫu, kiểm chứng thông tin "
-        "trước khi chia sẻ, phát hiện và báo cáo thông tin xấu, độc; cấp ủy quán triệt, quản lý và "
-        "theo dõi việc thực hiện." + _ILLUSTRATIVE,
-        "body": "## Ý chính (bản tóm lược cho demo)\n\n"
-        "- Trang cá nhân của cán bộ, đảng viên phải là tấm gương về thông tin đúng đắn.\n"
-        "- Kiểm tra nguồn tin trước khi đăng hoặc chia sẻ.\n"
-        "- Thấy thông tin xấu, độc thì báo cáo tổ chức đảng và đề xuất cách xử lý.\n"
-        "- Cấp ủy phổ biến quy định và nắm được trang cá nhân của đảng viên mình quản lý.\n",
-    },
-    {
-        "code": "99-HD/BTGTW",
-        "title": "Hướng dẫn thực hiện Quy định số 85-QĐ/TW của Ban Bí thư về trách nhiệm của cán "
-        "bộ, đảng viên trong việc thiết lập, sử dụng trang thông tin cá nhân trên mạng xã hội",
-        "doc_type": DocType.guidance, "issuer": "Ban Tuyên giáo Trung ương",
-        "issued_on": date(2023, 3, 20),
-        "summary": "Hướng dẫn các cấp ủy tổ chức quán triệt Quy định 85, việc đảng viên khai báo "
-        "trang cá nhân, và cách phối hợp xử lý trang giả mạo, thông tin xấu, độc." + _ILLUSTRATIVE,
-        "body": "## Ý chính (bản tóm lược cho demo)\n\n"
-        "- Các cấp ủy lập kế hoạch phổ biến và kiểm tra việc thực hiện Quy định 85.\n"
-        "- Đảng viên khai báo các trang cá nhân với chi bộ.\n"
-        "- Trang mạo danh tổ chức, đảng viên được báo cáo để phối hợp xử lý.\n",
-    },
-    {
-        "code": "37-QĐ/TW",
-        "title": "Quy định về những điều đảng viên không được làm",
-        "doc_type": DocType.regulation, "issuer": "Ban Chấp hành Trung ương",
-        "issued_on": date(2021, 10, 25),
-        "summary": "Liệt kê những việc đảng viên không được làm, trong đó có việc tạo dựng, đăng tải "
-        "hay lan truyền thông tin sai trái trên mạng." + _ILLUSTRATIVE,
-        "body": "## Ý chính (bản tóm lược cho demo)\n\n"
-        "- Những điều cấm đối với đảng viên về tư tưởng, đạo đức và lối sống.\n"
-        "- Không tạo, đăng hoặc chia sẻ thông tin sai sự thật trên mạng xã hội.\n",
-    },
-]  # fmt: skip
-
-
-async def seed_demo(session: AsyncSession, audience: Unit) -> int:
-    """The demo documents, published to the whole tree under `audience`; those already
-    present (same code and audience) are left alone. Returns how many were created."""
-    present = set(
-        (await session.scalars(
-            select(Document.code).where(Document.audience_unit_id == audience.id)
-        )).all()
-    )  # fmt: skip
-    created = 0
-    now = utcnow()
-    for data in DEMO_DOCUMENTS:
-        if data["code"] in present:
-            continue
-        doc = Document(
-            **data, search_text=fold(f"{data['code']} {data['title']}"), audience_unit_id=audience.id,
-            requires_ack=True, status=DS.published, revision=1, published_at=now,
-            ack_due_at=datetime(2026, 12, 31, 17, 0, tzinfo=UTC),
-        )  # fmt: skip
-        session.add(doc)
-        await session.flush()
-        _new_revision(session, None, doc)
-        audit.record(session, None, "document.publish", "document", doc.id, audience.id,
-                     _snapshot(doc))  # fmt: skip
-        created += 1
-    await session.flush()
-    return created

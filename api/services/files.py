@@ -19,6 +19,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
+from prometheus_client import Counter
+
 from api.core.config import Settings, get_settings
 from api.core.errors import AppError, Unprocessable
 from api.core.offload import FILES
@@ -144,6 +146,34 @@ class StoreUnavailable(AppError):
         log.warning("file store unavailable: %s", reason[:500])
 
 
+# Each download of a referenced file the store does not hold: alert on any increase.
+FILES_MISSING = Counter(
+    "qd85_files_missing_total", "Downloads of a referenced file missing from the store",
+    ["backend"],
+)  # fmt: skip
+
+
+class FileMissing(AppError):
+    """A row references a file that the store does not hold: 404 `file_missing`, not a
+    bare 500, so a client can tell the user the file is gone rather than "try again". The
+    store is written before the row and `qd85 storage gc` spares referenced objects, so
+    this means the store lost or an operator removed the object: it is logged at ERROR
+    with the key and counted in `qd85_files_missing_total`; `qd85 storage verify` lists
+    every such row, and re-uploading the same content (or `storage migrate` from a copy)
+    restores it under the same key."""
+
+    default_code = "file_missing"
+
+    def __init__(self, backend: str, key: str) -> None:
+        super().__init__(
+            "file_missing",
+            "Tệp này không còn trong kho lưu trữ; hãy báo quản trị viên hệ thống.",
+            "This file is missing from the file store; tell the system administrator.",
+        )
+        FILES_MISSING.labels(backend).inc()
+        log.error("referenced file %s missing from the %s store", key, backend)
+
+
 def is_key(key: str) -> bool:
     return len(key) == 64 and all(c in "0123456789abcdef" for c in key)
 
@@ -175,7 +205,7 @@ class Storage(Protocol):
 
     async def open(self, key: str) -> AsyncIterator[bytes]:
         """Fetches the object (so an outage or a missing object raises here, before a
-        response starts), then yields its bytes."""
+        response starts: StoreUnavailable, FileMissing), then yields its bytes."""
         ...
 
     async def size(self, key: str) -> int | None:
@@ -185,8 +215,8 @@ class Storage(Protocol):
     async def delete(self, key: str) -> None: ...
     def list(self) -> AsyncIterator[Listed]: ...
     async def download_url(self, key: str, disposition: str, content_type: str) -> str | None:
-        """A short-lived URL the client may fetch the object from directly, or None to
-        stream it through the API."""
+        """A short-lived URL the client may fetch the object from directly (FileMissing
+        when there is no such object), or None to stream it through the API."""
         ...
 
     async def ping(self) -> None:
@@ -247,7 +277,10 @@ class LocalStorage:
         return await FILES.run(self.put_sync, file)
 
     async def open(self, key: str) -> AsyncIterator[bytes]:
-        handle = await asyncio.to_thread(self.path_of(key).open, "rb")
+        try:
+            handle = await asyncio.to_thread(self.path_of(key).open, "rb")
+        except FileNotFoundError:
+            raise FileMissing(self.name, key) from None
         return self._chunks(handle)
 
     async def _chunks(self, handle: BinaryIO) -> AsyncIterator[bytes]:

@@ -21,7 +21,7 @@ from api.models import Member, Unit, User
 from api.schemas.members import MemberCreate, MemberUpdate
 from api.services import audit, counters
 from api.services.authz import Action, Principal, in_subtree, require, scope_filter
-from api.services.units import _ensure_active, unknown_reference
+from api.services.units import ensure_active, unknown_reference
 
 _NOT_FOUND = ("not_found", "Không tìm thấy đảng viên.", "Member not found.")
 
@@ -98,7 +98,7 @@ async def _manageable_unit(session: AsyncSession, principal: Principal, unit_id:
     )
     if unit is None:
         raise unknown_reference("unit_id", "đơn vị", "unit")
-    _ensure_active(unit)
+    ensure_active(unit)
     return unit
 
 

@@ -29,7 +29,15 @@ from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from api.core.config import Settings
 from api.core.offload import FILES
-from api.services.files import CHUNK, Listed, Stored, StoreUnavailable, hash_file, is_key
+from api.services.files import (
+    CHUNK,
+    FileMissing,
+    Listed,
+    Stored,
+    StoreUnavailable,
+    hash_file,
+    is_key,
+)
 
 S3Client = Any  # aiobotocore ships no type information
 
@@ -167,6 +175,8 @@ class S3Storage:
         try:
             response = await client.get_object(Bucket=self.bucket, Key=self.object_key(key))
         except Exception as exc:
+            if isinstance(exc, ClientError) and _missing(exc):
+                raise FileMissing(self.name, key) from None
             if _unavailable(exc):
                 raise StoreUnavailable(f"get {key}: {exc}") from exc
             raise
@@ -220,10 +230,14 @@ class S3Storage:
             raise
 
     async def download_url(self, key: str, disposition: str, content_type: str) -> str | None:
-        """A presigned GET (signed locally, no request to the store) carrying the response's
+        """A presigned GET (signed locally after one HEAD) carrying the response's
         Content-Disposition and type, or None when presigning is off."""
         if self.presign_seconds <= 0:
             return None
+        # One HEAD, so a missing object answers file_missing here rather than the store's
+        # own 404 after the redirect (and an outage answers 503 with Retry-After).
+        if await self.size(key) is None:
+            raise FileMissing(self.name, key)
         client = await self._client()
         url: str = await client.generate_presigned_url(
             "get_object",

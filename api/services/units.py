@@ -70,7 +70,7 @@ def null_field(name: str) -> Unprocessable:
     )
 
 
-def _ensure_active(unit: Unit) -> None:
+def ensure_active(unit: Unit) -> None:
     if unit.status is not UnitStatus.active:
         raise Conflict(
             "unit_dissolved", f"Đơn vị {unit.code} đã giải thể.", f"Unit {unit.code} is dissolved."
@@ -97,7 +97,7 @@ async def create(session: AsyncSession, principal: Principal, data: UnitCreate) 
     else:
         parent = await _reference(session, principal, data.parent_id, "parent_id")
         require(principal, Action.UNIT_MANAGE, parent.path)
-        _ensure_active(parent)
+        ensure_active(parent)
     if await session.scalar(select(exists().where(Unit.code == data.code))):
         raise _duplicate_code(data.code)
     unit_id = uuid.uuid4()
@@ -236,7 +236,7 @@ async def _move(
                 "Không thể chuyển đơn vị vào chính nó hoặc đơn vị cấp dưới của nó.",
                 "A unit cannot be moved under itself or one of its descendants.",
             )
-        _ensure_active(new_parent)
+        ensure_active(new_parent)
     old_path = unit.path
     new_path = child_path(new_parent.path if new_parent else None, unit.id)
     await _rebase_descendants(
@@ -272,7 +272,7 @@ async def merge(
     """Move the unit's children and members into the target and mark it dissolved."""
     require(principal, Action.UNIT_MANAGE, unit.path)
     check_version(expected_version, unit.version)
-    _ensure_active(unit)
+    ensure_active(unit)
     target = await _reference(session, principal, into_unit_id, "into_unit_id")
     require(principal, Action.UNIT_MANAGE, target.path)
     if target.path.startswith(unit.path):
@@ -281,28 +281,8 @@ async def merge(
             "Không thể hợp nhất đơn vị vào chính nó hoặc đơn vị cấp dưới của nó.",
             "A unit cannot be merged into itself or one of its descendants.",
         )
-    _ensure_active(target)
-    # Children keep their subtrees: rebase every descendant from under `unit` to under
-    # `target`. Their counters leave the old ancestors first, and come back under the new.
-    descendants = select(Unit.id).where(in_subtree(Unit.path, unit.path), Unit.id != unit.id)
-    moving = list((await session.scalars(descendants)).all())
-    await counters.detach(session, descendants)
-    await _rebase_descendants(session, unit.path, target.path, target.depth - unit.depth)
-    moved_units = (
-        await session.execute(
-            sql_update(Unit)
-            .where(Unit.parent_id == unit.id)
-            .values(parent_id=target.id, version=Unit.version + 1, updated_at=utcnow())
-            .execution_options(synchronize_session=False)
-        )
-    ).rowcount  # type: ignore[attr-defined]
-    moved_members = (
-        await session.execute(
-            sql_update(Member).where(Member.unit_id == unit.id)
-            .values(unit_id=target.id, version=Member.version + 1, updated_at=utcnow())
-            .execution_options(synchronize_session=False)
-        )
-    ).rowcount  # type: ignore[attr-defined]  # fmt: skip
+    ensure_active(target)
+    moving, moved_units, moved_members = await _move_contents(session, unit, target)
     unit.status = UnitStatus.dissolved
     unit.merged_into_id = target.id
     unit.updated_at = utcnow()
@@ -329,13 +309,42 @@ async def merge(
     return unit
 
 
+async def _move_contents(
+    session: AsyncSession, unit: Unit, target: Unit
+) -> tuple[list[uuid.UUID], int, int]:
+    """The merged unit's children and members go to the target: (the moved descendants,
+    children moved, members moved)."""
+    # Children keep their subtrees: rebase every descendant from under `unit` to under
+    # `target`. Their counters leave the old ancestors first, and come back under the new.
+    descendants = select(Unit.id).where(in_subtree(Unit.path, unit.path), Unit.id != unit.id)
+    moving = list((await session.scalars(descendants)).all())
+    await counters.detach(session, descendants)
+    await _rebase_descendants(session, unit.path, target.path, target.depth - unit.depth)
+    moved_units = (
+        await session.execute(
+            sql_update(Unit)
+            .where(Unit.parent_id == unit.id)
+            .values(parent_id=target.id, version=Unit.version + 1, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+    ).rowcount  # type: ignore[attr-defined]
+    moved_members = (
+        await session.execute(
+            sql_update(Member).where(Member.unit_id == unit.id)
+            .values(unit_id=target.id, version=Member.version + 1, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+    ).rowcount  # type: ignore[attr-defined]  # fmt: skip
+    return moving, moved_units, moved_members
+
+
 async def dissolve(
     session: AsyncSession, principal: Principal, unit: Unit, expected_version: int | None
 ) -> Unit:
     """Dissolve an empty unit (no active child units, no active or exempt members)."""
     require(principal, Action.UNIT_MANAGE, unit.path)
     check_version(expected_version, unit.version)
-    _ensure_active(unit)
+    ensure_active(unit)
     busy = await session.scalar(
         select(
             exists().where(Unit.parent_id == unit.id, Unit.status == UnitStatus.active)

@@ -3,7 +3,9 @@ database (and Redis when one answers on 127.0.0.1:6379), both with QD85_STORAGE_
 on the session's SeaweedFS (tests/seaweed.py). A file uploaded through one node downloads
 through the other; with SeaweedFS stopped, uploads answer 503 `service_unavailable` with
 Retry-After while reads that do not need the store go on, and both nodes recover by
-themselves when it returns. (Rate limits, idempotency and revocations across nodes:
+themselves when it returns. On PostgreSQL, the statistics folder that runs in every node
+folds on one node at a time (its advisory lock), while reads through either node stay
+exact. (Rate limits, idempotency and revocations across nodes:
 tests/replicas/test_replicas.py.)"""
 
 from __future__ import annotations
@@ -18,14 +20,20 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
+from api.core.enums import Role
+from api.models import CounterDelta
+from api.services import counters
+from tests.conftest import TEST_DATABASE_URL
 from tests.factories import file_report, make_member_user, make_unit, png_bytes
 from tests.replicas.test_replicas import REDIS_URL, REPLICA_ENV, Replica, _redis_up
 from tests.routers.org import assert_problem
 from tests.seaweed import Seaweed
 
 RECOVERY_SECONDS = 60.0
+FOLD_INTERVAL = 0.2
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +43,7 @@ def nodes(
     env = {
         **os.environ, **REPLICA_ENV, "QD85_DATABASE_URL": database,
         **seaweed.env(prefix=f"nodes-{uuid.uuid4().hex[:8]}/"),
+        "QD85_FOLD_INTERVAL_SECONDS": str(FOLD_INTERVAL),
     }  # fmt: skip
     env.pop("QD85_REDIS_URL", None)
     if _redis_up():
@@ -130,3 +139,56 @@ class TestStoreOutage:
             down = await client.get(stored.headers["location"], headers=headers)
             assert down.status_code == 200
             assert down.content == png_bytes(4000)
+
+
+@pytest.mark.skipif(
+    not TEST_DATABASE_URL.startswith("postgresql"), reason="SQLite folds inside each write"
+)
+class TestFolderAcrossNodes:
+    async def test_the_folder_runs_on_one_node_at_a_time(
+        self, clients: tuple[httpx.AsyncClient, ...], session: AsyncSession
+    ) -> None:
+        """Both nodes run the folder every FOLD_INTERVAL. While a third holder (this test)
+        has the folder's advisory lock, neither node folds — the deltas written through
+        both stay pending — yet statistics read through either node are exact; once the
+        lock is free, a node folds them all, and the figures do not change."""
+        unit = await make_unit(session)
+        people = [await make_member_user(session, unit) for _ in range(2)]
+        stats = {"unit_id": str(unit.id), "group_by": "self"}
+        _, analyst = await make_member_user(session, unit, grants=[(Role.analyst, unit)])
+        engine = create_async_engine(TEST_DATABASE_URL)
+        try:
+            async with engine.connect() as holder:
+                await holder.execute(select(func.pg_advisory_lock(counters.FOLD_LOCK)))
+                await holder.commit()
+                for n, (client, (member, headers)) in enumerate(zip(clients, people, strict=True)):
+                    r = await client.post(
+                        f"/api/v1/members/{member.id}/accounts", headers=headers,
+                        json={"url": f"https://www.facebook.com/qd85.nodes.{n}.{uuid.uuid4().hex[:6]}"},
+                    )  # fmt: skip
+                    assert r.status_code == 201, r.text
+                await asyncio.sleep(FOLD_INTERVAL * 10)  # every node tried several times
+                assert await _pending(engine, unit.id) == 2
+                for client in clients:
+                    r = await client.get("/api/v1/stats/compliance", params=stats, headers=analyst)
+                    assert r.json()["rows"][0]["accounts_total"] == 2, r.text
+                await holder.execute(select(func.pg_advisory_unlock(counters.FOLD_LOCK)))
+                await holder.commit()
+            for _ in range(int(20 / FOLD_INTERVAL)):
+                if not await _pending(engine, unit.id):
+                    break
+                await asyncio.sleep(FOLD_INTERVAL)
+            assert await _pending(engine, unit.id) == 0
+            for client in clients:
+                r = await client.get("/api/v1/stats/compliance", params=stats, headers=analyst)
+                assert r.json()["rows"][0]["accounts_total"] == 2, r.text
+        finally:
+            await engine.dispose()
+
+
+async def _pending(engine: Any, unit_id: Any) -> int:
+    async with engine.connect() as conn:
+        found = await conn.scalar(
+            select(func.count()).select_from(CounterDelta).where(CounterDelta.unit_id == unit_id)
+        )
+        return int(found or 0)

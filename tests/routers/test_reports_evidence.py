@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.core.config import get_settings
 from api.models import ReportEvidence
-from api.services import reports as reports_service
+from api.services.reports import evidence as reports_evidence
 from tests.factories import REPORTS_URL, file_report, make_member_user, png_bytes
 from tests.routers.org import (
     Org,
@@ -242,8 +242,8 @@ class TestSize:
         self, client: httpx.AsyncClient, org: Org, report: dict[str, Any],
         monkeypatch: pytest.MonkeyPatch,
     ) -> None:  # fmt: skip
-        assert reports_service.MAX_EVIDENCE == 20
-        monkeypatch.setattr(reports_service, "MAX_EVIDENCE", 2)
+        assert reports_evidence.MAX_EVIDENCE == 20
+        monkeypatch.setattr(reports_evidence, "MAX_EVIDENCE", 2)
         h = org.headers("member")
         for n in range(2):
             assert (await upload(client, report["id"], h, png_bytes(300 + n))).status_code == 201

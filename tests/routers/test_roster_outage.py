@@ -10,12 +10,13 @@ import pytest
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.services import roster as roster_service
+from api.services.roster.apply import STEPS
 from tests.routers.org import assert_problem
 from tests.routers.test_roster_support import (
     SYNCS,
     Roster,
     apply,
+    fail_after,
     make_roster,
     members_state,
     preview,
@@ -40,13 +41,10 @@ class TestApplyDuringAnOutage:
         sync = await preview(client, roster, body=snapshot(snapshot_rows(bad=False)))
         before, tokens = await members_state(), await token_versions()
 
-        def cut(at: str) -> None:
-            if at == step:
-                raise OperationalError(
-                    "INSERT …", {}, ConnectionResetError(104, "Connection reset by peer")
-                )
-
-        monkeypatch.setattr(roster_service, "_fail_point", cut)
+        cut = OperationalError(
+            "INSERT …", {}, ConnectionResetError(104, "Connection reset by peer")
+        )
+        monkeypatch.setitem(STEPS, step, fail_after(STEPS[step], cut))
         r = await apply(client, roster, sync["id"])
         assert_problem(r, 503, "service_unavailable")
         assert r.headers["retry-after"] == "5"

@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.core.db import db
 from api.core.enums import Membership, MemberStatus
 from api.models import Member, User
+from api.services.roster.apply import ApplyRun, Step
 from tests.factories import make_member
 from tests.routers.org import Org, build_org
 
@@ -179,3 +180,14 @@ async def member_by_external_id(ext: str) -> Member | None:
 async def token_versions() -> dict[uuid.UUID, int]:
     async with db.sessionmaker() as s:
         return {u.id: u.token_version for u in (await s.scalars(select(User))).all()}
+
+
+def fail_after(step: Step, error: BaseException) -> Step:
+    """An apply step (api.services.roster.apply.STEPS) that runs and then raises `error`,
+    to cut an apply off at that point: `monkeypatch.setitem(STEPS, name, fail_after(...))`."""
+
+    async def run(apply_run: ApplyRun) -> None:
+        await step(apply_run)
+        raise error
+
+    return run

@@ -16,7 +16,7 @@ from api.core.db import db
 from api.core.enums import MemberStatus, SyncStatus
 from api.core.text_vi import fold, name_sort_key
 from api.models import AuditEvent, Member, RosterSync, Unit, User
-from api.services import roster as roster_service
+from api.services.roster.apply import STEPS
 from tests.factories import auth, make_member, make_unit, make_user
 from tests.routers.org import assert_problem, count_rows, fetch
 from tests.routers.test_roster_support import (
@@ -25,6 +25,7 @@ from tests.routers.test_roster_support import (
     Roster,
     all_changes,
     apply,
+    fail_after,
     make_roster,
     member_by_external_id,
     members_state,
@@ -479,11 +480,8 @@ class TestFailureDuringApply:
         sync = await preview(client, roster, body=snapshot(snapshot_rows(bad=False)))
         before, tokens = await members_state(), await token_versions()
 
-        def fail(at: str) -> None:
-            if at == step:
-                raise RuntimeError(f"injected failure at {at}")
-
-        monkeypatch.setattr(roster_service, "_fail_point", fail)
+        failure = RuntimeError(f"injected failure at {step}")
+        monkeypatch.setitem(STEPS, step, fail_after(STEPS[step], failure))
         r = await apply(client, roster, sync["id"])
         body = assert_problem(r, 500, "internal_error")
         assert body["sync_id"] == sync["id"]

@@ -21,6 +21,7 @@ async def admin_headers(session) -> dict[str, str]:  # type: ignore[no-untyped-d
     )
 
 
+@pytest.mark.fault_injection
 class TestUnexpectedErrors:
     async def test_bug_gives_bare_500_problem_with_request_id(
         self,

@@ -13,10 +13,6 @@ from api.schemas.accounts import AccountCreate
 from api.schemas.common import field_adapter
 from api.schemas.reports import ReportCreate
 from api.services.canonical import (
-    _FB_RESERVED,
-    _IG_RESERVED,
-    _TG_RESERVED,
-    _X_RESERVED,
     MAX_LENGTH,
     PLATFORMS,
     Canonical,
@@ -24,6 +20,10 @@ from api.services.canonical import (
     canonical_content,
     canonicalize,
 )
+from api.services.canonical.facebook import FB_RESERVED
+from api.services.canonical.instagram import IG_RESERVED
+from api.services.canonical.telegram import TG_RESERVED
+from api.services.canonical.x import X_RESERVED
 from tests.properties import budget
 
 FB_USER = "facebook:user:someuser"
@@ -505,7 +505,7 @@ _fb_usernames = (
     st.from_regex(r"[A-Za-z0-9.]{5,50}", fullmatch=True)
     .filter(lambda u: len(u.replace(".", "")) >= 5)
     .filter(lambda u: not u.replace(".", "").isdigit())
-    .filter(lambda u: u.lower().replace(".", "") not in _FB_RESERVED)
+    .filter(lambda u: u.lower().replace(".", "") not in FB_RESERVED)
     .filter(lambda u: not u.lower().endswith(".php"))
 )
 _yt_handles = (
@@ -543,11 +543,11 @@ HANDLES: dict[str, st.SearchStrategy[str]] = {
     "tiktok": st.from_regex(r"@?[A-Za-z0-9_.]{2,24}", fullmatch=True).filter(_not_only_dots),
     "instagram": st.from_regex(r"@?[A-Za-z0-9_.]{1,30}", fullmatch=True)
     .filter(_not_only_dots)
-    .filter(_not_reserved(_IG_RESERVED | {"p", "tv", "reel", "reels", "_u"})),
+    .filter(_not_reserved(IG_RESERVED | {"p", "tv", "reel", "reels", "_u"})),
     "threads": st.from_regex(r"@?[A-Za-z0-9_.]{1,30}", fullmatch=True).filter(_not_only_dots),
-    "x": st.from_regex(r"@?[A-Za-z0-9_]{1,15}", fullmatch=True).filter(_not_reserved(_X_RESERVED)),
+    "x": st.from_regex(r"@?[A-Za-z0-9_]{1,15}", fullmatch=True).filter(_not_reserved(X_RESERVED)),
     "telegram": st.from_regex(r"@?[A-Za-z0-9_]{5,32}", fullmatch=True).filter(
-        _not_reserved(_TG_RESERVED)
+        _not_reserved(TG_RESERVED)
     ),
     "zalo": st.one_of(_zalo_phones, st.from_regex(r"[1-9][0-9]{14,19}", fullmatch=True)),
 }
@@ -619,7 +619,7 @@ def test_any_text_gives_a_canonical_or_invalid_account_url(
 @st.composite
 def _facebook_variants(draw: st.DrawFn) -> tuple[str, str]:
     base = draw(st.from_regex(r"[a-z][a-z0-9]{4,30}", fullmatch=True))
-    assume(base not in _FB_RESERVED)
+    assume(base not in FB_RESERVED)
     chars = []
     for char in base:
         chars.append(char.upper() if draw(st.booleans()) else char)

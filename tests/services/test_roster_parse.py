@@ -27,14 +27,9 @@ from api.core.legacy_encodings import (
     sniff_legacy,
 )
 from api.schemas.members import MemberCreate
-from api.services import roster_parse
-from api.services.roster_parse import (
-    STAGE_COLUMNS,
-    RosterReader,
-    header_key,
-    media_format,
-    member_row,
-)
+from api.services.roster import parse as roster_parse
+from api.services.roster.parse import RosterReader, media_format
+from api.services.roster.rows import HEADER_FIELDS, STAGE_COLUMNS, header_key, member_row
 from tests.properties import budget
 
 
@@ -167,7 +162,7 @@ def test_spreadsheet_numbers_become_text() -> None:
     ("Trạng thái", "status"), ("Cấp ủy", "is_leader"), ("Lãnh đạo", "is_leader"),
 ])  # fmt: skip
 def test_header_aliases(header: str, field: str) -> None:
-    assert roster_parse._HEADER_FIELDS[header_key(header)] == field
+    assert HEADER_FIELDS[header_key(header)] == field
 
 
 def test_csv_header_row_may_follow_a_title() -> None:

@@ -17,8 +17,9 @@ from openpyxl.cell.text import InlineFont  # type: ignore[import-untyped]
 
 from api.core.errors import AppError
 from api.services import xlsx
-from api.services.roster_parse import STAGE_COLUMNS, XLSX, RosterReader
-from api.services.xlsx import Limits
+from api.services.roster.parse import RosterReader
+from api.services.roster.rows import STAGE_COLUMNS
+from api.services.xlsx import XLSX, Limits
 
 NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
 HEADER = ["external_id", "full_name", "unit_code", "membership"]

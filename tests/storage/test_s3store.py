@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.core.config import get_settings
 from api.services import s3store
-from api.services.files import StoreUnavailable, close_stores, storage
+from api.services.files import FILES_MISSING, StoreUnavailable, close_stores, storage
 from api.services.s3store import S3Storage
 from tests.factories import file_report, png_bytes
 from tests.routers.org import Org, assert_problem, build_org
@@ -203,6 +203,22 @@ class TestEvidenceOnS3:
         # Still authorised by the API first: a manager of another unit gets 404, not a URL.
         outsider = await client.get(r.headers["location"], headers=org.headers("manager_b"))
         assert_problem(outsider, 404, "not_found")
+
+    async def test_a_referenced_object_missing_from_the_bucket_is_404_file_missing(
+        self, client: httpx.AsyncClient, org: Org, on_s3: Any, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Streamed or presigned: the same problem, not a bare 500 or the store's 404."""
+        report = await file_report(client, org.headers("member"))
+        r = await _upload(client, report["id"], org.headers("member"), png_bytes(3000))
+        assert r.status_code == 201, r.text
+        await storage().delete(r.json()["sha256"])
+        before = FILES_MISSING.labels("s3")._value.get()
+        down = await client.get(r.headers["location"], headers=org.headers("member"))
+        assert_problem(down, 404, "file_missing")
+        monkeypatch.setattr(on_s3, "storage_s3_presign_seconds", 120)
+        down = await client.get(r.headers["location"], headers=org.headers("member"))
+        assert_problem(down, 404, "file_missing")
+        assert FILES_MISSING.labels("s3")._value.get() == before + 2
 
     async def test_an_unreachable_store_makes_uploads_503_while_reads_go_on(
         self, client: httpx.AsyncClient, org: Org, on_s3: Any, monkeypatch: pytest.MonkeyPatch

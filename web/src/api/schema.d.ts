@@ -7768,7 +7768,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found or outside the caller's scope. Problem codes: `not_found` (Not found). */
+            /** @description Not found or outside the caller's scope. Problem codes: `not_found` (Not found); `file_missing` (File missing from the store). */
             404: {
                 headers: {
                     "X-Request-ID": components["headers"]["XRequestID"];
@@ -7954,7 +7954,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict: the object was changed by a concurrent request: reload and retry (`conflict`); or a request with this `Idempotency-Key` is in progress (`idempotency_in_progress`). */
+            /** @description Conflict: the audience unit is dissolved (`unit_dissolved`); or the object was changed by a concurrent request: reload and retry (`conflict`); or a request with this `Idempotency-Key` is in progress (`idempotency_in_progress`). */
             409: {
                 headers: {
                     "X-Request-ID": components["headers"]["XRequestID"];
@@ -8578,7 +8578,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found or outside the caller's scope. Problem codes: `not_found` (Not found). */
+            /** @description Not found or outside the caller's scope. Problem codes: `not_found` (Not found); `file_missing` (File missing from the store). */
             404: {
                 headers: {
                     "X-Request-ID": components["headers"]["XRequestID"];
@@ -9371,7 +9371,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed); `mass_deactivation` (The sync would deactivate too many members); `unsupported_encoding` (The file's text encoding is not supported); `invalid_file` (Invalid file); `idempotency_key_mismatch` (Idempotency-Key reused with a different body). */
+            /** @description Validation failed. Problem codes: `validation_failed` (Validation failed); `mass_deactivation` (The sync would deactivate too many members); `sync_has_rejected_rows` (The sync has rejected rows); `unsupported_encoding` (The file's text encoding is not supported); `invalid_file` (Invalid file); `idempotency_key_mismatch` (Idempotency-Key reused with a different body). */
             422: {
                 headers: {
                     "X-Request-ID": components["headers"]["XRequestID"];

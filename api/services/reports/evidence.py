@@ -1,0 +1,103 @@
+"""Evidence files of a report: added by its reporter or a handler while it is open,
+stored by content (api/services/files.py), listed and read back.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import BinaryIO
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.core.config import get_settings
+from api.core.errors import AppError, Conflict, NotFound
+from api.core.pagination import keyset, page_of
+from api.models import ReportEvidence
+from api.models.report import OPEN_STATUSES
+from api.services import audit, files
+from api.services.authz import Principal
+from api.services.reports.core import (
+    Visible,
+    add_events,
+    event,
+    is_reporter,
+    require_handler,
+)
+
+MAX_EVIDENCE = 20
+
+
+async def add_evidence(
+    session: AsyncSession, principal: Principal, v: Visible, upload: BinaryIO,
+    filename: str | None,
+) -> ReportEvidence:  # fmt: skip
+    """Store an evidence file (PNG, JPEG, WebP or PDF by content, ≤ 10 MB) for an open
+    report: by its reporter, or by a handler who is not a party."""
+    report = v.report
+    if not is_reporter(principal, report):
+        require_handler(principal, v)
+    if report.status not in OPEN_STATUSES:
+        raise Conflict(
+            "report_closed",
+            "Báo cáo đã đóng; không thêm được chứng cứ.",
+            "The report is closed; no more evidence can be added.",
+        )
+    count = await session.scalar(select(func.count()).where(ReportEvidence.report_id == report.id))
+    if (count or 0) >= MAX_EVIDENCE:
+        raise Conflict(
+            "evidence_limit",
+            f"Mỗi báo cáo có tối đa {MAX_EVIDENCE} tệp chứng cứ.",
+            f"A report holds at most {MAX_EVIDENCE} evidence files.",
+        )
+    limit = get_settings().max_evidence_body
+    upload.seek(0, 2)
+    if upload.tell() > limit:
+        raise AppError(
+            "payload_too_large",
+            f"Tệp chứng cứ vượt quá {limit} byte.",
+            f"The evidence file exceeds {limit} bytes.",
+        )
+    content_type = files.require_type(upload, files.EVIDENCE_TYPES)
+    stored = await files.storage().put(upload)
+    evidence = ReportEvidence(
+        report_id=report.id, filename=files.safe_filename(filename, content_type),
+        content_type=content_type, size=stored.size, sha256=stored.key,
+        uploaded_by_id=principal.id, by_reporter=is_reporter(principal, report),
+    )  # fmt: skip
+    session.add(evidence)
+    await session.flush()
+    await add_events(session, [event(
+        report.id, "evidence", principal, by_reporter=evidence.by_reporter,
+        data={"evidence_id": evidence.id, "sha256": stored.key, "size": stored.size},
+    )])  # fmt: skip
+    audit_unit = None if evidence.by_reporter else report.unit_id
+    audit.record(session, principal, "report.evidence", "report", report.id, audit_unit, {
+        "evidence_id": evidence.id, "sha256": stored.key, "size": stored.size,
+        "content_type": content_type,
+    })  # fmt: skip
+    return evidence
+
+
+async def list_evidence(
+    session: AsyncSession, v: Visible, *, cursor: str | None, limit: int
+) -> tuple[list[ReportEvidence], str | None]:
+    stmt = keyset(
+        select(ReportEvidence).where(ReportEvidence.report_id == v.report.id),
+        kind="report-evidence", columns=[ReportEvidence.created_at, ReportEvidence.id],
+        types=[datetime, uuid.UUID], cursor=cursor, limit=limit,
+    )  # fmt: skip
+    rows = list((await session.scalars(stmt)).all())
+    return page_of(rows, kind="report-evidence", limit=limit, key=lambda e: (e.created_at, e.id))
+
+
+async def get_evidence(session: AsyncSession, v: Visible, evidence_id: uuid.UUID) -> ReportEvidence:
+    evidence = await session.scalar(
+        select(ReportEvidence).where(
+            ReportEvidence.id == evidence_id, ReportEvidence.report_id == v.report.id
+        )
+    )
+    if evidence is None:
+        raise NotFound("not_found", "Không tìm thấy tệp chứng cứ.", "Evidence not found.")
+    return evidence

@@ -1,0 +1,124 @@
+"""The problems a roster sync answers with: a body that cannot be read (400/415/422), a
+sync that cannot be applied (409/422). Built here so that the parser, the preview and
+the apply word the same failure the same way."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from api.core.errors import AppError, BadRequest, Conflict, Unprocessable
+from api.core.legacy_encodings import UNKNOWN
+
+MIXED = "mixed"
+NOT_FOUND = ("not_found", "Không tìm thấy lần đồng bộ.", "Roster sync not found.")
+
+
+def problem_errors(loc: list[str | int], msg: str, typ: str) -> dict[str, Any]:
+    return {"errors": [{"loc": loc, "msg": msg, "type": typ}]}
+
+
+def invalid_json(detail: str) -> BadRequest:
+    return BadRequest(
+        "invalid_json",
+        f"Nội dung JSON không hợp lệ: {detail}",
+        f"The JSON body is malformed: {detail}",
+    )
+
+
+def invalid_file(vi: str, en: str) -> Unprocessable:
+    return Unprocessable("invalid_file", vi, en, extra=problem_errors(["body"], en, "invalid_file"))
+
+
+def unsupported_encoding(kind: str) -> Unprocessable:
+    if kind == UNKNOWN:
+        vi = "Tệp không ở dạng UTF-8 và không nhận ra bảng mã; hãy lưu lại dưới dạng CSV UTF-8."
+        en = "The file is not UTF-8 and its encoding is not recognised; save it as CSV UTF-8."
+    else:
+        vi = (
+            f"Tệp dùng bảng mã cũ {kind}; hãy chuyển sang Unicode (ví dụ bằng công cụ chuyển mã "
+            "của Unikey) rồi gửi lại."
+        )
+        en = (
+            f"The file uses the legacy {kind} encoding; convert it to Unicode (e.g. with "
+            "Unikey's converter) and send it again."
+        )
+    return Unprocessable(
+        "unsupported_encoding", vi, en, extra={"encoding": kind, **problem_errors(["body"], en, "encoding")}
+    )  # fmt: skip
+
+
+def mixed_encoding(rows: list[int]) -> Unprocessable:
+    """UTF-8 text with rows in another encoding: converting the whole file would turn
+    its UTF-8 names into mojibake, so it is refused, naming the rows (line numbers) that
+    are not UTF-8."""
+    shown = ", ".join(map(str, rows))
+    vi = (
+        f"Tệp trộn lẫn UTF-8 với bảng mã khác (các dòng {shown} không phải UTF-8); hãy lưu "
+        "toàn bộ tệp dưới dạng CSV UTF-8 rồi gửi lại."
+    )
+    en = (
+        f"The file mixes UTF-8 with another encoding (lines {shown} are not UTF-8); save "
+        "the whole file as CSV UTF-8 and send it again."
+    )
+    return Unprocessable(
+        "unsupported_encoding", vi, en,
+        extra={"encoding": MIXED, "rows": rows, **problem_errors(["body"], en, "encoding")},
+    )  # fmt: skip
+
+
+def missing_columns(missing: list[str], accepted: dict[str, tuple[str, ...]]) -> Unprocessable:
+    names = ", ".join(missing)
+    return Unprocessable(
+        "validation_failed",
+        f"Thiếu cột bắt buộc: {names}.",
+        f"Required columns are missing: {names}.",
+        extra={"errors": [
+            {"loc": ["body", "columns", m], "type": "missing",
+             "msg": "missing column; accepted headers: " + ", ".join(accepted[m])}
+            for m in missing
+        ]},
+    )  # fmt: skip
+
+
+def duplicate_columns(duplicates: list[str]) -> Unprocessable:
+    return Unprocessable(
+        "validation_failed",
+        f"Cột trùng lặp: {', '.join(duplicates)}.",
+        f"Duplicate columns: {', '.join(duplicates)}.",
+        extra=problem_errors(["body", "columns"], "duplicate column", "duplicate"),
+    )
+
+
+def body_field(key: str, shown: str, msg: str) -> Unprocessable:
+    """A top-level field of a JSON body that is not accepted; `shown` is its name as it
+    may appear in the detail."""
+    return Unprocessable(
+        "validation_failed",
+        f"Trường '{shown}' không hợp lệ ({msg}).",
+        f"Field '{shown}' is not accepted ({msg}).",
+        extra=problem_errors(["body", key[:64]], msg, "extra_forbidden"),
+    )
+
+
+def body_mismatch(name: str) -> Unprocessable:
+    return Unprocessable(
+        "validation_failed",
+        f"'{name}' trong nội dung và trong tham số truy vấn khác nhau.",
+        f"'{name}' differs between the body and the query.",
+        extra={"errors": [{"loc": ["body", name], "msg": "differs from the query parameter",
+                           "type": "value_error"}]},
+    )  # fmt: skip
+
+
+def refusal(code: str, vi: str, en: str, sync_id: uuid.UUID) -> AppError:
+    return AppError(code, vi, en, extra={"sync_id": str(sync_id)})
+
+
+def roster_changed(sync_id: uuid.UUID, why: str) -> Conflict:
+    return Conflict(
+        "roster_changed",
+        f"Danh sách đã thay đổi từ lúc xem trước ({why}); hãy gửi lại để xem trước lần nữa.",
+        f"The roster changed since the preview ({why}); send the roster again for a new preview.",
+        extra={"sync_id": str(sync_id)},
+    )
