@@ -20,10 +20,10 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tests.factories import file_report, make_member_user, make_unit, png_bytes
 from tests.replicas.test_replicas import REDIS_URL, REPLICA_ENV, Replica, _redis_up
-from tests.routers.org import assert_problem
 from tests.seaweed import Seaweed
+from tests.support.factories import file_report, make_member_user, make_unit, png_bytes
+from tests.support.problems import assert_problem
 
 RECOVERY_SECONDS = 60.0
 
