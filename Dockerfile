@@ -12,6 +12,7 @@ FROM python:3.11-slim AS build
 WORKDIR /src
 COPY pyproject.toml constraints.txt README.md ./
 COPY api ./api
+COPY migrations ./migrations
 RUN pip wheel --no-cache-dir -c constraints.txt --wheel-dir /wheels .
 
 # Runtime stage: no compiler, no sources, a non-root user; configuration by QD85_* env only.

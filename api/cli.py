@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import importlib.util
 import json
 import os
 import sys
@@ -15,7 +16,14 @@ from typing import Any
 
 from api.core.config import Settings, get_settings
 
-MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+def migrations_dir() -> Path:
+    """The Alembic scripts: the top-level `migrations` package beside `api`, which the wheel
+    ships too, so this holds in a checkout and in an installed wheel (the Docker image)."""
+    spec = importlib.util.find_spec("migrations")
+    if spec is None or spec.origin is None:
+        raise RuntimeError("the migrations package is not installed beside api")
+    return Path(spec.origin).resolve().parent
 
 
 def _fail(message: str) -> int:
@@ -27,7 +35,7 @@ def alembic_config(url: str | None = None) -> Any:
     from alembic.config import Config
 
     cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("script_location", str(migrations_dir()))
     cfg.set_main_option("sqlalchemy.url", (url or get_settings().database_url).replace("%", "%%"))
     cfg.attributes["configure_logging"] = False
     return cfg

@@ -75,7 +75,7 @@ class RssSampler:
 async def make_reporters(n_reports: int) -> tuple[dict[str, str], list[str]]:
     """A member with a login (token minted like the API's) and `n_reports` reports."""
     from api.core.db import db
-    from tests.factories import make_member_user, make_unit, report_body
+    from tests.support.factories import make_member_user, make_unit, report_body
 
     async with db.sessionmaker() as session:
         _, headers = await make_member_user(session, await make_unit(session))

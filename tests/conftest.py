@@ -35,8 +35,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine  # noqa: E4
 from api.cli import alembic_config  # noqa: E402
 from api.core.db import db  # noqa: E402
 from api.main import create_app  # noqa: E402
-from tests.factories import empty_database  # noqa: E402
 from tests.properties import load as load_hypothesis_profile  # noqa: E402
+from tests.support.factories import empty_database  # noqa: E402
 
 load_hypothesis_profile()
 

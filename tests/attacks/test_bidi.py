@@ -13,8 +13,10 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tests.attacks.support import Lite, build_lite, diff, fingerprint, summary
-from tests.factories import make_document
+from tests.support.factories import make_document
+from tests.support.problems import summary
+from tests.support.reads import diff, fingerprint
+from tests.support.world import Org, build_org
 
 # One of each class named in the finding, and the neighbours refused with them.
 MARKS = ["\u200b", "\u200c", "\u200d", "\u200e", "\u200f", "\u202a", "\u202b", "\u202c",
@@ -22,17 +24,17 @@ MARKS = ["\u200b", "\u200c", "\u200d", "\u200e", "\u200f", "\u202a", "\u202b", "
 
 
 @pytest.fixture
-async def lite(session: AsyncSession) -> Lite:
-    return await build_lite(session)
+async def org(session: AsyncSession) -> Org:
+    return await build_org(session)
 
 
-def _targets(lite: Lite, mark: str) -> list[tuple[str, str, dict[str, Any], str]]:
-    unit = str(lite.unit.id)
+def _targets(org: Org, mark: str) -> list[tuple[str, str, dict[str, Any], str]]:
+    unit = str(org.a1.id)
     member = {"full_name": "Nguyễn Văn An", "unit_id": unit, "membership": "official"}
     return [
         ("POST", "/api/v1/members", {**member, "full_name": f"Nguyễn {mark}Thị"}, "full_name"),
         ("POST", "/api/v1/members", {**member, "external_id": f"DV{mark}1"}, "external_id"),
-        ("PATCH", f"/api/v1/members/{lite.member.id}", {"full_name": f"Lê{mark} Hoa"}, "full_name"),
+        ("PATCH", f"/api/v1/members/{org.me.id}", {"full_name": f"Lê{mark} Hoa"}, "full_name"),
         (
             "POST",
             "/api/v1/units",
@@ -52,7 +54,7 @@ def _targets(lite: Lite, mark: str) -> list[tuple[str, str, dict[str, Any], str]
             {
                 "username": f"an{mark}.nv",
                 "password": "a-long-passphrase",
-                "member_id": str(lite.member.id),
+                "member_id": str(org.me.id),
             },
             "username",
         ),
@@ -62,12 +64,12 @@ def _targets(lite: Lite, mark: str) -> list[tuple[str, str, dict[str, Any], str]
 class TestRefusedWherever:
     @pytest.mark.parametrize("mark", MARKS, ids=[f"U+{ord(m):04X}" for m in MARKS])
     async def test_names_codes_usernames_and_external_ids(
-        self, client: httpx.AsyncClient, lite: Lite, mark: str
+        self, client: httpx.AsyncClient, org: Org, mark: str
     ) -> None:
         before = await fingerprint()
         failures = []
-        for method, url, body, field in _targets(lite, mark):
-            r = await client.request(method, url, json=body, headers=lite.admin_h)
+        for method, url, body, field in _targets(org, mark):
+            r = await client.request(method, url, json=body, headers=org.admin_h)
             locs = (
                 [x for e in r.json().get("errors", []) for x in e["loc"]]
                 if r.status_code == 422
@@ -79,19 +81,19 @@ class TestRefusedWherever:
         assert diff(before, await fingerprint()) == {}
 
     async def test_a_document_code(
-        self, client: httpx.AsyncClient, lite: Lite, session: AsyncSession
+        self, client: httpx.AsyncClient, org: Org, session: AsyncSession
     ) -> None:
-        document = await make_document(session, lite.unit)
+        document = await make_document(session, org.a1)
         await session.commit()
         r = await client.patch(
             f"/api/v1/documents/{document.id}", json={"code": "85-QĐ\u202e/TW"},
-            headers=lite.admin_h,
+            headers=org.admin_h,
         )  # fmt: skip
         assert summary(r) == "422 validation_failed", r.text
         assert "code" in r.json()["errors"][0]["loc"]
 
     async def test_a_roster_row_is_rejected_on_its_field(
-        self, client: httpx.AsyncClient, lite: Lite
+        self, client: httpx.AsyncClient, org: Org
     ) -> None:
         rows = [
             {"external_id": "DV-B1", "full_name": "Nguyễn \u202eThị", "unit_code": "A.1",
@@ -101,7 +103,7 @@ class TestRefusedWherever:
         ]  # fmt: skip
         r = await client.post(
             "/api/v1/roster/syncs", content=json.dumps({"mode": "upsert", "members": rows}),
-            headers={**lite.partner_h, "Content-Type": "application/json"},
+            headers={**org.partner_h, "Content-Type": "application/json"},
         )  # fmt: skip
         assert r.status_code == 201, r.text
         sync = r.json()
@@ -116,14 +118,14 @@ class TestRefusedWherever:
 
 class TestKeptWhereTheyBelong:
     async def test_a_markdown_body_keeps_them(
-        self, client: httpx.AsyncClient, lite: Lite, session: AsyncSession
+        self, client: httpx.AsyncClient, org: Org, session: AsyncSession
     ) -> None:
-        document = await make_document(session, lite.unit)
+        document = await make_document(session, org.a1)
         await session.commit()
         body = "Văn bản có ký tự \u202bעברית\u202c và\u200bkhoảng trắng"
         r = await client.patch(
-            f"/api/v1/documents/{document.id}", json={"body": body}, headers=lite.admin_h
+            f"/api/v1/documents/{document.id}", json={"body": body}, headers=org.admin_h
         )
         assert r.status_code == 200, r.text
-        got = await client.get(f"/api/v1/documents/{document.id}", headers=lite.admin_h)
+        got = await client.get(f"/api/v1/documents/{document.id}", headers=org.admin_h)
         assert got.json()["body"] == body

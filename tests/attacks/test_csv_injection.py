@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.core.csv_safety import TRIGGERS, safe_text
-from tests.attacks.support import Lite, build_lite
-from tests.factories import make_document
+from tests.support.factories import make_document
+from tests.support.world import Org, build_org
 
 HOSTILE = [
     "Chi bộ;=1+1;",
@@ -34,8 +34,8 @@ HOSTILE = [
 
 
 @pytest.fixture
-async def lite(session: AsyncSession) -> Lite:
-    return await build_lite(session)
+async def org(session: AsyncSession) -> Org:
+    return await build_org(session)
 
 
 def _cells(body: bytes, delimiter: str) -> list[list[str]]:
@@ -59,30 +59,30 @@ def _restore(text: str) -> str:
 
 class TestStatisticsCsv:
     async def test_hostile_unit_names_come_out_inert(
-        self, client: httpx.AsyncClient, lite: Lite, session: AsyncSession
+        self, client: httpx.AsyncClient, org: Org, session: AsyncSession
     ) -> None:
         for i, name in enumerate(HOSTILE):
             r = await client.post("/api/v1/units", json={
-                "code": f"A.1.{i}", "name": name, "level": "group", "parent_id": str(lite.unit.id),
-            }, headers=lite.admin_h)  # fmt: skip
+                "code": f"A.1.{i}", "name": name, "level": "group", "parent_id": str(org.a1.id),
+            }, headers=org.admin_h)  # fmt: skip
             assert r.status_code == 201, r.text
-        document = await make_document(session, lite.unit)
+        document = await make_document(session, org.a1)
         await session.commit()
         outputs = [
             await client.get(
                 "/api/v1/stats/compliance",
-                params={"unit_id": str(lite.unit.id), "format": "csv"},
-                headers=lite.admin_h,
+                params={"unit_id": str(org.a1.id), "format": "csv"},
+                headers=org.admin_h,
             ),
             await client.get(
                 f"/api/v1/stats/documents/{document.id}",
                 params={"format": "csv"},
-                headers=lite.admin_h,
+                headers=org.admin_h,
             ),
             await client.get(
                 "/api/v1/stats/reports",
-                params={"unit_id": str(lite.unit.id), "format": "csv", "by": "category"},
-                headers=lite.admin_h,
+                params={"unit_id": str(org.a1.id), "format": "csv", "by": "category"},
+                headers=org.admin_h,
             ),
         ]
         for r in outputs:

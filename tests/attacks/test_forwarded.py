@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.cli import serve_options
 from api.core.config import Settings
-from tests.factories import PASSWORD, make_user
+from tests.support.factories import PASSWORD, make_user
 
 ROOT = Path(__file__).resolve().parents[2]
 LIMIT = 3

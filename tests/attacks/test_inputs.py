@@ -17,26 +17,20 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tests.attacks.support import (
+from tests.attacks.writes import (
     LOOKALIKES,
     MARKUP,
     PASSWORD_FIELDS,
     TARGETS,
     TEXT,
-    Lite,
     Target,
-    World,
-    assert_safe_response,
-    build_lite,
-    build_world,
     call,
-    diff,
-    fingerprint,
     prepare,
-    summary,
 )
-from tests.factories import report_body
-from tests.routers.identity import login
+from tests.support.factories import login, report_body
+from tests.support.problems import assert_safe_response, summary
+from tests.support.reads import diff, fingerprint
+from tests.support.world import Org, World, build_org, build_world
 
 
 def _field_errors(r: httpx.Response) -> list[str]:
@@ -76,13 +70,13 @@ async def _refuse_all(
 
 
 @pytest.fixture
-async def world(client: httpx.AsyncClient, session: AsyncSession) -> World:
-    return await build_world(session, client)
+async def world(client: httpx.AsyncClient) -> World:
+    return await build_world(client, objects=True)
 
 
 @pytest.fixture
-async def lite(session: AsyncSession) -> Lite:
-    return await build_lite(session)
+async def org(session: AsyncSession) -> Org:
+    return await build_org(session)
 
 
 # --- code-looking strings -----------------------------------------------------------------------
@@ -116,6 +110,7 @@ class TestLookalikeStrings:
     ) -> None:
         """One request per look-alike and endpoint, with every field that takes it set to
         it; each comes back exactly as sent, in the answer and when read again."""
+        members = int((await fingerprint())["members"])
         failures: list[str] = []
         for t in TARGETS:
             for label, text in LOOKALIKES.items():
@@ -144,35 +139,33 @@ class TestLookalikeStrings:
                     if again is not None and (got := t.pick(again.json(), echo)) != text:
                         failures.append(f"{t.name} {name}={label}: read back {got!r}")
         assert failures == []
-        # Every table is still there and holds what it should: the world's two members
-        # and one per look-alike request of members.create.
-        assert int((await fingerprint())["members"]) == 2 + 4
+        # Every table is still there and holds what it should: the world's members and
+        # one per look-alike request of members.create.
+        assert int((await fingerprint())["members"]) == members + 4
 
     async def test_a_code_looking_password_is_just_a_password(
-        self, client: httpx.AsyncClient, lite: Lite
+        self, client: httpx.AsyncClient, org: Org
     ) -> None:
         """Stored as a hash and usable to log in; the same text as a username finds nobody."""
         password = LOOKALIKES["sql_or"] + " and more"
         r = await client.post(
             "/api/v1/users", json={"username": "odd.password", "password": password},
-            headers=lite.admin_h,
+            headers=org.admin_h,
         )  # fmt: skip
         assert r.status_code == 201, r.text
         assert (await login(client, "odd.password", password)).status_code == 200
         r = await login(client, LOOKALIKES["sql_or"], password)
         assert (r.status_code, r.json()["code"]) == (400, "invalid_grant")
 
-    async def test_search_text_is_not_a_pattern(
-        self, client: httpx.AsyncClient, lite: Lite
-    ) -> None:
+    async def test_search_text_is_not_a_pattern(self, client: httpx.AsyncClient, org: Org) -> None:
         """`%`, `_` and `\\` in ?q= match themselves (LIKE wildcards are escaped), and a
         quote ends nothing."""
-        h = lite.admin_h
+        h = org.admin_h
         names = {"Trăm Phần % Trăm": "%", "Gạch_Dưới Văn": "_", "Xuyệt \\ Ngược": "\\",
                  LOOKALIKES["sql_or"]: "' or"}  # fmt: skip
         for full_name in names:
             r = await client.post("/api/v1/members", headers=h, json={
-                "full_name": full_name, "unit_id": str(lite.unit.id), "membership": "official"})  # fmt: skip
+                "full_name": full_name, "unit_id": str(org.a1.id), "membership": "official"})  # fmt: skip
             assert r.status_code == 201, r.text
         for full_name, q in names.items():
             r = await client.get("/api/v1/members", params={"q": q}, headers=h)
@@ -225,15 +218,13 @@ class TestRefusedValues:
             await _refuse_all(client, world, t, cases, failures)
         assert failures == []
 
-    async def test_password_takes_any_character(
-        self, client: httpx.AsyncClient, lite: Lite
-    ) -> None:
+    async def test_password_takes_any_character(self, client: httpx.AsyncClient, org: Org) -> None:
         """A password is hashed, never stored or compared as text: control characters
         (NUL included) are accepted, on both backends, and work at login."""
         password = "correct\x00horse\x1bbattery"
         r = await client.post(
             "/api/v1/users", json={"username": "nul.password", "password": password},
-            headers=lite.admin_h,
+            headers=org.admin_h,
         )  # fmt: skip
         assert r.status_code == 201, r.text
         assert (await login(client, "nul.password", password)).status_code == 200
@@ -286,18 +277,18 @@ class TestRefusedBodies:
 
     @pytest.mark.parametrize("attack", UNDECODABLE)
     async def test_undecodable_json_is_invalid_json(
-        self, client: httpx.AsyncClient, lite: Lite, attack: str
+        self, client: httpx.AsyncClient, org: Org, attack: str
     ) -> None:
-        body = REFUSED_BODIES[attack][0](LITE_TARGET, lite)
+        body = REFUSED_BODIES[attack][0](ORG_TARGET, org)
         r = await client.post("/api/v1/members", content=body, headers={
-            **lite.admin_h, "Content-Type": "application/json"})  # fmt: skip
+            **org.admin_h, "Content-Type": "application/json"})  # fmt: skip
         assert summary(r) == "400 invalid_json"
 
 
-# members.create with the unit of a Lite (for the builders of REFUSED_BODIES).
-LITE_TARGET: Any = Target(
+# members.create with unit A1 of an Org (for the builders of REFUSED_BODIES).
+ORG_TARGET: Any = Target(
     "members.create", "POST", lambda w: "/api/v1/members",
-    lambda w: {"full_name": "Phạm Văn Mới", "unit_id": str(w.unit.id), "membership": "official"},  # type: ignore[attr-defined]
+    lambda w: {"full_name": "Phạm Văn Mới", "unit_id": str(w.a1.id), "membership": "official"},  # type: ignore[attr-defined]
     lambda w: w.admin_h, {"full_name": TEXT},
 )  # fmt: skip
 
@@ -325,7 +316,7 @@ def _list_routes(app: Any) -> list[str]:
 
 class TestNumbers:
     async def test_page_size_out_of_range_on_every_list(
-        self, app: Any, client: httpx.AsyncClient, lite: Lite
+        self, app: Any, client: httpx.AsyncClient, org: Org
     ) -> None:
         routes = _list_routes(app)
         assert len(routes) >= 12
@@ -333,7 +324,7 @@ class TestNumbers:
         for path in routes:
             url = re.sub(r"\{[^}]+\}", str(uuid.uuid4()), path)
             for limit in BAD_LIMITS:
-                r = await client.get(url, params={"limit": limit}, headers=lite.admin_h)
+                r = await client.get(url, params={"limit": limit}, headers=org.admin_h)
                 assert_safe_response(r)
                 errors = [tuple(e["loc"]) for e in (r.json().get("errors") or [])]
                 if summary(r) != "422 validation_failed" or ("query", "limit") not in errors:
@@ -351,12 +342,12 @@ class TestNumbers:
             await _refuse_all(client, world, t, cases, failures)
         assert failures == []
 
-    async def test_forged_cursor(self, client: httpx.AsyncClient, lite: Lite) -> None:
+    async def test_forged_cursor(self, client: httpx.AsyncClient, org: Org) -> None:
         cursors = ["' OR 1=1 --", "<script>alert(1)</script>", "x" * 1000, "eyJ9", "W10",
                    "WyJ4Il0", "WyJtZW1iZXJzIiwgWzEsIDIsIDMsIDQsIDVdXQ", "8J+Sqfg"]  # fmt: skip
         for cursor in cursors:
             for url in ("/api/v1/members", "/api/v1/reports", "/api/v1/audit-events"):
-                r = await client.get(url, params={"cursor": cursor}, headers=lite.admin_h)
+                r = await client.get(url, params={"cursor": cursor}, headers=org.admin_h)
                 assert summary(r) == "422 invalid_cursor", (url, cursor, r.text)
                 assert_safe_response(r, *MARKUP)
 
@@ -375,30 +366,30 @@ QUERY_TIMES = [
 class TestEdgeDatetimes:
     @pytest.mark.parametrize(("url", "param"), QUERY_TIMES)
     async def test_query_bounds(
-        self, client: httpx.AsyncClient, lite: Lite, url: str, param: str
+        self, client: httpx.AsyncClient, org: Org, url: str, param: str
     ) -> None:
         for value in EDGE_TIMES:
-            r = await client.get(url, params={param: value}, headers=lite.admin_h)
+            r = await client.get(url, params={param: value}, headers=org.admin_h)
             assert summary(r) == "422 validation_failed", (value, r.text)
 
     async def test_query_bounds_within_the_range_are_fine(
-        self, client: httpx.AsyncClient, lite: Lite
+        self, client: httpx.AsyncClient, org: Org
     ) -> None:
         for url, param in QUERY_TIMES[:5]:
             for value in ("1900-01-01T00:00:00Z", "8999-12-31T23:59:59Z"):
-                r = await client.get(url, params={param: value}, headers=lite.admin_h)
+                r = await client.get(url, params={param: value}, headers=org.admin_h)
                 assert r.status_code == 200, (url, param, value, r.text)
             for value in ("1899-12-31T23:59:59Z", "9000-01-01T00:00:00Z"):
-                r = await client.get(url, params={param: value}, headers=lite.admin_h)
+                r = await client.get(url, params={param: value}, headers=org.admin_h)
                 assert summary(r) == "422 validation_failed", (url, param, value, r.text)
 
     @pytest.mark.parametrize("field", ["documents.ack_due_at", "reports.observed_at"])
-    async def test_body_fields(self, client: httpx.AsyncClient, lite: Lite, field: str) -> None:
+    async def test_body_fields(self, client: httpx.AsyncClient, org: Org, field: str) -> None:
         bodies = {
-            "documents.ack_due_at": ("/api/v1/documents", lite.admin_h, {
+            "documents.ack_due_at": ("/api/v1/documents", org.admin_h, {
                 "code": "HD-1", "title": "Hướng dẫn", "doc_type": "guidance", "issuer": "Ban",
-                "issued_on": "2026-01-05", "audience_unit_id": str(lite.unit.id)}),
-            "reports.observed_at": ("/api/v1/reports", lite.member_h, report_body()),
+                "issued_on": "2026-01-05", "audience_unit_id": str(org.a1.id)}),
+            "reports.observed_at": ("/api/v1/reports", org.member_h, report_body()),
         }  # fmt: skip
         url, headers, body = bodies[field]
         name = field.split(".")[1]

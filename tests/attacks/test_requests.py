@@ -13,28 +13,21 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tests.attacks.support import (
-    MARKUP,
-    Lite,
-    World,
-    assert_safe_response,
-    build_lite,
-    build_world,
-    diff,
-    fingerprint,
-    summary,
-)
-from tests.factories import auth, report_body
+from tests.attacks.writes import MARKUP
+from tests.support.factories import report_body
+from tests.support.problems import assert_safe_response, summary
+from tests.support.reads import diff, fingerprint
+from tests.support.world import Org, World, build_org, build_world
 
 
 @pytest.fixture
-async def world(client: httpx.AsyncClient, session: AsyncSession) -> World:
-    return await build_world(session, client)
+async def world(client: httpx.AsyncClient) -> World:
+    return await build_world(client, objects=True)
 
 
 @pytest.fixture
-async def lite(session: AsyncSession) -> Lite:
-    return await build_lite(session)
+async def org(session: AsyncSession) -> Org:
+    return await build_org(session)
 
 
 def _routes(app: FastAPI) -> list[tuple[str, str]]:
@@ -127,9 +120,9 @@ class TestQueryStrings:
         self, client: httpx.AsyncClient, world: World
     ) -> None:
         before = await fingerprint()
-        body = {"full_name": "x", "unit_id": str(world.a1.id), "membership": "official"}
+        body = {"full_name": "x", "unit_id": str(world.org.a1.id), "membership": "official"}
         for method, url in NUL_QUERIES:
-            headers = auth(world.partner) if "roster" in url else world.admin_h
+            headers = world.org.headers("partner_a") if "roster" in url else world.admin_h
             r = await client.request(method, url, headers=headers,
                                      json=body if method == "POST" else None)  # fmt: skip
             assert summary(r) == "422 validation_failed", (url, r.text)
@@ -183,7 +176,7 @@ class TestHeaders:
         self, client: httpx.AsyncClient, world: World
     ) -> None:
         before = await fingerprint()
-        body = f'{{"full_name":"An","unit_id":"{world.a1.id}","membership":"official"}}'
+        body = f'{{"full_name":"An","unit_id":"{world.org.a1.id}","membership":"official"}}'
         for content_type in (b"application/json\x00", b"text/html", b"application/xml",
                              b"application/x-www-form-urlencoded",
                              b"multipart/form-data; boundary=<script>"):  # fmt: skip
@@ -215,8 +208,8 @@ class TestProblemsEchoNoMarkup:
     alerts); none should carry the caller's markup. `assert_safe_response` checks this
     on every refusal above; these are the places where it does not hold yet."""
 
-    async def test_instance_is_a_uri_reference(self, client: httpx.AsyncClient, lite: Lite) -> None:
-        r = await client.get(f"/api/v1/members/{PATH_ATTACKS['script']}", headers=lite.admin_h)
+    async def test_instance_is_a_uri_reference(self, client: httpx.AsyncClient, org: Org) -> None:
+        r = await client.get(f"/api/v1/members/{PATH_ATTACKS['script']}", headers=org.admin_h)
         assert summary(r) == "404 not_found"
         assert re.fullmatch(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]*", r.json()["instance"])
 
@@ -224,24 +217,24 @@ class TestProblemsEchoNoMarkup:
         ("url", "who"), [("/api/v1/reports", "member"), ("/members/{me}/accounts", "member")]
     )
     async def test_refused_link_detail(
-        self, client: httpx.AsyncClient, lite: Lite, url: str, who: str
+        self, client: httpx.AsyncClient, org: Org, url: str, who: str
     ) -> None:
-        path = url if url.startswith("/api") else "/api/v1" + url.format(me=lite.member.id)
+        path = url if url.startswith("/api") else "/api/v1" + url.format(me=org.me.id)
         body = report_body(url="<script>alert(1)</script>") if "reports" in url else {
             "url": "https://<script>alert(1)</script>/x"}  # fmt: skip
-        r = await client.post(path, json=body, headers=lite.member_h)
+        r = await client.post(path, json=body, headers=org.member_h)
         assert r.status_code == 422, r.text
         assert_safe_response(r, *MARKUP)
 
     @pytest.mark.parametrize("case", ["unknown_field", "content_type"])
-    async def test_roster_detail(self, client: httpx.AsyncClient, lite: Lite, case: str) -> None:
+    async def test_roster_detail(self, client: httpx.AsyncClient, org: Org, case: str) -> None:
         body, content_type = {
             "unknown_field": (b'{"mode": "upsert", "<script>alert(1)</script>": 1}', "application/json"),
             "content_type": (b"{}", "text/<script>alert(1)</script>"),
         }[case]  # fmt: skip
         r = await client.post(
             "/api/v1/roster/syncs", content=body,
-            headers={**lite.partner_h, "Content-Type": content_type},
+            headers={**org.partner_h, "Content-Type": content_type},
         )  # fmt: skip
         assert r.status_code in (415, 422), r.text
         assert_safe_response(r, *MARKUP)
@@ -252,7 +245,7 @@ class TestProblemsEchoNoMarkup:
         """Stored markup comes back as JSON data only, with nosniff: never as HTML."""
         r = await client.post(
             "/api/v1/members",
-            json={"full_name": "<script>alert(1)</script>", "unit_id": str(world.a1.id),
+            json={"full_name": "<script>alert(1)</script>", "unit_id": str(world.org.a1.id),
                   "membership": "official"},
             headers={**world.admin_h, "Accept": "text/html"},
         )  # fmt: skip

@@ -15,35 +15,26 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.core.config import get_settings
-from tests.attacks.support import (
-    LOOKALIKES,
-    MARKUP,
-    Lite,
-    World,
-    assert_safe_response,
-    build_lite,
-    build_world,
-    diff,
-    fingerprint,
-    summary,
-)
-from tests.factories import auth
+from tests.attacks.writes import LOOKALIKES, MARKUP
+from tests.support.problems import assert_safe_response, summary
+from tests.support.reads import diff, fingerprint
+from tests.support.world import Org, World, build_org, build_world
 
 SYNCS = "/api/v1/roster/syncs"
 
 
 @pytest.fixture
-async def world(client: httpx.AsyncClient, session: AsyncSession) -> World:
-    return await build_world(session, client)
+async def world(client: httpx.AsyncClient) -> World:
+    return await build_world(client, objects=True)
 
 
 @pytest.fixture
-async def lite(session: AsyncSession) -> Lite:
-    return await build_lite(session)
+async def org(session: AsyncSession) -> Org:
+    return await build_org(session)
 
 
-def _partner(w: World | Lite) -> dict[str, str]:
-    return w.partner_h if isinstance(w, Lite) else {**auth(w.partner), "Accept-Language": "en"}
+def _partner(w: World | Org) -> dict[str, str]:
+    return w.partner_h
 
 
 def _row(external_id: str, full_name: str = "Nguyễn Văn An", **extra: Any) -> dict[str, Any]:
@@ -52,7 +43,7 @@ def _row(external_id: str, full_name: str = "Nguyễn Văn An", **extra: Any) ->
 
 
 async def _sync(
-    client: httpx.AsyncClient, w: World | Lite, body: bytes | dict[str, Any], content_type: str = "application/json",
+    client: httpx.AsyncClient, w: World | Org, body: bytes | dict[str, Any], content_type: str = "application/json",
     **params: str,
 ) -> httpx.Response:  # fmt: skip
     content = body if isinstance(body, bytes) else json.dumps(body).encode()
@@ -66,6 +57,7 @@ class TestRosterRows:
     async def test_code_looking_names_are_applied_verbatim(
         self, client: httpx.AsyncClient, world: World
     ) -> None:
+        members = int((await fingerprint())["members"])
         rows = [
             _row("DV-SQL-1", LOOKALIKES["sql_or"], position=LOOKALIKES["sql_drop"]),
             _row("DV-XSS-1", LOOKALIKES["script_tag"], position=LOOKALIKES["img_onerror"]),
@@ -88,7 +80,7 @@ class TestRosterRows:
             found = await client.get("/api/v1/members", params={"q": name}, headers=world.admin_h)
             (member,) = [m for m in found.json()["items"] if m["external_id"] == external_id]
             assert (member["full_name"], member["position"]) == (name, position)
-        assert int((await fingerprint())["members"]) == 4  # the world's two, and these two
+        assert int((await fingerprint())["members"]) == members + 2  # the world's, and these two
 
     async def test_csv_with_formula_and_code_is_data(
         self, client: httpx.AsyncClient, world: World
@@ -137,7 +129,7 @@ class TestUnreadableBodies:
         before = await fingerprint()
         r = await client.post(
             SYNCS, content=body(),
-            headers={**auth(world.partner), "Content-Type": "application/json",
+            headers={**world.org.headers("partner_a"), "Content-Type": "application/json",
                      "Content-Length": str(50_000_001)},
         )  # fmt: skip
         assert summary(r) == "413 payload_too_large", r.text
@@ -147,43 +139,43 @@ class TestUnreadableBodies:
 class TestParserCrashes:
     """Bodies that once ended in a 500: each is refused, or its row rejected."""
 
-    async def test_deeply_nested_json_body(self, client: httpx.AsyncClient, lite: Lite) -> None:
+    async def test_deeply_nested_json_body(self, client: httpx.AsyncClient, org: Org) -> None:
         nested = b"[" * 10_000 + b"]" * 10_000
-        r = await _sync(client, lite, b'{"mode":"upsert","members":[' + nested + b"]}")
+        r = await _sync(client, org, b'{"mode":"upsert","members":[' + nested + b"]}")
         assert summary(r) == "400 invalid_json", r.text
 
-    async def test_integer_of_5000_digits(self, client: httpx.AsyncClient, lite: Lite) -> None:
-        r = await _sync(client, lite, b'{"mode":"upsert","members":[' + b"9" * 5000 + b"]}")
+    async def test_integer_of_5000_digits(self, client: httpx.AsyncClient, org: Org) -> None:
+        r = await _sync(client, org, b'{"mode":"upsert","members":[' + b"9" * 5000 + b"]}")
         assert summary(r) == "400 invalid_json", r.text
 
-    async def test_deeply_nested_ndjson_line(self, client: httpx.AsyncClient, lite: Lite) -> None:
+    async def test_deeply_nested_ndjson_line(self, client: httpx.AsyncClient, org: Org) -> None:
         lines = json.dumps(_row("DV-OK-1")).encode() + b"\n" + b"[" * 10_000 + b"]" * 10_000
-        r = await _sync(client, lite, lines, "application/x-ndjson", mode="upsert")
+        r = await _sync(client, org, lines, "application/x-ndjson", mode="upsert")
         assert r.status_code == 201, r.text
         assert (r.json()["counts"]["created"], r.json()["counts"]["rejected"]) == (1, 1)
 
-    async def test_lone_surrogate_in_a_row_key(self, client: httpx.AsyncClient, lite: Lite) -> None:
+    async def test_lone_surrogate_in_a_row_key(self, client: httpx.AsyncClient, org: Org) -> None:
         body = (
             b'{"mode":"upsert","members":['
             + json.dumps({**_row("DV-S-1"), "\ud800": 1}).encode()
             + b"]}"
         )
-        r = await _sync(client, lite, body)
+        r = await _sync(client, org, body)
         assert r.status_code == 201, r.text
         assert r.json()["counts"]["rejected"] == 1
 
     @pytest.mark.parametrize("where", ["json_external_id", "json_enum", "json_key", "csv"])
-    async def test_nul_in_a_row(self, client: httpx.AsyncClient, lite: Lite, where: str) -> None:
+    async def test_nul_in_a_row(self, client: httpx.AsyncClient, org: Org, where: str) -> None:
         rows = {
             "json_external_id": _row("DV\x00N1"),
             "json_enum": _row("DV-N2", membership="offi\x00cial"),
             "json_key": {**_row("DV-N3"), "x\x00": 1},
         }
         if where in rows:
-            r = await _sync(client, lite, {"mode": "upsert", "members": [rows[where]]})
+            r = await _sync(client, org, {"mode": "upsert", "members": [rows[where]]})
         else:
             csv = b"external_id,full_name,unit_code,membership\nDV\x00N4,An,A.1,official\n"
-            r = await _sync(client, lite, csv, "text/csv", mode="upsert")
+            r = await _sync(client, org, csv, "text/csv", mode="upsert")
         assert r.status_code == 201, r.text
         assert r.json()["counts"]["rejected"] == 1
 
@@ -221,32 +213,32 @@ class TestDecompressionBombs:
     before it is inflated, naming the limit; nothing is stored."""
 
     async def test_a_bomb_over_the_cap_is_422_naming_the_limit(
-        self, client: httpx.AsyncClient, lite: Lite, monkeypatch: pytest.MonkeyPatch
+        self, client: httpx.AsyncClient, org: Org, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         monkeypatch.setattr(get_settings(), "roster_xlsx_max_unzipped", 4 << 20)
         body = _xlsx_bomb(8 << 20, cell=1000)
         assert len(body) < 200_000  # a ratio over 40
         before = await fingerprint()
-        r = await _sync(client, lite, body, XLSX_TYPE, mode="upsert")
+        r = await _sync(client, org, body, XLSX_TYPE, mode="upsert")
         assert summary(r) == "422 invalid_file", r.text
         assert r.json()["limit"] == {"name": "unzipped_bytes", "value": 4 << 20}
         assert_safe_response(r)
         assert diff(before, await fingerprint()) == {}
 
     async def test_many_shared_strings_under_the_cap_are_read(
-        self, client: httpx.AsyncClient, lite: Lite
+        self, client: httpx.AsyncClient, org: Org
     ) -> None:
-        r = await _sync(client, lite, _xlsx_bomb(2 << 20), XLSX_TYPE, mode="upsert")
+        r = await _sync(client, org, _xlsx_bomb(2 << 20), XLSX_TYPE, mode="upsert")
         assert r.status_code == 201, r.text
         assert r.json()["counts"]["created"] == 0
 
     async def test_rows_over_the_cap_are_422(
-        self, client: httpx.AsyncClient, lite: Lite, monkeypatch: pytest.MonkeyPatch
+        self, client: httpx.AsyncClient, org: Org, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         monkeypatch.setattr(get_settings(), "roster_max_rows", 3)
         rows = b"".join(f"DV-R{i},An,A.1,official\n".encode() for i in range(4))
         csv = b"external_id,full_name,unit_code,membership\n" + rows
-        r = await _sync(client, lite, csv, "text/csv", mode="upsert")
+        r = await _sync(client, org, csv, "text/csv", mode="upsert")
         assert summary(r) == "422 invalid_file", r.text
         assert r.json()["limit"] == {"name": "rows", "value": 3}
 
@@ -257,7 +249,7 @@ class TestMixedEncodings:
     row, and nothing is stored."""
 
     async def test_one_tcvn3_row_in_a_utf8_file_is_422_naming_it(
-        self, client: httpx.AsyncClient, lite: Lite
+        self, client: httpx.AsyncClient, org: Org
     ) -> None:
         from api.core.legacy_encodings import encode_tcvn3
 
@@ -267,19 +259,19 @@ class TestMixedEncodings:
             for i, n in enumerate(names)
         ]
         before = await fingerprint()
-        r = await _sync(client, lite, b"\n".join(lines), "text/csv", mode="upsert", dry_run="false")
+        r = await _sync(client, org, b"\n".join(lines), "text/csv", mode="upsert", dry_run="false")
         assert summary(r) == "422 unsupported_encoding", r.text
         assert (r.json()["encoding"], r.json()["rows"]) == ("mixed", [4])
         assert diff(before, await fingerprint()) == {}
 
     async def test_a_whole_tcvn3_file_is_still_converted(
-        self, client: httpx.AsyncClient, lite: Lite
+        self, client: httpx.AsyncClient, org: Org
     ) -> None:
         from api.core.legacy_encodings import encode_tcvn3
 
         body = b"external_id,full_name,unit_code,membership\nDV-T1,%s,A.1,official\n" % (
             encode_tcvn3("Nguyễn Văn An")
         )
-        r = await _sync(client, lite, body, "text/csv", mode="upsert")
+        r = await _sync(client, org, body, "text/csv", mode="upsert")
         assert r.status_code == 201, r.text
         assert r.json()["encoding"] == "TCVN3 (converted to Unicode)"

@@ -25,7 +25,7 @@ from api.core.enums import Role, UnitLevel
 from api.models import AuditEvent, IdempotencyRecord
 from api.services import auth as auth_service
 from api.services import users as users_service
-from tests.factories import PASSWORD, auth, make_member, make_unit, make_user, report_body
+from tests.support.factories import PASSWORD, auth, make_member, make_unit, make_user, report_body
 
 TOKEN_URL = "/api/v1/auth/token"
 

@@ -13,9 +13,10 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.core.enums import Role
-from tests.attacks.support import LOOKALIKES, MARKUP, assert_safe_response, diff, fingerprint
-from tests.factories import PASSWORD, make_client, make_unit, make_user
-from tests.routers.identity import TOKEN_URL, assert_problem
+from tests.attacks.writes import LOOKALIKES, MARKUP
+from tests.support.factories import PASSWORD, TOKEN_URL, make_client, make_unit, make_user
+from tests.support.problems import assert_problem, assert_safe_response
+from tests.support.reads import diff, fingerprint
 
 REVOKE_URL = "/api/v1/auth/revoke"
 

@@ -31,9 +31,9 @@ from api.core.db import db
 from api.core.enums import Role, UnitLevel
 from api.core.security import create_access_token, create_refresh_token
 from api.models import RefreshToken, Unit, User
-from tests.attacks.support import diff, fingerprint
-from tests.factories import auth, make_client, make_unit, make_user
-from tests.routers.identity import TOKEN_URL, assert_problem, assert_unauthorized
+from tests.support.factories import TOKEN_URL, auth, make_client, make_unit, make_user
+from tests.support.problems import assert_problem, assert_unauthorized
+from tests.support.reads import diff, fingerprint
 
 OTHER_KEY = "another-secret-of-at-least-32-characters!"
 REVOKE_URL = "/api/v1/auth/revoke"

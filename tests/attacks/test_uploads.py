@@ -13,20 +13,13 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.core.db import db
 from api.models import AuditEvent, Document, ReportEvidence
-from tests.attacks.support import (
-    World,
-    build_world,
-    diff,
-    fingerprint,
-    storage_root,
-    stored_files,
-    summary,
-)
-from tests.factories import png_bytes, report_body
+from tests.support.factories import png_bytes, report_body
+from tests.support.problems import summary
+from tests.support.reads import diff, fingerprint, storage_root, stored_files
+from tests.support.world import World, build_world
 
 BOUNDARY = "qd85-attack-boundary"
 EXTENSION = {"image/png": ".png", "application/pdf": ".pdf"}
@@ -77,8 +70,8 @@ def _clean(name: str) -> list[str]:
 
 
 @pytest.fixture
-async def world(client: httpx.AsyncClient, session: AsyncSession) -> World:
-    return await build_world(session, client)
+async def world(client: httpx.AsyncClient) -> World:
+    return await build_world(client, objects=True)
 
 
 class TestHostileFileNames:

@@ -22,7 +22,7 @@ verifies their own account or handles a report they are a party to), documents
 addressed to an ancestor (read only) or to the caller's member, roster sync for partners,
 users for managers, clients for admins only.
 
-Roles (one principal each; every grant is on unit A of tests/routers/org.py):
+Roles (one principal each; every grant is on unit A of tests/support/world.py):
     admin     user, admin grant (everything, everywhere)
     manager   user, manager of A, and linked to member `boss` of A: a cấp ủy member is a
               party member too, so `own` exercises separation of duties
@@ -57,10 +57,10 @@ import httpx
 
 from api.core.enums import Role
 from api.services.authz import ROLE_ACTIONS, Action
-from tests.factories import PASSWORD, report_body
+from tests.support.factories import PASSWORD, report_body
 
 if TYPE_CHECKING:
-    from tests.authz.world import Target, World
+    from tests.authz.targets import Matrix, Target
 
 A = Action
 # A status, or (status, problem code) when the code is not the usual one for the status.
@@ -332,7 +332,7 @@ def me(who: Who, at: Place) -> Expect:
 
 # --------------------------------------------------------------------------- requests
 
-Send = Callable[["World", "Target"], dict[str, Any]]
+Send = Callable[["Matrix", "Target"], dict[str, Any]]
 Check = Callable[[Who, Place, httpx.Response], str | None]
 _seq = itertools.count(1)
 PDF = b"%PDF-1.4\n%matrix\n%%EOF\n"
@@ -342,22 +342,22 @@ def n() -> int:
     return next(_seq)
 
 
-def pdf_upload(w: World, t: Target) -> dict[str, Any]:
+def pdf_upload(w: Matrix, t: Target) -> dict[str, Any]:
     return {"files": {"file": (f"tai-lieu-{n()}.pdf", PDF + str(n()).encode(), "application/pdf")}}
 
 
-def unit_param(w: World, t: Target) -> dict[str, Any]:
+def unit_param(w: Matrix, t: Target) -> dict[str, Any]:
     return {"params": {"unit_id": t.unit_id}}
 
 
-def roster_body(w: World, t: Target) -> dict[str, Any]:
+def roster_body(w: Matrix, t: Target) -> dict[str, Any]:
     code = t.unit_code
     row = {"external_id": f"MX-{n():05d}", "full_name": "Đặng Thị Lan", "unit_code": code,
            "membership": "official"}  # fmt: skip
     return {"json": {"mode": "upsert", "scope_unit_code": code, "members": [row]}}
 
 
-def unit_export(w: World, t: Target) -> dict[str, Any]:
+def unit_export(w: Matrix, t: Target) -> dict[str, Any]:
     return {"params": {"unit_id": t.unit_id, "format": "xlsx"}}
 
 
@@ -374,25 +374,25 @@ def to_unit(name: str) -> Send:
     return lambda w, t: {"json": {name: t.unit_id}}
 
 
-def new_unit(w: World, t: Target) -> dict[str, Any]:
+def new_unit(w: Matrix, t: Target) -> dict[str, Any]:
     return {
         "json": {"code": f"MX.{n()}", "name": "Chi bộ mới", "level": "cell", "parent_id": t.unit_id}
     }
 
 
-def new_root(w: World, t: Target) -> dict[str, Any]:
+def new_root(w: Matrix, t: Target) -> dict[str, Any]:
     return {"json": {"code": f"MX.{n()}", "name": "Đảng bộ mới", "level": "provincial"}}
 
 
-def new_member(w: World, t: Target) -> dict[str, Any]:
+def new_member(w: Matrix, t: Target) -> dict[str, Any]:
     return {"json": {"full_name": "Nguyễn Văn Mới", "unit_id": t.unit_id, "membership": "official"}}
 
 
-def new_report(w: World, t: Target) -> dict[str, Any]:
+def new_report(w: Matrix, t: Target) -> dict[str, Any]:
     return {"json": report_body(impersonated_unit_id=t.unit_id)}
 
 
-def new_document(w: World, t: Target) -> dict[str, Any]:
+def new_document(w: Matrix, t: Target) -> dict[str, Any]:
     return {"json": {
         "code": f"{n()}-HD/MX", "title": "Hướng dẫn mới", "doc_type": "guidance",
         "issuer": "Ban Tuyên giáo", "issued_on": "2025-07-01", "body": "## Nội dung",
@@ -400,16 +400,16 @@ def new_document(w: World, t: Target) -> dict[str, Any]:
     }}  # fmt: skip
 
 
-def new_user(w: World, t: Target) -> dict[str, Any]:
+def new_user(w: Matrix, t: Target) -> dict[str, Any]:
     return {"json": {"username": f"dang.vien.{n()}", "password": "mot-mat-khau-dai",
                      "member_id": t.member_id}}  # fmt: skip
 
 
-def new_client(w: World, t: Target) -> dict[str, Any]:
+def new_client(w: Matrix, t: Target) -> dict[str, Any]:
     return {"json": {"name": f"Thống kê {n()}", "role": "analyst", "unit_id": t.unit_id}}
 
 
-def merge_beside(w: World, t: Target) -> dict[str, Any]:
+def merge_beside(w: Matrix, t: Target) -> dict[str, Any]:
     return {"json": {"into_unit_id": str(w.neighbour(t.place).id)}}
 
 
@@ -630,10 +630,10 @@ class Public:
     method: str
     path: str
     status: int
-    send: Callable[[World], dict[str, Any]] | None = None
+    send: Callable[[Matrix], dict[str, Any]] | None = None
 
 
-def login(w: World) -> dict[str, Any]:
+def login(w: Matrix) -> dict[str, Any]:
     return {
         "data": {"grant_type": "password", "username": w.username("admin"), "password": PASSWORD}
     }

@@ -2,7 +2,14 @@
 every position of the object it names, the exact status (and problem code) that
 `tests/authz/table.py` computes. One test per route: the organisation is built once and
 the cases run in turn (a fresh object for each case expected to change one), mismatches
-are collected and shown together as (role, position, expected, got)."""
+are collected and shown together as (role, position, expected, got).
+
+Beyond the status, every answer: carries the security headers; has a status the OpenAPI
+document lists for the operation; a read of one object answers with that object; a list
+shows exactly what the caller's scope allows of the seeded objects; and a refused write
+leaves everything stored as it was (every table, the version sums, the file store: the
+fingerprint of tests/support/reads.py). Hand-written role tables elsewhere check only
+what this cannot (response bodies, what a success changed, exact list contents)."""
 
 from __future__ import annotations
 
@@ -16,7 +23,6 @@ from fastapi import routing as fastapi_routing
 
 from api.core.errors import PROBLEM_MEDIA_TYPE
 from api.main import PUBLIC_PATHS, create_app
-from api.models import AuditEvent
 from api.services.authz import ROLE_ACTIONS
 from tests.authz.table import (
     ENTRIES,
@@ -28,8 +34,8 @@ from tests.authz.table import (
     Expect,
     Who,
 )
-from tests.authz.world import Target, World, build_world
-from tests.routers.org import count_rows
+from tests.authz.targets import Matrix, Target, build_matrix
+from tests.support.reads import diff, fingerprint
 
 CODES = {401: "unauthorized", 403: "forbidden", 404: "not_found", 422: "validation_failed"}
 
@@ -94,7 +100,7 @@ class TestTable:
 
 
 async def test_public_routes_need_no_token(client: httpx.AsyncClient) -> None:
-    w = await build_world(client)
+    w = await build_matrix(client)
     got = {}
     for p in PUBLIC:
         r = await client.request(p.method, p.path, **(p.send(w) if p.send else {}))
@@ -134,14 +140,14 @@ def _verdict(r: httpx.Response, expect: Expect) -> str | None:
 
 
 async def _send(
-    client: httpx.AsyncClient, entry: Entry, w: World, who: Who, t: Target
+    client: httpx.AsyncClient, entry: Entry, w: Matrix, who: Who, t: Target
 ) -> httpx.Response:
     request: dict[str, Any] = entry.send(w, t) if entry.send else {}
     url = entry.path.format(**t.ids)
     return await client.request(entry.method, url, headers=w.headers(who.name), **request)
 
 
-async def _seed(w: World, entry: Entry) -> dict[str, str]:
+async def _seed(w: Matrix, entry: Entry) -> dict[str, str]:
     """For a list: object id → position name of one object of `entry.seed` per scope
     position."""
     if entry.seed is None:
@@ -176,9 +182,26 @@ def _show(cases: Iterable[tuple[str, str, Expect, str]]) -> str:
     )
 
 
+def _documented(app: FastAPI, entry: Entry, r: httpx.Response) -> str | None:
+    """The status is one the OpenAPI document lists for the operation."""
+    responses = app.openapi()["paths"][entry.path][entry.method.lower()]["responses"]
+    return None if str(r.status_code) in responses else f"{r.status_code} is not documented"
+
+
+def _same_object(entry: Entry, t: Target, r: httpx.Response) -> str | None:
+    """A read of one object answers with that object (the last id of the path)."""
+    if entry.method != "GET" or not entry.path.endswith("}") or not t.ids:
+        return None
+    if not r.headers.get("content-type", "").startswith("application/json"):
+        return None
+    name = entry.path.rsplit("{", 1)[1].rstrip("}")
+    got = r.json().get("id") if isinstance(r.json(), dict) else None
+    return None if got is None or got == t.ids.get(name) else f"answered with {got}"
+
+
 @pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: e.id)
-async def test_route(client: httpx.AsyncClient, entry: Entry) -> None:
-    w = await build_world(client)
+async def test_route(app: FastAPI, client: httpx.AsyncClient, entry: Entry) -> None:
+    w = await build_matrix(client)
     seeded = await _seed(w, entry)
     wrong: list[tuple[str, str, Expect, str]] = []
     known: list[tuple[str, str, Expect, str]] = []
@@ -186,19 +209,17 @@ async def test_route(client: httpx.AsyncClient, entry: Entry) -> None:
         expect = entry.expected(who, at)
         refused = _status(expect) >= 400
         t = await w.target(entry.target, entry.state, at, who, fresh=entry.mutates and not refused)
-        audit_before = await count_rows(AuditEvent) if entry.mutates and refused else None
+        stored = await fingerprint() if entry.mutates and refused else None
         r = await _send(client, entry, w, who, t)
-        why = _verdict(r, expect) or _headers(r, who)
+        why = _verdict(r, expect) or _headers(r, who) or _documented(app, entry, r)
+        if why is None and not refused:
+            why = _same_object(entry, t, r)
         if why is None and not refused and entry.check is not None:
             why = entry.check(who, at, r)
         if why is None and not refused and seeded:
             why = _scoped_list(entry, who, seeded, r)
-        if (
-            why is None
-            and audit_before is not None
-            and await count_rows(AuditEvent) != audit_before
-        ):
-            why = "refused, but an audit event was written"
+        if why is None and stored is not None and (wrote := diff(stored, await fingerprint())):
+            why = f"refused, but it wrote {sorted(wrote)}"
         if refused and r.status_code < 400:
             w.forget(entry.target, entry.state, at, who)
         if why is not None:

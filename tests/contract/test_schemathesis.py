@@ -45,7 +45,7 @@ from api.core.db import db
 from api.core.enums import DocumentStatus, Role
 from api.main import create_app
 from api.models import Unit
-from tests.factories import (
+from tests.support.factories import (
     auth,
     empty_database,
     file_report,
@@ -55,7 +55,7 @@ from tests.factories import (
     make_user,
     png_bytes,
 )
-from tests.routers.org import Org, build_org
+from tests.support.world import Org, build_org
 
 EXAMPLES = int(os.environ.get("QD85_FUZZ_EXAMPLES", "5"))
 ROLES = ("admin", "member")
@@ -261,7 +261,7 @@ class Seeded:
 
 @pytest.fixture(scope="module")
 def seeded(app_loop: BlockingPortal) -> Iterator[Seeded]:
-    """The organisation of tests/routers/org.py with a few objects of every kind. Each
+    """The organisation of tests/support/world.py with a few objects of every kind. Each
     role gets its own ids to aim at: the admin those of other people (so that its
     fuzzing cannot lock the member out), the member its own and some it may not touch.
     Report filing is not rate limited here (its 429 is documented and tested elsewhere);

@@ -1,5 +1,5 @@
 """`qd85 migrate` started on several nodes at once (the Dockerfile runs it on every container
-start): on PostgreSQL the upgrade holds an advisory lock (api/migrations/env.py), so two
+start): on PostgreSQL the upgrade holds an advisory lock (migrations/env.py), so two
 runs started together on an empty database both succeed and leave the schema at head.
 Runs on the PostgreSQL server named by QD85_TEST_DATABASE_URL, in a database of its own."""
 

@@ -13,7 +13,7 @@ from api.cli import alembic_config
 from api.core.db import db
 from api.core.text_vi import fold
 from api.models import Account
-from tests.factories import make_account, make_member, make_unit
+from tests.support.factories import make_account, make_member, make_unit
 
 
 async def _migrate(url: str, down_to: str) -> None:

@@ -27,7 +27,7 @@ from sqlalchemy import func, select
 from api.core.db import db
 from api.core.enums import Role
 from api.models import Account, Report
-from tests.factories import (
+from tests.support.factories import (
     PASSWORD,
     auth,
     make_member_user,
@@ -35,7 +35,7 @@ from tests.factories import (
     make_user,
     report_body,
 )
-from tests.routers.org import assert_problem
+from tests.support.problems import assert_problem
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = "redis://127.0.0.1:6379/15"

@@ -27,10 +27,10 @@ from api.core.enums import Role
 from api.models import CounterDelta
 from api.services import counters
 from tests.conftest import TEST_DATABASE_URL
-from tests.factories import file_report, make_member_user, make_unit, png_bytes
 from tests.replicas.test_replicas import REDIS_URL, REPLICA_ENV, Replica, _redis_up
-from tests.routers.org import assert_problem
 from tests.seaweed import Seaweed
+from tests.support.factories import file_report, make_member_user, make_unit, png_bytes
+from tests.support.problems import assert_problem
 
 RECOVERY_SECONDS = 60.0
 FOLD_INTERVAL = 0.2

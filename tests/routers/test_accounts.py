@@ -14,18 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.core.enums import AccountStatus, Declaration, Role
 from api.models import Account, AuditEvent, Member
-from tests.factories import auth, make_account, make_member, make_user
-from tests.routers.org import (
-    ROLES,
-    Org,
-    assert_problem,
-    assert_status,
-    audit_actions,
-    build_org,
-    count_rows,
-    fetch,
-    walk,
-)
+from tests.support.factories import auth, make_account, make_member, make_user
+from tests.support.problems import assert_problem, assert_status
+from tests.support.reads import audit_actions, count_rows, fetch, walk
+from tests.support.world import ROLES, Org, build_org
 
 ACCOUNTS = "/api/v1/accounts"
 FB = "https://www.facebook.com/some.user"

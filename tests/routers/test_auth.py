@@ -18,15 +18,19 @@ from api.core.config import get_settings
 from api.core.db import db
 from api.core.enums import MemberStatus, Role
 from api.models import RefreshToken, Unit, User
-from tests.factories import PASSWORD, auth, make_client, make_member, make_unit, make_user
-from tests.routers.identity import (
+from tests.support.factories import (
+    PASSWORD,
     TOKEN_URL,
-    assert_problem,
-    assert_unauthorized,
-    build_tree,
-    count_rows,
+    auth,
     login,
+    make_client,
+    make_member,
+    make_unit,
+    make_user,
 )
+from tests.support.problems import assert_problem, assert_unauthorized
+from tests.support.reads import count_rows
+from tests.support.world import build_org
 
 
 def _claims(token: str) -> dict[str, object]:
@@ -232,16 +236,16 @@ class TestClientCredentialsGrant:
     async def test_revoked_client_is_invalid_client(
         self, client: httpx.AsyncClient, session: AsyncSession
     ) -> None:
-        tree = await build_tree(session)
-        partner = tree.principals["partner_a"]
-        r = await client.delete(f"/api/v1/clients/{partner.id}", headers=tree.headers("admin"))
+        org = await build_org(session)
+        partner = org.principals["partner_a"]
+        r = await client.delete(f"/api/v1/clients/{partner.id}", headers=org.headers("admin"))
         assert r.status_code == 204, r.text
         r = await client.post(
             TOKEN_URL,
             data={
                 "grant_type": "client_credentials",
                 "client_id": partner.client_id,  # type: ignore[union-attr]
-                "client_secret": tree.secrets["partner_a"],
+                "client_secret": org.secrets["partner_a"],
             },
         )
         assert_problem(r, 401, "invalid_client")
@@ -586,29 +590,29 @@ class TestTokenInvalidation:
         assert_problem(await login(client, user.username), 400, "invalid_grant")
 
     async def test_client_revoked(self, client: httpx.AsyncClient, session: AsyncSession) -> None:
-        tree = await build_tree(session)
-        partner = tree.principals["partner_a"]
-        old = tree.headers("partner_a")
+        org = await build_org(session)
+        partner = org.principals["partner_a"]
+        old = org.headers("partner_a")
         assert (await client.get("/api/v1/auth/me", headers=old)).status_code == 200
-        r = await client.delete(f"/api/v1/clients/{partner.id}", headers=tree.headers("admin"))
+        r = await client.delete(f"/api/v1/clients/{partner.id}", headers=org.headers("admin"))
         assert r.status_code == 204, r.text
         assert_unauthorized(await client.get("/api/v1/auth/me", headers=old))
 
     async def test_client_secret_rotated(
         self, client: httpx.AsyncClient, session: AsyncSession
     ) -> None:
-        tree = await build_tree(session)
-        partner = tree.principals["partner_a"]
-        old = tree.headers("partner_a")
+        org = await build_org(session)
+        partner = org.principals["partner_a"]
+        old = org.headers("partner_a")
         r = await client.post(
-            f"/api/v1/clients/{partner.id}/rotate-secret", headers=tree.headers("admin")
+            f"/api/v1/clients/{partner.id}/rotate-secret", headers=org.headers("admin")
         )
         assert r.status_code == 200, r.text
         new_secret = r.json()["client_secret"]
         assert_unauthorized(await client.get("/api/v1/auth/me", headers=old))
         creds = {"grant_type": "client_credentials", "client_id": partner.client_id}  # type: ignore[union-attr]
         old_secret = await client.post(
-            TOKEN_URL, data={**creds, "client_secret": tree.secrets["partner_a"]}
+            TOKEN_URL, data={**creds, "client_secret": org.secrets["partner_a"]}
         )
         assert_problem(old_secret, 401, "invalid_client")
         fresh = await client.post(TOKEN_URL, data={**creds, "client_secret": new_secret})

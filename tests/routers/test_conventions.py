@@ -28,8 +28,9 @@ from api.core.enums import LABELS, Role
 from api.deps import get_principal
 from api.main import PUBLIC_PATHS, create_app
 from api.models import AuditEvent, Member
-from tests.factories import auth, make_unit, make_user
-from tests.routers.identity import assert_problem, assert_unauthorized, count_rows
+from tests.support.factories import auth, make_unit, make_user
+from tests.support.problems import assert_problem, assert_unauthorized
+from tests.support.reads import count_rows
 
 OPENAPI_FILE = Path(__file__).resolve().parents[2] / "openapi" / "openapi.json"
 PROBLEM_REF = "#/components/schemas/Problem"

@@ -18,18 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.core.config import get_settings
 from api.core.enums import DocumentStatus, Role
 from api.models import AuditEvent, Document, DocumentAcknowledgement, DocumentRevision, Unit
-from tests.factories import auth, make_document, make_member, make_unit, make_user
-from tests.routers.org import (
-    ROLES,
-    Org,
-    assert_problem,
-    assert_status,
-    audit_actions,
-    build_org,
-    count_rows,
-    fetch,
-    walk,
-)
+from tests.support.factories import auth, make_document, make_member, make_unit, make_user
+from tests.support.problems import assert_problem, assert_status
+from tests.support.reads import audit_actions, count_rows, fetch, walk
+from tests.support.world import ROLES, Org, build_org
 
 DOCS = "/api/v1/documents"
 DS = DocumentStatus

@@ -22,8 +22,10 @@ from api.core.db import db, utcnow
 from api.core.enums import Declaration, DocumentStatus, Membership, MemberStatus, Role
 from api.core.text_vi import fold, name_sort_key
 from api.models import AuditEvent, Document, DocumentAcknowledgement, Member
-from tests.factories import auth, make_document, make_member, make_user
-from tests.routers.org import Org, assert_problem, build_org, count_rows, walk
+from tests.support.factories import auth, make_document, make_member, make_user
+from tests.support.problems import assert_problem
+from tests.support.reads import count_rows, walk
+from tests.support.world import Org, build_org
 
 DOCS = "/api/v1/documents"
 Ack = DocumentAcknowledgement

@@ -15,8 +15,6 @@ from openpyxl import load_workbook  # type: ignore[import-untyped]
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.services import exports
-from tests.routers.org import Org, assert_problem, build_org
-from tests.routers.stats_support import COMPLIANCE, PLATFORMS, SERIES, STATS, Api, recount
 from tests.routers.test_roster_support import (
     SYNCS,
     Roster,
@@ -25,6 +23,9 @@ from tests.routers.test_roster_support import (
     post_sync,
     snapshot,
 )
+from tests.support.problems import assert_problem
+from tests.support.stats import COMPLIANCE, PLATFORMS, SERIES, STATS, Api, recount
+from tests.support.world import Org, build_org
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -10,8 +10,9 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.services.files import FILES_MISSING, storage
-from tests.factories import file_report, make_document, png_bytes
-from tests.routers.org import Org, assert_problem, build_org
+from tests.support.factories import file_report, make_document, png_bytes
+from tests.support.problems import assert_problem
+from tests.support.world import Org, build_org
 
 PDF_BYTES = b"%PDF-1.7\n" + b"1 0 obj << >> endobj\n" * 40 + b"%%EOF\n"
 

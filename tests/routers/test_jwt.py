@@ -20,8 +20,8 @@ from api.core.config import get_settings
 from api.core.enums import Role
 from api.core.security import create_refresh_token
 from api.models import User
-from tests.factories import auth, make_user
-from tests.routers.identity import assert_unauthorized, login
+from tests.support.factories import auth, login, make_user
+from tests.support.problems import assert_unauthorized
 
 ME = "/api/v1/auth/me"
 

@@ -12,8 +12,9 @@ from api.core.config import get_settings
 from api.core.enums import MemberStatus, Role
 from api.core.security import hash_password
 from api.models import User
-from tests.factories import PASSWORD, auth, make_member, make_user
-from tests.routers.org import Org, assert_problem, build_org
+from tests.support.factories import PASSWORD, auth, make_member, make_user
+from tests.support.problems import assert_problem
+from tests.support.world import Org, build_org
 
 URL = "/api/v1/me"
 

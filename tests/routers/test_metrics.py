@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from api.core.config import get_settings
-from tests.routers.org import assert_problem
+from tests.support.problems import assert_problem
 
 TOKEN = "metrics-" + "x" * 32
 

@@ -22,7 +22,8 @@ from api.schemas.reports import (
     TransitionToResolved,
     TransitionToStatus,
 )
-from tests.routers.org import Org, assert_problem, build_org
+from tests.support.problems import assert_problem
+from tests.support.world import Org, build_org
 
 REF = "#/components/schemas/"
 

@@ -16,7 +16,7 @@ import api.deps
 from api.core.config import get_settings
 from api.core.enums import Role
 from api.models import User
-from tests.factories import auth, make_member, make_unit, make_user
+from tests.support.factories import auth, make_member, make_unit, make_user
 
 
 @pytest.fixture

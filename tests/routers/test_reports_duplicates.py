@@ -17,8 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.core.db import db
 from api.core.enums import ReportStatus
 from api.models import Report
-from tests.factories import REPORTS_URL, file_report, make_member_user, report_body
-from tests.routers.org import Org, assert_problem, build_org, count_rows, fetch, walk
+from tests.support.factories import REPORTS_URL, file_report, make_member_user, report_body
+from tests.support.problems import assert_problem
+from tests.support.reads import count_rows, fetch, walk
+from tests.support.world import Org, build_org
 
 REPORTS = REPORTS_URL
 RS = ReportStatus

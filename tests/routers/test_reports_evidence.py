@@ -18,16 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.core.config import get_settings
 from api.models import ReportEvidence
 from api.services.reports import evidence as reports_evidence
-from tests.factories import REPORTS_URL, file_report, make_member_user, png_bytes
-from tests.routers.org import (
-    Org,
-    assert_problem,
-    assert_status,
-    audit_actions,
-    build_org,
-    count_rows,
-    walk,
-)
+from tests.support.factories import REPORTS_URL, file_report, make_member_user, png_bytes
+from tests.support.problems import assert_problem, assert_status
+from tests.support.reads import audit_actions, count_rows, walk
+from tests.support.world import Org, build_org
 
 REPORTS = REPORTS_URL
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x11" * 200
@@ -257,25 +251,6 @@ class TestSize:
 
 
 class TestWho:
-    async def test_upload(
-        self, client: httpx.AsyncClient, session: AsyncSession, org: Org,
-        report: dict[str, Any],
-    ) -> None:  # fmt: skip
-        _, peer_h = await make_member_user(session, org.a1)
-        added = 0
-        for who, status in (("member", 201), ("admin", 201), ("manager_a", 201),
-                            ("reviewer_a", 201), ("manager_b", 404), ("peer", 404),
-                            ("partner_a", 404), ("analyst_a", 404), ("anon", 401)):  # fmt: skip
-            h = peer_h if who == "peer" else org.headers(who)
-            r = await upload(client, report["id"], h, png_bytes(300 + added))
-            assert r.status_code == status, f"{who}: {r.text}"
-            if status == 201:
-                added += 1
-            else:
-                assert_status(r, status)
-            assert await count_rows(ReportEvidence) == added, who
-        assert added == 4
-
     async def test_download_is_authorised_like_the_report(
         self, client: httpx.AsyncClient, session: AsyncSession, org: Org,
         report: dict[str, Any],

@@ -13,8 +13,16 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.models import AuditEvent, Report, ReportEvidence
-from tests.factories import REPORTS_URL, file_report, make_member_user, png_bytes, report_body
-from tests.routers.org import ROLES, Org, assert_status, build_org, count_rows, fetch
+from tests.support.factories import (
+    REPORTS_URL,
+    file_report,
+    make_member_user,
+    png_bytes,
+    report_body,
+)
+from tests.support.problems import assert_status
+from tests.support.reads import count_rows, fetch
+from tests.support.world import ROLES, Org, build_org
 
 REPORTS = REPORTS_URL
 WHO = (*ROLES[:5], "peer", *ROLES[5:])  # admin … member, peer, partner_a, analyst_a, anon

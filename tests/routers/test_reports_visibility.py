@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.core.enums import Role
-from tests.factories import (
+from tests.support.factories import (
     REPORTS_URL,
     auth,
     file_report,
@@ -25,7 +25,9 @@ from tests.factories import (
     png_bytes,
     set_report,
 )
-from tests.routers.org import Org, assert_problem, assert_status, build_org, walk
+from tests.support.problems import assert_problem, assert_status
+from tests.support.reads import walk
+from tests.support.world import Org, build_org
 
 REPORTS = REPORTS_URL
 DECLARED = "https://www.facebook.com/nguyen.van.an"

@@ -14,8 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.core.db import db
 from api.core.enums import Role
 from api.models import AuditEvent, Member, RosterSync
-from tests.factories import auth, make_client, make_unit
-from tests.routers.org import ROLES, assert_problem, assert_status, count_rows
 from tests.routers.test_roster_support import (
     SYNCS,
     Roster,
@@ -28,6 +26,10 @@ from tests.routers.test_roster_support import (
     snapshot,
     snapshot_rows,
 )
+from tests.support.factories import auth, make_client, make_unit
+from tests.support.problems import assert_problem, assert_status
+from tests.support.reads import count_rows
+from tests.support.world import ROLES
 
 
 @pytest.fixture

@@ -17,7 +17,6 @@ from api.core.config import get_settings
 from api.core.legacy_encodings import encode_cp1258, encode_tcvn3
 from api.main import create_app
 from api.models import RosterSync
-from tests.routers.org import assert_problem, count_rows
 from tests.routers.test_roster_support import (
     EXPECTED_COUNTS,
     Roster,
@@ -30,6 +29,8 @@ from tests.routers.test_roster_support import (
     snapshot_rows,
     to_csv,
 )
+from tests.support.problems import assert_problem
+from tests.support.reads import count_rows
 
 VI_HEADERS = {"external_id": "Mã đảng viên", "full_name": "Họ và tên", "unit_code": "Chi bộ",
               "membership": "Loại đảng viên", "status": "Trạng thái", "position": "Chức vụ",

@@ -11,7 +11,6 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.services.roster.apply import STEPS
-from tests.routers.org import assert_problem
 from tests.routers.test_roster_support import (
     SYNCS,
     Roster,
@@ -24,6 +23,7 @@ from tests.routers.test_roster_support import (
     snapshot_rows,
     token_versions,
 )
+from tests.support.problems import assert_problem
 
 
 @pytest.fixture

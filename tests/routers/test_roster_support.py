@@ -1,5 +1,5 @@
 """Shared pieces of the roster sync tests (no tests here): a known roster on the org tree
-of tests/routers/org.py, the snapshot of A that exercises every action, and helpers.
+of tests/support/world.py, the snapshot of A that exercises every action, and helpers.
 
 Scope A before the sync (`make_roster`):
 
@@ -34,8 +34,8 @@ from api.core.db import db
 from api.core.enums import Membership, MemberStatus
 from api.models import Member, User
 from api.services.roster.apply import ApplyRun, Step
-from tests.factories import make_member
-from tests.routers.org import Org, build_org
+from tests.support.factories import make_member
+from tests.support.world import Org, build_org
 
 SYNCS = "/api/v1/roster/syncs"
 EXPECTED_COUNTS = {"created": 1, "updated": 1, "moved": 1, "deactivated": 2, "reactivated": 1,

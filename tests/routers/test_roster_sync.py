@@ -17,8 +17,6 @@ from api.core.enums import MemberStatus, SyncStatus
 from api.core.text_vi import fold, name_sort_key
 from api.models import AuditEvent, Member, RosterSync, Unit, User
 from api.services.roster.apply import STEPS
-from tests.factories import auth, make_member, make_unit, make_user
-from tests.routers.org import assert_problem, count_rows, fetch
 from tests.routers.test_roster_support import (
     EXPECTED_COUNTS,
     SYNCS,
@@ -36,6 +34,9 @@ from tests.routers.test_roster_support import (
     snapshot_rows,
     token_versions,
 )
+from tests.support.factories import auth, make_member, make_unit, make_user
+from tests.support.problems import assert_problem
+from tests.support.reads import count_rows, fetch
 
 
 @pytest.fixture
@@ -338,7 +339,7 @@ class TestApply:
     async def test_the_statistics_counters_follow_the_sync(
         self, client: httpx.AsyncClient, roster: Roster
     ) -> None:
-        from tests.routers.stats_support import folded_rollup
+        from tests.support.stats import folded_rollup
 
         sync = await preview(client, roster, body=snapshot(snapshot_rows(bad=False)))
         assert (await apply(client, roster, sync["id"])).status_code == 200

@@ -15,9 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.core.config import get_settings
 from api.models import RosterSync
-from tests.routers.org import assert_problem, count_rows
 from tests.routers.test_roster_support import Roster, make_roster, member_by_external_id, post_sync
 from tests.services.test_xlsx import replace_part
+from tests.support.problems import assert_problem
+from tests.support.reads import count_rows
 from tests.workbooks import (
     EXPECTED,
     REJECTED,

@@ -4,7 +4,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.core.enums import Role
-from tests.factories import auth, make_member, make_unit, make_user
+from tests.support.factories import auth, make_member, make_unit, make_user
 
 
 async def test_manager_reads_member_in_scope(

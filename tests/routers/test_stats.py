@@ -18,9 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.core.db import utcnow
 from api.core.enums import Role
-from tests.factories import auth, make_unit, make_user, set_report
-from tests.routers.org import Org, assert_problem, build_org, walk
-from tests.routers.stats_support import (
+from tests.support.factories import auth, make_unit, make_user, set_report
+from tests.support.problems import assert_problem
+from tests.support.reads import walk
+from tests.support.stats import (
     API,
     COMPLIANCE,
     FIGURES,
@@ -37,6 +38,7 @@ from tests.routers.stats_support import (
     maintained_and_rebuilt,
     recount,
 )
+from tests.support.world import Org, build_org
 
 ROLES = ("admin", "manager_a", "manager_b", "reviewer_a", "member", "partner_a", "analyst_a",
          "anon")  # fmt: skip

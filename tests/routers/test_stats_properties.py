@@ -8,7 +8,7 @@ function), builds a random tree (at most 4 levels) and random data through the A
 random sequence of operations through the API, then checks
 (a) every figure of /stats/compliance (group_by=child and self, and a random from/to
     window), the /stats/reports series and /stats/documents/{id} for every unit against
-    tests/routers/stats_support.brute_force over the rows read back, and
+    tests/support/stats.brute_force over the rows read back, and
 (b) the maintained unit_stats / unit_rollups / unit_document_acks rows against those
     counters.recount_all builds in the same transaction (rolled back).
 """
@@ -30,9 +30,9 @@ from hypothesis import strategies as st
 from api.core.config import get_settings
 from api.core.db import db, utcnow
 from api.core.enums import Role, UnitLevel
-from tests.factories import auth, empty_database, make_unit, make_user, set_report
 from tests.properties import budget
-from tests.routers.stats_support import (
+from tests.support.factories import auth, empty_database, make_unit, make_user, set_report
+from tests.support.stats import (
     PLATFORMS,
     SERIES,
     STATS,
@@ -252,7 +252,7 @@ async def _op(api: Api, state: State, data: Chooser, op: str, merges: bool) -> N
 
 
 def _handle_of(account: dict[str, Any]) -> str:
-    """The handle that declares this account again (see stats_support.account_body)."""
+    """The handle that declares this account again (see tests/support/stats.account_body)."""
     key: str = account["canonical_key"]
     if account["platform"] == "zalo":
         return "0" + key.rsplit("+84", 1)[1]

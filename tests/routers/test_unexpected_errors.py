@@ -10,7 +10,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from api.core.enums import Role
 from api.services import members
-from tests.factories import auth, make_unit, make_user
+from tests.support.factories import auth, make_unit, make_user
 
 
 @pytest.fixture

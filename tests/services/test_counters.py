@@ -18,13 +18,8 @@ from api.core.enums import AccountStatus, Declaration, DocumentStatus, MemberSta
 from api.models import DocumentAcknowledgement, Report, UnitRollup, UnitStats
 from api.services import counters
 from tests.cli import run_qd85
-from tests.factories import (
-    make_account,
-    make_document,
-    make_member,
-)
-from tests.routers.org import Org, build_org
-from tests.routers.stats_support import (
+from tests.support.factories import make_account, make_document, make_member
+from tests.support.stats import (
     Api,
     assert_figures,
     brute_force,
@@ -34,6 +29,7 @@ from tests.routers.stats_support import (
     maintained_and_rebuilt,
     recount,
 )
+from tests.support.world import Org, build_org
 
 
 async def _factory_world(session: AsyncSession, org: Org) -> None:
@@ -216,7 +212,7 @@ class TestConcurrency:
         )  # fmt: skip
         member_headers = []
         async with db.sessionmaker() as s:
-            from tests.routers.stats_support import login_for
+            from tests.support.stats import login_for
 
             for m in ids[:6]:
                 member_headers.append(await login_for(s, m))
@@ -246,7 +242,7 @@ class TestConcurrency:
         units = [org.a1, org.a2, org.b1, org.b2]
         members = [(await admin.member(u.id))["id"] for u in units for _ in range(3)]
         async with db.sessionmaker() as s:
-            from tests.routers.stats_support import login_for
+            from tests.support.stats import login_for
 
             headers = [await login_for(s, m) for m in members]
         doc = await admin.document(org.root.id)

@@ -20,14 +20,8 @@ from api.main import create_app
 from api.models import Account, CounterDelta, DocumentAcknowledgement, Member
 from api.services import counters
 from tests.cli import run_qd85
-from tests.routers.org import Org, build_org
-from tests.routers.stats_support import (
-    Api,
-    counter_diff,
-    login_for,
-    maintained_and_rebuilt,
-    recount,
-)
+from tests.support.stats import Api, counter_diff, login_for, maintained_and_rebuilt, recount
+from tests.support.world import Org, build_org
 
 COMPLIANCE = "/api/v1/stats/compliance"
 

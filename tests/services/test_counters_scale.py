@@ -21,15 +21,10 @@ from api.core.text_vi import fold, name_sort_key
 from api.models import Member, Unit, UnitStats
 from api.services import counters
 from api.services.units import child_path
-from tests.factories import make_document
-from tests.routers.org import Org, build_org
-from tests.routers.stats_support import (
-    counter_diff,
-    folded_rollup,
-    maintained_and_rebuilt,
-    recount,
-)
 from tests.routers.test_roster_support import post_sync
+from tests.support.factories import make_document
+from tests.support.stats import counter_diff, folded_rollup, maintained_and_rebuilt, recount
+from tests.support.world import Org, build_org
 
 UNITS = 3_000
 

@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, Operation
 from api.core.db import db
 from api.core.resilience import is_protocol_desync, is_unavailable
 from api.models import Report, Unit
-from tests.factories import make_unit
+from tests.support.factories import make_unit
 
 
 async def _units_named(name: str) -> int:
@@ -186,7 +186,7 @@ class TestReadiness:
         from sqlalchemy.ext.asyncio import create_async_engine
 
         from api.routers.health import READY_TIMEOUT_SECONDS
-        from tests.routers.org import assert_problem
+        from tests.support.problems import assert_problem
 
         silent: list[asyncio.StreamWriter] = []
 

@@ -23,9 +23,10 @@ from api.core.config import get_settings
 from api.services import s3store
 from api.services.files import FILES_MISSING, StoreUnavailable, close_stores, storage
 from api.services.s3store import S3Storage
-from tests.factories import file_report, png_bytes
-from tests.routers.org import Org, assert_problem, build_org
 from tests.seaweed import Seaweed
+from tests.support.factories import file_report, png_bytes
+from tests.support.problems import assert_problem
+from tests.support.world import Org, build_org
 
 PDF = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n%%EOF\n"
 

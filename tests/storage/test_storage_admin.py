@@ -24,8 +24,8 @@ from api.core.db import utcnow
 from api.services import storage_admin
 from api.services.files import LocalStorage, Storage, close_stores, storage
 from api.services.s3store import S3Storage
-from tests.factories import make_document, make_unit
 from tests.seaweed import Seaweed
+from tests.support.factories import make_document, make_unit
 
 ROOT = Path(__file__).resolve().parents[2]
 PDF = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n%%EOF\n"

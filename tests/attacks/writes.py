@@ -1,186 +1,19 @@
-"""Shared pieces of the attack tests: a small world with one object of each kind, the
-write endpoints with a valid body each, and a fingerprint of everything stored (every
-table and the file store) to prove that a refused request wrote nothing.
-
-    R (central) ── A (provincial) ── A1 (cell) ── member `me` (user `member.a`)
-                                               └ member `other`
-"""
+"""The write endpoints of the attack tests, each with a valid body, its caller and, for
+each string field, which look-alikes of code it takes as data and which it refuses; they
+run in the world of tests/support/world.py (`build_world(client, objects=True)`)."""
 
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import func, literal, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.core.config import get_settings
-from api.core.db import Base, db
-from api.core.enums import DocumentStatus, Role, UnitLevel
-from api.models import ApiClient, Member, Unit, User
-from tests.factories import (
-    auth,
-    make_account,
-    make_client,
-    make_document,
-    make_member,
-    make_unit,
-    make_user,
-    report_body,
-)
-from tests.routers.org import PROBLEM
-
-JSON_TYPES = ("application/json", PROBLEM)
-# Written by design on refused logins (the failed-attempt counters), so not compared.
-UNCOMPARED_TABLES = frozenset({"rate_limit_buckets"})
-
-
-@dataclass
-class World:
-    root: Unit
-    a: Unit
-    a1: Unit
-    me: Member
-    other: Member
-    admin: User
-    member_user: User
-    partner: ApiClient
-    partner_secret: str
-    ids: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def admin_h(self) -> dict[str, str]:
-        return {**auth(self.admin), "Accept-Language": "en"}
-
-    @property
-    def member_h(self) -> dict[str, str]:
-        return {**auth(self.member_user), "Accept-Language": "en"}
-
-
-async def build_world(session: AsyncSession, client: httpx.AsyncClient) -> World:
-    root = await make_unit(session, code="R", level=UnitLevel.central)
-    a = await make_unit(session, root, code="A", level=UnitLevel.provincial)
-    a1 = await make_unit(session, a, code="A.1", level=UnitLevel.cell)
-    me = await make_member(session, a1, full_name="Lê Thị Hoa")
-    other = await make_member(session, a1, full_name="Trần Văn Nam")
-    admin = await make_user(session, grants=[(Role.admin, None)], username="root.admin")
-    member_user = await make_user(session, member=me, username="member.a")
-    partner, secret = await make_client(session, Role.partner, a)
-    world = World(root, a, a1, me, other, admin, member_user, partner, secret)
-    account = await make_account(session, other)
-    document = await make_document(session, a, status=DocumentStatus.draft)
-    published = await make_document(session, a)
-    r = await client.post("/api/v1/reports", json=report_body(), headers=world.member_h)
-    assert r.status_code == 201, r.text
-    world.ids = {
-        "unit": str(a1.id), "member": str(other.id), "account": str(account.id),
-        "document": str(document.id), "published": str(published.id), "report": r.json()["id"],
-        "user": str(member_user.id), "client": str(partner.id),
-    }  # fmt: skip
-    return world
-
-
-@dataclass
-class Lite:
-    """For tests that need only callers: a unit, an admin and a member of the unit."""
-
-    unit: Unit
-    member: Member
-    admin_h: dict[str, str]
-    member_h: dict[str, str]
-    partner_h: dict[str, str]
-
-
-async def build_lite(session: AsyncSession) -> Lite:
-    """Units A ── A.1, a member of A.1 with a login, an admin, a partner client of A."""
-    parent = await make_unit(session, code="A", level=UnitLevel.provincial)
-    unit = await make_unit(session, parent, code="A.1", level=UnitLevel.cell)
-    member = await make_member(session, unit)
-    admin = await make_user(session, grants=[(Role.admin, None)], username="lite.admin")
-    user = await make_user(session, member=member, username="lite.member")
-    partner, _ = await make_client(session, Role.partner, parent)
-    en = {"Accept-Language": "en"}
-    return Lite(unit, member, {**auth(admin), **en}, {**auth(user), **en}, {**auth(partner), **en})
-
-
-# --- the fingerprint of everything stored ---------------------------------------------------
-
-
-def _table_fingerprint() -> Any:
-    columns = []
-    for table in Base.metadata.sorted_tables:
-        if table.name in UNCOMPARED_TABLES:
-            continue
-        columns.append(select(func.count()).select_from(table).scalar_subquery().label(table.name))
-        if "version" in table.c:
-            sub = select(func.coalesce(func.sum(table.c.version), 0)).scalar_subquery()
-            columns.append(sub.label(f"{table.name}.version"))
-        if "updated_at" in table.c:
-            sub = select(func.max(table.c.updated_at)).scalar_subquery()
-            columns.append(sub.label(f"{table.name}.updated_at"))
-        for column in table.c:
-            # Nullable timestamps (rotated_at, revoked_at, closed_at…): how many are set.
-            if column.nullable and column.name.endswith("_at"):
-                sub = select(func.count(column)).select_from(table).scalar_subquery()
-                columns.append(sub.label(f"{table.name}.{column.name}"))
-    return select(literal(1).label("one"), *columns)
-
-
-_FINGERPRINT = _table_fingerprint()
-
-
-def storage_root() -> Path:
-    return Path(get_settings().storage_dir)
-
-
-def stored_files() -> set[str]:
-    """Every file under the storage directory, temporary ones included."""
-    root = storage_root()
-    if not root.exists():
-        return set()
-    return {str(Path(d, f).relative_to(root)) for d, _, names in os.walk(root) for f in names}
-
-
-async def fingerprint() -> dict[str, Any]:
-    """Row count (and version sum, latest update) of every table, and the stored files."""
-    async with db.sessionmaker() as s:
-        row = (await s.execute(_FINGERPRINT)).mappings().one()
-    return {**{k: str(v) for k, v in row.items()}, "files": sorted(stored_files())}
-
-
-def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
-    return {k: (before[k], after.get(k)) for k in before if before[k] != after.get(k)}
-
-
-# --- responses --------------------------------------------------------------------------------
-
-
-def assert_safe_response(r: httpx.Response, *markers: str) -> None:
-    """JSON or a problem (never HTML or text), with nosniff, and no marker in the
-    human-readable parts of a problem (title, detail)."""
-    kind = r.headers.get("content-type", "").split(";")[0].strip()
-    assert kind in JSON_TYPES, (r.status_code, kind, r.text[:300])
-    assert r.headers.get("x-content-type-options") == "nosniff"
-    if kind == PROBLEM:
-        body = r.json()
-        for marker in markers:
-            assert marker not in str(body.get("title")), body
-            assert marker not in str(body.get("detail")), body
-
-
-def summary(r: httpx.Response) -> str:
-    try:
-        code = r.json().get("code")
-    except ValueError:
-        code = None
-    return f"{r.status_code} {code}"
-
+from tests.support.factories import report_body
+from tests.support.world import World
 
 # --- the write endpoints ------------------------------------------------------------------------
 
@@ -238,7 +71,7 @@ def _unique(prefix: str) -> str:
 async def _fresh_account(client: httpx.AsyncClient, w: World) -> None:
     url = f"https://www.facebook.com/{_unique('fresh.')}"
     r = await client.post(
-        f"/api/v1/members/{w.me.id}/accounts", json={"url": url}, headers=w.member_h
+        f"/api/v1/members/{w.org.me.id}/accounts", json={"url": url}, headers=w.member_h
     )
     assert r.status_code == 201, r.text
     w.ids["fresh_account"] = r.json()["id"]
@@ -253,7 +86,7 @@ async def _fresh_report(client: httpx.AsyncClient, w: World) -> None:
 TARGETS: list[Target] = [
     Target(
         "units.create", "POST", lambda w: "/api/v1/units",
-        lambda w: {"code": _unique("U."), "name": "Chi bộ mới", "level": "cell", "parent_id": str(w.a.id)},
+        lambda w: {"code": _unique("U."), "name": "Chi bộ mới", "level": "cell", "parent_id": str(w.org.a.id)},
         _admin, {"code": STRICT, "name": TEXT}, read=lambda w, b: f"/api/v1/units/{b['id']}",
     ),
     Target(
@@ -263,7 +96,7 @@ TARGETS: list[Target] = [
     ),
     Target(
         "members.create", "POST", lambda w: "/api/v1/members",
-        lambda w: {"full_name": "Phạm Văn Mới", "unit_id": str(w.a1.id), "membership": "official",
+        lambda w: {"full_name": "Phạm Văn Mới", "unit_id": str(w.org.a1.id), "membership": "official",
                    "external_id": _unique("DV"), "position": "Đảng viên", "email": "moi@example.vn",
                    "phone": "0912345678"},
         _admin, {"full_name": TEXT, "position": TEXT, "email": STRICT, "phone": STRICT,
@@ -278,7 +111,7 @@ TARGETS: list[Target] = [
         ok=200,
     ),
     Target(
-        "accounts.declare", "POST", lambda w: f"/api/v1/members/{w.me.id}/accounts",
+        "accounts.declare", "POST", lambda w: f"/api/v1/members/{w.org.me.id}/accounts",
         lambda w: {"url": f"https://www.facebook.com/{_unique('acc.')}", "display_name": "Hoa Lê"},
         _member, {"url": STRICT, "display_name": TEXT},
         read=lambda w, b: f"/api/v1/accounts/{b['id']}", codes={"url": "invalid_account_url"},
@@ -309,7 +142,7 @@ TARGETS: list[Target] = [
         "documents.create", "POST", lambda w: "/api/v1/documents",
         lambda w: {"code": _unique("HD-"), "title": "Hướng dẫn", "doc_type": "guidance",
                    "issuer": "Ban Tuyên giáo", "issued_on": "2026-01-05", "summary": "Tóm tắt",
-                   "body": "## Nội dung", "audience_unit_id": str(w.a.id)},
+                   "body": "## Nội dung", "audience_unit_id": str(w.org.a.id)},
         _admin, {"code": TEXT, "title": TEXT, "issuer": TEXT, "summary": TEXT, "body": TEXT},
         read=lambda w, b: f"/api/v1/documents/{b['id']}",
     ),
@@ -321,7 +154,7 @@ TARGETS: list[Target] = [
     Target(
         "users.create", "POST", lambda w: "/api/v1/users",
         lambda w: {"username": _unique("new."), "password": "a-long-passphrase",
-                   "grants": [{"role": "reviewer", "unit_id": str(w.a.id)}]},
+                   "grants": [{"role": "reviewer", "unit_id": str(w.org.a.id)}]},
         # A password is never stored or compared as text (only its argon2 hash): any
         # character is allowed, as in any password field.
         _admin, {"username": STRICT, "password": TEXT},
@@ -332,7 +165,7 @@ TARGETS: list[Target] = [
     ),
     Target(
         "clients.create", "POST", lambda w: "/api/v1/clients",
-        lambda w: {"name": "Hệ thống tỉnh", "role": "partner", "unit_id": str(w.a.id)},
+        lambda w: {"name": "Hệ thống tỉnh", "role": "partner", "unit_id": str(w.org.a.id)},
         _admin, {"name": TEXT}, read=lambda w, b: f"/api/v1/clients/{b['id']}",
     ),
 ]  # fmt: skip

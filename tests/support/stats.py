@@ -34,7 +34,7 @@ from api.models import (
 )
 from api.services import counters
 from api.services.counters import COUNT_COLUMNS
-from tests.factories import auth, make_user
+from tests.support.factories import auth, make_user
 
 API = "/api/v1"
 STATS = f"{API}/stats"

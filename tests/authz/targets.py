@@ -1,11 +1,6 @@
-"""The organisation the matrix runs in, and the objects its requests name.
+"""The objects the matrix's requests name, in the world of tests/support/world.py.
 
-The tree is `build_org` of tests/routers/org.py (R → A → A1/A2, R → B → B1/B2, member
-`me` of A1 with the `member` login), plus `boss`, a member of A whose login is the
-`manager` of A, and one member with a login at each position (A1, B1, R) to file reports,
-make syncs and be the users in the matrix.
-
-`World.target(kind, state, place, who, fresh)` gives the object a case names: shared by
+`Matrix.target(kind, state, place, who, fresh)` gives the object a case names: shared by
 the cases that must leave it as it is, made anew for each case expected to succeed (so a
 success really happens, on an object in the right state). Builders use a session of
 their own for each object: the app changes rows under them, and a long-lived session
@@ -20,11 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.core.db import db
 from api.core.enums import DocumentStatus, Role
-from api.models import ApiClient, Member, Unit, User
+from api.models import Member, Unit
 from tests.authz.table import (
     ABOUT_A,
     ABOUT_ME,
@@ -41,8 +35,7 @@ from tests.authz.table import (
     n,
     roster_body,
 )
-from tests.factories import (
-    auth,
+from tests.support.factories import (
     make_account,
     make_client,
     make_document,
@@ -52,7 +45,7 @@ from tests.factories import (
     png_bytes,
     report_body,
 )
-from tests.routers.org import Org, build_org
+from tests.support.world import Peer, World, build_world
 
 
 @dataclass
@@ -81,48 +74,36 @@ class Target:
 
 
 @dataclass
-class Peer:
-    member: Member
-    user: User
-    headers: dict[str, str]
+class Matrix:
+    """The world and the targets made in it so far."""
 
-
-@dataclass
-class World:
-    client: httpx.AsyncClient
-    org: Org
-    principals: dict[str, User | ApiClient]  # by role name (not anon)
-    members: dict[str, Member]  # the caller's own member record, by role name
-    peers: dict[str, Peer]  # a member with a login at each position (by place name)
-    _headers: dict[str, dict[str, str]] = field(default_factory=dict)
+    world: World
     _shared: dict[tuple[Any, ...], Target] = field(default_factory=dict)
     _subject_urls: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def client(self) -> httpx.AsyncClient:
+        return self.world.client
+
     def headers(self, role: str) -> dict[str, str]:
-        if role == "anon":
-            return {}
-        if role not in self._headers:
-            self._headers[role] = auth(self.principals[role])
-        return self._headers[role]
+        return self.world.headers(role)
 
     def username(self, role: str) -> str:
-        principal = self.principals[role]
-        assert isinstance(principal, User)
-        return principal.username
+        return self.world.username(role)
 
     def unit(self, at: Place) -> Unit:
         """The unit of a scope position (A1, B1, R); own syncs are placed in A1 too."""
-        places = {
-            OWN: self.org.a1,
-            IN_SCOPE: self.org.a1,
-            SIBLING: self.org.b1,
-            ANCESTOR: self.org.root,
-        }
+        org = self.world.org
+        places = {OWN: org.a1, IN_SCOPE: org.a1, SIBLING: org.b1, ANCESTOR: org.root}
         return places[at]
+
+    def peer(self, at: Place) -> Peer:
+        """The member with a login at a scope position."""
+        return self.world.peers[self.unit(at).code]
 
     def neighbour(self, at: Place) -> Unit:
         """A unit to merge a unit of this position into (same side of the tree)."""
-        return self.org.b2 if at is SIBLING else self.org.a2
+        return self.world.org.b2 if at is SIBLING else self.world.org.a2
 
     async def target(
         self, kind: str | None, state: str, at: Place, who: Who, *, fresh: bool
@@ -153,88 +134,63 @@ class World:
         return self._subject_urls[key]
 
 
+async def build_matrix(client: httpx.AsyncClient) -> Matrix:
+    return Matrix(await build_world(client))
+
+
 def _key(kind: str | None, state: str, at: Place, who: Who) -> tuple[Any, ...]:
     """Shared targets are per kind, state and position; own ones also per caller."""
     return kind, state, at.name, who.name if at in (OWN, ABOUT_ME) else None
 
 
-async def build_world(client: httpx.AsyncClient) -> World:
-    """The organisation, its principals and the peers, in one transaction: the factories
-    commit after every object, which costs a disk sync each on SQLite; here their commits
-    are flushes and the whole world is committed once."""
-    async with db.sessionmaker() as session:
-        commit = session.commit
-        session.commit = session.flush  # type: ignore[method-assign]
-        world = await _populate(session, client)
-        await commit()
-    return world
-
-
-async def _populate(session: AsyncSession, client: httpx.AsyncClient) -> World:
-    org = await build_org(session)
-    boss = await make_member(session, org.a, full_name="Phạm Văn Bí")
-    manager = await make_user(session, member=boss, grants=[(Role.manager, org.a)])
-    p = org.principals
-    principals: dict[str, User | ApiClient] = {
-        "admin": p["admin"], "manager": manager, "reviewer": p["reviewer_a"],
-        "analyst": p["analyst_a"], "partner": p["partner_a"], "member": p["member"],
-    }  # fmt: skip
-    peers = {}
-    for at, unit in ((IN_SCOPE, org.a1), (SIBLING, org.b1), (ANCESTOR, org.root)):
-        member = await make_member(session, unit)
-        user = await make_user(session, member=member)
-        peers[at.name] = Peer(member, user, auth(user))
-    return World(client, org, principals, {"member": org.me, "manager": boss}, peers)
-
-
 # --------------------------------------------------------------------------- builders
 
 
-async def _unit(w: World, at: Place, who: Who, state: str, fresh: bool) -> Target:
+async def _unit(w: Matrix, at: Place, who: Who, state: str, fresh: bool) -> Target:
     unit = w.unit(at)
     if fresh and at is not ANCESTOR:  # the root stays the root (see the merge/dissolve entries)
         async with db.sessionmaker() as s:
-            unit = await make_unit(s, w.org.a if at is IN_SCOPE else w.org.b)
+            unit = await make_unit(s, w.world.org.a if at is IN_SCOPE else w.world.org.b)
     return Target(at, {"unit_id": str(unit.id)}, unit=unit)
 
 
-async def _unit_ref(w: World, at: Place, who: Who, state: str, fresh: bool) -> Target:
+async def _unit_ref(w: Matrix, at: Place, who: Who, state: str, fresh: bool) -> Target:
     return Target(at, unit=w.unit(at))
 
 
-async def _moving(w: World, at: Place, who: Who, state: str, fresh: bool, kind: str) -> Target:
+async def _moving(w: Matrix, at: Place, who: Who, state: str, fresh: bool, kind: str) -> Target:
     """An object of A2 (a unit under it, a member, a published document addressed to it);
     the body names the unit at the position."""
     async with db.sessionmaker() as s:
         if kind == "unit_move":
-            ids = {"unit_id": str((await make_unit(s, w.org.a2)).id)}
+            ids = {"unit_id": str((await make_unit(s, w.world.org.a2)).id)}
         elif kind == "member_move":
-            ids = {"member_id": str((await make_member(s, w.org.a2)).id)}
+            ids = {"member_id": str((await make_member(s, w.world.org.a2)).id)}
         else:
-            ids = {"document_id": str((await make_document(s, w.org.a2)).id)}
+            ids = {"document_id": str((await make_document(s, w.world.org.a2)).id)}
     return Target(at, ids, unit=w.unit(at))
 
 
-async def _member(w: World, at: Place, who: Who, state: str, fresh: bool) -> Target:
+async def _member(w: Matrix, at: Place, who: Who, state: str, fresh: bool) -> Target:
     if at is OWN:
-        member = w.members[who.name]
+        member = w.world.members[who.name]
     elif fresh:
         async with db.sessionmaker() as s:
             member = await make_member(s, w.unit(at))
     else:
-        member = w.peers[at.name].member
+        member = w.peer(at).member
     return Target(at, {"member_id": str(member.id)}, member=member)
 
 
-async def _member_ref(w: World, at: Place, who: Who, state: str, fresh: bool) -> Target:
+async def _member_ref(w: Matrix, at: Place, who: Who, state: str, fresh: bool) -> Target:
     """A member without a login, for POST /users."""
     async with db.sessionmaker() as s:
         member = await make_member(s, w.unit(at))
     return Target(at, member=member)
 
 
-async def _account(w: World, at: Place, who: Who, state: str, fresh: bool) -> Target:
-    owner = w.members[who.name] if at is OWN else w.peers[at.name].member
+async def _account(w: Matrix, at: Place, who: Who, state: str, fresh: bool) -> Target:
+    owner = w.world.members[who.name] if at is OWN else w.peer(at).member
     async with db.sessionmaker() as s:
         member = await s.get(Member, owner.id)
         assert member is not None
@@ -242,7 +198,7 @@ async def _account(w: World, at: Place, who: Who, state: str, fresh: bool) -> Ta
     return Target(at, {"account_id": str(account.id)}, member=owner)
 
 
-async def _report(w: World, at: Place, who: Who, state: str, fresh: bool) -> Target:
+async def _report(w: Matrix, at: Place, who: Who, state: str, fresh: bool) -> Target:
     """Filed through the API (with one evidence file in state "evidence") by the caller's member (own), by the
     member at the position, or by the member of B1 about the caller's member (about_me) or
     about the member of A1 (about_a)."""
@@ -250,11 +206,11 @@ async def _report(w: World, at: Place, who: Who, state: str, fresh: bool) -> Tar
     if at is OWN:
         headers = w.headers(who.name)
     elif at in (ABOUT_ME, ABOUT_A):
-        headers = w.peers[SIBLING.name].headers
-        subject = w.members[who.name] if at is ABOUT_ME else w.peers[IN_SCOPE.name].member
+        headers = w.peer(SIBLING).headers
+        subject = w.world.members[who.name] if at is ABOUT_ME else w.peer(IN_SCOPE).member
         body["url"] = f"{await w.subject_url(subject)}/posts/{n()}"
     else:
-        headers = w.peers[at.name].headers
+        headers = w.peer(at).headers
     r = await w.client.post(REPORTS, json=body, headers=headers)
     assert r.status_code == 201, r.text
     report = r.json()
@@ -269,7 +225,7 @@ async def _report(w: World, at: Place, who: Who, state: str, fresh: bool) -> Tar
     return Target(at, {"report_id": report["id"], "evidence_id": evidence.json()["id"]})
 
 
-async def _evidence(w: World, at: Place, who: Who, state: str, fresh: bool) -> Target:
+async def _evidence(w: Matrix, at: Place, who: Who, state: str, fresh: bool) -> Target:
     """The path names a report of A1 and the evidence of another report at the position."""
     through = await w.target("report", "evidence", IN_SCOPE, who, fresh=False)
     other = await _report(w, at, who, "evidence", True)
@@ -278,7 +234,7 @@ async def _evidence(w: World, at: Place, who: Who, state: str, fresh: bool) -> T
     )
 
 
-async def _document(w: World, at: Place, who: Who, state: str, fresh: bool) -> Target:
+async def _document(w: Matrix, at: Place, who: Who, state: str, fresh: bool) -> Target:
     """Addressed to the position's unit: published, or a draft, or published with a file."""
     status = DocumentStatus.draft if state == "draft" else DocumentStatus.published
     async with db.sessionmaker() as s:
@@ -288,7 +244,7 @@ async def _document(w: World, at: Place, who: Who, state: str, fresh: bool) -> T
     return Target(at, {"document_id": str(doc.id)})
 
 
-async def _sync(w: World, at: Place, who: Who, state: str, fresh: bool) -> Target:
+async def _sync(w: Matrix, at: Place, who: Who, state: str, fresh: bool) -> Target:
     """A previewed upsert of one new member: made by the caller (own, in A1) or by the
     admin, placed at the position's unit."""
     creator = who.name if at is OWN else "admin"
@@ -298,30 +254,30 @@ async def _sync(w: World, at: Place, who: Who, state: str, fresh: bool) -> Targe
     return Target(at, {"sync_id": r.json()["id"]})
 
 
-async def _user(w: World, at: Place, who: Who, state: str, fresh: bool) -> Target:
+async def _user(w: Matrix, at: Place, who: Who, state: str, fresh: bool) -> Target:
     """The caller's own login, or the login of a member at the position (a fresh one is
     inactive, so that `{"active": true}` changes it)."""
     if at is OWN:
-        user = w.principals[who.name]
+        user = w.world.principals[who.name]
     elif fresh:
         async with db.sessionmaker() as s:
             member = await make_member(s, w.unit(at))
             user = await make_user(s, member=member, active=False)
     else:
-        user = w.peers[at.name].user
+        user = w.peer(at).user
     return Target(at, {"user_id": str(user.id)})
 
 
-async def _client(w: World, at: Place, who: Who, state: str, fresh: bool) -> Target:
+async def _client(w: Matrix, at: Place, who: Who, state: str, fresh: bool) -> Target:
     if at is OWN:
-        client = w.principals[who.name]
+        client = w.world.principals[who.name]
     else:
         async with db.sessionmaker() as s:
             client, _ = await make_client(s, Role.analyst, w.unit(at))
     return Target(at, {"client_id": str(client.id)})
 
 
-Builder = Callable[[World, Place, Who, str, bool], Awaitable[Target]]
+Builder = Callable[[Matrix, Place, Who, str, bool], Awaitable[Target]]
 BUILDERS: dict[str, Builder] = {
     "unit": _unit, "unit_ref": _unit_ref, "member": _member, "member_ref": _member_ref,
     "account": _account, "report": _report, "evidence": _evidence, "document": _document, "sync": _sync,

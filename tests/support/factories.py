@@ -249,3 +249,15 @@ async def empty_database() -> None:
             if "deadlock detected" not in str(exc) or attempt == 4:
                 raise
             await asyncio.sleep(0.2)
+
+
+# --------------------------------------------------------------------------- logins
+
+TOKEN_URL = "/api/v1/auth/token"
+
+
+async def login(client: Any, username: str, password: str = PASSWORD) -> Any:
+    """POST /auth/token with the password grant; the response as it came."""
+    return await client.post(
+        TOKEN_URL, data={"grant_type": "password", "username": username, "password": password}
+    )
