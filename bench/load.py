@@ -433,11 +433,13 @@ class Workload:
 
     async def _loop(self, n: int, deadline: float) -> None:
         rng = random.Random(self.seed * 1000 + n)
-        names = [o[0] for o in self.ops]
-        weights = [o[1] for o in self.ops]
-        funcs = {o[0]: o[2] for o in self.ops}
         while time.monotonic() < deadline:
-            await funcs[rng.choices(names, weights)[0]](rng)
+            await self.step(rng)
+
+    async def step(self, rng: random.Random) -> None:
+        """One operation of the mix, drawn by its weight."""
+        ((_, _, run),) = rng.choices(self.ops, [weight for _, weight, _ in self.ops])
+        await run(rng)
 
     def _next(self) -> int:
         self._counter += 1

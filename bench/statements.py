@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import random
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -61,14 +62,9 @@ class Counted(Workload):
         transport = httpx.ASGITransport(app=self.app)
         async with httpx.AsyncClient(transport=transport, base_url=self.base_url) as client:
             self._client = client
-            names = [o[0] for o in self.ops]
-            weights = [o[1] for o in self.ops]
-            funcs = {o[0]: o[2] for o in self.ops}
-            import random
-
             rng = random.Random(7)
             while sum(self.requests.values()) < total:
-                await funcs[rng.choices(names, weights)[0]](rng)
+                await self.step(rng)
 
 
 async def measure(sa_url: str, raw_url: str, args: argparse.Namespace) -> Counted:
