@@ -125,8 +125,10 @@ def cmd_seed_demo(_args: argparse.Namespace) -> int:
         return result
 
     result = asyncio.run(_in_session(seed_and_count))
-    print(f"demo data: {result.created_units} units, {result.created_members} members, "
-          f"{result.created_users} logins created (existing ones kept)")  # fmt: skip
+    print(
+        f"demo data: {result.created_units} units, {result.created_members} members, "
+        f"{result.created_users} logins created (existing ones kept)"
+    )
     print("demo logins (username / password):")
     for username, password in result.logins:
         print(f"  {username:<12} {password}")
@@ -190,8 +192,10 @@ def cmd_storage_gc(args: argparse.Namespace) -> int:
     verb = "would remove" if args.dry_run else "removed"
     for key in result.removed:
         print(f"{verb} {key}")
-    print(f"{storage_name()}: {result.scanned} objects, {result.young} younger than "
-          f"{args.grace_hours} h, {result.referenced} referenced, {verb} {len(result.removed)}")  # fmt: skip
+    print(
+        f"{storage_name()}: {result.scanned} objects, {result.young} younger than "
+        f"{args.grace_hours} h, {result.referenced} referenced, {verb} {len(result.removed)}"
+    )
     return 0
 
 
@@ -216,9 +220,11 @@ def cmd_storage_verify(args: argparse.Namespace) -> int:
         print(f"wrong size {key}: {got} bytes stored, {want} recorded")
     for key in result.wrong_hash:
         print(f"wrong content {key}: its bytes do not hash to its name")
-    print(f"{storage_name()}: {result.checked} referenced objects checked, {result.hashed} "
-          f"read and hashed; {len(result.missing)} missing, {len(result.wrong_size)} wrong size, "
-          f"{len(result.wrong_hash)} wrong content")  # fmt: skip
+    print(
+        f"{storage_name()}: {result.checked} referenced objects checked, {result.hashed} "
+        f"read and hashed; {len(result.missing)} missing, {len(result.wrong_size)} wrong size, "
+        f"{len(result.wrong_hash)} wrong content"
+    )
     return 0 if result.ok else 1
 
 
@@ -240,8 +246,10 @@ def cmd_storage_migrate(args: argparse.Namespace) -> int:
     result = asyncio.run(_storage_work(work))
     for key, why in result.failed:
         print(f"failed {key}: {why}")
-    print(f"{source.root} -> s3://{settings.storage_s3_bucket}/{settings.storage_s3_prefix}: "
-          f"{result.copied} copied, {result.skipped} already there, {len(result.failed)} failed")  # fmt: skip
+    print(
+        f"{source.root} -> s3://{settings.storage_s3_bucket}/{settings.storage_s3_prefix}: "
+        f"{result.copied} copied, {result.skipped} already there, {len(result.failed)} failed"
+    )
     if result.failed:
         return 1
     print("then set QD85_STORAGE_BACKEND=s3 and run `qd85 storage verify`")
@@ -281,13 +289,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="qd85-metrics-")
     uvicorn.run(
-        "api.main:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
-        access_log=False, **options,
+        "api.main:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        access_log=False,
+        **options,
         # Longer than clients' idle keep-alive (httpx: 5 s), so the server is not the one
         # closing a connection a request is just being sent on; a load balancer in front
         # must time idle connections out sooner than this.
         timeout_keep_alive=75,
-    )  # fmt: skip
+    )
     return 0
 
 
@@ -365,7 +378,8 @@ def main(argv: list[str] | None = None) -> int:
             return _fail(f"cannot reach the file store ({exc.reason[:300]})")
         if is_unavailable(exc) or isinstance(exc, OSError):
             return _fail(
-                f"cannot reach the database ({type(exc).__name__}: {str(exc).splitlines()[0][:200]})"
+                f"cannot reach the database ({type(exc).__name__}: "
+                f"{str(exc).splitlines()[0][:200]})"
             )
         return _fail(f"{type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}")
     return code

@@ -153,9 +153,11 @@ IfMatchDep = Annotated[int | None, Depends(parse_if_match)]
 
 def _bad_upload(vi: str, en: str) -> Unprocessable:
     return Unprocessable(
-        "validation_failed", vi, en,
+        "validation_failed",
+        vi,
+        en,
         extra={"errors": [{"loc": ["body", "file"], "msg": en, "type": "value_error"}]},
-    )  # fmt: skip
+    )
 
 
 async def _read_form(request: Request) -> FormData:

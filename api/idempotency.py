@@ -73,18 +73,24 @@ class Idempotency:
         if self.key is not None:
             self.session.add(
                 IdempotencyRecord(
-                    principal_id=self.principal.id, key=self.key, method=self.method, path=self.path,
-                    request_hash=self.request_hash, status_code=status_code, response_body=body,
+                    principal_id=self.principal.id,
+                    key=self.key,
+                    method=self.method,
+                    path=self.path,
+                    request_hash=self.request_hash,
+                    status_code=status_code,
+                    response_body=body,
                     headers=headers,
                 )
-            )  # fmt: skip
+            )
             try:
                 await self.session.flush()
             except IntegrityError as exc:
                 raise Conflict(
                     "idempotency_in_progress",
                     "Một yêu cầu cùng Idempotency-Key vừa được xử lý; hãy gửi lại để nhận kết quả.",
-                    "A request with this Idempotency-Key was processed concurrently; retry to get its result.",
+                    "A request with this Idempotency-Key was processed concurrently; retry "
+                    "to get its result.",
                 ) from exc
         return Response(
             body, status_code=status_code, media_type="application/json", headers=headers
@@ -97,10 +103,13 @@ def get_idempotency(
     principal: PrincipalDep,
     idempotency_key: Annotated[
         str | None,
-        Header(alias="Idempotency-Key", description="Client-chosen key (1–255 visible ASCII chars); "
-               "a retry with the same key and body returns the first response."),
+        Header(
+            alias="Idempotency-Key",
+            description="Client-chosen key (1–255 visible ASCII chars); "
+            "a retry with the same key and body returns the first response.",
+        ),
     ] = None,
-) -> Idempotency:  # fmt: skip
+) -> Idempotency:
     if idempotency_key is not None and not KEY_RE.match(idempotency_key):
         raise Unprocessable(
             "validation_failed",

@@ -49,11 +49,22 @@ cursor-paginated; see SPEC.md for the conventions."""
 
 # Routes reachable without a token. Everything else must depend on get_principal
 # (tests/routers/test_conventions.py walks app.routes and enforces this).
-PUBLIC_PATHS = frozenset({
-    "/healthz", "/readyz", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect",
-    "/redoc", "/docs/assets/{name}",
-    "/api/v1/auth/token", "/api/v1/auth/revoke", "/api/v1/meta/enums", "/api/v1/meta/version",
-})  # fmt: skip
+PUBLIC_PATHS = frozenset(
+    {
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "/openapi.json",
+        "/docs",
+        "/docs/oauth2-redirect",
+        "/redoc",
+        "/docs/assets/{name}",
+        "/api/v1/auth/token",
+        "/api/v1/auth/revoke",
+        "/api/v1/meta/enums",
+        "/api/v1/meta/version",
+    }
+)
 
 
 def _operation_id(route: APIRoute) -> str:
@@ -97,11 +108,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _configure_logging()
     if settings.uses_development_key:
         # Only QD85_ENV=development gets here with it (config refuses it elsewhere).
-        logging.getLogger("qd85").warning(json.dumps({
-            "event": "development_secret_key",
-            "message": "QD85_SECRET_KEY is the committed development key: anyone can sign "
-            "tokens for this server. Set a random value before exposing it.",
-        }))  # fmt: skip
+        logging.getLogger("qd85").warning(
+            json.dumps(
+                {
+                    "event": "development_secret_key",
+                    "message": "QD85_SECRET_KEY is the committed development key: anyone can sign "
+                    "tokens for this server. Set a random value before exposing it.",
+                }
+            )
+        )
     app = FastAPI(
         title="qd85",
         version=meta.package_version(),
@@ -115,9 +130,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.env != "production":
         install_docs(app)
     for module in (
-        health, auth, meta, units, members, accounts, reports, documents, roster, me, users, clients,
-        stats, audit,
-    ):  # fmt: skip
+        health,
+        auth,
+        meta,
+        units,
+        members,
+        accounts,
+        reports,
+        documents,
+        roster,
+        me,
+        users,
+        clients,
+        stats,
+        audit,
+    ):
         app.include_router(module.router)
     app.include_router(auth.me_router)
     if settings.cors_origins:
@@ -126,11 +153,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_origins=settings.cors_origins,
             allow_credentials=True,
             allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"],
-            allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key",
-                           "Accept-Language", "X-Request-ID"],
-            expose_headers=["ETag", "Location", "Retry-After", "RateLimit", "RateLimit-Policy",
-                            "X-Request-ID", "Idempotent-Replayed"],
-        )  # fmt: skip
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "If-Match",
+                "Idempotency-Key",
+                "Accept-Language",
+                "X-Request-ID",
+            ],
+            expose_headers=[
+                "ETag",
+                "Location",
+                "Retry-After",
+                "RateLimit",
+                "RateLimit-Policy",
+                "X-Request-ID",
+                "Idempotent-Replayed",
+            ],
+        )
     web = web_directory(settings.web_dir)
     if web is not None:
         # Last: every API route, /docs and /openapi.json match before it.
@@ -144,9 +184,12 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     if app.openapi_schema:
         return app.openapi_schema
     schema = get_openapi(
-        title=app.title, version=app.version, description=app.description, routes=app.routes,
+        title=app.title,
+        version=app.version,
+        description=app.description,
+        routes=app.routes,
         openapi_version="3.1.0",
-    )  # fmt: skip
+    )
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     # FastAPI's default validation-error body is replaced by our problem document.
     components.pop("HTTPValidationError", None)

@@ -45,32 +45,65 @@ SERVERS = [
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 
 TAGS: list[dict[str, str]] = [
-    {"name": "auth", "description": "Tokens (OAuth2 password, client credentials, refresh "
-     "with rotation), revocation, and the caller's own principal."},
-    {"name": "meta", "description": "Public facts about the API: every enumeration with its "
-     "vi/en labels, and the version."},
-    {"name": "units", "description": "The party organisation tree: units, their subtree, "
-     "moves, merges and dissolution."},
-    {"name": "members", "description": "The member roster: party members and cadres, "
-     "searchable without diacritics."},
-    {"name": "accounts", "description": "Members' declared social accounts and pages, "
-     "their declaration state and verification."},
-    {"name": "reports", "description": "Reported posts: filing, duplicates, the handling "
-     "workflow, timeline and evidence files."},
-    {"name": "documents", "description": "Guidance documents: drafting, publishing, "
-     "revisions, attached files and members' acknowledgements."},
-    {"name": "roster", "description": "Roster sync for partner systems: a dry-run diff of a "
-     "snapshot or upsert (JSON, NDJSON, CSV or XLSX), then apply."},
-    {"name": "me", "description": "The caller's own member record, for a mobile home "
-     "screen, and a data-subject export."},
+    {
+        "name": "auth",
+        "description": "Tokens (OAuth2 password, client credentials, refresh "
+        "with rotation), revocation, and the caller's own principal.",
+    },
+    {
+        "name": "meta",
+        "description": "Public facts about the API: every enumeration with its "
+        "vi/en labels, and the version.",
+    },
+    {
+        "name": "units",
+        "description": "The party organisation tree: units, their subtree, "
+        "moves, merges and dissolution.",
+    },
+    {
+        "name": "members",
+        "description": "The member roster: party members and cadres, "
+        "searchable without diacritics.",
+    },
+    {
+        "name": "accounts",
+        "description": "Members' declared social accounts and pages, "
+        "their declaration state and verification.",
+    },
+    {
+        "name": "reports",
+        "description": "Reported posts: filing, duplicates, the handling "
+        "workflow, timeline and evidence files.",
+    },
+    {
+        "name": "documents",
+        "description": "Guidance documents: drafting, publishing, "
+        "revisions, attached files and members' acknowledgements.",
+    },
+    {
+        "name": "roster",
+        "description": "Roster sync for partner systems: a dry-run diff of a "
+        "snapshot or upsert (JSON, NDJSON, CSV or XLSX), then apply.",
+    },
+    {
+        "name": "me",
+        "description": "The caller's own member record, for a mobile home "
+        "screen, and a data-subject export.",
+    },
     {"name": "users", "description": "Logins and their (role, unit) grants."},
-    {"name": "clients", "description": "API clients (partner systems, statistics scripts) "
-     "using OAuth2 client credentials."},
-    {"name": "stats", "description": "Compliance statistics rolled up the tree, as JSON, "
-     "and as CSV or XLSX through the `export` operations."},
+    {
+        "name": "clients",
+        "description": "API clients (partner systems, statistics scripts) "
+        "using OAuth2 client credentials.",
+    },
+    {
+        "name": "stats",
+        "description": "Compliance statistics rolled up the tree, as JSON, "
+        "and as CSV or XLSX through the `export` operations.",
+    },
     {"name": "audit", "description": "The append-only audit log of every mutation."},
     {"name": "health", "description": "Liveness, readiness and Prometheus metrics."},
-]  # fmt: skip
+]
 
 SUMMARIES: dict[str, str] = {
     "health-healthz": "Liveness probe",
@@ -186,34 +219,57 @@ DESCRIPTIONS: dict[str, str] = {
 # concurrent write of the same row, or an Idempotency-Key in flight, say so too.
 CONFLICTS: dict[str, list[tuple[str, str]]] = {
     "documents-create": [("unit_dissolved", "the audience unit is dissolved")],
-    "units-create": [("duplicate", "a unit with this `code` exists"),
-                     ("unit_dissolved", "the parent unit is dissolved")],
-    "units-update": [("duplicate", "another unit has this `code`"),
-                     ("unit_cycle", "the new parent is inside the unit's own subtree"),
-                     ("unit_dissolved", "the unit or its new parent is dissolved")],
-    "units-merge": [("unit_cycle", "the target is inside the unit's own subtree"),
-                    ("unit_dissolved", "the unit or the target is dissolved")],
-    "units-dissolve": [("unit_not_empty", "active child units or active/exempt members "
-                        "remain"), ("unit_dissolved", "the unit is already dissolved")],
-    "members-create": [("duplicate", "a member with this `external_id` exists"),
-                       ("unit_dissolved", "the unit is dissolved")],
-    "members-update": [("duplicate", "another member has this `external_id`"),
-                       ("unit_dissolved", "the new unit is dissolved")],
-    "accounts-declare": [("duplicate_account", "another member actively declares the same "
-                          "canonical account")],
-    "accounts-declaration": [("declaration_conflict", "`has_accounts: false` while active "
-                              "accounts remain, or `true` with none")],
+    "units-create": [
+        ("duplicate", "a unit with this `code` exists"),
+        ("unit_dissolved", "the parent unit is dissolved"),
+    ],
+    "units-update": [
+        ("duplicate", "another unit has this `code`"),
+        ("unit_cycle", "the new parent is inside the unit's own subtree"),
+        ("unit_dissolved", "the unit or its new parent is dissolved"),
+    ],
+    "units-merge": [
+        ("unit_cycle", "the target is inside the unit's own subtree"),
+        ("unit_dissolved", "the unit or the target is dissolved"),
+    ],
+    "units-dissolve": [
+        ("unit_not_empty", "active child units or active/exempt members remain"),
+        ("unit_dissolved", "the unit is already dissolved"),
+    ],
+    "members-create": [
+        ("duplicate", "a member with this `external_id` exists"),
+        ("unit_dissolved", "the unit is dissolved"),
+    ],
+    "members-update": [
+        ("duplicate", "another member has this `external_id`"),
+        ("unit_dissolved", "the new unit is dissolved"),
+    ],
+    "accounts-declare": [
+        ("duplicate_account", "another member actively declares the same canonical account")
+    ],
+    "accounts-declaration": [
+        (
+            "declaration_conflict",
+            "`has_accounts: false` while active accounts remain, or `true` with none",
+        )
+    ],
     "accounts-verify": [("invalid_transition", "the account is not `pending`")],
     "accounts-reject": [("invalid_transition", "the account is not `pending`")],
     "accounts-close": [("invalid_transition", "the account is already `closed`")],
-    "accounts-compromised": [("invalid_transition", "the account is not `pending` or "
-                              "`verified`")],
+    "accounts-compromised": [("invalid_transition", "the account is not `pending` or `verified`")],
     "reports-update": [("report_closed", "the report is resolved, dismissed or withdrawn")],
-    "reports-transition": [("invalid_transition", "the workflow has no such move from the "
-                            "report's status for this caller (or the report is a duplicate, "
-                            "which follows its primary)")],
-    "reports-add_evidence": [("report_closed", "the report is closed"),
-                             ("evidence_limit", "the report already has 20 evidence files")],
+    "reports-transition": [
+        (
+            "invalid_transition",
+            "the workflow has no such move from the "
+            "report's status for this caller (or the report is a duplicate, "
+            "which follows its primary)",
+        )
+    ],
+    "reports-add_evidence": [
+        ("report_closed", "the report is closed"),
+        ("evidence_limit", "the report already has 20 evidence files"),
+    ],
     "documents-update": [("conflict", "the document is archived (read only)")],
     "documents-delete": [("conflict", "only drafts can be deleted")],
     "documents-publish": [("invalid_transition", "the document is not a draft")],
@@ -222,13 +278,14 @@ CONFLICTS: dict[str, list[tuple[str, str]]] = {
     "documents-delete_file": [("conflict", "the document is archived (read only)")],
     "documents-acknowledge": [("document_not_published", "the document is archived")],
     "roster-create": [("unit_dissolved", "the scope unit is dissolved")],
-    "roster-apply": [("roster_changed", "the roster changed since the preview: preview "
-                      "again"), ("sync_not_applicable", "the sync failed or cannot be "
-                      "applied")],
+    "roster-apply": [
+        ("roster_changed", "the roster changed since the preview: preview again"),
+        ("sync_not_applicable", "the sync failed or cannot be applied"),
+    ],
     "users-create": [("duplicate", "the username exists, or the member already has a user")],
     "users-update": [("conflict", "an admin cannot deactivate themself")],
     "clients-rotate_secret": [("conflict", "the client is revoked")],
-}  # fmt: skip
+}
 CONCURRENT = ("conflict", "the object was changed by a concurrent request: reload and retry")
 IN_FLIGHT = ("idempotency_in_progress", "a request with this `Idempotency-Key` is in progress")
 
@@ -269,35 +326,55 @@ RENAMES = {
 _PAGE = re.compile(r"^Page_([A-Za-z0-9]+)_$")
 
 HEADERS: dict[str, dict[str, Any]] = {
-    "X-Request-ID": {"description": "The request id (the caller's `X-Request-ID` when it "
-                     "sent a well-formed one); also in every problem's `request_id`.",
-                     "schema": {"type": "string"}},
-    "ETag": {"description": "The object's version as an entity tag (`\"3\"`): send it back "
-             "in `If-Match`.", "schema": {"type": "string", "examples": ['"3"']}},
-    "Location": {"description": "The URL of the created object.",
-                 "schema": {"type": "string", "format": "uri-reference"}},
-    "Retry-After": {"description": "Seconds to wait before retrying.",
-                    "schema": {"type": "integer", "minimum": 0}},
-    "RateLimit": {"description": "IETF RateLimit fields: `\"<policy>\";r=<remaining>;"
-                  "t=<seconds to reset>`.", "schema": {"type": "string"}},
-    "RateLimit-Policy": {"description": "IETF RateLimit-Policy: `\"<policy>\";q=<quota>;"
-                         "w=<window seconds>`.", "schema": {"type": "string"}},
-    "WWW-Authenticate": {"description": "`Bearer realm=\"qd85\"`.",
-                         "schema": {"type": "string"}},
-    "Idempotent-Replayed": {"description": "`true` when this is the stored response of an "
-                            "earlier request with the same `Idempotency-Key`.",
-                            "schema": {"type": "string", "enum": ["true"]}},
-    "Content-Disposition": {"description": "`attachment` with the file name.",
-                            "schema": {"type": "string"}},
-    "Content-Language": {"description": "The language of `title` and `detail` (`vi` or `en`).",
-                         "schema": {"type": "string", "enum": ["vi", "en"]}},
-}  # fmt: skip
+    "X-Request-ID": {
+        "description": "The request id (the caller's `X-Request-ID` when it "
+        "sent a well-formed one); also in every problem's `request_id`.",
+        "schema": {"type": "string"},
+    },
+    "ETag": {
+        "description": 'The object\'s version as an entity tag (`"3"`): send it back '
+        "in `If-Match`.",
+        "schema": {"type": "string", "examples": ['"3"']},
+    },
+    "Location": {
+        "description": "The URL of the created object.",
+        "schema": {"type": "string", "format": "uri-reference"},
+    },
+    "Retry-After": {
+        "description": "Seconds to wait before retrying.",
+        "schema": {"type": "integer", "minimum": 0},
+    },
+    "RateLimit": {
+        "description": 'IETF RateLimit fields: `"<policy>";r=<remaining>;t=<seconds to reset>`.',
+        "schema": {"type": "string"},
+    },
+    "RateLimit-Policy": {
+        "description": 'IETF RateLimit-Policy: `"<policy>";q=<quota>;w=<window seconds>`.',
+        "schema": {"type": "string"},
+    },
+    "WWW-Authenticate": {"description": '`Bearer realm="qd85"`.', "schema": {"type": "string"}},
+    "Idempotent-Replayed": {
+        "description": "`true` when this is the stored response of an "
+        "earlier request with the same `Idempotency-Key`.",
+        "schema": {"type": "string", "enum": ["true"]},
+    },
+    "Content-Disposition": {
+        "description": "`attachment` with the file name.",
+        "schema": {"type": "string"},
+    },
+    "Content-Language": {
+        "description": "The language of `title` and `detail` (`vi` or `en`).",
+        "schema": {"type": "string", "enum": ["vi", "en"]},
+    },
+}
 ACCEPT_LANGUAGE = {
-    "name": "Accept-Language", "in": "header", "required": False,
+    "name": "Accept-Language",
+    "in": "header",
+    "required": False,
     "description": "`vi` (default) or `en`: the language of problem titles and details "
     "(by q-value). Problem `code`s and enum codes never change.",
     "schema": {"type": "string", "examples": ["vi", "en;q=0.9, vi;q=0.5"]},
-}  # fmt: skip
+}
 
 
 def refine(schema: dict[str, Any]) -> dict[str, Any]:
@@ -396,8 +473,10 @@ def _grant_variants(schemas: dict[str, Any]) -> None:
     if len(branches) != 2:
         return
     names = {"AdminGrantIn": branches[0], "ScopedGrantIn": branches[1]}
-    descriptions = {"AdminGrantIn": "An admin grant: everywhere (a `unit_id` is ignored).",
-                    "ScopedGrantIn": "A grant on a unit and its subtree."}  # fmt: skip
+    descriptions = {
+        "AdminGrantIn": "An admin grant: everywhere (a `unit_id` is ignored).",
+        "ScopedGrantIn": "A grant on a unit and its subtree.",
+    }
     mapping: dict[str, str] = {}
     for name, branch in names.items():
         schemas[name] = {"title": name, "description": descriptions[name], **branch}
@@ -469,15 +548,17 @@ def _enums(schema: dict[str, Any], schemas: dict[str, Any]) -> None:
 def _security(schema: dict[str, Any]) -> None:
     components = schema["components"]
     old = components.get("securitySchemes", {})
-    components["securitySchemes"] = {SECURITY_SCHEME: {
-        "type": "oauth2",
-        "description": "Bearer JWTs from `POST /api/v1/auth/token`: users with the password "
-        "flow (with a rotating refresh token), API clients with client credentials.",
-        "flows": {
-            "password": {"tokenUrl": TOKEN_URL, "refreshUrl": TOKEN_URL, "scopes": {}},
-            "clientCredentials": {"tokenUrl": TOKEN_URL, "refreshUrl": TOKEN_URL, "scopes": {}},
-        },
-    }}  # fmt: skip
+    components["securitySchemes"] = {
+        SECURITY_SCHEME: {
+            "type": "oauth2",
+            "description": "Bearer JWTs from `POST /api/v1/auth/token`: users with the password "
+            "flow (with a rotating refresh token), API clients with client credentials.",
+            "flows": {
+                "password": {"tokenUrl": TOKEN_URL, "refreshUrl": TOKEN_URL, "scopes": {}},
+                "clientCredentials": {"tokenUrl": TOKEN_URL, "refreshUrl": TOKEN_URL, "scopes": {}},
+            },
+        }
+    }
     for _path, _method, operation in operations(schema):
         if any(set(s) & set(old) for s in operation.get("security", [])):
             operation["security"] = [{SECURITY_SCHEME: []}]
@@ -540,17 +621,22 @@ def _codes(path: str, method: str, operation: dict[str, Any], status: str) -> li
     meaning = {code: CODES[code][2] for code in CODES}
     if status == "400":
         if op_id == "auth-token":
-            return [(c, meaning[c]) for c in ("invalid_grant", "unsupported_grant_type",
-                                              "bad_request")]  # fmt: skip
+            return [
+                (c, meaning[c]) for c in ("invalid_grant", "unsupported_grant_type", "bad_request")
+            ]
         media = operation.get("requestBody", {}).get("content", {})
-        return [("invalid_json", "the body is not JSON")] if "application/json" in media else [
-            ("bad_request", "the body cannot be parsed")
-        ]  # fmt: skip
+        return (
+            [("invalid_json", "the body is not JSON")]
+            if "application/json" in media
+            else [("bad_request", "the body cannot be parsed")]
+        )
     if status == "401":
         if token:
             return [("invalid_client", "unknown client or wrong secret")]
-        return [("unauthorized", "no bearer token"),
-                ("invalid_token", "the token is malformed, expired or revoked")]  # fmt: skip
+        return [
+            ("unauthorized", "no bearer token"),
+            ("invalid_token", "the token is malformed, expired or revoked"),
+        ]
     if status == "409":
         found = dict(CONFLICTS.get(op_id, []))
         if method != "get" or not found:
@@ -569,9 +655,14 @@ def _codes(path: str, method: str, operation: dict[str, Any], status: str) -> li
     if status == "404":
         codes = ["not_found", *NOT_FOUND.get(op_id, [])]
         return [(c, meaning[c]) for c in codes]
-    by_status = {"403": "forbidden", "412": "version_mismatch",
-                 "413": "payload_too_large", "415": "unsupported_media_type",
-                 "429": "rate_limited", "503": "service_unavailable"}  # fmt: skip
+    by_status = {
+        "403": "forbidden",
+        "412": "version_mismatch",
+        "413": "payload_too_large",
+        "415": "unsupported_media_type",
+        "429": "rate_limited",
+        "503": "service_unavailable",
+    }
     if status in by_status:
         code = by_status[status]
         return [(code, meaning[code])]
@@ -581,10 +672,14 @@ def _codes(path: str, method: str, operation: dict[str, Any], status: str) -> li
 def _example(code: str, detail: str, path: str, token: bool) -> dict[str, Any]:
     status, _vi, en = CODES[code]
     value: dict[str, Any] = {
-        "type": f"https://qd85.vn/problems/{code}", "title": en, "status": status,
-        "detail": detail[:1].upper() + detail[1:] + ".", "instance": path, "code": code,
+        "type": f"https://qd85.vn/problems/{code}",
+        "title": en,
+        "status": status,
+        "detail": detail[:1].upper() + detail[1:] + ".",
+        "instance": path,
+        "code": code,
         "request_id": "3f2b8c1e9a7d4e60",
-    }  # fmt: skip
+    }
     if token and code in TOKEN_ERRORS:
         value["error"] = TOKEN_ERRORS[code]
     return {"summary": f"{code}: {detail}", "value": value}

@@ -14,18 +14,20 @@ from starlette.types import Scope
 # No inline script anywhere (Vite emits module scripts by URL). Styles may be inline:
 # Ant Design writes its CSS-in-JS into <style> elements at run time. connect-src is the
 # API, served from this same origin.
-CSP = "; ".join((
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data: blob:",
-    "font-src 'self'",
-    "connect-src 'self'",
-    "object-src 'none'",
-    "base-uri 'self'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-))  # fmt: skip
+CSP = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data: blob:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
+)
 
 # Paths that belong to the API even when no route matched them: a 404 problem, not the app.
 _API_SEGMENTS = frozenset({"api", "docs", "openapi.json", "healthz", "readyz", "metrics"})

@@ -55,9 +55,46 @@ MIDDLE = [
     "Anh",
     "Gia",
 ]
-GIVEN = ["An", "Bình", "Cường", "Dũng", "Đức", "Giang", "Hà", "Hải", "Hạnh", "Hiếu", "Hoa", "Hùng", "Hương",
-         "Khánh", "Lan", "Linh", "Long", "Mai", "Minh", "Nam", "Nga", "Ngọc", "Phong", "Phúc", "Quang", "Quân",
-         "Sơn", "Tâm", "Thảo", "Thắng", "Thành", "Trang", "Trung", "Tuấn", "Tú", "Vân", "Việt", "Yến"]  # fmt: skip
+GIVEN = [
+    "An",
+    "Bình",
+    "Cường",
+    "Dũng",
+    "Đức",
+    "Giang",
+    "Hà",
+    "Hải",
+    "Hạnh",
+    "Hiếu",
+    "Hoa",
+    "Hùng",
+    "Hương",
+    "Khánh",
+    "Lan",
+    "Linh",
+    "Long",
+    "Mai",
+    "Minh",
+    "Nam",
+    "Nga",
+    "Ngọc",
+    "Phong",
+    "Phúc",
+    "Quang",
+    "Quân",
+    "Sơn",
+    "Tâm",
+    "Thảo",
+    "Thắng",
+    "Thành",
+    "Trang",
+    "Trung",
+    "Tuấn",
+    "Tú",
+    "Vân",
+    "Việt",
+    "Yến",
+]
 
 
 def vietnamese_name(rng: random.Random) -> str:
@@ -102,8 +139,13 @@ def server_env(database_url: str, **extra: str) -> dict[str, str]:
 
 
 def migrate(database_url: str) -> None:
-    subprocess.run([str(BIN / "qd85"), "migrate"], check=True, env=server_env(database_url), cwd=ROOT,
-                   stdout=subprocess.DEVNULL)  # fmt: skip
+    subprocess.run(
+        [str(BIN / "qd85"), "migrate"],
+        check=True,
+        env=server_env(database_url),
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+    )
 
 
 def free_port() -> int:
@@ -119,23 +161,44 @@ class Server:
     (e.g. "bench._noop_counters:create_app") serves another app factory with uvicorn,
     as `qd85 serve` would."""
 
-    def __init__(self, database_url: str, port: int, workers: int, log: Path | None = None,
-                 factory: str | None = None, **env: str) -> None:  # fmt: skip
+    def __init__(
+        self,
+        database_url: str,
+        port: int,
+        workers: int,
+        log: Path | None = None,
+        factory: str | None = None,
+        **env: str,
+    ) -> None:
         self.port = port
         out = open(log, "ab") if log is not None else subprocess.DEVNULL  # noqa: SIM115 - closed in stop()
         self._log = out if log is not None else None
         where = ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
         command = (
-            [str(BIN / "qd85"), "serve", *where] if factory is None
-            else [sys.executable, "-m", "uvicorn", factory, "--factory", "--no-access-log",
-                  "--timeout-keep-alive", "75", *where]
-        )  # fmt: skip
+            [str(BIN / "qd85"), "serve", *where]
+            if factory is None
+            else [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                factory,
+                "--factory",
+                "--no-access-log",
+                "--timeout-keep-alive",
+                "75",
+                *where,
+            ]
+        )
         if workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in env:
             env["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="qd85-metrics-")
         self.proc = subprocess.Popen(
-            command, env=server_env(database_url, **env), cwd=ROOT, stdout=out, stderr=out,
+            command,
+            env=server_env(database_url, **env),
+            cwd=ROOT,
+            stdout=out,
+            stderr=out,
             start_new_session=True,
-        )  # fmt: skip
+        )
         deadline = time.time() + 30
         while time.time() < deadline:
             try:
@@ -179,8 +242,15 @@ def _ms(text: str) -> float:
     return float(m.group(1)) * _UNITS[m.group(2)]
 
 
-def wrk(url: str, *, headers: dict[str, str], duration: int, connections: int, threads: int,
-        script: Path | None = None) -> WrkResult:  # fmt: skip
+def wrk(
+    url: str,
+    *,
+    headers: dict[str, str],
+    duration: int,
+    connections: int,
+    threads: int,
+    script: Path | None = None,
+) -> WrkResult:
     if shutil.which("wrk") is None:
         sys.exit("wrk is required (Debian: apt-get install wrk)")
     # A 10 s timeout: slow requests count in the latency figures instead of vanishing

@@ -94,8 +94,18 @@ class Cluster:
             self.user = "postgres"
             entry = pwd.getpwnam(self.user)
             os.chown(self.dir, entry.pw_uid, entry.pw_gid)
-        self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
-                  "--locale=C.UTF-8", "-N")  # fmt: skip
+        self._run(
+            "initdb",
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+            "-N",
+        )
         with open(self.data / "postgresql.conf", "a") as conf:
             conf.write(
                 f"\nport = {self.port}\nlisten_addresses = '127.0.0.1'\n"
@@ -109,8 +119,9 @@ class Cluster:
         return ["runuser", "-u", self.user, "--", *cmd] if self.user else cmd
 
     def _run(self, tool: str, *args: str) -> None:
-        subprocess.run(self._cmd(tool, *args), check=True, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.PIPE)  # fmt: skip
+        subprocess.run(
+            self._cmd(tool, *args), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
 
     def start(self) -> None:
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60", "start")
@@ -161,8 +172,11 @@ async def probe(base: str, world: World, outage: Outage, until: float) -> None:
     limits = httpx.Limits(keepalive_expiry=KEEPALIVE_SECONDS)
     async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as client:
         while time.monotonic() < until:
-            for what, url, headers in (("readyz", "/readyz", {}), ("healthz", "/healthz", {}),
-                                       ("read", f"/api/v1/members/{member}", reads)):  # fmt: skip
+            for what, url, headers in (
+                ("readyz", "/readyz", {}),
+                ("healthz", "/healthz", {}),
+                ("read", f"/api/v1/members/{member}", reads),
+            ):
                 t0 = time.monotonic()
                 try:
                     r = await client.get(url, headers=headers)
@@ -177,8 +191,9 @@ async def probe(base: str, world: World, outage: Outage, until: float) -> None:
             await asyncio.sleep(0.2)
 
 
-async def outage_run(cluster: Cluster, base: str, world: World, args: argparse.Namespace
-                     ) -> tuple[Workload, Outage, float]:  # fmt: skip
+async def outage_run(
+    cluster: Cluster, base: str, world: World, args: argparse.Namespace
+) -> tuple[Workload, Outage, float]:
     workload = Workload(base, world, clients=args.clients, seed=2, timeout=args.timeout)
     outage = Outage()
     total = args.warmup + args.outage + args.after
@@ -220,18 +235,21 @@ def check_outage(workload: Workload, outage: Outage, args: argparse.Namespace) -
         s for s in samples if s.start + s.seconds >= outage.stop_at and s.start <= outage.up_at
     ]
     later = [s for s in samples if s.start > outage.up_at]
-    print(f"\noutage: PostgreSQL down {outage.up_at - outage.stop_at:.1f} s "
-          f"(stop took {outage.stopped_at - outage.stop_at:.1f} s, start {outage.up_at - outage.start_at:.1f} s)")  # fmt: skip
-    answers = Counter(
-        f"{s.status} {s.code}" if s.code else str(s.status) for s in during
-    )  # fmt: skip
+    print(
+        f"\noutage: PostgreSQL down {outage.up_at - outage.stop_at:.1f} s "
+        f"(stop took {outage.stopped_at - outage.stop_at:.1f} s, start "
+        f"{outage.up_at - outage.start_at:.1f} s)"
+    )
+    answers = Counter(f"{s.status} {s.code}" if s.code else str(s.status) for s in during)
     print(
         "  answers during the outage: " + ", ".join(f"{k}: {v:,}" for k, v in answers.most_common())
     )
     unavailable = [s.seconds * 1000 for s in during if s.status == 503]
     if unavailable:
-        print(f"  503 answers: p50 {statistics.median(unavailable):.0f} ms, p99 "
-              f"{percentile(unavailable, 0.99):.0f} ms, max {max(unavailable):.0f} ms")  # fmt: skip
+        print(
+            f"  503 answers: p50 {statistics.median(unavailable):.0f} ms, p99 "
+            f"{percentile(unavailable, 0.99):.0f} ms, max {max(unavailable):.0f} ms"
+        )
 
     def bad(s: Sample) -> bool:
         if isinstance(s.status, str):
@@ -242,35 +260,51 @@ def check_outage(workload: Workload, outage: Outage, args: argparse.Namespace) -
 
     wrong = [s for s in during if bad(s)]
     if wrong:
-        failures.append(f"outage: {len(wrong)} answers other than a 503 problem or a normal answer: "
-                        + ", ".join(f"{k}: {v}" for k, v in Counter(
-                            f"{s.op} {s.status} {s.code}" for s in wrong).most_common(8)))  # fmt: skip
+        failures.append(
+            f"outage: {len(wrong)} answers other than a 503 problem or a normal answer: "
+            + ", ".join(
+                f"{k}: {v}"
+                for k, v in Counter(f"{s.op} {s.status} {s.code}" for s in wrong).most_common(8)
+            )
+        )
     # No hang: every failure answer (503) to a request in flight at the stop or sent
     # during the outage comes within the bound of the stop (or of the request). Normal
     # answers may come later: their requests waited for the database and were served.
     failed = [s for s in during if isinstance(s.status, str) or s.status >= 500]
     waits = [s.start + s.seconds - max(s.start, outage.stop_at) for s in failed]
     if waits and max(waits) > args.bound:
-        failures.append(f"outage: {sum(w > args.bound for w in waits)} failure answers came more than "
-                        f"{args.bound:.0f} s after the stop or the request (max {max(waits):.1f} s)")  # fmt: skip
-    served = [s.start + s.seconds - outage.up_at for s in during if not isinstance(s.status, str)
-              and s.status < 500 and s.start + s.seconds > outage.up_at]  # fmt: skip
+        failures.append(
+            f"outage: {sum(w > args.bound for w in waits)} failure answers came more than "
+            f"{args.bound:.0f} s after the stop or the request (max {max(waits):.1f} s)"
+        )
+    served = [
+        s.start + s.seconds - outage.up_at
+        for s in during
+        if not isinstance(s.status, str) and s.status < 500 and s.start + s.seconds > outage.up_at
+    ]
     sent_down = [
         s.seconds * 1000 for s in during if s.start >= outage.stopped_at and s.status == 503
     ]
     if sent_down:
-        print(f"  503 answers to requests sent while PostgreSQL was down: {len(sent_down):,}, p50 "
-              f"{statistics.median(sent_down):.0f} ms, p99 {percentile(sent_down, 0.99):.0f} ms, "
-              f"max {max(sent_down):.0f} ms")  # fmt: skip
+        print(
+            f"  503 answers to requests sent while PostgreSQL was down: {len(sent_down):,}, p50 "
+            f"{statistics.median(sent_down):.0f} ms, p99 {percentile(sent_down, 0.99):.0f} ms, "
+            f"max {max(sent_down):.0f} ms"
+        )
     if waits:
         print(f"  longest 503 after the stop or the request: {max(waits):.1f} s")
     if served:
-        print(f"  {len(served)} requests sent during the outage were served after it, the last "
-              f"{max(served):.1f} s after PostgreSQL was back (waiting behind the queued writes)")  # fmt: skip
+        print(
+            f"  {len(served)} requests sent during the outage were served after it, the last "
+            f"{max(served):.1f} s after PostgreSQL was back (waiting behind the queued writes)"
+        )
     slow = [s for s in samples if s.seconds > args.bound]
     if slow:
-        print(f"  note: {len(slow)} answers over the whole run took more than {args.bound:.0f} s "
-              f"(max {max(s.seconds for s in slow):.1f} s): {Counter(s.op for s in slow).most_common(4)}")  # fmt: skip
+        print(
+            f"  note: {len(slow)} answers over the whole run took more than {args.bound:.0f} s "
+            f"(max {max(s.seconds for s in slow):.1f} s): "
+            f"{Counter(s.op for s in slow).most_common(4)}"
+        )
     if not any(s.status == 503 for s in during):
         failures.append("outage: no 503 during the outage (did PostgreSQL stop?)")
     if any(s.retry_after is None for s in during if s.status == 503):
@@ -286,7 +320,8 @@ def check_outage(workload: Workload, outage: Outage, args: argparse.Namespace) -
         p.status != 503 or p.code != "service_unavailable" for p in ready_down
     ):
         failures.append(
-            f"/readyz during the outage: {Counter(str(p.status) for p in ready_down)} (want only 503)"
+            f"/readyz during the outage: {Counter(str(p.status) for p in ready_down)} (want "
+            "only 503)"
         )
     health = [p for p in outage.probes if p.what == "healthz"]
     if any(p.status != 200 for p in health):
@@ -295,14 +330,23 @@ def check_outage(workload: Workload, outage: Outage, args: argparse.Namespace) -
     around = [
         p for p in outage.probes if p.what == "readyz" and p.at + p.seconds >= outage.up_at - 1
     ]
-    print("  /readyz probes around the restart (sent at, relative to PostgreSQL up: status in seconds): "
-          + ", ".join(f"{p.at - outage.up_at:+.2f}: {p.status} in {p.seconds:.2f}" for p in around[:8]))  # fmt: skip
+    print(
+        "  /readyz probes around the restart (sent at, relative to PostgreSQL up: status in "
+        "seconds): "
+        + ", ".join(
+            f"{p.at - outage.up_at:+.2f}: {p.status} in {p.seconds:.2f}" for p in around[:8]
+        )
+    )
     read_after = _first_ok(outage.probes, "read", outage.up_at)
-    print(f"  /readyz during the outage: {Counter(str(p.status) for p in ready_down)}; "
-          f"/healthz throughout: {Counter(str(p.status) for p in health)}")  # fmt: skip
+    print(
+        f"  /readyz during the outage: {Counter(str(p.status) for p in ready_down)}; "
+        f"/healthz throughout: {Counter(str(p.status) for p in health)}"
+    )
     fmt = lambda v: "never" if v is None else f"{v:.2f} s"  # noqa: E731
-    print(f"  after PostgreSQL is back: first /readyz 200 after {fmt(ready_after)}, "
-          f"first normal read 200 after {fmt(read_after)}")  # fmt: skip
+    print(
+        f"  after PostgreSQL is back: first /readyz 200 after {fmt(ready_after)}, "
+        f"first normal read 200 after {fmt(read_after)}"
+    )
     for name, value in (("/readyz", ready_after), ("a normal read", read_after)):
         if value is None or value > args.recover_bound:
             failures.append(
@@ -311,17 +355,22 @@ def check_outage(workload: Workload, outage: Outage, args: argparse.Namespace) -
     late_errors = [s for s in later if isinstance(s.status, str) or s.status >= 500]
     settle = outage.up_at + args.recover_bound
     after_settle = [s for s in late_errors if s.start > settle]
-    print(f"  after the restart: {len(later):,} requests, {len(late_errors)} 5xx/transport errors "
-          f"({Counter(f'{s.status} {s.code}' for s in late_errors).most_common(4)}), "
-          f"{len(after_settle)} of them more than {args.recover_bound:.0f} s after")  # fmt: skip
+    print(
+        f"  after the restart: {len(later):,} requests, {len(late_errors)} 5xx/transport errors "
+        f"({Counter(f'{s.status} {s.code}' for s in late_errors).most_common(4)}), "
+        f"{len(after_settle)} of them more than {args.recover_bound:.0f} s after"
+    )
     if after_settle:
         failures.append(
-            f"recovery: {len(after_settle)} 5xx more than {args.recover_bound:.0f} s after the restart"
+            f"recovery: {len(after_settle)} 5xx more than {args.recover_bound:.0f} s after the "
+            "restart"
         )
     wrong_later = [s for s in late_errors if s.status != 503 or s.code != "service_unavailable"]
     if wrong_later:
-        failures.append(f"after the restart: {len(wrong_later)} answers other than 503 problems: "
-                        f"{Counter(f'{s.op} {s.status} {s.code}' for s in wrong_later).most_common(5)}")  # fmt: skip
+        failures.append(
+            f"after the restart: {len(wrong_later)} answers other than 503 problems: "
+            f"{Counter(f'{s.op} {s.status} {s.code}' for s in wrong_later).most_common(5)}"
+        )
     return failures
 
 
@@ -329,8 +378,10 @@ def check_outage(workload: Workload, outage: Outage, args: argparse.Namespace) -
 
 
 MEMBERS_CHECKSUM = (
-    "SELECT count(*) AS n, md5(coalesce(string_agg(concat_ws('|', id, external_id, full_name, name_search,"
-    " name_sort, unit_id, membership, status, position, is_leader, email, phone, declaration, version,"
+    "SELECT count(*) AS n, md5(coalesce(string_agg(concat_ws('|', id, external_id, full_name, "
+    "name_search,"
+    " name_sort, unit_id, membership, status, position, is_leader, email, phone, declaration, "
+    "version,"
     " updated_at), ',' ORDER BY id), '')) AS sum FROM members"
 )
 UNITS_CHECKSUM = (
@@ -371,9 +422,12 @@ async def partner_token(url: str, world: World) -> tuple[str, str]:
             await conn.execute(
                 "INSERT INTO api_clients (id, client_id, name, secret_hash, role, unit_id, active,"
                 " token_version, version, created_at, updated_at)"
-                " VALUES ($1, 'faults-partner', 'Faults partner', 'x', 'partner', $2, true, 1, 1, $3, $3)",
-                client_id, province, now,
-            )  # fmt: skip
+                " VALUES ($1, 'faults-partner', 'Faults partner', 'x', 'partner', $2, true, 1, "
+                "1, $3, $3)",
+                client_id,
+                province,
+                now,
+            )
         return create_access_token(client_id, "client", 1)[0], str(code)
     finally:
         await conn.close()
@@ -400,7 +454,7 @@ async def _apply_backend(url: str, until: float) -> int | None:
                 "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND state = 'active'"
                 " AND pid <> pg_backend_pid() AND query ILIKE 'INSERT INTO members%'",
                 DB_NAME,
-            )  # fmt: skip
+            )
             if pid is not None:
                 return int(pid)
             await asyncio.sleep(0.02)
@@ -409,8 +463,16 @@ async def _apply_backend(url: str, until: float) -> int | None:
         await conn.close()
 
 
-async def interrupted_apply(cluster: Cluster, base: str, raw_url: str, admin_url: str, world: World,
-                            args: argparse.Namespace, how: str, batch: int) -> list[str]:  # fmt: skip
+async def interrupted_apply(
+    cluster: Cluster,
+    base: str,
+    raw_url: str,
+    admin_url: str,
+    world: World,
+    args: argparse.Namespace,
+    how: str,
+    batch: int,
+) -> list[str]:
     """Preview a roster, start its apply, interrupt it (`stop`: PostgreSQL stopped
     immediately; `terminate`: pg_terminate_backend on the apply's backend), and check
     that nothing of it stayed and that a retry applies it."""
@@ -418,9 +480,14 @@ async def interrupted_apply(cluster: Cluster, base: str, raw_url: str, admin_url
     token, province_code = await partner_token(raw_url, world)
     conn = await asyncpg.connect(raw_url)
     try:
-        cells = [r["code"] for r in await conn.fetch(
-            "SELECT u.code FROM units u JOIN units p ON p.id = u.parent_id"
-            " WHERE u.level = 'cell' AND p.parent_id = $1", uuid.UUID(world.province_ids[0]))]  # fmt: skip
+        cells = [
+            r["code"]
+            for r in await conn.fetch(
+                "SELECT u.code FROM units u JOIN units p ON p.id = u.parent_id"
+                " WHERE u.level = 'cell' AND p.parent_id = $1",
+                uuid.UUID(world.province_ids[0]),
+            )
+        ]
     finally:
         await conn.close()
     body = roster_csv(args.roster_rows, cells, batch, seed=batch)
@@ -428,14 +495,20 @@ async def interrupted_apply(cluster: Cluster, base: str, raw_url: str, admin_url
     label = "PostgreSQL stopped (-m immediate)" if how == "stop" else "pg_terminate_backend"
     async with httpx.AsyncClient(base_url=base, timeout=600, headers=headers) as client:
         t = time.monotonic()
-        r = await client.post("/api/v1/roster/syncs", content=body,
-                              params={"mode": "upsert", "scope_unit_code": province_code},
-                              headers={"Content-Type": "text/csv"})  # fmt: skip
+        r = await client.post(
+            "/api/v1/roster/syncs",
+            content=body,
+            params={"mode": "upsert", "scope_unit_code": province_code},
+            headers={"Content-Type": "text/csv"},
+        )
         if r.status_code != 201:
             return [f"roster ({how}): preview answered {r.status_code} {r.text[:300]}"]
         sync = r.json()
-        print(f"\nroster apply interrupted by {label}: preview of {args.roster_rows:,} rows in "
-              f"{time.monotonic() - t:.1f} s, counts {sync['counts']}", flush=True)  # fmt: skip
+        print(
+            f"\nroster apply interrupted by {label}: preview of {args.roster_rows:,} rows in "
+            f"{time.monotonic() - t:.1f} s, counts {sync['counts']}",
+            flush=True,
+        )
         # The counters as folded: the statistics folder merges what earlier writes left
         # pending, which changes the rollups but not the figures.
         if (late := await settle(raw_url)) is not None:
@@ -447,7 +520,8 @@ async def interrupted_apply(cluster: Cluster, base: str, raw_url: str, admin_url
         if pid is None or apply.done():
             apply.cancel()
             return [
-                f"roster ({how}): the apply was not seen running (finished before it could be interrupted?)"
+                f"roster ({how}): the apply was not seen running (finished before it could be "
+                "interrupted?)"
             ]
         await asyncio.sleep(args.interrupt_after)
         if apply.done():
@@ -483,8 +557,11 @@ async def interrupted_apply(cluster: Cluster, base: str, raw_url: str, admin_url
                 failures.append(
                     f"roster ({how}): the interrupted apply answered {status} {answer.text[:300]}"
                 )
-        print(f"  interrupted {t_cut - t:.1f} s into the apply; it answered {status} {code or ''} "
-              f"{waited:.2f} s later", flush=True)  # fmt: skip
+        print(
+            f"  interrupted {t_cut - t:.1f} s into the apply; it answered {status} {code or ''} "
+            f"{waited:.2f} s later",
+            flush=True,
+        )
         ready = await _wait_ready(client, 60)
         if ready is None:
             return [
@@ -495,11 +572,16 @@ async def interrupted_apply(cluster: Cluster, base: str, raw_url: str, admin_url
             return [*failures, f"roster ({how}): {late}"]
         after = await roster_state(raw_url)
         same = before == after
-        print(f"  members ({before[0]:,}), units and counters after the interruption equal the snapshot "
-              f"before the apply: {same}")  # fmt: skip
+        print(
+            f"  members ({before[0]:,}), units and counters after the interruption equal the "
+            "snapshot "
+            f"before the apply: {same}"
+        )
         if not same:
-            failures.append(f"roster ({how}): the roster changed: before {before[:1]}/{before[1][:8]}, "
-                            f"after {after[:1]}/{after[1][:8]} (members n/md5)")  # fmt: skip
+            failures.append(
+                f"roster ({how}): the roster changed: before {before[:1]}/{before[1][:8]}, "
+                f"after {after[:1]}/{after[1][:8]} (members n/md5)"
+            )
         r = await client.get(f"/api/v1/roster/syncs/{sync['id']}")
         state = r.json().get("status") if r.status_code == 200 else r.status_code
         print(f"  the sync is {state!r}", flush=True)
@@ -510,15 +592,21 @@ async def interrupted_apply(cluster: Cluster, base: str, raw_url: str, admin_url
         applied = retry.status_code == 200 and retry.json().get("status") == "applied"
         final = await roster_state(raw_url)
         grown = final[0] - before[0]
-        print(f"  retry of the apply: {retry.status_code} {retry.json().get('status') or retry.json().get('code')} "
-              f"in {time.monotonic() - t:.1f} s; members {before[0]:,} -> {final[0]:,}", flush=True)  # fmt: skip
+        print(
+            f"  retry of the apply: {retry.status_code} "
+            f"{retry.json().get('status') or retry.json().get('code')} "
+            f"in {time.monotonic() - t:.1f} s; members {before[0]:,} -> {final[0]:,}",
+            flush=True,
+        )
         if not applied:
             failures.append(
                 f"roster ({how}): the retry answered {retry.status_code} {retry.text[:300]}"
             )
         elif grown != sync["counts"]["created"]:
-            failures.append(f"roster ({how}): the retry created {grown} members, the preview said "
-                            f"{sync['counts']['created']}")  # fmt: skip
+            failures.append(
+                f"roster ({how}): the retry created {grown} members, the preview said "
+                f"{sync['counts']['created']}"
+            )
     return failures
 
 
@@ -546,15 +634,27 @@ def main() -> int:
     parser.add_argument("--outage", type=float, default=10, help="seconds PostgreSQL stays down")
     parser.add_argument("--after", type=float, default=30, help="seconds of load after the restart")
     parser.add_argument("--stop-mode", choices=["smart", "fast", "immediate"], default="fast")
-    parser.add_argument("--bound", type=float, default=10,
-                        help="seconds within which every request in flight at the stop or sent during the "
-                             "outage answers")  # fmt: skip
-    parser.add_argument("--recover-bound", type=float, default=5,
-                        help="seconds after PostgreSQL is back within which the service answers 200")  # fmt: skip
+    parser.add_argument(
+        "--bound",
+        type=float,
+        default=10,
+        help="seconds within which every request in flight at the stop or sent during the "
+        "outage answers",
+    )
+    parser.add_argument(
+        "--recover-bound",
+        type=float,
+        default=5,
+        help="seconds after PostgreSQL is back within which the service answers 200",
+    )
     parser.add_argument("--timeout", type=float, default=60, help="client timeout per request (s)")
     parser.add_argument("--roster-rows", type=int, default=100_000)
-    parser.add_argument("--interrupt-after", type=float, default=0.3,
-                        help="seconds after the apply's member INSERT is seen running")  # fmt: skip
+    parser.add_argument(
+        "--interrupt-after",
+        type=float,
+        default=0.3,
+        help="seconds after the apply's member INSERT is seen running",
+    )
     parser.add_argument(
         "--skip-load", action="store_true", help="only the roster apply interruptions"
     )
@@ -597,12 +697,21 @@ def main() -> int:
         world = build_world(args, raw_url)
         asyncio.run(recount(sa_url))
         port = free_port()
-        server = Server(sa_url, port, args.workers, log=args.server_log, QD85_LOG_REQUESTS=str(args.log_requests).lower(),
-                        QD85_MAX_ROSTER_BODY="200000000")  # fmt: skip
+        server = Server(
+            sa_url,
+            port,
+            args.workers,
+            log=args.server_log,
+            QD85_LOG_REQUESTS=str(args.log_requests).lower(),
+            QD85_MAX_ROSTER_BODY="200000000",
+        )
         base = f"http://127.0.0.1:{port}"
         if not args.skip_load:
-            print(f"load: {args.clients} clients, {args.workers} workers; PostgreSQL stopped after "
-                  f"{args.warmup:.0f} s for {args.outage:.0f} s, then {args.after:.0f} s more", flush=True)  # fmt: skip
+            print(
+                f"load: {args.clients} clients, {args.workers} workers; PostgreSQL stopped after "
+                f"{args.warmup:.0f} s for {args.outage:.0f} s, then {args.after:.0f} s more",
+                flush=True,
+            )
             workload, outage, seconds = asyncio.run(outage_run(cluster, base, world, args))
             print_figures(workload.samples, seconds, "whole run (outage included)")
             failures += check_outage(workload, outage, args)
@@ -622,13 +731,18 @@ def main() -> int:
                         )
                 print(f"  samples (start relative to the stop) written to {args.samples}")
             if workload.anomalies:
-                failures.append(f"{len(workload.anomalies)} unexpected answers, e.g. "
-                                + " | ".join(workload.anomalies[:5]))  # fmt: skip
+                failures.append(
+                    f"{len(workload.anomalies)} unexpected answers, e.g. "
+                    + " | ".join(workload.anomalies[:5])
+                )
             print()
             failures += asyncio.run(verify_writes(raw_url, world, workload.writes))
-            print(f"  writes whose answer was lost (may or may not have committed): "
-                  f"{workload.writes.maybe_reports} reports, {workload.writes.maybe_accounts} accounts, "
-                  f"{sum(1 for t in workload.writes.handled.values() if t.uncertain)} transitions")  # fmt: skip
+            print(
+                f"  writes whose answer was lost (may or may not have committed): "
+                f"{workload.writes.maybe_reports} reports, {workload.writes.maybe_accounts} "
+                "accounts, "
+                f"{sum(1 for t in workload.writes.handled.values() if t.uncertain)} transitions"
+            )
             failures += asyncio.run(stats_equal_recount(raw_url, sa_url, base, world))
         if not args.skip_roster:
             for batch, how in enumerate(("terminate", "stop"), start=1):

@@ -69,33 +69,102 @@ async def populate(url: str, members: int, units_count: int) -> dict[str, object
         now = __import__("datetime").datetime.now(__import__("datetime").UTC)
         await conn.copy_records_to_table(
             "units",
-            records=[(u[0], u[1], u[2], fold(u[2]), u[3], u[4], u[5], u[6], "active", None, True, 30, 1, now, now)
-                     for u in units],
-            columns=["id", "code", "name", "name_search", "level", "parent_id", "path", "depth", "status",
-                     "merged_into_id", "declaration_required", "declaration_deadline_days", "version",
-                     "created_at", "updated_at"],
-        )  # fmt: skip
+            records=[
+                (
+                    u[0],
+                    u[1],
+                    u[2],
+                    fold(u[2]),
+                    u[3],
+                    u[4],
+                    u[5],
+                    u[6],
+                    "active",
+                    None,
+                    True,
+                    30,
+                    1,
+                    now,
+                    now,
+                )
+                for u in units
+            ],
+            columns=[
+                "id",
+                "code",
+                "name",
+                "name_search",
+                "level",
+                "parent_id",
+                "path",
+                "depth",
+                "status",
+                "merged_into_id",
+                "declaration_required",
+                "declaration_deadline_days",
+                "version",
+                "created_at",
+                "updated_at",
+            ],
+        )
         rows = []
         for i in range(members):
             name = vietnamese_name(rng)
-            rows.append((uuid.uuid4(), f"DV{i:08d}", name, fold(name), name_sort_key(name), rng.choice(cells),
-                         "official", "active", None, rng.random() < 0.1, None, None, "not_declared", None, 1,
-                         now, now))  # fmt: skip
+            rows.append(
+                (
+                    uuid.uuid4(),
+                    f"DV{i:08d}",
+                    name,
+                    fold(name),
+                    name_sort_key(name),
+                    rng.choice(cells),
+                    "official",
+                    "active",
+                    None,
+                    rng.random() < 0.1,
+                    None,
+                    None,
+                    "not_declared",
+                    None,
+                    1,
+                    now,
+                    now,
+                )
+            )
         await conn.copy_records_to_table(
-            "members", records=rows,
-            columns=["id", "external_id", "full_name", "name_search", "name_sort", "unit_id", "membership",
-                     "status", "position", "is_leader", "email", "phone", "declaration", "declared_at",
-                     "version", "created_at", "updated_at"],
-        )  # fmt: skip
+            "members",
+            records=rows,
+            columns=[
+                "id",
+                "external_id",
+                "full_name",
+                "name_search",
+                "name_sort",
+                "unit_id",
+                "membership",
+                "status",
+                "position",
+                "is_leader",
+                "email",
+                "phone",
+                "declaration",
+                "declared_at",
+                "version",
+                "created_at",
+                "updated_at",
+            ],
+        )
         admin_id, manager_id = uuid.uuid4(), uuid.uuid4()
         pw = hash_password("bench-password")
         await conn.executemany(
-            "INSERT INTO users (id, username, password_hash, active, token_version, version, created_at, updated_at)"
+            "INSERT INTO users (id, username, password_hash, active, token_version, version, "
+            "created_at, updated_at)"
             " VALUES ($1, $2, $3, true, 1, 1, $4, $4)",
             [(admin_id, "bench.admin", pw, now), (manager_id, "bench.manager", pw, now)],
         )
         await conn.executemany(
-            "INSERT INTO grants (id, user_id, role, unit_id, created_at) VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO grants (id, user_id, role, unit_id, created_at) VALUES ($1, $2, $3, "
+            "$4, $5)",
             [
                 (uuid.uuid4(), admin_id, "admin", None, now),
                 (uuid.uuid4(), manager_id, "manager", root_id, now),
@@ -110,10 +179,11 @@ async def populate(url: str, members: int, units_count: int) -> dict[str, object
             int(members * 0.9) - 1,
         )
         return {
-            "admin_id": admin_id, "manager_id": manager_id,
+            "admin_id": admin_id,
+            "manager_id": manager_id,
             "member_ids": [r[0] for r in rows[:: max(1, members // 5000)]],
             "deep_cursor": encode_cursor("members:name", [deep["name_sort"], deep["id"]]),
-        }  # fmt: skip
+        }
     finally:
         await conn.close()
 
@@ -174,12 +244,23 @@ def main() -> int:
         scenarios = {
             "ceiling  GET /healthz": (f"{base}/healthz", {}, None),
             "get      GET /members/{id} (admin)": (base, admin, script),
-            "page1    GET /members?limit=50 (admin)": (f"{base}/api/v1/members?limit=50", admin, None),
+            "page1    GET /members?limit=50 (admin)": (
+                f"{base}/api/v1/members?limit=50",
+                admin,
+                None,
+            ),
             "deep     GET /members?limit=50&cursor=90k (admin)": (
-                f"{base}/api/v1/members?limit=50&cursor={data['deep_cursor']}", admin, None),
+                f"{base}/api/v1/members?limit=50&cursor={data['deep_cursor']}",
+                admin,
+                None,
+            ),
             "get      GET /members/{id} (manager of root)": (base, manager, script),
-            "page1    GET /members?limit=50 (manager of root)": (f"{base}/api/v1/members?limit=50", manager, None),
-        }  # fmt: skip
+            "page1    GET /members?limit=50 (manager of root)": (
+                f"{base}/api/v1/members?limit=50",
+                manager,
+                None,
+            ),
+        }
         # Rounds interleave the scenarios; each figure is the median round (by req/s), so a
         # burst of background work on this 2-core box does not decide a ratio alone.
         runs: dict[str, list[WrkResult]] = {name: [] for name in scenarios}
@@ -194,14 +275,19 @@ def main() -> int:
             asyncio.run(drop_database(args.pg, DB_NAME))
 
     ceiling = results["ceiling  GET /healthz"].rps
-    print(f"\n{args.members:,} members, {args.workers} workers (pool {args.connections // args.workers} each), wrk -t{args.threads} -c{args.connections} "
-          f"-d{args.duration}s, median of {args.rounds} interleaved rounds\n")  # fmt: skip
     print(
-        f"{'scenario':<50} {'req/s':>9} {'% ceil':>7} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'errors':>7}"
+        f"\n{args.members:,} members, {args.workers} workers (pool "
+        f"{args.connections // args.workers} each), wrk -t{args.threads} -c{args.connections} "
+        f"-d{args.duration}s, median of {args.rounds} interleaved rounds\n"
+    )
+    print(
+        f"{'scenario':<50} {'req/s':>9} {'% ceil':>7} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} "
+        f"{'errors':>7}"
     )
     for name, r in results.items():
         print(
-            f"{name:<50} {r.rps:>9.0f} {100 * r.rps / ceiling:>6.1f}% {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} {r.max_ms:>8.0f} {r.errors:>7}"
+            f"{name:<50} {r.rps:>9.0f} {100 * r.rps / ceiling:>6.1f}% {r.p50_ms:>8.2f} "
+            f"{r.p99_ms:>8.2f} {r.max_ms:>8.0f} {r.errors:>7}"
         )
     get = results["get      GET /members/{id} (admin)"].rps / ceiling
     page = results["page1    GET /members?limit=50 (admin)"].rps / ceiling
@@ -211,13 +297,16 @@ def main() -> int:
     )
     print()
     print(
-        f"member GET   {100 * get:5.1f}% of ceiling (target >= 15%)  {'PASS' if get >= 0.15 else 'FAIL'}"
+        f"member GET   {100 * get:5.1f}% of ceiling (target >= 15%)  "
+        f"{'PASS' if get >= 0.15 else 'FAIL'}"
     )
     print(
-        f"list page    {100 * page:5.1f}% of ceiling (target >=  8%)  {'PASS' if page >= 0.08 else 'FAIL'}"
+        f"list page    {100 * page:5.1f}% of ceiling (target >=  8%)  "
+        f"{'PASS' if page >= 0.08 else 'FAIL'}"
     )
     print(
-        f"deep / first {deep:5.2f}x cost          (target <= 1.3x)  {'PASS' if deep <= 1.3 else 'FAIL'}"
+        f"deep / first {deep:5.2f}x cost          (target <= 1.3x)  "
+        f"{'PASS' if deep <= 1.3 else 'FAIL'}"
     )
     if any(r.errors for r in results.values()):
         print("FAIL some requests failed (non-2xx or socket errors): see the errors column")

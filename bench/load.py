@@ -74,28 +74,116 @@ from bench._common import (
 )
 
 DB_NAME = "qd85_bench_load"
-CATEGORIES = ["fake_news", "false_information", "distortion", "hostile_view", "defamation",
-              "incitement", "obscene", "impersonation", "scam", "other"]  # fmt: skip
-ACTIONS = ["refute", "report_to_platform", "request_takedown", "refer_to_authorities",
-           "correct_member", "monitor"]  # fmt: skip
+CATEGORIES = [
+    "fake_news",
+    "false_information",
+    "distortion",
+    "hostile_view",
+    "defamation",
+    "incitement",
+    "obscene",
+    "impersonation",
+    "scam",
+    "other",
+]
+ACTIONS = [
+    "refute",
+    "report_to_platform",
+    "request_takedown",
+    "refer_to_authorities",
+    "correct_member",
+    "monitor",
+]
 OUTCOMES = ["removed", "account_locked", "refuted", "corrected", "no_action"]
 OPEN = ("submitted", "in_review", "escalated")
 KEEPALIVE_SECONDS = 2.0  # below uvicorn's --timeout-keep-alive (5 s)
-UNIT_COLUMNS = ["id", "code", "name", "name_search", "level", "parent_id", "path", "depth", "status",
-                "merged_into_id", "declaration_required", "declaration_deadline_days", "version",
-                "created_at", "updated_at"]  # fmt: skip
-MEMBER_COLUMNS = ["id", "external_id", "full_name", "name_search", "name_sort", "unit_id",
-                  "membership", "status", "position", "is_leader", "email", "phone", "declaration",
-                  "declared_at", "version", "created_at", "updated_at"]  # fmt: skip
-ACCOUNT_COLUMNS = ["id", "member_id", "platform", "kind", "purpose", "url", "canonical_key",
-                   "canonical_url", "claim_key", "display_name", "status", "review_note",
-                   "reviewed_by_id", "reviewed_at", "version", "created_at", "updated_at"]  # fmt: skip
-REPORT_COLUMNS = ["id", "reporter_member_id", "unit_id", "subject_member_id", "subject_unit_id",
-                  "impersonated_unit_id", "impersonated_member_id", "url", "canonical_url",
-                  "content_hash", "open_key", "platform", "category", "description",
-                  "description_search", "proposed_action", "observed_at", "status", "outcome",
-                  "authority", "reference", "priority", "assignee_id", "due_at", "closed_at",
-                  "duplicate_of", "report_count", "version", "created_at", "updated_at"]  # fmt: skip
+UNIT_COLUMNS = [
+    "id",
+    "code",
+    "name",
+    "name_search",
+    "level",
+    "parent_id",
+    "path",
+    "depth",
+    "status",
+    "merged_into_id",
+    "declaration_required",
+    "declaration_deadline_days",
+    "version",
+    "created_at",
+    "updated_at",
+]
+MEMBER_COLUMNS = [
+    "id",
+    "external_id",
+    "full_name",
+    "name_search",
+    "name_sort",
+    "unit_id",
+    "membership",
+    "status",
+    "position",
+    "is_leader",
+    "email",
+    "phone",
+    "declaration",
+    "declared_at",
+    "version",
+    "created_at",
+    "updated_at",
+]
+ACCOUNT_COLUMNS = [
+    "id",
+    "member_id",
+    "platform",
+    "kind",
+    "purpose",
+    "url",
+    "canonical_key",
+    "canonical_url",
+    "claim_key",
+    "display_name",
+    "status",
+    "review_note",
+    "reviewed_by_id",
+    "reviewed_at",
+    "version",
+    "created_at",
+    "updated_at",
+]
+REPORT_COLUMNS = [
+    "id",
+    "reporter_member_id",
+    "unit_id",
+    "subject_member_id",
+    "subject_unit_id",
+    "impersonated_unit_id",
+    "impersonated_member_id",
+    "url",
+    "canonical_url",
+    "content_hash",
+    "open_key",
+    "platform",
+    "category",
+    "description",
+    "description_search",
+    "proposed_action",
+    "observed_at",
+    "status",
+    "outcome",
+    "authority",
+    "reference",
+    "priority",
+    "assignee_id",
+    "due_at",
+    "closed_at",
+    "duplicate_of",
+    "report_count",
+    "version",
+    "created_at",
+    "updated_at",
+]
 
 
 def bench_environment() -> None:
@@ -141,8 +229,16 @@ class World:
         return [*self.declarers, *self.none_pool, *self.holders]
 
 
-async def populate(url: str, *, members: int, provinces: int, districts: int, cells: int,
-                   member_users: int, seeded_reports: int) -> World:  # fmt: skip
+async def populate(
+    url: str,
+    *,
+    members: int,
+    provinces: int,
+    districts: int,
+    cells: int,
+    member_users: int,
+    seeded_reports: int,
+) -> World:
     """The dataset, set-based (COPY); `districts` per province, `cells` per district."""
     from api.core.security import create_access_token, hash_password
     from api.core.text_vi import fold, name_sort_key
@@ -165,21 +261,58 @@ async def populate(url: str, *, members: int, provinces: int, districts: int, ce
             for d in range(districts):
                 did = uuid.uuid4()
                 dpath = child_path(ppath, did)
-                units.append((did, f"P{p:02d}.D{d:02d}", f"Đảng bộ huyện {p + 1}.{d + 1}",
-                              "upper_grassroots", pid, dpath, 2))  # fmt: skip
+                units.append(
+                    (
+                        did,
+                        f"P{p:02d}.D{d:02d}",
+                        f"Đảng bộ huyện {p + 1}.{d + 1}",
+                        "upper_grassroots",
+                        pid,
+                        dpath,
+                        2,
+                    )
+                )
                 district_ids.append(did)
                 district_province.append(p)
                 cells_by_district.append([])
                 for c in range(cells):
                     cid = uuid.uuid4()
-                    units.append((cid, f"P{p:02d}.D{d:02d}.C{c:03d}", f"Chi bộ {p + 1}.{d + 1}.{c + 1}",
-                                  "cell", did, child_path(dpath, cid), 3))  # fmt: skip
+                    units.append(
+                        (
+                            cid,
+                            f"P{p:02d}.D{d:02d}.C{c:03d}",
+                            f"Chi bộ {p + 1}.{d + 1}.{c + 1}",
+                            "cell",
+                            did,
+                            child_path(dpath, cid),
+                            3,
+                        )
+                    )
                     cells_by_district[-1].append(cid)
         await conn.copy_records_to_table(
-            "units", columns=UNIT_COLUMNS,
-            records=[(u[0], u[1], u[2], fold(u[2]), u[3], u[4], u[5], u[6], "active", None, True, 30, 1,
-                      now, now) for u in units],
-        )  # fmt: skip
+            "units",
+            columns=UNIT_COLUMNS,
+            records=[
+                (
+                    u[0],
+                    u[1],
+                    u[2],
+                    fold(u[2]),
+                    u[3],
+                    u[4],
+                    u[5],
+                    u[6],
+                    "active",
+                    None,
+                    True,
+                    30,
+                    1,
+                    now,
+                    now,
+                )
+                for u in units
+            ],
+        )
 
         # Members: the first `member_users` are active, undeclared and get logins (the
         # last third of them hold seeded accounts); the others are the roster's rest.
@@ -200,9 +333,27 @@ async def populate(url: str, *, members: int, provinces: int, districts: int, ce
                     ["not_declared", "declared_none", "declared"], [0.4, 0.2, 0.4]
                 )[0]
             mid = uuid.uuid4()
-            rows.append((mid, f"DV{i:08d}", name, fold(name), name_sort_key(name), cell, "official", status,
-                         None, leader, None, None, declaration,
-                         now if declaration != "not_declared" else None, 1, now, now))  # fmt: skip
+            rows.append(
+                (
+                    mid,
+                    f"DV{i:08d}",
+                    name,
+                    fold(name),
+                    name_sort_key(name),
+                    cell,
+                    "official",
+                    status,
+                    None,
+                    leader,
+                    None,
+                    None,
+                    declaration,
+                    now if declaration != "not_declared" else None,
+                    1,
+                    now,
+                    now,
+                )
+            )
             placed.append((mid, cell, d))
         await conn.copy_records_to_table("members", columns=MEMBER_COLUMNS, records=rows)
 
@@ -215,9 +366,27 @@ async def populate(url: str, *, members: int, provinces: int, districts: int, ce
                 platform = ("facebook", "zalo", "youtube", "tiktok")[(i + j) % 4]
                 status = statuses[(i * 7 + j) % len(statuses)]
                 key = f"{platform}:user:seed{i:08d}x{j}"
-                accounts.append((uuid.uuid4(), row[0], platform, "profile", "personal",
-                                 f"https://seed.invalid/{i}/{j}", key, f"https://seed.invalid/{i}/{j}",
-                                 key, None, status, None, None, None, 1, now, now))  # fmt: skip
+                accounts.append(
+                    (
+                        uuid.uuid4(),
+                        row[0],
+                        platform,
+                        "profile",
+                        "personal",
+                        f"https://seed.invalid/{i}/{j}",
+                        key,
+                        f"https://seed.invalid/{i}/{j}",
+                        key,
+                        None,
+                        status,
+                        None,
+                        None,
+                        None,
+                        1,
+                        now,
+                        now,
+                    )
+                )
         await conn.copy_records_to_table(
             "social_accounts", columns=ACCOUNT_COLUMNS, records=accounts
         )
@@ -254,27 +423,46 @@ async def populate(url: str, *, members: int, provinces: int, districts: int, ce
             uid = user(f"bench.member.{i}", mid)
             pool.append(MemberUser(str(mid), str(cell), d, token(uid)))
         await conn.copy_records_to_table(
-            "users", records=users,
-            columns=["id", "username", "password_hash", "member_id", "active", "token_version", "version",
-                     "created_at", "updated_at"],
-        )  # fmt: skip
+            "users",
+            records=users,
+            columns=[
+                "id",
+                "username",
+                "password_hash",
+                "member_id",
+                "active",
+                "token_version",
+                "version",
+                "created_at",
+                "updated_at",
+            ],
+        )
         await conn.copy_records_to_table(
             "grants", records=grants, columns=["id", "user_id", "role", "unit_id", "created_at"]
         )
 
         doc = uuid.uuid4()
         await conn.execute(
-            "INSERT INTO documents (id, code, title, search_text, doc_type, issuer, issued_on, summary, body,"
-            " audience_unit_id, requires_ack, status, revision, published_at, version, created_at, updated_at)"
-            " VALUES ($1, '85-QĐ/TW', 'Quy định 85', '85-qd/tw quy dinh 85', 'regulation', 'Ban Bí thư', $2,"
+            "INSERT INTO documents (id, code, title, search_text, doc_type, issuer, issued_on, "
+            "summary, body,"
+            " audience_unit_id, requires_ack, status, revision, published_at, version, "
+            "created_at, updated_at)"
+            " VALUES ($1, '85-QĐ/TW', 'Quy định 85', '85-qd/tw quy dinh 85', 'regulation', "
+            "'Ban Bí thư', $2,"
             " NULL, 'Nội dung quy định', $3, true, 'published', 1, $4, 1, $4, $4)",
-            doc, date(2022, 10, 7), root, now,
-        )  # fmt: skip
+            doc,
+            date(2022, 10, 7),
+            root,
+            now,
+        )
         await conn.execute(
-            "INSERT INTO document_revisions (id, document_id, revision, title, summary, body, created_at,"
+            "INSERT INTO document_revisions (id, document_id, revision, title, summary, body, "
+            "created_at,"
             " updated_at) VALUES ($1, $2, 1, 'Quy định 85', NULL, 'Nội dung quy định', $3, $3)",
-            uuid.uuid4(), doc, now,
-        )  # fmt: skip
+            uuid.uuid4(),
+            doc,
+            now,
+        )
 
         reports, seeded = [], []
         for i in range(seeded_reports):
@@ -284,11 +472,40 @@ async def populate(url: str, *, members: int, provinces: int, districts: int, ce
             digest = f"{i:064x}"
             category = rng.choice(CATEGORIES)
             rid = uuid.uuid4()
-            reports.append((rid, uuid.UUID(pool[who].member_id), uuid.UUID(pool[who].unit_id), None, None,
-                            None, None, link, link, digest, digest, "other", category,
-                            "Bài viết xuyên tạc", "bai viet xuyen tac", rng.choice(ACTIONS), None,
-                            "submitted", None, None, None, "normal", None, created + timedelta(hours=72),
-                            None, None, 1, 1, created, created))  # fmt: skip
+            reports.append(
+                (
+                    rid,
+                    uuid.UUID(pool[who].member_id),
+                    uuid.UUID(pool[who].unit_id),
+                    None,
+                    None,
+                    None,
+                    None,
+                    link,
+                    link,
+                    digest,
+                    digest,
+                    "other",
+                    category,
+                    "Bài viết xuyên tạc",
+                    "bai viet xuyen tac",
+                    rng.choice(ACTIONS),
+                    None,
+                    "submitted",
+                    None,
+                    None,
+                    None,
+                    "normal",
+                    None,
+                    created + timedelta(hours=72),
+                    None,
+                    None,
+                    1,
+                    1,
+                    created,
+                    created,
+                )
+            )
             seeded.append((str(rid), who))
         await conn.copy_records_to_table("reports", columns=REPORT_COLUMNS, records=reports)
         await conn.execute("ANALYZE")
@@ -298,16 +515,29 @@ async def populate(url: str, *, members: int, provinces: int, districts: int, ce
             members_by_district[d].append(str(mid))
         n_declarers = holders_from * 2 // 3
         return World(
-            root_id=str(root), province_ids=[str(p) for p in province_ids],
-            district_ids=[str(d) for d in district_ids], district_province=district_province,
+            root_id=str(root),
+            province_ids=[str(p) for p in province_ids],
+            district_ids=[str(d) for d in district_ids],
+            district_province=district_province,
             cells_by_district=[[str(c) for c in cs] for cs in cells_by_district],
-            members_by_district=members_by_district, reviewer_tokens=reviewers, manager_tokens=managers,
-            analyst_token=token(analyst), admin_token=token(admin),
-            declarers=pool[:n_declarers], none_pool=pool[n_declarers:holders_from],
-            holders=pool[holders_from:], document_id=str(doc), seeded_reports=seeded,
-            counts={"units": len(units), "members": members, "accounts": len(accounts),
-                    "member_users": n_users, "reports": len(reports)},
-        )  # fmt: skip
+            members_by_district=members_by_district,
+            reviewer_tokens=reviewers,
+            manager_tokens=managers,
+            analyst_token=token(analyst),
+            admin_token=token(admin),
+            declarers=pool[:n_declarers],
+            none_pool=pool[n_declarers:holders_from],
+            holders=pool[holders_from:],
+            document_id=str(doc),
+            seeded_reports=seeded,
+            counts={
+                "units": len(units),
+                "members": members,
+                "accounts": len(accounts),
+                "member_users": n_users,
+                "reports": len(reports),
+            },
+        )
     finally:
         await conn.close()
 
@@ -376,8 +606,9 @@ class Workload:
     in a closed loop until the deadline. Samples are kept for the figures; anomalies
     (answers that contradict what the client knows) are listed."""
 
-    def __init__(self, base_url: str, world: World, *, clients: int, seed: int = 1,
-                 timeout: float = 30.0) -> None:  # fmt: skip
+    def __init__(
+        self, base_url: str, world: World, *, clients: int, seed: int = 1, timeout: float = 30.0
+    ) -> None:
         self.base_url = base_url
         self.world = world
         self.clients = clients
@@ -420,10 +651,14 @@ class Workload:
         # the client's own queue (the campaign's readers are tasks beyond `clients`).
         started = time.monotonic()
         tasks = self.tasks(started + duration)
-        limits = httpx.Limits(max_connections=len(tasks), max_keepalive_connections=len(tasks),
-                              keepalive_expiry=KEEPALIVE_SECONDS)  # fmt: skip
-        async with httpx.AsyncClient(base_url=self.base_url, limits=limits,
-                                     timeout=httpx.Timeout(self.timeout)) as client:  # fmt: skip
+        limits = httpx.Limits(
+            max_connections=len(tasks),
+            max_keepalive_connections=len(tasks),
+            keepalive_expiry=KEEPALIVE_SECONDS,
+        )
+        async with httpx.AsyncClient(
+            base_url=self.base_url, limits=limits, timeout=httpx.Timeout(self.timeout)
+        ) as client:
             self._client = client
             await asyncio.gather(*tasks)
             return time.monotonic() - started
@@ -445,8 +680,16 @@ class Workload:
         self._counter += 1
         return self._counter
 
-    async def request(self, op: str, method: str, url: str, token: str, *,
-                      headers: dict[str, str] | None = None, **kw: Any) -> httpx.Response | None:  # fmt: skip
+    async def request(
+        self,
+        op: str,
+        method: str,
+        url: str,
+        token: str,
+        *,
+        headers: dict[str, str] | None = None,
+        **kw: Any,
+    ) -> httpx.Response | None:
         assert self._client is not None
         h = {"Authorization": f"Bearer {token}", **(headers or {})}
         t0 = time.monotonic()
@@ -455,8 +698,9 @@ class Workload:
         except httpx.HTTPError as exc:
             self.samples.append(Sample(op, t0, time.monotonic() - t0, type(exc).__name__))
             return None
-        sample = Sample(op, t0, time.monotonic() - t0, r.status_code,
-                        content_type=r.headers.get("content-type"))  # fmt: skip
+        sample = Sample(
+            op, t0, time.monotonic() - t0, r.status_code, content_type=r.headers.get("content-type")
+        )
         if r.status_code >= 400:
             sample.retry_after = r.headers.get("retry-after")
             try:
@@ -475,8 +719,9 @@ class Workload:
     async def member_get(self, rng: random.Random) -> None:
         d = rng.randrange(len(self.world.district_ids))
         member = rng.choice(self.world.members_by_district[d])
-        r = await self.request("member_get", "GET", f"/api/v1/members/{member}",
-                               self.world.reviewer_tokens[d])  # fmt: skip
+        r = await self.request(
+            "member_get", "GET", f"/api/v1/members/{member}", self.world.reviewer_tokens[d]
+        )
         if r is not None and r.status_code == 404:
             self.anomaly(f"member {member} in scope answered 404")
 
@@ -490,14 +735,20 @@ class Workload:
         params: dict[str, Any] = {"unit_id": unit, "limit": 50}
         if rng.random() < 0.25:
             params["q"] = rng.choice(["nguyen van", "tran thi", "le minh", "hoang", "pham duc"])
-        await self.request("member_list", "GET", "/api/v1/members", self.world.reviewer_tokens[d],
-                           params=params)  # fmt: skip
+        await self.request(
+            "member_list", "GET", "/api/v1/members", self.world.reviewer_tokens[d], params=params
+        )
 
     async def accounts_list(self, rng: random.Random) -> None:
         d = rng.randrange(len(self.world.district_ids))
         p = self.world.district_province[d]
-        await self.request("accounts_list", "GET", "/api/v1/accounts", self.world.manager_tokens[p],
-                           params={"unit_id": self.world.district_ids[d], "limit": 50})  # fmt: skip
+        await self.request(
+            "accounts_list",
+            "GET",
+            "/api/v1/accounts",
+            self.world.manager_tokens[p],
+            params={"unit_id": self.world.district_ids[d], "limit": 50},
+        )
 
     async def member_accounts(self, rng: random.Random) -> None:
         u = rng.choice(self.world.holders)
@@ -507,9 +758,13 @@ class Workload:
 
     async def report_list(self, rng: random.Random) -> None:
         d = rng.randrange(len(self.world.district_ids))
-        await self.request("report_list", "GET", "/api/v1/reports", self.world.reviewer_tokens[d],
-                           params={"unit_id": self.world.district_ids[d], "status": "submitted",
-                                   "limit": 20})  # fmt: skip
+        await self.request(
+            "report_list",
+            "GET",
+            "/api/v1/reports",
+            self.world.reviewer_tokens[d],
+            params={"unit_id": self.world.district_ids[d], "status": "submitted", "limit": 20},
+        )
 
     async def stats_compliance(self, rng: random.Random) -> None:
         if rng.random() < 0.4:
@@ -517,21 +772,33 @@ class Workload:
         else:
             p = rng.randrange(len(self.world.province_ids))
             token, unit = self.world.manager_tokens[p], self.world.province_ids[p]
-        await self.request("stats_compliance", "GET", "/api/v1/stats/compliance", token,
-                           params={"unit_id": unit})  # fmt: skip
+        await self.request(
+            "stats_compliance", "GET", "/api/v1/stats/compliance", token, params={"unit_id": unit}
+        )
 
     async def stats_reports(self, rng: random.Random) -> None:
         p = rng.randrange(len(self.world.province_ids))
-        await self.request("stats_reports", "GET", "/api/v1/stats/reports", self.world.analyst_token,
-                           params={"unit_id": self.world.province_ids[p], "interval": "day",
-                                   "by": rng.choice(["status", "category"])})  # fmt: skip
+        await self.request(
+            "stats_reports",
+            "GET",
+            "/api/v1/stats/reports",
+            self.world.analyst_token,
+            params={
+                "unit_id": self.world.province_ids[p],
+                "interval": "day",
+                "by": rng.choice(["status", "category"]),
+            },
+        )
 
     # -- writes
 
     async def declare_account(self, rng: random.Random) -> None:
         u = rng.choice(self.world.declarers)
-        body = {"url": f"https://www.facebook.com/load.{uuid.uuid4().hex[:20]}",
-                "display_name": "Trang cá nhân", "purpose": rng.choice(["personal", "work"])}  # fmt: skip
+        body = {
+            "url": f"https://www.facebook.com/load.{uuid.uuid4().hex[:20]}",
+            "display_name": "Trang cá nhân",
+            "purpose": rng.choice(["personal", "work"]),
+        }
         key = uuid.uuid4().hex if rng.random() < 0.5 else None
         headers = {"Idempotency-Key": key} if key else {}
         path = f"/api/v1/members/{u.member_id}/accounts"
@@ -544,29 +811,43 @@ class Workload:
             self.writes.accounts[account["id"]] = u.member_id
             self.writes.declared_accounts.add(u.member_id)
             if key and rng.random() < 0.3:
-                again = await self.request("declare_replay", "POST", path, u.token, json=body,
-                                           headers=headers)  # fmt: skip
-                if again is not None and again.status_code < 500 and (
-                    again.status_code != r.status_code or again.json() != account
-                    or again.headers.get("idempotent-replayed") != "true"
-                ):  # fmt: skip
+                again = await self.request(
+                    "declare_replay", "POST", path, u.token, json=body, headers=headers
+                )
+                if (
+                    again is not None
+                    and again.status_code < 500
+                    and (
+                        again.status_code != r.status_code
+                        or again.json() != account
+                        or again.headers.get("idempotent-replayed") != "true"
+                    )
+                ):
                     self.anomaly(
                         f"replay of account {account['id']}: {again.status_code} {again.text[:200]}"
                     )
 
     async def declare_none(self, rng: random.Random) -> None:
         u = rng.choice(self.world.none_pool)
-        r = await self.request("declare_none", "POST", f"/api/v1/members/{u.member_id}/declaration",
-                               u.token, json={"has_accounts": False})  # fmt: skip
+        r = await self.request(
+            "declare_none",
+            "POST",
+            f"/api/v1/members/{u.member_id}/declaration",
+            u.token,
+            json={"has_accounts": False},
+        )
         if r is not None and r.status_code == 200:
             self.writes.declared_none.add(u.member_id)
 
     async def report_file(self, rng: random.Random) -> None:
         who = rng.randrange(len(self.users))
         u = self.users[who]
-        body = {"url": f"https://tin-don.vn/bai/{uuid.uuid4().hex}", "category": rng.choice(CATEGORIES),
-                "description": "Bài viết xuyên tạc chủ trương, cần phản bác.",
-                "proposed_action": rng.choice(ACTIONS)}  # fmt: skip
+        body = {
+            "url": f"https://tin-don.vn/bai/{uuid.uuid4().hex}",
+            "category": rng.choice(CATEGORIES),
+            "description": "Bài viết xuyên tạc chủ trương, cần phản bác.",
+            "proposed_action": rng.choice(ACTIONS),
+        }
         headers = {"Idempotency-Key": uuid.uuid4().hex}
         r = await self.request(
             "report_file", "POST", "/api/v1/reports", u.token, json=body, headers=headers
@@ -584,12 +865,18 @@ class Workload:
         self.writes.handled[ticket.report_id] = ticket
         self.queue.append(ticket)
         if rng.random() < 0.1:
-            again = await self.request("report_replay", "POST", "/api/v1/reports", u.token, json=body,
-                                       headers=headers)  # fmt: skip
-            if again is not None and again.status_code < 500 and (
-                again.status_code != 201 or again.json()["id"] != report["id"]
-                or again.headers.get("idempotent-replayed") != "true"
-            ):  # fmt: skip
+            again = await self.request(
+                "report_replay", "POST", "/api/v1/reports", u.token, json=body, headers=headers
+            )
+            if (
+                again is not None
+                and again.status_code < 500
+                and (
+                    again.status_code != 201
+                    or again.json()["id"] != report["id"]
+                    or again.headers.get("idempotent-replayed") != "true"
+                )
+            ):
                 self.anomaly(
                     f"replay of report {report['id']}: {again.status_code} {again.text[:200]}"
                 )
@@ -633,8 +920,14 @@ class Workload:
             token = self.world.reviewer_tokens[t.district]
         else:
             token = self.world.manager_tokens[self.world.district_province[t.district]]
-        r = await self.request("report_transition", "POST", f"/api/v1/reports/{t.report_id}/transitions",
-                               token, json=move, headers={"If-Match": f'"{t.version}"'})  # fmt: skip
+        r = await self.request(
+            "report_transition",
+            "POST",
+            f"/api/v1/reports/{t.report_id}/transitions",
+            token,
+            json=move,
+            headers={"If-Match": f'"{t.version}"'},
+        )
         if r is None or r.status_code >= 500:
             t.uncertain = {t.status, move["to"]}
             self.queue.append(t)
@@ -647,15 +940,21 @@ class Workload:
                     f"report {t.report_id} moved to {move['to']} answered {body['status']}"
                 )
         elif r.status_code != 429:
-            self.anomaly(f"transition {t.report_id} {t.status}->{move['to']} v{t.version}: "
-                         f"{r.status_code} {r.text[:200]}")  # fmt: skip
+            self.anomaly(
+                f"transition {t.report_id} {t.status}->{move['to']} v{t.version}: "
+                f"{r.status_code} {r.text[:200]}"
+            )
             await self._resync(t)
         if t.status in OPEN:
             self.queue.append(t)
 
     async def _resync(self, t: Ticket) -> None:
-        r = await self.request("report_get", "GET", f"/api/v1/reports/{t.report_id}",
-                               self.world.reviewer_tokens[t.district])  # fmt: skip
+        r = await self.request(
+            "report_get",
+            "GET",
+            f"/api/v1/reports/{t.report_id}",
+            self.world.reviewer_tokens[t.district],
+        )
         if r is not None and r.status_code == 200:
             body = r.json()
             if t.uncertain and body["status"] not in t.uncertain:
@@ -666,8 +965,12 @@ class Workload:
 
     async def acknowledge(self, rng: random.Random) -> None:
         u = rng.choice(self.users)
-        r = await self.request("acknowledge", "POST", f"/api/v1/documents/{self.world.document_id}/acknowledgements",
-                               u.token)  # fmt: skip
+        r = await self.request(
+            "acknowledge",
+            "POST",
+            f"/api/v1/documents/{self.world.document_id}/acknowledgements",
+            u.token,
+        )
         if r is not None and r.status_code in (200, 201):
             self.writes.acks.add(u.member_id)
 
@@ -677,15 +980,18 @@ class Campaign(Workload):
     whole tree as fast as they can, each member once, while `readers` clients read the
     root's `/stats/compliance` in a loop."""
 
-    def __init__(self, base_url: str, world: World, *, clients: int, readers: int,
-                 timeout: float = 30.0) -> None:  # fmt: skip
+    def __init__(
+        self, base_url: str, world: World, *, clients: int, readers: int, timeout: float = 30.0
+    ) -> None:
         super().__init__(base_url, world, clients=clients, timeout=timeout)
         self.readers = readers
         self._queue = iter(self.users)
 
     def tasks(self, deadline: float) -> list[Awaitable[None]]:
-        return [*(self._acker(deadline) for _ in range(self.clients)),
-                *(self._reader(deadline) for _ in range(self.readers))]  # fmt: skip
+        return [
+            *(self._acker(deadline) for _ in range(self.clients)),
+            *(self._reader(deadline) for _ in range(self.readers)),
+        ]
 
     async def _acker(self, deadline: float) -> None:
         url = f"/api/v1/documents/{self.world.document_id}/acknowledgements"
@@ -697,8 +1003,13 @@ class Campaign(Workload):
     async def _reader(self, deadline: float) -> None:
         params = {"unit_id": self.world.root_id, "group_by": "self"}
         while time.monotonic() < deadline:
-            await self.request("stats_compliance", "GET", "/api/v1/stats/compliance",
-                               self.world.analyst_token, params=params)  # fmt: skip
+            await self.request(
+                "stats_compliance",
+                "GET",
+                "/api/v1/stats/compliance",
+                self.world.analyst_token,
+                params=params,
+            )
 
 
 # --------------------------------------------------------------------------- figures
@@ -716,10 +1027,12 @@ def print_figures(samples: list[Sample], seconds: float, title: str) -> None:
     for s in samples:
         by_op.setdefault(s.op, []).append(s)
     print(
-        f"\n{title}: {len(samples):,} requests in {seconds:.1f} s = {len(samples) / seconds:,.0f} req/s\n"
+        f"\n{title}: {len(samples):,} requests in {seconds:.1f} s = "
+        f"{len(samples) / seconds:,.0f} req/s\n"
     )
     print(
-        f"{'operation':<20} {'count':>8} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}  statuses"
+        f"{'operation':<20} {'count':>8} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} "
+        " statuses"
     )
     for op in sorted(by_op, key=lambda o: -len(by_op[o])):
         group = by_op[op]
@@ -728,8 +1041,10 @@ def print_figures(samples: list[Sample], seconds: float, title: str) -> None:
             str(s.status) if s.code is None else f"{s.status} {s.code}" for s in group
         )
         hist = ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items()))
-        print(f"{op:<20} {len(group):>8,} {len(group) / seconds:>8.1f} {statistics.median(ms):>8.1f} "
-              f"{percentile(ms, 0.99):>8.1f} {max(ms):>8.0f}  {hist}")  # fmt: skip
+        print(
+            f"{op:<20} {len(group):>8,} {len(group) / seconds:>8.1f} {statistics.median(ms):>8.1f} "
+            f"{percentile(ms, 0.99):>8.1f} {max(ms):>8.0f}  {hist}"
+        )
     overall = Counter(str(s.status) for s in samples)
     print("\nstatuses: " + ", ".join(f"{k}: {v:,}" for k, v in sorted(overall.items())))
 
@@ -757,8 +1072,10 @@ def print_server_side(base: str) -> None:
             q: next(le for le in sorted(counts) if counts[le] >= q * total) for q in (0.5, 0.99)
         }
         under = counts.get(0.1, 0) / total
-        print(f"  {method} {route}: {total:,.0f} answered, p50 <= {bound[0.5] * 1000:.0f} ms, "
-              f"p99 <= {bound[0.99] * 1000:.0f} ms, {under:.1%} within 100 ms")  # fmt: skip
+        print(
+            f"  {method} {route}: {total:,.0f} answered, p50 <= {bound[0.5] * 1000:.0f} ms, "
+            f"p99 <= {bound[0.99] * 1000:.0f} ms, {under:.1%} within 100 ms"
+        )
 
 
 # --------------------------------------------------------------------------- checks
@@ -772,8 +1089,12 @@ async def verify_writes(url: str, world: World, writes: Writes) -> list[str]:
     conn = await asyncpg.connect(url)
     try:
         ids = [uuid.UUID(a) for a in writes.accounts]
-        found = {str(r["id"]): str(r["member_id"]) for r in await conn.fetch(
-            "SELECT id, member_id FROM social_accounts WHERE id = ANY($1::uuid[])", ids)}  # fmt: skip
+        found = {
+            str(r["id"]): str(r["member_id"])
+            for r in await conn.fetch(
+                "SELECT id, member_id FROM social_accounts WHERE id = ANY($1::uuid[])", ids
+            )
+        }
         missing = [a for a in writes.accounts if a not in found]
         wrong = [a for a, m in writes.accounts.items() if a in found and found[a] != m]
         if missing or wrong:
@@ -783,7 +1104,7 @@ async def verify_writes(url: str, world: World, writes: Writes) -> list[str]:
         declared = await conn.fetch(
             "SELECT id, declaration FROM members WHERE id = ANY($1::uuid[])",
             [uuid.UUID(m) for m in writes.declared_accounts | writes.declared_none],
-        )  # fmt: skip
+        )
         state = {str(r["id"]): r["declaration"] for r in declared}
         bad = [m for m in writes.declared_accounts if state.get(m) != "declared"]
         bad += [m for m in writes.declared_none if state.get(m) != "declared_none"]
@@ -795,7 +1116,7 @@ async def verify_writes(url: str, world: World, writes: Writes) -> list[str]:
         rows = await conn.fetch(
             "SELECT id, status, version FROM reports WHERE id = ANY($1::uuid[])",
             [uuid.UUID(r) for r in writes.handled],
-        )  # fmt: skip
+        )
         db_reports = {str(r["id"]): (r["status"], r["version"]) for r in rows}
         lost = [r for r in writes.handled if r not in db_reports]
         drift = []
@@ -815,9 +1136,13 @@ async def verify_writes(url: str, world: World, writes: Writes) -> list[str]:
                 f"reports: {len(drift)} not in the last answered state, e.g. {drift[:3]}"
             )
 
-        acked = {str(r["member_id"]) for r in await conn.fetch(
-            "SELECT member_id FROM document_acknowledgements WHERE document_id = $1",
-            uuid.UUID(world.document_id))}  # fmt: skip
+        acked = {
+            str(r["member_id"])
+            for r in await conn.fetch(
+                "SELECT member_id FROM document_acknowledgements WHERE document_id = $1",
+                uuid.UUID(world.document_id),
+            )
+        }
         if writes.acks - acked:
             failures.append(
                 f"acknowledgements: {len(writes.acks - acked)} answered 2xx but missing"
@@ -838,10 +1163,14 @@ async def verify_writes(url: str, world: World, writes: Writes) -> list[str]:
             )
         if len(acked) < len(writes.acks):
             failures.append("acknowledgements: fewer rows than answered")
-        print(f"writes answered 2xx: {len(writes.accounts):,} accounts ({len(writes.declared_accounts):,} members), "
-              f"{len(writes.declared_none):,} 'no pages', {len(writes.reports):,} reports filed, "
-              f"{sum(1 for t in writes.handled.values() if t.status != 'submitted'):,} reports moved on, "
-              f"{len(writes.acks):,} acknowledgements")  # fmt: skip
+        print(
+            f"writes answered 2xx: {len(writes.accounts):,} accounts "
+            f"({len(writes.declared_accounts):,} members), "
+            f"{len(writes.declared_none):,} 'no pages', {len(writes.reports):,} reports filed, "
+            f"{sum(1 for t in writes.handled.values() if t.status != 'submitted'):,} reports "
+            "moved on, "
+            f"{len(writes.acks):,} acknowledgements"
+        )
     finally:
         await conn.close()
     return failures
@@ -922,8 +1251,10 @@ async def stats_equal_recount(raw_url: str, sa_url: str, base_url: str, world: W
     for table in COUNTER_TABLES:
         if before_rows[table] != after_rows[table]:
             b, a = set(before_rows[table]), set(after_rows[table])
-            failures.append(f"{table}: {len(b - a)} rows differ from the recount, e.g. "
-                            f"kept {sorted(b - a)[:1]} vs recounted {sorted(a - b)[:1]}")  # fmt: skip
+            failures.append(
+                f"{table}: {len(b - a)} rows differ from the recount, e.g. "
+                f"kept {sorted(b - a)[:1]} vs recounted {sorted(a - b)[:1]}"
+            )
     differing = [u for u in before_pages if before_pages[u] != after_pages[u]]
     if differing:
         unit = differing[0]
@@ -932,20 +1263,28 @@ async def stats_equal_recount(raw_url: str, sa_url: str, base_url: str, world: W
             for x, y in zip(before_pages[unit]["rows"], after_pages[unit]["rows"], strict=False)
             if x != y
         ]
-        failures.append(f"/stats/compliance: {len(differing)} units differ from the recount, e.g. {unit}: "
-                        f"{json.dumps(rows[:1], ensure_ascii=False)[:600]}")  # fmt: skip
+        failures.append(
+            f"/stats/compliance: {len(differing)} units differ from the recount, e.g. {unit}: "
+            f"{json.dumps(rows[:1], ensure_ascii=False)[:600]}"
+        )
     total = before_pages[world.root_id]["rows"][-1]
-    print(f"statistics vs recount: {len(before_pages)} /stats/compliance pages and "
-          f"{sum(len(v) for v in before_rows.values()):,} counter rows compared; root total: "
-          f"{total['members_active']:,} active, {total['members_declared']:,} declared, "
-          f"{total['accounts_total']:,} accounts, {total['reports_filed']:,} reports filed, "
-          f"{total['reports_open']:,} open, {total['reports_resolved']:,} resolved, ack rate {total['ack_rate']}")  # fmt: skip
+    print(
+        f"statistics vs recount: {len(before_pages)} /stats/compliance pages and "
+        f"{sum(len(v) for v in before_rows.values()):,} counter rows compared; root total: "
+        f"{total['members_active']:,} active, {total['members_declared']:,} declared, "
+        f"{total['accounts_total']:,} accounts, {total['reports_filed']:,} reports filed, "
+        f"{total['reports_open']:,} open, {total['reports_resolved']:,} resolved, ack rate "
+        f"{total['ack_rate']}"
+    )
     return failures
 
 
 def server_errors(samples: list[Sample]) -> list[str]:
-    bad = Counter(f"{s.op} {s.status} {s.code or ''}".strip() for s in samples
-                  if isinstance(s.status, str) or s.status >= 500)  # fmt: skip
+    bad = Counter(
+        f"{s.op} {s.status} {s.code or ''}".strip()
+        for s in samples
+        if isinstance(s.status, str) or s.status >= 500
+    )
     return [f"{n:,} × {what}" for what, n in bad.most_common()]
 
 
@@ -963,12 +1302,23 @@ def add_world_arguments(parser: argparse.ArgumentParser) -> None:
 
 def build_world(args: argparse.Namespace, raw_url: str) -> World:
     t = time.perf_counter()
-    world = asyncio.run(populate(
-        raw_url, members=args.members, provinces=args.provinces, districts=args.districts,
-        cells=args.cells, member_users=args.member_users, seeded_reports=args.seeded_reports,
-    ))  # fmt: skip
-    print("seeded " + ", ".join(f"{v:,} {k}" for k, v in world.counts.items())
-          + f" in {time.perf_counter() - t:.1f} s", flush=True)  # fmt: skip
+    world = asyncio.run(
+        populate(
+            raw_url,
+            members=args.members,
+            provinces=args.provinces,
+            districts=args.districts,
+            cells=args.cells,
+            member_users=args.member_users,
+            seeded_reports=args.seeded_reports,
+        )
+    )
+    print(
+        "seeded "
+        + ", ".join(f"{v:,} {k}" for k, v in world.counts.items())
+        + f" in {time.perf_counter() - t:.1f} s",
+        flush=True,
+    )
     return world
 
 
@@ -984,8 +1334,11 @@ class Phase:
         over its own window, first start to last answer: a campaign's acknowledgements
         end when every member user has acknowledged, maybe before the run's deadline
         (dividing by the whole run made two phases that both ran out equal)."""
-        ok = [s for s in self.samples if isinstance(s.status, int) and s.status < 300
-              and (op is None or s.op == op)]  # fmt: skip
+        ok = [
+            s
+            for s in self.samples
+            if isinstance(s.status, int) and s.status < 300 and (op is None or s.op == op)
+        ]
         return len(ok) / (self.window(op) if op else self.seconds)
 
     def window(self, op: str) -> float:
@@ -1030,12 +1383,17 @@ def run_phase(args: argparse.Namespace, upkeep: bool) -> Phase:
             Campaign(base, world, clients=args.clients, readers=args.readers, timeout=args.timeout)
             if args.scenario == "campaign"
             else Workload(base, world, clients=args.clients, timeout=args.timeout)
-        )  # fmt: skip
-        pool = (f"pool {args.pool_size or 'default'}+"
-                f"{'default' if args.max_overflow is None else args.max_overflow} per worker")  # fmt: skip
+        )
+        pool = (
+            f"pool {args.pool_size or 'default'}+"
+            f"{'default' if args.max_overflow is None else args.max_overflow} per worker"
+        )
         kept = "counters kept" if upkeep else "counter upkeep a no-op"
-        print(f"{args.scenario}, {kept}: {args.clients} clients against {args.workers} workers "
-              f"({pool}) for {args.duration:.0f} s ...", flush=True)  # fmt: skip
+        print(
+            f"{args.scenario}, {kept}: {args.clients} clients against {args.workers} workers "
+            f"({pool}) for {args.duration:.0f} s ...",
+            flush=True,
+        )
         seconds = asyncio.run(workload.run(args.duration))
         print_figures(workload.samples, seconds, f"{args.scenario}, {kept}")
         print_server_side(base)
@@ -1082,18 +1440,23 @@ def targets(args: argparse.Namespace, phases: dict[bool, Phase]) -> list[str]:
     if kept is not None and args.scenario == "campaign":
         for phase in phases.values():
             window, acks = phase.window("acknowledge"), phase.rate("acknowledge")
-            print(f"  {'kept' if phase.upkeep else 'no-op'}: acknowledgements ran {window:.1f} s "
-                  f"of {phase.seconds:.0f} s ({acks:.1f} acks/s); stats p50/p99 during them "
-                  f"{phase.latency('stats_compliance', 0.5, 'acknowledge'):.0f}/"
-                  f"{phase.latency('stats_compliance', 0.99, 'acknowledge'):.0f} ms")  # fmt: skip
+            print(
+                f"  {'kept' if phase.upkeep else 'no-op'}: acknowledgements ran {window:.1f} s "
+                f"of {phase.seconds:.0f} s ({acks:.1f} acks/s); stats p50/p99 during them "
+                f"{phase.latency('stats_compliance', 0.5, 'acknowledge'):.0f}/"
+                f"{phase.latency('stats_compliance', 0.99, 'acknowledge'):.0f} ms"
+            )
         p99 = kept.latency("stats_compliance", 0.99, during="acknowledge")
         check(f"stats p99 {p99:.0f} ms < 100 ms during the campaign", p99 < 100)
     if kept is not None and False in phases:
         op, floor = ("acknowledge", 0.7) if args.scenario == "campaign" else (None, 0.8)
         on, off = kept.rate(op), phases[False].rate(op)
         what = "acks/s" if op else "2xx/s"
-        check(f"{what} with counters kept {on:.1f} >= {floor} x {off:.1f} with upkeep a no-op "
-              f"({on / off:.2f}x)", on >= floor * off)  # fmt: skip
+        check(
+            f"{what} with counters kept {on:.1f} >= {floor} x {off:.1f} with upkeep a no-op "
+            f"({on / off:.2f}x)",
+            on >= floor * off,
+        )
     return missed
 
 
@@ -1101,18 +1464,31 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--pg-url", "--pg", dest="pg", default="postgresql://postgres@127.0.0.1:5432/postgres",
-                        help="a PostgreSQL server (any database on it); the bench creates and drops its own")  # fmt: skip
+    parser.add_argument(
+        "--pg-url",
+        "--pg",
+        dest="pg",
+        default="postgresql://postgres@127.0.0.1:5432/postgres",
+        help="a PostgreSQL server (any database on it); the bench creates and drops its own",
+    )
     parser.add_argument("--duration", type=float, default=120)
     parser.add_argument("--clients", type=int, default=64)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--scenario", choices=["mixed", "campaign"], default="mixed",
-                        help="the weighted mix, or a campaign of acknowledgements with stats readers")  # fmt: skip
+    parser.add_argument(
+        "--scenario",
+        choices=["mixed", "campaign"],
+        default="mixed",
+        help="the weighted mix, or a campaign of acknowledgements with stats readers",
+    )
     parser.add_argument(
         "--readers", type=int, default=8, help="campaign: clients reading the root's stats"
     )
-    parser.add_argument("--upkeep", choices=["on", "off", "both"], default="on",
-                        help="counters kept, upkeep as a no-op (the baseline), or both phases in one run")  # fmt: skip
+    parser.add_argument(
+        "--upkeep",
+        choices=["on", "off", "both"],
+        default="on",
+        help="counters kept, upkeep as a no-op (the baseline), or both phases in one run",
+    )
     parser.add_argument(
         "--pool-size",
         type=int,

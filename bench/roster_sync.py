@@ -60,12 +60,37 @@ from bench._common import (
 )
 
 DB_NAME = "qd85_bench_roster"
-HEADERS = ["STT", "Mã đảng viên", "Họ và tên", "Chi bộ", "Loại đảng viên", "Chức vụ", "Email",
-           "Số điện thoại", "Cấp ủy"]  # fmt: skip
+HEADERS = [
+    "STT",
+    "Mã đảng viên",
+    "Họ và tên",
+    "Chi bộ",
+    "Loại đảng viên",
+    "Chức vụ",
+    "Email",
+    "Số điện thoại",
+    "Cấp ủy",
+]
 POSITIONS = ["Bí thư chi bộ", "Phó bí thư chi bộ", "Chi ủy viên", "Trưởng thôn", "Cán bộ"]
-MEMBER_COLUMNS = ["id", "external_id", "full_name", "name_search", "name_sort", "unit_id",
-                  "membership", "status", "position", "is_leader", "email", "phone", "declaration",
-                  "declared_at", "version", "created_at", "updated_at"]  # fmt: skip
+MEMBER_COLUMNS = [
+    "id",
+    "external_id",
+    "full_name",
+    "name_search",
+    "name_sort",
+    "unit_id",
+    "membership",
+    "status",
+    "position",
+    "is_leader",
+    "email",
+    "phone",
+    "declaration",
+    "declared_at",
+    "version",
+    "created_at",
+    "updated_at",
+]
 
 
 async def populate_units(
@@ -80,9 +105,18 @@ async def populate_units(
         now = datetime.now(UTC)
         root = uuid.uuid4()
         province = uuid.uuid4()
-        rows = [(root, "TW", "Trung ương", "central", None, child_path(None, root), 0),
-                (province, "HN", "Đảng bộ Thành phố", "provincial", root,
-                 child_path(child_path(None, root), province), 1)]  # fmt: skip
+        rows = [
+            (root, "TW", "Trung ương", "central", None, child_path(None, root), 0),
+            (
+                province,
+                "HN",
+                "Đảng bộ Thành phố",
+                "provincial",
+                root,
+                child_path(child_path(None, root), province),
+                1,
+            ),
+        ]
         communes = []
         for c in range(200):
             cid = uuid.uuid4()
@@ -98,19 +132,54 @@ async def populate_units(
             rows.append((cid, code, f"Chi bộ {c}", "cell", parent, ppath + cid.hex + "/", 3))
         await conn.copy_records_to_table(
             "units",
-            records=[(u[0], u[1], u[2], fold(u[2]), u[3], u[4], u[5], u[6], "active", None, True, 30, 1,
-                      now, now) for u in rows],
-            columns=["id", "code", "name", "name_search", "level", "parent_id", "path", "depth", "status",
-                     "merged_into_id", "declaration_required", "declaration_deadline_days", "version",
-                     "created_at", "updated_at"],
-        )  # fmt: skip
+            records=[
+                (
+                    u[0],
+                    u[1],
+                    u[2],
+                    fold(u[2]),
+                    u[3],
+                    u[4],
+                    u[5],
+                    u[6],
+                    "active",
+                    None,
+                    True,
+                    30,
+                    1,
+                    now,
+                    now,
+                )
+                for u in rows
+            ],
+            columns=[
+                "id",
+                "code",
+                "name",
+                "name_search",
+                "level",
+                "parent_id",
+                "path",
+                "depth",
+                "status",
+                "merged_into_id",
+                "declaration_required",
+                "declaration_deadline_days",
+                "version",
+                "created_at",
+                "updated_at",
+            ],
+        )
         client_id = uuid.uuid4()
         await conn.execute(
             "INSERT INTO api_clients (id, client_id, name, secret_hash, role, unit_id, active,"
             " token_version, version, created_at, updated_at)"
-            " VALUES ($1, 'bench-partner', 'Bench partner', 'x', 'partner', $2, true, 1, 1, $3, $3)",
-            client_id, province, now,
-        )  # fmt: skip
+            " VALUES ($1, 'bench-partner', 'Bench partner', 'x', 'partner', $2, true, 1, 1, "
+            "$3, $3)",
+            client_id,
+            province,
+            now,
+        )
         await conn.execute("ANALYZE")
         return "HN", cells, client_id
     finally:
@@ -124,14 +193,18 @@ def roster_rows(
     rows = []
     for i in range(start, start + n):
         leader = rng.random() < 0.12
-        rows.append([
-            f"HN{i:08d}", vietnamese_name(rng), rng.choice(cells)[1],
-            "dự bị" if rng.random() < 0.08 else "chính thức",
-            rng.choice(POSITIONS) if leader else "",
-            f"dv{i}@hanoi.dcs.vn" if rng.random() < 0.3 else "",
-            f"09{rng.randrange(10**8):08d}" if rng.random() < 0.6 else "",
-            "x" if leader else "",
-        ])  # fmt: skip
+        rows.append(
+            [
+                f"HN{i:08d}",
+                vietnamese_name(rng),
+                rng.choice(cells)[1],
+                "dự bị" if rng.random() < 0.08 else "chính thức",
+                rng.choice(POSITIONS) if leader else "",
+                f"dv{i}@hanoi.dcs.vn" if rng.random() < 0.3 else "",
+                f"09{rng.randrange(10**8):08d}" if rng.random() < 0.6 else "",
+                "x" if leader else "",
+            ]
+        )
     return rows
 
 
@@ -190,11 +263,27 @@ async def copy_floor(url: str, rows: list[list[str]], cells: list[tuple[uuid.UUI
     unit_of = {code: uid for uid, code in cells}
     now = datetime.now(UTC)
     records = [
-        (uuid.uuid4(), r[0], r[1], fold(r[1]), name_sort_key(r[1]), unit_of[r[2]],
-         "probationary" if r[3] == "dự bị" else "official", "active", r[4] or None, bool(r[7]),
-         r[5] or None, normalize_phone(r[6]) if r[6] else None, "not_declared", None, 1, now, now)
+        (
+            uuid.uuid4(),
+            r[0],
+            r[1],
+            fold(r[1]),
+            name_sort_key(r[1]),
+            unit_of[r[2]],
+            "probationary" if r[3] == "dự bị" else "official",
+            "active",
+            r[4] or None,
+            bool(r[7]),
+            r[5] or None,
+            normalize_phone(r[6]) if r[6] else None,
+            "not_declared",
+            None,
+            1,
+            now,
+            now,
+        )
         for r in rows
-    ]  # fmt: skip
+    ]
     conn = await asyncpg.connect(url)
     try:
         await conn.execute("DROP TABLE IF EXISTS copy_floor")
@@ -257,14 +346,20 @@ def peak_rss_mb(pid: int) -> dict[int, float]:
 
 class Api:
     def __init__(self, base: str, token: str) -> None:
-        self.client = httpx.Client(base_url=base, timeout=1800,
-                                   headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+        self.client = httpx.Client(
+            base_url=base, timeout=1800, headers={"Authorization": f"Bearer {token}"}
+        )
 
-    def sync(self, body: bytes, content_type: str = "text/csv",
-             **params: str) -> tuple[float, dict[str, object]]:  # fmt: skip
+    def sync(
+        self, body: bytes, content_type: str = "text/csv", **params: str
+    ) -> tuple[float, dict[str, object]]:
         started = time.perf_counter()
-        r = self.client.post("/api/v1/roster/syncs", content=body, params=params,
-                             headers={"Content-Type": content_type})  # fmt: skip
+        r = self.client.post(
+            "/api/v1/roster/syncs",
+            content=body,
+            params=params,
+            headers={"Content-Type": content_type},
+        )
         elapsed = time.perf_counter() - started
         if r.status_code != 201:
             raise SystemExit(f"sync failed: {r.status_code} {r.text[:500]}")
@@ -288,8 +383,12 @@ def main() -> None:
     parser.add_argument("--units", type=int, default=5_000)
     parser.add_argument("--million", type=int, default=1_000_000, help="rows of the large upsert")
     parser.add_argument("--skip-million", action="store_true", help="skip the large upsert")
-    parser.add_argument("--xlsx-rows", type=int, default=200_000,
-                        help="rows of the XLSX previewed while /healthz is probed (0: skip)")  # fmt: skip
+    parser.add_argument(
+        "--xlsx-rows",
+        type=int,
+        default=200_000,
+        help="rows of the XLSX previewed while /healthz is probed (0: skip)",
+    )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--port", type=int, default=8766)
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
@@ -317,8 +416,13 @@ def main() -> None:
         from api.core.security import create_access_token
 
         token, _ = create_access_token(client_id, "client", 1)
-        server = Server(sa_url, args.port, args.workers, QD85_MAX_ROSTER_BODY="200000000",
-                        QD85_LOG_REQUESTS="false")  # fmt: skip
+        server = Server(
+            sa_url,
+            args.port,
+            args.workers,
+            QD85_MAX_ROSTER_BODY="200000000",
+            QD85_LOG_REQUESTS="false",
+        )
         startup = max(peak_rss_mb(server.proc.pid).values())
         reset = reset_peaks(server.proc.pid)
         api = Api(f"http://127.0.0.1:{args.port}", token)
@@ -344,8 +448,11 @@ def main() -> None:
         body5 = to_csv(changed)
         figures["p5"], sync = api.sync(body5, **snapshot)
         figures["a5"], sync5 = api.apply(str(sync["id"]))
-        print(f"5% changed:       preview {figures['p5']:.2f} s + apply {figures['a5']:.2f} s  "
-              f"counts {sync5['counts']}", flush=True)  # fmt: skip
+        print(
+            f"5% changed:       preview {figures['p5']:.2f} s + apply {figures['a5']:.2f} s  "
+            f"counts {sync5['counts']}",
+            flush=True,
+        )
         peaks_100k = peak_rss_mb(server.proc.pid)
 
         if not args.skip_million:
@@ -355,8 +462,11 @@ def main() -> None:
             print(f"1M upsert body: {len(big) / 1e6:.1f} MB", flush=True)
             figures["p1m"], sync = api.sync(big, mode="upsert", scope_unit_code=scope)
             figures["a1m"], sync = api.apply(str(sync["id"]))
-            print(f"1M upsert:        preview {figures['p1m']:.2f} s + apply {figures['a1m']:.2f} s  "
-                  f"counts {sync['counts']}", flush=True)  # fmt: skip
+            print(
+                f"1M upsert:        preview {figures['p1m']:.2f} s + apply {figures['a1m']:.2f} s  "
+                f"counts {sync['counts']}",
+                flush=True,
+            )
         peaks = peak_rss_mb(server.proc.pid)
         server.stop()
         server = None
@@ -368,9 +478,12 @@ def main() -> None:
             xlsx = to_xlsx(same)
             same_csv = to_csv(same)
             del extra, same
-            print(f"XLSX body: {args.xlsx_rows:,} rows, {len(xlsx) / 1e6:.1f} MB (the same rows as "
-                  f"CSV: {len(same_csv) / 1e6:.1f} MB); previewed on a 1-worker server, the XLSX "
-                  f"while /healthz is probed ...", flush=True)  # fmt: skip
+            print(
+                f"XLSX body: {args.xlsx_rows:,} rows, {len(xlsx) / 1e6:.1f} MB (the same rows as "
+                f"CSV: {len(same_csv) / 1e6:.1f} MB); previewed on a 1-worker server, the XLSX "
+                f"while /healthz is probed ...",
+                flush=True,
+            )
             port = free_port()
             server = Server(
                 sa_url, port, 1, QD85_MAX_ROSTER_BODY="200000000", QD85_LOG_REQUESTS="false"
@@ -386,16 +499,27 @@ def main() -> None:
             )
             reset_peaks(server.proc.pid)
             figures["xlsx_same"], sync = xlsx_api.sync(
-                xlsx, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                mode="upsert", scope_unit_code=scope)  # fmt: skip
-            print(f"XLSX preview:     {figures['xlsx_same']:.2f} s  counts {sync['counts']}",
-                  flush=True)  # fmt: skip
+                xlsx,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                mode="upsert",
+                scope_unit_code=scope,
+            )
+            print(
+                f"XLSX preview:     {figures['xlsx_same']:.2f} s  counts {sync['counts']}",
+                flush=True,
+            )
             figures["xlsx_rss"] = max(peak_rss_mb(server.proc.pid).values())
             # Again, while /healthz is probed (the probes take CPU: not the side-by-side).
             started = time.perf_counter()
-            (_, sync), health = probed(port, lambda: xlsx_api.sync(  # type: ignore[misc]
-                xlsx, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                mode="upsert", scope_unit_code=scope))  # fmt: skip
+            (_, sync), health = probed(
+                port,
+                lambda: xlsx_api.sync(  # type: ignore[misc]
+                    xlsx,
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    mode="upsert",
+                    scope_unit_code=scope,
+                ),
+            )
             figures["xlsx"] = time.perf_counter() - started
             health.sort()
             figures["health_p50"] = health[len(health) // 2]
@@ -417,37 +541,51 @@ def main() -> None:
     print(f"  COPY floor                {copy:7.2f} s   {args.members / copy:9,.0f} rows/s")
     print(f"  snapshot preview          {figures['preview']:7.2f} s")
     print(f"  apply                     {figures['apply']:7.2f} s")
-    print(f"  preview + apply           {first:7.2f} s   {first / copy:5.1f}x COPY (target <= 10x: "
-          f"{'met' if first <= 10 * copy else 'MISSED'})")  # fmt: skip
-    print(f"  no-op preview             {figures['noop']:7.2f} s   {figures['noop'] / copy:5.1f}x COPY "
-          f"(target <= 5x: {'met' if figures['noop'] <= 5 * copy else 'MISSED'})")  # fmt: skip
+    print(
+        f"  preview + apply           {first:7.2f} s   {first / copy:5.1f}x COPY (target <= 10x: "
+        f"{'met' if first <= 10 * copy else 'MISSED'})"
+    )
+    print(
+        f"  no-op preview             {figures['noop']:7.2f} s   {figures['noop'] / copy:5.1f}x "
+        "COPY "
+        f"(target <= 5x: {'met' if figures['noop'] <= 5 * copy else 'MISSED'})"
+    )
     print(f"  5% changed preview+apply  {figures['p5'] + figures['a5']:7.2f} s")
     worst100k = max(peaks_100k.values())
     worst = max(peaks.values())
-    print(f"  server peak RSS (100k)    {worst100k:7.0f} MB  (max over {len(peaks_100k)} processes; "
-          f"target < 500 MB: {'met' if worst100k < 500 else 'MISSED'})")  # fmt: skip
     print(
-        f"  (start-up peak {startup:.0f} MB; peaks {'reset after start-up' if reset else 'NOT reset: include start-up'})"
+        f"  server peak RSS (100k)    {worst100k:7.0f} MB  (max over {len(peaks_100k)} processes; "
+        f"target < 500 MB: {'met' if worst100k < 500 else 'MISSED'})"
+    )
+    print(
+        f"  (start-up peak {startup:.0f} MB; peaks "
+        f"{'reset after start-up' if reset else 'NOT reset: include start-up'})"
     )
     print(
         "  per process peak RSS (MB): "
         + ", ".join(f"{pid}: {mb:.0f}" for pid, mb in sorted(peaks.items()))
     )
     if "xlsx" in figures:
-        print(f"  {args.xlsx_rows:,}-row XLSX preview {figures['xlsx']:5.2f} s; /healthz on the same "
-              f"1-worker server meanwhile ({figures['health_n']:.0f} probes): p50 "
-              f"{figures['health_p50']:.1f} ms, p99 {figures['health_p99']:.1f} ms, max "
-              f"{figures['health_max']:.0f} ms (target p99 < 100 ms: "
-              f"{'met' if figures['health_p99'] < 100 else 'MISSED'})")  # fmt: skip
+        print(
+            f"  {args.xlsx_rows:,}-row XLSX preview {figures['xlsx']:5.2f} s; /healthz on the same "
+            f"1-worker server meanwhile ({figures['health_n']:.0f} probes): p50 "
+            f"{figures['health_p50']:.1f} ms, p99 {figures['health_p99']:.1f} ms, max "
+            f"{figures['health_max']:.0f} ms (target p99 < 100 ms: "
+            f"{'met' if figures['health_p99'] < 100 else 'MISSED'})"
+        )
         ratio = figures["xlsx_same"] / figures["csv_same"]
-        print(f"  the same rows: CSV preview {figures['csv_same']:5.2f} s, XLSX preview "
-              f"{figures['xlsx_same']:5.2f} s = {ratio:.2f}x CSV (target <= 2x: "
-              f"{'met' if ratio <= 2 else 'MISSED'}); worker peak RSS during the XLSX preview "
-              f"{figures['xlsx_rss']:.0f} MB (the sheet itself is read in a child process capped "
-              f"at 200 MiB)")  # fmt: skip
+        print(
+            f"  the same rows: CSV preview {figures['csv_same']:5.2f} s, XLSX preview "
+            f"{figures['xlsx_same']:5.2f} s = {ratio:.2f}x CSV (target <= 2x: "
+            f"{'met' if ratio <= 2 else 'MISSED'}); worker peak RSS during the XLSX preview "
+            f"{figures['xlsx_rss']:.0f} MB (the sheet itself is read in a child process capped "
+            f"at 200 MiB)"
+        )
     if "p1m" in figures:
-        print(f"  1M-row upsert             {figures['p1m'] + figures['a1m']:7.2f} s   (preview "
-              f"{figures['p1m']:.1f} s + apply {figures['a1m']:.1f} s; body limit raised to 200 MB)")  # fmt: skip
+        print(
+            f"  1M-row upsert             {figures['p1m'] + figures['a1m']:7.2f} s   (preview "
+            f"{figures['p1m']:.1f} s + apply {figures['a1m']:.1f} s; body limit raised to 200 MB)"
+        )
         print(f"  server peak RSS (all)     {worst:7.0f} MB")
 
 

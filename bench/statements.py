@@ -5,7 +5,8 @@ A scratch PostgreSQL database is seeded with `bench/load.py`'s world (smaller), 
 runs in this process (httpx's ASGI transport: no server, no folder task), and one client
 runs the mix sequentially for `--requests` requests while a SQLAlchemy event counts the
 statements of each request. A statement is one round trip to the database; each
-transaction adds two more, BEGIN and COMMIT, not counted here. The figures are per request, averaged over the operation's requests (a
+transaction adds two more, BEGIN and COMMIT, not counted here. The figures are per
+request, averaged over the operation's requests (a
 replay answered from the idempotency record is its own operation).
 
     .venv/bin/python bench/statements.py [--pg postgresql://postgres@127.0.0.1:5432/postgres]
@@ -74,9 +75,14 @@ async def measure(sa_url: str, raw_url: str, args: argparse.Namespace) -> Counte
     from api.main import create_app
 
     world = await populate(
-        raw_url, members=args.members, provinces=2, districts=5, cells=10,
-        member_users=2_000, seeded_reports=600,
-    )  # fmt: skip
+        raw_url,
+        members=args.members,
+        provinces=2,
+        districts=5,
+        cells=10,
+        member_users=2_000,
+        seeded_reports=600,
+    )
     await recount(sa_url)
     app = create_app()
     workload = Counted(app, world)
@@ -106,8 +112,14 @@ def main() -> int:
     args = parser.parse_args()
     raw_url = dsn(args.pg, DB_NAME)
     sa_url = raw_url.replace("postgresql://", "postgresql+asyncpg://", 1)
-    os.environ.update({"QD85_DATABASE_URL": sa_url, "QD85_SECRET_KEY": BENCH_SECRET,
-                       "QD85_ENV": "development", "QD85_LOG_REQUESTS": "false"})  # fmt: skip
+    os.environ.update(
+        {
+            "QD85_DATABASE_URL": sa_url,
+            "QD85_SECRET_KEY": BENCH_SECRET,
+            "QD85_ENV": "development",
+            "QD85_LOG_REQUESTS": "false",
+        }
+    )
     asyncio.run(recreate_database(args.pg, DB_NAME))
     try:
         migrate(sa_url)

@@ -37,8 +37,19 @@ from bench._common import Server, drop_database, dsn, migrate, recreate_database
 
 DB_NAME = "qd85_bench_stats"
 PLATFORMS = ["facebook", "zalo", "youtube", "tiktok", "instagram", "x", "telegram"]
-CATEGORIES = ["fake_news", "false_information", "distortion", "hostile_view", "defamation",
-              "incitement", "secret_leak", "obscene", "impersonation", "scam", "other"]  # fmt: skip
+CATEGORIES = [
+    "fake_news",
+    "false_information",
+    "distortion",
+    "hostile_view",
+    "defamation",
+    "incitement",
+    "secret_leak",
+    "obscene",
+    "impersonation",
+    "scam",
+    "other",
+]
 REPORT_STATUSES = ["submitted", "in_review", "escalated", "resolved", "dismissed", "withdrawn"]
 
 
@@ -49,16 +60,26 @@ def build_tree(n_units: int) -> list[tuple[uuid.UUID, str, str, str, uuid.UUID |
 
     root = uuid.uuid4()
     units = [(root, "TW", "Ban Chấp hành Trung ương", "central", None, child_path(None, root), 0)]
-    levels = [(63, "provincial", "Đảng bộ tỉnh"), (10, "upper_grassroots", "Đảng bộ cấp trên cơ sở"),
-              (10, "grassroots", "Đảng bộ cơ sở")]  # fmt: skip
+    levels = [
+        (63, "provincial", "Đảng bộ tỉnh"),
+        (10, "upper_grassroots", "Đảng bộ cấp trên cơ sở"),
+        (10, "grassroots", "Đảng bộ cơ sở"),
+    ]
     frontier = [units[0]]
     for fanout, level, label in levels:
         nxt = []
         for parent in frontier:
             for _ in range(fanout):
                 uid = uuid.uuid4()
-                unit = (uid, f"U{len(units):06d}", f"{label} {len(units)}", level, parent[0],
-                        child_path(parent[5], uid), parent[6] + 1)  # fmt: skip
+                unit = (
+                    uid,
+                    f"U{len(units):06d}",
+                    f"{label} {len(units)}",
+                    level,
+                    parent[0],
+                    child_path(parent[5], uid),
+                    parent[6] + 1,
+                )
                 units.append(unit)
                 nxt.append(unit)
         frontier = nxt
@@ -68,15 +89,31 @@ def build_tree(n_units: int) -> list[tuple[uuid.UUID, str, str, str, uuid.UUID |
     for i in range(int(remaining * 0.94)):
         parent = grassroots[i % len(grassroots)]
         uid = uuid.uuid4()
-        cell = (uid, f"U{len(units):06d}", f"Chi bộ {len(units)}", "cell", parent[0],
-                child_path(parent[5], uid), parent[6] + 1)  # fmt: skip
+        cell = (
+            uid,
+            f"U{len(units):06d}",
+            f"Chi bộ {len(units)}",
+            "cell",
+            parent[0],
+            child_path(parent[5], uid),
+            parent[6] + 1,
+        )
         units.append(cell)
         cells.append(cell)
     while len(units) < n_units:
         parent = cells[len(units) % len(cells)]
         uid = uuid.uuid4()
-        units.append((uid, f"U{len(units):06d}", f"Tổ đảng {len(units)}", "group", parent[0],
-                      child_path(parent[5], uid), parent[6] + 1))  # fmt: skip
+        units.append(
+            (
+                uid,
+                f"U{len(units):06d}",
+                f"Tổ đảng {len(units)}",
+                "group",
+                parent[0],
+                child_path(parent[5], uid),
+                parent[6] + 1,
+            )
+        )
     return units
 
 
@@ -92,12 +129,44 @@ async def populate(url: str, n_members: int, n_units: int) -> dict[str, object]:
         t = time.perf_counter()
         await conn.copy_records_to_table(
             "units",
-            records=[(u[0], u[1], u[2], fold(u[2]), u[3], u[4], u[5], u[6], "active", None, True, 30, 1, now, now)
-                     for u in units],
-            columns=["id", "code", "name", "name_search", "level", "parent_id", "path", "depth", "status",
-                     "merged_into_id", "declaration_required", "declaration_deadline_days", "version",
-                     "created_at", "updated_at"],
-        )  # fmt: skip
+            records=[
+                (
+                    u[0],
+                    u[1],
+                    u[2],
+                    fold(u[2]),
+                    u[3],
+                    u[4],
+                    u[5],
+                    u[6],
+                    "active",
+                    None,
+                    True,
+                    30,
+                    1,
+                    now,
+                    now,
+                )
+                for u in units
+            ],
+            columns=[
+                "id",
+                "code",
+                "name",
+                "name_search",
+                "level",
+                "parent_id",
+                "path",
+                "depth",
+                "status",
+                "merged_into_id",
+                "declaration_required",
+                "declaration_deadline_days",
+                "version",
+                "created_at",
+                "updated_at",
+            ],
+        )
         leaves = [u for u in units if u[3] in ("cell", "group", "grassroots")]
         members, _leaders = [], []
         for i in range(n_members):
@@ -113,16 +182,53 @@ async def populate(url: str, n_members: int, n_units: int) -> dict[str, object]:
                 ["not_declared", "declared_none", "declared"], [0.3, 0.2, 0.5]
             )[0]
             mid = uuid.uuid4()
-            members.append((mid, f"DV{i:08d}", name, fold(name), name_sort_key(name), unit[0], "official",
-                            status, None, leader, None, None, declaration, None, 1, now, now))  # fmt: skip
+            members.append(
+                (
+                    mid,
+                    f"DV{i:08d}",
+                    name,
+                    fold(name),
+                    name_sort_key(name),
+                    unit[0],
+                    "official",
+                    status,
+                    None,
+                    leader,
+                    None,
+                    None,
+                    declaration,
+                    None,
+                    1,
+                    now,
+                    now,
+                )
+            )
         await conn.copy_records_to_table(
-            "members", records=members,
-            columns=["id", "external_id", "full_name", "name_search", "name_sort", "unit_id", "membership",
-                     "status", "position", "is_leader", "email", "phone", "declaration", "declared_at",
-                     "version", "created_at", "updated_at"],
-        )  # fmt: skip
+            "members",
+            records=members,
+            columns=[
+                "id",
+                "external_id",
+                "full_name",
+                "name_search",
+                "name_sort",
+                "unit_id",
+                "membership",
+                "status",
+                "position",
+                "is_leader",
+                "email",
+                "phone",
+                "declaration",
+                "declared_at",
+                "version",
+                "created_at",
+                "updated_at",
+            ],
+        )
         print(
-            f"  units {len(units):,} and members {n_members:,} copied in {time.perf_counter() - t:.1f} s"
+            f"  units {len(units):,} and members {n_members:,} copied in "
+            f"{time.perf_counter() - t:.1f} s"
         )
         t = time.perf_counter()
         declared = [m for m in members if m[12] == "declared"]
@@ -130,18 +236,56 @@ async def populate(url: str, n_members: int, n_units: int) -> dict[str, object]:
         for i in range(int(n_members * 1.5)):
             member = declared[i % len(declared)]
             platform = rng.choice(PLATFORMS)
-            status = rng.choices(["pending", "verified", "rejected", "closed", "compromised"],
-                                 [0.3, 0.55, 0.05, 0.08, 0.02])[0]  # fmt: skip
+            status = rng.choices(
+                ["pending", "verified", "rejected", "closed", "compromised"],
+                [0.3, 0.55, 0.05, 0.08, 0.02],
+            )[0]
             key = f"{platform}:user:acc{i:09d}"
             claim = key if status in ("pending", "verified", "compromised") else None
-            accounts.append((uuid.uuid4(), member[0], platform, "profile", "personal", f"https://x/{i}", key,
-                             f"https://x/{i}", claim, None, status, None, None, None, 1, now, now))  # fmt: skip
+            accounts.append(
+                (
+                    uuid.uuid4(),
+                    member[0],
+                    platform,
+                    "profile",
+                    "personal",
+                    f"https://x/{i}",
+                    key,
+                    f"https://x/{i}",
+                    claim,
+                    None,
+                    status,
+                    None,
+                    None,
+                    None,
+                    1,
+                    now,
+                    now,
+                )
+            )
         await conn.copy_records_to_table(
-            "social_accounts", records=accounts,
-            columns=["id", "member_id", "platform", "kind", "purpose", "url", "canonical_key", "canonical_url",
-                     "claim_key", "display_name", "status", "review_note", "reviewed_by_id", "reviewed_at",
-                     "version", "created_at", "updated_at"],
-        )  # fmt: skip
+            "social_accounts",
+            records=accounts,
+            columns=[
+                "id",
+                "member_id",
+                "platform",
+                "kind",
+                "purpose",
+                "url",
+                "canonical_key",
+                "canonical_url",
+                "claim_key",
+                "display_name",
+                "status",
+                "review_note",
+                "reviewed_by_id",
+                "reviewed_at",
+                "version",
+                "created_at",
+                "updated_at",
+            ],
+        )
         del accounts
         print(f"  accounts {int(n_members * 1.5):,} copied in {time.perf_counter() - t:.1f} s")
         t = time.perf_counter()
@@ -150,25 +294,83 @@ async def populate(url: str, n_members: int, n_units: int) -> dict[str, object]:
             reporter = members[rng.randrange(len(members))]
             created = now - timedelta(hours=rng.uniform(1, 24 * 365))
             status = rng.choices(REPORT_STATUSES, [0.1, 0.08, 0.04, 0.55, 0.18, 0.05])[0]
-            closed = created + timedelta(hours=rng.uniform(1, 200)) if status in (
-                "resolved", "dismissed", "withdrawn") else None  # fmt: skip
+            closed = (
+                created + timedelta(hours=rng.uniform(1, 200))
+                if status in ("resolved", "dismissed", "withdrawn")
+                else None
+            )
             category = rng.choice(CATEGORIES)
             url = f"https://tin.example.com.vn/bai-{i}"
-            reports.append((
-                uuid.uuid4(), reporter[0], reporter[5], None, None, None, None, url, url, f"{i:064x}",
-                None, rng.choice(PLATFORMS), category, "Nội dung sai sự thật", "noi dung sai su that",
-                "refute", None, status, "refuted" if status == "resolved" else None, None, None, "normal",
-                None, created + timedelta(hours=72), closed, None, 1, 1, created, closed or created,
-            ))  # fmt: skip
+            reports.append(
+                (
+                    uuid.uuid4(),
+                    reporter[0],
+                    reporter[5],
+                    None,
+                    None,
+                    None,
+                    None,
+                    url,
+                    url,
+                    f"{i:064x}",
+                    None,
+                    rng.choice(PLATFORMS),
+                    category,
+                    "Nội dung sai sự thật",
+                    "noi dung sai su that",
+                    "refute",
+                    None,
+                    status,
+                    "refuted" if status == "resolved" else None,
+                    None,
+                    None,
+                    "normal",
+                    None,
+                    created + timedelta(hours=72),
+                    closed,
+                    None,
+                    1,
+                    1,
+                    created,
+                    closed or created,
+                )
+            )
         await conn.copy_records_to_table(
-            "reports", records=reports,
-            columns=["id", "reporter_member_id", "unit_id", "subject_member_id", "subject_unit_id",
-                     "impersonated_unit_id", "impersonated_member_id", "url", "canonical_url", "content_hash",
-                     "open_key", "platform", "category", "description", "description_search",
-                     "proposed_action", "observed_at", "status", "outcome", "authority", "reference",
-                     "priority", "assignee_id", "due_at", "closed_at", "duplicate_of", "report_count",
-                     "version", "created_at", "updated_at"],
-        )  # fmt: skip
+            "reports",
+            records=reports,
+            columns=[
+                "id",
+                "reporter_member_id",
+                "unit_id",
+                "subject_member_id",
+                "subject_unit_id",
+                "impersonated_unit_id",
+                "impersonated_member_id",
+                "url",
+                "canonical_url",
+                "content_hash",
+                "open_key",
+                "platform",
+                "category",
+                "description",
+                "description_search",
+                "proposed_action",
+                "observed_at",
+                "status",
+                "outcome",
+                "authority",
+                "reference",
+                "priority",
+                "assignee_id",
+                "due_at",
+                "closed_at",
+                "duplicate_of",
+                "report_count",
+                "version",
+                "created_at",
+                "updated_at",
+            ],
+        )
         print(f"  reports {len(reports):,} copied in {time.perf_counter() - t:.1f} s")
         t = time.perf_counter()
         root = units[0]
@@ -183,40 +385,68 @@ async def populate(url: str, n_members: int, n_units: int) -> dict[str, object]:
         for d, audience in enumerate(audiences):
             doc_id = uuid.uuid4()
             await conn.execute(
-                "INSERT INTO documents (id, code, title, search_text, doc_type, issuer, issued_on, summary, body,"
-                " audience_unit_id, requires_ack, status, revision, published_at, version, created_at,"
-                " updated_at) VALUES ($1, $2, $3, $4, 'guidance', 'Ban Bí thư', $5, NULL, 'Nội dung', $6, true,"
+                "INSERT INTO documents (id, code, title, search_text, doc_type, issuer, "
+                "issued_on, summary, body,"
+                " audience_unit_id, requires_ack, status, revision, published_at, version, "
+                "created_at,"
+                " updated_at) VALUES ($1, $2, $3, $4, 'guidance', 'Ban Bí thư', $5, NULL, 'Nội "
+                "dung', $6, true,"
                 " 'published', 1, $7, 1, $7, $7)",
-                doc_id, f"{d + 1}-HD/TW", f"Văn bản {d + 1}", f"{d + 1}-hd/tw van ban {d + 1}",
-                now.date(), audience[0], now,
-            )  # fmt: skip
+                doc_id,
+                f"{d + 1}-HD/TW",
+                f"Văn bản {d + 1}",
+                f"{d + 1}-hd/tw van ban {d + 1}",
+                now.date(),
+                audience[0],
+                now,
+            )
             for path, member_id in active_by_path:
                 if path.startswith(audience[5]) and rng.random() < 0.4:
                     acks.append((uuid.uuid4(), doc_id, 1, member_id, now, now, now))
         await conn.copy_records_to_table(
-            "document_acknowledgements", records=acks,
-            columns=["id", "document_id", "revision", "member_id", "acknowledged_at", "created_at", "updated_at"],
-        )  # fmt: skip
+            "document_acknowledgements",
+            records=acks,
+            columns=[
+                "id",
+                "document_id",
+                "revision",
+                "member_id",
+                "acknowledged_at",
+                "created_at",
+                "updated_at",
+            ],
+        )
         print(
             f"  20 documents and {len(acks):,} acknowledgements in {time.perf_counter() - t:.1f} s"
         )
         admin_id = uuid.uuid4()
         await conn.execute(
-            "INSERT INTO users (id, username, password_hash, active, token_version, version, created_at,"
+            "INSERT INTO users (id, username, password_hash, active, token_version, version, "
+            "created_at,"
             " updated_at) VALUES ($1, 'bench.admin', $2, true, 1, 1, $3, $3)",
-            admin_id, hash_password("bench-password"), now,
-        )  # fmt: skip
+            admin_id,
+            hash_password("bench-password"),
+            now,
+        )
         await conn.execute(
-            "INSERT INTO grants (id, user_id, role, unit_id, created_at) VALUES ($1, $2, 'admin', NULL, $3)",
-            uuid.uuid4(), admin_id, now,
-        )  # fmt: skip
+            "INSERT INTO grants (id, user_id, role, unit_id, created_at) VALUES ($1, $2, "
+            "'admin', NULL, $3)",
+            uuid.uuid4(),
+            admin_id,
+            now,
+        )
         await conn.execute("ANALYZE")
         province = provinces[0]
         cell = next(u for u in units if u[3] == "cell")
         # The sync is a province's roster (as in bench/roster_sync.py): its cells only.
         cells = [u[0] for u in units if u[3] == "cell" and u[5].startswith(province[5])]
-        return {"root": root, "province": province, "cell": cell, "cells": cells,
-                "codes": {u[0]: u[1] for u in units}}  # fmt: skip
+        return {
+            "root": root,
+            "province": province,
+            "cell": cell,
+            "cells": cells,
+            "codes": {u[0]: u[1] for u in units},
+        }
     finally:
         await conn.close()
 
@@ -229,10 +459,13 @@ SELECT s.prefix,
        count(*) FILTER (WHERE m.status = 'active' AND m.is_leader) AS leaders_active,
        count(*) FILTER (WHERE m.status = 'active' AND m.declaration <> 'not_declared') AS declared,
        count(*) FILTER (WHERE m.status = 'active' AND EXISTS (
-           SELECT 1 FROM social_accounts a WHERE a.member_id = m.id AND a.claim_key IS NOT NULL)) AS with_accounts,
+           SELECT 1 FROM social_accounts a
+           WHERE a.member_id = m.id AND a.claim_key IS NOT NULL)) AS with_accounts,
        (SELECT count(*) FROM social_accounts a JOIN members mm ON mm.id = a.member_id
-         JOIN scope s2 ON s2.id = mm.unit_id WHERE s2.prefix = s.prefix AND a.claim_key IS NOT NULL) AS accounts,
-       (SELECT count(*) FROM reports r JOIN scope s3 ON s3.id = r.unit_id WHERE s3.prefix = s.prefix) AS reports
+         JOIN scope s2 ON s2.id = mm.unit_id
+         WHERE s2.prefix = s.prefix AND a.claim_key IS NOT NULL) AS accounts,
+       (SELECT count(*) FROM reports r JOIN scope s3 ON s3.id = r.unit_id
+         WHERE s3.prefix = s.prefix) AS reports
 FROM members m JOIN scope s ON s.id = m.unit_id
 GROUP BY s.prefix
 """
@@ -268,8 +501,9 @@ async def recount(url: str) -> float:
     return elapsed
 
 
-async def upkeep(sa_url: str, cells: list[uuid.UUID], codes: dict[uuid.UUID, str], rows: int,
-                 rounds: int) -> tuple[float, float]:  # fmt: skip
+async def upkeep(
+    sa_url: str, cells: list[uuid.UUID], codes: dict[uuid.UUID, str], rows: int, rounds: int
+) -> tuple[float, float]:
     """Median apply time of a `rows`-row upsert of new members, with the counters kept
     (as shipped) and with counters.touch made a no-op, alternating, in-process (the same
     ASGI app and code path as over HTTP, without the network)."""
@@ -297,9 +531,16 @@ async def upkeep(sa_url: str, cells: list[uuid.UUID], codes: dict[uuid.UUID, str
     async with httpx.AsyncClient(
         transport=transport, base_url="http://bench", timeout=600
     ) as client:
-        token = (await client.post("/api/v1/auth/token", data={
-            "grant_type": "password", "username": "bench.admin", "password": "bench-password",
-        })).json()["access_token"]  # fmt: skip
+        token = (
+            await client.post(
+                "/api/v1/auth/token",
+                data={
+                    "grant_type": "password",
+                    "username": "bench.admin",
+                    "password": "bench-password",
+                },
+            )
+        ).json()["access_token"]
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "text/csv"}
         batch = 0
         for _ in range(rounds):
@@ -312,8 +553,9 @@ async def upkeep(sa_url: str, cells: list[uuid.UUID], codes: dict[uuid.UUID, str
                         f"UP{batch:02d}{i:07d},{vietnamese_name(rng)},{codes[unit]},official"
                     )
                 body = ("\n".join(lines) + "\n").encode()
-                r = await client.post("/api/v1/roster/syncs", params={"mode": "upsert"}, content=body,
-                                      headers=headers)  # fmt: skip
+                r = await client.post(
+                    "/api/v1/roster/syncs", params={"mode": "upsert"}, content=body, headers=headers
+                )
                 r.raise_for_status()
                 counters.touch = real_touch if keep else no_touch  # type: ignore[assignment]
                 t = time.perf_counter()
@@ -373,9 +615,14 @@ def main() -> None:
         server = Server(sa_url, args.port, 2)
         try:
             with httpx.Client(base_url=f"http://127.0.0.1:{args.port}") as client:
-                token = client.post("/api/v1/auth/token", data={
-                    "grant_type": "password", "username": "bench.admin", "password": "bench-password"},
-                ).json()["access_token"]  # fmt: skip
+                token = client.post(
+                    "/api/v1/auth/token",
+                    data={
+                        "grant_type": "password",
+                        "username": "bench.admin",
+                        "password": "bench-password",
+                    },
+                ).json()["access_token"]
             results = {
                 name: measure(args.port, token, unit[0], args.requests)  # type: ignore[index]
                 for name, unit in (("root", root), ("province", province), ("cell", cell))
@@ -384,8 +631,15 @@ def main() -> None:
             server.stop()
         upkept = None
         if not args.skip_upkeep:
-            upkept = asyncio.run(upkeep(sa_url, ids["cells"], ids["codes"], args.sync_rows,  # type: ignore[arg-type]
-                                        args.sync_rounds))  # fmt: skip
+            upkept = asyncio.run(
+                upkeep(
+                    sa_url,
+                    ids["cells"],
+                    ids["codes"],
+                    args.sync_rows,  # type: ignore[arg-type]
+                    args.sync_rounds,
+                )
+            )
         print()
         print("| measure | median | p95 | target |")
         print("|---|---|---|---|")

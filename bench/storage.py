@@ -89,9 +89,14 @@ def pct(values: list[float], q: float) -> float:
 
 
 async def run_backend(
-    base: str, pid: int, headers: dict[str, str], bodies: list[dict[str, Any]], size: int,
-    clients: int, uploads: int,
-) -> dict[str, Any]:  # fmt: skip
+    base: str,
+    pid: int,
+    headers: dict[str, str],
+    bodies: list[dict[str, Any]],
+    size: int,
+    clients: int,
+    uploads: int,
+) -> dict[str, Any]:
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits) as client:
         reports = []
@@ -111,9 +116,10 @@ async def run_backend(
             async with gate:
                 t = time.perf_counter()
                 r = await client.post(
-                    f"/api/v1/reports/{rid}/evidence", headers=headers,
+                    f"/api/v1/reports/{rid}/evidence",
+                    headers=headers,
                     files={"file": (f"b{n}.png", content, "image/png")},
-                )  # fmt: skip
+                )
                 up_lat.append(time.perf_counter() - t)
             if r.status_code != 201:
                 sys.exit(f"upload: {r.status_code} {r.text[:300]}")
@@ -151,10 +157,11 @@ async def run_backend(
             await asyncio.gather(*(download(u) for u in locations))
             down_wall = time.perf_counter() - t0
     return {
-        "idle": idle, "peak": max(up_rss.peak, down_rss.peak),
+        "idle": idle,
+        "peak": max(up_rss.peak, down_rss.peak),
         "up": (uploads / up_wall, uploads * size / MB / up_wall, up_lat),
         "down": (uploads / down_wall, uploads * size / MB / down_wall, down_lat),
-    }  # fmt: skip
+    }
 
 
 def main() -> int:
@@ -168,8 +175,14 @@ def main() -> int:
     name = f"qd85_bench_storage_{os.getpid()}"
     asyncio.run(recreate_database(args.pg, name))
     db_url = dsn(args.pg, name).replace("postgresql://", "postgresql+asyncpg://", 1)
-    os.environ.update({"QD85_DATABASE_URL": db_url, "QD85_SECRET_KEY": BENCH_SECRET,
-                       "QD85_ENV": "development", "QD85_ACCESS_TOKEN_MINUTES": "240"})  # fmt: skip
+    os.environ.update(
+        {
+            "QD85_DATABASE_URL": db_url,
+            "QD85_SECRET_KEY": BENCH_SECRET,
+            "QD85_ENV": "development",
+            "QD85_ACCESS_TOKEN_MINUTES": "240",
+        }
+    )
     work = Path(tempfile.mkdtemp(prefix="qd85-bench-storage-"))
     from tests.seaweed import Seaweed
 
@@ -194,15 +207,28 @@ def main() -> int:
             for backend, env in backends.items():
                 headers, bodies = asyncio.run(make_reporters(n_reports))
                 server = Server(
-                    db_url, free_port(), 1, log=work / f"{backend}.log",
-                    QD85_REPORT_RATE_LIMIT="100000", QD85_LOG_REQUESTS="false",
-                    QD85_ACCESS_TOKEN_MINUTES="240", QD85_MAX_EVIDENCE_BODY=str(size), **env,
-                )  # fmt: skip
+                    db_url,
+                    free_port(),
+                    1,
+                    log=work / f"{backend}.log",
+                    QD85_REPORT_RATE_LIMIT="100000",
+                    QD85_LOG_REQUESTS="false",
+                    QD85_ACCESS_TOKEN_MINUTES="240",
+                    QD85_MAX_EVIDENCE_BODY=str(size),
+                    **env,
+                )
                 try:
-                    res = asyncio.run(run_backend(
-                        f"http://127.0.0.1:{server.port}", server.proc.pid, headers, bodies,
-                        size, args.clients, args.uploads,
-                    ))  # fmt: skip
+                    res = asyncio.run(
+                        run_backend(
+                            f"http://127.0.0.1:{server.port}",
+                            server.proc.pid,
+                            headers,
+                            bodies,
+                            size,
+                            args.clients,
+                            args.uploads,
+                        )
+                    )
                 finally:
                     server.stop()
                 for direction in ("up", "down"):
@@ -215,17 +241,24 @@ def main() -> int:
                     )
                     print(rows[-1], flush=True)
                 if size_mb >= 10 and res["peak"] - res["idle"] > RSS_TARGET_MB:
-                    print(f"{backend} {size_mb} MB: RSS grew {res['peak'] - res['idle']:.0f} MB "
-                          f"(target {RSS_TARGET_MB})", file=sys.stderr)  # fmt: skip
+                    print(
+                        f"{backend} {size_mb} MB: RSS grew {res['peak'] - res['idle']:.0f} MB "
+                        f"(target {RSS_TARGET_MB})",
+                        file=sys.stderr,
+                    )
                     failed = True
     finally:
         seaweed.stop()
         asyncio.run(drop_database(args.pg, name))
     print()
-    print(f"{args.clients} concurrent clients, {args.uploads} distinct files per size and backend, "
-          f"one worker; latency in ms, RSS of the worker in MB (idle, peak, growth)")  # fmt: skip
-    print(f"{'store':<6}{'size':>7} {'dir':<5}{'files/s':>9}{'MB/s':>9}{'p50':>9}{'p95':>9}"
-          f"{'max':>9}{'idle':>9}{'peak':>9}{'growth':>8}")  # fmt: skip
+    print(
+        f"{args.clients} concurrent clients, {args.uploads} distinct files per size and backend, "
+        f"one worker; latency in ms, RSS of the worker in MB (idle, peak, growth)"
+    )
+    print(
+        f"{'store':<6}{'size':>7} {'dir':<5}{'files/s':>9}{'MB/s':>9}{'p50':>9}{'p95':>9}"
+        f"{'max':>9}{'idle':>9}{'peak':>9}{'growth':>8}"
+    )
     for row in rows:
         print(row)
     return 1 if failed else 0

@@ -68,9 +68,14 @@ def bomb(strings_mib: int = 0, rows: int = 2) -> bytes:
             f.write(b"</sst>")
         with z.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as f:
             f.write(f'<?xml version="1.0" encoding="UTF-8"?><worksheet {_NS}><sheetData>'.encode())
-            f.write(b'<row r="1">' + b"".join(
-                b'<c r="%s1" t="s"><v>%d</v></c>' % (col, i) for i, col in enumerate((b"A", b"B", b"C", b"D"))
-            ) + b"</row>")  # fmt: skip
+            f.write(
+                b'<row r="1">'
+                + b"".join(
+                    b'<c r="%s1" t="s"><v>%d</v></c>' % (col, i)
+                    for i, col in enumerate((b"A", b"B", b"C", b"D"))
+                )
+                + b"</row>"
+            )
             for r in range(2, rows + 2):
                 f.write(
                     b'<row r="%d"><c r="A%d" t="inlineStr"><is><t>X%d</t></is></c>'
@@ -98,9 +103,16 @@ def _child(path: str) -> None:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     # The sheet is read in a child process with a 200 MiB budget (issue 22): its peak.
     reader = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    print(json.dumps({"outcome": outcome, "growth_mb": round((peak - before) / 1024),
-                      "reader_peak_mb": round(reader / 1024),
-                      "seconds": round(time.monotonic() - started, 2)}))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "outcome": outcome,
+                "growth_mb": round((peak - before) / 1024),
+                "reader_peak_mb": round(reader / 1024),
+                "seconds": round(time.monotonic() - started, 2),
+            }
+        )
+    )
 
 
 def main() -> int:
@@ -121,9 +133,12 @@ def main() -> int:
             f.write(body)
             f.flush()
             out = subprocess.run(
-                [sys.executable, __file__, "--child", f.name], capture_output=True, text=True,
-                check=True, timeout=300,
-            ).stdout  # fmt: skip
+                [sys.executable, __file__, "--child", f.name],
+                capture_output=True,
+                text=True,
+                check=True,
+                timeout=300,
+            ).stdout
         result = json.loads(out)
         worst = max(worst, result["growth_mb"])
         print(f"shared strings {mib:4d} MiB, body {len(body) / 1024:8.0f} KiB: {result}")

@@ -26,7 +26,8 @@ def verdict(report: dict[str, Any], *, strict: bool) -> tuple[int, list[str]]:
     vulnerable = [d for d in deps if d.get("vulns")]
     unchecked = [d for d in deps if "skip_reason" in d]
     lines = [
-        f"{d['name']} {d['version']}: {v['id']} (fixed in {', '.join(v.get('fix_versions') or ['-'])})"
+        f"{d['name']} {d['version']}: {v['id']} (fixed in "
+        f"{', '.join(v.get('fix_versions') or ['-'])})"
         for d in vulnerable
         for v in d["vulns"]
     ]
@@ -50,10 +51,23 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "audit.json"
         run = subprocess.run(  # noqa: S603 - fixed argv
-            [str(audit), "-r", str(lock), "--no-deps", "--disable-pip", "--progress-spinner",
-             "off", "-f", "json", "-o", str(out)],
-            capture_output=True, text=True, check=False,
-        )  # fmt: skip
+            [
+                str(audit),
+                "-r",
+                str(lock),
+                "--no-deps",
+                "--disable-pip",
+                "--progress-spinner",
+                "off",
+                "-f",
+                "json",
+                "-o",
+                str(out),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if not out.exists():
             sys.stderr.write(run.stderr + "\npip-audit did not produce a report\n")
             return 2

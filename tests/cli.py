@@ -18,9 +18,12 @@ async def run_qd85(
     """(exit status, stdout, stderr) of `qd85 *args`, in this environment plus `env`."""
     async with asyncio.timeout(seconds):
         proc = await asyncio.create_subprocess_exec(
-            str(QD85), *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            str(QD85),
+            *args,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
             env={**os.environ, **(env or {})},
-        )  # fmt: skip
+        )
         out, err = await proc.communicate()
     assert proc.returncode is not None
     return proc.returncode, out.decode(), err.decode()

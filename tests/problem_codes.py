@@ -44,9 +44,10 @@ def _recording(original: Any) -> Any:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "fault_injection: the test makes the code raise what it never raises; "
+        "markers",
+        "fault_injection: the test makes the code raise what it never raises; "
         "its problems are not checked against the OpenAPI document",
-    )  # fmt: skip
+    )
     errors._problem_response = _recording(errors._problem_response)  # type: ignore[attr-defined]
 
 

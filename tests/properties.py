@@ -22,9 +22,13 @@ PROFILE = os.environ.get("QD85_HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("
 SCALE = int(os.environ.get("QD85_HYPOTHESIS_SCALE", "20")) if PROFILE == "deep" else 1
 
 settings.register_profile(
-    "ci", derandomize=True, database=None, deadline=None, print_blob=True,
+    "ci",
+    derandomize=True,
+    database=None,
+    deadline=None,
+    print_blob=True,
     suppress_health_check=[HealthCheck.too_slow],
-)  # fmt: skip
+)
 settings.register_profile("dev", deadline=None)
 settings.register_profile("deep", max_examples=100 * SCALE, deadline=None, print_blob=True)
 

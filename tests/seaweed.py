@@ -65,14 +65,31 @@ class Seaweed:
         self.data.mkdir(parents=True, exist_ok=True)
         log = open(self.data / "weed.log", "ab")  # noqa: SIM115 - the child keeps it
         self.proc = subprocess.Popen(  # noqa: S603 - the weed binary and our arguments
-            [self.binary, "server", f"-dir={self.data}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
-             f"-master.port={b}", f"-master.port.grpc={b + 1}", f"-volume.port={b + 2}",
-             f"-volume.port.grpc={b + 3}", f"-filer.port={b + 4}", f"-filer.port.grpc={b + 5}",
-             "-s3", f"-s3.port={b + 6}", f"-s3.port.grpc={b + 7}", "-s3.port.iceberg=0",
-             "-s3.port.lance=0", "-master.telemetry=false", "-volume.max=20",
-             "-master.volumeSizeLimitMB=64"],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
+            [
+                self.binary,
+                "server",
+                f"-dir={self.data}",
+                "-ip=127.0.0.1",
+                "-ip.bind=127.0.0.1",
+                f"-master.port={b}",
+                f"-master.port.grpc={b + 1}",
+                f"-volume.port={b + 2}",
+                f"-volume.port.grpc={b + 3}",
+                f"-filer.port={b + 4}",
+                f"-filer.port.grpc={b + 5}",
+                "-s3",
+                f"-s3.port={b + 6}",
+                f"-s3.port.grpc={b + 7}",
+                "-s3.port.iceberg=0",
+                "-s3.port.lance=0",
+                "-master.telemetry=false",
+                "-volume.max=20",
+                "-master.volumeSizeLimitMB=64",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         log.close()
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
@@ -106,8 +123,11 @@ class Seaweed:
 
     def env(self, prefix: str = "") -> dict[str, str]:
         return {
-            "QD85_STORAGE_BACKEND": "s3", "QD85_STORAGE_S3_ENDPOINT": self.endpoint,
-            "QD85_STORAGE_S3_BUCKET": self.bucket, "QD85_STORAGE_S3_ACCESS_KEY": "qd85",
-            "QD85_STORAGE_S3_SECRET_KEY": "qd85-test-secret", "QD85_STORAGE_S3_PREFIX": prefix,
+            "QD85_STORAGE_BACKEND": "s3",
+            "QD85_STORAGE_S3_ENDPOINT": self.endpoint,
+            "QD85_STORAGE_S3_BUCKET": self.bucket,
+            "QD85_STORAGE_S3_ACCESS_KEY": "qd85",
+            "QD85_STORAGE_S3_SECRET_KEY": "qd85-test-secret",
+            "QD85_STORAGE_S3_PREFIX": prefix,
             "QD85_STORAGE_TIMEOUT_SECONDS": "5",
-        }  # fmt: skip
+        }

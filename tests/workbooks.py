@@ -28,17 +28,38 @@ SHEET = "Danh sách"
 WIDTH = 7
 TITLE = "DANH SÁCH ĐẢNG VIÊN CHI BỘ"
 SUBTITLE = "(Kèm theo Công văn số 12-CV/ĐU ngày 01/12/2026)"
-HEADER = ["STT", "Mã đảng viên", "Họ và tên", "Ngày sinh", "Chi bộ", "Số điện thoại",
-          "Loại đảng viên"]  # fmt: skip
+HEADER = [
+    "STT",
+    "Mã đảng viên",
+    "Họ và tên",
+    "Ngày sinh",
+    "Chi bộ",
+    "Số điện thoại",
+    "Loại đảng viên",
+]
 # (STT, id, name, born, unit, phone, membership); a tuple ("=formula", cached) is a formula.
 ROWS: list[list[Any]] = [
-    [1, "N-601", "Nguyễn Thị Ánh Tuyết", datetime.date(1980, 5, 17), "A.1", 912345678,
-     "chính thức"],
+    [
+        1,
+        "N-601",
+        "Nguyễn Thị Ánh Tuyết",
+        datetime.date(1980, 5, 17),
+        "A.1",
+        912345678,
+        "chính thức",
+    ],
     [2, "N-602", "Đỗ Quốc Việt", datetime.date(1975, 11, 2), "A.1", 987654321, "dự bị"],
-    [("=A6+1", 3), "N-603", "Lương Thế Vinh", datetime.date(1990, 1, 31), "A.2",
-     ("=F6+1", 987654322), "chính thức"],
+    [
+        ("=A6+1", 3),
+        "N-603",
+        "Lương Thế Vinh",
+        datetime.date(1990, 1, 31),
+        "A.2",
+        ("=F6+1", 987654322),
+        "chính thức",
+    ],
     [("=A7+1", 4), "N-604", "Bùi Văn Hùng", datetime.date(1988, 8, 8), "ZZ", None, "chính thức"],
-]  # fmt: skip
+]
 HEADER_ROW = 4  # two title rows and a blank one above it
 # The hidden first sheet would add this member if it were read.
 HIDDEN_ROWS: list[list[Any]] = [
@@ -125,14 +146,20 @@ def _ods_cell(cell: Any) -> str:
     if isinstance(cell, bool):
         raise TypeError(cell)
     if isinstance(cell, int | float):
-        return (f'<table:table-cell office:value-type="float" office:value="{cell}"{formula}>'
-                f"<text:p>{cell}</text:p></table:table-cell>")  # fmt: skip
+        return (
+            f'<table:table-cell office:value-type="float" office:value="{cell}"{formula}>'
+            f"<text:p>{cell}</text:p></table:table-cell>"
+        )
     if isinstance(cell, datetime.date):
         shown = cell.strftime("%d/%m/%Y")
-        return (f'<table:table-cell office:value-type="date" office:date-value="{cell.isoformat()}">'
-                f"<text:p>{shown}</text:p></table:table-cell>")  # fmt: skip
-    return (f'<table:table-cell office:value-type="string"><text:p>{escape(str(cell))}</text:p>'
-            "</table:table-cell>")  # fmt: skip
+        return (
+            f'<table:table-cell office:value-type="date" office:date-value="{cell.isoformat()}">'
+            f"<text:p>{shown}</text:p></table:table-cell>"
+        )
+    return (
+        f'<table:table-cell office:value-type="string"><text:p>{escape(str(cell))}</text:p>'
+        "</table:table-cell>"
+    )
 
 
 def _ods_row(cells: list[Any]) -> str:
@@ -168,7 +195,7 @@ def real_world_ods() -> bytes:
         '<style:style style:name="ta2" style:family="table"><style:table-properties '
         'table:display="false"/></style:style>'
         "</office:automatic-styles><office:body><office:spreadsheet>"
-        f'<table:table table:name="{escape(HIDDEN_SHEET)}" table:style-name="ta2">{hidden}</table:table>'
+        f'<table:table table:name="{escape(HIDDEN_SHEET)}" table:style-name="ta2">{hidden}</table:table>'  # noqa: E501
         f'<table:table table:name="{escape(SHEET)}" table:style-name="ta1">{visible}</table:table>'
         "</office:spreadsheet></office:body></office:document-content>"
     )
@@ -178,7 +205,7 @@ def real_world_ods() -> bytes:
 def ods_zip(content: str) -> bytes:
     manifest = (
         '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
-        'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+        'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'  # noqa: E501
         f'<manifest:file-entry manifest:full-path="/" manifest:media-type="{ODS_MIME}"/>'
         '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
         "</manifest:manifest>"

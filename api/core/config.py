@@ -142,11 +142,15 @@ class Settings(BaseSettings):
     def s3_identity(self) -> tuple[str, ...]:
         """What tells one S3 store from another (a cache key for the client)."""
         return (
-            self.storage_s3_endpoint, self.storage_s3_region, self.storage_s3_bucket,
-            self.storage_s3_access_key, self.storage_s3_secret_key.get_secret_value(),
-            self.storage_s3_prefix, str(self.storage_s3_presign_seconds),
+            self.storage_s3_endpoint,
+            self.storage_s3_region,
+            self.storage_s3_bucket,
+            self.storage_s3_access_key,
+            self.storage_s3_secret_key.get_secret_value(),
+            self.storage_s3_prefix,
+            str(self.storage_s3_presign_seconds),
             str(self.storage_timeout_seconds),
-        )  # fmt: skip
+        )
 
     @property
     def uses_development_key(self) -> bool:

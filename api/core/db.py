@@ -206,9 +206,10 @@ class Database:
                 await self._probe.dispose()
             asyncpg = engine.url.drivername.endswith("+asyncpg")
             self._probe = create_async_engine(
-                engine.url, poolclass=NullPool,
+                engine.url,
+                poolclass=NullPool,
                 connect_args={"timeout": CONNECT_TIMEOUT_SECONDS} if asyncpg else {},
-            )  # fmt: skip
+            )
         async with self._probe.connect() as conn:
             await conn.exec_driver_sql("SELECT 1")
 

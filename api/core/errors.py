@@ -309,9 +309,17 @@ async def validation_error_handler(request: Request, exc: Exception) -> Response
     )
 
 
-_HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-               405: "method_not_allowed", 406: "not_acceptable", 413: "payload_too_large",
-               415: "unsupported_media_type", 422: "validation_failed"}  # fmt: skip
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_failed",
+}
 
 
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
@@ -324,8 +332,14 @@ def _allowed_methods(request: Request) -> list[str]:
     routes = request.app.router.routes
     allowed = []
     for method in _METHODS:
-        probe = {"type": "http", "path": scope["path"], "root_path": scope.get("root_path", ""),
-                 "method": method, "headers": [], "query_string": b""}  # fmt: skip
+        probe = {
+            "type": "http",
+            "path": scope["path"],
+            "root_path": scope.get("root_path", ""),
+            "method": method,
+            "headers": [],
+            "query_string": b"",
+        }
         if any(route.matches(probe)[0] is Match.FULL for route in routes):
             allowed.append(method)
     return allowed
@@ -376,13 +390,24 @@ def install_error_handlers(app: FastAPI) -> None:
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses=` entries for the given statuses, all with the problem schema."""
-    descriptions = {400: "Bad request", 401: "Missing, invalid or expired token", 403: "Role may not do this",
-                    404: "Not found or outside the caller's scope", 409: "Conflict",
-                    412: "If-Match does not match the current version", 413: "Body too large",
-                    415: "Unsupported media type", 422: "Validation failed", 429: "Rate limited",
-                    503: "Database or file store unavailable"}  # fmt: skip
+    descriptions = {
+        400: "Bad request",
+        401: "Missing, invalid or expired token",
+        403: "Role may not do this",
+        404: "Not found or outside the caller's scope",
+        409: "Conflict",
+        412: "If-Match does not match the current version",
+        413: "Body too large",
+        415: "Unsupported media type",
+        422: "Validation failed",
+        429: "Rate limited",
+        503: "Database or file store unavailable",
+    }
     return {
-        s: {"model": Problem, "description": descriptions.get(s, "Error"),
-            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+        s: {
+            "model": Problem,
+            "description": descriptions.get(s, "Error"),
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
         for s in statuses
-    }  # fmt: skip
+    }

@@ -23,9 +23,11 @@ log = logging.getLogger("qd85.request")
 
 REQUESTS = Counter("qd85_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram(
-    "qd85_http_request_duration_seconds", "HTTP request latency", ["method", "route"],
+    "qd85_http_request_duration_seconds",
+    "HTTP request latency",
+    ["method", "route"],
     buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
-)  # fmt: skip
+)
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
 
 
@@ -64,9 +66,10 @@ def _nul_in_query() -> AppError:
 API_CSP = b"default-src 'none'; frame-ancestors 'none'"
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 GATE_WAITING = Gauge(
-    "qd85_write_gate_waiting", "Writes waiting for the write gate in this process",
+    "qd85_write_gate_waiting",
+    "Writes waiting for the write gate in this process",
     multiprocess_mode="livesum",
-)  # fmt: skip
+)
 
 
 class WriteGate:
@@ -204,13 +207,20 @@ class RequestMiddleware:
             if self.settings.log_requests:
                 principal = state.get("principal")
                 log.info(
-                    orjson.dumps({
-                        "event": "request", "request_id": request_id, "method": scope["method"],
-                        "path": scope["path"], "route": template, "status": status_holder[0],
-                        "duration_ms": round(elapsed * 1000, 2), "client": client_addr,
-                        "principal": str(principal.id) if principal is not None else None,
-                    }).decode()
-                )  # fmt: skip
+                    orjson.dumps(
+                        {
+                            "event": "request",
+                            "request_id": request_id,
+                            "method": scope["method"],
+                            "path": scope["path"],
+                            "route": template,
+                            "status": status_holder[0],
+                            "duration_ms": round(elapsed * 1000, 2),
+                            "client": client_addr,
+                            "principal": str(principal.id) if principal is not None else None,
+                        }
+                    ).decode()
+                )
             request_id_var.reset(rid_token)
             client_addr_var.reset(addr_token)
 

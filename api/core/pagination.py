@@ -80,8 +80,13 @@ def decode_cursor(cursor: str, kind: str, types: Sequence[type]) -> list[Any]:
                 raise bad
         return out
     except (
-        ValueError, TypeError, OverflowError, binascii.Error, orjson.JSONDecodeError, AttributeError,
-    ) as exc:  # fmt: skip
+        ValueError,
+        TypeError,
+        OverflowError,
+        binascii.Error,
+        orjson.JSONDecodeError,
+        AttributeError,
+    ) as exc:
         raise bad from exc
 
 

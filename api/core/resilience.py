@@ -35,17 +35,23 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
         seen.add(id(item))
         yield item
         orig = getattr(item, "orig", None)
-        todo.extend([
-            orig if isinstance(orig, BaseException) else None, item.__cause__, item.__context__,
-        ])  # fmt: skip
+        todo.extend(
+            [
+                orig if isinstance(orig, BaseException) else None,
+                item.__cause__,
+                item.__context__,
+            ]
+        )
 
 
 def is_protocol_desync(exc: BaseException) -> bool:
     """True when the driver failed between preparing a statement and executing it (a
     parameter it could not encode): the connection must be discarded, not pooled."""
-    return any(_DESYNC_MESSAGE in str(e) for e in _chain(exc) if type(e).__module__.startswith(
-        ("asyncpg", "sqlalchemy")
-    ))  # fmt: skip
+    return any(
+        _DESYNC_MESSAGE in str(e)
+        for e in _chain(exc)
+        if type(e).__module__.startswith(("asyncpg", "sqlalchemy"))
+    )
 
 
 def _sqlstate(exc: BaseException) -> str | None:

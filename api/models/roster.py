@@ -5,9 +5,10 @@ The diff rows are written once, set-based, when the sync is previewed, and are w
 `apply` executes: `member_id` of a `create` row is chosen at preview, so applying is
 exactly the previewed diff and applying twice cannot create twice. They are not
 changed afterwards (they are the evidence of what was planned); `GET …/changes` pages
-them by `row_no`. `sync_id`, `member_id` and `unit_id` of the member rows carry no foreign keys: the rows
-are written only by the service, in the transaction that writes their sync, and an insert
-of 100,000 of them should not pay 100,000 key checks (a quarter of a second).
+them by `row_no`. `sync_id`, `member_id` and `unit_id` of the member rows carry no foreign
+keys: the rows are written only by the service, in the transaction that writes their
+sync, and an insert of 100,000 of them should not pay 100,000 key checks (a quarter of a
+second).
 """
 
 from __future__ import annotations

@@ -34,10 +34,15 @@ _CLOSE: dict[str, Example] = {
 
 
 @router.post(
-    "/members/{member_id}/accounts", name="declare", status_code=201, response_model=AccountRead,
-    responses={200: {"model": AccountRead, "description": "The member already holds this account"},
-               **DECLARE_ERRORS},
-)  # fmt: skip
+    "/members/{member_id}/accounts",
+    name="declare",
+    status_code=201,
+    response_model=AccountRead,
+    responses={
+        200: {"model": AccountRead, "description": "The member already holds this account"},
+        **DECLARE_ERRORS,
+    },
+)
 async def declare_account(
     member_id: uuid.UUID,
     body: AccountCreate,
@@ -58,13 +63,18 @@ async def declare_account(
 
 
 @router.get(
-    "/members/{member_id}/accounts", name="list_for_member", response_model=Page[AccountRead],
+    "/members/{member_id}/accounts",
+    name="list_for_member",
+    response_model=Page[AccountRead],
     responses=problem_responses(401, 403, 404, 422),
-)  # fmt: skip
+)
 async def list_member_accounts(
-    member_id: uuid.UUID, principal: PrincipalDep, session: SessionDep,
-    cursor: CursorParam = None, limit: LimitParam = DEFAULT_LIMIT,
-) -> Page[AccountRead]:  # fmt: skip
+    member_id: uuid.UUID,
+    principal: PrincipalDep,
+    session: SessionDep,
+    cursor: CursorParam = None,
+    limit: LimitParam = DEFAULT_LIMIT,
+) -> Page[AccountRead]:
     """The member's accounts (every status), oldest first."""
     member, path = await members.get_visible(session, principal, member_id)
     items, next_cursor = await accounts.list_for_member(
@@ -74,9 +84,11 @@ async def list_member_accounts(
 
 
 @router.post(
-    "/members/{member_id}/declaration", name="declaration", response_model=DeclarationRead,
+    "/members/{member_id}/declaration",
+    name="declaration",
+    response_model=DeclarationRead,
     responses=DECLARE_ERRORS,
-)  # fmt: skip
+)
 async def declare_state(
     member_id: uuid.UUID,
     body: DeclarationIn,
@@ -91,8 +103,12 @@ async def declare_state(
         return replay
     member, path = await members.get_visible(session, principal, member_id)
     active = await accounts.set_declaration(session, principal, member, path, body.has_accounts)
-    out = DeclarationRead(member_id=member.id, declaration=member.declaration, declared_at=member.declared_at,
-                          active_accounts=active)  # fmt: skip
+    out = DeclarationRead(
+        member_id=member.id,
+        declaration=member.declaration,
+        declared_at=member.declared_at,
+        active_accounts=active,
+    )
     return await idem.respond(200, out)
 
 
@@ -139,9 +155,13 @@ async def get_account(
     "/accounts/{account_id}", name="update", response_model=AccountRead, responses=WRITE_ERRORS
 )
 async def update_account(
-    account_id: uuid.UUID, body: AccountUpdate, principal: PrincipalDep, session: SessionDep,
-    if_match: IfMatchDep, response: Response,
-) -> AccountRead:  # fmt: skip
+    account_id: uuid.UUID,
+    body: AccountUpdate,
+    principal: PrincipalDep,
+    session: SessionDep,
+    if_match: IfMatchDep,
+    response: Response,
+) -> AccountRead:
     """Change `display_name`, `kind` or `purpose` (owner or manager). Status changes are
     the actions below; sending `status` here is 422."""
     account, member, path = await accounts.get_visible(session, principal, account_id)
@@ -151,14 +171,27 @@ async def update_account(
 
 
 async def _act(
-    session: SessionDep, principal: PrincipalDep, account_id: uuid.UUID, action: str, if_match: int | None,
-    response: Response, note: str | None = None, declare_none: bool = False,
-) -> AccountRead:  # fmt: skip
+    session: SessionDep,
+    principal: PrincipalDep,
+    account_id: uuid.UUID,
+    action: str,
+    if_match: int | None,
+    response: Response,
+    note: str | None = None,
+    declare_none: bool = False,
+) -> AccountRead:
     account, member, path = await accounts.get_visible(session, principal, account_id)
     account = await accounts.transition(
-        session, principal, account, member, path, action,
-        note=note, declare_none=declare_none, expected_version=if_match,
-    )  # fmt: skip
+        session,
+        principal,
+        account,
+        member,
+        path,
+        action,
+        note=note,
+        declare_none=declare_none,
+        expected_version=if_match,
+    )
     set_etag(response, account.version)
     return AccountRead.model_validate(account)
 
@@ -170,9 +203,13 @@ async def _act(
     responses=ACTION_ERRORS,
 )
 async def verify_account(
-    account_id: uuid.UUID, principal: PrincipalDep, session: SessionDep, if_match: IfMatchDep,
-    response: Response, body: Annotated[ReviewNote | None, Body(openapi_examples=_NOTE)] = None,
-) -> AccountRead:  # fmt: skip
+    account_id: uuid.UUID,
+    principal: PrincipalDep,
+    session: SessionDep,
+    if_match: IfMatchDep,
+    response: Response,
+    body: Annotated[ReviewNote | None, Body(openapi_examples=_NOTE)] = None,
+) -> AccountRead:
     """`pending` → `verified` (a manager in scope; never the owner)."""
     return await _act(
         session, principal, account_id, "verify", if_match, response, body.note if body else None
@@ -186,9 +223,13 @@ async def verify_account(
     responses=ACTION_ERRORS,
 )
 async def reject_account(
-    account_id: uuid.UUID, body: RejectNote, principal: PrincipalDep, session: SessionDep,
-    if_match: IfMatchDep, response: Response,
-) -> AccountRead:  # fmt: skip
+    account_id: uuid.UUID,
+    body: RejectNote,
+    principal: PrincipalDep,
+    session: SessionDep,
+    if_match: IfMatchDep,
+    response: Response,
+) -> AccountRead:
     """`pending` → `rejected`, with a note (a manager in scope; never the owner)."""
     return await _act(session, principal, account_id, "reject", if_match, response, body.note)
 
@@ -200,9 +241,13 @@ async def reject_account(
     responses=ACTION_ERRORS,
 )
 async def close_account(
-    account_id: uuid.UUID, principal: PrincipalDep, session: SessionDep, if_match: IfMatchDep,
-    response: Response, body: Annotated[CloseIn | None, Body(openapi_examples=_CLOSE)] = None,
-) -> AccountRead:  # fmt: skip
+    account_id: uuid.UUID,
+    principal: PrincipalDep,
+    session: SessionDep,
+    if_match: IfMatchDep,
+    response: Response,
+    body: Annotated[CloseIn | None, Body(openapi_examples=_CLOSE)] = None,
+) -> AccountRead:
     """The page was closed (owner or manager). Closing the member's last active account
     returns them to `not_declared`, or `declared_none` with `declare_none: true`."""
     body = body or CloseIn()
@@ -218,9 +263,13 @@ async def close_account(
     responses=ACTION_ERRORS,
 )
 async def mark_compromised(
-    account_id: uuid.UUID, principal: PrincipalDep, session: SessionDep, if_match: IfMatchDep,
-    response: Response, body: Annotated[ReviewNote | None, Body(openapi_examples=_NOTE)] = None,
-) -> AccountRead:  # fmt: skip
+    account_id: uuid.UUID,
+    principal: PrincipalDep,
+    session: SessionDep,
+    if_match: IfMatchDep,
+    response: Response,
+    body: Annotated[ReviewNote | None, Body(openapi_examples=_NOTE)] = None,
+) -> AccountRead:
     """The account was reported hacked (owner or manager); it stays the member's claim."""
     return await _act(
         session,

@@ -34,7 +34,15 @@ async def list_audit_events(
 ) -> Page[AuditEventRead]:
     """Newest first. Admins see everything; managers the events placed in their subtree."""
     items, next_cursor = await audit.list_events(
-        session, principal, entity_type=entity_type, entity_id=entity_id, actor_id=actor_id,
-        action=action, since=from_, until=to, cursor=cursor, limit=limit,
-    )  # fmt: skip
+        session,
+        principal,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        actor_id=actor_id,
+        action=action,
+        since=from_,
+        until=to,
+        cursor=cursor,
+        limit=limit,
+    )
     return Page(items=[AuditEventRead.model_validate(e) for e in items], next_cursor=next_cursor)

@@ -100,9 +100,11 @@ async def token(
         err.extra = {"error": "unsupported_grant_type"}
         raise err
     return TokenResponse(
-        access_token=issued.access_token, expires_in=issued.expires_in,
-        refresh_token=issued.refresh_token, scope=issued.scope,
-    )  # fmt: skip
+        access_token=issued.access_token,
+        expires_in=issued.expires_in,
+        refresh_token=issued.refresh_token,
+        scope=issued.scope,
+    )
 
 
 @router.post(
@@ -124,6 +126,10 @@ async def revoke(
 @me_router.get("/me", name="me", response_model=MeAuth, responses=problem_responses(401))
 async def me(principal: PrincipalDep) -> MeAuth:
     return MeAuth(
-        kind=principal.kind, id=principal.id, name=principal.name, member_id=principal.member_id,
-        roles=sorted(principal.roles), grants=[GrantOut(role=g.role, unit_id=g.unit_id) for g in principal.grants],
-    )  # fmt: skip
+        kind=principal.kind,
+        id=principal.id,
+        name=principal.name,
+        member_id=principal.member_id,
+        roles=sorted(principal.roles),
+        grants=[GrantOut(role=g.role, unit_id=g.unit_id) for g in principal.grants],
+    )

@@ -42,12 +42,18 @@ def set_etag(response: Response, version: int) -> None:
 # the client to a short-lived URL of the object itself, with the same Content-Disposition
 # and type, so large files do not pass through the API.
 FILE_REDIRECT = {
-    307: {"description": "The file at a short-lived presigned URL of the object store "
-                         "(QD85_STORAGE_S3_PRESIGN_SECONDS > 0)",
-          "headers": {"Location": {"description": "The presigned URL, valid for a short time",
-                                   "schema": {"type": "string", "format": "uri"}}}},
+    307: {
+        "description": "The file at a short-lived presigned URL of the object store "
+        "(QD85_STORAGE_S3_PRESIGN_SECONDS > 0)",
+        "headers": {
+            "Location": {
+                "description": "The presigned URL, valid for a short time",
+                "schema": {"type": "string", "format": "uri"},
+            }
+        },
+    },
     **problem_responses(503),
-}  # fmt: skip
+}
 
 
 async def file_response(
@@ -61,9 +67,11 @@ async def file_response(
         await store.open(key),
         media_type=content_type,
         headers={
-            "Content-Length": str(size), "Content-Disposition": disposition, "ETag": f'"{key}"',
+            "Content-Length": str(size),
+            "Content-Disposition": disposition,
+            "ETag": f'"{key}"',
         },
-    )  # fmt: skip
+    )
 
 
 # --- tabular exports (statistics, a roster sync's changes) ---------------------------
@@ -85,9 +93,11 @@ AcceptHeader = Annotated[str | None, Header(include_in_schema=False)]
 
 EXPORT_OK: dict[str, Any] = {
     "description": "The table as CSV or XLSX (by `format`), as an attachment.",
-    "content": {media: {"schema": {"type": "string", "format": "binary"}}
-                for media in (exports.CSV_MEDIA_TYPE.split(";")[0], exports.XLSX_MEDIA_TYPE)},
-}  # fmt: skip
+    "content": {
+        media: {"schema": {"type": "string", "format": "binary"}}
+        for media in (exports.CSV_MEDIA_TYPE.split(";")[0], exports.XLSX_MEDIA_TYPE)
+    },
+}
 
 
 def tabular_format(fmt: str | None, accept: str | None) -> exports.ExportFormat | None:
@@ -105,6 +115,7 @@ def export_response(
     fmt: exports.ExportFormat, stem: str, columns: list[str], rows: list[dict[str, Any]]
 ) -> Response:
     return Response(
-        exports.render(fmt, stem, columns, rows), media_type=exports.MEDIA_TYPES[fmt],
+        exports.render(fmt, stem, columns, rows),
+        media_type=exports.MEDIA_TYPES[fmt],
         headers={"Content-Disposition": f'attachment; filename="{stem}.{fmt}"'},
-    )  # fmt: skip
+    )

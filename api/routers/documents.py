@@ -74,9 +74,12 @@ _UPLOAD_BODY = {
 def _read(seen: documents.Seen) -> DocumentRead:
     doc = seen.document
     return DocumentRead(
-        **document_fields(doc), body=doc.body, has_body=doc.body is not None,
-        ack_state=seen.ack_state, acknowledged_at=seen.acknowledged_at,
-    )  # fmt: skip
+        **document_fields(doc),
+        body=doc.body,
+        has_body=doc.body is not None,
+        ack_state=seen.ack_state,
+        acknowledged_at=seen.acknowledged_at,
+    )
 
 
 async def _fresh(
@@ -87,8 +90,9 @@ async def _fresh(
     return _read(await documents.get_visible(session, principal, document_id))
 
 
-@router.post("", name="create", status_code=201, response_model=DocumentRead,
-             responses=CREATE_ERRORS)  # fmt: skip
+@router.post(
+    "", name="create", status_code=201, response_model=DocumentRead, responses=CREATE_ERRORS
+)
 async def create_document(
     body: DocumentCreate, principal: PrincipalDep, session: SessionDep, idem: IdempotencyDep
 ) -> Response:
@@ -116,24 +120,35 @@ async def list_documents(
         uuid.UUID | None, Query(description="Documents addressed to exactly this unit.")
     ] = None,
     q: Annotated[
-        str | None, Query(max_length=200, description="Part of the code or title, diacritic-insensitive.")
+        str | None,
+        Query(max_length=200, description="Part of the code or title, diacritic-insensitive."),
     ] = None,
     ack_state: Annotated[
         AckState | None,
-        Query(description="Members: `pending` (still to acknowledge) or `done`, for the caller's own "
-              "acknowledgement of the current revision."),
+        Query(
+            description="Members: `pending` (still to acknowledge) or `done`, for the caller's own "
+            "acknowledgement of the current revision."
+        ),
     ] = None,
     cursor: CursorParam = None,
     limit: LimitParam = DEFAULT_LIMIT,
-) -> Page[DocumentSummary]:  # fmt: skip
+) -> Page[DocumentSummary]:
     """Documents the caller may read, newest `issued_on` first: for members, the
     published documents addressed to their unit (or an ancestor of it) with their own
     `ack_state`; for managers, those addressed in or above their scope (drafts only in
     it). Roles without document rights get 403."""
     items, next_cursor = await documents.list_documents(
-        session, principal, status=status, doc_type=doc_type, requires_ack=requires_ack,
-        audience_unit_id=audience_unit_id, q=q, ack_state=ack_state, cursor=cursor, limit=limit,
-    )  # fmt: skip
+        session,
+        principal,
+        status=status,
+        doc_type=doc_type,
+        requires_ack=requires_ack,
+        audience_unit_id=audience_unit_id,
+        q=q,
+        ack_state=ack_state,
+        cursor=cursor,
+        limit=limit,
+    )
     return Page(items=documents.summaries(items), next_cursor=next_cursor)
 
 
@@ -149,9 +164,13 @@ async def get_document(
 
 @router.patch("/{document_id}", name="update", response_model=DocumentRead, responses=WRITE_ERRORS)
 async def update_document(
-    document_id: uuid.UUID, body: DocumentUpdate, principal: PrincipalDep, session: SessionDep,
-    if_match: IfMatchDep, response: Response,
-) -> DocumentRead:  # fmt: skip
+    document_id: uuid.UUID,
+    body: DocumentUpdate,
+    principal: PrincipalDep,
+    session: SessionDep,
+    if_match: IfMatchDep,
+    response: Response,
+) -> DocumentRead:
     """Change fields (managers in scope). On a published document a change of `title`,
     `summary` or `body` makes a new revision that members acknowledge again; other fields
     change in place. Archived documents are read only (409)."""
@@ -162,9 +181,12 @@ async def update_document(
 
 
 @router.delete(
-    "/{document_id}", name="delete", status_code=204, response_class=Response,
+    "/{document_id}",
+    name="delete",
+    status_code=204,
+    response_class=Response,
     responses=ACTION_ERRORS,
-)  # fmt: skip
+)
 async def delete_document(
     document_id: uuid.UUID, principal: PrincipalDep, session: SessionDep, if_match: IfMatchDep
 ) -> Response:
@@ -178,9 +200,12 @@ async def delete_document(
     "/{document_id}/publish", name="publish", response_model=DocumentRead, responses=ACTION_ERRORS
 )
 async def publish_document(
-    document_id: uuid.UUID, principal: PrincipalDep, session: SessionDep, if_match: IfMatchDep,
+    document_id: uuid.UUID,
+    principal: PrincipalDep,
+    session: SessionDep,
+    if_match: IfMatchDep,
     response: Response,
-) -> DocumentRead:  # fmt: skip
+) -> DocumentRead:
     """`draft` → `published` (needs a body or a file, else 422); revision 1 is recorded and
     members of the audience are asked to acknowledge it."""
     seen = await documents.get_visible(session, principal, document_id)
@@ -193,9 +218,12 @@ async def publish_document(
     "/{document_id}/archive", name="archive", response_model=DocumentRead, responses=ACTION_ERRORS
 )
 async def archive_document(
-    document_id: uuid.UUID, principal: PrincipalDep, session: SessionDep, if_match: IfMatchDep,
+    document_id: uuid.UUID,
+    principal: PrincipalDep,
+    session: SessionDep,
+    if_match: IfMatchDep,
     response: Response,
-) -> DocumentRead:  # fmt: skip
+) -> DocumentRead:
     """`published` → `archived`: read only, no longer asks for acknowledgements."""
     seen = await documents.get_visible(session, principal, document_id)
     doc = await documents.archive(session, principal, seen, if_match)
@@ -207,13 +235,20 @@ async def archive_document(
 
 
 @router.put(
-    "/{document_id}/file", name="upload_file", response_model=DocumentRead,
-    responses=UPLOAD_ERRORS, openapi_extra={"requestBody": _UPLOAD_BODY},
-)  # fmt: skip
+    "/{document_id}/file",
+    name="upload_file",
+    response_model=DocumentRead,
+    responses=UPLOAD_ERRORS,
+    openapi_extra={"requestBody": _UPLOAD_BODY},
+)
 async def upload_file(
-    document_id: uuid.UUID, upload: MultipartFileDep, principal: PrincipalDep,
-    session: SessionDep, if_match: IfMatchDep, response: Response,
-) -> DocumentRead:  # fmt: skip
+    document_id: uuid.UUID,
+    upload: MultipartFileDep,
+    principal: PrincipalDep,
+    session: SessionDep,
+    if_match: IfMatchDep,
+    response: Response,
+) -> DocumentRead:
     """Attach or replace the document's file (multipart, field `file`): PDF or DOCX
     recognised by content (415 otherwise, 422 when empty), at most 20 MB (413). On a
     published document new bytes make a new revision."""
@@ -231,9 +266,12 @@ async def upload_file(
     "/{document_id}/file", name="delete_file", response_model=DocumentRead, responses=ACTION_ERRORS
 )
 async def delete_file(
-    document_id: uuid.UUID, principal: PrincipalDep, session: SessionDep, if_match: IfMatchDep,
+    document_id: uuid.UUID,
+    principal: PrincipalDep,
+    session: SessionDep,
+    if_match: IfMatchDep,
     response: Response,
-) -> DocumentRead:  # fmt: skip
+) -> DocumentRead:
     """Remove the attached file (404 when there is none; 422 when a published document
     would be left without body or file). On a published document: a new revision."""
     seen = await documents.get_visible(session, principal, document_id)
@@ -250,10 +288,15 @@ def _disposition(filename: str) -> str:
 
 
 @router.get(
-    "/{document_id}/file", name="download_file", response_class=StreamingResponse,
-    responses={200: {"description": "The attached file", "content": {PDF: {}, DOCX: {}}},
-               **READ_ERRORS, **FILE_REDIRECT},
-)  # fmt: skip
+    "/{document_id}/file",
+    name="download_file",
+    response_class=StreamingResponse,
+    responses={
+        200: {"description": "The attached file", "content": {PDF: {}, DOCX: {}}},
+        **READ_ERRORS,
+        **FILE_REDIRECT,
+    },
+)
 async def download_file(
     document_id: uuid.UUID, principal: PrincipalDep, session: SessionDep
 ) -> Response:
@@ -272,13 +315,18 @@ async def download_file(
 
 
 @router.get(
-    "/{document_id}/revisions", name="list_revisions", response_model=Page[RevisionRead],
+    "/{document_id}/revisions",
+    name="list_revisions",
+    response_model=Page[RevisionRead],
     responses=READ_ERRORS,
-)  # fmt: skip
+)
 async def list_revisions(
-    document_id: uuid.UUID, principal: PrincipalDep, session: SessionDep,
-    cursor: CursorParam = None, limit: LimitParam = DEFAULT_LIMIT,
-) -> Page[RevisionRead]:  # fmt: skip
+    document_id: uuid.UUID,
+    principal: PrincipalDep,
+    session: SessionDep,
+    cursor: CursorParam = None,
+    limit: LimitParam = DEFAULT_LIMIT,
+) -> Page[RevisionRead]:
     """The published revisions, newest first, each with its content as it was (a draft
     has none yet)."""
     seen = await documents.get_visible(session, principal, document_id)
@@ -300,15 +348,22 @@ async def list_revisions(
 
 
 @router.post(
-    "/{document_id}/acknowledgements", name="acknowledge", status_code=201,
+    "/{document_id}/acknowledgements",
+    name="acknowledge",
+    status_code=201,
     response_model=AcknowledgementRead,
-    responses={200: {"model": AcknowledgementRead, "description": "Already acknowledged (this revision)"},
-               **ACK_ERRORS},
-)  # fmt: skip
+    responses={
+        200: {"model": AcknowledgementRead, "description": "Already acknowledged (this revision)"},
+        **ACK_ERRORS,
+    },
+)
 async def acknowledge(
-    document_id: uuid.UUID, principal: PrincipalDep, session: SessionDep, idem: IdempotencyDep,
+    document_id: uuid.UUID,
+    principal: PrincipalDep,
+    session: SessionDep,
+    idem: IdempotencyDep,
     body: Annotated[AcknowledgeIn | None, Body(openapi_examples=_ACK)] = None,
-) -> Response:  # fmt: skip
+) -> Response:
     """The caller (a member the document is addressed to) acknowledges its current
     revision: 201 the first time, 200 with the same record afterwards. A draft or a
     document not addressed to the caller is 404; an archived one 409
@@ -321,15 +376,24 @@ async def acknowledge(
 
 
 @router.get(
-    "/{document_id}/acknowledgements", name="list_acknowledgements",
-    response_model=Page[AcknowledgementState], responses=problem_responses(401, 403, 404, 422),
-)  # fmt: skip
+    "/{document_id}/acknowledgements",
+    name="list_acknowledgements",
+    response_model=Page[AcknowledgementState],
+    responses=problem_responses(401, 403, 404, 422),
+)
 async def list_acknowledgements(
-    document_id: uuid.UUID, principal: PrincipalDep, session: SessionDep,
-    state: Annotated[AckState | None, Query(description="`pending`, `done`, or both when omitted.")] = None,
-    unit_id: Annotated[uuid.UUID | None, Query(description="Members of this unit and its subtree.")] = None,
-    cursor: CursorParam = None, limit: LimitParam = DEFAULT_LIMIT,
-) -> Page[AcknowledgementState]:  # fmt: skip
+    document_id: uuid.UUID,
+    principal: PrincipalDep,
+    session: SessionDep,
+    state: Annotated[
+        AckState | None, Query(description="`pending`, `done`, or both when omitted.")
+    ] = None,
+    unit_id: Annotated[
+        uuid.UUID | None, Query(description="Members of this unit and its subtree.")
+    ] = None,
+    cursor: CursorParam = None,
+    limit: LimitParam = DEFAULT_LIMIT,
+) -> Page[AcknowledgementState]:
     """For managers: the active members of the audience in the caller's scope and whether
     they acknowledged the current revision, in Vietnamese name order."""
     seen = await documents.get_visible(session, principal, document_id)

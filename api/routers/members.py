@@ -27,21 +27,39 @@ router = authed_router("/api/v1/members", "members")
 async def list_members(
     principal: PrincipalDep,
     session: SessionDep,
-    unit_id: Annotated[uuid.UUID | None, Query(description="This unit and its whole subtree.")] = None,
-    q: Annotated[str | None, Query(max_length=200, description="Name search, diacritic-insensitive.")] = None,
+    unit_id: Annotated[
+        uuid.UUID | None, Query(description="This unit and its whole subtree.")
+    ] = None,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Name search, diacritic-insensitive.")
+    ] = None,
     status: MemberStatus | None = None,
     membership: Membership | None = None,
     is_leader: bool | None = None,
     declaration: Declaration | None = None,
-    sort: Annotated[Literal["name", "updated_at"], Query(description="`name`: Vietnamese order (given name, "
-                    "family name, middle name); `updated_at`: oldest change first.")] = "name",
+    sort: Annotated[
+        Literal["name", "updated_at"],
+        Query(
+            description="`name`: Vietnamese order (given name, "
+            "family name, middle name); `updated_at`: oldest change first."
+        ),
+    ] = "name",
     cursor: CursorParam = None,
     limit: LimitParam = DEFAULT_LIMIT,
-) -> Page[MemberRead]:  # fmt: skip
+) -> Page[MemberRead]:
     items, next_cursor = await members.list_members(
-        session, principal, unit_id=unit_id, q=q, status=status, membership=membership,
-        is_leader=is_leader, declaration=declaration, sort=sort, cursor=cursor, limit=limit,
-    )  # fmt: skip
+        session,
+        principal,
+        unit_id=unit_id,
+        q=q,
+        status=status,
+        membership=membership,
+        is_leader=is_leader,
+        declaration=declaration,
+        sort=sort,
+        cursor=cursor,
+        limit=limit,
+    )
     return Page(items=[MemberRead.model_validate(m) for m in items], next_cursor=next_cursor)
 
 
@@ -68,9 +86,13 @@ async def get_member(
 
 @router.patch("/{member_id}", name="update", response_model=MemberRead, responses=WRITE_ERRORS)
 async def update_member(
-    member_id: uuid.UUID, body: MemberUpdate, principal: PrincipalDep, session: SessionDep,
-    if_match: IfMatchDep, response: Response,
-) -> MemberRead:  # fmt: skip
+    member_id: uuid.UUID,
+    body: MemberUpdate,
+    principal: PrincipalDep,
+    session: SessionDep,
+    if_match: IfMatchDep,
+    response: Response,
+) -> MemberRead:
     member, path = await members.get_visible(session, principal, member_id)
     member = await members.update(session, principal, member, path, body, if_match)
     set_etag(response, member.version)

@@ -20,7 +20,7 @@ from api.routers.common import (
     authed_router,
     file_response,
     set_etag,
-)  # fmt: skip
+)
 from api.schemas.common import Rfc3339Datetime
 from api.schemas.reports import (
     EvidenceRead,
@@ -38,10 +38,18 @@ AnyReport = ReportWithReporter | ReportRead
 
 
 @router.post(
-    "", name="create", status_code=201, response_model=AnyReport,
-    responses={200: {"model": AnyReport, "description": "The caller already has an open report of this link"},
-               **problem_responses(401, 403, 409, 413, 422, 429)},
-)  # fmt: skip
+    "",
+    name="create",
+    status_code=201,
+    response_model=AnyReport,
+    responses={
+        200: {
+            "model": AnyReport,
+            "description": "The caller already has an open report of this link",
+        },
+        **problem_responses(401, 403, 409, 413, 422, 429),
+    },
+)
 async def file_report(
     body: ReportCreate, principal: PrincipalDep, session: SessionDep, idem: IdempotencyDep
 ) -> Response:
@@ -67,34 +75,60 @@ async def list_reports(
     status: Annotated[list[ReportStatus] | None, Query(description="One or more statuses.")] = None,
     category: ReportCategory | None = None,
     platform: Platform | None = None,
-    unit_id: Annotated[uuid.UUID | None, Query(
-        description="Reports filed in this unit's subtree (the reporter's unit at filing).",
-    )] = None,
+    unit_id: Annotated[
+        uuid.UUID | None,
+        Query(
+            description="Reports filed in this unit's subtree (the reporter's unit at filing).",
+        ),
+    ] = None,
     assignee_id: uuid.UUID | None = None,
-    overdue: Annotated[bool | None, Query(
-        description="Open (submitted, in review, escalated) and past `due_at`.")] = None,
+    overdue: Annotated[
+        bool | None, Query(description="Open (submitted, in review, escalated) and past `due_at`.")
+    ] = None,
     subject_member_id: uuid.UUID | None = None,
     mine: Annotated[bool, Query(description="Only the reports the caller filed.")] = False,
-    q: Annotated[str | None, Query(max_length=200,
-                                   description="Words of the description, diacritic-insensitive.")] = None,
-    created_from: Annotated[Rfc3339Datetime | None, Query(alias="from",
-                            description="Filed at or after (RFC 3339 with offset).")] = None,
-    created_to: Annotated[Rfc3339Datetime | None, Query(alias="to",
-                          description="Filed before (RFC 3339 with offset).")] = None,
-    sort: Annotated[Literal["created_at", "due_at"], Query(
-        description="`created_at`: newest first (the default); `due_at`: the nearest "
-                    "deadline first, as a handling queue reads.")] = "created_at",
+    q: Annotated[
+        str | None,
+        Query(max_length=200, description="Words of the description, diacritic-insensitive."),
+    ] = None,
+    created_from: Annotated[
+        Rfc3339Datetime | None,
+        Query(alias="from", description="Filed at or after (RFC 3339 with offset)."),
+    ] = None,
+    created_to: Annotated[
+        Rfc3339Datetime | None,
+        Query(alias="to", description="Filed before (RFC 3339 with offset)."),
+    ] = None,
+    sort: Annotated[
+        Literal["created_at", "due_at"],
+        Query(
+            description="`created_at`: newest first (the default); `due_at`: the nearest "
+            "deadline first, as a handling queue reads."
+        ),
+    ] = "created_at",
     cursor: CursorParam = None,
     limit: LimitParam = DEFAULT_LIMIT,
-) -> Page[AnyReport]:  # fmt: skip
+) -> Page[AnyReport]:
     """Reports the caller may see, newest first or by deadline (`sort`): their own, and
     for managers and reviewers those filed in or about their scope."""
     items, next_cursor = await reports.list_reports(
-        session, principal, status=status, category=category, platform=platform,
-        unit_id=unit_id, assignee_id=assignee_id, overdue=overdue,
-        subject_member_id=subject_member_id, mine=mine, q=q, created_from=created_from,
-        created_to=created_to, sort=sort, cursor=cursor, limit=limit,
-    )  # fmt: skip
+        session,
+        principal,
+        status=status,
+        category=category,
+        platform=platform,
+        unit_id=unit_id,
+        assignee_id=assignee_id,
+        overdue=overdue,
+        subject_member_id=subject_member_id,
+        mine=mine,
+        q=q,
+        created_from=created_from,
+        created_to=created_to,
+        sort=sort,
+        cursor=cursor,
+        limit=limit,
+    )
     return Page(items=[reports.read_model(principal, v) for v in items], next_cursor=next_cursor)
 
 
@@ -109,9 +143,13 @@ async def get_report(
 
 @router.patch("/{report_id}", name="update", response_model=AnyReport, responses=WRITE_ERRORS)
 async def update_report(
-    report_id: uuid.UUID, body: ReportUpdate, principal: PrincipalDep, session: SessionDep,
-    if_match: IfMatchDep, response: Response,
-) -> ReportRead:  # fmt: skip
+    report_id: uuid.UUID,
+    body: ReportUpdate,
+    principal: PrincipalDep,
+    session: SessionDep,
+    if_match: IfMatchDep,
+    response: Response,
+) -> ReportRead:
     """Set `assignee_id` (an active handler whose scope holds the report and who is not a
     party to it; null unassigns) and `priority`. Handlers only; honours `If-Match`."""
     visible = await reports.get_visible(session, principal, report_id)
@@ -121,13 +159,19 @@ async def update_report(
 
 
 @router.post(
-    "/{report_id}/transitions", name="transition", response_model=AnyReport,
+    "/{report_id}/transitions",
+    name="transition",
+    response_model=AnyReport,
     responses=WRITE_ERRORS,
-)  # fmt: skip
+)
 async def transition_report(
-    report_id: uuid.UUID, body: TransitionIn, principal: PrincipalDep, session: SessionDep,
-    if_match: IfMatchDep, response: Response,
-) -> ReportRead:  # fmt: skip
+    report_id: uuid.UUID,
+    body: TransitionIn,
+    principal: PrincipalDep,
+    session: SessionDep,
+    if_match: IfMatchDep,
+    response: Response,
+) -> ReportRead:
     """Move the report through its workflow: `submitted` → `in_review` → `escalated`
     (with `authority` and `reference`) → `resolved` (with `outcome`); `in_review` →
     `resolved`; `submitted`|`in_review` → `dismissed` (handlers who are not parties to
@@ -141,13 +185,18 @@ async def transition_report(
 
 
 @router.get(
-    "/{report_id}/timeline", name="timeline", response_model=Page[TimelineEntry],
+    "/{report_id}/timeline",
+    name="timeline",
+    response_model=Page[TimelineEntry],
     responses=READ_ERRORS,
-)  # fmt: skip
+)
 async def report_timeline(
-    report_id: uuid.UUID, principal: PrincipalDep, session: SessionDep,
-    cursor: CursorParam = None, limit: LimitParam = DEFAULT_LIMIT,
-) -> Page[TimelineEntry]:  # fmt: skip
+    report_id: uuid.UUID,
+    principal: PrincipalDep,
+    session: SessionDep,
+    cursor: CursorParam = None,
+    limit: LimitParam = DEFAULT_LIMIT,
+) -> Page[TimelineEntry]:
     """Every filing, move, comment, assignment and evidence file, oldest first."""
     visible = await reports.get_visible(session, principal, report_id)
     items, next_cursor = await reports.timeline(
@@ -157,15 +206,25 @@ async def report_timeline(
 
 
 @router.post(
-    "/{report_id}/evidence", name="add_evidence", status_code=201, response_model=EvidenceRead,
+    "/{report_id}/evidence",
+    name="add_evidence",
+    status_code=201,
+    response_model=EvidenceRead,
     responses=problem_responses(401, 403, 404, 409, 413, 415, 422, 503),
-)  # fmt: skip
+)
 async def add_evidence(
-    report_id: uuid.UUID, principal: PrincipalDep, session: SessionDep, response: Response,
-    file: Annotated[UploadFile, File(
-        description="PNG, JPEG, WebP or PDF (by content), ≤ 10 MB.", json_schema_extra={"minLength": 1},
-    )],
-) -> EvidenceRead:  # fmt: skip
+    report_id: uuid.UUID,
+    principal: PrincipalDep,
+    session: SessionDep,
+    response: Response,
+    file: Annotated[
+        UploadFile,
+        File(
+            description="PNG, JPEG, WebP or PDF (by content), ≤ 10 MB.",
+            json_schema_extra={"minLength": 1},
+        ),
+    ],
+) -> EvidenceRead:
     """Attach an evidence file to an open report (its reporter, or a handler who is not
     a party). Stored under its SHA-256 and never altered."""
     visible = await reports.get_visible(session, principal, report_id)
@@ -175,27 +234,39 @@ async def add_evidence(
 
 
 @router.get(
-    "/{report_id}/evidence", name="list_evidence", response_model=Page[EvidenceRead],
+    "/{report_id}/evidence",
+    name="list_evidence",
+    response_model=Page[EvidenceRead],
     responses=READ_ERRORS,
-)  # fmt: skip
+)
 async def list_evidence(
-    report_id: uuid.UUID, principal: PrincipalDep, session: SessionDep,
-    cursor: CursorParam = None, limit: LimitParam = DEFAULT_LIMIT,
-) -> Page[EvidenceRead]:  # fmt: skip
+    report_id: uuid.UUID,
+    principal: PrincipalDep,
+    session: SessionDep,
+    cursor: CursorParam = None,
+    limit: LimitParam = DEFAULT_LIMIT,
+) -> Page[EvidenceRead]:
     visible = await reports.get_visible(session, principal, report_id)
     items, next_cursor = await reports.list_evidence(session, visible, cursor=cursor, limit=limit)
     return Page(items=[EvidenceRead.model_validate(e) for e in items], next_cursor=next_cursor)
 
 
 @router.get(
-    "/{report_id}/evidence/{evidence_id}", name="download_evidence",
-    response_class=StreamingResponse, responses={
-        200: {"description": "The file as uploaded.", "content": {
-            t: {"schema": {"type": "string", "format": "binary"}} for t in sorted(files.EVIDENCE_TYPES)
-        }},
-        **READ_ERRORS, **FILE_REDIRECT,
+    "/{report_id}/evidence/{evidence_id}",
+    name="download_evidence",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "The file as uploaded.",
+            "content": {
+                t: {"schema": {"type": "string", "format": "binary"}}
+                for t in sorted(files.EVIDENCE_TYPES)
+            },
+        },
+        **READ_ERRORS,
+        **FILE_REDIRECT,
     },
-)  # fmt: skip
+)
 async def download_evidence(
     report_id: uuid.UUID, evidence_id: uuid.UUID, principal: PrincipalDep, session: SessionDep
 ) -> Response:
@@ -205,6 +276,9 @@ async def download_evidence(
     # Names stored before issue 14 may carry another type's extension.
     name = files.safe_filename(evidence.filename, evidence.content_type)
     return await file_response(
-        files.storage(), evidence.sha256, evidence.size, evidence.content_type,
+        files.storage(),
+        evidence.sha256,
+        evidence.size,
+        evidence.content_type,
         "attachment; filename*=UTF-8''" + quote(name),
-    )  # fmt: skip
+    )

@@ -71,25 +71,40 @@ _REQUEST_BODY = {
             "examples": {"upsert": {"summary": "Two member rows", "value": _NDJSON_EXAMPLE}},
         },
         XLSX_MEDIA_TYPE: {
-            "schema": {"type": "string", "format": "binary",
-                       "description": "The first visible sheet; a header row as in CSV."},
+            "schema": {
+                "type": "string",
+                "format": "binary",
+                "description": "The first visible sheet; a header row as in CSV.",
+            },
         },
         XLS_MEDIA_TYPE: {
-            "schema": {"type": "string", "format": "binary",
-                       "description": "Excel 97–2003; read as XLSX is."},
+            "schema": {
+                "type": "string",
+                "format": "binary",
+                "description": "Excel 97–2003; read as XLSX is.",
+            },
         },
         ODS_MEDIA_TYPE: {
-            "schema": {"type": "string", "format": "binary",
-                       "description": "OpenDocument spreadsheet; read as XLSX is."},
+            "schema": {
+                "type": "string",
+                "format": "binary",
+                "description": "OpenDocument spreadsheet; read as XLSX is.",
+            },
         },
         # Last: openapi-python-client sends a file body with the last binary media type.
         "text/csv": {
-            "schema": {"type": "string", "format": "binary", "description": "UTF-8 (BOM "
-                       "optional), TCVN3 or Windows-1258; comma, semicolon or tab; a header row."},
-            "examples": {"vietnamese_headers": {"summary": "Vietnamese headers", "value": _CSV_EXAMPLE}},
+            "schema": {
+                "type": "string",
+                "format": "binary",
+                "description": "UTF-8 (BOM "
+                "optional), TCVN3 or Windows-1258; comma, semicolon or tab; a header row.",
+            },
+            "examples": {
+                "vietnamese_headers": {"summary": "Vietnamese headers", "value": _CSV_EXAMPLE}
+            },
         },
     },
-}  # fmt: skip
+}
 CREATE_ERRORS = problem_responses(400, 401, 403, 409, 413, 415, 422, 503)
 APPLY_ERRORS = problem_responses(401, 403, 404, 409, 422, 503)
 
@@ -137,9 +152,13 @@ async def _spool(request: Request) -> tuple[Any, int, str]:
 
 
 @router.post(
-    "/syncs", name="create", status_code=201, response_model=RosterSyncRead,
-    responses=CREATE_ERRORS, openapi_extra={"requestBody": _REQUEST_BODY},
-)  # fmt: skip
+    "/syncs",
+    name="create",
+    status_code=201,
+    response_model=RosterSyncRead,
+    responses=CREATE_ERRORS,
+    openapi_extra={"requestBody": _REQUEST_BODY},
+)
 async def create_sync(
     request: Request,
     principal: PrincipalDep,
@@ -163,9 +182,12 @@ async def create_sync(
         if (replay := await idem.replay(f"roster-sync {digest}".encode())) is not None:
             return replay
         options = roster.SyncRequest(
-            fmt=fmt, mode=mode.value if mode else None, scope_unit_code=scope_unit_code,
-            allow_mass_deactivation=allow_mass_deactivation, skip_rejected=skip_rejected,
-        )  # fmt: skip
+            fmt=fmt,
+            mode=mode.value if mode else None,
+            scope_unit_code=scope_unit_code,
+            allow_mass_deactivation=allow_mass_deactivation,
+            skip_rejected=skip_rejected,
+        )
         sync_id = await roster.preview_and_apply(
             session, principal, spool, options, dry_run=dry_run
         )
@@ -198,9 +220,17 @@ async def get_sync(
 
 ActionParam = Annotated[RowAction | None, Query(description="Only rows with this action.")]
 CHANGE_COLUMNS = [
-    "row", "action", "external_id", "full_name", "unit_code", "member_id", "changes",
-    "error_code", "error_field", "error_detail",
-]  # fmt: skip
+    "row",
+    "action",
+    "external_id",
+    "full_name",
+    "unit_code",
+    "member_id",
+    "changes",
+    "error_code",
+    "error_field",
+    "error_detail",
+]
 EXPORT_PAGE = 1000
 
 
@@ -216,17 +246,23 @@ async def _all_changes(
             session, principal, sync_id, action=action, cursor=cursor, limit=EXPORT_PAGE
         )
         for c in items:
-            rows.append({
-                "row": c.row, "action": c.action, "external_id": c.external_id,
-                "full_name": c.full_name, "unit_code": c.unit_code, "member_id": c.member_id,
-                "changes": "\n".join(
-                    f"{field}: {_shown(before)} → {_shown(after)}"
-                    for field, (before, after) in c.changes.items()
-                ),
-                "error_code": c.error.code if c.error else None,
-                "error_field": c.error.field if c.error else None,
-                "error_detail": c.error.detail if c.error else None,
-            })  # fmt: skip
+            rows.append(
+                {
+                    "row": c.row,
+                    "action": c.action,
+                    "external_id": c.external_id,
+                    "full_name": c.full_name,
+                    "unit_code": c.unit_code,
+                    "member_id": c.member_id,
+                    "changes": "\n".join(
+                        f"{field}: {_shown(before)} → {_shown(after)}"
+                        for field, (before, after) in c.changes.items()
+                    ),
+                    "error_code": c.error.code if c.error else None,
+                    "error_field": c.error.field if c.error else None,
+                    "error_detail": c.error.detail if c.error else None,
+                }
+            )
         if cursor is None:
             return rows
 
@@ -236,9 +272,11 @@ def _shown(value: Any) -> str:
 
 
 @router.get(
-    "/syncs/{sync_id}/changes", name="changes", response_model=Page[RosterChangeRead],
+    "/syncs/{sync_id}/changes",
+    name="changes",
+    response_model=Page[RosterChangeRead],
     responses=READ_ERRORS,
-)  # fmt: skip
+)
 async def list_changes(
     sync_id: uuid.UUID,
     principal: PrincipalDep,
@@ -263,9 +301,11 @@ async def list_changes(
 
 
 @router.get(
-    "/syncs/{sync_id}/changes/export", name="changes_export", responses={200: EXPORT_OK, **READ_ERRORS},
+    "/syncs/{sync_id}/changes/export",
+    name="changes_export",
+    responses={200: EXPORT_OK, **READ_ERRORS},
     response_class=Response,
-)  # fmt: skip
+)
 async def export_changes(
     sync_id: uuid.UUID,
     principal: PrincipalDep,
@@ -281,9 +321,11 @@ async def export_changes(
 
 
 @router.get(
-    "/syncs/{sync_id}/unit-changes", name="unit_changes", response_model=Page[RosterUnitChangeRead],
+    "/syncs/{sync_id}/unit-changes",
+    name="unit_changes",
+    response_model=Page[RosterUnitChangeRead],
     responses=READ_ERRORS,
-)  # fmt: skip
+)
 async def list_unit_changes(
     sync_id: uuid.UUID,
     principal: PrincipalDep,
@@ -312,7 +354,10 @@ async def apply_sync(
     roster changed since the preview; 422 `mass_deactivation` / `sync_has_rejected_rows`
     unless allowed (here or at creation). An applied sync is returned unchanged."""
     await roster.apply(
-        session, principal, sync_id,
-        allow_mass_deactivation=allow_mass_deactivation, skip_rejected=skip_rejected,
-    )  # fmt: skip
+        session,
+        principal,
+        sync_id,
+        allow_mass_deactivation=allow_mass_deactivation,
+        skip_rejected=skip_rejected,
+    )
     return await roster.read(session, principal, sync_id)

@@ -69,9 +69,13 @@ async def get_unit(
 
 @router.patch("/{unit_id}", name="update", response_model=UnitRead, responses=WRITE_ERRORS)
 async def update_unit(
-    unit_id: uuid.UUID, body: UnitUpdate, principal: PrincipalDep, session: SessionDep,
-    if_match: IfMatchDep, response: Response,
-) -> UnitRead:  # fmt: skip
+    unit_id: uuid.UUID,
+    body: UnitUpdate,
+    principal: PrincipalDep,
+    session: SessionDep,
+    if_match: IfMatchDep,
+    response: Response,
+) -> UnitRead:
     """Rename, reconfigure or move (`parent_id`) a unit; a move takes its subtree along."""
     unit = await units.get_visible(session, principal, unit_id)
     unit = await units.update(session, principal, unit, body, if_match)
@@ -96,12 +100,19 @@ async def unit_tree(
 
 
 @router.post(
-    "/{unit_id}/merge", name="merge", response_model=UnitRead, responses=WRITE_ERRORS,
-)  # fmt: skip
+    "/{unit_id}/merge",
+    name="merge",
+    response_model=UnitRead,
+    responses=WRITE_ERRORS,
+)
 async def merge_unit(
-    unit_id: uuid.UUID, body: UnitMerge, principal: PrincipalDep, session: SessionDep,
-    if_match: IfMatchDep, response: Response,
-) -> UnitRead:  # fmt: skip
+    unit_id: uuid.UUID,
+    body: UnitMerge,
+    principal: PrincipalDep,
+    session: SessionDep,
+    if_match: IfMatchDep,
+    response: Response,
+) -> UnitRead:
     """Move the unit's child units and members into `into_unit_id`; the unit is dissolved."""
     unit = await units.get_visible(session, principal, unit_id)
     unit = await units.merge(session, principal, unit, body.into_unit_id, if_match)
@@ -110,9 +121,11 @@ async def merge_unit(
 
 
 @router.post(
-    "/{unit_id}/dissolve", name="dissolve", response_model=UnitRead,
+    "/{unit_id}/dissolve",
+    name="dissolve",
+    response_model=UnitRead,
     responses=problem_responses(401, 403, 404, 409, 412),
-)  # fmt: skip
+)
 async def dissolve_unit(
     unit_id: uuid.UUID,
     principal: PrincipalDep,

@@ -26,10 +26,15 @@ GET_ERRORS = problem_responses(401, 403, 404, 422)
 
 def _read(user: User, grants: list[Grant]) -> UserRead:
     return UserRead(
-        id=user.id, username=user.username, member_id=user.member_id, active=user.active,
-        grants=[GrantOut.model_validate(g) for g in grants], version=user.version,
-        created_at=user.created_at, updated_at=user.updated_at,
-    )  # fmt: skip
+        id=user.id,
+        username=user.username,
+        member_id=user.member_id,
+        active=user.active,
+        grants=[GrantOut.model_validate(g) for g in grants],
+        version=user.version,
+        created_at=user.created_at,
+        updated_at=user.updated_at,
+    )
 
 
 @router.get("", name="list", response_model=Page[UserRead], responses=LIST_ERRORS)
@@ -69,9 +74,13 @@ async def get_user(
 
 @router.patch("/{user_id}", name="update", response_model=UserRead, responses=WRITE_ERRORS)
 async def update_user(
-    user_id: uuid.UUID, body: UserUpdate, principal: PrincipalDep, session: SessionDep,
-    if_match: IfMatchDep, response: Response,
-) -> UserRead:  # fmt: skip
+    user_id: uuid.UUID,
+    body: UserUpdate,
+    principal: PrincipalDep,
+    session: SessionDep,
+    if_match: IfMatchDep,
+    response: Response,
+) -> UserRead:
     """Change `active`, `password` or `grants`; each ends the user's outstanding tokens."""
     user = await users.get_visible_user(session, principal, user_id)
     user, grants = await users.update_user(session, principal, user, body, if_match)

@@ -26,21 +26,34 @@ class AccountCreate(Input):
         default=None, description="Inferred from the URL's host when omitted."
     )
     url: str | None = Field(
-        default=None, max_length=2048, pattern=NONBLANK_PATTERN,
+        default=None,
+        max_length=2048,
+        pattern=NONBLANK_PATTERN,
         description="Profile/page URL (or use `handle`).",
-    )  # fmt: skip
+    )
     handle: str | None = Field(
-        default=None, max_length=200, pattern=NONBLANK_PATTERN,
+        default=None,
+        max_length=200,
+        pattern=NONBLANK_PATTERN,
         description="`@handle` or a phone number (Zalo).",
-    )  # fmt: skip
+    )
     kind: AccountKind = AccountKind.profile
     display_name: ShortText | None = None
     purpose: AccountPurpose = AccountPurpose.personal
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "platform": "facebook", "url": "https://www.facebook.com/nguyen.van.an", "kind": "profile",
-        "display_name": "Nguyễn Văn An", "purpose": "personal",
-    }]})  # fmt: skip
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "platform": "facebook",
+                    "url": "https://www.facebook.com/nguyen.van.an",
+                    "kind": "profile",
+                    "display_name": "Nguyễn Văn An",
+                    "purpose": "personal",
+                }
+            ]
+        }
+    )
 
 
 class AccountUpdate(Input):

@@ -96,9 +96,10 @@ class Text:
         value = normalize_text(value)
         if len(value) > self.max_length:
             raise PydanticCustomError(
-                "string_too_long", "String should have at most {max_length} characters",
+                "string_too_long",
+                "String should have at most {max_length} characters",
                 {"max_length": self.max_length},
-            )  # fmt: skip
+            )
         if self.drop_zero_width:
             value = value.translate(dict.fromkeys(map(ord, _ZERO_WIDTH)))
         return clean_text(value) if self.collapse else value
@@ -247,10 +248,12 @@ def exactly_one(*fields: str) -> list[JsonValue]:
     """`anyOf` branches (a model's json_schema_extra) saying that exactly one of `fields`
     is given, null counting as not given, as the service checks it."""
     return [
-        {"properties": {f: {"not": _NULL} if f == given else _NULL for f in fields},
-         "required": [given]}
+        {
+            "properties": {f: {"not": _NULL} if f == given else _NULL for f in fields},
+            "required": [given],
+        }
         for given in fields
-    ]  # fmt: skip
+    ]
 
 
 def at_most_one(*fields: str) -> list[JsonValue]:

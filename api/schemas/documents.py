@@ -41,7 +41,8 @@ _EXAMPLE: dict[str, Any] = {
     "issuer": "Ban Bí thư",
     "issued_on": "2022-10-07",
     "summary": "Trách nhiệm nêu gương, kiểm chứng thông tin và báo cáo thông tin xấu, độc.",
-    "body": "## Nội dung chính\n\n- Gương mẫu khi sử dụng mạng xã hội\n- Kiểm chứng trước khi chia sẻ",
+    "body": "## Nội dung chính\n\n- Gương mẫu khi sử dụng mạng xã hội\n- Kiểm chứng trước "
+    "khi chia sẻ",
     "audience_unit_id": "0b6d3c9e-5f1a-4f7e-9a52-2d8f1e6c0a11",
     "requires_ack": True,
     "ack_due_at": "2026-12-31T17:00:00Z",
@@ -167,14 +168,33 @@ def file_of(row: Any) -> DocumentFile | None:
     if row.file_sha256 is None:
         return None
     return DocumentFile(
-        filename=row.file_name, content_type=row.file_content_type, size=row.file_size,
+        filename=row.file_name,
+        content_type=row.file_content_type,
+        size=row.file_size,
         sha256=row.file_sha256,
-    )  # fmt: skip
+    )
 
 
 def document_fields(doc: Any) -> dict[str, Any]:
     """The stored fields of a Document as the read models name them (no body)."""
-    names = ("id", "code", "title", "doc_type", "issuer", "issued_on", "summary",
-             "audience_unit_id", "requires_ack", "ack_due_at", "status", "revision", "published_at",
-             "archived_at", "created_by_id", "version", "created_at", "updated_at")  # fmt: skip
+    names = (
+        "id",
+        "code",
+        "title",
+        "doc_type",
+        "issuer",
+        "issued_on",
+        "summary",
+        "audience_unit_id",
+        "requires_ack",
+        "ack_due_at",
+        "status",
+        "revision",
+        "published_at",
+        "archived_at",
+        "created_by_id",
+        "version",
+        "created_at",
+        "updated_at",
+    )
     return {name: getattr(doc, name) for name in names} | {"file": file_of(doc)}

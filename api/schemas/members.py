@@ -35,11 +35,22 @@ class MemberCreate(Input):
     email: Email | None = None
     phone: Phone | None = None
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "external_id": "DV-0001234", "full_name": "Nguyễn Văn An",
-        "unit_id": "0b6d3c9e-5f1a-4f7e-9a52-2d8f1e6c0a11", "membership": "official",
-        "position": "Bí thư chi bộ", "is_leader": True, "email": "an.nv@example.vn", "phone": "0912345678",
-    }]})  # fmt: skip
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "external_id": "DV-0001234",
+                    "full_name": "Nguyễn Văn An",
+                    "unit_id": "0b6d3c9e-5f1a-4f7e-9a52-2d8f1e6c0a11",
+                    "membership": "official",
+                    "position": "Bí thư chi bộ",
+                    "is_leader": True,
+                    "email": "an.nv@example.vn",
+                    "phone": "0912345678",
+                }
+            ]
+        }
+    )
 
 
 class MemberUpdate(Input):

@@ -40,9 +40,11 @@ class ReportCreate(Input):
     resolve to content is 422 `invalid_url`."""
 
     url: str = Field(
-        min_length=1, max_length=2048, pattern=NONBLANK_PATTERN,
+        min_length=1,
+        max_length=2048,
+        pattern=NONBLANK_PATTERN,
         description="Link to the content (post, video, page).",
-    )  # fmt: skip
+    )
     platform: Platform | None = Field(
         default=None, description="Inferred from the link's host when omitted."
     )
@@ -55,12 +57,20 @@ class ReportCreate(Input):
     impersonated_unit_id: uuid.UUID | None = None
     impersonated_member_id: uuid.UUID | None = None
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "url": "https://www.facebook.com/some.page/posts/1234567890",
-        "platform": "facebook", "category": "fake_news",
-        "description": "Bài viết bịa đặt về chủ trương sáp nhập xã.",
-        "proposed_action": "refute", "observed_at": "2026-11-27T20:15:00+07:00",
-    }]})  # fmt: skip
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "url": "https://www.facebook.com/some.page/posts/1234567890",
+                    "platform": "facebook",
+                    "category": "fake_news",
+                    "description": "Bài viết bịa đặt về chủ trương sáp nhập xã.",
+                    "proposed_action": "refute",
+                    "observed_at": "2026-11-27T20:15:00+07:00",
+                }
+            ]
+        }
+    )
 
 
 class ReportUpdate(Input):
@@ -115,9 +125,13 @@ class TransitionToEscalated(Input):
     authority: ShortText = Field(description="The authority it was forwarded to.")
     reference: ShortText = Field(description="The authority's reference number.")
 
-    model_config = ConfigDict(json_schema_extra={"examples": [
-        {"to": "escalated", "authority": "Công an tỉnh A", "reference": "CV-123/2026"},
-    ]})  # fmt: skip
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"to": "escalated", "authority": "Công an tỉnh A", "reference": "CV-123/2026"},
+            ]
+        }
+    )
 
 
 class TransitionToResolved(Input):
@@ -127,9 +141,13 @@ class TransitionToResolved(Input):
     comment: Comment | None = None
     outcome: ReportOutcome
 
-    model_config = ConfigDict(json_schema_extra={"examples": [
-        {"to": "resolved", "outcome": "refuted", "comment": "Đã đăng bài phản bác"},
-    ]})  # fmt: skip
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"to": "resolved", "outcome": "refuted", "comment": "Đã đăng bài phản bác"},
+            ]
+        }
+    )
 
 
 TransitionRequest = Annotated[

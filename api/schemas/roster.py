@@ -63,17 +63,42 @@ class RosterSyncIn(Input):
     units: list[RosterUnitIn] = Field(default_factory=list)
     members: list[RosterMemberIn] = Field(default_factory=list)
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "mode": "snapshot", "scope_unit_code": "HN.BD",
-        "units": [{"code": "HN.BD.01", "name": "Chi bộ Khu phố 1", "level": "cell", "parent_code": "HN.BD"}],
-        "members": [
-            {"external_id": "DV-0001234", "full_name": "Nguyễn Văn An", "unit_code": "HN.BD.01",
-             "membership": "official", "position": "Bí thư chi bộ", "is_leader": True,
-             "email": "an.nv@example.vn", "phone": "0912345678"},
-            {"external_id": "DV-0001235", "full_name": "Trần Thị Bình", "unit_code": "HN.BD.01",
-             "membership": "probationary"},
-        ],
-    }]})  # fmt: skip
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "mode": "snapshot",
+                    "scope_unit_code": "HN.BD",
+                    "units": [
+                        {
+                            "code": "HN.BD.01",
+                            "name": "Chi bộ Khu phố 1",
+                            "level": "cell",
+                            "parent_code": "HN.BD",
+                        }
+                    ],
+                    "members": [
+                        {
+                            "external_id": "DV-0001234",
+                            "full_name": "Nguyễn Văn An",
+                            "unit_code": "HN.BD.01",
+                            "membership": "official",
+                            "position": "Bí thư chi bộ",
+                            "is_leader": True,
+                            "email": "an.nv@example.vn",
+                            "phone": "0912345678",
+                        },
+                        {
+                            "external_id": "DV-0001235",
+                            "full_name": "Trần Thị Bình",
+                            "unit_code": "HN.BD.01",
+                            "membership": "probationary",
+                        },
+                    ],
+                }
+            ]
+        }
+    )
 
 
 class SyncCounts(Output):

@@ -23,10 +23,18 @@ class UnitCreate(Input):
     declaration_required: bool = True
     declaration_deadline_days: DeadlineDays = 30
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "code": "HN.BD.CB01", "name": "Chi bộ Khu phố 1", "level": "cell",
-        "parent_id": "0b6d3c9e-5f1a-4f7e-9a52-2d8f1e6c0a11",
-    }]})  # fmt: skip
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "code": "HN.BD.CB01",
+                    "name": "Chi bộ Khu phố 1",
+                    "level": "cell",
+                    "parent_id": "0b6d3c9e-5f1a-4f7e-9a52-2d8f1e6c0a11",
+                }
+            ]
+        }
+    )
 
 
 class UnitUpdate(Input):

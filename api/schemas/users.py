@@ -29,13 +29,23 @@ def _grant_schema(schema: dict[str, Any]) -> None:
     common = {"type": "object", "additionalProperties": False}
     schema.clear()
     schema["anyOf"] = [
-        {**common, "properties": {"role": {"const": Role.admin.value},
-                                  "unit_id": {"anyOf": [_UUID, {"type": "null"}]}},
-         "required": ["role"]},
-        {**common, "properties": {"role": {"enum": [r.value for r in USER_SCOPED_ROLES]},
-                                  "unit_id": _UUID},
-         "required": ["role", "unit_id"]},
-    ]  # fmt: skip
+        {
+            **common,
+            "properties": {
+                "role": {"const": Role.admin.value},
+                "unit_id": {"anyOf": [_UUID, {"type": "null"}]},
+            },
+            "required": ["role"],
+        },
+        {
+            **common,
+            "properties": {
+                "role": {"enum": [r.value for r in USER_SCOPED_ROLES]},
+                "unit_id": _UUID,
+            },
+            "required": ["role", "unit_id"],
+        },
+    ]
 
 
 class GrantIn(Input):
@@ -56,10 +66,18 @@ class UserCreate(Input):
     member_id: uuid.UUID | None = None
     grants: list[GrantIn] = Field(default_factory=list, max_length=50)
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "username": "an.nv", "password": "a-long-passphrase",
-        "member_id": "5d2c1a4b-8e9f-4a3b-9c7d-6e5f4a3b2c1d", "grants": [],
-    }]})  # fmt: skip
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "username": "an.nv",
+                    "password": "a-long-passphrase",
+                    "member_id": "5d2c1a4b-8e9f-4a3b-9c7d-6e5f4a3b2c1d",
+                    "grants": [],
+                }
+            ]
+        }
+    )
 
 
 class UserUpdate(Input):
@@ -88,9 +106,17 @@ class ClientCreate(Input):
     )
     unit_id: uuid.UUID
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "name": "CSDL đảng viên tỉnh", "role": "partner", "unit_id": "0b6d3c9e-5f1a-4f7e-9a52-2d8f1e6c0a11",
-    }]})  # fmt: skip
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "CSDL đảng viên tỉnh",
+                    "role": "partner",
+                    "unit_id": "0b6d3c9e-5f1a-4f7e-9a52-2d8f1e6c0a11",
+                }
+            ]
+        }
+    )
 
 
 class ClientRead(Output):

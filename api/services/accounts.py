@@ -52,9 +52,15 @@ def _require_owner_or(
 
 def _invalid_url(exc: InvalidAccountUrl, field: str) -> Unprocessable:
     return Unprocessable(
-        "invalid_account_url", exc.detail_vi, exc.detail_en,
-        extra={"errors": [{"loc": ["body", field], "msg": exc.detail_en, "type": "invalid_account_url"}]},
-    )  # fmt: skip
+        "invalid_account_url",
+        exc.detail_vi,
+        exc.detail_en,
+        extra={
+            "errors": [
+                {"loc": ["body", field], "msg": exc.detail_en, "type": "invalid_account_url"}
+            ]
+        },
+    )
 
 
 def _duplicate() -> Conflict:
@@ -81,9 +87,11 @@ async def _lock(session: AsyncSession, *rows: Member | Account) -> None:
     for row in rows:
         model = type(row)
         await session.execute(
-            select(model).where(model.id == row.id).with_for_update()
+            select(model)
+            .where(model.id == row.id)
+            .with_for_update()
             .execution_options(populate_existing=True)
-        )  # fmt: skip
+        )
 
 
 def _set_declaration(member: Member, value: Declaration) -> None:
@@ -101,10 +109,19 @@ async def declare(
     _require_owner_or(principal, Action.ACCOUNT_MANAGE, member.id, path)
     if (data.url is None) == (data.handle is None):
         raise Unprocessable(
-            "validation_failed", "Cần đúng một trong hai trường 'url' hoặc 'handle'.",
+            "validation_failed",
+            "Cần đúng một trong hai trường 'url' hoặc 'handle'.",
             "Give exactly one of 'url' or 'handle'.",
-            extra={"errors": [{"loc": ["body", "url"], "msg": "exactly one of url, handle", "type": "value_error"}]},
-        )  # fmt: skip
+            extra={
+                "errors": [
+                    {
+                        "loc": ["body", "url"],
+                        "msg": "exactly one of url, handle",
+                        "type": "value_error",
+                    }
+                ]
+            },
+        )
     field, raw = ("url", data.url) if data.url is not None else ("handle", data.handle)
     try:
         canonical = canonicalize(data.platform.value if data.platform else None, raw or "")
@@ -117,10 +134,17 @@ async def declare(
             raise _duplicate()
         return holder, False
     account = Account(
-        member_id=member.id, platform=Platform(canonical.platform), kind=data.kind, purpose=data.purpose,
-        url=raw or "", canonical_key=canonical.key, canonical_url=canonical.url, claim_key=canonical.key,
-        display_name=data.display_name, status=AccountStatus.pending,
-    )  # fmt: skip
+        member_id=member.id,
+        platform=Platform(canonical.platform),
+        kind=data.kind,
+        purpose=data.purpose,
+        url=raw or "",
+        canonical_key=canonical.key,
+        canonical_url=canonical.url,
+        claim_key=canonical.key,
+        display_name=data.display_name,
+        status=AccountStatus.pending,
+    )
     try:
         async with session.begin_nested():
             session.add(account)
@@ -132,10 +156,21 @@ async def declare(
         return holder, False
     _set_declaration(member, Declaration.declared)
     await session.flush()
-    audit.record(session, principal, "account.declare", "account", account.id, member.unit_id, {
-        "member_id": member.id, "platform": account.platform, "canonical_key": account.canonical_key,
-        "kind": account.kind, "purpose": account.purpose,
-    })  # fmt: skip
+    audit.record(
+        session,
+        principal,
+        "account.declare",
+        "account",
+        account.id,
+        member.unit_id,
+        {
+            "member_id": member.id,
+            "platform": account.platform,
+            "canonical_key": account.canonical_key,
+            "kind": account.kind,
+            "purpose": account.purpose,
+        },
+    )
     await counters.touch(session, [member.unit_id], part=counters.ACCOUNTS)
     return account, True
 
@@ -151,7 +186,8 @@ async def set_declaration(
     if not has_accounts and active:
         raise Conflict(
             "declaration_conflict",
-            f"Đảng viên còn {active} tài khoản đang khai báo; hãy đóng chúng trước khi khai báo không có.",
+            f"Đảng viên còn {active} tài khoản đang khai báo; hãy đóng chúng trước khi khai "
+            "báo không có.",
             f"The member still has {active} active account(s); close them before declaring none.",
         )
     if has_accounts and not active:
@@ -164,8 +200,15 @@ async def set_declaration(
     _set_declaration(member, Declaration.declared if has_accounts else Declaration.declared_none)
     if member.declaration != before:
         await session.flush()
-        audit.record(session, principal, "member.declaration", "member", member.id, member.unit_id,
-                     {"declaration": [before, member.declaration]})  # fmt: skip
+        audit.record(
+            session,
+            principal,
+            "member.declaration",
+            "member",
+            member.id,
+            member.unit_id,
+            {"declaration": [before, member.declaration]},
+        )
         await counters.touch(session, [member.unit_id], part=counters.ACCOUNTS)
     return active
 
@@ -191,9 +234,14 @@ async def get_visible(
 
 
 async def update(
-    session: AsyncSession, principal: Principal, account: Account, member: Member, path: str,
-    data: AccountUpdate, expected_version: int | None,
-) -> Account:  # fmt: skip
+    session: AsyncSession,
+    principal: Principal,
+    account: Account,
+    member: Member,
+    path: str,
+    data: AccountUpdate,
+    expected_version: int | None,
+) -> Account:
     _require_owner_or(principal, Action.ACCOUNT_MANAGE, member.id, path)
     await _lock(session, account)
     check_version(expected_version, account.version)
@@ -201,9 +249,13 @@ async def update(
     for name in ("kind", "purpose"):
         if name in fields and fields[name] is None:
             raise Unprocessable(
-                "validation_failed", f"Trường '{name}' không được để trống.", f"Field '{name}' cannot be null.",
-                extra={"errors": [{"loc": ["body", name], "msg": "may not be null", "type": "null"}]},
-            )  # fmt: skip
+                "validation_failed",
+                f"Trường '{name}' không được để trống.",
+                f"Field '{name}' cannot be null.",
+                extra={
+                    "errors": [{"loc": ["body", name], "msg": "may not be null", "type": "null"}]
+                },
+            )
     before = {k: getattr(account, k) for k in fields}
     for name, value in fields.items():
         setattr(account, name, value)
@@ -218,9 +270,17 @@ async def update(
 
 
 async def transition(
-    session: AsyncSession, principal: Principal, account: Account, member: Member, path: str, action: str,
-    *, note: str | None, declare_none: bool, expected_version: int | None,
-) -> Account:  # fmt: skip
+    session: AsyncSession,
+    principal: Principal,
+    account: Account,
+    member: Member,
+    path: str,
+    action: str,
+    *,
+    note: str | None,
+    declare_none: bool,
+    expected_version: int | None,
+) -> Account:
     sources, target, reviewer_only = TRANSITIONS[action]
     if reviewer_only:
         require(principal, Action.ACCOUNT_VERIFY, path)
@@ -256,9 +316,19 @@ async def transition(
             member, Declaration.declared_none if declare_none else Declaration.not_declared
         )
         await session.flush()
-    audit.record(session, principal, f"account.{action}", "account", account.id, member.unit_id, {
-        "status": [before, target], "note": note, "member_declaration": member.declaration,
-    })  # fmt: skip
+    audit.record(
+        session,
+        principal,
+        f"account.{action}",
+        "account",
+        account.id,
+        member.unit_id,
+        {
+            "status": [before, target],
+            "note": note,
+            "member_declaration": member.declaration,
+        },
+    )
     await counters.touch(session, [member.unit_id], part=counters.ACCOUNTS)
     return account
 
@@ -274,17 +344,28 @@ async def list_for_member(
 ) -> tuple[list[Account], str | None]:
     _require_owner_or(principal, Action.ACCOUNT_READ, member.id, path)
     stmt = keyset(
-        select(Account).where(Account.member_id == member.id), kind="member-accounts",
-        columns=[Account.created_at, Account.id], types=[datetime, uuid.UUID], cursor=cursor, limit=limit,
-    )  # fmt: skip
+        select(Account).where(Account.member_id == member.id),
+        kind="member-accounts",
+        columns=[Account.created_at, Account.id],
+        types=[datetime, uuid.UUID],
+        cursor=cursor,
+        limit=limit,
+    )
     rows = list((await session.scalars(stmt)).all())
     return page_of(rows, kind="member-accounts", limit=limit, key=lambda a: (a.created_at, a.id))
 
 
 async def list_accounts(
-    session: AsyncSession, principal: Principal, *, unit_id: uuid.UUID | None, platform: Platform | None,
-    status: AccountStatus | None, q: str | None, cursor: str | None, limit: int,
-) -> tuple[list[Account], str | None]:  # fmt: skip
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    unit_id: uuid.UUID | None,
+    platform: Platform | None,
+    status: AccountStatus | None,
+    q: str | None,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[Account], str | None]:
     require(principal, Action.ACCOUNT_READ)
     stmt = (
         select(Account)
@@ -314,7 +395,13 @@ async def list_accounts(
                 Account.display_name_search.contains(folded, autoescape=True),
             )
         )
-    stmt = keyset(stmt, kind="accounts", columns=[Account.created_at, Account.id],
-                  types=[datetime, uuid.UUID], cursor=cursor, limit=limit)  # fmt: skip
+    stmt = keyset(
+        stmt,
+        kind="accounts",
+        columns=[Account.created_at, Account.id],
+        types=[datetime, uuid.UUID],
+        cursor=cursor,
+        limit=limit,
+    )
     rows = list((await session.scalars(stmt)).all())
     return page_of(rows, kind="accounts", limit=limit, key=lambda a: (a.created_at, a.id))

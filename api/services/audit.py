@@ -15,8 +15,17 @@ from api.core.pagination import keyset, page_of
 from api.models import AuditEvent, Unit
 from api.services.authz import Action, Principal, require, scope_filter
 
-SECRET_FIELDS = frozenset({"password", "password_hash", "client_secret", "secret_hash",
-                           "token", "access_token", "refresh_token"})  # fmt: skip
+SECRET_FIELDS = frozenset(
+    {
+        "password",
+        "password_hash",
+        "client_secret",
+        "secret_hash",
+        "token",
+        "access_token",
+        "refresh_token",
+    }
+)
 REDACTED = "[redacted]"
 
 
@@ -96,8 +105,13 @@ async def list_events(
     if until:
         stmt = stmt.where(AuditEvent.at < until)
     stmt = keyset(
-        stmt, kind="audit", columns=[AuditEvent.at, AuditEvent.id], types=[datetime, uuid.UUID],
-        cursor=cursor, limit=limit, descending=True,
-    )  # fmt: skip
+        stmt,
+        kind="audit",
+        columns=[AuditEvent.at, AuditEvent.id],
+        types=[datetime, uuid.UUID],
+        cursor=cursor,
+        limit=limit,
+        descending=True,
+    )
     rows = list((await session.scalars(stmt)).all())
     return page_of(rows, kind="audit", limit=limit, key=lambda e: (e.at, e.id))

@@ -36,17 +36,30 @@ class Action(StrEnum):
 
 A = Action
 ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
-    Role.manager: frozenset({
-        A.UNIT_READ, A.UNIT_MANAGE, A.MEMBER_READ, A.MEMBER_MANAGE, A.USER_MANAGE, A.AUDIT_READ,
-        A.STATS_READ, A.ACCOUNT_READ, A.ACCOUNT_MANAGE, A.ACCOUNT_VERIFY, A.REPORT_HANDLE,
-        A.DOCUMENT_MANAGE,
-    }),
-    Role.reviewer: frozenset({A.UNIT_READ, A.MEMBER_READ, A.ACCOUNT_READ, A.REPORT_HANDLE, A.STATS_READ}),
+    Role.manager: frozenset(
+        {
+            A.UNIT_READ,
+            A.UNIT_MANAGE,
+            A.MEMBER_READ,
+            A.MEMBER_MANAGE,
+            A.USER_MANAGE,
+            A.AUDIT_READ,
+            A.STATS_READ,
+            A.ACCOUNT_READ,
+            A.ACCOUNT_MANAGE,
+            A.ACCOUNT_VERIFY,
+            A.REPORT_HANDLE,
+            A.DOCUMENT_MANAGE,
+        }
+    ),
+    Role.reviewer: frozenset(
+        {A.UNIT_READ, A.MEMBER_READ, A.ACCOUNT_READ, A.REPORT_HANDLE, A.STATS_READ}
+    ),
     Role.partner: frozenset({A.UNIT_READ, A.MEMBER_READ, A.ROSTER_SYNC}),
     Role.analyst: frozenset({A.STATS_READ}),
     # `member` rights concern the caller's own record and are checked by ownership.
     Role.member: frozenset(),
-}  # fmt: skip
+}
 
 # Roles a user grant may carry (partner is for API clients; member comes from member_id).
 USER_GRANT_ROLES = frozenset({Role.admin, Role.manager, Role.reviewer, Role.analyst})

@@ -171,17 +171,22 @@ def _acks(ids: Any) -> Any:
     # Archived documents keep their figures (their statistics stay readable).
     documents = Document.status.in_([DocumentStatus.published, DocumentStatus.archived])
     return (
-        select(Member.unit_id.label("unit_id"), ack.document_id.label("document_id"),
-               func.count().label("acks"))
+        select(
+            Member.unit_id.label("unit_id"),
+            ack.document_id.label("document_id"),
+            func.count().label("acks"),
+        )
         .select_from(ack)
         .join(Member, and_(Member.id == ack.member_id, Member.status == MemberStatus.active))
-        .join(Document, and_(Document.id == ack.document_id, Document.revision == ack.revision,
-                             documents))
+        .join(
+            Document,
+            and_(Document.id == ack.document_id, Document.revision == ack.revision, documents),
+        )
         .join(u, u.id == Member.unit_id)
         .join(a, and_(a.id == Document.audience_unit_id, _addressed(u.path, a.path)))
         .where(Member.unit_id.in_(ids))
         .group_by(Member.unit_id, ack.document_id)
-    )  # fmt: skip
+    )
 
 
 def _ack_done(ids: Any) -> Any:
@@ -364,23 +369,31 @@ async def _rollup(session: AsyncSession, ids: Sequence[uuid.UUID]) -> None:
     children's rollups (which are current: deeper levels go first)."""
     child, r = aliased(Unit), aliased(UnitRollup)
     children = (
-        select(child.parent_id.label("parent_id"),
-               *(func.sum(getattr(r, c)).label(c) for c in COUNT_COLUMNS))
+        select(
+            child.parent_id.label("parent_id"),
+            *(func.sum(getattr(r, c)).label(c) for c in COUNT_COLUMNS),
+        )
         .join(r, r.unit_id == child.id)
         .where(child.parent_id.in_(ids))
         .group_by(child.parent_id)
         .subquery()
-    )  # fmt: skip
+    )
     zero = literal(0)
     rows = (
-        select(Unit.id, *(
-            (func.coalesce(getattr(UnitStats, c), zero) + func.coalesce(getattr(children.c, c), zero)).label(c)
-            for c in COUNT_COLUMNS
-        ))
+        select(
+            Unit.id,
+            *(
+                (
+                    func.coalesce(getattr(UnitStats, c), zero)
+                    + func.coalesce(getattr(children.c, c), zero)
+                ).label(c)
+                for c in COUNT_COLUMNS
+            ),
+        )
         .outerjoin(UnitStats, UnitStats.unit_id == Unit.id)
         .outerjoin(children, children.c.parent_id == Unit.id)
         .where(Unit.id.in_(ids))
-    )  # fmt: skip
+    )
     # An upsert that leaves the stored median alone (it changes only with resolved reports).
     upsert = upsert_insert(session.get_bind().dialect.name, ROLLUPS).from_select(
         ["unit_id", *COUNT_COLUMNS], rows
@@ -411,25 +424,30 @@ async def subtree_medians(
     length = len(paths[0])
     prefix = func.substr(Unit.path, 1, length).label("prefix")
     resolved = [
-        Report.status == ReportStatus.resolved, Report.closed_at.is_not(None), *where,
-    ]  # fmt: skip
+        Report.status == ReportStatus.resolved,
+        Report.closed_at.is_not(None),
+        *where,
+    ]
     out: dict[str, float | None] = dict.fromkeys(paths)
     for chunk in chunks(list(paths)):
         scope = in_subtree(Unit.path, chunk[0]) if len(chunk) == 1 else prefix.in_(chunk)
         if session.get_bind().dialect.name == "postgresql":
             stmt = (
                 select(prefix, func.percentile_cont(0.5).within_group(resolve_hours(session)))
-                .select_from(Report).join(Unit, Unit.id == Report.unit_id)
-                .where(scope, *resolved).group_by(prefix)
-            )  # fmt: skip
+                .select_from(Report)
+                .join(Unit, Unit.id == Report.unit_id)
+                .where(scope, *resolved)
+                .group_by(prefix)
+            )
             for row in (await session.execute(stmt)).all():
                 out[row[0]] = round(float(row[1]), 4)
         else:
             stmt = (
                 select(prefix, resolve_hours(session))
-                .select_from(Report).join(Unit, Unit.id == Report.unit_id)
+                .select_from(Report)
+                .join(Unit, Unit.id == Report.unit_id)
                 .where(scope, *resolved)
-            )  # fmt: skip
+            )
             hours: dict[str, list[float]] = {}
             for row in (await session.execute(stmt)).all():
                 hours.setdefault(row[0], []).append(float(row[1]))
@@ -446,17 +464,22 @@ async def _medians(session: AsyncSession, units: Sequence[tuple[uuid.UUID, str]]
         medians = await subtree_medians(session, [p for _, p in group])
         params = [{"uid": unit_id, "m": medians.get(path)} for unit_id, path in group]
         await session.execute(
-            update(ROLLUPS).where(ROLLUPS.c.unit_id == bindparam("uid"))
+            update(ROLLUPS)
+            .where(ROLLUPS.c.unit_id == bindparam("uid"))
             .values(median_hours_to_resolve=bindparam("m"))
             .execution_options(synchronize_session=False),
             params,
-        )  # fmt: skip
+        )
 
 
 async def touch(
-    session: AsyncSession, units: UnitSet, *, reports: bool = False, moved: bool = False,
+    session: AsyncSession,
+    units: UnitSet,
+    *,
+    reports: bool = False,
+    moved: bool = False,
     part: str = ALL,
-) -> None:  # fmt: skip
+) -> None:
     """Recount the direct counters of these units (ids, or a SELECT of unit ids) from their
     rows, in the caller's transaction, and append the change to `counter_deltas` for the
     folder to carry up the tree. `reports=True` when resolved reports changed (the folder
@@ -504,17 +527,25 @@ async def _lock(session: AsyncSession, ids: Any) -> None:
     current, and a unit's path (read after the lock) cannot change under a delta."""
     if session.get_bind().dialect.name == "postgresql":
         await session.execute(
-            select(Unit.id).where(Unit.id.in_(ids)).order_by(Unit.id)
+            select(Unit.id)
+            .where(Unit.id.in_(ids))
+            .order_by(Unit.id)
             .with_for_update(key_share=True)
-        )  # fmt: skip
+        )
 
 
 async def _append_stats(session: AsyncSession, ids: Any, sign: int, reports: bool) -> None:
     """Append the units' direct counters × sign under their current paths."""
-    stats = select(
-        UnitStats.unit_id, Unit.path, literal(reports),
-        *((getattr(UnitStats, c) * sign).label(c) for c in COUNT_COLUMNS),
-    ).join(Unit, Unit.id == UnitStats.unit_id).where(UnitStats.unit_id.in_(ids))  # fmt: skip
+    stats = (
+        select(
+            UnitStats.unit_id,
+            Unit.path,
+            literal(reports),
+            *((getattr(UnitStats, c) * sign).label(c) for c in COUNT_COLUMNS),
+        )
+        .join(Unit, Unit.id == UnitStats.unit_id)
+        .where(UnitStats.unit_id.in_(ids))
+    )
     await session.execute(
         insert(CounterDelta).from_select(["unit_id", "path", "reports", *COUNT_COLUMNS], stats)
     )
@@ -538,8 +569,14 @@ async def _touch_few(session: AsyncSession, ids: list[uuid.UUID], reports: bool,
         # the median once, when it is resolved).
         medians = reports and change[RESOLVED] != 0
         if any(change) or medians:
-            rows.append({"unit_id": unit_id, "path": path, "reports": medians,
-                         **dict(zip(COUNT_COLUMNS, change, strict=True))})  # fmt: skip
+            rows.append(
+                {
+                    "unit_id": unit_id,
+                    "path": path,
+                    "reports": medians,
+                    **dict(zip(COUNT_COLUMNS, change, strict=True)),
+                }
+            )
     if rows:
         await session.execute(insert(CounterDelta), rows)
 
@@ -554,9 +591,13 @@ async def acknowledged(
     appends that as a delta. A member not active counts nowhere; a unit never counted
     is recounted instead."""
     await session.flush()
-    row = (await session.execute(
-        select(Member.unit_id).where(Member.id == member_id, Member.status == MemberStatus.active)
-    )).first()  # fmt: skip
+    row = (
+        await session.execute(
+            select(Member.unit_id).where(
+                Member.id == member_id, Member.status == MemberStatus.active
+            )
+        )
+    ).first()
     if row is None:
         return
     lock = select(Unit.path).where(Unit.id == row.unit_id)
@@ -574,10 +615,11 @@ async def acknowledged(
     stats: Table = UnitStats.__table__  # type: ignore[assignment]
     bumped = (
         await conn.execute(
-            update(stats).where(stats.c.unit_id == row.unit_id)
+            update(stats)
+            .where(stats.c.unit_id == row.unit_id)
             .values(ack_done=stats.c.ack_done + int(requires_ack))
         )
-    ).rowcount  # fmt: skip
+    ).rowcount
     if not bumped:  # never counted: a recount counts this acknowledgement too
         await touch(session, [row.unit_id])
         return
@@ -593,10 +635,12 @@ async def acknowledged(
     if requires_ack:
         await conn.execute(
             insert(DELTAS).values(
-                unit_id=row.unit_id, path=path, reports=False,
+                unit_id=row.unit_id,
+                path=path,
+                reports=False,
                 **{c: int(c == "ack_done") for c in COUNT_COLUMNS},
             )
-        )  # fmt: skip
+        )
     await _fold_inline(session)
 
 
@@ -641,11 +685,15 @@ async def fold(session: AsyncSession, batch: int = FOLD_BATCH, settle: float = 0
         oldest = oldest.with_for_update(skip_locked=True)
     claimed = (
         await session.execute(
-            delete(CounterDelta).where(CounterDelta.id.in_(oldest.scalar_subquery()))
-            .returning(CounterDelta.path, CounterDelta.reports,
-                       *(getattr(CounterDelta, c) for c in COUNT_COLUMNS))
+            delete(CounterDelta)
+            .where(CounterDelta.id.in_(oldest.scalar_subquery()))
+            .returning(
+                CounterDelta.path,
+                CounterDelta.reports,
+                *(getattr(CounterDelta, c) for c in COUNT_COLUMNS),
+            )
         )
-    ).all()  # fmt: skip
+    ).all()
     totals: dict[uuid.UUID, list[int]] = {}
     medians: set[uuid.UUID] = set()
     for path, reports, *change in claimed:
@@ -661,12 +709,18 @@ async def fold(session: AsyncSession, batch: int = FOLD_BATCH, settle: float = 0
     await _hold_rollups(session, sorted(totals.keys() | medians))
     if totals:
         await session.execute(
-            update(ROLLUPS).where(ROLLUPS.c.unit_id == bindparam("uid"))
+            update(ROLLUPS)
+            .where(ROLLUPS.c.unit_id == bindparam("uid"))
             .values({c: ROLLUPS.c[c] + bindparam(f"d_{c}") for c in COUNT_COLUMNS})
             .execution_options(synchronize_session=False),
-            [{"uid": unit_id, **{f"d_{c}": v for c, v in zip(COUNT_COLUMNS, change, strict=True)}}
-             for unit_id, change in sorted(totals.items())],
-        )  # fmt: skip
+            [
+                {
+                    "uid": unit_id,
+                    **{f"d_{c}": v for c, v in zip(COUNT_COLUMNS, change, strict=True)},
+                }
+                for unit_id, change in sorted(totals.items())
+            ],
+        )
     if medians:
         await _medians(session, await _paths(session, sorted(medians)))
     return len(claimed)
@@ -706,14 +760,18 @@ async def _hold_rollups(session: AsyncSession, ids: Sequence[uuid.UUID]) -> None
             upsert_insert(session.get_bind().dialect.name, ROLLUPS)
             .from_select(["unit_id"], select(Unit.id).where(Unit.id.in_(id_set)))
             .on_conflict_do_nothing(index_elements=[ROLLUPS.c.unit_id])
-        )  # fmt: skip
+        )
 
 
 async def _paths(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[tuple[uuid.UUID, str]]:
     out: list[tuple[uuid.UUID, str]] = []
     for id_set in _id_sets(session, ids):
-        out += [(u, p) for u, p in (await session.execute(
-            select(Unit.id, Unit.path).where(Unit.id.in_(id_set)))).all()]  # fmt: skip
+        out += [
+            (u, p)
+            for u, p in (
+                await session.execute(select(Unit.id, Unit.path).where(Unit.id.in_(id_set)))
+            ).all()
+        ]
     return out
 
 
@@ -725,15 +783,23 @@ def pending_rollups(unit_ids: Sequence[uuid.UUID]) -> Select[Any]:
     target = aliased(Unit)
     folded = select(
         ROLLUPS.c.unit_id, *(ROLLUPS.c[c] for c in COUNT_COLUMNS), ROLLUPS.c.median_hours_to_resolve
-    ).where(ROLLUPS.c.unit_id.in_(unit_ids))  # fmt: skip
+    ).where(ROLLUPS.c.unit_id.in_(unit_ids))
     pending = (
-        select(target.id, *(func.sum(getattr(CounterDelta, c)) for c in COUNT_COLUMNS),
-               literal(None, type_=Float).label("median_hours_to_resolve"))
+        select(
+            target.id,
+            *(func.sum(getattr(CounterDelta, c)) for c in COUNT_COLUMNS),
+            literal(None, type_=Float).label("median_hours_to_resolve"),
+        )
         .select_from(CounterDelta)
-        .join(target, and_(target.id.in_(unit_ids),
-                           func.substr(CounterDelta.path, 1, func.length(target.path)) == target.path))
+        .join(
+            target,
+            and_(
+                target.id.in_(unit_ids),
+                func.substr(CounterDelta.path, 1, func.length(target.path)) == target.path,
+            ),
+        )
         .group_by(target.id)
-    )  # fmt: skip
+    )
     return folded.union_all(pending)  # type: ignore[return-value]
 
 
@@ -782,28 +848,40 @@ def _contributions(sides: Any, fresh: Any) -> Any:
             _one(claimed).label("accounts_total"),
             _one(Account.status == AccountStatus.verified).label("accounts_verified"),
             _one(Account.status == AccountStatus.pending).label("accounts_pending"),
-            *(_one(and_(claimed, Account.platform == p)).label(f"accounts_{p.value}") for p in Platform),
+            *(
+                _one(and_(claimed, Account.platform == p)).label(f"accounts_{p.value}")
+                for p in Platform
+            ),
         )
         .where(Account.member_id.in_(select(sides.c.member_id)))
         .group_by(Account.member_id)
         .subquery()
-    )  # fmt: skip
+    )
     has_account = func.coalesce(owned.c.accounts_total, 0) > 0
     ack = DocumentAcknowledgement
     # Per (member, unit) once, though a member's two sides may name the same unit.
     places = select(sides.c.member_id, sides.c.unit_id).distinct().subquery()
     acked = (
-        select(places.c.member_id.label("member_id"), places.c.unit_id.label("unit_id"),
-               func.count().label("n"))
+        select(
+            places.c.member_id.label("member_id"),
+            places.c.unit_id.label("unit_id"),
+            func.count().label("n"),
+        )
         .select_from(places)
         .join(ack, ack.member_id == places.c.member_id)
-        .join(Document, and_(Document.id == ack.document_id, Document.revision == ack.revision,
-                             _counted_documents()))
+        .join(
+            Document,
+            and_(
+                Document.id == ack.document_id,
+                Document.revision == ack.revision,
+                _counted_documents(),
+            ),
+        )
         .join(u, u.id == places.c.unit_id)
         .join(a, and_(a.id == Document.audience_unit_id, _addressed(u.path, a.path)))
         .group_by(places.c.member_id, places.c.unit_id)
         .subquery()
-    )  # fmt: skip
+    )
     n_docs = _documents_addressing(select(sides.c.unit_id).union(select(fresh.c.unit_id)))
 
     def signed(flag: Any) -> Any:
@@ -815,37 +893,59 @@ def _contributions(sides: Any, fresh: Any) -> Any:
             sides.c.unit_id.label("unit_id"),
             signed(active).label("members_active"),
             signed(and_(active, sides.c.is_leader)).label("leaders_active"),
-            signed(and_(active, m.declaration != Declaration.not_declared)).label("members_declared"),
+            signed(and_(active, m.declaration != Declaration.not_declared)).label(
+                "members_declared"
+            ),
             signed(and_(active, has_account)).label("members_with_accounts"),
             signed(and_(active, sides.c.is_leader, has_account)).label("leaders_with_accounts"),
-            *(func.sum(sign * func.coalesce(getattr(owned.c, c), zero)).label(c)
-              for c in ("accounts_total", "accounts_verified", "accounts_pending", *PLATFORM_COLUMNS)),
-            literal(0).label("reports_filed"), literal(0).label("reports_open"),
+            *(
+                func.sum(sign * func.coalesce(getattr(owned.c, c), zero)).label(c)
+                for c in (
+                    "accounts_total",
+                    "accounts_verified",
+                    "accounts_pending",
+                    *PLATFORM_COLUMNS,
+                )
+            ),
+            literal(0).label("reports_filed"),
+            literal(0).label("reports_open"),
             literal(0).label("reports_resolved"),
-            func.sum(case((active, sign * func.coalesce(n_docs.c.n_docs, zero)), else_=0)).label("ack_expected"),
-            func.sum(case((active, sign * func.coalesce(acked.c.n, zero)), else_=0)).label("ack_done"),
+            func.sum(case((active, sign * func.coalesce(n_docs.c.n_docs, zero)), else_=0)).label(
+                "ack_expected"
+            ),
+            func.sum(case((active, sign * func.coalesce(acked.c.n, zero)), else_=0)).label(
+                "ack_done"
+            ),
         )
         .select_from(sides)
         .join(m, m.id == sides.c.member_id)
         .outerjoin(owned, owned.c.member_id == sides.c.member_id)
         .outerjoin(n_docs, n_docs.c.unit_id == sides.c.unit_id)
-        .outerjoin(acked, and_(acked.c.member_id == sides.c.member_id, acked.c.unit_id == sides.c.unit_id))
+        .outerjoin(
+            acked, and_(acked.c.member_id == sides.c.member_id, acked.c.unit_id == sides.c.unit_id)
+        )
         .group_by(sides.c.unit_id)
-    )  # fmt: skip
+    )
     new_active = fresh.c.status == MemberStatus.active
     new = (
         select(
             fresh.c.unit_id.label("unit_id"),
             _one(new_active).label("members_active"),
             _one(and_(new_active, fresh.c.is_leader)).label("leaders_active"),
-            *(literal(0).label(c) for c in COUNT_COLUMNS[2:] if c not in ("ack_expected", "ack_done")),
-            func.sum(case((new_active, func.coalesce(n_docs.c.n_docs, zero)), else_=0)).label("ack_expected"),
+            *(
+                literal(0).label(c)
+                for c in COUNT_COLUMNS[2:]
+                if c not in ("ack_expected", "ack_done")
+            ),
+            func.sum(case((new_active, func.coalesce(n_docs.c.n_docs, zero)), else_=0)).label(
+                "ack_expected"
+            ),
             literal(0).label("ack_done"),
         )
         .select_from(fresh)
         .outerjoin(n_docs, n_docs.c.unit_id == fresh.c.unit_id)
         .group_by(fresh.c.unit_id)
-    )  # fmt: skip
+    )
     both = old.union_all(new).subquery()
     return (
         select(both.c.unit_id, *(func.sum(getattr(both.c, c)).label(c) for c in COUNT_COLUMNS))
@@ -859,18 +959,27 @@ def _document_deltas(sides: Any) -> Any:
     published or archived documents addressing the unit, by members active there."""
     ack, u, a = DocumentAcknowledgement, aliased(Unit), aliased(Unit)
     return (
-        select(sides.c.unit_id.label("unit_id"), ack.document_id.label("document_id"),
-               func.sum(sides.c.sign).label("acks"))
+        select(
+            sides.c.unit_id.label("unit_id"),
+            ack.document_id.label("document_id"),
+            func.sum(sides.c.sign).label("acks"),
+        )
         .select_from(sides)
         .join(ack, ack.member_id == sides.c.member_id)
-        .join(Document, and_(Document.id == ack.document_id, Document.revision == ack.revision,
-                             Document.status.in_([DocumentStatus.published, DocumentStatus.archived])))
+        .join(
+            Document,
+            and_(
+                Document.id == ack.document_id,
+                Document.revision == ack.revision,
+                Document.status.in_([DocumentStatus.published, DocumentStatus.archived]),
+            ),
+        )
         .join(u, u.id == sides.c.unit_id)
         .join(a, and_(a.id == Document.audience_unit_id, _addressed(u.path, a.path)))
         .where(sides.c.status == MemberStatus.active)
         .group_by(sides.c.unit_id, ack.document_id)
         .subquery()
-    )  # fmt: skip
+    )
 
 
 async def _apply_deltas(session: AsyncSession, sides: Any, fresh: Any) -> None:
@@ -892,12 +1001,13 @@ async def _apply_deltas(session: AsyncSession, sides: Any, fresh: Any) -> None:
     await session.execute(
         insert(CounterDelta).from_select(
             ["unit_id", "path", "reports", *COUNT_COLUMNS],
-            select(SHIFTED.c.unit_id, Unit.path, literal(False),
-                   *(SHIFTED.c[c] for c in COUNT_COLUMNS))
+            select(
+                SHIFTED.c.unit_id, Unit.path, literal(False), *(SHIFTED.c[c] for c in COUNT_COLUMNS)
+            )
             .join(Unit, Unit.id == SHIFTED.c.unit_id)
             .where(exists().where(stats.c.unit_id == SHIFTED.c.unit_id)),
         )
-    )  # fmt: skip
+    )
     await _drop_temp(session, SHIFTED)
     uda: Table = UnitDocumentAcks.__table__  # type: ignore[assignment]
     moved = _document_deltas(sides)
@@ -911,11 +1021,12 @@ async def _apply_deltas(session: AsyncSession, sides: Any, fresh: Any) -> None:
             ["unit_id", "document_id", "acks"],
             select(moved.c.unit_id, moved.c.document_id, moved.c.acks).where(
                 moved.c.acks != 0,
-                ~exists().where(uda.c.unit_id == moved.c.unit_id,
-                                uda.c.document_id == moved.c.document_id),
+                ~exists().where(
+                    uda.c.unit_id == moved.c.unit_id, uda.c.document_id == moved.c.document_id
+                ),
             ),
         )
-    )  # fmt: skip
+    )
     # A recount keeps no zero rows; neither do deltas.
     await session.execute(
         delete(uda).where(uda.c.acks == 0, uda.c.unit_id.in_(select(moved.c.unit_id)))
@@ -951,10 +1062,13 @@ async def recount_all(session: AsyncSession) -> int:
 # A roster apply's contributions per unit, computed once for the counters and the deltas.
 _temp = MetaData()
 SHIFTED = Table(
-    "counter_shift", _temp, Column("unit_id", Uuid(), primary_key=True),
+    "counter_shift",
+    _temp,
+    Column("unit_id", Uuid(), primary_key=True),
     *(Column(c, Integer, nullable=False) for c in COUNT_COLUMNS),
-    prefixes=["TEMPORARY"], postgresql_on_commit="DROP",
-)  # fmt: skip
+    prefixes=["TEMPORARY"],
+    postgresql_on_commit="DROP",
+)
 
 
 def _temp_name(session: AsyncSession, table: Table) -> str:

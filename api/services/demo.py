@@ -84,29 +84,75 @@ LOGINS: list[
 
 
 ACCOUNTS = [  # member external id, platform, url, kind, purpose, display name
-    ("DV-HN-0001", "facebook", "https://www.facebook.com/nguyenvanan.badinh", AccountKind.profile,
-     AccountPurpose.personal, "Nguyễn Văn An"),
-    ("DV-HN-0001", "zalo", "https://zalo.me/0912345001", AccountKind.profile, AccountPurpose.work, "An Ba Đình"),
-    ("DV-HN-0002", "facebook", "https://www.facebook.com/profile.php?id=100012345678901", AccountKind.profile,
-     AccountPurpose.personal, "Trần Thị Bình"),
-    ("DV-HN-0005", "youtube", "https://www.youtube.com/@chibokhudancu2", AccountKind.channel,
-     AccountPurpose.propaganda, "Chi bộ KDC số 2"),
-    ("DV-HCM-0001", "tiktok", "https://www.tiktok.com/@huynhvannam.bt", AccountKind.profile,
-     AccountPurpose.personal, "Huỳnh Văn Nam"),
-]  # fmt: skip
+    (
+        "DV-HN-0001",
+        "facebook",
+        "https://www.facebook.com/nguyenvanan.badinh",
+        AccountKind.profile,
+        AccountPurpose.personal,
+        "Nguyễn Văn An",
+    ),
+    (
+        "DV-HN-0001",
+        "zalo",
+        "https://zalo.me/0912345001",
+        AccountKind.profile,
+        AccountPurpose.work,
+        "An Ba Đình",
+    ),
+    (
+        "DV-HN-0002",
+        "facebook",
+        "https://www.facebook.com/profile.php?id=100012345678901",
+        AccountKind.profile,
+        AccountPurpose.personal,
+        "Trần Thị Bình",
+    ),
+    (
+        "DV-HN-0005",
+        "youtube",
+        "https://www.youtube.com/@chibokhudancu2",
+        AccountKind.channel,
+        AccountPurpose.propaganda,
+        "Chi bộ KDC số 2",
+    ),
+    (
+        "DV-HCM-0001",
+        "tiktok",
+        "https://www.tiktok.com/@huynhvannam.bt",
+        AccountKind.profile,
+        AccountPurpose.personal,
+        "Huỳnh Văn Nam",
+    ),
+]
 DECLARED_NONE = ["DV-HN-0003"]
 
 REPORTS = [  # reporter external id, url, category, proposed action, description, status
-    ("DV-HN-0001", "https://tin-nong-24h.example.com.vn/sap-nhap-xa-bi-huy-bo", ReportCategory.fake_news,
-     ProposedAction.refute, "Bài viết bịa đặt rằng chủ trương sắp xếp đơn vị hành chính cấp xã bị hủy bỏ.",
-     ReportStatus.submitted),
-    ("DV-HN-0003", "https://www.facebook.com/dangbophuongbadinh.official", ReportCategory.impersonation,
-     ProposedAction.report_to_platform, "Trang giả mạo Đảng bộ phường Ba Đình, dùng logo và ảnh hoạt động.",
-     ReportStatus.in_review),
-    ("DV-HCM-0002", "https://www.tiktok.com/@huynhvannam.bt/video/7412345678901234567", ReportCategory.other,
-     ProposedAction.correct_member, "Video trên tài khoản đã khai báo có bình luận chưa phù hợp.",
-     ReportStatus.submitted),
-]  # fmt: skip
+    (
+        "DV-HN-0001",
+        "https://tin-nong-24h.example.com.vn/sap-nhap-xa-bi-huy-bo",
+        ReportCategory.fake_news,
+        ProposedAction.refute,
+        "Bài viết bịa đặt rằng chủ trương sắp xếp đơn vị hành chính cấp xã bị hủy bỏ.",
+        ReportStatus.submitted,
+    ),
+    (
+        "DV-HN-0003",
+        "https://www.facebook.com/dangbophuongbadinh.official",
+        ReportCategory.impersonation,
+        ProposedAction.report_to_platform,
+        "Trang giả mạo Đảng bộ phường Ba Đình, dùng logo và ảnh hoạt động.",
+        ReportStatus.in_review,
+    ),
+    (
+        "DV-HCM-0002",
+        "https://www.tiktok.com/@huynhvannam.bt/video/7412345678901234567",
+        ReportCategory.other,
+        ProposedAction.correct_member,
+        "Video trên tài khoản đã khai báo có bình luận chưa phù hợp.",
+        ReportStatus.submitted,
+    ),
+]
 
 
 @dataclass
@@ -129,9 +175,19 @@ async def seed(session: AsyncSession) -> SeedResult:
     await _seed_reports(session, existing)
     await _seed_documents(session, units["TW"])
     if created_units or created_members or created_users:
-        audit.record(session, None, "demo.seed", "system", None, None, {
-            "units": created_units, "members": created_members, "users": created_users,
-        })  # fmt: skip
+        audit.record(
+            session,
+            None,
+            "demo.seed",
+            "system",
+            None,
+            None,
+            {
+                "units": created_units,
+                "members": created_members,
+                "users": created_users,
+            },
+        )
     return SeedResult(
         created_units, created_members, created_users, [(u, DEMO_PASSWORD) for u, _, _ in LOGINS]
     )
@@ -146,10 +202,15 @@ async def _seed_units(session: AsyncSession, units: dict[str, Unit]) -> int:
         parent = units[parent_code] if parent_code else None
         unit_id = uuid.uuid4()
         unit = Unit(
-            id=unit_id, code=code, name=name, name_search=fold(name), level=level,
-            parent_id=parent.id if parent else None, path=child_path(parent.path if parent else None, unit_id),
+            id=unit_id,
+            code=code,
+            name=name,
+            name_search=fold(name),
+            level=level,
+            parent_id=parent.id if parent else None,
+            path=child_path(parent.path if parent else None, unit_id),
             depth=parent.depth + 1 if parent else 0,
-        )  # fmt: skip
+        )
         session.add(unit)
         units[code] = unit
         created_units += 1
@@ -166,10 +227,17 @@ async def _seed_members(
         if ext in existing:
             continue
         member = Member(
-            external_id=ext, full_name=name, name_search=fold(name), name_sort=name_sort_key(name),
-            unit_id=units[unit_code].id, membership=membership, status=MemberStatus.active,
-            position=position, is_leader=leader, declaration=Declaration.not_declared,
-        )  # fmt: skip
+            external_id=ext,
+            full_name=name,
+            name_search=fold(name),
+            name_sort=name_sort_key(name),
+            unit_id=units[unit_code].id,
+            membership=membership,
+            status=MemberStatus.active,
+            position=position,
+            is_leader=leader,
+            declaration=Declaration.not_declared,
+        )
         session.add(member)
         existing[ext] = member
         created_members += 1
@@ -187,9 +255,10 @@ async def _seed_users(
         if username in usernames:
             continue
         user = User(
-            username=username, password_hash=hash_password(DEMO_PASSWORD),
+            username=username,
+            password_hash=hash_password(DEMO_PASSWORD),
             member_id=existing[login_ext].id if login_ext else None,
-        )  # fmt: skip
+        )
         session.add(user)
         await session.flush()
         for role, grant_unit in grants:
@@ -215,11 +284,20 @@ async def _seed_accounts(session: AsyncSession, existing: dict[str | None, Membe
         if canonical.key in claimed:
             continue
         member = existing[ext]
-        session.add(Account(
-            member_id=member.id, platform=Platform(platform), kind=kind, purpose=purpose, url=url,
-            canonical_key=canonical.key, canonical_url=canonical.url, claim_key=canonical.key,
-            display_name=display, status=AccountStatus.pending,
-        ))  # fmt: skip
+        session.add(
+            Account(
+                member_id=member.id,
+                platform=Platform(platform),
+                kind=kind,
+                purpose=purpose,
+                url=url,
+                canonical_key=canonical.key,
+                canonical_url=canonical.url,
+                claim_key=canonical.key,
+                display_name=display,
+                status=AccountStatus.pending,
+            )
+        )
         claimed.add(canonical.key)
         member.declaration, member.declared_at = Declaration.declared, utcnow()
     for ext in DECLARED_NONE:
@@ -249,15 +327,27 @@ async def _seed_reports(session: AsyncSession, members: dict[str | None, Member]
             )
         ).first()
         now = utcnow()
-        session.add(Report(
-            reporter_member_id=reporter.id, unit_id=reporter.unit_id,
-            subject_member_id=subject[0] if subject else None,
-            subject_unit_id=subject[1] if subject else None,
-            url=url, canonical_url=link.url, content_hash=content_hash, open_key=content_hash,
-            platform=Platform(link.platform), category=category, description=description,
-            description_search=fold(description), proposed_action=action, status=status,
-            due_at=due_at(category, now), created_at=now, updated_at=now,
-        ))  # fmt: skip
+        session.add(
+            Report(
+                reporter_member_id=reporter.id,
+                unit_id=reporter.unit_id,
+                subject_member_id=subject[0] if subject else None,
+                subject_unit_id=subject[1] if subject else None,
+                url=url,
+                canonical_url=link.url,
+                content_hash=content_hash,
+                open_key=content_hash,
+                platform=Platform(link.platform),
+                category=category,
+                description=description,
+                description_search=fold(description),
+                proposed_action=action,
+                status=status,
+                due_at=due_at(category, now),
+                created_at=now,
+                updated_at=now,
+            )
+        )
         seen.add(content_hash)
     await session.flush()
 
@@ -268,7 +358,9 @@ DEMO_DOCUMENTS: list[dict[str, Any]] = [
         "code": "85-QĐ/TW",
         "title": "Quy định về trách nhiệm của cán bộ, đảng viên trong việc thiết lập, sử dụng "
         "trang thông tin cá nhân trên mạng xã hội",
-        "doc_type": DocType.regulation, "issuer": "Ban Bí thư", "issued_on": date(2022, 10, 7),
+        "doc_type": DocType.regulation,
+        "issuer": "Ban Bí thư",
+        "issued_on": date(2022, 10, 7),
         "summary": "Cán bộ, đảng viên dùng trang cá nhân một cách gương mẫu, kiểm chứng thông tin "
         "trước khi chia sẻ, phát hiện và báo cáo thông tin xấu, độc; cấp ủy quán triệt, quản lý và "
         "theo dõi việc thực hiện." + _ILLUSTRATIVE,
@@ -282,7 +374,8 @@ DEMO_DOCUMENTS: list[dict[str, Any]] = [
         "code": "99-HD/BTGTW",
         "title": "Hướng dẫn thực hiện Quy định số 85-QĐ/TW của Ban Bí thư về trách nhiệm của cán "
         "bộ, đảng viên trong việc thiết lập, sử dụng trang thông tin cá nhân trên mạng xã hội",
-        "doc_type": DocType.guidance, "issuer": "Ban Tuyên giáo Trung ương",
+        "doc_type": DocType.guidance,
+        "issuer": "Ban Tuyên giáo Trung ương",
         "issued_on": date(2023, 3, 20),
         "summary": "Hướng dẫn các cấp ủy tổ chức quán triệt Quy định 85, việc đảng viên khai báo "
         "trang cá nhân, và cách phối hợp xử lý trang giả mạo, thông tin xấu, độc." + _ILLUSTRATIVE,
@@ -294,40 +387,56 @@ DEMO_DOCUMENTS: list[dict[str, Any]] = [
     {
         "code": "37-QĐ/TW",
         "title": "Quy định về những điều đảng viên không được làm",
-        "doc_type": DocType.regulation, "issuer": "Ban Chấp hành Trung ương",
+        "doc_type": DocType.regulation,
+        "issuer": "Ban Chấp hành Trung ương",
         "issued_on": date(2021, 10, 25),
-        "summary": "Liệt kê những việc đảng viên không được làm, trong đó có việc tạo dựng, đăng tải "
+        "summary": "Liệt kê những việc đảng viên không được làm, trong đó có việc tạo dựng, "
+        "đăng tải "
         "hay lan truyền thông tin sai trái trên mạng." + _ILLUSTRATIVE,
         "body": "## Ý chính (bản tóm lược cho demo)\n\n"
         "- Những điều cấm đối với đảng viên về tư tưởng, đạo đức và lối sống.\n"
         "- Không tạo, đăng hoặc chia sẻ thông tin sai sự thật trên mạng xã hội.\n",
     },
-]  # fmt: skip
+]
 
 
 async def _seed_documents(session: AsyncSession, audience: Unit) -> int:
     """The demo documents, published to the whole tree under `audience`; those already
     present (same code and audience) are left alone. Returns how many were created."""
     present = set(
-        (await session.scalars(
-            select(Document.code).where(Document.audience_unit_id == audience.id)
-        )).all()
-    )  # fmt: skip
+        (
+            await session.scalars(
+                select(Document.code).where(Document.audience_unit_id == audience.id)
+            )
+        ).all()
+    )
     created = 0
     now = utcnow()
     for data in DEMO_DOCUMENTS:
         if data["code"] in present:
             continue
         doc = Document(
-            **data, search_text=fold(f"{data['code']} {data['title']}"), audience_unit_id=audience.id,
-            requires_ack=True, status=DocumentStatus.published, revision=1, published_at=now,
+            **data,
+            search_text=fold(f"{data['code']} {data['title']}"),
+            audience_unit_id=audience.id,
+            requires_ack=True,
+            status=DocumentStatus.published,
+            revision=1,
+            published_at=now,
             ack_due_at=datetime(2026, 12, 31, 17, 0, tzinfo=UTC),
-        )  # fmt: skip
+        )
         session.add(doc)
         await session.flush()
         documents.new_revision(session, None, doc)
-        audit.record(session, None, "document.publish", "document", doc.id, audience.id,
-                     documents.snapshot(doc))  # fmt: skip
+        audit.record(
+            session,
+            None,
+            "document.publish",
+            "document",
+            doc.id,
+            audience.id,
+            documents.snapshot(doc),
+        )
         created += 1
     await session.flush()
     return created

@@ -73,8 +73,15 @@ DS = DocumentStatus
 MANAGE = Action.DOCUMENT_MANAGE
 Ack = DocumentAcknowledgement
 CONTENT_FIELDS = ("title", "summary", "body")
-REQUIRED_FIELDS = ("code", "title", "doc_type", "issuer", "issued_on", "audience_unit_id",
-                   "requires_ack")  # fmt: skip
+REQUIRED_FIELDS = (
+    "code",
+    "title",
+    "doc_type",
+    "issuer",
+    "issued_on",
+    "audience_unit_id",
+    "requires_ack",
+)
 FILE_COLUMNS = ("file_sha256", "file_name", "file_content_type", "file_size")
 
 
@@ -176,19 +183,36 @@ def _list_ack_state_filter(state: AckState, addressed_to: list[str]) -> ColumnEl
 
 
 async def list_documents(
-    session: AsyncSession, principal: Principal, *, status: DocumentStatus | None,
-    doc_type: DocType | None, requires_ack: bool | None, audience_unit_id: uuid.UUID | None,
-    q: str | None, ack_state: AckState | None, cursor: str | None, limit: int,
-) -> tuple[list[tuple[Document, str, bool, datetime | None, bool]], str | None]:  # fmt: skip
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    status: DocumentStatus | None,
+    doc_type: DocType | None,
+    requires_ack: bool | None,
+    audience_unit_id: uuid.UUID | None,
+    q: str | None,
+    ack_state: AckState | None,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[tuple[Document, str, bool, datetime | None, bool]], str | None]:
     """(document, audience path, addressed, own acknowledged_at, has body) per item."""
     if not _can_read_anywhere(principal):
         require(principal, MANAGE)  # raises 403
     if ack_state is not None and principal.member_id is None:
         raise Unprocessable(
-            "validation_failed", "Bộ lọc 'ack_state' chỉ dùng cho đảng viên.",
+            "validation_failed",
+            "Bộ lọc 'ack_state' chỉ dùng cho đảng viên.",
             "The 'ack_state' filter is for members only.",
-            extra={"errors": [{"loc": ["query", "ack_state"], "msg": "only for members", "type": "value_error"}]},
-        )  # fmt: skip
+            extra={
+                "errors": [
+                    {
+                        "loc": ["query", "ack_state"],
+                        "msg": "only for members",
+                        "type": "value_error",
+                    }
+                ]
+            },
+        )
     addressed_to = await member_prefixes(session, principal)
     stmt: Select[*tuple[Any, ...]] = (
         select(Document, Unit.path, Document.body.is_not(None).label("has_body"))
@@ -257,12 +281,20 @@ def _body_ref(body: str | None) -> str | None:
 def snapshot(doc: Document) -> dict[str, Any]:
     """The audited view of a document: every field, the body by digest."""
     return {
-        "code": doc.code, "title": doc.title, "doc_type": doc.doc_type, "issuer": doc.issuer,
-        "issued_on": doc.issued_on.isoformat(), "summary": doc.summary, "body": _body_ref(doc.body),
-        "file": doc.file_sha256, "audience_unit_id": doc.audience_unit_id,
-        "requires_ack": doc.requires_ack, "ack_due_at": doc.ack_due_at, "status": doc.status,
+        "code": doc.code,
+        "title": doc.title,
+        "doc_type": doc.doc_type,
+        "issuer": doc.issuer,
+        "issued_on": doc.issued_on.isoformat(),
+        "summary": doc.summary,
+        "body": _body_ref(doc.body),
+        "file": doc.file_sha256,
+        "audience_unit_id": doc.audience_unit_id,
+        "requires_ack": doc.requires_ack,
+        "ack_due_at": doc.ack_due_at,
+        "status": doc.status,
         "revision": doc.revision,
-    }  # fmt: skip
+    }
 
 
 def _content(doc: Document) -> tuple[Any, ...]:
@@ -275,9 +307,11 @@ async def _lock(session: AsyncSession, doc: Document) -> None:
     """Re-read the row FOR UPDATE (refreshing `doc`): concurrent changes of one document
     queue up here and never write from a stale copy. SQLite omits FOR UPDATE."""
     await session.execute(
-        select(Document).where(Document.id == doc.id).with_for_update()
+        select(Document)
+        .where(Document.id == doc.id)
+        .with_for_update()
         .execution_options(populate_existing=True)
-    )  # fmt: skip
+    )
 
 
 async def _audience(session: AsyncSession, principal: Principal, unit_id: uuid.UUID) -> Unit:
@@ -292,9 +326,11 @@ async def _audience(session: AsyncSession, principal: Principal, unit_id: uuid.U
 
 def _null_field(name: str) -> Unprocessable:
     return Unprocessable(
-        "validation_failed", f"Trường '{name}' không được để trống.", f"Field '{name}' cannot be null.",
+        "validation_failed",
+        f"Trường '{name}' không được để trống.",
+        f"Field '{name}' cannot be null.",
         extra={"errors": [{"loc": ["body", name], "msg": "may not be null", "type": "null"}]},
-    )  # fmt: skip
+    )
 
 
 def _needs_content() -> Unprocessable:
@@ -302,8 +338,12 @@ def _needs_content() -> Unprocessable:
         "validation_failed",
         "Văn bản đã ban hành phải có nội dung (body) hoặc tệp đính kèm.",
         "A published document needs a body or an attached file.",
-        extra={"errors": [{"loc": ["body", "body"], "msg": "body or file required", "type": "value_error"}]},
-    )  # fmt: skip
+        extra={
+            "errors": [
+                {"loc": ["body", "body"], "msg": "body or file required", "type": "value_error"}
+            ]
+        },
+    )
 
 
 def _ensure_editable(doc: Document) -> None:
@@ -332,11 +372,17 @@ def _require_manage(principal: Principal, seen: Seen) -> None:
 
 def new_revision(session: AsyncSession, principal: Principal | None, doc: Document) -> None:
     """Store the document's current content as revision `doc.revision`."""
-    session.add(DocumentRevision(
-        document_id=doc.id, revision=doc.revision, title=doc.title, summary=doc.summary,
-        body=doc.body, created_by_id=principal.id if principal else None,
-        **{c: getattr(doc, c) for c in FILE_COLUMNS},
-    ))  # fmt: skip
+    session.add(
+        DocumentRevision(
+            document_id=doc.id,
+            revision=doc.revision,
+            title=doc.title,
+            summary=doc.summary,
+            body=doc.body,
+            created_by_id=principal.id if principal else None,
+            **{c: getattr(doc, c) for c in FILE_COLUMNS},
+        )
+    )
 
 
 def _after_content_change(
@@ -354,11 +400,21 @@ async def create(session: AsyncSession, principal: Principal, data: DocumentCrea
     require(principal, MANAGE)
     unit = await _audience(session, principal, data.audience_unit_id)
     doc = Document(
-        code=data.code, title=data.title, search_text=fold(f"{data.code} {data.title}"),
-        doc_type=data.doc_type, issuer=data.issuer, issued_on=data.issued_on, summary=data.summary,
-        body=data.body, audience_unit_id=unit.id, requires_ack=data.requires_ack,
-        ack_due_at=data.ack_due_at, status=DS.draft, revision=1, created_by_id=principal.id,
-    )  # fmt: skip
+        code=data.code,
+        title=data.title,
+        search_text=fold(f"{data.code} {data.title}"),
+        doc_type=data.doc_type,
+        issuer=data.issuer,
+        issued_on=data.issued_on,
+        summary=data.summary,
+        body=data.body,
+        audience_unit_id=unit.id,
+        requires_ack=data.requires_ack,
+        ack_due_at=data.ack_due_at,
+        status=DS.draft,
+        revision=1,
+        created_by_id=principal.id,
+    )
     session.add(doc)
     await session.flush()
     audit.record(session, principal, "document.create", "document", doc.id, unit.id, snapshot(doc))
@@ -366,9 +422,12 @@ async def create(session: AsyncSession, principal: Principal, data: DocumentCrea
 
 
 async def update(
-    session: AsyncSession, principal: Principal, seen: Seen, data: DocumentUpdate,
+    session: AsyncSession,
+    principal: Principal,
+    seen: Seen,
+    data: DocumentUpdate,
     expected_version: int | None,
-) -> Document:  # fmt: skip
+) -> Document:
     doc = seen.document
     _require_manage(principal, seen)
     await _lock(session, doc)
@@ -389,8 +448,9 @@ async def update(
     if changes:
         doc.updated_at = utcnow()
         await session.flush()
-        audit.record(session, principal, "document.update", "document", doc.id,
-                     doc.audience_unit_id, changes)  # fmt: skip
+        audit.record(
+            session, principal, "document.update", "document", doc.id, doc.audience_unit_id, changes
+        )
         if doc.status is not DS.draft and changes.keys() & set(COUNTED):
             audience = await session.scalar(
                 select(Unit.path).where(Unit.id == doc.audience_unit_id)
@@ -422,9 +482,13 @@ async def archive(
 
 
 async def _move(
-    session: AsyncSession, principal: Principal, seen: Seen, expected_version: int | None,
-    source: DocumentStatus, target: DocumentStatus,
-) -> Document:  # fmt: skip
+    session: AsyncSession,
+    principal: Principal,
+    seen: Seen,
+    expected_version: int | None,
+    source: DocumentStatus,
+    target: DocumentStatus,
+) -> Document:
     doc = seen.document
     _require_manage(principal, seen)
     await _lock(session, doc)
@@ -441,9 +505,15 @@ async def _move(
         doc.archived_at = now
     doc.status, doc.updated_at = target, now
     await session.flush()
-    audit.record(session, principal, f"document.{'publish' if target is DS.published else 'archive'}",
-                 "document", doc.id, doc.audience_unit_id,
-                 {"status": [source, target], "revision": doc.revision})  # fmt: skip
+    audit.record(
+        session,
+        principal,
+        f"document.{'publish' if target is DS.published else 'archive'}",
+        "document",
+        doc.id,
+        doc.audience_unit_id,
+        {"status": [source, target], "revision": doc.revision},
+    )
     await _recount(session, seen.path)
     return doc
 
@@ -461,8 +531,15 @@ async def delete(
             "Chỉ xóa được văn bản nháp; văn bản đã ban hành thì lưu trữ.",
             "Only drafts can be deleted; archive a published document instead.",
         )
-    audit.record(session, principal, "document.delete", "document", doc.id, doc.audience_unit_id,
-                 snapshot(doc))  # fmt: skip
+    audit.record(
+        session,
+        principal,
+        "document.delete",
+        "document",
+        doc.id,
+        doc.audience_unit_id,
+        snapshot(doc),
+    )
     await session.delete(doc)
     await session.flush()
 
@@ -486,9 +563,13 @@ def ready_for_file(principal: Principal, seen: Seen, expected_version: int | Non
 
 
 async def attach_file(
-    session: AsyncSession, principal: Principal, seen: Seen, file: BinaryIO, filename: str | None,
+    session: AsyncSession,
+    principal: Principal,
+    seen: Seen,
+    file: BinaryIO,
+    filename: str | None,
     expected_version: int | None,
-) -> Document:  # fmt: skip
+) -> Document:
     """Check the content's type (422 empty, 415 other types) and size (413), store it
     (content-addressed, in a worker thread) and attach it."""
     ready_for_file(principal, seen, expected_version)
@@ -510,10 +591,21 @@ async def attach_file(
     if (doc.file_sha256, doc.file_name) != before:
         doc.updated_at = utcnow()
         await session.flush()
-        audit.record(session, principal, "document.file", "document", doc.id, doc.audience_unit_id, {
-            "file": [before[0], stored.key], "filename": [before[1], doc.file_name], "content_type": content_type,
-            "size": stored.size, "revision": doc.revision,
-        })  # fmt: skip
+        audit.record(
+            session,
+            principal,
+            "document.file",
+            "document",
+            doc.id,
+            doc.audience_unit_id,
+            {
+                "file": [before[0], stored.key],
+                "filename": [before[1], doc.file_name],
+                "content_type": content_type,
+                "size": stored.size,
+                "revision": doc.revision,
+            },
+        )
         if content != _content(doc) and doc.status is DS.published:
             await _recount(session, seen.path)
     return doc
@@ -535,8 +627,15 @@ async def remove_file(
     _after_content_change(session, principal, doc, content)
     doc.updated_at = utcnow()
     await session.flush()
-    audit.record(session, principal, "document.file", "document", doc.id, doc.audience_unit_id,
-                 {"file": [before, None], "revision": doc.revision})  # fmt: skip
+    audit.record(
+        session,
+        principal,
+        "document.file",
+        "document",
+        doc.id,
+        doc.audience_unit_id,
+        {"file": [before, None], "revision": doc.revision},
+    )
     if doc.status is DS.published:
         await _recount(session, seen.path)
     return doc
@@ -552,9 +651,13 @@ async def list_revisions(
     kind = "document-revisions"
     stmt = keyset(
         select(DocumentRevision).where(DocumentRevision.document_id == seen.document.id),
-        kind=kind, columns=[DocumentRevision.revision], types=[int], cursor=cursor, limit=limit,
+        kind=kind,
+        columns=[DocumentRevision.revision],
+        types=[int],
+        cursor=cursor,
+        limit=limit,
         descending=True,
-    )  # fmt: skip
+    )
     rows = list((await session.scalars(stmt)).all())
     return page_of(rows, kind=kind, limit=limit, key=lambda r: (r.revision,))
 
@@ -577,24 +680,40 @@ async def acknowledge(
             "Văn bản đã lưu trữ, không cần xác nhận.",
             "The document is archived; it no longer takes acknowledgements.",
         )
-    key = (Ack.document_id == doc.id, Ack.revision == doc.revision,
-           Ack.member_id == principal.member_id)  # fmt: skip
+    key = (
+        Ack.document_id == doc.id,
+        Ack.revision == doc.revision,
+        Ack.member_id == principal.member_id,
+    )
     # One statement whether or not the member (or a concurrent request of theirs) already
     # acknowledged: the unique key decides, with no savepoint (the campaign write).
     table = Ack.__table__
     added = await session.scalar(
         upsert_insert(session.get_bind().dialect.name, table)
-        .values(id=new_id(), document_id=doc.id, revision=doc.revision,
-                member_id=principal.member_id, acknowledged_at=utcnow())
-        .on_conflict_do_nothing(index_elements=[table.c.document_id, table.c.revision,
-                                                table.c.member_id])
+        .values(
+            id=new_id(),
+            document_id=doc.id,
+            revision=doc.revision,
+            member_id=principal.member_id,
+            acknowledged_at=utcnow(),
+        )
+        .on_conflict_do_nothing(
+            index_elements=[table.c.document_id, table.c.revision, table.c.member_id]
+        )
         .returning(table.c.id)
-    )  # fmt: skip
+    )
     ack = (await session.scalars(select(Ack).where(*key))).one()  # inserted, or held the key
     if added is None:
         return ack, False
-    audit.record(session, principal, "document.acknowledge", "document", doc.id,
-                 principal.member_unit_id, {"member_id": principal.member_id, "revision": doc.revision})  # fmt: skip
+    audit.record(
+        session,
+        principal,
+        "document.acknowledge",
+        "document",
+        doc.id,
+        principal.member_unit_id,
+        {"member_id": principal.member_id, "revision": doc.revision},
+    )
     await counters.acknowledged(session, principal.member_id, doc.id, doc.requires_ack)
     return ack, True
 
@@ -607,9 +726,15 @@ def _manages_part(principal: Principal, path: str) -> bool:
 
 
 async def list_acknowledgements(
-    session: AsyncSession, principal: Principal, seen: Seen, *, state: AckState | None,
-    unit_id: uuid.UUID | None, cursor: str | None, limit: int,
-) -> tuple[list[dict[str, Any]], str | None]:  # fmt: skip
+    session: AsyncSession,
+    principal: Principal,
+    seen: Seen,
+    *,
+    state: AckState | None,
+    unit_id: uuid.UUID | None,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[dict[str, Any]], str | None]:
     """The active members addressed by the document in the caller's scope, with their
     acknowledgement of the current revision; one statement per page."""
     if not _manages_part(principal, seen.path):
@@ -639,17 +764,26 @@ async def list_acknowledgements(
             return [], None
         stmt = stmt.where(in_subtree(Unit.path, path))
     kind = f"document-acks:{state.value if state else 'all'}"
-    stmt = keyset(stmt, kind=kind, columns=[Member.name_sort, Member.id], types=[str, uuid.UUID],
-                  cursor=cursor, limit=limit)  # fmt: skip
+    stmt = keyset(
+        stmt,
+        kind=kind,
+        columns=[Member.name_sort, Member.id],
+        types=[str, uuid.UUID],
+        cursor=cursor,
+        limit=limit,
+    )
     rows = (await session.execute(stmt)).all()
     items = [
         {
-            "member_id": r.id, "full_name": r.full_name, "unit_id": r.unit_id, "name_sort": r.name_sort,
+            "member_id": r.id,
+            "full_name": r.full_name,
+            "unit_id": r.unit_id,
+            "name_sort": r.name_sort,
             "revision": doc.revision,
             "acknowledged_at": None if state is AckState.pending else r.acknowledged_at,
         }
         for r in rows
-    ]  # fmt: skip
+    ]
     for item in items:
         item["state"] = AckState.done if item["acknowledged_at"] is not None else AckState.pending
     return page_of(items, kind=kind, limit=limit, key=lambda i: (i["name_sort"], i["member_id"]))

@@ -75,9 +75,13 @@ def require_type(file: BinaryIO, allowed: frozenset[str]) -> str:
     file.seek(0)
     if size == 0:
         raise Unprocessable(
-            "invalid_file", "Tệp rỗng.", "The file is empty.",
-            extra={"errors": [{"loc": ["body", "file"], "msg": "empty file", "type": "invalid_file"}]},
-        )  # fmt: skip
+            "invalid_file",
+            "Tệp rỗng.",
+            "The file is empty.",
+            extra={
+                "errors": [{"loc": ["body", "file"], "msg": "empty file", "type": "invalid_file"}]
+            },
+        )
     kind = sniff(file)
     if kind not in allowed:
         names = ", ".join(sorted(EXTENSIONS[t].lstrip(".").upper() for t in allowed))
@@ -91,9 +95,12 @@ def require_type(file: BinaryIO, allowed: frozenset[str]) -> str:
 
 # The extensions a file of each type may keep; any other is replaced by the first.
 ACCEPTED_EXTENSIONS = {
-    PNG: (".png",), JPEG: (".jpg", ".jpeg", ".jpe"), WEBP: (".webp",), PDF: (".pdf",),
+    PNG: (".png",),
+    JPEG: (".jpg", ".jpeg", ".jpe"),
+    WEBP: (".webp",),
+    PDF: (".pdf",),
     DOCX: (".docx",),
-}  # fmt: skip
+}
 
 
 def safe_filename(name: str | None, content_type: str) -> str:
@@ -148,9 +155,10 @@ class StoreUnavailable(AppError):
 
 # Each download of a referenced file the store does not hold: alert on any increase.
 FILES_MISSING = Counter(
-    "qd85_files_missing_total", "Downloads of a referenced file missing from the store",
+    "qd85_files_missing_total",
+    "Downloads of a referenced file missing from the store",
     ["backend"],
-)  # fmt: skip
+)
 
 
 class FileMissing(AppError):

@@ -18,27 +18,45 @@ from api.services.authz import Principal, ScopedGrant
 LOGIN_STATUSES = (MemberStatus.active, MemberStatus.exempt)
 
 _users, _members, _grants, _units, _clients = (
-    User.__table__, Member.__table__, Grant.__table__, Unit.__table__, ApiClient.__table__,
-)  # fmt: skip
+    User.__table__,
+    Member.__table__,
+    Grant.__table__,
+    Unit.__table__,
+    ApiClient.__table__,
+)
 _grant_units = _units.alias("grant_units")
 # Built once: a principal check is on every request, so it is one prebuilt Core statement.
 _USER_PRINCIPAL = (
-    select(_users.c.username, _users.c.active, _users.c.token_version, _users.c.member_id,
-           _members.c.unit_id, _members.c.status, _grants.c.role, _grants.c.unit_id.label("grant_unit_id"),
-           _grant_units.c.path)
+    select(
+        _users.c.username,
+        _users.c.active,
+        _users.c.token_version,
+        _users.c.member_id,
+        _members.c.unit_id,
+        _members.c.status,
+        _grants.c.role,
+        _grants.c.unit_id.label("grant_unit_id"),
+        _grant_units.c.path,
+    )
     .select_from(
         _users.outerjoin(_members, _members.c.id == _users.c.member_id)
         .outerjoin(_grants, _grants.c.user_id == _users.c.id)
         .outerjoin(_grant_units, _grant_units.c.id == _grants.c.unit_id)
     )
     .where(_users.c.id == bindparam("sub"))
-)  # fmt: skip
+)
 _CLIENT_PRINCIPAL = (
-    select(_clients.c.client_id, _clients.c.active, _clients.c.token_version, _clients.c.role,
-           _clients.c.unit_id, _units.c.path)
+    select(
+        _clients.c.client_id,
+        _clients.c.active,
+        _clients.c.token_version,
+        _clients.c.role,
+        _clients.c.unit_id,
+        _units.c.path,
+    )
     .select_from(_clients.join(_units, _units.c.id == _clients.c.unit_id))
     .where(_clients.c.id == bindparam("sub"))
-)  # fmt: skip
+)
 
 
 async def load_user_principal(
@@ -59,9 +77,13 @@ async def load_user_principal(
         ScopedGrant(Role(r.role), r.grant_unit_id, r.path) for r in rows if r.role is not None
     )
     return Principal(
-        kind="user", id=user_id, name=first.username, member_id=first.member_id,
-        member_unit_id=first.unit_id, grants=grants,
-    )  # fmt: skip
+        kind="user",
+        id=user_id,
+        name=first.username,
+        member_id=first.member_id,
+        member_unit_id=first.unit_id,
+        grants=grants,
+    )
 
 
 async def load_client_principal(
@@ -74,6 +96,8 @@ async def load_client_principal(
     if token_version is not None and row.token_version != token_version:
         return None
     return Principal(
-        kind="client", id=client_id, name=row.client_id,
+        kind="client",
+        id=client_id,
+        name=row.client_id,
         grants=(ScopedGrant(Role(row.role), row.unit_id, row.path),),
-    )  # fmt: skip
+    )

@@ -46,12 +46,15 @@ async def read_me(session: AsyncSession, principal: Principal) -> MeRead:
     """The caller's own member record with its unit, declared accounts, latest reports
     and pending documents (404 for logins without a member)."""
     member, unit = await _own(session, principal)
-    return MeRead.model_validate({
-        **MemberRead.model_validate(member).model_dump(), "unit": UnitRead.model_validate(unit),
-        "accounts": await _accounts(session, member.id),
-        "reports": await reports.own_reports(session, principal, ME_REPORTS),
-        "pending_documents": await _pending_documents(session, principal),
-    })  # fmt: skip
+    return MeRead.model_validate(
+        {
+            **MemberRead.model_validate(member).model_dump(),
+            "unit": UnitRead.model_validate(unit),
+            "accounts": await _accounts(session, member.id),
+            "reports": await reports.own_reports(session, principal, ME_REPORTS),
+            "pending_documents": await _pending_documents(session, principal),
+        }
+    )
 
 
 async def _accounts(session: AsyncSession, member_id: uuid.UUID | None) -> list[AccountRead]:
@@ -67,9 +70,17 @@ async def _accounts(session: AsyncSession, member_id: uuid.UUID | None) -> list[
 
 async def _pending_documents(session: AsyncSession, principal: Principal) -> list[DocumentSummary]:
     items, _ = await documents.list_documents(
-        session, principal, status=DocumentStatus.published, doc_type=None, requires_ack=True,
-        audience_unit_id=None, q=None, ack_state=AckState.pending, cursor=None, limit=ME_REPORTS,
-    )  # fmt: skip
+        session,
+        principal,
+        status=DocumentStatus.published,
+        doc_type=None,
+        requires_ack=True,
+        audience_unit_id=None,
+        q=None,
+        ack_state=AckState.pending,
+        cursor=None,
+        limit=ME_REPORTS,
+    )
     return documents.summaries(items)
 
 
@@ -94,9 +105,11 @@ async def _audit(
         .order_by(AuditEvent.at, AuditEvent.id)
     )
     by_me = await session.scalars(
-        select(AuditEvent).where(AuditEvent.actor_id == principal.id)
-        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(EXPORT_ACTIONS_LIMIT + 1)
-    )  # fmt: skip
+        select(AuditEvent)
+        .where(AuditEvent.actor_id == principal.id)
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        .limit(EXPORT_ACTIONS_LIMIT + 1)
+    )
     return list(about.all()), list(by_me.all())
 
 

@@ -78,10 +78,16 @@ COUNTED_FIELDS = frozenset({"unit_id", "status", "is_leader"})
 
 def _snapshot(m: Member) -> dict[str, Any]:
     return {
-        "external_id": m.external_id, "full_name": m.full_name, "unit_id": m.unit_id,
-        "membership": m.membership, "status": m.status, "position": m.position,
-        "is_leader": m.is_leader, "email": m.email, "phone": m.phone,
-    }  # fmt: skip
+        "external_id": m.external_id,
+        "full_name": m.full_name,
+        "unit_id": m.unit_id,
+        "membership": m.membership,
+        "status": m.status,
+        "position": m.position,
+        "is_leader": m.is_leader,
+        "email": m.email,
+        "phone": m.phone,
+    }
 
 
 def _set_name(member: Member, full_name: str) -> None:
@@ -185,9 +191,14 @@ async def update(
         if "unit_id" in changes:
             # Also placed under the unit the member left, so its managers see them go.
             audit.record(
-                session, principal, "member.transfer_out", "member", member.id, before["unit_id"],
+                session,
+                principal,
+                "member.transfer_out",
+                "member",
+                member.id,
+                before["unit_id"],
                 {"unit_id": changes["unit_id"]},
-            )  # fmt: skip
+            )
         if before["status"] in ON_ROSTER and member.status not in ON_ROSTER:
             # Leaving the roster ends the member's sessions for good: coming back to
             # `active` later must not revive the tokens issued before (issue 14).

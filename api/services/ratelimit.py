@@ -40,7 +40,10 @@ __all__ = [
 ]
 
 # Decrement only an existing positive counter (DECR would create a -1).
-_REDIS_UNDO = "local v = redis.call('GET', KEYS[1]) if v and tonumber(v) > 0 then redis.call('DECR', KEYS[1]) end"
+_REDIS_UNDO = (
+    "local v = redis.call('GET', KEYS[1]) "
+    "if v and tonumber(v) > 0 then redis.call('DECR', KEYS[1]) end"
+)
 _BUCKETS = RateLimitBucket.__table__
 
 
@@ -124,10 +127,13 @@ class RateLimiter:
         async with own_transaction() as conn:
             await conn.execute(
                 update(RateLimitBucket)
-                .where(RateLimitBucket.key == full_key, RateLimitBucket.window_start == start,
-                       RateLimitBucket.count > 0)
+                .where(
+                    RateLimitBucket.key == full_key,
+                    RateLimitBucket.window_start == start,
+                    RateLimitBucket.count > 0,
+                )
                 .values(count=RateLimitBucket.count - 1)
-            )  # fmt: skip
+            )
 
     async def reset(self, policy: Policy, key: str) -> None:
         full_key = _full_key(policy, key)

@@ -49,8 +49,11 @@ def _unavailable(exc: BaseException) -> bool:
     if isinstance(exc, ClientError):
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
         return status >= 500 or exc.response.get("Error", {}).get("Code") in {
-            "SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeout",
-        }  # fmt: skip
+            "SlowDown",
+            "ServiceUnavailable",
+            "InternalError",
+            "RequestTimeout",
+        }
     # Not every BotoCoreError: missing credentials or a bad configuration are no outage.
     return isinstance(
         exc, BotoConnectionError | HTTPClientError | aiohttp.ClientError | TimeoutError | OSError
@@ -65,24 +68,34 @@ class S3Storage:
     name = "s3"
 
     def __init__(
-        self, *, bucket: str, endpoint: str = "", region: str = "us-east-1", access_key: str = "",
-        secret_key: str = "", prefix: str = "", presign_seconds: int = 0, timeout: float = 10.0,
-    ) -> None:  # fmt: skip
+        self,
+        *,
+        bucket: str,
+        endpoint: str = "",
+        region: str = "us-east-1",
+        access_key: str = "",
+        secret_key: str = "",
+        prefix: str = "",
+        presign_seconds: int = 0,
+        timeout: float = 10.0,
+    ) -> None:
         self.bucket, self.prefix, self.presign_seconds = bucket, prefix, presign_seconds
         self._client_args: dict[str, Any] = {
             "region_name": region,
             "config": Config(
-                connect_timeout=min(timeout, 5.0), read_timeout=timeout,
+                connect_timeout=min(timeout, 5.0),
+                read_timeout=timeout,
                 # One quick retry: an outage must answer 503 soon, not after a minute.
                 retries={"max_attempts": 2, "mode": "standard"},
                 # Checksums are ours (below); the newer default (CRC32 trailers on every
                 # PUT) is not understood by every S3 implementation.
                 request_checksum_calculation="when_required",
                 response_checksum_validation="when_required",
-                s3={"addressing_style": "path"}, signature_version="s3v4",
+                s3={"addressing_style": "path"},
+                signature_version="s3v4",
                 max_pool_connections=50,
             ),
-        }  # fmt: skip
+        }
         if endpoint:
             self._client_args["endpoint_url"] = endpoint
         if access_key:
@@ -99,12 +112,15 @@ class S3Storage:
     @classmethod
     def from_settings(cls, settings: Settings) -> S3Storage:
         return cls(
-            bucket=settings.storage_s3_bucket, endpoint=settings.storage_s3_endpoint,
-            region=settings.storage_s3_region, access_key=settings.storage_s3_access_key,
+            bucket=settings.storage_s3_bucket,
+            endpoint=settings.storage_s3_endpoint,
+            region=settings.storage_s3_region,
+            access_key=settings.storage_s3_access_key,
             secret_key=settings.storage_s3_secret_key.get_secret_value(),
-            prefix=settings.storage_s3_prefix, presign_seconds=settings.storage_s3_presign_seconds,
+            prefix=settings.storage_s3_prefix,
+            presign_seconds=settings.storage_s3_presign_seconds,
             timeout=settings.storage_timeout_seconds,
-        )  # fmt: skip
+        )
 
     async def _client(self) -> S3Client:
         """This loop's client, made once: creating one loads botocore's S3 model (a
@@ -144,9 +160,14 @@ class S3Storage:
         try:
             file.seek(0)
             await client.put_object(
-                Bucket=self.bucket, Key=self.object_key(key), Body=file, ContentLength=size,
-                ContentMD5=md5, ChecksumSHA256=checksum, ContentType="application/octet-stream",
-            )  # fmt: skip
+                Bucket=self.bucket,
+                Key=self.object_key(key),
+                Body=file,
+                ContentLength=size,
+                ContentMD5=md5,
+                ChecksumSHA256=checksum,
+                ContentType="application/octet-stream",
+            )
         except Exception as exc:
             if _unavailable(exc):
                 raise StoreUnavailable(f"put {key}: {exc}") from exc
@@ -162,9 +183,12 @@ class S3Storage:
         name = self.object_key(key)
         try:
             await client.copy_object(
-                Bucket=self.bucket, Key=name, CopySource={"Bucket": self.bucket, "Key": name},
-                MetadataDirective="REPLACE", ContentType="application/octet-stream",
-            )  # fmt: skip
+                Bucket=self.bucket,
+                Key=name,
+                CopySource={"Bucket": self.bucket, "Key": name},
+                MetadataDirective="REPLACE",
+                ContentType="application/octet-stream",
+            )
         except Exception as exc:
             if _unavailable(exc):
                 raise StoreUnavailable(f"copy {key}: {exc}") from exc
@@ -242,11 +266,13 @@ class S3Storage:
         url: str = await client.generate_presigned_url(
             "get_object",
             Params={
-                "Bucket": self.bucket, "Key": self.object_key(key),
-                "ResponseContentDisposition": disposition, "ResponseContentType": content_type,
+                "Bucket": self.bucket,
+                "Key": self.object_key(key),
+                "ResponseContentDisposition": disposition,
+                "ResponseContentType": content_type,
             },
             ExpiresIn=self.presign_seconds,
-        )  # fmt: skip
+        )
         return url
 
     async def ping(self) -> None:
@@ -265,6 +291,7 @@ class S3Storage:
             await client.create_bucket(Bucket=self.bucket)
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") not in {
-                "BucketAlreadyOwnedByYou", "BucketAlreadyExists",
-            }:  # fmt: skip
+                "BucketAlreadyOwnedByYou",
+                "BucketAlreadyExists",
+            }:
                 raise

@@ -69,9 +69,13 @@ async def resolve_unit(
         ]
     if len(roots) != 1:
         raise Unprocessable(
-            "validation_failed", "Hãy chọn đơn vị (unit_id).", "Choose the unit (unit_id).",
-            extra={"errors": [{"loc": ["query", "unit_id"], "msg": "required here", "type": "missing"}]},
-        )  # fmt: skip
+            "validation_failed",
+            "Hãy chọn đơn vị (unit_id).",
+            "Choose the unit (unit_id).",
+            extra={
+                "errors": [{"loc": ["query", "unit_id"], "msg": "required here", "type": "missing"}]
+            },
+        )
     return roots[0]
 
 
@@ -125,10 +129,13 @@ async def _open_not_due(session: AsyncSession, unit: Unit) -> dict[str, int]:
         select(prefix, func.count().label("n"))
         .select_from(Report)
         .join(Unit, Unit.id == Report.unit_id)
-        .where(Report.status.in_(OPEN_STATUSES), Report.due_at >= utcnow(),
-               in_subtree(Unit.path, unit.path))
+        .where(
+            Report.status.in_(OPEN_STATUSES),
+            Report.due_at >= utcnow(),
+            in_subtree(Unit.path, unit.path),
+        )
         .group_by(prefix)
-    )  # fmt: skip
+    )
     return {row.prefix: int(row.n) for row in (await session.execute(stmt)).all()}
 
 
@@ -142,20 +149,27 @@ async def _ranged_reports(
     is_open = Report.status.in_(OPEN_STATUSES)
     stmt = (
         select(
-            prefix, func.count().label("reports_filed"),
+            prefix,
+            func.count().label("reports_filed"),
             func.sum(case((is_open, 1), else_=0)).label("reports_open"),
-            func.sum(case((and_(is_open, Report.due_at < now), 1), else_=0)).label("reports_overdue"),
-            func.sum(case((Report.status == ReportStatus.resolved, 1), else_=0)).label("reports_resolved"),
+            func.sum(case((and_(is_open, Report.due_at < now), 1), else_=0)).label(
+                "reports_overdue"
+            ),
+            func.sum(case((Report.status == ReportStatus.resolved, 1), else_=0)).label(
+                "reports_resolved"
+            ),
         )
         .join(Unit, Unit.id == Report.unit_id)
         .where(*_report_window(unit, start, end))
         .group_by(prefix)
-    )  # fmt: skip
+    )
     out: dict[str, dict[str, Any]] = {
-        row.prefix: {k: int(getattr(row, k) or 0) for k in (
-            "reports_filed", "reports_open", "reports_overdue", "reports_resolved")}
+        row.prefix: {
+            k: int(getattr(row, k) or 0)
+            for k in ("reports_filed", "reports_open", "reports_overdue", "reports_resolved")
+        }
         for row in (await session.execute(stmt)).all()
-    }  # fmt: skip
+    }
     return out
 
 
@@ -178,9 +192,13 @@ def _figures(counts: dict[str, Any], not_due: int) -> dict[str, Any]:
 
 
 async def compliance(
-    session: AsyncSession, unit: Unit, *, group_by: str, start: datetime | None,
+    session: AsyncSession,
+    unit: Unit,
+    *,
+    group_by: str,
+    start: datetime | None,
     end: datetime | None,
-) -> list[dict[str, Any]]:  # fmt: skip
+) -> list[dict[str, Any]]:
     """Rows for each child (group_by=child) and a total, or the unit alone (self).
     Counted figures are the maintained rollups (one row per unit read); overdue is open
     minus the open reports not yet due; with `from`/`to` the report figures and the
@@ -203,18 +221,29 @@ async def compliance(
     def counts(u: Unit, own: bool) -> dict[str, Any]:
         base = dict(rollups.get(u.id, {}))
         if ranged is not None:
-            parts = [v for k, v in ranged.items() if k.startswith(u.path)] if own else [
-                ranged.get(u.path, {})]  # fmt: skip
+            parts = (
+                [v for k, v in ranged.items() if k.startswith(u.path)]
+                if own
+                else [ranged.get(u.path, {})]
+            )
             for key in ("reports_filed", "reports_open", "reports_overdue", "reports_resolved"):
                 base[key] = sum(p.get(key, 0) for p in parts)
             base["median_hours_to_resolve"] = total_median if own else medians.get(u.path)
         return base
 
     def row(u: Unit, own: bool) -> dict[str, Any]:
-        pending = sum(v for k, v in not_due.items() if k.startswith(u.path)) if own else (
-            not_due.get(u.path, 0))  # fmt: skip
-        return {"unit_id": u.id, "unit_code": u.code, "unit_name": u.name, "is_total": False,
-                **_figures(counts(u, own), pending)}  # fmt: skip
+        pending = (
+            sum(v for k, v in not_due.items() if k.startswith(u.path))
+            if own
+            else (not_due.get(u.path, 0))
+        )
+        return {
+            "unit_id": u.id,
+            "unit_code": u.code,
+            "unit_name": u.name,
+            "is_total": False,
+            **_figures(counts(u, own), pending),
+        }
 
     if group_by == "self":
         return [row(unit, True)]
@@ -235,9 +264,13 @@ SERIES_BY = {"category": Report.category, "platform": Report.platform, "status":
 def _check_window(start: datetime, end: datetime) -> None:
     if end <= start:
         raise Unprocessable(
-            "validation_failed", "'to' phải sau 'from'.", "'to' must be after 'from'.",
-            extra={"errors": [{"loc": ["query", "to"], "msg": "not after from", "type": "value_error"}]},
-        )  # fmt: skip
+            "validation_failed",
+            "'to' phải sau 'from'.",
+            "'to' must be after 'from'.",
+            extra={
+                "errors": [{"loc": ["query", "to"], "msg": "not after from", "type": "value_error"}]
+            },
+        )
 
 
 def _period_sql(session: AsyncSession, interval: str) -> Any:
@@ -272,23 +305,32 @@ async def report_series(
             "validation_failed",
             f"Khoảng thời gian quá dài (tối đa {MAX_PERIODS} kỳ).",
             f"The range is too long (at most {MAX_PERIODS} periods).",
-            extra={"errors": [{"loc": ["query", "from"], "msg": "too many periods", "type": "value_error"}]},
-        )  # fmt: skip
+            extra={
+                "errors": [
+                    {"loc": ["query", "from"], "msg": "too many periods", "type": "value_error"}
+                ]
+            },
+        )
     period = _period_sql(session, interval).label("period")
     key = SERIES_BY[by].label("key")
     stmt = (
         select(period, key, func.count().label("n"))
         .select_from(Report)
         .join(Unit, Unit.id == Report.unit_id)
-        .where(in_subtree(Unit.path, unit.path), Report.created_at >= start, Report.created_at < end)
+        .where(
+            in_subtree(Unit.path, unit.path), Report.created_at >= start, Report.created_at < end
+        )
         .group_by(period, key)
         .order_by(period, key)
-    )  # fmt: skip
+    )
     return [
-        {"period_start": _period_start(row.period), "key": str(getattr(row.key, "value", row.key)),
-         "count": int(row.n)}
+        {
+            "period_start": _period_start(row.period),
+            "key": str(getattr(row.key, "value", row.key)),
+            "count": int(row.n),
+        }
         for row in (await session.execute(stmt)).all()
-    ]  # fmt: skip
+    ]
 
 
 # --------------------------------------------------------------------------- documents
@@ -344,11 +386,13 @@ async def document_acks(
             await session.execute(
                 select(prefix, func.sum(UnitDocumentAcks.acks).label("n"))
                 .join(Unit, Unit.id == UnitDocumentAcks.unit_id)
-                .where(UnitDocumentAcks.document_id == document.id, in_subtree(Unit.path, unit.path))
+                .where(
+                    UnitDocumentAcks.document_id == document.id, in_subtree(Unit.path, unit.path)
+                )
                 .group_by(prefix)
             )
         ).all()
-    }  # fmt: skip
+    }
 
     def active(u: Unit) -> int:
         return int(rollups.get(u.id, {}).get("members_active", 0))
@@ -362,9 +406,15 @@ async def document_acks(
 
     def row(u: Unit, done: int, total: bool) -> dict[str, Any]:
         n = addressed(u)
-        return {"unit_id": None if total else u.id, "unit_code": None if total else u.code,
-                "unit_name": TOTAL_VI if total else u.name, "is_total": total, "addressed": n,
-                "acknowledged": done, "ack_rate": _rate(done, n)}  # fmt: skip
+        return {
+            "unit_id": None if total else u.id,
+            "unit_code": None if total else u.code,
+            "unit_name": TOTAL_VI if total else u.name,
+            "is_total": total,
+            "addressed": n,
+            "acknowledged": done,
+            "ack_rate": _rate(done, n),
+        }
 
     rows = [row(child, acked.get(child.path, 0), False) for child in children]
     rows.append(row(unit, sum(acked.values()), True))

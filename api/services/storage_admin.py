@@ -94,9 +94,13 @@ class GcResult:
 
 
 async def gc(
-    session: AsyncSession, store: Storage, *, grace: timedelta, dry_run: bool = False,
+    session: AsyncSession,
+    store: Storage,
+    *,
+    grace: timedelta,
+    dry_run: bool = False,
     now: datetime | None = None,
-) -> GcResult:  # fmt: skip
+) -> GcResult:
     """Remove the objects that no row references and that are older than `grace`."""
     cutoff = (now or utcnow()) - grace
     result = GcResult()

@@ -79,11 +79,15 @@ def ensure_active(unit: Unit) -> None:
 
 def _snapshot(unit: Unit) -> dict[str, Any]:
     return {
-        "code": unit.code, "name": unit.name, "level": unit.level, "parent_id": unit.parent_id,
-        "status": unit.status, "merged_into_id": unit.merged_into_id,
+        "code": unit.code,
+        "name": unit.name,
+        "level": unit.level,
+        "parent_id": unit.parent_id,
+        "status": unit.status,
+        "merged_into_id": unit.merged_into_id,
         "declaration_required": unit.declaration_required,
         "declaration_deadline_days": unit.declaration_deadline_days,
-    }  # fmt: skip
+    }
 
 
 async def create(session: AsyncSession, principal: Principal, data: UnitCreate) -> Unit:
@@ -330,11 +334,12 @@ async def _move_contents(
     ).rowcount  # type: ignore[attr-defined]
     moved_members = (
         await session.execute(
-            sql_update(Member).where(Member.unit_id == unit.id)
+            sql_update(Member)
+            .where(Member.unit_id == unit.id)
             .values(unit_id=target.id, version=Member.version + 1, updated_at=utcnow())
             .execution_options(synchronize_session=False)
         )
-    ).rowcount  # type: ignore[attr-defined]  # fmt: skip
+    ).rowcount  # type: ignore[attr-defined]
     return moving, moved_units, moved_members
 
 

@@ -36,9 +36,11 @@ _CLIENT_NOT_FOUND = ("not_found", "Không tìm thấy ứng dụng.", "Client no
 
 def _bad_grant(index: int, vi: str, en: str, kind: str = "grant") -> Unprocessable:
     return Unprocessable(
-        "validation_failed", vi, en,
+        "validation_failed",
+        vi,
+        en,
         extra={"errors": [{"loc": ["body", "grants", index], "msg": en, "type": kind}]},
-    )  # fmt: skip
+    )
 
 
 async def _check_grants(session: AsyncSession, grants: list[GrantIn]) -> list[GrantIn]:
@@ -47,8 +49,10 @@ async def _check_grants(session: AsyncSession, grants: list[GrantIn]) -> list[Gr
         if g.role not in USER_GRANT_ROLES:
             raise _bad_grant(
                 i,
-                f"Vai trò '{g.role}' không gán cho người dùng (member đến từ member_id; partner dành cho ứng dụng).",
-                f"Role '{g.role}' is not a user grant (member comes from member_id; partner is for clients).",
+                f"Vai trò '{g.role}' không gán cho người dùng (member đến từ member_id; "
+                "partner dành cho ứng dụng).",
+                f"Role '{g.role}' is not a user grant (member comes from member_id; "
+                "partner is for clients).",
             )
         if g.role is Role.admin:
             out.append(GrantIn(role=Role.admin, unit_id=None))
@@ -146,10 +150,20 @@ async def create_user(
     rows = [Grant(user_id=user.id, role=g.role, unit_id=g.unit_id) for g in grants]
     session.add_all(rows)
     await session.flush()
-    audit.record(session, principal, "user.create", "user", user.id, await _audit_unit(session, user), {
-        "username": username, "member_id": data.member_id, "password": "set",
-        "grants": [{"role": g.role, "unit_id": g.unit_id} for g in grants],
-    })  # fmt: skip
+    audit.record(
+        session,
+        principal,
+        "user.create",
+        "user",
+        user.id,
+        await _audit_unit(session, user),
+        {
+            "username": username,
+            "member_id": data.member_id,
+            "password": "set",
+            "grants": [{"role": g.role, "unit_id": g.unit_id} for g in grants],
+        },
+    )
     return user, rows
 
 
@@ -248,21 +262,36 @@ async def create_client(
         _require_admin(principal)
     if data.role not in CLIENT_ROLES:
         raise Unprocessable(
-            "validation_failed", "Vai trò của ứng dụng phải là partner hoặc analyst.",
+            "validation_failed",
+            "Vai trò của ứng dụng phải là partner hoặc analyst.",
             "A client's role must be partner or analyst.",
-            extra={"errors": [{"loc": ["body", "role"], "msg": "must be partner or analyst", "type": "enum"}]},
-        )  # fmt: skip
+            extra={
+                "errors": [
+                    {"loc": ["body", "role"], "msg": "must be partner or analyst", "type": "enum"}
+                ]
+            },
+        )
     if not await session.scalar(select(exists().where(Unit.id == data.unit_id))):
         raise unknown_reference("unit_id", "đơn vị", "unit")
     secret = new_secret()
     client = ApiClient(
-        client_id="qd85_" + secrets.token_hex(8), name=data.name, secret_hash=sha256_hex(secret),
-        role=data.role, unit_id=data.unit_id,
-    )  # fmt: skip
+        client_id="qd85_" + secrets.token_hex(8),
+        name=data.name,
+        secret_hash=sha256_hex(secret),
+        role=data.role,
+        unit_id=data.unit_id,
+    )
     session.add(client)
     await session.flush()
-    audit.record(session, principal, "client.create", "client", client.id, client.unit_id,
-                 {"name": client.name, "role": client.role, "client_id": client.client_id})  # fmt: skip
+    audit.record(
+        session,
+        principal,
+        "client.create",
+        "client",
+        client.id,
+        client.unit_id,
+        {"name": client.name, "role": client.role, "client_id": client.client_id},
+    )
     return client, secret
 
 
@@ -284,8 +313,14 @@ async def list_clients(
     session: AsyncSession, principal: Principal, *, cursor: str | None, limit: int
 ) -> tuple[list[ApiClient], str | None]:
     _require_admin(principal)
-    stmt = keyset(select(ApiClient), kind="clients", columns=[ApiClient.created_at, ApiClient.id],
-                  types=[type(utcnow()), uuid.UUID], cursor=cursor, limit=limit)  # fmt: skip
+    stmt = keyset(
+        select(ApiClient),
+        kind="clients",
+        columns=[ApiClient.created_at, ApiClient.id],
+        types=[type(utcnow()), uuid.UUID],
+        cursor=cursor,
+        limit=limit,
+    )
     rows = list((await session.scalars(stmt)).all())
     return page_of(rows, kind="clients", limit=limit, key=lambda c: (c.created_at, c.id))
 
@@ -300,8 +335,15 @@ async def rotate_client_secret(
     client.token_version += 1
     client.updated_at = utcnow()
     await session.flush()
-    audit.record(session, principal, "client.rotate_secret", "client", client.id, client.unit_id,
-                 {"client_secret": "rotated"})  # fmt: skip
+    audit.record(
+        session,
+        principal,
+        "client.rotate_secret",
+        "client",
+        client.id,
+        client.unit_id,
+        {"client_secret": "rotated"},
+    )
     return secret
 
 

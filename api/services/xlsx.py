@@ -59,18 +59,24 @@ class Limits:
 
 def too_large(name: str, value: int, vi: str, en: str) -> Unprocessable:
     return Unprocessable(
-        "invalid_file", vi, en,
-        extra={"limit": {"name": name, "value": value},
-               "errors": [{"loc": ["body"], "msg": en, "type": "invalid_file"}]},
-    )  # fmt: skip
+        "invalid_file",
+        vi,
+        en,
+        extra={
+            "limit": {"name": name, "value": value},
+            "errors": [{"loc": ["body"], "msg": en, "type": "invalid_file"}],
+        },
+    )
 
 
 def not_a_workbook() -> Unprocessable:
     en = "The body is not a valid workbook (XLSX, XLS or ODS)."
     return Unprocessable(
-        "invalid_file", "Tệp không phải sổ tính hợp lệ (XLSX, XLS hoặc ODS).", en,
+        "invalid_file",
+        "Tệp không phải sổ tính hợp lệ (XLSX, XLS hoặc ODS).",
+        en,
         extra={"errors": [{"loc": ["body"], "msg": en, "type": "invalid_file"}]},
-    )  # fmt: skip
+    )
 
 
 def _check_directory(file: IO[bytes]) -> None:
@@ -87,10 +93,11 @@ def _check_directory(file: IO[bytes]) -> None:
     entries, directory_size = struct.unpack("<xxxxxxxxxxHIxxxxxx", tail[at : at + 22])[0:2]
     if entries == 0xFFFF or directory_size == 0xFFFFFFFF or entries > MAX_PARTS:
         raise too_large(
-            "parts", MAX_PARTS,
+            "parts",
+            MAX_PARTS,
             f"Sổ tính có quá nhiều phần (tối đa {MAX_PARTS}).",
             f"The workbook has too many parts (at most {MAX_PARTS}).",
-        )  # fmt: skip
+        )
     file.seek(0)
 
 
@@ -113,10 +120,13 @@ def check_archive(file: IO[bytes], limits: Limits, *, ods: bool = False) -> None
                 total += info.file_size
             elif info.file_size > MAX_OTHER_PART:
                 raise too_large(
-                    "part_bytes", MAX_OTHER_PART,
-                    f"Phần “{info.filename[:80]}” của sổ tính vượt {MAX_OTHER_PART >> 20} MiB khi giải nén.",
-                    f"The workbook part “{info.filename[:80]}” exceeds {MAX_OTHER_PART >> 20} MiB uncompressed.",
-                )  # fmt: skip
+                    "part_bytes",
+                    MAX_OTHER_PART,
+                    f"Phần “{info.filename[:80]}” của sổ tính vượt {MAX_OTHER_PART >> 20} MiB "
+                    "khi giải nén.",
+                    f"The workbook part “{info.filename[:80]}” exceeds "
+                    f"{MAX_OTHER_PART >> 20} MiB uncompressed.",
+                )
         if total > limits.max_unzipped:
             raise _too_unzipped(limits)
     file.seek(0)
@@ -124,12 +134,13 @@ def check_archive(file: IO[bytes], limits: Limits, *, ods: bool = False) -> None
 
 def _too_unzipped(limits: Limits) -> Unprocessable:
     return too_large(
-        "unzipped_bytes", limits.max_unzipped,
+        "unzipped_bytes",
+        limits.max_unzipped,
         f"Sổ tính vượt {limits.max_unzipped >> 20} MiB khi giải nén; hãy gửi dạng CSV "
         "hoặc chia nhỏ.",
         f"The workbook exceeds {limits.max_unzipped >> 20} MiB uncompressed; send it as "
         "CSV or in parts.",
-    )  # fmt: skip
+    )
 
 
 # --- the sheet, read by calamine in a bounded child process (issue 22) ------------------
@@ -166,38 +177,43 @@ def check_sizes(file: IO[bytes], fmt: str, limits: Limits, xls_max_bytes: int) -
         file.seek(0)
         if size > xls_max_bytes:
             raise too_large(
-                "xls_bytes", xls_max_bytes,
+                "xls_bytes",
+                xls_max_bytes,
                 f"Tệp .xls lớn hơn {xls_max_bytes >> 20} MiB; hãy lưu dạng XLSX hoặc CSV.",
                 f"The .xls file exceeds {xls_max_bytes >> 20} MiB; save it as XLSX or CSV.",
-            )  # fmt: skip
+            )
         return
     check_archive(file, limits, ods=fmt == ODS)
 
 
 def out_of_memory(budget: int) -> Unprocessable:
     return too_large(
-        "memory_bytes", budget,
+        "memory_bytes",
+        budget,
         f"Đọc sổ tính này cần hơn {budget >> 20} MiB bộ nhớ (vùng dữ liệu quá rộng); hãy gửi "
         "dạng CSV hoặc chia nhỏ.",
         f"Reading this workbook needs more than {budget >> 20} MiB of memory (its used range "
         "is too large); send it as CSV or in parts.",
-    )  # fmt: skip
+    )
 
 
 def too_long_cell() -> Unprocessable:
     return too_large(
-        "cell_characters", MAX_TEXT,
+        "cell_characters",
+        MAX_TEXT,
         f"Một ô của sổ tính dài hơn {MAX_TEXT:,} ký tự.",
         f"A cell of the workbook holds more than {MAX_TEXT:,} characters.",
-    )  # fmt: skip
+    )
 
 
 def no_visible_sheet() -> Unprocessable:
     en = "The workbook has no visible worksheet."
     return Unprocessable(
-        "invalid_file", "Sổ tính không có trang tính nào hiển thị.", en,
+        "invalid_file",
+        "Sổ tính không có trang tính nào hiển thị.",
+        en,
         extra={"errors": [{"loc": ["body"], "msg": en, "type": "invalid_file"}]},
-    )  # fmt: skip
+    )
 
 
 class SheetReader:
@@ -213,10 +229,17 @@ class SheetReader:
     def rows(self) -> Generator[tuple[int, list[Any]], None, None]:
         """(row number as the spreadsheet shows it, cells), counted against `max_rows`."""
         proc = subprocess.Popen(  # noqa: S603 - our own module, no shell
-            [sys.executable, "-m", "api.services.sheet_child", str(self.budget),
-             str(self.limits.max_rows)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "api.services.sheet_child",
+                str(self.budget),
+                str(self.limits.max_rows),
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
         assert proc.stdin is not None
         assert proc.stdout is not None
         pump: threading.Thread | None = None
@@ -312,7 +335,8 @@ def _frame(stream: IO[bytes]) -> Any:
 
 def too_many_rows(limit: int) -> Unprocessable:
     return too_large(
-        "rows", limit,
+        "rows",
+        limit,
         f"Mỗi lần đồng bộ nhận tối đa {limit:,} dòng; hãy chia nhỏ danh sách.",
         f"A sync takes at most {limit:,} rows; split the roster.",
-    )  # fmt: skip
+    )

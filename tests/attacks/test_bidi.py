@@ -19,8 +19,25 @@ from tests.support.reads import diff, fingerprint
 from tests.support.world import Org, build_org
 
 # One of each class named in the finding, and the neighbours refused with them.
-MARKS = ["\u200b", "\u200c", "\u200d", "\u200e", "\u200f", "\u202a", "\u202b", "\u202c",
-         "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069", "\ufeff", "\u2060", "\u061c"]  # fmt: skip
+MARKS = [
+    "\u200b",
+    "\u200c",
+    "\u200d",
+    "\u200e",
+    "\u200f",
+    "\u202a",
+    "\u202b",
+    "\u202c",
+    "\u202d",
+    "\u202e",
+    "\u2066",
+    "\u2067",
+    "\u2068",
+    "\u2069",
+    "\ufeff",
+    "\u2060",
+    "\u061c",
+]
 
 
 @pytest.fixture
@@ -86,9 +103,10 @@ class TestRefusedWherever:
         document = await make_document(session, org.a1)
         await session.commit()
         r = await client.patch(
-            f"/api/v1/documents/{document.id}", json={"code": "85-QĐ\u202e/TW"},
+            f"/api/v1/documents/{document.id}",
+            json={"code": "85-QĐ\u202e/TW"},
             headers=org.admin_h,
-        )  # fmt: skip
+        )
         assert summary(r) == "422 validation_failed", r.text
         assert "code" in r.json()["errors"][0]["loc"]
 
@@ -96,15 +114,24 @@ class TestRefusedWherever:
         self, client: httpx.AsyncClient, org: Org
     ) -> None:
         rows = [
-            {"external_id": "DV-B1", "full_name": "Nguyễn \u202eThị", "unit_code": "A.1",
-             "membership": "official"},
-            {"external_id": "DV-B2", "full_name": "Trần Văn Bình", "unit_code": "A.1",
-             "membership": "official"},
-        ]  # fmt: skip
+            {
+                "external_id": "DV-B1",
+                "full_name": "Nguyễn \u202eThị",
+                "unit_code": "A.1",
+                "membership": "official",
+            },
+            {
+                "external_id": "DV-B2",
+                "full_name": "Trần Văn Bình",
+                "unit_code": "A.1",
+                "membership": "official",
+            },
+        ]
         r = await client.post(
-            "/api/v1/roster/syncs", content=json.dumps({"mode": "upsert", "members": rows}),
+            "/api/v1/roster/syncs",
+            content=json.dumps({"mode": "upsert", "members": rows}),
             headers={**org.partner_h, "Content-Type": "application/json"},
-        )  # fmt: skip
+        )
         assert r.status_code == 201, r.text
         sync = r.json()
         assert (sync["counts"]["created"], sync["counts"]["rejected"]) == (1, 1)

@@ -62,9 +62,16 @@ class TestStatisticsCsv:
         self, client: httpx.AsyncClient, org: Org, session: AsyncSession
     ) -> None:
         for i, name in enumerate(HOSTILE):
-            r = await client.post("/api/v1/units", json={
-                "code": f"A.1.{i}", "name": name, "level": "group", "parent_id": str(org.a1.id),
-            }, headers=org.admin_h)  # fmt: skip
+            r = await client.post(
+                "/api/v1/units",
+                json={
+                    "code": f"A.1.{i}",
+                    "name": name,
+                    "level": "group",
+                    "parent_id": str(org.a1.id),
+                },
+                headers=org.admin_h,
+            )
             assert r.status_code == 201, r.text
         document = await make_document(session, org.a1)
         await session.commit()

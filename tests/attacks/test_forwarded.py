@@ -44,10 +44,18 @@ def serve(database: str, tmp: Path, **env: str) -> Iterator[str]:
     log = (tmp / f"serve-{port}.log").open("wb")
     proc = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
         [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env={**os.environ, "QD85_DATABASE_URL": database, "QD85_LOG_REQUESTS": "false",
-             "QD85_LOGIN_MAX_FAILURES_PER_ADDRESS": str(LIMIT), **env},
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
+        env={
+            **os.environ,
+            "QD85_DATABASE_URL": database,
+            "QD85_LOG_REQUESTS": "false",
+            "QD85_LOGIN_MAX_FAILURES_PER_ADDRESS": str(LIMIT),
+            **env,
+        },
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60

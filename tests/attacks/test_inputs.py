@@ -115,8 +115,11 @@ class TestLookalikeStrings:
         for t in TARGETS:
             for label, text in LOOKALIKES.items():
                 # A password costs an argon2 hash: one look-alike is enough there.
-                names = [n for n, accepted in t.fields.items() if label in accepted
-                         and (n not in PASSWORD_FIELDS or label == "sql_drop")]  # fmt: skip
+                names = [
+                    n
+                    for n, accepted in t.fields.items()
+                    if label in accepted and (n not in PASSWORD_FIELDS or label == "sql_drop")
+                ]
                 if not names:
                     continue
                 await prepare(client, world, t)
@@ -149,9 +152,10 @@ class TestLookalikeStrings:
         """Stored as a hash and usable to log in; the same text as a username finds nobody."""
         password = LOOKALIKES["sql_or"] + " and more"
         r = await client.post(
-            "/api/v1/users", json={"username": "odd.password", "password": password},
+            "/api/v1/users",
+            json={"username": "odd.password", "password": password},
             headers=org.admin_h,
-        )  # fmt: skip
+        )
         assert r.status_code == 201, r.text
         assert (await login(client, "odd.password", password)).status_code == 200
         r = await login(client, LOOKALIKES["sql_or"], password)
@@ -161,11 +165,18 @@ class TestLookalikeStrings:
         """`%`, `_` and `\\` in ?q= match themselves (LIKE wildcards are escaped), and a
         quote ends nothing."""
         h = org.admin_h
-        names = {"Trăm Phần % Trăm": "%", "Gạch_Dưới Văn": "_", "Xuyệt \\ Ngược": "\\",
-                 LOOKALIKES["sql_or"]: "' or"}  # fmt: skip
+        names = {
+            "Trăm Phần % Trăm": "%",
+            "Gạch_Dưới Văn": "_",
+            "Xuyệt \\ Ngược": "\\",
+            LOOKALIKES["sql_or"]: "' or",
+        }
         for full_name in names:
-            r = await client.post("/api/v1/members", headers=h, json={
-                "full_name": full_name, "unit_id": str(org.a1.id), "membership": "official"})  # fmt: skip
+            r = await client.post(
+                "/api/v1/members",
+                headers=h,
+                json={"full_name": full_name, "unit_id": str(org.a1.id), "membership": "official"},
+            )
             assert r.status_code == 201, r.text
         for full_name, q in names.items():
             r = await client.get("/api/v1/members", params={"q": q}, headers=h)
@@ -173,8 +184,13 @@ class TestLookalikeStrings:
             assert [m["full_name"] for m in r.json()["items"]] == [full_name], q
         r = await client.get("/api/v1/members", params={"q": "%' OR '%'='"}, headers=h)
         assert r.json()["items"] == []
-        for url in ("/api/v1/units", "/api/v1/users", "/api/v1/documents", "/api/v1/reports",
-                    "/api/v1/accounts"):  # fmt: skip
+        for url in (
+            "/api/v1/units",
+            "/api/v1/users",
+            "/api/v1/documents",
+            "/api/v1/reports",
+            "/api/v1/accounts",
+        ):
             for q in ("' OR 1=1 --", "%' OR '%'='", '"; DROP TABLE members; --', "%", "_"):
                 r = await client.get(url, params={"q": q}, headers=h)
                 assert r.status_code == 200, (url, q, r.text)
@@ -223,9 +239,10 @@ class TestRefusedValues:
         (NUL included) are accepted, on both backends, and work at login."""
         password = "correct\x00horse\x1bbattery"
         r = await client.post(
-            "/api/v1/users", json={"username": "nul.password", "password": password},
+            "/api/v1/users",
+            json={"username": "nul.password", "password": password},
             headers=org.admin_h,
-        )  # fmt: skip
+        )
         assert r.status_code == 201, r.text
         assert (await login(client, "nul.password", password)).status_code == 200
 
@@ -244,34 +261,61 @@ NESTED = b"[" * 10_000 + b"]" * 10_000
 # name -> (body builder, status, code), sent to every write endpoint.
 REFUSED_BODIES: dict[str, tuple[Any, int, str]] = {
     "invalid_utf8": (lambda t, w: _raw(t, w, b'"\xff\xfe"'), 400, "invalid_json"),
-    "overlong_utf8_slash": (lambda t, w: _raw(t, w, b'"..\xc0\xaf..\xc0\xafetc"'), 400, "invalid_json"),
+    "overlong_utf8_slash": (
+        lambda t, w: _raw(t, w, b'"..\xc0\xaf..\xc0\xafetc"'),
+        400,
+        "invalid_json",
+    ),
     # Python's JSON decoder lets an encoded surrogate through; the string check refuses it.
-    "utf8_encoded_surrogate": (lambda t, w: _raw(t, w, b'"\xed\xa0\x80"'), 422, "validation_failed"),
+    "utf8_encoded_surrogate": (
+        lambda t, w: _raw(t, w, b'"\xed\xa0\x80"'),
+        422,
+        "validation_failed",
+    ),
     "nested_10000_deep": (lambda t, w: NESTED, 400, "invalid_json"),
     "nested_10000_deep_in_a_field": (lambda t, w: _raw(t, w, NESTED), 400, "invalid_json"),
     "integer_of_5000_digits": (lambda t, w: _raw(t, w, b"9" * 5000), 400, "invalid_json"),
     "nan_literal": (lambda t, w: _raw(t, w, b"NaN"), 422, "validation_failed"),
     "infinity_literal": (lambda t, w: _raw(t, w, b"-Infinity"), 422, "validation_failed"),
     "truncated": (lambda t, w: json.dumps(t.body(w)).encode()[:-3], 400, "invalid_json"),
-    "990k_string": (lambda t, w: _raw(t, w, b'"' + b"x" * 990_000 + b'"'), 422, "validation_failed"),
-    "1mb_string": (lambda t, w: _raw(t, w, b'"' + b"x" * 1_000_001 + b'"'), 413, "payload_too_large"),
-    "array_of_300k_in_a_field": (lambda t, w: _raw(t, w, b"[" + b"0," * 299_999 + b"0]"), 422, "validation_failed"),
+    "990k_string": (
+        lambda t, w: _raw(t, w, b'"' + b"x" * 990_000 + b'"'),
+        422,
+        "validation_failed",
+    ),
+    "1mb_string": (
+        lambda t, w: _raw(t, w, b'"' + b"x" * 1_000_001 + b'"'),
+        413,
+        "payload_too_large",
+    ),
+    "array_of_300k_in_a_field": (
+        lambda t, w: _raw(t, w, b"[" + b"0," * 299_999 + b"0]"),
+        422,
+        "validation_failed",
+    ),
     "array_of_100k": (lambda t, w: b"[" + b"0," * 99_999 + b"0]", 422, "validation_failed"),
     "array_of_1m": (lambda t, w: b"[" + b"0," * 999_999 + b"0]", 413, "payload_too_large"),
     "a_string": (lambda t, w: b'"<script>alert(1)</script>"', 422, "validation_failed"),
     "empty": (lambda t, w: b"", 422, "validation_failed"),
-}  # fmt: skip
+}
 # Bodies FastAPI cannot decode at all (it raises a bare 400) are `invalid_json` too.
-UNDECODABLE = ["integer_of_5000_digits", "invalid_utf8", "nested_10000_deep",
-               "nested_10000_deep_in_a_field", "overlong_utf8_slash"]  # fmt: skip
+UNDECODABLE = [
+    "integer_of_5000_digits",
+    "invalid_utf8",
+    "nested_10000_deep",
+    "nested_10000_deep_in_a_field",
+    "overlong_utf8_slash",
+]
 
 
 class TestRefusedBodies:
     async def test_every_write_endpoint(self, client: httpx.AsyncClient, world: World) -> None:
         failures: list[str] = []
         for t in TARGETS:
-            cases = [Case(attack, build(t, world), status, code)
-                     for attack, (build, status, code) in REFUSED_BODIES.items()]  # fmt: skip
+            cases = [
+                Case(attack, build(t, world), status, code)
+                for attack, (build, status, code) in REFUSED_BODIES.items()
+            ]
             await _refuse_all(client, world, t, cases, failures)
         assert failures == []
 
@@ -280,20 +324,26 @@ class TestRefusedBodies:
         self, client: httpx.AsyncClient, org: Org, attack: str
     ) -> None:
         body = REFUSED_BODIES[attack][0](ORG_TARGET, org)
-        r = await client.post("/api/v1/members", content=body, headers={
-            **org.admin_h, "Content-Type": "application/json"})  # fmt: skip
+        r = await client.post(
+            "/api/v1/members",
+            content=body,
+            headers={**org.admin_h, "Content-Type": "application/json"},
+        )
         assert summary(r) == "400 invalid_json"
 
 
 # members.create with unit A1 of an Org (for the builders of REFUSED_BODIES).
 ORG_TARGET: Any = Target(
-    "members.create", "POST", lambda w: "/api/v1/members",
+    "members.create",
+    "POST",
+    lambda w: "/api/v1/members",
     lambda w: {"full_name": "Phạm Văn Mới", "unit_id": str(w.a1.id), "membership": "official"},  # type: ignore[attr-defined]
-    lambda w: w.admin_h, {"full_name": TEXT},
-)  # fmt: skip
+    lambda w: w.admin_h,
+    {"full_name": TEXT},
+)
 
 
-# --- numbers ---------------------------------------------------------------------------------------
+# --- numbers -----------------------------------------------------------------------------
 
 BAD_LIMITS = ["-1", "0", "201", str(10**30), "9" * 5000, "1e3", "1.5", "NaN", "0x10", ""]
 
@@ -335,16 +385,29 @@ class TestNumbers:
         failures: list[str] = []
         for t in TARGETS[:2]:  # units.create, units.update
             cases = [
-                Case(f"days={value!r}", {**t.body(world), "declaration_deadline_days": value},
-                     422, "validation_failed", "declaration_deadline_days")
+                Case(
+                    f"days={value!r}",
+                    {**t.body(world), "declaration_deadline_days": value},
+                    422,
+                    "validation_failed",
+                    "declaration_deadline_days",
+                )
                 for value in (-1, 0, 3651, 10**30, 1e308, -1e308, 1.5, [30], {"$gt": 0}, "thirty")
-            ]  # fmt: skip
+            ]
             await _refuse_all(client, world, t, cases, failures)
         assert failures == []
 
     async def test_forged_cursor(self, client: httpx.AsyncClient, org: Org) -> None:
-        cursors = ["' OR 1=1 --", "<script>alert(1)</script>", "x" * 1000, "eyJ9", "W10",
-                   "WyJ4Il0", "WyJtZW1iZXJzIiwgWzEsIDIsIDMsIDQsIDVdXQ", "8J+Sqfg"]  # fmt: skip
+        cursors = [
+            "' OR 1=1 --",
+            "<script>alert(1)</script>",
+            "x" * 1000,
+            "eyJ9",
+            "W10",
+            "WyJ4Il0",
+            "WyJtZW1iZXJzIiwgWzEsIDIsIDMsIDQsIDVdXQ",
+            "8J+Sqfg",
+        ]
         for cursor in cursors:
             for url in ("/api/v1/members", "/api/v1/reports", "/api/v1/audit-events"):
                 r = await client.get(url, params={"cursor": cursor}, headers=org.admin_h)
@@ -357,10 +420,13 @@ class TestNumbers:
 # are accepted from 1900 to 9000 (UTC) only (api/schemas/common.py).
 EDGE_TIMES = ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"]
 QUERY_TIMES = [
-    ("/api/v1/reports", "from"), ("/api/v1/reports", "to"), ("/api/v1/audit-events", "from"),
-    ("/api/v1/stats/compliance", "from"), ("/api/v1/stats/compliance", "to"),
+    ("/api/v1/reports", "from"),
+    ("/api/v1/reports", "to"),
+    ("/api/v1/audit-events", "from"),
+    ("/api/v1/stats/compliance", "from"),
+    ("/api/v1/stats/compliance", "to"),
     ("/api/v1/stats/reports", "to"),
-]  # fmt: skip
+]
 
 
 class TestEdgeDatetimes:
@@ -386,11 +452,20 @@ class TestEdgeDatetimes:
     @pytest.mark.parametrize("field", ["documents.ack_due_at", "reports.observed_at"])
     async def test_body_fields(self, client: httpx.AsyncClient, org: Org, field: str) -> None:
         bodies = {
-            "documents.ack_due_at": ("/api/v1/documents", org.admin_h, {
-                "code": "HD-1", "title": "Hướng dẫn", "doc_type": "guidance", "issuer": "Ban",
-                "issued_on": "2026-01-05", "audience_unit_id": str(org.a1.id)}),
+            "documents.ack_due_at": (
+                "/api/v1/documents",
+                org.admin_h,
+                {
+                    "code": "HD-1",
+                    "title": "Hướng dẫn",
+                    "doc_type": "guidance",
+                    "issuer": "Ban",
+                    "issued_on": "2026-01-05",
+                    "audience_unit_id": str(org.a1.id),
+                },
+            ),
             "reports.observed_at": ("/api/v1/reports", org.member_h, report_body()),
-        }  # fmt: skip
+        }
         url, headers, body = bodies[field]
         name = field.split(".")[1]
         before = await fingerprint()

@@ -80,13 +80,19 @@ class TestPathParameters:
                     url = template.replace("{" + param + "}", segment)
                     url = re.sub(r"\{[^}]+\}", str(uuid.uuid4()), url)
                     body = None if method in ("GET", "DELETE") else b"{}"
-                    r = await client.request(method, url, content=body, headers={
-                        **world.admin_h, "Content-Type": "application/json"})  # fmt: skip
+                    r = await client.request(
+                        method,
+                        url,
+                        content=body,
+                        headers={**world.admin_h, "Content-Type": "application/json"},
+                    )
                     assert_safe_response(r, *MARKUP)
                     got = summary(r)
                     locs = {e["loc"][0] for e in r.json().get("errors") or []}
-                    if got == "422 validation_failed" and locs in ({"path", "body"},
-                                                                   {"path", "query"}):  # fmt: skip
+                    if got == "422 validation_failed" and locs in (
+                        {"path", "body"},
+                        {"path", "query"},
+                    ):
                         continue
                     if got != "404 not_found":
                         failures.append(f"{method} {template} {param}={label}: {got} {locs}")
@@ -108,11 +114,13 @@ class TestPathParameters:
 
 
 NUL_QUERIES = [
-    ("GET", "/api/v1/members?q=a%00b"), ("GET", "/api/v1/members?cursor=%00"),
-    ("GET", "/api/v1/reports?limit=1%00"), ("GET", "/api/v1/units?q=%00%27%20OR%201%3D1"),
+    ("GET", "/api/v1/members?q=a%00b"),
+    ("GET", "/api/v1/members?cursor=%00"),
+    ("GET", "/api/v1/reports?limit=1%00"),
+    ("GET", "/api/v1/units?q=%00%27%20OR%201%3D1"),
     ("POST", "/api/v1/roster/syncs?mode=upsert&scope_unit_code=A%00"),
     ("POST", "/api/v1/members?x=%00"),
-]  # fmt: skip
+]
 
 
 class TestQueryStrings:
@@ -123,8 +131,9 @@ class TestQueryStrings:
         body = {"full_name": "x", "unit_id": str(world.org.a1.id), "membership": "official"}
         for method, url in NUL_QUERIES:
             headers = world.org.headers("partner_a") if "roster" in url else world.admin_h
-            r = await client.request(method, url, headers=headers,
-                                     json=body if method == "POST" else None)  # fmt: skip
+            r = await client.request(
+                method, url, headers=headers, json=body if method == "POST" else None
+            )
             assert summary(r) == "422 validation_failed", (url, r.text)
             assert r.json()["errors"][0]["loc"] == ["query"]
         assert diff(before, await fingerprint()) == {}
@@ -155,9 +164,10 @@ class TestHeaders:
         before = await fingerprint()
         for key in (b"k\x00", b"x" * 256, "kh\u00f3a".encode(), b"' OR 1=1 --", b"", b"a\tb"):
             r = await client.post(
-                "/api/v1/reports", json=report_body(),
+                "/api/v1/reports",
+                json=report_body(),
                 headers=_raw(world.member_h, {"Idempotency-Key": key}),
-            )  # fmt: skip
+            )
             assert summary(r) == "422 validation_failed", (key, r.text)
             assert r.json()["errors"][0]["loc"] == ["header", "Idempotency-Key"]
         assert diff(before, await fingerprint()) == {}
@@ -166,9 +176,10 @@ class TestHeaders:
         before = await fingerprint()
         for if_match in (b'"1"\x00', b"' OR 1=1 --", b'"9999999999999"', b'W/"-1"', b'"1", "2"'):
             r = await client.patch(
-                f"/api/v1/members/{world.ids['member']}", json={"position": "Bí thư"},
+                f"/api/v1/members/{world.ids['member']}",
+                json={"position": "Bí thư"},
                 headers=_raw(world.admin_h, {"If-Match": if_match}),
-            )  # fmt: skip
+            )
             assert summary(r) == "412 version_mismatch", (if_match, r.text)
         assert diff(before, await fingerprint()) == {}
 
@@ -177,13 +188,18 @@ class TestHeaders:
     ) -> None:
         before = await fingerprint()
         body = f'{{"full_name":"An","unit_id":"{world.org.a1.id}","membership":"official"}}'
-        for content_type in (b"application/json\x00", b"text/html", b"application/xml",
-                             b"application/x-www-form-urlencoded",
-                             b"multipart/form-data; boundary=<script>"):  # fmt: skip
+        for content_type in (
+            b"application/json\x00",
+            b"text/html",
+            b"application/xml",
+            b"application/x-www-form-urlencoded",
+            b"multipart/form-data; boundary=<script>",
+        ):
             r = await client.post(
-                "/api/v1/members", content=body.encode(),
+                "/api/v1/members",
+                content=body.encode(),
                 headers=_raw(world.admin_h, {"Content-Type": content_type}),
-            )  # fmt: skip
+            )
             assert summary(r) == "422 validation_failed", (content_type, r.text)
             assert_safe_response(r, *MARKUP)
         assert diff(before, await fingerprint()) == {}
@@ -220,8 +236,11 @@ class TestProblemsEchoNoMarkup:
         self, client: httpx.AsyncClient, org: Org, url: str, who: str
     ) -> None:
         path = url if url.startswith("/api") else "/api/v1" + url.format(me=org.me.id)
-        body = report_body(url="<script>alert(1)</script>") if "reports" in url else {
-            "url": "https://<script>alert(1)</script>/x"}  # fmt: skip
+        body = (
+            report_body(url="<script>alert(1)</script>")
+            if "reports" in url
+            else {"url": "https://<script>alert(1)</script>/x"}
+        )
         r = await client.post(path, json=body, headers=org.member_h)
         assert r.status_code == 422, r.text
         assert_safe_response(r, *MARKUP)
@@ -229,13 +248,17 @@ class TestProblemsEchoNoMarkup:
     @pytest.mark.parametrize("case", ["unknown_field", "content_type"])
     async def test_roster_detail(self, client: httpx.AsyncClient, org: Org, case: str) -> None:
         body, content_type = {
-            "unknown_field": (b'{"mode": "upsert", "<script>alert(1)</script>": 1}', "application/json"),
+            "unknown_field": (
+                b'{"mode": "upsert", "<script>alert(1)</script>": 1}',
+                "application/json",
+            ),
             "content_type": (b"{}", "text/<script>alert(1)</script>"),
-        }[case]  # fmt: skip
+        }[case]
         r = await client.post(
-            "/api/v1/roster/syncs", content=body,
+            "/api/v1/roster/syncs",
+            content=body,
             headers={**org.partner_h, "Content-Type": content_type},
-        )  # fmt: skip
+        )
         assert r.status_code in (415, 422), r.text
         assert_safe_response(r, *MARKUP)
 
@@ -245,13 +268,19 @@ class TestProblemsEchoNoMarkup:
         """Stored markup comes back as JSON data only, with nosniff: never as HTML."""
         r = await client.post(
             "/api/v1/members",
-            json={"full_name": "<script>alert(1)</script>", "unit_id": str(world.org.a1.id),
-                  "membership": "official"},
+            json={
+                "full_name": "<script>alert(1)</script>",
+                "unit_id": str(world.org.a1.id),
+                "membership": "official",
+            },
             headers={**world.admin_h, "Accept": "text/html"},
-        )  # fmt: skip
+        )
         assert r.status_code == 201, r.text
-        for url in ("/api/v1/members", f"/api/v1/members/{r.json()['id']}",
-                    "/api/v1/members?q=%3Cscript%3E"):  # fmt: skip
+        for url in (
+            "/api/v1/members",
+            f"/api/v1/members/{r.json()['id']}",
+            "/api/v1/members?q=%3Cscript%3E",
+        ):
             got = await client.get(url, headers={**world.admin_h, "Accept": "text/html"})
             assert got.status_code == 200
             assert_safe_response(got)

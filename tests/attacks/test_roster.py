@@ -38,19 +38,29 @@ def _partner(w: World | Org) -> dict[str, str]:
 
 
 def _row(external_id: str, full_name: str = "Nguyễn Văn An", **extra: Any) -> dict[str, Any]:
-    return {"external_id": external_id, "full_name": full_name, "unit_code": "A.1",
-            "membership": "official", **extra}  # fmt: skip
+    return {
+        "external_id": external_id,
+        "full_name": full_name,
+        "unit_code": "A.1",
+        "membership": "official",
+        **extra,
+    }
 
 
 async def _sync(
-    client: httpx.AsyncClient, w: World | Org, body: bytes | dict[str, Any], content_type: str = "application/json",
+    client: httpx.AsyncClient,
+    w: World | Org,
+    body: bytes | dict[str, Any],
+    content_type: str = "application/json",
     **params: str,
-) -> httpx.Response:  # fmt: skip
+) -> httpx.Response:
     content = body if isinstance(body, bytes) else json.dumps(body).encode()
     return await client.post(
-        SYNCS, params=params, content=content,
+        SYNCS,
+        params=params,
+        content=content,
         headers={**_partner(w), "Content-Type": content_type},
-    )  # fmt: skip
+    )
 
 
 class TestRosterRows:
@@ -65,14 +75,21 @@ class TestRosterRows:
             _row("DV-BAD-UNIT", unit_code=LOOKALIKES["script_tag"]),  # not a unit code
             {**_row("DV-UNKNOWN-KEY"), "<script>": 1},  # an unknown field
         ]
-        r = await _sync(client, world, {"mode": "upsert", "members": rows},
-                        dry_run="false", skip_rejected="true")  # fmt: skip
+        r = await _sync(
+            client,
+            world,
+            {"mode": "upsert", "members": rows},
+            dry_run="false",
+            skip_rejected="true",
+        )
         assert r.status_code == 201, r.text
         assert_safe_response(r)
         sync = r.json()
         assert (sync["status"], sync["counts"]["created"], sync["counts"]["rejected"]) == (
-            "applied", 2, 3,
-        )  # fmt: skip
+            "applied",
+            2,
+            3,
+        )
         for external_id, name, position in (
             ("DV-SQL-1", LOOKALIKES["sql_or"], LOOKALIKES["sql_drop"]),
             ("DV-XSS-1", LOOKALIKES["script_tag"], LOOKALIKES["img_onerror"]),
@@ -87,25 +104,57 @@ class TestRosterRows:
     ) -> None:
         """CSV injection: a cell starting with `=` is a name like any other here (qd85
         writes CSV only for statistics, whose cells are numbers and unit names)."""
-        csv = (b"external_id,full_name,unit_code,membership\n"
-               b'DV-F-1,"=HYPERLINK(""http://evil.example"")",A.1,official\n'
-               b"DV-F-2,<b>bold</b>,A.1,official\n")  # fmt: skip
+        csv = (
+            b"external_id,full_name,unit_code,membership\n"
+            b'DV-F-1,"=HYPERLINK(""http://evil.example"")",A.1,official\n'
+            b"DV-F-2,<b>bold</b>,A.1,official\n"
+        )
         r = await _sync(client, world, csv, "text/csv", mode="upsert", dry_run="false")
         assert r.status_code == 201, r.text
         assert r.json()["counts"]["created"] == 2
 
 
 UNREADABLE: dict[str, tuple[bytes, str, dict[str, str], str]] = {
-    "invalid_utf8_json": (b'{"mode":"upsert","members":[{"full_name":"\xff\xfe"}]}', "application/json", {}, "400 invalid_json"),
-    "invalid_utf8_csv": (b"external_id,full_name,unit_code,membership\nX1,\xff\xfe\xfd,A.1,official\n", "text/csv", {"mode": "upsert"}, "422 unsupported_encoding"),
+    "invalid_utf8_json": (
+        b'{"mode":"upsert","members":[{"full_name":"\xff\xfe"}]}',
+        "application/json",
+        {},
+        "400 invalid_json",
+    ),
+    "invalid_utf8_csv": (
+        b"external_id,full_name,unit_code,membership\nX1,\xff\xfe\xfd,A.1,official\n",
+        "text/csv",
+        {"mode": "upsert"},
+        "422 unsupported_encoding",
+    ),
     "truncated": (b'{"mode":"upsert","members":[', "application/json", {}, "400 invalid_json"),
-    "mode_script": (b'{"mode":"<script>alert(1)</script>","members":[]}', "application/json", {}, "422 validation_failed"),
-    "scope_sql": (b'{"mode":"upsert","scope_unit_code":"\' OR 1=1 --","members":[]}', "application/json", {}, "422 validation_failed"),
-    "scope_query_script": (b'{"mode":"upsert","members":[]}', "application/json", {"scope_unit_code": "<script>"}, "422 validation_failed"),
-    "dry_run_sql": (b'{"mode":"upsert","members":[]}', "application/json", {"dry_run": "' OR 1=1"}, "422 validation_failed"),
+    "mode_script": (
+        b'{"mode":"<script>alert(1)</script>","members":[]}',
+        "application/json",
+        {},
+        "422 validation_failed",
+    ),
+    "scope_sql": (
+        b'{"mode":"upsert","scope_unit_code":"\' OR 1=1 --","members":[]}',
+        "application/json",
+        {},
+        "422 validation_failed",
+    ),
+    "scope_query_script": (
+        b'{"mode":"upsert","members":[]}',
+        "application/json",
+        {"scope_unit_code": "<script>"},
+        "422 validation_failed",
+    ),
+    "dry_run_sql": (
+        b'{"mode":"upsert","members":[]}',
+        "application/json",
+        {"dry_run": "' OR 1=1"},
+        "422 validation_failed",
+    ),
     "top_level_array": (b"[" + b"0," * 99_999 + b"0]", "application/json", {}, "400 invalid_json"),
     "empty": (b"", "application/json", {}, "422 invalid_file"),
-}  # fmt: skip
+}
 
 
 class TestUnreadableBodies:
@@ -128,10 +177,14 @@ class TestUnreadableBodies:
 
         before = await fingerprint()
         r = await client.post(
-            SYNCS, content=body(),
-            headers={**world.org.headers("partner_a"), "Content-Type": "application/json",
-                     "Content-Length": str(50_000_001)},
-        )  # fmt: skip
+            SYNCS,
+            content=body(),
+            headers={
+                **world.org.headers("partner_a"),
+                "Content-Type": "application/json",
+                "Content-Length": str(50_000_001),
+            },
+        )
         assert summary(r) == "413 payload_too_large", r.text
         assert diff(before, await fingerprint()) == {}
 
@@ -202,7 +255,7 @@ def _xlsx_bomb(strings_bytes: int, cell: int = 10) -> bytes:
     body = replace_part(body, "xl/worksheets/sheet1.xml", sheet)
     body = replace_part(body, "xl/sharedStrings.xml", strings)
     # Declare the part so openpyxl reads it.
-    types = b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>'
+    types = b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>'  # noqa: E501
     with zipfile.ZipFile(io.BytesIO(body)) as z:
         ct = z.read("[Content_Types].xml").replace(b"</Types>", types)
     return replace_part(body, "[Content_Types].xml", ct)

@@ -118,7 +118,9 @@ async def _all_rows() -> dict[str, list[str]]:
     return out
 
 
-async def _scenario(client: httpx.AsyncClient, session: AsyncSession, monkeypatch: pytest.MonkeyPatch) -> Secrets:  # fmt: skip
+async def _scenario(
+    client: httpx.AsyncClient, session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> Secrets:
     """Every operation that handles a secret, each secret recorded as it appears."""
     seen = Secrets()
     unit = await make_unit(session, level=UnitLevel.provincial)
@@ -128,78 +130,169 @@ async def _scenario(client: httpx.AsyncClient, session: AsyncSession, monkeypatc
     seen.add("factory password", PASSWORD)
 
     # Password logins, good and bad.
-    admin = seen.tokens("admin", await client.post(TOKEN_URL, data={
-        "grant_type": "password", "username": "secret.admin", "password": PASSWORD}))  # fmt: skip
+    admin = seen.tokens(
+        "admin",
+        await client.post(
+            TOKEN_URL,
+            data={"grant_type": "password", "username": "secret.admin", "password": PASSWORD},
+        ),
+    )
     wrong = "wrong-" + secrets.token_urlsafe(12)
     seen.add("wrong password", wrong)
-    seen.refused(await client.post(TOKEN_URL, data={
-        "grant_type": "password", "username": "secret.admin", "password": wrong}), 400)  # fmt: skip
+    seen.refused(
+        await client.post(
+            TOKEN_URL,
+            data={"grant_type": "password", "username": "secret.admin", "password": wrong},
+        ),
+        400,
+    )
     admin_h = _bearer(admin["access_token"])
 
     # Users: creation with a password, a refused creation, a password change.
     first = "first-" + secrets.token_urlsafe(12)
     seen.add("new user password", first)
-    r = await client.post("/api/v1/users", headers=admin_h, json={
-        "username": "secret.member", "password": first, "member_id": str(member.id)})  # fmt: skip
+    r = await client.post(
+        "/api/v1/users",
+        headers=admin_h,
+        json={"username": "secret.member", "password": first, "member_id": str(member.id)},
+    )
     assert r.status_code == 201, r.text
     user_id = r.json()["id"]
     refused = "refused-" + secrets.token_urlsafe(12)
     seen.add("password of a refused creation", refused)
-    seen.refused(await client.post("/api/v1/users", headers=admin_h, json={
-        "username": "no spaces allowed", "password": refused}), 422)  # fmt: skip
-    seen.refused(await client.post("/api/v1/users", headers=admin_h, json={
-        "username": "secret.member", "password": refused}), 409)  # fmt: skip
+    seen.refused(
+        await client.post(
+            "/api/v1/users",
+            headers=admin_h,
+            json={"username": "no spaces allowed", "password": refused},
+        ),
+        422,
+    )
+    seen.refused(
+        await client.post(
+            "/api/v1/users",
+            headers=admin_h,
+            json={"username": "secret.member", "password": refused},
+        ),
+        409,
+    )
     changed = "changed-" + secrets.token_urlsafe(12)
     seen.add("changed password", changed)
     r = await client.patch(f"/api/v1/users/{user_id}", json={"password": changed}, headers=admin_h)
     assert r.status_code == 200, r.text
-    mine = seen.tokens("member", await client.post(TOKEN_URL, data={
-        "grant_type": "password", "username": "secret.member", "password": changed}))  # fmt: skip
-    seen.refused(await client.post(TOKEN_URL, data={
-        "grant_type": "password", "username": "secret.member", "password": first}), 400)  # fmt: skip
+    mine = seen.tokens(
+        "member",
+        await client.post(
+            TOKEN_URL,
+            data={"grant_type": "password", "username": "secret.member", "password": changed},
+        ),
+    )
+    seen.refused(
+        await client.post(
+            TOKEN_URL,
+            data={"grant_type": "password", "username": "secret.member", "password": first},
+        ),
+        400,
+    )
 
     # Clients: creation (twice with one Idempotency-Key), the grant, rotation.
     created = []
     for _ in range(2):
-        r = await client.post("/api/v1/clients", headers={**admin_h, "Idempotency-Key": "client-1"},
-                              json={"name": "Hệ thống tỉnh", "role": "partner", "unit_id": str(unit.id)})  # fmt: skip
+        r = await client.post(
+            "/api/v1/clients",
+            headers={**admin_h, "Idempotency-Key": "client-1"},
+            json={"name": "Hệ thống tỉnh", "role": "partner", "unit_id": str(unit.id)},
+        )
         assert r.status_code == 201, r.text
         assert r.headers["cache-control"] == "no-store"
         created.append(r.json())
         seen.add(f"client secret {len(created)}", r.json()["client_secret"])
     partner = created[0]
-    seen.tokens("partner form", await client.post(TOKEN_URL, data={
-        "grant_type": "client_credentials", "client_id": partner["client_id"],
-        "client_secret": partner["client_secret"]}))  # fmt: skip
-    seen.tokens("partner basic", await client.post(TOKEN_URL, data={"grant_type": "client_credentials"},
-                                                   headers=_basic(partner["client_id"], partner["client_secret"])))  # fmt: skip
+    seen.tokens(
+        "partner form",
+        await client.post(
+            TOKEN_URL,
+            data={
+                "grant_type": "client_credentials",
+                "client_id": partner["client_id"],
+                "client_secret": partner["client_secret"],
+            },
+        ),
+    )
+    seen.tokens(
+        "partner basic",
+        await client.post(
+            TOKEN_URL,
+            data={"grant_type": "client_credentials"},
+            headers=_basic(partner["client_id"], partner["client_secret"]),
+        ),
+    )
     wrong_secret = secrets.token_urlsafe(32)
     seen.add("wrong client secret", wrong_secret)
-    seen.refused(await client.post(TOKEN_URL, data={"grant_type": "client_credentials"},
-                                   headers=_basic(partner["client_id"], wrong_secret)), 401)  # fmt: skip
+    seen.refused(
+        await client.post(
+            TOKEN_URL,
+            data={"grant_type": "client_credentials"},
+            headers=_basic(partner["client_id"], wrong_secret),
+        ),
+        401,
+    )
     r = await client.post(f"/api/v1/clients/{partner['id']}/rotate-secret", headers=admin_h)
     assert r.status_code == 200, r.text
     assert r.headers["cache-control"] == "no-store"
     seen.add("rotated client secret", r.json()["client_secret"])
-    partner_token = seen.tokens("partner rotated", await client.post(TOKEN_URL, data={
-        "grant_type": "client_credentials", "client_id": partner["client_id"],
-        "client_secret": r.json()["client_secret"]}))  # fmt: skip
-    seen.refused(await client.post(TOKEN_URL, data={
-        "grant_type": "client_credentials", "client_id": partner["client_id"],
-        "client_secret": partner["client_secret"]}), 401)  # fmt: skip
+    partner_token = seen.tokens(
+        "partner rotated",
+        await client.post(
+            TOKEN_URL,
+            data={
+                "grant_type": "client_credentials",
+                "client_id": partner["client_id"],
+                "client_secret": r.json()["client_secret"],
+            },
+        ),
+    )
+    seen.refused(
+        await client.post(
+            TOKEN_URL,
+            data={
+                "grant_type": "client_credentials",
+                "client_id": partner["client_id"],
+                "client_secret": partner["client_secret"],
+            },
+        ),
+        401,
+    )
 
     # Refresh: rotation, reuse of the rotated token, logout.
-    rotated = seen.tokens("member rotated", await client.post(TOKEN_URL, data={
-        "grant_type": "refresh_token", "refresh_token": mine["refresh_token"]}))  # fmt: skip
-    seen.refused(await client.post(TOKEN_URL, data={
-        "grant_type": "refresh_token", "refresh_token": mine["refresh_token"]}), 400)  # fmt: skip
-    again = seen.tokens("member again", await client.post(TOKEN_URL, data={
-        "grant_type": "password", "username": "secret.member", "password": changed}))  # fmt: skip
+    rotated = seen.tokens(
+        "member rotated",
+        await client.post(
+            TOKEN_URL, data={"grant_type": "refresh_token", "refresh_token": mine["refresh_token"]}
+        ),
+    )
+    seen.refused(
+        await client.post(
+            TOKEN_URL, data={"grant_type": "refresh_token", "refresh_token": mine["refresh_token"]}
+        ),
+        400,
+    )
+    again = seen.tokens(
+        "member again",
+        await client.post(
+            TOKEN_URL,
+            data={"grant_type": "password", "username": "secret.member", "password": changed},
+        ),
+    )
     assert (
         await client.post("/api/v1/auth/revoke", data={"token": again["refresh_token"]})
     ).status_code == 200
-    seen.refused(await client.post(TOKEN_URL, data={
-        "grant_type": "refresh_token", "refresh_token": again["refresh_token"]}), 400)  # fmt: skip
+    seen.refused(
+        await client.post(
+            TOKEN_URL, data={"grant_type": "refresh_token", "refresh_token": again["refresh_token"]}
+        ),
+        400,
+    )
 
     # Requests carrying bearer tokens, on reads and keyed writes (stored for replay).
     for token in (admin["access_token"], rotated["access_token"], partner_token["access_token"]):
@@ -229,18 +322,30 @@ async def _scenario(client: httpx.AsyncClient, session: AsyncSession, monkeypatc
     with monkeypatch.context() as m:
         m.setattr(users_service, "create_user", boom)
         m.setattr(auth_service, "create_access_token", sync_boom)
-        seen.refused(await client.post("/api/v1/users", headers=admin_h, json={
-            "username": "crash.user", "password": crash}), 500)  # fmt: skip
-        seen.refused(await client.post(TOKEN_URL, data={
-            "grant_type": "password", "username": "secret.member", "password": changed}), 500)  # fmt: skip
+        seen.refused(
+            await client.post(
+                "/api/v1/users", headers=admin_h, json={"username": "crash.user", "password": crash}
+            ),
+            500,
+        )
+        seen.refused(
+            await client.post(
+                TOKEN_URL,
+                data={"grant_type": "password", "username": "secret.member", "password": changed},
+            ),
+            500,
+        )
     return seen
 
 
 class TestSecretsStayOut:
     async def test_of_logs_rows_answers_and_metrics(
-        self, client: httpx.AsyncClient, session: AsyncSession, logs: _Capture,
+        self,
+        client: httpx.AsyncClient,
+        session: AsyncSession,
+        logs: _Capture,
         monkeypatch: pytest.MonkeyPatch,
-    ) -> None:  # fmt: skip
+    ) -> None:
         seen = await _scenario(client, session, monkeypatch)
         assert len(seen.values) >= 30
 
@@ -252,15 +357,17 @@ class TestSecretsStayOut:
         assert len(crashes) == 2
         # httpx logs the test client's own requests (URL and all): not the service's.
         served = [r for r in logs.records if not r.name.startswith(("httpx", "httpcore"))]
-        leaks = {f"{r.name}: {r.getMessage()[:80]}": seen.found_in(_record_text(r))
-                 for r in served}  # fmt: skip
+        leaks = {f"{r.name}: {r.getMessage()[:80]}": seen.found_in(_record_text(r)) for r in served}
         assert {k: v for k, v in leaks.items() if v} == {}
 
         rows = await _all_rows()
         assert rows["audit_events"]
         assert rows["idempotency_records"]
-        leaks = {f"{table}[{i}]": seen.found_in(text)
-                 for table, texts in rows.items() for i, text in enumerate(texts)}  # fmt: skip
+        leaks = {
+            f"{table}[{i}]": seen.found_in(text)
+            for table, texts in rows.items()
+            for i, text in enumerate(texts)
+        }
         assert {k: v for k, v in leaks.items() if v} == {}
 
         for r in seen.refusals:

@@ -60,10 +60,17 @@ def _access_claims(sub: uuid.UUID, tv: int, **overrides: Any) -> dict[str, Any]:
     s = get_settings()
     now = datetime.now(UTC)
     claims: dict[str, Any] = {
-        "iss": s.jwt_issuer, "aud": s.jwt_audience, "sub": str(sub), "jti": uuid.uuid4().hex,
-        "iat": now, "nbf": now, "exp": now + timedelta(minutes=15), "typ": "access",
-        "kind": "user", "tv": tv,
-    }  # fmt: skip
+        "iss": s.jwt_issuer,
+        "aud": s.jwt_audience,
+        "sub": str(sub),
+        "jti": uuid.uuid4().hex,
+        "iat": now,
+        "nbf": now,
+        "exp": now + timedelta(minutes=15),
+        "typ": "access",
+        "kind": "user",
+        "tv": tv,
+    }
     claims.update(overrides)
     return {k: v for k, v in claims.items() if v is not None}
 
@@ -85,28 +92,112 @@ def _t(delta: timedelta) -> datetime:
 # name -> builder(user) giving the Authorization header value. Each changes one thing of
 # a token that would otherwise be accepted (the control test below proves that).
 ACCESS_ATTACKS: dict[str, Callable[[User], str]] = {
-    "other_key": lambda u: "Bearer " + _sign({"alg": "HS256"}, _access_claims(u.id, u.token_version), OTHER_KEY.encode()),
-    "empty_key": lambda u: "Bearer " + _sign({"alg": "HS256"}, _access_claims(u.id, u.token_version), b""),
-    "alg_none": lambda u: "Bearer " + _sign({"alg": "none"}, _access_claims(u.id, u.token_version), None),
-    "alg_none_uppercase": lambda u: "Bearer " + _sign({"alg": "NONE"}, _access_claims(u.id, u.token_version), None),
-    "rs256_header_hmac_signature": lambda u: "Bearer " + _sign({"alg": "RS256"}, _access_claims(u.id, u.token_version), _real_key()),
-    "kid_path_injection": lambda u: "Bearer " + _sign({"alg": "HS256", "kid": "../../../../dev/null"}, _access_claims(u.id, u.token_version), b""),
-    "jku_elsewhere": lambda u: "Bearer " + _sign({"alg": "HS256", "jku": "https://evil.example/jwks"}, _access_claims(u.id, u.token_version), OTHER_KEY.encode()),
-    "expired": lambda u: "Bearer " + _sign({"alg": "HS256"}, _access_claims(u.id, u.token_version, iat=_t(_PAST), nbf=_t(_PAST), exp=_t(_PAST + timedelta(minutes=15))), _real_key()),
-    "not_yet_valid": lambda u: "Bearer " + _sign({"alg": "HS256"}, _access_claims(u.id, u.token_version, nbf=_t(_LATER), exp=_t(_LATER * 4)), _real_key()),
-    "wrong_audience": lambda u: "Bearer " + _sign({"alg": "HS256"}, _access_claims(u.id, u.token_version, aud="qd85-admin"), _real_key()),
-    "wrong_issuer": lambda u: "Bearer " + _sign({"alg": "HS256"}, _access_claims(u.id, u.token_version, iss="qd85-staging"), _real_key()),
-    "missing_exp": lambda u: "Bearer " + _sign({"alg": "HS256"}, {k: v for k, v in _access_claims(u.id, u.token_version).items() if k != "exp"}, _real_key()),
-    "missing_sub": lambda u: "Bearer " + _sign({"alg": "HS256"}, {k: v for k, v in _access_claims(u.id, u.token_version).items() if k != "sub"}, _real_key()),
-    "typ_refresh": lambda u: "Bearer " + _sign({"alg": "HS256"}, _access_claims(u.id, u.token_version, typ="refresh", fam="x"), _real_key()),
-    "stale_token_version": lambda u: "Bearer " + _sign({"alg": "HS256"}, _access_claims(u.id, u.token_version - 1), _real_key()),
-    "unknown_principal": lambda u: "Bearer " + _sign({"alg": "HS256"}, _access_claims(uuid.uuid4(), 1), _real_key()),
-    "signature_stripped": lambda u: "Bearer " + auth(u)["Authorization"].split(" ", 1)[1].rsplit(".", 1)[0] + ".",
+    "other_key": lambda u: (
+        "Bearer "
+        + _sign({"alg": "HS256"}, _access_claims(u.id, u.token_version), OTHER_KEY.encode())
+    ),
+    "empty_key": lambda u: (
+        "Bearer " + _sign({"alg": "HS256"}, _access_claims(u.id, u.token_version), b"")
+    ),
+    "alg_none": lambda u: (
+        "Bearer " + _sign({"alg": "none"}, _access_claims(u.id, u.token_version), None)
+    ),
+    "alg_none_uppercase": lambda u: (
+        "Bearer " + _sign({"alg": "NONE"}, _access_claims(u.id, u.token_version), None)
+    ),
+    "rs256_header_hmac_signature": lambda u: (
+        "Bearer " + _sign({"alg": "RS256"}, _access_claims(u.id, u.token_version), _real_key())
+    ),
+    "kid_path_injection": lambda u: (
+        "Bearer "
+        + _sign(
+            {"alg": "HS256", "kid": "../../../../dev/null"},
+            _access_claims(u.id, u.token_version),
+            b"",
+        )
+    ),
+    "jku_elsewhere": lambda u: (
+        "Bearer "
+        + _sign(
+            {"alg": "HS256", "jku": "https://evil.example/jwks"},
+            _access_claims(u.id, u.token_version),
+            OTHER_KEY.encode(),
+        )
+    ),
+    "expired": lambda u: (
+        "Bearer "
+        + _sign(
+            {"alg": "HS256"},
+            _access_claims(
+                u.id,
+                u.token_version,
+                iat=_t(_PAST),
+                nbf=_t(_PAST),
+                exp=_t(_PAST + timedelta(minutes=15)),
+            ),
+            _real_key(),
+        )
+    ),
+    "not_yet_valid": lambda u: (
+        "Bearer "
+        + _sign(
+            {"alg": "HS256"},
+            _access_claims(u.id, u.token_version, nbf=_t(_LATER), exp=_t(_LATER * 4)),
+            _real_key(),
+        )
+    ),
+    "wrong_audience": lambda u: (
+        "Bearer "
+        + _sign(
+            {"alg": "HS256"}, _access_claims(u.id, u.token_version, aud="qd85-admin"), _real_key()
+        )
+    ),
+    "wrong_issuer": lambda u: (
+        "Bearer "
+        + _sign(
+            {"alg": "HS256"}, _access_claims(u.id, u.token_version, iss="qd85-staging"), _real_key()
+        )
+    ),
+    "missing_exp": lambda u: (
+        "Bearer "
+        + _sign(
+            {"alg": "HS256"},
+            {k: v for k, v in _access_claims(u.id, u.token_version).items() if k != "exp"},
+            _real_key(),
+        )
+    ),
+    "missing_sub": lambda u: (
+        "Bearer "
+        + _sign(
+            {"alg": "HS256"},
+            {k: v for k, v in _access_claims(u.id, u.token_version).items() if k != "sub"},
+            _real_key(),
+        )
+    ),
+    "typ_refresh": lambda u: (
+        "Bearer "
+        + _sign(
+            {"alg": "HS256"},
+            _access_claims(u.id, u.token_version, typ="refresh", fam="x"),
+            _real_key(),
+        )
+    ),
+    "stale_token_version": lambda u: (
+        "Bearer " + _sign({"alg": "HS256"}, _access_claims(u.id, u.token_version - 1), _real_key())
+    ),
+    "unknown_principal": lambda u: (
+        "Bearer " + _sign({"alg": "HS256"}, _access_claims(uuid.uuid4(), 1), _real_key())
+    ),
+    "signature_stripped": lambda u: (
+        "Bearer " + auth(u)["Authorization"].split(" ", 1)[1].rsplit(".", 1)[0] + "."
+    ),
     "signature_of_another_token": lambda u: "Bearer " + _swap_signature(u),
     "garbage": lambda u: "Bearer ' OR 1=1 --",
     "nul_appended": lambda u: auth(u)["Authorization"] + "\x00",
-    "two_tokens": lambda u: auth(u)["Authorization"] + " " + auth(u)["Authorization"].split(" ", 1)[1],
-}  # fmt: skip
+    "two_tokens": lambda u: (
+        auth(u)["Authorization"] + " " + auth(u)["Authorization"].split(" ", 1)[1]
+    ),
+}
 
 
 def _swap_signature(user: User) -> str:
@@ -202,9 +293,11 @@ class TestAccessTokenOnAWrite:
         assert r.status_code == 204, r.text
         before = await fingerprint()
         r = await client.post(
-            "/api/v1/roster/syncs", params={"dry_run": "false"},
-            json={"mode": "upsert", "members": []}, headers=old,
-        )  # fmt: skip
+            "/api/v1/roster/syncs",
+            params={"dry_run": "false"},
+            json={"mode": "upsert", "members": []},
+            headers=old,
+        )
         assert_unauthorized(r)
         assert diff(before, await fingerprint()) == {}
 
@@ -248,19 +341,28 @@ def _decoded(token: str) -> dict[str, Any]:
     )
 
 
-def _refresh_like(real: str, *, key: bytes | None, header: dict[str, Any] | None = None,
-                  **overrides: Any) -> str:  # fmt: skip
+def _refresh_like(
+    real: str, *, key: bytes | None, header: dict[str, Any] | None = None, **overrides: Any
+) -> str:
     """The victim's refresh token (same sub, family and jti) re-signed after changes."""
     claims = {**_decoded(real), **overrides}
-    return _sign(header or {"alg": "HS256", "typ": "rt+jwt"}, {k: v for k, v in claims.items() if v is not None}, key)  # fmt: skip
+    return _sign(
+        header or {"alg": "HS256", "typ": "rt+jwt"},
+        {k: v for k, v in claims.items() if v is not None},
+        key,
+    )
 
 
 REFRESH_FORGERIES: dict[str, Callable[[str], str]] = {
     "other_key": lambda t: _refresh_like(t, key=OTHER_KEY.encode()),
     "alg_none": lambda t: _refresh_like(t, key=None, header={"alg": "none"}),
     "hs512_header": lambda t: _refresh_like(t, key=_real_key(), header={"alg": "HS512"}),
-    "expired": lambda t: _refresh_like(t, key=_real_key(), exp=int(datetime.now(UTC).timestamp()) - 60),
-    "not_yet_valid": lambda t: _refresh_like(t, key=_real_key(), nbf=int(datetime.now(UTC).timestamp()) + 600),
+    "expired": lambda t: _refresh_like(
+        t, key=_real_key(), exp=int(datetime.now(UTC).timestamp()) - 60
+    ),
+    "not_yet_valid": lambda t: _refresh_like(
+        t, key=_real_key(), nbf=int(datetime.now(UTC).timestamp()) + 600
+    ),
     "wrong_audience": lambda t: _refresh_like(t, key=_real_key(), aud="qd85-admin"),
     "wrong_issuer": lambda t: _refresh_like(t, key=_real_key(), iss="qd85-staging"),
     "without_family": lambda t: _refresh_like(t, key=_real_key(), fam=None),
@@ -268,7 +370,7 @@ REFRESH_FORGERIES: dict[str, Callable[[str], str]] = {
     "tampered_sub": lambda t: _refresh_like(t, key=OTHER_KEY.encode(), sub=str(uuid.uuid4())),
     "truncated": lambda t: t[:-5],
     "garbage": lambda t: "' OR 1=1 --",
-}  # fmt: skip
+}
 
 
 async def _family(token: str) -> list[tuple[str, bool, bool]]:
@@ -295,8 +397,11 @@ async def _session_of(session: AsyncSession, user: User) -> dict[str, Any]:
     """What a password login returns, minted directly (an argon2 check per test would
     dominate the run): an access token and a refresh token of a new family."""
     token, jti, expires_at = create_refresh_token(user.id, user.token_version, uuid.uuid4().hex)
-    session.add(RefreshToken(jti=jti, family_id=_decoded(token)["fam"], user_id=user.id,
-                             expires_at=expires_at))  # fmt: skip
+    session.add(
+        RefreshToken(
+            jti=jti, family_id=_decoded(token)["fam"], user_id=user.id, expires_at=expires_at
+        )
+    )
     await session.commit()
     access, _ = create_access_token(user.id, "user", user.token_version)
     return {"access_token": access, "refresh_token": token}
@@ -327,8 +432,10 @@ class TestForgedRefreshTokens:
             forged = forge(real)
             r = await _refresh(client, forged)
             if (r.status_code, r.json().get("code"), r.json().get("error")) != (
-                400, "invalid_grant", "invalid_grant"
-            ) or "access_token" in r.json():  # fmt: skip
+                400,
+                "invalid_grant",
+                "invalid_grant",
+            ) or "access_token" in r.json():
                 failures.append(f"{attack}: refresh {r.status_code} {r.text[:100]}")
             r = await client.post(REVOKE_URL, data={"token": forged})
             if (r.status_code, r.json()) != (200, {}):
@@ -352,9 +459,12 @@ class TestForgedRefreshTokens:
 
 class TestReplayedRefreshTokens:
     async def test_replay_revokes_the_family_and_mints_nothing(
-        self, client: httpx.AsyncClient, session: AsyncSession, victim_user: User,
+        self,
+        client: httpx.AsyncClient,
+        session: AsyncSession,
+        victim_user: User,
         victim: dict[str, Any],
-    ) -> None:  # fmt: skip
+    ) -> None:
         """The thief's replay of a rotated token: no new token is written, every token of
         the family is revoked (the rightful holder's newest one too), others untouched."""
         stolen = victim["refresh_token"]
@@ -401,9 +511,12 @@ class TestReplayedRefreshTokens:
         assert_problem(await _refresh(client, winner.json()["refresh_token"]), 400, "invalid_grant")
 
     async def test_refresh_for_a_deactivated_user_mints_nothing(
-        self, client: httpx.AsyncClient, session: AsyncSession, victim_user: User,
+        self,
+        client: httpx.AsyncClient,
+        session: AsyncSession,
+        victim_user: User,
         victim: dict[str, Any],
-    ) -> None:  # fmt: skip
+    ) -> None:
         user = victim_user
         user.active = False
         session.add(user)

@@ -25,22 +25,43 @@ BOUNDARY = "qd85-attack-boundary"
 EXTENSION = {"image/png": ".png", "application/pdf": ".pdf"}
 PDF = b"%PDF-1.4\n" + b"0" * 300 + b"\n%%EOF\n"
 NAMES = [
-    b"../../etc/passwd", b"..\\..\\windows\\win.ini", b"/etc/passwd", b"C:\\Windows\\evil.png",
-    b"evil\x00.png", b"\x00", b"<script>alert(1)</script>.png", b"' OR 1=1 --.png", b"..", b".",
-    b"", b" ", b"a" * 1000 + b".png", b"\xff\xfe.png", "\u202egnp.exe".encode(),
-    b"%2e%2e%2f%2e%2e%2fetc%2fpasswd", b"x\r\nX-Injected: 1", b"x;\tfilename=other.exe",
-    "t\u1ec7p \u0111\u00ednh k\u00e8m.pdf".encode(), b"....//....//etc/passwd", b"\\\\server\\share\\x",
-]  # fmt: skip
+    b"../../etc/passwd",
+    b"..\\..\\windows\\win.ini",
+    b"/etc/passwd",
+    b"C:\\Windows\\evil.png",
+    b"evil\x00.png",
+    b"\x00",
+    b"<script>alert(1)</script>.png",
+    b"' OR 1=1 --.png",
+    b"..",
+    b".",
+    b"",
+    b" ",
+    b"a" * 1000 + b".png",
+    b"\xff\xfe.png",
+    "\u202egnp.exe".encode(),
+    b"%2e%2e%2f%2e%2e%2fetc%2fpasswd",
+    b"x\r\nX-Injected: 1",
+    b"x;\tfilename=other.exe",
+    "t\u1ec7p \u0111\u00ednh k\u00e8m.pdf".encode(),
+    b"....//....//etc/passwd",
+    b"\\\\server\\share\\x",
+]
 
 
 def _multipart(filename: bytes, content: bytes, content_type: bytes = b"image/png") -> bytes:
     """A hand-made body (httpx would encode some of these names itself)."""
     return (
         f"--{BOUNDARY}\r\n".encode()
-        + b'Content-Disposition: form-data; name="file"; filename="' + filename + b'"\r\n'
-        + b"Content-Type: " + content_type + b"\r\n\r\n" + content
+        + b'Content-Disposition: form-data; name="file"; filename="'
+        + filename
+        + b'"\r\n'
+        + b"Content-Type: "
+        + content_type
+        + b"\r\n\r\n"
+        + content
         + f"\r\n--{BOUNDARY}--\r\n".encode()
-    )  # fmt: skip
+    )
 
 
 def _headers(base: dict[str, str]) -> dict[str, str]:
@@ -147,8 +168,11 @@ class TestHostileFileNames:
 
 def _tree(root: Path) -> set[str]:
     """Every file under `root` but the SQLite database."""
-    return {str(p.relative_to(root)) for p in root.rglob("*")
-            if p.is_file() and not p.name.startswith("test.db")}  # fmt: skip
+    return {
+        str(p.relative_to(root))
+        for p in root.rglob("*")
+        if p.is_file() and not p.name.startswith("test.db")
+    }
 
 
 async def _assert_store_holds_only_hashes(outside_before: set[str]) -> None:
@@ -179,14 +203,28 @@ async def _assert_no_raw_name_stored() -> None:
 
 REFUSED: dict[str, tuple[bytes, str, str]] = {
     # name -> (multipart body, expected for evidence, expected for the document file)
-    "html_with_a_traversal_name": (_multipart(b"../../x.png", b"<html><script>alert(1)</script>"),
-                                   "415 unsupported_media_type", "415 unsupported_media_type"),
+    "html_with_a_traversal_name": (
+        _multipart(b"../../x.png", b"<html><script>alert(1)</script>"),
+        "415 unsupported_media_type",
+        "415 unsupported_media_type",
+    ),
     "empty_file": (_multipart(b"../../empty.pdf", b""), "422 invalid_file", "422 invalid_file"),
-    "gif_named_png": (_multipart(b"x.png", b"GIF89a" + b"\x00" * 50), "415 unsupported_media_type",
-                      "415 unsupported_media_type"),
-    "no_closing_boundary": (_multipart(b"a.pdf", PDF)[:-20], "422 validation_failed", "422 validation_failed"),
-    "not_multipart": (b'{"file": "JVBERi0="}', "422 validation_failed", "415 unsupported_media_type"),
-}  # fmt: skip
+    "gif_named_png": (
+        _multipart(b"x.png", b"GIF89a" + b"\x00" * 50),
+        "415 unsupported_media_type",
+        "415 unsupported_media_type",
+    ),
+    "no_closing_boundary": (
+        _multipart(b"a.pdf", PDF)[:-20],
+        "422 validation_failed",
+        "422 validation_failed",
+    ),
+    "not_multipart": (
+        b'{"file": "JVBERi0="}',
+        "422 validation_failed",
+        "415 unsupported_media_type",
+    ),
+}
 
 
 class TestRefusedUploads:
@@ -213,10 +251,14 @@ class TestRefusedUploads:
                     world.admin_h,
                 ),
             ):
-                r = await client.request(method, url, content=body,
-                                         headers={**headers, "Content-Type": content_type})  # fmt: skip
+                r = await client.request(
+                    method, url, content=body, headers={**headers, "Content-Type": content_type}
+                )
                 results[f"{case} {endpoint}"] = summary(r)
-        expected = {f"{case} {endpoint}": status for case, (_, *statuses) in REFUSED.items()
-                    for endpoint, status in zip(("evidence", "document"), statuses, strict=True)}  # fmt: skip
+        expected = {
+            f"{case} {endpoint}": status
+            for case, (_, *statuses) in REFUSED.items()
+            for endpoint, status in zip(("evidence", "document"), statuses, strict=True)
+        }
         assert results == expected
         assert diff(before, await fingerprint()) == {}

@@ -108,20 +108,33 @@ ROLES = (
 SPEC_ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     # in scope: manage units and members (and their logins), verify accounts, handle
     # reports, publish documents, read stats and audit
-    Role.manager: frozenset({
-        A.UNIT_READ, A.UNIT_MANAGE, A.MEMBER_READ, A.MEMBER_MANAGE, A.USER_MANAGE,
-        A.ACCOUNT_READ, A.ACCOUNT_MANAGE, A.ACCOUNT_VERIFY, A.REPORT_HANDLE, A.DOCUMENT_MANAGE,
-        A.STATS_READ, A.AUDIT_READ,
-    }),
+    Role.manager: frozenset(
+        {
+            A.UNIT_READ,
+            A.UNIT_MANAGE,
+            A.MEMBER_READ,
+            A.MEMBER_MANAGE,
+            A.USER_MANAGE,
+            A.ACCOUNT_READ,
+            A.ACCOUNT_MANAGE,
+            A.ACCOUNT_VERIFY,
+            A.REPORT_HANDLE,
+            A.DOCUMENT_MANAGE,
+            A.STATS_READ,
+            A.AUDIT_READ,
+        }
+    ),
     # in scope: read members (in their units) and accounts, handle reports, read stats
-    Role.reviewer: frozenset({A.UNIT_READ, A.MEMBER_READ, A.ACCOUNT_READ, A.REPORT_HANDLE, A.STATS_READ}),
+    Role.reviewer: frozenset(
+        {A.UNIT_READ, A.MEMBER_READ, A.ACCOUNT_READ, A.REPORT_HANDLE, A.STATS_READ}
+    ),
     # in scope: roster sync, read units and members
     Role.partner: frozenset({A.UNIT_READ, A.MEMBER_READ, A.ROSTER_SYNC}),
     # in scope: read statistics only
     Role.analyst: frozenset({A.STATS_READ}),
     # own record only: checked by ownership, not by actions
     Role.member: frozenset(),
-}  # fmt: skip
+}
 
 
 # --------------------------------------------------------------------------- positions
@@ -198,9 +211,14 @@ def creating(action: Action) -> Rule:
 
 
 def item(
-    see: Action, act: Action | None = None, *, ok: int = 200, own_sees: bool = False,
-    own_acts: bool = False, parties_act: bool = True,
-) -> Rule:  # fmt: skip
+    see: Action,
+    act: Action | None = None,
+    *,
+    ok: int = 200,
+    own_sees: bool = False,
+    own_acts: bool = False,
+    parties_act: bool = True,
+) -> Rule:
     """An object at a position: 404 unless `see` covers it (or it is the caller's own and
     `own_sees`); then `act` decides 403 or `ok`. `own_acts`: the owner may act whatever
     their role; `parties_act=False`: separation of duties, no party to the object acts
@@ -352,8 +370,12 @@ def unit_param(w: Matrix, t: Target) -> dict[str, Any]:
 
 def roster_body(w: Matrix, t: Target) -> dict[str, Any]:
     code = t.unit_code
-    row = {"external_id": f"MX-{n():05d}", "full_name": "Đặng Thị Lan", "unit_code": code,
-           "membership": "official"}  # fmt: skip
+    row = {
+        "external_id": f"MX-{n():05d}",
+        "full_name": "Đặng Thị Lan",
+        "unit_code": code,
+        "membership": "official",
+    }
     return {"json": {"mode": "upsert", "scope_unit_code": code, "members": [row]}}
 
 
@@ -393,16 +415,27 @@ def new_report(w: Matrix, t: Target) -> dict[str, Any]:
 
 
 def new_document(w: Matrix, t: Target) -> dict[str, Any]:
-    return {"json": {
-        "code": f"{n()}-HD/MX", "title": "Hướng dẫn mới", "doc_type": "guidance",
-        "issuer": "Ban Tuyên giáo", "issued_on": "2025-07-01", "body": "## Nội dung",
-        "audience_unit_id": t.unit_id,
-    }}  # fmt: skip
+    return {
+        "json": {
+            "code": f"{n()}-HD/MX",
+            "title": "Hướng dẫn mới",
+            "doc_type": "guidance",
+            "issuer": "Ban Tuyên giáo",
+            "issued_on": "2025-07-01",
+            "body": "## Nội dung",
+            "audience_unit_id": t.unit_id,
+        }
+    }
 
 
 def new_user(w: Matrix, t: Target) -> dict[str, Any]:
-    return {"json": {"username": f"dang.vien.{n()}", "password": "mot-mat-khau-dai",
-                     "member_id": t.member_id}}  # fmt: skip
+    return {
+        "json": {
+            "username": f"dang.vien.{n()}",
+            "password": "mot-mat-khau-dai",
+            "member_id": t.member_id,
+        }
+    }
 
 
 def new_client(w: Matrix, t: Target) -> dict[str, Any]:
@@ -500,44 +533,131 @@ ENTRIES: tuple[Entry, ...] = (
     E("POST", UNITS, "unit_ref", creating(A.UNIT_MANAGE), ok=201, mutates=True, send=new_unit),
     E("POST", UNITS, None, admin_only(201), ok=201, mutates=True, send=new_root, variant="root"),
     E("GET", f"{UNITS}/{{unit_id}}", "unit", item(A.UNIT_READ)),
-    E("PATCH", f"{UNITS}/{{unit_id}}", "unit", UNIT_CHANGE, mutates=True,
-      send=json({"declaration_deadline_days": 45})),
-    E("PATCH", f"{UNITS}/{{unit_id}}", "unit_move", moving(UNIT_CHANGE, A.UNIT_MANAGE), mutates=True,
-      send=to_unit("parent_id"), variant="move"),
+    E(
+        "PATCH",
+        f"{UNITS}/{{unit_id}}",
+        "unit",
+        UNIT_CHANGE,
+        mutates=True,
+        send=json({"declaration_deadline_days": 45}),
+    ),
+    E(
+        "PATCH",
+        f"{UNITS}/{{unit_id}}",
+        "unit_move",
+        moving(UNIT_CHANGE, A.UNIT_MANAGE),
+        mutates=True,
+        send=to_unit("parent_id"),
+        variant="move",
+    ),
     E("GET", f"{UNITS}/{{unit_id}}/tree", "unit", item(A.UNIT_READ)),
     # Merging or dissolving R itself cannot succeed even for an admin: every unit lies under it.
-    E("POST", f"{UNITS}/{{unit_id}}/merge", "unit", UNIT_CHANGE, mutates=True, send=merge_beside,
-      overrides={("admin", "ancestor"): (409, "unit_cycle")}),
-    E("POST", f"{UNITS}/{{unit_id}}/merge", "unit_move", moving(UNIT_CHANGE, A.UNIT_MANAGE), mutates=True,
-      send=to_unit("into_unit_id"), variant="into"),
-    E("POST", f"{UNITS}/{{unit_id}}/dissolve", "unit", UNIT_CHANGE, mutates=True,
-      overrides={("admin", "ancestor"): (409, "unit_not_empty")}),
+    E(
+        "POST",
+        f"{UNITS}/{{unit_id}}/merge",
+        "unit",
+        UNIT_CHANGE,
+        mutates=True,
+        send=merge_beside,
+        overrides={("admin", "ancestor"): (409, "unit_cycle")},
+    ),
+    E(
+        "POST",
+        f"{UNITS}/{{unit_id}}/merge",
+        "unit_move",
+        moving(UNIT_CHANGE, A.UNIT_MANAGE),
+        mutates=True,
+        send=to_unit("into_unit_id"),
+        variant="into",
+    ),
+    E(
+        "POST",
+        f"{UNITS}/{{unit_id}}/dissolve",
+        "unit",
+        UNIT_CHANGE,
+        mutates=True,
+        overrides={("admin", "ancestor"): (409, "unit_not_empty")},
+    ),
     # --- members: own record or MEMBER_READ to see; MEMBER_MANAGE to change (not the owner)
     E("GET", MEMBERS, None, listing(A.MEMBER_READ), seed="member"),
-    E("POST", MEMBERS, "unit_ref", creating(A.MEMBER_MANAGE), ok=201, mutates=True, send=new_member),
+    E(
+        "POST",
+        MEMBERS,
+        "unit_ref",
+        creating(A.MEMBER_MANAGE),
+        ok=201,
+        mutates=True,
+        send=new_member,
+    ),
     E("GET", f"{MEMBERS}/{{member_id}}", "member", item(A.MEMBER_READ, own_sees=True)),
-    E("PATCH", f"{MEMBERS}/{{member_id}}", "member", MEMBER_CHANGE, mutates=True,
-      send=json({"position": "Chi ủy viên"})),
-    E("PATCH", f"{MEMBERS}/{{member_id}}", "member_move", moving(MEMBER_CHANGE, A.MEMBER_MANAGE),
-      mutates=True, send=to_unit("unit_id"), variant="move"),
+    E(
+        "PATCH",
+        f"{MEMBERS}/{{member_id}}",
+        "member",
+        MEMBER_CHANGE,
+        mutates=True,
+        send=json({"position": "Chi ủy viên"}),
+    ),
+    E(
+        "PATCH",
+        f"{MEMBERS}/{{member_id}}",
+        "member_move",
+        moving(MEMBER_CHANGE, A.MEMBER_MANAGE),
+        mutates=True,
+        send=to_unit("unit_id"),
+        variant="move",
+    ),
     # --- declared accounts: the member themself, or ACCOUNT_MANAGE in scope; verify/reject
     # by ACCOUNT_VERIFY, never the owner
-    E("POST", f"{MEMBERS}/{{member_id}}/accounts", "member",
-      item(A.MEMBER_READ, A.ACCOUNT_MANAGE, ok=201, own_sees=True, own_acts=True), ok=201, mutates=True,
-      send=lambda w, t: {"json": {"url": f"https://www.facebook.com/khai.bao.{n()}"}}),
-    E("GET", f"{MEMBERS}/{{member_id}}/accounts", "member",
-      item(A.MEMBER_READ, A.ACCOUNT_READ, own_sees=True, own_acts=True)),
-    E("POST", f"{MEMBERS}/{{member_id}}/declaration", "member",
-      item(A.MEMBER_READ, A.ACCOUNT_MANAGE, own_sees=True, own_acts=True), mutates=True,
-      send=json({"has_accounts": False})),
+    E(
+        "POST",
+        f"{MEMBERS}/{{member_id}}/accounts",
+        "member",
+        item(A.MEMBER_READ, A.ACCOUNT_MANAGE, ok=201, own_sees=True, own_acts=True),
+        ok=201,
+        mutates=True,
+        send=lambda w, t: {"json": {"url": f"https://www.facebook.com/khai.bao.{n()}"}},
+    ),
+    E(
+        "GET",
+        f"{MEMBERS}/{{member_id}}/accounts",
+        "member",
+        item(A.MEMBER_READ, A.ACCOUNT_READ, own_sees=True, own_acts=True),
+    ),
+    E(
+        "POST",
+        f"{MEMBERS}/{{member_id}}/declaration",
+        "member",
+        item(A.MEMBER_READ, A.ACCOUNT_MANAGE, own_sees=True, own_acts=True),
+        mutates=True,
+        send=json({"has_accounts": False}),
+    ),
     E("GET", ACCOUNTS, None, listing(A.ACCOUNT_READ), seed="account"),
     E("GET", f"{ACCOUNTS}/{{account_id}}", "account", item(A.ACCOUNT_READ, own_sees=True)),
-    E("PATCH", f"{ACCOUNTS}/{{account_id}}", "account", OWNER_OR_MANAGER, mutates=True,
-      send=json({"display_name": "Trang cá nhân"})),
-    E("POST", f"{ACCOUNTS}/{{account_id}}/verify", "account", VERIFIER, mutates=True,
-      send=json({"note": "Đã đối chiếu"})),
-    E("POST", f"{ACCOUNTS}/{{account_id}}/reject", "account", VERIFIER, mutates=True,
-      send=json({"note": "Không phải tài khoản của đảng viên"})),
+    E(
+        "PATCH",
+        f"{ACCOUNTS}/{{account_id}}",
+        "account",
+        OWNER_OR_MANAGER,
+        mutates=True,
+        send=json({"display_name": "Trang cá nhân"}),
+    ),
+    E(
+        "POST",
+        f"{ACCOUNTS}/{{account_id}}/verify",
+        "account",
+        VERIFIER,
+        mutates=True,
+        send=json({"note": "Đã đối chiếu"}),
+    ),
+    E(
+        "POST",
+        f"{ACCOUNTS}/{{account_id}}/reject",
+        "account",
+        VERIFIER,
+        mutates=True,
+        send=json({"note": "Không phải tài khoản của đảng viên"}),
+    ),
     E("POST", f"{ACCOUNTS}/{{account_id}}/close", "account", OWNER_OR_MANAGER, mutates=True),
     E("POST", f"{ACCOUNTS}/{{account_id}}/compromised", "account", OWNER_OR_MANAGER, mutates=True),
     # --- reports: the reporter, and REPORT_HANDLE over the reporter's (or subject's) unit;
@@ -545,42 +665,151 @@ ENTRIES: tuple[Entry, ...] = (
     E("POST", REPORTS, "unit_ref", members_file, ok=201, mutates=True, send=new_report),
     E("GET", REPORTS, None, listing(A.REPORT_HANDLE, members=True), seed="report"),
     E("GET", f"{REPORTS}/{{report_id}}", "report", READ_REPORT, check=reporter_hidden_from_subject),
-    E("PATCH", f"{REPORTS}/{{report_id}}", "report", HANDLE_REPORT, mutates=True,
-      send=json({"priority": "urgent"})),
-    E("POST", f"{REPORTS}/{{report_id}}/transitions", "report", HANDLE_REPORT, mutates=True,
-      variant="in_review", send=json({"to": "in_review", "comment": "Đang xác minh"})),
-    E("POST", f"{REPORTS}/{{report_id}}/transitions", "report", withdraw, mutates=True,
-      variant="withdrawn", send=json({"to": "withdrawn"})),
-    E("GET", f"{REPORTS}/{{report_id}}/timeline", "report", READ_REPORT,
-      check=reporter_entries_hidden_from_subject),
-    E("POST", f"{REPORTS}/{{report_id}}/evidence", "report",
-      item(A.REPORT_HANDLE, A.REPORT_HANDLE, ok=201, own_sees=True, own_acts=True, parties_act=False),
-      ok=201, mutates=True, send=pdf_upload),
+    E(
+        "PATCH",
+        f"{REPORTS}/{{report_id}}",
+        "report",
+        HANDLE_REPORT,
+        mutates=True,
+        send=json({"priority": "urgent"}),
+    ),
+    E(
+        "POST",
+        f"{REPORTS}/{{report_id}}/transitions",
+        "report",
+        HANDLE_REPORT,
+        mutates=True,
+        variant="in_review",
+        send=json({"to": "in_review", "comment": "Đang xác minh"}),
+    ),
+    E(
+        "POST",
+        f"{REPORTS}/{{report_id}}/transitions",
+        "report",
+        withdraw,
+        mutates=True,
+        variant="withdrawn",
+        send=json({"to": "withdrawn"}),
+    ),
+    E(
+        "GET",
+        f"{REPORTS}/{{report_id}}/timeline",
+        "report",
+        READ_REPORT,
+        check=reporter_entries_hidden_from_subject,
+    ),
+    E(
+        "POST",
+        f"{REPORTS}/{{report_id}}/evidence",
+        "report",
+        item(
+            A.REPORT_HANDLE,
+            A.REPORT_HANDLE,
+            ok=201,
+            own_sees=True,
+            own_acts=True,
+            parties_act=False,
+        ),
+        ok=201,
+        mutates=True,
+        send=pdf_upload,
+    ),
     E("GET", f"{REPORTS}/{{report_id}}/evidence", "report", READ_REPORT, state="evidence"),
-    E("GET", f"{REPORTS}/{{report_id}}/evidence/{{evidence_id}}", "report", READ_REPORT, state="evidence"),
-    E("GET", f"{REPORTS}/{{report_id}}/evidence/{{evidence_id}}", "evidence", foreign_evidence,
-      variant="foreign"),
+    E(
+        "GET",
+        f"{REPORTS}/{{report_id}}/evidence/{{evidence_id}}",
+        "report",
+        READ_REPORT,
+        state="evidence",
+    ),
+    E(
+        "GET",
+        f"{REPORTS}/{{report_id}}/evidence/{{evidence_id}}",
+        "evidence",
+        foreign_evidence,
+        variant="foreign",
+    ),
     # --- documents: DOCUMENT_MANAGE in scope; published ones addressed to an ancestor of
     # the scope read only; members read what addresses their unit and acknowledge it
-    E("POST", DOCS, "unit_ref", creating(A.DOCUMENT_MANAGE), ok=201, mutates=True, send=new_document),
-    E("GET", DOCS, None, listing(A.DOCUMENT_MANAGE, members=True), seed="document", hidden=(SIBLING,)),
+    E(
+        "POST",
+        DOCS,
+        "unit_ref",
+        creating(A.DOCUMENT_MANAGE),
+        ok=201,
+        mutates=True,
+        send=new_document,
+    ),
+    E(
+        "GET",
+        DOCS,
+        None,
+        listing(A.DOCUMENT_MANAGE, members=True),
+        seed="document",
+        hidden=(SIBLING,),
+    ),
     E("GET", f"{DOCS}/{{document_id}}", "document", document()),
-    E("PATCH", f"{DOCS}/{{document_id}}", "document", DOCUMENT_CHANGE, mutates=True,
-      send=json({"summary": "Tóm tắt mới"})),
-    E("PATCH", f"{DOCS}/{{document_id}}", "document_move", moving(DOCUMENT_CHANGE, A.DOCUMENT_MANAGE),
-      mutates=True, send=to_unit("audience_unit_id"), variant="audience"),
-    E("DELETE", f"{DOCS}/{{document_id}}", "document", document(A.DOCUMENT_MANAGE, ok=204, draft=True),
-      ok=204, state="draft", mutates=True),
-    E("POST", f"{DOCS}/{{document_id}}/publish", "document", document(A.DOCUMENT_MANAGE, draft=True),
-      state="draft", mutates=True),
+    E(
+        "PATCH",
+        f"{DOCS}/{{document_id}}",
+        "document",
+        DOCUMENT_CHANGE,
+        mutates=True,
+        send=json({"summary": "Tóm tắt mới"}),
+    ),
+    E(
+        "PATCH",
+        f"{DOCS}/{{document_id}}",
+        "document_move",
+        moving(DOCUMENT_CHANGE, A.DOCUMENT_MANAGE),
+        mutates=True,
+        send=to_unit("audience_unit_id"),
+        variant="audience",
+    ),
+    E(
+        "DELETE",
+        f"{DOCS}/{{document_id}}",
+        "document",
+        document(A.DOCUMENT_MANAGE, ok=204, draft=True),
+        ok=204,
+        state="draft",
+        mutates=True,
+    ),
+    E(
+        "POST",
+        f"{DOCS}/{{document_id}}/publish",
+        "document",
+        document(A.DOCUMENT_MANAGE, draft=True),
+        state="draft",
+        mutates=True,
+    ),
     E("POST", f"{DOCS}/{{document_id}}/archive", "document", DOCUMENT_CHANGE, mutates=True),
-    E("PUT", f"{DOCS}/{{document_id}}/file", "document", DOCUMENT_CHANGE, mutates=True,
-      send=pdf_upload),
-    E("DELETE", f"{DOCS}/{{document_id}}/file", "document", DOCUMENT_CHANGE, state="file",
-      mutates=True),
+    E(
+        "PUT",
+        f"{DOCS}/{{document_id}}/file",
+        "document",
+        DOCUMENT_CHANGE,
+        mutates=True,
+        send=pdf_upload,
+    ),
+    E(
+        "DELETE",
+        f"{DOCS}/{{document_id}}/file",
+        "document",
+        DOCUMENT_CHANGE,
+        state="file",
+        mutates=True,
+    ),
     E("GET", f"{DOCS}/{{document_id}}/file", "document", document(), state="file"),
     E("GET", f"{DOCS}/{{document_id}}/revisions", "document", document()),
-    E("POST", f"{DOCS}/{{document_id}}/acknowledgements", "document", acknowledge, ok=201, mutates=True),
+    E(
+        "POST",
+        f"{DOCS}/{{document_id}}/acknowledgements",
+        "document",
+        acknowledge,
+        ok=201,
+        mutates=True,
+    ),
     E("GET", f"{DOCS}/{{document_id}}/acknowledgements", "document", acknowledgements),
     # --- roster sync: partners (and admins) in their scope; a sync is visible to its
     # creator and to whoever may sync its scope unit
@@ -588,11 +817,21 @@ ENTRIES: tuple[Entry, ...] = (
     E("GET", SYNCS, None, listing(A.ROSTER_SYNC), seed="sync"),
     E("GET", f"{SYNCS}/{{sync_id}}", "sync", SYNC_READ),
     E("GET", f"{SYNCS}/{{sync_id}}/changes", "sync", SYNC_READ),
-    E("GET", f"{SYNCS}/{{sync_id}}/changes/export", "sync", SYNC_READ,
-      send=params({"format": "csv"})),
+    E(
+        "GET",
+        f"{SYNCS}/{{sync_id}}/changes/export",
+        "sync",
+        SYNC_READ,
+        send=params({"format": "csv"}),
+    ),
     E("GET", f"{SYNCS}/{{sync_id}}/unit-changes", "sync", SYNC_READ),
-    E("POST", f"{SYNCS}/{{sync_id}}/apply", "sync",
-      item(A.ROSTER_SYNC, A.ROSTER_SYNC, own_sees=True, own_acts=True), mutates=True),
+    E(
+        "POST",
+        f"{SYNCS}/{{sync_id}}/apply",
+        "sync",
+        item(A.ROSTER_SYNC, A.ROSTER_SYNC, own_sees=True, own_acts=True),
+        mutates=True,
+    ),
     # --- the caller
     E("GET", f"{V1}/me", None, me),
     E("GET", f"{V1}/me/export", None, anyone(200)),
@@ -601,8 +840,14 @@ ENTRIES: tuple[Entry, ...] = (
     E("GET", USERS, None, listing(A.USER_MANAGE), seed="user"),
     E("POST", USERS, "member_ref", creating(A.USER_MANAGE), ok=201, mutates=True, send=new_user),
     E("GET", f"{USERS}/{{user_id}}", "user", users_item(edit=False)),
-    E("PATCH", f"{USERS}/{{user_id}}", "user", users_item(edit=True), mutates=True,
-      send=json({"active": True})),
+    E(
+        "PATCH",
+        f"{USERS}/{{user_id}}",
+        "user",
+        users_item(edit=True),
+        mutates=True,
+        send=json({"active": True}),
+    ),
     E("GET", CLIENTS, None, admin_only(200), seed="client", hidden=()),
     E("POST", CLIENTS, "unit_ref", admin_only(201), ok=201, mutates=True, send=new_client),
     E("GET", f"{CLIENTS}/{{client_id}}", "client", admin_only(200)),
@@ -614,10 +859,15 @@ ENTRIES: tuple[Entry, ...] = (
     E("GET", f"{V1}/stats/documents/{{document_id}}", "document", document_stats),
     E("GET", f"{V1}/stats/compliance/export", "unit_ref", stats, send=unit_export),
     E("GET", f"{V1}/stats/reports/export", "unit_ref", stats, send=unit_export),
-    E("GET", f"{V1}/stats/documents/{{document_id}}/export", "document", document_stats,
-      send=params({"format": "csv"})),
+    E(
+        "GET",
+        f"{V1}/stats/documents/{{document_id}}/export",
+        "document",
+        document_stats,
+        send=params({"format": "csv"}),
+    ),
     E("GET", f"{V1}/audit-events", None, listing(A.AUDIT_READ)),
-)  # fmt: skip
+)
 
 
 # --------------------------------------------------------------------------- public routes

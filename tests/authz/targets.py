@@ -199,9 +199,9 @@ async def _account(w: Matrix, at: Place, who: Who, state: str, fresh: bool) -> T
 
 
 async def _report(w: Matrix, at: Place, who: Who, state: str, fresh: bool) -> Target:
-    """Filed through the API (with one evidence file in state "evidence") by the caller's member (own), by the
-    member at the position, or by the member of B1 about the caller's member (about_me) or
-    about the member of A1 (about_a)."""
+    """Filed through the API (with one evidence file in state "evidence") by the caller's
+    member (own), by the member at the position, or by the member of B1 about the caller's
+    member (about_me) or about the member of A1 (about_a)."""
     body = report_body()
     if at is OWN:
         headers = w.headers(who.name)
@@ -218,9 +218,10 @@ async def _report(w: Matrix, at: Place, who: Who, state: str, fresh: bool) -> Ta
     if state != "evidence":
         return Target(at, {"report_id": report["id"]})
     evidence = await w.client.post(
-        f"{REPORTS}/{report['id']}/evidence", headers=headers,
+        f"{REPORTS}/{report['id']}/evidence",
+        headers=headers,
         files={"file": ("anh.png", png_bytes(300), "image/png")},
-    )  # fmt: skip
+    )
     assert evidence.status_code == 201, evidence.text
     return Target(at, {"report_id": report["id"], "evidence_id": evidence.json()["id"]})
 
@@ -279,8 +280,19 @@ async def _client(w: Matrix, at: Place, who: Who, state: str, fresh: bool) -> Ta
 
 Builder = Callable[[Matrix, Place, Who, str, bool], Awaitable[Target]]
 BUILDERS: dict[str, Builder] = {
-    "unit": _unit, "unit_ref": _unit_ref, "member": _member, "member_ref": _member_ref,
-    "account": _account, "report": _report, "evidence": _evidence, "document": _document, "sync": _sync,
-    "user": _user, "client": _client,
-    **{kind: functools.partial(_moving, kind=kind) for kind in ("unit_move", "member_move", "document_move")},
-}  # fmt: skip
+    "unit": _unit,
+    "unit_ref": _unit_ref,
+    "member": _member,
+    "member_ref": _member_ref,
+    "account": _account,
+    "report": _report,
+    "evidence": _evidence,
+    "document": _document,
+    "sync": _sync,
+    "user": _user,
+    "client": _client,
+    **{
+        kind: functools.partial(_moving, kind=kind)
+        for kind in ("unit_move", "member_move", "document_move")
+    },
+}

@@ -120,8 +120,9 @@ def problem(response: Response[Any], status: int, code: str) -> Problem:
 
 
 def login(anon: Client, **form: Any) -> TokenResponse:
-    return parsed(auth_token.sync_detailed(client=anon, body=TokenRequest(**form)), 200,
-                  TokenResponse)  # fmt: skip
+    return parsed(
+        auth_token.sync_detailed(client=anon, body=TokenRequest(**form)), 200, TokenResponse
+    )
 
 
 def as_(token: TokenResponse) -> AuthenticatedClient:
@@ -159,38 +160,59 @@ def journey() -> None:
 
     step("member list with q, as a manager")
     manager = with_password(anon, "manager.hn")
-    found = parsed(members_list.sync_detailed(client=manager, q="nguyen van an"), 200,
-                   MemberReadPage)  # fmt: skip
+    found = parsed(
+        members_list.sync_detailed(client=manager, q="nguyen van an"), 200, MemberReadPage
+    )
     check(any(m.id == who.member_id for m in found.items), "q finds Nguyễn Văn An")
     check(found.next_cursor is None or isinstance(found.next_cursor, str), "next_cursor sent")
 
     step("declare an account")
     mine = parsed(me_get.sync_detailed(client=member), 200, MeRead)
     account = accounts_declare.sync_detailed(
-        mine.id, client=member,
-        body=AccountCreate(url=f"https://www.facebook.com/qd85.journey.{run}",
-                           platform=Platform.FACEBOOK, kind=AccountKind.PROFILE,
-                           purpose=AccountPurpose.PERSONAL, display_name="Nguyễn Văn An"),
-    )  # fmt: skip
+        mine.id,
+        client=member,
+        body=AccountCreate(
+            url=f"https://www.facebook.com/qd85.journey.{run}",
+            platform=Platform.FACEBOOK,
+            kind=AccountKind.PROFILE,
+            purpose=AccountPurpose.PERSONAL,
+            display_name="Nguyễn Văn An",
+        ),
+    )
     declared = parsed(account, 201, AccountRead)
-    check(declared.canonical_key == f"facebook:username:qd85journey{run}"
-          or declared.canonical_key.startswith("facebook:"), "canonical key")  # fmt: skip
+    check(
+        declared.canonical_key == f"facebook:username:qd85journey{run}"
+        or declared.canonical_key.startswith("facebook:"),
+        "canonical key",
+    )
 
     step("file a report, upload evidence, download it")
     filed = parsed(
-        reports_create.sync_detailed(client=member, body=ReportCreate(
-            url=f"https://www.facebook.com/some.page/posts/{run}", category=ReportCategory.FAKE_NEWS,
-            description="Bài viết bịa đặt (hành trình kiểm thử).",
-            proposed_action=ProposedAction.REFUTE, platform=Platform.FACEBOOK,
-        )),
-        201, ReportWithReporter,
-    )  # fmt: skip
+        reports_create.sync_detailed(
+            client=member,
+            body=ReportCreate(
+                url=f"https://www.facebook.com/some.page/posts/{run}",
+                category=ReportCategory.FAKE_NEWS,
+                description="Bài viết bịa đặt (hành trình kiểm thử).",
+                proposed_action=ProposedAction.REFUTE,
+                platform=Platform.FACEBOOK,
+            ),
+        ),
+        201,
+        ReportWithReporter,
+    )
     check(filed.status is ReportStatus.SUBMITTED, "submitted")
     evidence = parsed(
-        reports_add_evidence.sync_detailed(filed.id, client=member, body=EvidenceUpload(
-            file=File(payload=io.BytesIO(PNG), file_name="chung-cu.png", mime_type="image/png"))),
-        201, EvidenceRead,
-    )  # fmt: skip
+        reports_add_evidence.sync_detailed(
+            filed.id,
+            client=member,
+            body=EvidenceUpload(
+                file=File(payload=io.BytesIO(PNG), file_name="chung-cu.png", mime_type="image/png")
+            ),
+        ),
+        201,
+        EvidenceRead,
+    )
     check(evidence.content_type == "image/png" and evidence.size == len(PNG), "evidence stored")
     download = parsed(
         reports_download_evidence.sync_detailed(filed.id, evidence.id, client=member), 200, File
@@ -203,20 +225,28 @@ def journey() -> None:
     if current is None or isinstance(current, Problem):
         raise SystemExit("FAILED: the reviewer does not see the report")
     reviewed = reports_transition.sync_detailed(
-        filed.id, client=reviewer, if_match=f'"{current.version}"',
+        filed.id,
+        client=reviewer,
+        if_match=f'"{current.version}"',
         body=TransitionToStatus(to=TransitionToStatusTo.IN_REVIEW, comment="Đang xác minh"),
-    ).parsed  # fmt: skip
+    ).parsed
     check(getattr(reviewed, "status", None) is ReportStatus.IN_REVIEW, "in review")
     resolved = reports_transition.sync_detailed(
-        filed.id, client=reviewer,
-        body=TransitionToResolved(to="resolved", outcome=ReportOutcome.REFUTED, comment="Đã phản bác"),
-    ).parsed  # fmt: skip
+        filed.id,
+        client=reviewer,
+        body=TransitionToResolved(
+            to="resolved", outcome=ReportOutcome.REFUTED, comment="Đã phản bác"
+        ),
+    ).parsed
     check(getattr(resolved, "status", None) is ReportStatus.RESOLVED, "resolved")
     check(getattr(resolved, "outcome", None) is ReportOutcome.REFUTED, "outcome kept")
 
     step("acknowledge a document with no body")
-    pending = parsed(documents_list.sync_detailed(client=member, ack_state=AckState.PENDING), 200,
-                     DocumentSummaryPage)  # fmt: skip
+    pending = parsed(
+        documents_list.sync_detailed(client=member, ack_state=AckState.PENDING),
+        200,
+        DocumentSummaryPage,
+    )
     check(bool(pending.items), "the demo addresses a document needing acknowledgement")
     ack = documents_acknowledge.sync_detailed(pending.items[0].id, client=member)
     acknowledged = parsed(ack, 201, AcknowledgementRead)
@@ -225,12 +255,22 @@ def journey() -> None:
     step("statistics as JSON, CSV and XLSX")
     report = parsed(stats_compliance.sync_detailed(client=manager), 200, ComplianceReport)
     check(bool(report.rows) and report.rows[-1].members_active >= 1, "figures")
-    csv_file = parsed(stats_compliance_export.sync_detailed(
-        client=manager, format_=StatsComplianceExportFormat.CSV), 200, File)  # fmt: skip
+    csv_file = parsed(
+        stats_compliance_export.sync_detailed(
+            client=manager, format_=StatsComplianceExportFormat.CSV
+        ),
+        200,
+        File,
+    )
     csv_text = csv_file.payload.read()
     check(csv_text.startswith(b"\xef\xbb\xbf") and b"members_active" in csv_text, "CSV + BOM")
-    xlsx = parsed(stats_compliance_export.sync_detailed(
-        client=manager, format_=StatsComplianceExportFormat.XLSX), 200, File)  # fmt: skip
+    xlsx = parsed(
+        stats_compliance_export.sync_detailed(
+            client=manager, format_=StatsComplianceExportFormat.XLSX
+        ),
+        200,
+        File,
+    )
     sheet = load_workbook(xlsx.payload).worksheets[0]
     rows = list(sheet.iter_rows(values_only=True))
     check(len(rows) == len(report.rows) + 1 and sheet.freeze_panes == "A2", "XLSX table")
@@ -241,61 +281,152 @@ def journey() -> None:
     admin = with_password(anon, "admin")
     hn = next(g.unit_id for g in who_grants(manager) if g.unit_id)
     unit = parsed(units_get.sync_detailed(hn, client=admin), 200, UnitRead)
-    created = parsed(clients_create.sync_detailed(client=admin, body=ClientCreate(
-        name=f"HR {run}", role=ClientCreateRole.PARTNER, unit_id=unit.id)), 201, ClientCreated)  # fmt: skip
-    partner = as_(login(anon, grant_type=GrantType.CLIENT_CREDENTIALS,
-                        client_id=created.client_id, client_secret=created.client_secret))  # fmt: skip
-    check(parsed(auth_me.sync_detailed(client=partner), 200, MeAuth).kind is PrincipalKind.CLIENT,
-          "a client")  # fmt: skip
+    created = parsed(
+        clients_create.sync_detailed(
+            client=admin,
+            body=ClientCreate(name=f"HR {run}", role=ClientCreateRole.PARTNER, unit_id=unit.id),
+        ),
+        201,
+        ClientCreated,
+    )
+    partner = as_(
+        login(
+            anon,
+            grant_type=GrantType.CLIENT_CREDENTIALS,
+            client_id=created.client_id,
+            client_secret=created.client_secret,
+        )
+    )
+    check(
+        parsed(auth_me.sync_detailed(client=partner), 200, MeAuth).kind is PrincipalKind.CLIENT,
+        "a client",
+    )
 
     step("roster CSV upload (dry run), its changes as XLSX")
     csv_body = (
         "Mã đảng viên,Họ và tên,Chi bộ,Loại đảng viên\n"
         f"JOURNEY-{run},Trần Thị Hành Trình,{unit.code},chính thức\n"
     ).encode()
-    sync = parsed(roster_create.sync_detailed(
-        client=partner, body=File(payload=io.BytesIO(csv_body), mime_type="text/csv"),
-        mode=SyncMode.UPSERT, scope_unit_code=unit.code,
-    ), 201, RosterSyncRead)  # fmt: skip
+    sync = parsed(
+        roster_create.sync_detailed(
+            client=partner,
+            body=File(payload=io.BytesIO(csv_body), mime_type="text/csv"),
+            mode=SyncMode.UPSERT,
+            scope_unit_code=unit.code,
+        ),
+        201,
+        RosterSyncRead,
+    )
     check(sync.source is SyncSource.CSV and sync.status is SyncStatus.PREVIEWED, "CSV preview")
     check(sync.counts.created + sync.counts.rejected == 1, "one row")
-    changes = parsed(roster_changes_export.sync_detailed(
-        sync.id, client=partner, format_=RosterChangesExportFormat.XLSX), 200, File)  # fmt: skip
+    changes = parsed(
+        roster_changes_export.sync_detailed(
+            sync.id, client=partner, format_=RosterChangesExportFormat.XLSX
+        ),
+        200,
+        File,
+    )
     change_rows = list(load_workbook(changes.payload).worksheets[0].iter_rows(values_only=True))
     check(len(change_rows) == 2 and change_rows[1][2] == f"JOURNEY-{run}", "the row in XLSX")
 
     step("one error of each class, read as a typed Problem")
     strict = AuthenticatedClient(base_url=BASE, token=refreshed.access_token)
     loose = Client(base_url=BASE)
-    bad = problem(auth_token.sync_detailed(client=loose, body=TokenRequest(
-        grant_type=GrantType.PASSWORD, username="an.nv", password="wrong-password")), 400,
-        "invalid_grant")  # fmt: skip
+    bad = problem(
+        auth_token.sync_detailed(
+            client=loose,
+            body=TokenRequest(
+                grant_type=GrantType.PASSWORD, username="an.nv", password="wrong-password"
+            ),
+        ),
+        400,
+        "invalid_grant",
+    )
     check(bad.error is TokenError.INVALID_GRANT, "RFC 6749 error beside the code")
-    reused = problem(auth_token.sync_detailed(client=loose, body=TokenRequest(
-        grant_type=GrantType.REFRESH_TOKEN, refresh_token=first.refresh_token)), 400,
-        "invalid_grant")  # fmt: skip
+    reused = problem(
+        auth_token.sync_detailed(
+            client=loose,
+            body=TokenRequest(
+                grant_type=GrantType.REFRESH_TOKEN, refresh_token=first.refresh_token
+            ),
+        ),
+        400,
+        "invalid_grant",
+    )
     check(reused.error is TokenError.INVALID_GRANT, "a rotated refresh token is refused")
-    problem(me_get.sync_detailed(client=AuthenticatedClient(base_url=BASE, token="x.y.z")), 401,
-            "invalid_token")  # fmt: skip
+    problem(
+        me_get.sync_detailed(client=AuthenticatedClient(base_url=BASE, token="x.y.z")),
+        401,
+        "invalid_token",
+    )
     problem(members_list.sync_detailed(client=strict), 403, "forbidden")
     problem(reports_get.sync_detailed(uuid.uuid4(), client=strict), 404, "not_found")
     reviewer_loose = AuthenticatedClient(base_url=BASE, token=reviewer.token)
-    problem(reports_transition.sync_detailed(filed.id, client=reviewer_loose, body=TransitionToStatus(
-        to=TransitionToStatusTo.DISMISSED)), 409, "invalid_transition")  # fmt: skip
-    problem(reports_transition.sync_detailed(filed.id, client=reviewer_loose, if_match='"1"',
-            body=TransitionToStatus(to=TransitionToStatusTo.DISMISSED)), 412, "version_mismatch")  # fmt: skip
-    problem(reports_add_evidence.sync_detailed(filed.id, client=strict, body=EvidenceUpload(
-        file=File(payload=io.BytesIO(b"plain text"), file_name="a.txt"))), 409, "report_closed")  # fmt: skip
-    english = problem(reports_create.sync_detailed(client=strict, accept_language="en", body=ReportCreate(
-        url="not a link", category=ReportCategory.OTHER, description="x",
-        proposed_action=ProposedAction.MONITOR)), 422, "invalid_url")  # fmt: skip
+    problem(
+        reports_transition.sync_detailed(
+            filed.id,
+            client=reviewer_loose,
+            body=TransitionToStatus(to=TransitionToStatusTo.DISMISSED),
+        ),
+        409,
+        "invalid_transition",
+    )
+    problem(
+        reports_transition.sync_detailed(
+            filed.id,
+            client=reviewer_loose,
+            if_match='"1"',
+            body=TransitionToStatus(to=TransitionToStatusTo.DISMISSED),
+        ),
+        412,
+        "version_mismatch",
+    )
+    problem(
+        reports_add_evidence.sync_detailed(
+            filed.id,
+            client=strict,
+            body=EvidenceUpload(file=File(payload=io.BytesIO(b"plain text"), file_name="a.txt")),
+        ),
+        409,
+        "report_closed",
+    )
+    english = problem(
+        reports_create.sync_detailed(
+            client=strict,
+            accept_language="en",
+            body=ReportCreate(
+                url="not a link",
+                category=ReportCategory.OTHER,
+                description="x",
+                proposed_action=ProposedAction.MONITOR,
+            ),
+        ),
+        422,
+        "invalid_url",
+    )
     check(english.title == "Not a valid link", "Accept-Language: en")
-    open_report = parsed(reports_create.sync_detailed(client=strict, body=ReportCreate(
-        url=f"https://www.facebook.com/other.page/posts/{run}", category=ReportCategory.SCAM,
-        description="Lừa đảo", proposed_action=ProposedAction.MONITOR)), 201, ReportWithReporter)  # fmt: skip
-    problem(reports_add_evidence.sync_detailed(open_report.id, client=strict, body=EvidenceUpload(
-        file=File(payload=io.BytesIO(b"plain text"), file_name="a.txt"))), 415,
-        "unsupported_media_type")  # fmt: skip
+    open_report = parsed(
+        reports_create.sync_detailed(
+            client=strict,
+            body=ReportCreate(
+                url=f"https://www.facebook.com/other.page/posts/{run}",
+                category=ReportCategory.SCAM,
+                description="Lừa đảo",
+                proposed_action=ProposedAction.MONITOR,
+            ),
+        ),
+        201,
+        ReportWithReporter,
+    )
+    problem(
+        reports_add_evidence.sync_detailed(
+            open_report.id,
+            client=strict,
+            body=EvidenceUpload(file=File(payload=io.BytesIO(b"plain text"), file_name="a.txt")),
+        ),
+        415,
+        "unsupported_media_type",
+    )
 
 
 def who_grants(client: AuthenticatedClient) -> list[Any]:

@@ -95,10 +95,15 @@ ALL_CHECKS = [check for check in CHECKS.get_all() if not isinstance(check, type)
 # Seeded ids for the running item's role, by the parameter or body field that names them.
 KNOWN: dict[str, list[str]] = {}
 BODY_REFERENCES = {
-    "parent_id": "unit_id", "into_unit_id": "unit_id", "unit_id": "unit_id",
-    "audience_unit_id": "unit_id", "impersonated_unit_id": "unit_id", "member_id": "member_id",
-    "impersonated_member_id": "member_id", "assignee_id": "assignee",
-}  # fmt: skip
+    "parent_id": "unit_id",
+    "into_unit_id": "unit_id",
+    "unit_id": "unit_id",
+    "audience_unit_id": "unit_id",
+    "impersonated_unit_id": "unit_id",
+    "member_id": "member_id",
+    "impersonated_member_id": "member_id",
+    "assignee_id": "assignee",
+}
 
 
 def _is_uuid(value: Any) -> bool:
@@ -129,10 +134,12 @@ def flatmap_path_parameters(_ctx: Any, path_parameters: dict[str, Any] | None) -
 def flatmap_body(_ctx: Any, body: Any) -> Any:
     if not isinstance(body, dict) or not any(k in BODY_REFERENCES for k in body):
         return st.just(body)
-    return st.fixed_dictionaries({
-        k: _maybe_known(v, BODY_REFERENCES[k]) if k in BODY_REFERENCES else st.just(v)
-        for k, v in body.items()
-    })  # fmt: skip
+    return st.fixed_dictionaries(
+        {
+            k: _maybe_known(v, BODY_REFERENCES[k]) if k in BODY_REFERENCES else st.just(v)
+            for k, v in body.items()
+        }
+    )
 
 
 # Rejections (422, or 415 for an upload) of schema-valid requests that no schema can
@@ -140,42 +147,105 @@ def flatmap_body(_ctx: Any, body: Any) -> Any:
 # together. Each is narrow: a problem `code` of its own, or one `validation_failed` error
 # by (type, location, message), where None matches any.
 NOT_EXPRESSIBLE: dict[tuple[str, str | None, tuple[Any, ...] | None, str | None], str] = {
-    ("invalid_cursor", None, None, None):
-        "cursors are opaque: a well-formed string the server did not issue names no page",
-    ("validation_failed", "reference", None, None):
-        "a well-formed id in the body that names no object in the caller's scope (or, for an "
-        "assignee, no handler of the report)",
-    ("validation_failed", "missing", ("query", "unit_id"), "required here"):
-        "the default unit is the caller's one scope root; others (admins) must name one",
-    ("validation_failed", "value_error", ("query", "ack_state"), "only for members"):
-        "the own-acknowledgement filter needs a caller linked to a member",
-    ("validation_failed", "value_error", ("query", "from"), "too many periods"):
-        "a series of more than 1000 periods (from, to and interval together)",
-    ("validation_failed", "value_error", ("query", "to"), "not after from"):
-        "an empty or reversed period (from and to together)",
-    ("validation_failed", "value_error", ("body", "scope_unit_code"), "differs from the query parameter"):
-        "the scope named twice, in the body and the query, differently",
-    ("validation_failed", "value_error", ("body", "mode"), "differs from the query parameter"):
-        "the mode named twice, in the body and the query, differently",
-    ("validation_failed", "missing", ("body", "scope_unit_code"), "required for a snapshot"):
-        "a snapshot names its scope in the body or in the query",
-    ("invalid_url", None, None, None):
-        "a reported link the server cannot resolve to content (per-platform URL grammar)",
-    ("invalid_account_url", None, None, None):
-        "an account link the server cannot resolve to an account (per-platform URL grammar)",
-    ("unsupported_media_type", None, None, None):
-        "an uploaded file (multipart only) is recognised by its content, not by its schema",
-    ("validation_failed", "datetime_range", None, None):
-        "date-times are accepted from 1900 to 9000 (UTC); JSON Schema cannot bound a date-time",
-    ("idempotency_key_mismatch", None, None, None):
-        "an Idempotency-Key already used, by an earlier example, with another body",
-    ("validation_failed", "value_error", ("body", "url"), "exactly one of url, handle"):
-        "an account is declared by `url` or by `handle`, exactly one (described, not a union: "
-        "generators turn such unions into fragments that lose fields)",
-    ("validation_failed", "validation_failed", ("body", "impersonated_unit_id"),
-     "Give the impersonated member or the impersonated unit, not both."):
-        "at most one impersonated reference (described, not a union, as above)",
-}  # fmt: skip
+    (
+        "invalid_cursor",
+        None,
+        None,
+        None,
+    ): "cursors are opaque: a well-formed string the server did not issue names no page",
+    (
+        "validation_failed",
+        "reference",
+        None,
+        None,
+    ): "a well-formed id in the body that names no object in the caller's scope (or, for an "
+    "assignee, no handler of the report)",
+    (
+        "validation_failed",
+        "missing",
+        ("query", "unit_id"),
+        "required here",
+    ): "the default unit is the caller's one scope root; others (admins) must name one",
+    (
+        "validation_failed",
+        "value_error",
+        ("query", "ack_state"),
+        "only for members",
+    ): "the own-acknowledgement filter needs a caller linked to a member",
+    (
+        "validation_failed",
+        "value_error",
+        ("query", "from"),
+        "too many periods",
+    ): "a series of more than 1000 periods (from, to and interval together)",
+    (
+        "validation_failed",
+        "value_error",
+        ("query", "to"),
+        "not after from",
+    ): "an empty or reversed period (from and to together)",
+    (
+        "validation_failed",
+        "value_error",
+        ("body", "scope_unit_code"),
+        "differs from the query parameter",
+    ): "the scope named twice, in the body and the query, differently",
+    (
+        "validation_failed",
+        "value_error",
+        ("body", "mode"),
+        "differs from the query parameter",
+    ): "the mode named twice, in the body and the query, differently",
+    (
+        "validation_failed",
+        "missing",
+        ("body", "scope_unit_code"),
+        "required for a snapshot",
+    ): "a snapshot names its scope in the body or in the query",
+    (
+        "invalid_url",
+        None,
+        None,
+        None,
+    ): "a reported link the server cannot resolve to content (per-platform URL grammar)",
+    (
+        "invalid_account_url",
+        None,
+        None,
+        None,
+    ): "an account link the server cannot resolve to an account (per-platform URL grammar)",
+    (
+        "unsupported_media_type",
+        None,
+        None,
+        None,
+    ): "an uploaded file (multipart only) is recognised by its content, not by its schema",
+    (
+        "validation_failed",
+        "datetime_range",
+        None,
+        None,
+    ): "date-times are accepted from 1900 to 9000 (UTC); JSON Schema cannot bound a date-time",
+    (
+        "idempotency_key_mismatch",
+        None,
+        None,
+        None,
+    ): "an Idempotency-Key already used, by an earlier example, with another body",
+    (
+        "validation_failed",
+        "value_error",
+        ("body", "url"),
+        "exactly one of url, handle",
+    ): "an account is declared by `url` or by `handle`, exactly one (described, not a union: "
+    "generators turn such unions into fragments that lose fields)",
+    (
+        "validation_failed",
+        "validation_failed",
+        ("body", "impersonated_unit_id"),
+        "Give the impersonated member or the impersonated unit, not both.",
+    ): "at most one impersonated reference (described, not a union, as above)",
+}
 
 
 def _matches(key: tuple[Any, ...], code: str, error: dict[str, Any] | None) -> bool:
@@ -208,10 +278,13 @@ def _not_expressible(case: Any, response: Any) -> bool:
 # Roster files other than JSON are opaque strings in the document (their grammar - rows,
 # headers and their Vietnamese aliases, encodings - is prose): whether a generated string
 # is a valid roster file is beyond any schema, both ways. Their JSON twin is checked.
-ROSTER_FILES = frozenset({
-    "application/x-ndjson", "text/csv",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-})  # fmt: skip
+ROSTER_FILES = frozenset(
+    {
+        "application/x-ndjson",
+        "text/csv",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    }
+)
 # The document gives NDJSON as a string (it goes on the wire as text) and XLSX as binary.
 schemathesis.serializer.alias("application/x-ndjson", "text/plain")
 schemathesis.serializer.alias(
@@ -287,24 +360,38 @@ async def _seed() -> Seeded:
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         report = await file_report(client, org.headers("member"))
         r = await client.post(
-            f"/api/v1/reports/{report['id']}/evidence", headers=org.headers("member"),
+            f"/api/v1/reports/{report['id']}/evidence",
+            headers=org.headers("member"),
             files={"file": ("shot.png", png_bytes(), "image/png")},
-        )  # fmt: skip
+        )
         assert r.status_code == 201, r.text
         evidence = r.json()
-        r = await client.post("/api/v1/roster/syncs", headers=org.headers("admin"), json={
-            "mode": "upsert", "members": [{"external_id": "X-1", "full_name": "Phạm Văn Cường",
-                                           "unit_code": "A.1", "membership": "official"}],
-        })  # fmt: skip
+        r = await client.post(
+            "/api/v1/roster/syncs",
+            headers=org.headers("admin"),
+            json={
+                "mode": "upsert",
+                "members": [
+                    {
+                        "external_id": "X-1",
+                        "full_name": "Phạm Văn Cường",
+                        "unit_code": "A.1",
+                        "membership": "official",
+                    }
+                ],
+            },
+        )
         assert r.status_code == 201, r.text
         sync = r.json()
     shared = {
         "unit_id": [str(u.id) for u in (org.root, org.a, org.a1, org.b, org.b1)],
-        "report_id": [report["id"]], "evidence_id": [evidence["id"]],
-        "document_id": documents, "sync_id": [sync["id"]],
+        "report_id": [report["id"]],
+        "evidence_id": [evidence["id"]],
+        "document_id": documents,
+        "sync_id": [sync["id"]],
         "client_id": [str(org.principals["partner_a"].id)],
         "assignee": [str(org.principals["reviewer_a"].id), str(org.principals["manager_a"].id)],
-    }  # fmt: skip
+    }
     known = {
         "admin": {
             **shared,

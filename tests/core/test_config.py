@@ -53,8 +53,12 @@ class TestDevelopmentKey:
         env = {k: v for k, v in os.environ.items() if k != "QD85_SECRET_KEY"}
         result = subprocess.run(  # noqa: S603 - our own interpreter and arguments
             [sys.executable, "-m", "api.cli", "openapi", "--out", os.devnull],
-            env={**env, "QD85_ENV": "test"}, cwd=ROOT, capture_output=True, text=True,
-            timeout=120, check=False,
-        )  # fmt: skip
+            env={**env, "QD85_ENV": "test"},
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
         assert result.returncode != 0
         assert "QD85_SECRET_KEY" in result.stderr

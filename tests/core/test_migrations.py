@@ -38,7 +38,12 @@ async def test_display_name_search_is_backfilled(session: AsyncSession, database
     await _migrate(database, "837cc7f20c91")
 
     async with db.sessionmaker() as s:
-        rows = dict((await s.execute(
-            select(Account.id, Account.display_name_search).where(Account.id.in_(ids)))).all())  # fmt: skip
+        rows = dict(
+            (
+                await s.execute(
+                    select(Account.id, Account.display_name_search).where(Account.id.in_(ids))
+                )
+            ).all()
+        )
     assert [rows[i] for i in ids] == ["nguyen van anh", fold("ĐẶNG  THỊ   Lan"), None]
     assert fold("ĐẶNG  THỊ   Lan") == "dang thi lan"

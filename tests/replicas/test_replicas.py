@@ -76,10 +76,26 @@ class Replica:
         self.base_url = f"http://127.0.0.1:{self.port}"
         self._log = open(log, "wb")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-            [sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory", "--host", "127.0.0.1",
-             "--port", str(self.port), "--log-level", "warning", "--no-access-log"],
-            env=env, cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "api.main:create_app",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
+            env=env,
+            cwd=ROOT,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
     def wait_ready(self, seconds: float = 30) -> None:
         deadline = time.monotonic() + seconds
@@ -109,10 +125,11 @@ def _backends() -> list[Any]:
     return [
         pytest.param("database", id="database"),
         pytest.param(
-            "redis", id="redis",
+            "redis",
+            id="redis",
             marks=pytest.mark.skipif(not _redis_up(), reason="no Redis at 127.0.0.1:6379"),
         ),
-    ]  # fmt: skip
+    ]
 
 
 @pytest.fixture(scope="module", params=_backends())

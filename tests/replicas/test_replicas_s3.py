@@ -41,10 +41,12 @@ def nodes(
     database: str, seaweed: Seaweed, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[str, str]]:
     env = {
-        **os.environ, **REPLICA_ENV, "QD85_DATABASE_URL": database,
+        **os.environ,
+        **REPLICA_ENV,
+        "QD85_DATABASE_URL": database,
         **seaweed.env(prefix=f"nodes-{uuid.uuid4().hex[:8]}/"),
         "QD85_FOLD_INTERVAL_SECONDS": str(FOLD_INTERVAL),
-    }  # fmt: skip
+    }
     env.pop("QD85_REDIS_URL", None)
     if _redis_up():
         env["QD85_REDIS_URL"] = REDIS_URL
@@ -72,9 +74,10 @@ async def clients(nodes: tuple[str, str]) -> AsyncIterator[tuple[httpx.AsyncClie
 
 async def _upload(client: httpx.AsyncClient, rid: str, headers: dict[str, str], data: bytes) -> Any:
     return await client.post(
-        f"/api/v1/reports/{rid}/evidence", headers=headers,
+        f"/api/v1/reports/{rid}/evidence",
+        headers=headers,
         files={"file": ("ảnh.png", data, "image/png")},
-    )  # fmt: skip
+    )
 
 
 class TestFilesAcrossNodes:
@@ -113,8 +116,11 @@ class TestStoreOutage:
                 assert_problem(r, 503, "service_unavailable")
                 assert int(r.headers["retry-after"]) >= 1
                 # The stored bytes cannot be served now: 503 too, not a broken 200.
-                assert_problem(await client.get(stored.headers["location"], headers=headers),
-                               503, "service_unavailable")  # fmt: skip
+                assert_problem(
+                    await client.get(stored.headers["location"], headers=headers),
+                    503,
+                    "service_unavailable",
+                )
                 assert_problem(await client.get("/readyz"), 503, "service_unavailable")
                 # Everything else reads on: the report, its evidence list, the login.
                 got = await client.get(f"/api/v1/reports/{report['id']}", headers=headers)
@@ -163,9 +169,12 @@ class TestFolderAcrossNodes:
                 await holder.commit()
                 for n, (client, (member, headers)) in enumerate(zip(clients, people, strict=True)):
                     r = await client.post(
-                        f"/api/v1/members/{member.id}/accounts", headers=headers,
-                        json={"url": f"https://www.facebook.com/qd85.nodes.{n}.{uuid.uuid4().hex[:6]}"},
-                    )  # fmt: skip
+                        f"/api/v1/members/{member.id}/accounts",
+                        headers=headers,
+                        json={
+                            "url": f"https://www.facebook.com/qd85.nodes.{n}.{uuid.uuid4().hex[:6]}"
+                        },
+                    )
                     assert r.status_code == 201, r.text
                 await asyncio.sleep(FOLD_INTERVAL * 10)  # every node tried several times
                 assert await _pending(engine, unit.id) == 2

@@ -53,9 +53,12 @@ async def people(session: AsyncSession, org: Org) -> dict[str, Member]:
 
 
 async def declare(
-    client: httpx.AsyncClient, headers: dict[str, str], member_id: uuid.UUID, url: str = FB,
+    client: httpx.AsyncClient,
+    headers: dict[str, str],
+    member_id: uuid.UUID,
+    url: str = FB,
     **extra: Any,
-) -> httpx.Response:  # fmt: skip
+) -> httpx.Response:
     return await client.post(accounts_of(member_id), json={"url": url, **extra}, headers=headers)
 
 
@@ -108,17 +111,27 @@ ROUTES: dict[str, tuple[str, str, Any, dict[str, tuple[int, int, int]], int]] = 
     "close": ("POST", "account", None, ACCOUNT_WRITE, 200),
     "compromised": ("POST", "account", None, ACCOUNT_WRITE, 200),
 }
-NEW_STATUS = {"verify": "verified", "reject": "rejected", "close": "closed",
-              "compromised": "compromised", "update": "pending"}  # fmt: skip
+NEW_STATUS = {
+    "verify": "verified",
+    "reject": "rejected",
+    "close": "closed",
+    "compromised": "compromised",
+    "update": "pending",
+}
 
 
 class TestRoleMatrix:
     @pytest.mark.parametrize("role", ROLES)
     @pytest.mark.parametrize("route", list(ROUTES))
     async def test_route(
-        self, client: httpx.AsyncClient, session: AsyncSession, org: Org,
-        people: dict[str, Member], route: str, role: str,
-    ) -> None:  # fmt: skip
+        self,
+        client: httpx.AsyncClient,
+        session: AsyncSession,
+        org: Org,
+        people: dict[str, Member],
+        route: str,
+        role: str,
+    ) -> None:
         method, on, body, matrix, success = ROUTES[route]
         for target, expected in zip(TARGETS, matrix[role], strict=True):
             member = people[target]
@@ -177,9 +190,14 @@ class TestRoleMatrix:
         ],
     )
     async def test_list_accounts(
-        self, client: httpx.AsyncClient, session: AsyncSession, org: Org,
-        people: dict[str, Member], role: str, expected: set[str] | int,
-    ) -> None:  # fmt: skip
+        self,
+        client: httpx.AsyncClient,
+        session: AsyncSession,
+        org: Org,
+        people: dict[str, Member],
+        role: str,
+        expected: set[str] | int,
+    ) -> None:
         ids = {k: str((await make_account(session, m)).id) for k, m in people.items()}
         r = await client.get(ACCOUNTS, headers=org.headers(role))
         if isinstance(expected, int):
@@ -190,16 +208,21 @@ class TestRoleMatrix:
 
     @pytest.mark.parametrize("action", ["verify", "reject"])
     async def test_owner_who_is_a_manager_may_not_review_own_account(
-        self, client: httpx.AsyncClient, session: AsyncSession, org: Org,
-        people: dict[str, Member], action: str,
-    ) -> None:  # fmt: skip
+        self,
+        client: httpx.AsyncClient,
+        session: AsyncSession,
+        org: Org,
+        people: dict[str, Member],
+        action: str,
+    ) -> None:
         boss_member = await make_member(session, org.a1, full_name="Nguyễn Văn Bí Thư")
         boss = auth(await make_user(session, member=boss_member, grants=[(Role.manager, org.a)]))
         own = await make_account(session, boss_member)
         peers = await make_account(session, people["peer"])
         body = {"note": "checked"}
-        assert_problem(await client.post(action_url(own.id, action), json=body, headers=boss),
-                       403, "forbidden")  # fmt: skip
+        assert_problem(
+            await client.post(action_url(own.id, action), json=body, headers=boss), 403, "forbidden"
+        )
         assert (await fetch(Account, own.id)).status == S.pending
         assert await audit_actions(own.id) == []
         r = await client.post(action_url(peers.id, action), json=body, headers=boss)
@@ -221,8 +244,11 @@ class TestRoleMatrix:
 
     async def test_unknown_account_is_404(self, client: httpx.AsyncClient, org: Org) -> None:
         missing = uuid.uuid4()
-        assert_problem(await client.get(f"{ACCOUNTS}/{missing}", headers=org.headers("admin")),
-                       404, "not_found")  # fmt: skip
+        assert_problem(
+            await client.get(f"{ACCOUNTS}/{missing}", headers=org.headers("admin")),
+            404,
+            "not_found",
+        )
         r = await client.post(action_url(missing, "close"), headers=org.headers("admin"))
         assert_problem(r, 404, "not_found")
         r = await declare(client, org.headers("admin"), missing)
@@ -256,8 +282,10 @@ class TestDeclaration:
         assert r.status_code == 200, r.text
         body = r.json()
         assert (body["member_id"], body["declaration"], body["active_accounts"]) == (
-            str(org.me.id), "declared_none", 0,
-        )  # fmt: skip
+            str(org.me.id),
+            "declared_none",
+            0,
+        )
         assert body["declared_at"] is not None
         assert await member_state(org.me.id) == (Declaration.declared_none, True)
 
@@ -318,9 +346,12 @@ class TestDeclaration:
         ],
     )
     async def test_closing_the_last_active_account(
-        self, client: httpx.AsyncClient, org: Org, body: dict[str, Any] | None,
+        self,
+        client: httpx.AsyncClient,
+        org: Org,
+        body: dict[str, Any] | None,
         expected: tuple[Declaration, bool],
-    ) -> None:  # fmt: skip
+    ) -> None:
         h = org.headers("member")
         account_id = (await declare(client, h, org.me.id)).json()["id"]
         r = await client.post(f"{ACCOUNTS}/{account_id}/close", json=body, headers=h)
@@ -335,8 +366,10 @@ class TestDeclaration:
     ) -> None:
         account_id = (await declare(client, org.headers("member"), org.me.id)).json()["id"]
         r = await client.post(
-            f"{ACCOUNTS}/{account_id}/reject", json={"note": "not hers"}, headers=org.headers("manager_a")
-        )  # fmt: skip
+            f"{ACCOUNTS}/{account_id}/reject",
+            json={"note": "not hers"},
+            headers=org.headers("manager_a"),
+        )
         assert r.status_code == 200, r.text
         assert await member_state(org.me.id) == (Declaration.not_declared, False)
 
@@ -407,9 +440,13 @@ class TestCanonicalDuplicates:
 
     @pytest.mark.parametrize(("action", "body"), [("close", None), ("reject", {"note": "no"})])
     async def test_released_account_may_be_declared_by_another_member(
-        self, client: httpx.AsyncClient, org: Org, people: dict[str, Member],
-        action: str, body: dict[str, Any] | None,
-    ) -> None:  # fmt: skip
+        self,
+        client: httpx.AsyncClient,
+        org: Org,
+        people: dict[str, Member],
+        action: str,
+        body: dict[str, Any] | None,
+    ) -> None:
         first = (await declare(client, org.headers("member"), org.me.id)).json()["id"]
         r = await client.post(
             f"{ACCOUNTS}/{first}/{action}", json=body, headers=org.headers("manager_a")
@@ -430,15 +467,23 @@ class TestCanonicalDuplicates:
     async def test_handle_with_platform(self, client: httpx.AsyncClient, org: Org) -> None:
         r = await client.post(
             accounts_of(org.me.id),
-            json={"platform": "zalo", "handle": "0912 345 678", "kind": "profile", "purpose": "work",
-                  "display_name": "Hoa Zalo"},
+            json={
+                "platform": "zalo",
+                "handle": "0912 345 678",
+                "kind": "profile",
+                "purpose": "work",
+                "display_name": "Hoa Zalo",
+            },
             headers=org.headers("member"),
-        )  # fmt: skip
+        )
         assert r.status_code == 201, r.text
         data = r.json()
         assert (data["platform"], data["canonical_key"], data["purpose"], data["display_name"]) == (
-            "zalo", "zalo:phone:+84912345678", "work", "Hoa Zalo",
-        )  # fmt: skip
+            "zalo",
+            "zalo:phone:+84912345678",
+            "work",
+            "Hoa Zalo",
+        )
 
     @pytest.mark.parametrize(
         ("body", "field"),
@@ -544,9 +589,14 @@ class TestConcurrency:
 
     @pytest.mark.parametrize("if_match", [None, '"1"'])
     async def test_concurrent_reviews_of_one_account(
-        self, client: httpx.AsyncClient, session: AsyncSession, org: Org,
-        people: dict[str, Member], is_postgres: bool, if_match: str | None,
-    ) -> None:  # fmt: skip
+        self,
+        client: httpx.AsyncClient,
+        session: AsyncSession,
+        org: Org,
+        people: dict[str, Member],
+        is_postgres: bool,
+        if_match: str | None,
+    ) -> None:
         if not is_postgres:
             pytest.skip("SQLite has no row locks; the race needs PostgreSQL")
         account = await make_account(session, people["peer"])
@@ -597,22 +647,31 @@ LEGAL = {
 }
 CLAIMING = {S.pending, S.verified, S.compromised}
 ACTION_BODY: dict[str, Any] = {
-    "verify": {"note": "Đã đối chiếu"}, "reject": {"note": "Không phải của đảng viên"},
-    "close": None, "compromised": {"note": "Bị chiếm quyền"},
-}  # fmt: skip
+    "verify": {"note": "Đã đối chiếu"},
+    "reject": {"note": "Không phải của đảng viên"},
+    "close": None,
+    "compromised": {"note": "Bị chiếm quyền"},
+}
 
 
 class TestStateTable:
     @pytest.mark.parametrize("status", list(S))
     @pytest.mark.parametrize("action", ACTIONS)
     async def test_every_action_from_every_status(
-        self, client: httpx.AsyncClient, session: AsyncSession, org: Org,
-        people: dict[str, Member], action: str, status: AccountStatus,
-    ) -> None:  # fmt: skip
+        self,
+        client: httpx.AsyncClient,
+        session: AsyncSession,
+        org: Org,
+        people: dict[str, Member],
+        action: str,
+        status: AccountStatus,
+    ) -> None:
         account = await make_account(session, people["peer"], FB, status=status)
         r = await client.post(
-            action_url(account.id, action), json=ACTION_BODY[action], headers=org.headers("manager_a")
-        )  # fmt: skip
+            action_url(account.id, action),
+            json=ACTION_BODY[action],
+            headers=org.headers("manager_a"),
+        )
         after = await fetch(Account, account.id)
         target = LEGAL.get((action, status))
         if target is None:
@@ -644,9 +703,13 @@ class TestStateTable:
         "body", [None, {}, {"note": ""}, {"note": "   "}, {"note": "x" * 1001}]
     )
     async def test_reject_requires_a_note(
-        self, client: httpx.AsyncClient, session: AsyncSession, org: Org,
-        people: dict[str, Member], body: dict[str, Any] | None,
-    ) -> None:  # fmt: skip
+        self,
+        client: httpx.AsyncClient,
+        session: AsyncSession,
+        org: Org,
+        people: dict[str, Member],
+        body: dict[str, Any] | None,
+    ) -> None:
         account = await make_account(session, people["peer"])
         r = await client.post(
             action_url(account.id, "reject"), json=body, headers=org.headers("manager_a")
@@ -659,8 +722,10 @@ class TestStateTable:
     ) -> None:
         account = await make_account(session, people["peer"])
         r = await client.post(
-            action_url(account.id, "close"), json={"status": "verified"}, headers=org.headers("manager_a")
-        )  # fmt: skip
+            action_url(account.id, "close"),
+            json={"status": "verified"},
+            headers=org.headers("manager_a"),
+        )
         assert_problem(r, 422, "validation_failed")
         assert (await fetch(Account, account.id)).status is S.pending
 
@@ -668,9 +733,13 @@ class TestStateTable:
 class TestIfMatch:
     @pytest.mark.parametrize("action", ["update", *ACTIONS])
     async def test_stale_then_current(
-        self, client: httpx.AsyncClient, session: AsyncSession, org: Org,
-        people: dict[str, Member], action: str,
-    ) -> None:  # fmt: skip
+        self,
+        client: httpx.AsyncClient,
+        session: AsyncSession,
+        org: Org,
+        people: dict[str, Member],
+        action: str,
+    ) -> None:
         account = await make_account(session, people["peer"])
         h = org.headers("manager_a")
         got = await client.get(f"{ACCOUNTS}/{account.id}", headers=h)
@@ -679,10 +748,16 @@ class TestIfMatch:
 
         async def send(if_match: str) -> httpx.Response:
             if action == "update":
-                return await client.patch(f"{ACCOUNTS}/{account.id}", json={"purpose": "work"},
-                                          headers={**h, "If-Match": if_match})  # fmt: skip
-            return await client.post(action_url(account.id, action), json=ACTION_BODY[action],
-                                     headers={**h, "If-Match": if_match})  # fmt: skip
+                return await client.patch(
+                    f"{ACCOUNTS}/{account.id}",
+                    json={"purpose": "work"},
+                    headers={**h, "If-Match": if_match},
+                )
+            return await client.post(
+                action_url(account.id, action),
+                json=ACTION_BODY[action],
+                headers={**h, "If-Match": if_match},
+            )
 
         for stale in ['"2"', '"0"', "garbage"]:
             assert_problem(await send(stale), 412, "version_mismatch")
@@ -711,16 +786,19 @@ class TestUpdate:
         assert (r.json()["status"], r.json()["version"]) == ("pending", 2)
         after = await fetch(Account, account.id)
         assert (after.display_name, after.kind.value, after.purpose.value) == (
-            "Trang của Hoa", "page", "propaganda",
-        )  # fmt: skip
+            "Trang của Hoa",
+            "page",
+            "propaganda",
+        )
         assert await audit_actions(account.id) == ["account.update"]
 
     async def test_patch_without_change_writes_nothing(
         self, client: httpx.AsyncClient, session: AsyncSession, org: Org
     ) -> None:
         account = await make_account(session, org.me)
-        r = await client.patch(f"{ACCOUNTS}/{account.id}", json={"purpose": "personal"},
-                               headers=org.headers("member"))  # fmt: skip
+        r = await client.patch(
+            f"{ACCOUNTS}/{account.id}", json={"purpose": "personal"}, headers=org.headers("member")
+        )
         assert r.status_code == 200, r.text
         assert r.json()["version"] == 1
         assert await audit_actions(account.id) == []
@@ -816,9 +894,12 @@ class TestAudit:
             r = await client.request(method, url, json=body, headers=h)
             assert r.status_code == 200, (url, r.text)
         assert await audit_actions(uuid.UUID(account_id)) == [
-            "account.declare", "account.update", "account.verify", "account.compromised",
+            "account.declare",
+            "account.update",
+            "account.verify",
+            "account.compromised",
             "account.close",
-        ]  # fmt: skip
+        ]
         second = (await declare(client, member, people["peer"].id)).status_code
         assert second == 404  # a member cannot declare for someone else
         other = (await declare(client, manager, people["peer"].id, "https://x.com/binh")).json()[
@@ -827,8 +908,9 @@ class TestAudit:
         r = await client.post(f"{ACCOUNTS}/{other}/reject", json={"note": "no"}, headers=manager)
         assert r.status_code == 200
         assert await audit_actions(uuid.UUID(other)) == ["account.declare", "account.reject"]
-        r = await client.post(declaration_of(people["peer"].id), json={"has_accounts": False},
-                              headers=manager)  # fmt: skip
+        r = await client.post(
+            declaration_of(people["peer"].id), json={"has_accounts": False}, headers=manager
+        )
         assert r.status_code == 200
         assert await audit_actions(people["peer"].id) == ["member.declaration"]
 
@@ -860,8 +942,11 @@ class TestAudit:
         account = await make_account(session, org.me, FB, status=S.closed)
         before = await count_rows(AuditEvent)
         h = org.headers("manager_a")
-        assert_problem(await client.post(action_url(account.id, "verify"), headers=h),
-                       409, "invalid_transition")  # fmt: skip
+        assert_problem(
+            await client.post(action_url(account.id, "verify"), headers=h),
+            409,
+            "invalid_transition",
+        )
         r = await client.post(declaration_of(org.me.id), json={"has_accounts": True}, headers=h)
         assert_problem(r, 409, "declaration_conflict")
         assert await count_rows(AuditEvent) == before
@@ -880,11 +965,19 @@ class TestListFilters:
         a2 = await make_member(session, org.a2, full_name="Phạm Văn Cường")
         return {
             "me_fb": str((await make_account(session, org.me, FB)).id),
-            "me_yt": str((await make_account(session, org.me, "youtube.com/@hoale", status=S.verified)).id),
-            "peer_x": str((await make_account(session, people["peer"], "x.com/binh", status=S.closed)).id),
+            "me_yt": str(
+                (await make_account(session, org.me, "youtube.com/@hoale", status=S.verified)).id
+            ),
+            "peer_x": str(
+                (await make_account(session, people["peer"], "x.com/binh", status=S.closed)).id
+            ),
             "a2_yt": str((await make_account(session, a2, "https://youtube.com/@cuong")).id),
-            "b_yt": str((await make_account(session, people["b"], "youtube.com/@dung", status=S.verified)).id),
-        }  # fmt: skip
+            "b_yt": str(
+                (
+                    await make_account(session, people["b"], "youtube.com/@dung", status=S.verified)
+                ).id
+            ),
+        }
 
     async def ids(
         self, client: httpx.AsyncClient, org: Org, role: str = "admin", **params: Any
@@ -913,7 +1006,7 @@ class TestListFilters:
         assert await self.ids(client, org, unit_id=str(uuid.uuid4())) == set()
         # A unit outside the caller's scope gives nothing, not the other scope's accounts.
         assert await self.ids(client, org, "manager_a", unit_id=str(org.b.id)) == set()
-        assert await self.ids(client, org, "manager_b", unit_id=str(org.root.id)) == {s["b_yt"]}  # fmt: skip
+        assert await self.ids(client, org, "manager_b", unit_id=str(org.root.id)) == {s["b_yt"]}
 
     async def test_platform_and_status(
         self, client: httpx.AsyncClient, org: Org, spread: dict[str, str]
@@ -965,8 +1058,10 @@ class TestListFilters:
     async def test_pagination_over_120_accounts(
         self, client: httpx.AsyncClient, session: AsyncSession, org: Org
     ) -> None:
-        made = {str((await make_account(session, org.me, f"https://www.tiktok.com/@hoa{i}")).id)
-                for i in range(120)}  # fmt: skip
+        made = {
+            str((await make_account(session, org.me, f"https://www.tiktok.com/@hoa{i}")).id)
+            for i in range(120)
+        }
         pages = await walk(client, ACCOUNTS, org.headers("manager_a"), limit=50)
         assert [len(p) for p in pages] == [50, 50, 20]
         ids = [a["id"] for p in pages for a in p]
@@ -1022,10 +1117,16 @@ class TestSearchByPageName:
         self, client: httpx.AsyncClient, org: Org
     ) -> None:
         h = org.headers("manager_a")
-        r = await client.post(accounts_of(org.me.id), json={
-            "url": "https://www.facebook.com/trangtin.dh2026", "kind": "page",
-            "display_name": "Trang tin Xã Đông Hòa", "purpose": "propaganda",
-        }, headers=h)  # fmt: skip
+        r = await client.post(
+            accounts_of(org.me.id),
+            json={
+                "url": "https://www.facebook.com/trangtin.dh2026",
+                "kind": "page",
+                "display_name": "Trang tin Xã Đông Hòa",
+                "purpose": "propaganda",
+            },
+            headers=h,
+        )
         assert r.status_code == 201, r.text
         account = r.json()
 
@@ -1037,8 +1138,11 @@ class TestSearchByPageName:
         assert await found("xa dong hoa")
         assert await found("TRANG TIN XÃ ĐÔNG")
         assert not await found("tan dinh")
-        r = await client.patch(f"{ACCOUNTS}/{account['id']}", json={
-            "display_name": "Fanpage Chi bộ Tân Định"}, headers=h)  # fmt: skip
+        r = await client.patch(
+            f"{ACCOUNTS}/{account['id']}",
+            json={"display_name": "Fanpage Chi bộ Tân Định"},
+            headers=h,
+        )
         assert r.status_code == 200, r.text
         assert await found("chi bo tan dinh")
         assert not await found("dong hoa")
@@ -1052,8 +1156,12 @@ class TestSearchByPageName:
         self, client: httpx.AsyncClient, session: AsyncSession, org: Org
     ) -> None:
         b_member = await make_member(session, org.b1, full_name="Vũ Thị Dung")
-        await make_account(session, b_member, "https://www.facebook.com/trangb.2026",
-                           display_name="Trang tin Phường Bến Nghé")  # fmt: skip
+        await make_account(
+            session,
+            b_member,
+            "https://www.facebook.com/trangb.2026",
+            display_name="Trang tin Phường Bến Nghé",
+        )
         await session.commit()
         r = await client.get(ACCOUNTS, params={"q": "ben nghe"}, headers=org.headers("manager_a"))
         assert r.json()["items"] == []

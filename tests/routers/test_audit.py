@@ -54,8 +54,11 @@ class TestListAuditEvents:
         org, in_a, in_b = await _world(client, session)
         items = await _events(client, org.headers("admin"))
         assert sorted(e["action"] for e in items) == [
-            "client.create", "client.create", "member.create", "member.create"
-        ]  # fmt: skip
+            "client.create",
+            "client.create",
+            "member.create",
+            "member.create",
+        ]
         member_events = {e["entity_id"]: e for e in items if e["action"] == "member.create"}
         assert set(member_events) == {in_a, in_b}
         event = member_events[in_a]
@@ -88,8 +91,10 @@ class TestListAuditEvents:
         org, in_a, in_b = await _world(client, session)
         a_items = await _events(client, org.headers("manager_a"))
         assert sorted(e["action"] for e in a_items) == [
-            "client.create", "client.create", "member.create"
-        ]  # fmt: skip
+            "client.create",
+            "client.create",
+            "member.create",
+        ]
         assert {e["entity_id"] for e in a_items if e["entity_type"] == "member"} == {in_a}
         b_items = await _events(client, org.headers("manager_b"))
         assert [(e["action"], e["entity_id"]) for e in b_items] == [("member.create", in_b)]
@@ -107,10 +112,13 @@ class TestListAuditEvents:
         org = await build_org(session)
         r = await client.post(
             "/api/v1/users",
-            json={"username": "floating.analyst", "password": "long-enough-pass",
-                  "grants": [{"role": "analyst", "unit_id": str(org.a.id)}]},
+            json={
+                "username": "floating.analyst",
+                "password": "long-enough-pass",
+                "grants": [{"role": "analyst", "unit_id": str(org.a.id)}],
+            },
             headers=org.headers("admin"),
-        )  # fmt: skip
+        )
         assert r.status_code == 201, r.text
         admin_items = await _events(client, org.headers("admin"), action="user.create")
         assert [e["entity_id"] for e in admin_items] == [r.json()["id"]]
@@ -162,10 +170,17 @@ class TestListAuditEvents:
 
     @pytest.mark.parametrize(
         "params",
-        [{"from": "yesterday"}, {"to": "2025-13-01T00:00:00Z"}, {"entity_id": "nope"},
-         {"actor_id": "123"}, {"limit": 0}, {"limit": 201}, {"from": "2025-01-01T00:00:00"},
-         {"to": "2025-01-01"}],
-    )  # fmt: skip
+        [
+            {"from": "yesterday"},
+            {"to": "2025-13-01T00:00:00Z"},
+            {"entity_id": "nope"},
+            {"actor_id": "123"},
+            {"limit": 0},
+            {"limit": 201},
+            {"from": "2025-01-01T00:00:00"},
+            {"to": "2025-01-01"},
+        ],
+    )
     async def test_bad_filters(
         self, client: httpx.AsyncClient, session: AsyncSession, params: dict[str, Any]
     ) -> None:
@@ -262,10 +277,16 @@ class TestAuditHasNoSecrets:
 
         items = await _events(client, admin)
         actions = sorted(e["action"] for e in items)
-        assert actions == sorted([
-            "client.create", "client.create", "user.create", "user.update", "client.create",
-            "client.rotate_secret",
-        ])  # fmt: skip
+        assert actions == sorted(
+            [
+                "client.create",
+                "client.create",
+                "user.create",
+                "user.update",
+                "client.create",
+                "client.rotate_secret",
+            ]
+        )
         api_text = (await client.get(EVENTS, params={"limit": 200}, headers=admin)).text
         async with db.sessionmaker() as s:
             stored = [e.changes for e in (await s.scalars(select(AuditEvent))).all()]

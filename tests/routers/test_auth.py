@@ -318,9 +318,10 @@ class TestRefreshTokenGrant:
         user = await make_user(session, grants=[(Role.analyst, None)], username="rot.five")
         tokens = (await login(client, "rot.five")).json()
         r = await client.patch(
-            f"/api/v1/users/{user.id}", json={"password": "a-brand-new-passphrase"},
+            f"/api/v1/users/{user.id}",
+            json={"password": "a-brand-new-passphrase"},
             headers=auth(admin),
-        )  # fmt: skip
+        )
         assert r.status_code == 200, r.text
         assert_problem(await _refresh(client, tokens["refresh_token"]), 400, "invalid_grant")
 
@@ -496,9 +497,13 @@ class TestAuthMe:
         r = await client.get("/api/v1/auth/me", headers=auth(user))
         assert r.status_code == 200, r.text
         assert r.json() == {
-            "kind": "user", "id": str(user.id), "name": "me.user", "member_id": str(member.id),
-            "roles": ["member", "reviewer"], "grants": [{"role": "reviewer", "unit_id": str(unit.id)}],
-        }  # fmt: skip
+            "kind": "user",
+            "id": str(user.id),
+            "name": "me.user",
+            "member_id": str(member.id),
+            "roles": ["member", "reviewer"],
+            "grants": [{"role": "reviewer", "unit_id": str(unit.id)}],
+        }
         assert r.headers["cache-control"] == "no-store"
 
     async def test_client(self, client: httpx.AsyncClient, session: AsyncSession) -> None:
@@ -507,10 +512,13 @@ class TestAuthMe:
         r = await client.get("/api/v1/auth/me", headers=auth(api_client))
         assert r.status_code == 200, r.text
         assert r.json() == {
-            "kind": "client", "id": str(api_client.id), "name": api_client.client_id,
-            "member_id": None, "roles": ["analyst"],
+            "kind": "client",
+            "id": str(api_client.id),
+            "name": api_client.client_id,
+            "member_id": None,
+            "roles": ["analyst"],
             "grants": [{"role": "analyst", "unit_id": str(unit.id)}],
-        }  # fmt: skip
+        }
 
     async def test_anonymous(self, client: httpx.AsyncClient) -> None:
         assert_unauthorized(await client.get("/api/v1/auth/me"), "unauthorized")
@@ -637,11 +645,19 @@ class TestLoginBurst:
         """Each attempt is counted atomically before the password is checked."""
         user = await make_user(session, username="burst.target")
         limit = get_settings().login_max_failures
-        responses = await asyncio.gather(*[
-            client.post(TOKEN_URL, data={"grant_type": "password", "username": user.username,
-                                         "password": f"wrong-{i}"})
-            for i in range(limit + 15)
-        ])  # fmt: skip
+        responses = await asyncio.gather(
+            *[
+                client.post(
+                    TOKEN_URL,
+                    data={
+                        "grant_type": "password",
+                        "username": user.username,
+                        "password": f"wrong-{i}",
+                    },
+                )
+                for i in range(limit + 15)
+            ]
+        )
         statuses = sorted(r.status_code for r in responses)
         assert statuses.count(400) == limit
         assert statuses.count(429) == 15
@@ -652,6 +668,8 @@ class TestLoginBurst:
         limit = get_settings().login_max_failures
         users = [await make_user(session, username=f"office{i}") for i in range(limit + 5)]
         for user in users:  # one address (an office behind NAT), many good logins
-            r = await client.post(TOKEN_URL, data={"grant_type": "password", "username": user.username,
-                                                   "password": PASSWORD})  # fmt: skip
+            r = await client.post(
+                TOKEN_URL,
+                data={"grant_type": "password", "username": user.username, "password": PASSWORD},
+            )
             assert r.status_code == 200, r.text

@@ -63,8 +63,9 @@ class TestListClients:
         if status == 200:
             items = r.json()["items"]
             assert {c["id"] for c in items} == {
-                str(org.principals["partner_a"].id), str(org.principals["analyst_a"].id)
-            }  # fmt: skip
+                str(org.principals["partner_a"].id),
+                str(org.principals["analyst_a"].id),
+            }
             _assert_no_secret(r, org)
 
     async def test_pagination(self, client: httpx.AsyncClient, session: AsyncSession) -> None:
@@ -79,8 +80,13 @@ class TestListClients:
         ).json()
         assert len(first["items"]) == 3
         assert first["next_cursor"]
-        second = (await client.get(CLIENTS, params={"limit": 3, "cursor": first["next_cursor"]},
-                                   headers=org.headers("admin"))).json()  # fmt: skip
+        second = (
+            await client.get(
+                CLIENTS,
+                params={"limit": 3, "cursor": first["next_cursor"]},
+                headers=org.headers("admin"),
+            )
+        ).json()
         assert len(second["items"]) == 2
         assert second["next_cursor"] is None
         ids = [c["id"] for c in first["items"] + second["items"]]
@@ -135,9 +141,13 @@ class TestCreateClient:
 
     @pytest.mark.parametrize(
         "body",
-        [{"role": "partner"}, {"name": "", "role": "partner"}, {"name": "x" * 201, "role": "partner"},
-         {"name": "Extra", "role": "partner", "client_secret": "chosen-by-caller"}],
-    )  # fmt: skip
+        [
+            {"role": "partner"},
+            {"name": "", "role": "partner"},
+            {"name": "x" * 201, "role": "partner"},
+            {"name": "Extra", "role": "partner", "client_secret": "chosen-by-caller"},
+        ],
+    )
     async def test_invalid_body(
         self, client: httpx.AsyncClient, session: AsyncSession, body: dict[str, Any]
     ) -> None:
@@ -181,9 +191,12 @@ class TestRevokeClient:
         r = await client.get(f"{CLIENTS}/{target.id}", headers=admin)
         assert r.status_code == 200
         assert r.json()["active"] is False
-        assert await count_rows(
-            AuditEvent, AuditEvent.action == "client.revoke", AuditEvent.entity_id == target.id
-        ) == 1  # fmt: skip
+        assert (
+            await count_rows(
+                AuditEvent, AuditEvent.action == "client.revoke", AuditEvent.entity_id == target.id
+            )
+            == 1
+        )
         token = await _token(client, target.client_id, org.secrets["partner_a"])  # type: ignore[union-attr]
         assert_problem(token, 401, "invalid_client")
 

@@ -105,9 +105,11 @@ class TestSecureByDefault:
 
     def test_public_paths_are_what_the_spec_makes_public(self) -> None:
         assert {p for p in PUBLIC_PATHS if p.startswith("/api/")} == {
-            "/api/v1/auth/token", "/api/v1/auth/revoke", "/api/v1/meta/enums",
+            "/api/v1/auth/token",
+            "/api/v1/auth/revoke",
+            "/api/v1/meta/enums",
             "/api/v1/meta/version",
-        }  # fmt: skip
+        }
 
     async def test_every_protected_route_answers_401_without_a_token(
         self, app: FastAPI, client: httpx.AsyncClient
@@ -168,9 +170,19 @@ class TestProblemFormat:
 
     @pytest.mark.parametrize(
         ("accept", "lang"),
-        [("en", "en"), ("en-US,en;q=0.9", "en"), ("vi", "vi"), ("fr", "vi"), ("", "vi"),
-         ("vi;q=0.4, en;q=0.8", "en"), ("en;q=0.2, vi", "vi"), ("en;q=abc", "vi"), ("en;q=0", "vi"), ("*", "vi")],
-    )  # fmt: skip
+        [
+            ("en", "en"),
+            ("en-US,en;q=0.9", "en"),
+            ("vi", "vi"),
+            ("fr", "vi"),
+            ("", "vi"),
+            ("vi;q=0.4, en;q=0.8", "en"),
+            ("en;q=0.2, vi", "vi"),
+            ("en;q=abc", "vi"),
+            ("en;q=0", "vi"),
+            ("*", "vi"),
+        ],
+    )
     async def test_title_and_detail_follow_accept_language(
         self, client: httpx.AsyncClient, accept: str, lang: str
     ) -> None:
@@ -241,8 +253,13 @@ class TestProblemFormat:
 
 
 def _big_member_json() -> bytes:
-    body = {"full_name": "Nguyễn Văn Lớn", "unit_id": str(uuid.uuid4()), "membership": "official",
-            "position": "x", "padding": "x" * 1_100_000}  # fmt: skip
+    body = {
+        "full_name": "Nguyễn Văn Lớn",
+        "unit_id": str(uuid.uuid4()),
+        "membership": "official",
+        "position": "x",
+        "padding": "x" * 1_100_000,
+    }
     data = json.dumps(body).encode()
     assert len(data) > 1_100_000
     return data
@@ -309,8 +326,12 @@ class TestBodyLimit:
     ) -> None:
         """Control: the same route with a body just under 1 MB reaches validation."""
         admin = await make_user(session, grants=[(Role.admin, None)])
-        body = {"full_name": "Nguyễn Văn Nhỏ", "unit_id": str(uuid.uuid4()),
-                "membership": "official", "padding": "x" * 990_000}  # fmt: skip
+        body = {
+            "full_name": "Nguyễn Văn Nhỏ",
+            "unit_id": str(uuid.uuid4()),
+            "membership": "official",
+            "padding": "x" * 990_000,
+        }
         r = await client.post("/api/v1/members", json=body, headers=auth(admin))
         assert_problem(r, 422, "validation_failed")
 
@@ -458,8 +479,10 @@ class TestMeta:
         declared = {
             _snake(name): obj
             for name, obj in vars(enums_module).items()
-            if isinstance(obj, type) and issubclass(obj, enum.Enum) and obj.__module__ == enums_module.__name__
-        }  # fmt: skip
+            if isinstance(obj, type)
+            and issubclass(obj, enum.Enum)
+            and obj.__module__ == enums_module.__name__
+        }
         assert set(body) == set(declared) == set(LABELS)
         for name, cls in declared.items():
             assert [v["code"] for v in body[name]] == [m.value for m in cls], name
@@ -480,8 +503,13 @@ class TestMeta:
         assert label("unit_level", "cell") == ("Chi bộ trực thuộc", "Party cell")
         assert label("role", "manager")[1] == "Manager (party committee)"
         assert [v["code"] for v in body["role"]] == [
-            "admin", "manager", "reviewer", "member", "partner", "analyst"
-        ]  # fmt: skip
+            "admin",
+            "manager",
+            "reviewer",
+            "member",
+            "partner",
+            "analyst",
+        ]
 
     async def test_version(self, client: httpx.AsyncClient) -> None:
         r = await client.get("/api/v1/meta/version")
@@ -615,10 +643,11 @@ class TestCORS:
         unit = await make_unit(session)
         admin = await make_user(session, grants=[(Role.admin, None)])
         for r in (
-            await cors_client.get(f"/api/v1/units/{unit.id}",
-                                  headers={**auth(admin), "Origin": "https://app.example"}),
+            await cors_client.get(
+                f"/api/v1/units/{unit.id}", headers={**auth(admin), "Origin": "https://app.example"}
+            ),
             await cors_client.get("/api/v1/users", headers={"Origin": "https://app.example"}),
-        ):  # fmt: skip
+        ):
             assert r.headers["access-control-allow-origin"] == "https://app.example"
             exposed = {
                 h.strip().lower() for h in r.headers["access-control-expose-headers"].split(",")

@@ -27,7 +27,7 @@ class TestDemoPartnerOperator:
         h = {"Authorization": f"Bearer {await _token(client, 'partner.hn')}"}
         me = (await client.get("/api/v1/auth/me", headers=h)).json()
         assert me["roles"] == ["partner"]
-        csv = "Mã đảng viên,Họ và tên,Chi bộ,Loại đảng viên\nDV-HN-0101,Lê Thị Tám,HN.BD.CB01,Chính thức\n".encode()
+        csv = "Mã đảng viên,Họ và tên,Chi bộ,Loại đảng viên\nDV-HN-0101,Lê Thị Tám,HN.BD.CB01,Chính thức\n".encode()  # noqa: E501
         r = await client.post(
             "/api/v1/roster/syncs",
             params={"mode": "upsert", "scope_unit_code": "HN"},

@@ -45,10 +45,15 @@ def doc_url(doc_id: Any, tail: str = "") -> str:
 
 def new_doc(audience: Unit, **extra: Any) -> dict[str, Any]:
     body = {
-        "code": "12-HD/TU", "title": "Hướng dẫn quán triệt", "doc_type": "guidance",
-        "issuer": "Ban Tuyên giáo Tỉnh ủy", "issued_on": "2024-05-02", "summary": "Tóm tắt",
-        "body": "## Nội dung\n\nĐọc kỹ.", "audience_unit_id": str(audience.id),
-    }  # fmt: skip
+        "code": "12-HD/TU",
+        "title": "Hướng dẫn quán triệt",
+        "doc_type": "guidance",
+        "issuer": "Ban Tuyên giáo Tỉnh ủy",
+        "issued_on": "2024-05-02",
+        "summary": "Tóm tắt",
+        "body": "## Nội dung\n\nĐọc kỹ.",
+        "audience_unit_id": str(audience.id),
+    }
     body.update(extra)
     return body
 
@@ -141,9 +146,11 @@ class TestRoleMatrix:
         method, tail, status, with_file, body_kind, matrix, success = ROUTES[route]
         for target, expected in zip(TARGETS, matrix[role], strict=True):
             doc = await make_document(
-                session, target_unit(org, target), status=status,
+                session,
+                target_unit(org, target),
+                status=status,
                 file=PDF_BYTES if with_file else None,
-            )  # fmt: skip
+            )
             kwargs: dict[str, Any] = {"headers": org.headers(role)}
             if body_kind == "json":
                 kwargs["json"] = {"ack_due_at": "2030-01-01T00:00:00Z"} if route == "update" else {}
@@ -195,9 +202,17 @@ class TestRoleMatrix:
 
     @pytest.mark.parametrize(
         ("role", "expected"),
-        [("admin", 201), ("manager_a", 201), ("manager_b", 422), ("reviewer_a", 403),
-         ("member", 403), ("partner_a", 403), ("analyst_a", 403), ("anon", 401)],
-    )  # fmt: skip
+        [
+            ("admin", 201),
+            ("manager_a", 201),
+            ("manager_b", 422),
+            ("reviewer_a", 403),
+            ("member", 403),
+            ("partner_a", 403),
+            ("analyst_a", 403),
+            ("anon", 401),
+        ],
+    )
     async def test_create(
         self, client: httpx.AsyncClient, org: Org, role: str, expected: int
     ) -> None:
@@ -212,8 +227,10 @@ class TestRoleMatrix:
             assert r.headers["location"] == f"{DOCS}/{data['id']}"
             assert r.headers["etag"] == '"1"'
             assert (data["status"], data["revision"], data["audience_unit_id"]) == (
-                "draft", 1, str(audience.id),
-            )  # fmt: skip
+                "draft",
+                1,
+                str(audience.id),
+            )
 
     @pytest.mark.parametrize(
         ("role", "expected"),
@@ -229,9 +246,13 @@ class TestRoleMatrix:
         ],
     )
     async def test_list(
-        self, client: httpx.AsyncClient, session: AsyncSession, org: Org, role: str,
+        self,
+        client: httpx.AsyncClient,
+        session: AsyncSession,
+        org: Org,
+        role: str,
         expected: set[str] | int,
-    ) -> None:  # fmt: skip
+    ) -> None:
         units = {"a": org.a, "a1": org.a1, "a2": org.a2, "root": org.root, "b": org.b}
         ids = {k: str((await make_document(session, u)).id) for k, u in units.items()}
         ids["a_draft"] = str((await make_document(session, org.a, status=DS.draft)).id)
@@ -308,8 +329,11 @@ class TestVisibility:
             str(docs[k].id) for k in ("b_draft", "b1", "a1")
         }
         states = {d["id"]: d["ack_state"] for d in r.json()["items"]}
-        assert states == {str(docs["b_draft"].id): None, str(docs["b1"].id): None,
-                          str(docs["a1"].id): "pending"}  # fmt: skip
+        assert states == {
+            str(docs["b_draft"].id): None,
+            str(docs["b1"].id): None,
+            str(docs["a1"].id): "pending",
+        }
         assert_problem(await client.get(doc_url(docs["a_draft"].id), headers=h), 404, "not_found")
         # As a member they acknowledge A1's document, not B1's (not addressed to them).
         r = await client.post(doc_url(docs["a1"].id, "/acknowledgements"), headers=h)
@@ -327,9 +351,10 @@ class TestVisibility:
         h = org.headers("member")
         assert_problem(await client.get(doc_url(doc_b.id), headers=h), 404, "not_found")
         r = await client.patch(
-            f"/api/v1/members/{org.me.id}", json={"unit_id": str(org.b1.id)},
+            f"/api/v1/members/{org.me.id}",
+            json={"unit_id": str(org.b1.id)},
             headers=org.headers("admin"),
-        )  # fmt: skip
+        )
         assert r.status_code == 200, r.text
         assert (await client.get(doc_url(doc_b.id), headers=h)).status_code == 200
 
@@ -341,8 +366,9 @@ class TestVisibility:
 
 class TestCreate:
     async def test_created_draft_as_read(self, client: httpx.AsyncClient, org: Org) -> None:
-        body = new_doc(org.a, code="85-QÐ/TW", title="Quy  đi\u0323nh ",
-                       ack_due_at="2026-12-31T23:00:00+07:00")  # fmt: skip
+        body = new_doc(
+            org.a, code="85-QÐ/TW", title="Quy  đi\u0323nh ", ack_due_at="2026-12-31T23:00:00+07:00"
+        )
         r = await client.post(DOCS, json=body, headers=org.headers("manager_a"))
         assert r.status_code == 201, r.text
         data = r.json()
@@ -391,8 +417,9 @@ class TestCreate:
         assert ["body", loc] in [e["loc"][:2] for e in body["errors"]], body
         assert await count_rows(Document) == 0
 
-    @pytest.mark.parametrize("missing", ["code", "title", "doc_type", "issuer", "issued_on",
-                                         "audience_unit_id"])  # fmt: skip
+    @pytest.mark.parametrize(
+        "missing", ["code", "title", "doc_type", "issuer", "issued_on", "audience_unit_id"]
+    )
     async def test_missing_field_is_422(
         self, client: httpx.AsyncClient, org: Org, missing: str
     ) -> None:
@@ -404,8 +431,9 @@ class TestCreate:
 
     async def test_long_vietnamese_body_fits(self, client: httpx.AsyncClient, org: Org) -> None:
         """100,000 Vietnamese letters stay under the 1 MB JSON limit even escaped."""
-        r = await client.post(DOCS, json=new_doc(org.a, body="ệ" * 100_000),
-                              headers=org.headers("admin"))  # fmt: skip
+        r = await client.post(
+            DOCS, json=new_doc(org.a, body="ệ" * 100_000), headers=org.headers("admin")
+        )
         assert r.status_code == 201, r.text[:300]
 
     async def test_audience_outside_scope_or_unknown_is_422(
@@ -414,8 +442,9 @@ class TestCreate:
         h = org.headers("manager_a")
         for audience in (org.b1.id, org.root.id, uuid.uuid4()):
             body = new_doc(org.a, audience_unit_id=str(audience))
-            problem = assert_problem(await client.post(DOCS, json=body, headers=h), 422,
-                                     "validation_failed")  # fmt: skip
+            problem = assert_problem(
+                await client.post(DOCS, json=body, headers=h), 422, "validation_failed"
+            )
             assert problem["errors"][0]["loc"] == ["body", "audience_unit_id"]
         assert await count_rows(Document) == 0
 
@@ -429,8 +458,11 @@ class TestCreate:
         assert_problem(r, 409, "unit_dissolved")
 
     async def test_malformed_json_is_400(self, client: httpx.AsyncClient, org: Org) -> None:
-        r = await client.post(DOCS, content=b'{"code": ', headers={
-            **org.headers("admin"), "Content-Type": "application/json"})  # fmt: skip
+        r = await client.post(
+            DOCS,
+            content=b'{"code": ',
+            headers={**org.headers("admin"), "Content-Type": "application/json"},
+        )
         assert_problem(r, 400, "invalid_json")
 
     async def test_idempotency_key(self, client: httpx.AsyncClient, org: Org) -> None:
@@ -469,8 +501,11 @@ class TestUpdate:
             assert r.json()["revision"] == 1
         after = await fetch(Document, doc.id)
         assert (after.body, after.title, after.revision, after.version) == (
-            "Bản 2", "Tiêu đề mới", 1, 3,
-        )  # fmt: skip
+            "Bản 2",
+            "Tiêu đề mới",
+            1,
+            3,
+        )
         assert await count_rows(DocumentRevision) == 0
         r = await client.get(doc_url(doc.id, "/revisions"), headers=h)
         assert r.json() == {"items": [], "next_cursor": None}
@@ -480,23 +515,32 @@ class TestUpdate:
         self, client: httpx.AsyncClient, session: AsyncSession, org: Org, field: str
     ) -> None:
         doc = await make_document(session, org.a, body="Bản đầu", summary="Tóm tắt đầu")
-        r = await client.patch(doc_url(doc.id), json={field: "Nội dung mới"},
-                               headers=org.headers("manager_a"))  # fmt: skip
+        r = await client.patch(
+            doc_url(doc.id), json={field: "Nội dung mới"}, headers=org.headers("manager_a")
+        )
         assert r.status_code == 200, r.text
         assert (r.json()["revision"], r.json()[field]) == (2, "Nội dung mới")
         history = await revisions(client, org, doc.id)
         assert [h["revision"] for h in history] == [2, 1]
         assert history[0][field] == "Nội dung mới"
-        assert history[1][field] == {"body": "Bản đầu", "summary": "Tóm tắt đầu",
-                                     "title": doc.title}[field]  # fmt: skip
+        assert (
+            history[1][field]
+            == {"body": "Bản đầu", "summary": "Tóm tắt đầu", "title": doc.title}[field]
+        )
         assert history[0]["created_by_id"] == str(org.principals["manager_a"].id)
         assert await audit_actions(doc.id) == ["document.update"]
 
     @pytest.mark.parametrize(
         "change",
-        [{"ack_due_at": "2030-01-01T00:00:00Z"}, {"requires_ack": False}, {"issuer": "Ban khác"},
-         {"code": "2-KH/TU"}, {"doc_type": "plan"}, {"issued_on": "2024-02-02"}],
-    )  # fmt: skip
+        [
+            {"ack_due_at": "2030-01-01T00:00:00Z"},
+            {"requires_ack": False},
+            {"issuer": "Ban khác"},
+            {"code": "2-KH/TU"},
+            {"doc_type": "plan"},
+            {"issued_on": "2024-02-02"},
+        ],
+    )
     async def test_metadata_changes_in_place(
         self, client: httpx.AsyncClient, session: AsyncSession, org: Org, change: dict[str, Any]
     ) -> None:
@@ -516,8 +560,9 @@ class TestUpdate:
             doc_url(doc.id), json={"audience_unit_id": str(org.a2.id)}, headers=h
         )
         assert (r.status_code, r.json()["revision"]) == (200, 1)
-        assert_problem(await client.get(doc_url(doc.id), headers=org.headers("member")), 404,
-                       "not_found")  # fmt: skip
+        assert_problem(
+            await client.get(doc_url(doc.id), headers=org.headers("member")), 404, "not_found"
+        )
         r = await client.patch(doc_url(doc.id), json={"audience_unit_id": str(org.b.id)}, headers=h)
         problem = assert_problem(r, 422, "validation_failed")
         assert problem["errors"][0]["loc"] == ["body", "audience_unit_id"]
@@ -526,14 +571,19 @@ class TestUpdate:
         self, client: httpx.AsyncClient, session: AsyncSession, org: Org
     ) -> None:
         doc = await make_document(session, org.a, body="Giữ nguyên")
-        r = await client.patch(doc_url(doc.id), json={"body": "Giữ nguyên", "issuer": doc.issuer},
-                               headers=org.headers("manager_a"))  # fmt: skip
+        r = await client.patch(
+            doc_url(doc.id),
+            json={"body": "Giữ nguyên", "issuer": doc.issuer},
+            headers=org.headers("manager_a"),
+        )
         assert r.status_code == 200
         assert (r.json()["version"], r.json()["revision"]) == (1, 1)
         assert await audit_actions(doc.id) == []
 
-    @pytest.mark.parametrize("field", ["code", "title", "doc_type", "issuer", "issued_on",
-                                       "audience_unit_id", "requires_ack"])  # fmt: skip
+    @pytest.mark.parametrize(
+        "field",
+        ["code", "title", "doc_type", "issuer", "issued_on", "audience_unit_id", "requires_ack"],
+    )
     async def test_null_for_a_required_field_is_422(
         self, client: httpx.AsyncClient, session: AsyncSession, org: Org, field: str
     ) -> None:
@@ -544,9 +594,15 @@ class TestUpdate:
 
     @pytest.mark.parametrize(
         "change",
-        [{"title": ""}, {"body": "x" * 100_001}, {"ack_due_at": "2030-01-01T00:00:00"},
-         {"doc_type": "memo"}, {"status": "archived"}, {"revision": 3}],
-    )  # fmt: skip
+        [
+            {"title": ""},
+            {"body": "x" * 100_001},
+            {"ack_due_at": "2030-01-01T00:00:00"},
+            {"doc_type": "memo"},
+            {"status": "archived"},
+            {"revision": 3},
+        ],
+    )
     async def test_bad_patch_is_422(
         self, client: httpx.AsyncClient, session: AsyncSession, org: Org, change: dict[str, Any]
     ) -> None:
@@ -560,8 +616,11 @@ class TestUpdate:
     ) -> None:
         doc = await make_document(session, org.a)
         h = org.headers("admin")
-        assert_problem(await client.patch(doc_url(doc.id), json={"body": None}, headers=h), 422,
-                       "validation_failed")  # fmt: skip
+        assert_problem(
+            await client.patch(doc_url(doc.id), json={"body": None}, headers=h),
+            422,
+            "validation_failed",
+        )
         with_file = await make_document(session, org.a, file=PDF_BYTES)
         r = await client.patch(doc_url(with_file.id), json={"body": None}, headers=h)
         assert (r.status_code, r.json()["revision"], r.json()["has_body"]) == (200, 2, False)
@@ -587,25 +646,35 @@ class TestUpdate:
 class TestIfMatch:
     @pytest.mark.parametrize(
         ("method", "tail", "status", "json"),
-        [("PATCH", "", DS.published, {"issuer": "Ban mới"}),
-         ("POST", "/publish", DS.draft, None),
-         ("POST", "/archive", DS.published, None),
-         ("DELETE", "", DS.draft, None),
-         ("DELETE", "/file", DS.published, None)],
-    )  # fmt: skip
+        [
+            ("PATCH", "", DS.published, {"issuer": "Ban mới"}),
+            ("POST", "/publish", DS.draft, None),
+            ("POST", "/archive", DS.published, None),
+            ("DELETE", "", DS.draft, None),
+            ("DELETE", "/file", DS.published, None),
+        ],
+    )
     async def test_stale_then_current(
-        self, client: httpx.AsyncClient, session: AsyncSession, org: Org, method: str, tail: str,
-        status: DocumentStatus, json: Any,
-    ) -> None:  # fmt: skip
+        self,
+        client: httpx.AsyncClient,
+        session: AsyncSession,
+        org: Org,
+        method: str,
+        tail: str,
+        status: DocumentStatus,
+        json: Any,
+    ) -> None:
         doc = await make_document(session, org.a, status=status, file=PDF_BYTES)
         h = org.headers("manager_a")
         for stale in ('"0"', '"2"', 'W/"9"', "garbage", '"abc"'):
-            r = await client.request(method, doc_url(doc.id, tail), json=json,
-                                     headers={**h, "If-Match": stale})  # fmt: skip
+            r = await client.request(
+                method, doc_url(doc.id, tail), json=json, headers={**h, "If-Match": stale}
+            )
             assert_problem(r, 412, "version_mismatch")
         assert (await fetch(Document, doc.id)).version == 1
-        r = await client.request(method, doc_url(doc.id, tail), json=json,
-                                 headers={**h, "If-Match": 'W/"1"'})  # fmt: skip
+        r = await client.request(
+            method, doc_url(doc.id, tail), json=json, headers={**h, "If-Match": 'W/"1"'}
+        )
         assert r.status_code in (200, 204), r.text
         if r.status_code == 200:
             assert r.headers["etag"] == '"2"' == f'"{r.json()["version"]}"'
@@ -615,11 +684,13 @@ class TestIfMatch:
     ) -> None:
         doc = await make_document(session, org.a, status=DS.draft)
         h = org.headers("manager_a")
-        r = await client.put(doc_url(doc.id, "/file"), files=upload(PDF_BYTES),
-                             headers={**h, "If-Match": '"7"'})  # fmt: skip
+        r = await client.put(
+            doc_url(doc.id, "/file"), files=upload(PDF_BYTES), headers={**h, "If-Match": '"7"'}
+        )
         assert_problem(r, 412, "version_mismatch")
-        r = await client.put(doc_url(doc.id, "/file"), files=upload(PDF_BYTES),
-                             headers={**h, "If-Match": '"1"'})  # fmt: skip
+        r = await client.put(
+            doc_url(doc.id, "/file"), files=upload(PDF_BYTES), headers={**h, "If-Match": '"1"'}
+        )
         assert (r.status_code, r.headers["etag"]) == (200, '"2"')
 
 
@@ -658,13 +729,21 @@ class TestTransitions:
 
     @pytest.mark.parametrize(
         ("tail", "status"),
-        [("/publish", DS.published), ("/publish", DS.archived), ("/archive", DS.draft),
-         ("/archive", DS.archived)],
-    )  # fmt: skip
+        [
+            ("/publish", DS.published),
+            ("/publish", DS.archived),
+            ("/archive", DS.draft),
+            ("/archive", DS.archived),
+        ],
+    )
     async def test_invalid_transition_is_409(
-        self, client: httpx.AsyncClient, session: AsyncSession, org: Org, tail: str,
+        self,
+        client: httpx.AsyncClient,
+        session: AsyncSession,
+        org: Org,
+        tail: str,
         status: DocumentStatus,
-    ) -> None:  # fmt: skip
+    ) -> None:
         doc = await make_document(session, org.a, status=status)
         before = await writes()
         r = await client.post(doc_url(doc.id, tail), headers=org.headers("admin"))
@@ -705,14 +784,16 @@ class TestFile:
         doc = await make_document(session, org.a1, status=DS.draft)
         h = org.headers("manager_a")
         name = "../../Quy đi\u0323nh 85 (bản gốc).pdf"
-        r = await client.put(doc_url(doc.id, "/file"), files=upload(PDF_BYTES, name,
-                             "image/png"), headers=h)  # fmt: skip
+        r = await client.put(
+            doc_url(doc.id, "/file"), files=upload(PDF_BYTES, name, "image/png"), headers=h
+        )
         assert r.status_code == 200, r.text
         assert r.json()["file"] == {
             "filename": "Quy định 85 (bản gốc).pdf",
-            "content_type": "application/pdf", "size": len(PDF_BYTES),
+            "content_type": "application/pdf",
+            "size": len(PDF_BYTES),
             "sha256": hashlib.sha256(PDF_BYTES).hexdigest(),
-        }  # fmt: skip
+        }
         assert r.json()["revision"] == 1  # a draft: in place
         assert await audit_actions(doc.id) == ["document.file"]
         await client.post(doc_url(doc.id, "/publish"), headers=h)
@@ -728,8 +809,11 @@ class TestFile:
 
     async def test_docx(self, client: httpx.AsyncClient, session: AsyncSession, org: Org) -> None:
         doc = await make_document(session, org.a, status=DS.draft)
-        r = await client.put(doc_url(doc.id, "/file"), files=upload(docx_bytes(), "hd.docx"),
-                             headers=org.headers("admin"))  # fmt: skip
+        r = await client.put(
+            doc_url(doc.id, "/file"),
+            files=upload(docx_bytes(), "hd.docx"),
+            headers=org.headers("admin"),
+        )
         assert r.status_code == 200, r.text
         ctype = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
         assert r.json()["file"]["content_type"] == ctype
@@ -738,38 +822,67 @@ class TestFile:
 
     @pytest.mark.parametrize(
         ("data", "status", "code"),
-        [(b"", 422, "invalid_file"), (PNG_BYTES, 415, "unsupported_media_type"),
-         (b"just some text, named .pdf", 415, "unsupported_media_type"),
-         (b"PK\x03\x04 not really a zip", 415, "unsupported_media_type")],
-    )  # fmt: skip
+        [
+            (b"", 422, "invalid_file"),
+            (PNG_BYTES, 415, "unsupported_media_type"),
+            (b"just some text, named .pdf", 415, "unsupported_media_type"),
+            (b"PK\x03\x04 not really a zip", 415, "unsupported_media_type"),
+        ],
+    )
     async def test_bad_content(
-        self, client: httpx.AsyncClient, session: AsyncSession, org: Org, data: bytes,
-        status: int, code: str,
-    ) -> None:  # fmt: skip
+        self,
+        client: httpx.AsyncClient,
+        session: AsyncSession,
+        org: Org,
+        data: bytes,
+        status: int,
+        code: str,
+    ) -> None:
         doc = await make_document(session, org.a, status=DS.draft)
         before = await writes()
-        r = await client.put(doc_url(doc.id, "/file"), files=upload(data),
-                             headers=org.headers("admin"))  # fmt: skip
+        r = await client.put(
+            doc_url(doc.id, "/file"), files=upload(data), headers=org.headers("admin")
+        )
         assert_problem(r, status, code)
         assert await writes() == before
         assert (await fetch(Document, doc.id)).file_sha256 is None
 
     @pytest.mark.parametrize(
         ("content", "ctype", "status", "code"),
-        [(b'{"file": "x"}', "application/json", 415, "unsupported_media_type"),
-         (None, None, 415, "unsupported_media_type"),
-         (b"garbage", "multipart/form-data", 422, "validation_failed"),  # no boundary
-         (b"--xyz\r\nContent-Disposition: form-data\r\n\r\nabc\r\n--xyz--\r\n",
-          "multipart/form-data; boundary=xyz", 422, "validation_failed"),  # part without a name
-         (b"--xyz\r\nContent-Disposition: form-data; name=\"other\"\r\n\r\nabc\r\n--xyz--\r\n",
-          "multipart/form-data; boundary=xyz", 422, "validation_failed"),  # no file field
-         (b"--xyz\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\nabc\r\n--xyz--\r\n",
-          "multipart/form-data; boundary=xyz", 422, "validation_failed")],  # a text field
-    )  # fmt: skip
+        [
+            (b'{"file": "x"}', "application/json", 415, "unsupported_media_type"),
+            (None, None, 415, "unsupported_media_type"),
+            (b"garbage", "multipart/form-data", 422, "validation_failed"),  # no boundary
+            (
+                b"--xyz\r\nContent-Disposition: form-data\r\n\r\nabc\r\n--xyz--\r\n",
+                "multipart/form-data; boundary=xyz",
+                422,
+                "validation_failed",
+            ),  # part without a name
+            (
+                b'--xyz\r\nContent-Disposition: form-data; name="other"\r\n\r\nabc\r\n--xyz--\r\n',
+                "multipart/form-data; boundary=xyz",
+                422,
+                "validation_failed",
+            ),  # no file field
+            (
+                b'--xyz\r\nContent-Disposition: form-data; name="file"\r\n\r\nabc\r\n--xyz--\r\n',
+                "multipart/form-data; boundary=xyz",
+                422,
+                "validation_failed",
+            ),
+        ],  # a text field
+    )
     async def test_malformed_upload(
-        self, client: httpx.AsyncClient, session: AsyncSession, org: Org, content: bytes | None,
-        ctype: str | None, status: int, code: str,
-    ) -> None:  # fmt: skip
+        self,
+        client: httpx.AsyncClient,
+        session: AsyncSession,
+        org: Org,
+        content: bytes | None,
+        ctype: str | None,
+        status: int,
+        code: str,
+    ) -> None:
         doc = await make_document(session, org.a, status=DS.draft)
         headers = {**org.headers("admin"), **({"Content-Type": ctype} if ctype else {})}
         r = await client.put(doc_url(doc.id, "/file"), content=content, headers=headers)
@@ -780,15 +893,20 @@ class TestFile:
         self, client: httpx.AsyncClient, session: AsyncSession, org: Org
     ) -> None:
         doc = await make_document(session, org.a, status=DS.draft)
-        files = [("file", ("a.pdf", PDF_BYTES, "application/pdf")),
-                 ("file", ("b.pdf", PDF_BYTES, "application/pdf"))]  # fmt: skip
+        files = [
+            ("file", ("a.pdf", PDF_BYTES, "application/pdf")),
+            ("file", ("b.pdf", PDF_BYTES, "application/pdf")),
+        ]
         r = await client.put(doc_url(doc.id, "/file"), files=files, headers=org.headers("admin"))
         assert_problem(r, 422, "validation_failed")
 
     async def test_too_large_is_413(
-        self, client: httpx.AsyncClient, session: AsyncSession, org: Org,
+        self,
+        client: httpx.AsyncClient,
+        session: AsyncSession,
+        org: Org,
         monkeypatch: pytest.MonkeyPatch,
-    ) -> None:  # fmt: skip
+    ) -> None:
         monkeypatch.setattr(get_settings(), "max_document_body", 10_000)
         doc = await make_document(session, org.a, status=DS.draft)
         h = org.headers("admin")
@@ -857,8 +975,9 @@ class TestRevisions:
         self, client: httpx.AsyncClient, session: AsyncSession, org: Org
     ) -> None:
         doc = await make_document(session, org.a)
-        r = await client.get(doc_url(doc.id, "/revisions"), params={"cursor": "abc"},
-                             headers=org.headers("admin"))  # fmt: skip
+        r = await client.get(
+            doc_url(doc.id, "/revisions"), params={"cursor": "abc"}, headers=org.headers("admin")
+        )
         assert_problem(r, 422, "invalid_cursor")
 
 
@@ -868,8 +987,9 @@ class TestRevisions:
 
 
 class TestListFilters:
-    async def ids(self, client: httpx.AsyncClient, org: Org, role: str = "admin",
-                  **params: Any) -> list[str]:  # fmt: skip
+    async def ids(
+        self, client: httpx.AsyncClient, org: Org, role: str = "admin", **params: Any
+    ) -> list[str]:
         r = await client.get(DOCS, params=params, headers=org.headers(role))
         assert r.status_code == 200, r.text
         return [d["id"] for d in r.json()["items"]]
@@ -879,10 +999,21 @@ class TestListFilters:
     ) -> None:
         from api.core.enums import DocType
 
-        reg = await make_document(session, org.a, code="85-QĐ/TW", title="Quy định về mạng xã hội",
-                                  doc_type=DocType.regulation)  # fmt: skip
-        plan = await make_document(session, org.a1, code="7-KH/ĐU", title="Kế hoạch học tập",
-                                   doc_type=DocType.plan, requires_ack=False)  # fmt: skip
+        reg = await make_document(
+            session,
+            org.a,
+            code="85-QĐ/TW",
+            title="Quy định về mạng xã hội",
+            doc_type=DocType.regulation,
+        )
+        plan = await make_document(
+            session,
+            org.a1,
+            code="7-KH/ĐU",
+            title="Kế hoạch học tập",
+            doc_type=DocType.plan,
+            requires_ack=False,
+        )
         draft = await make_document(session, org.a, status=DS.draft, title="Dự thảo")
         assert set(await self.ids(client, org)) == {str(reg.id), str(plan.id), str(draft.id)}
         assert await self.ids(client, org, doc_type="plan") == [str(plan.id)]
@@ -897,10 +1028,17 @@ class TestListFilters:
 
     @pytest.mark.parametrize(
         "params",
-        [{"status": "deleted"}, {"doc_type": "memo"}, {"requires_ack": "perhaps"},
-         {"ack_state": "later"}, {"limit": "0"}, {"limit": "201"}, {"q": "x" * 201},
-         {"audience_unit_id": "nope"}],
-    )  # fmt: skip
+        [
+            {"status": "deleted"},
+            {"doc_type": "memo"},
+            {"requires_ack": "perhaps"},
+            {"ack_state": "later"},
+            {"limit": "0"},
+            {"limit": "201"},
+            {"q": "x" * 201},
+            {"audience_unit_id": "nope"},
+        ],
+    )
     async def test_bad_parameter_is_422(
         self, client: httpx.AsyncClient, org: Org, params: dict[str, str]
     ) -> None:
@@ -955,8 +1093,9 @@ class TestListFilters:
         items = (await client.get(DOCS, headers=org.headers("member"))).json()["items"]
         assert all("body" not in d for d in items)
         assert sorted((d["has_body"], d["file"] is not None) for d in items) == [
-            (False, True), (True, False),
-        ]  # fmt: skip
+            (False, True),
+            (True, False),
+        ]
 
 
 # ---------------------------------------------------------------------------------------
@@ -983,9 +1122,15 @@ class TestAudit:
             r = await step()
             assert r.status_code in (200, 201), r.text
         assert await audit_actions(uuid.UUID(doc_id)) == [
-            "document.create", "document.update", "document.file", "document.publish",
-            "document.acknowledge", "document.update", "document.file", "document.archive",
-        ]  # fmt: skip
+            "document.create",
+            "document.update",
+            "document.file",
+            "document.publish",
+            "document.acknowledge",
+            "document.update",
+            "document.file",
+            "document.archive",
+        ]
         draft_id = (await client.post(DOCS, json=new_doc(org.a), headers=h)).json()["id"]
         assert (await client.delete(doc_url(draft_id), headers=h)).status_code == 204
         assert await audit_actions(uuid.UUID(draft_id)) == ["document.create", "document.delete"]
@@ -1000,13 +1145,22 @@ class TestAudit:
         from api.core.db import db
 
         doc = await make_document(session, org.a1, body="Cũ")
-        await client.patch(doc_url(doc.id), json={"body": "Mới", "issuer": "Ban mới"},
-                           headers=org.headers("manager_a"))  # fmt: skip
+        await client.patch(
+            doc_url(doc.id),
+            json={"body": "Mới", "issuer": "Ban mới"},
+            headers=org.headers("manager_a"),
+        )
         await client.post(doc_url(doc.id, "/acknowledgements"), headers=org.headers("member"))
         async with db.sessionmaker() as s:
-            events = list((await s.scalars(
-                select(AuditEvent).where(AuditEvent.entity_id == doc.id).order_by(AuditEvent.at, AuditEvent.id)
-            )).all())  # fmt: skip
+            events = list(
+                (
+                    await s.scalars(
+                        select(AuditEvent)
+                        .where(AuditEvent.entity_id == doc.id)
+                        .order_by(AuditEvent.at, AuditEvent.id)
+                    )
+                ).all()
+            )
         update, ack = events
         assert (update.actor_id, update.unit_id) == (org.principals["manager_a"].id, org.a1.id)
 
@@ -1027,10 +1181,14 @@ class TestAudit:
         doc = await make_document(session, org.a)
         before = await count_rows(AuditEvent)
         h = org.headers("admin")
-        assert_problem(await client.post(doc_url(doc.id, "/publish"), headers=h), 409,
-                       "invalid_transition")  # fmt: skip
-        assert_problem(await client.patch(doc_url(doc.id), json={"body": None}, headers=h), 422,
-                       "validation_failed")  # fmt: skip
+        assert_problem(
+            await client.post(doc_url(doc.id, "/publish"), headers=h), 409, "invalid_transition"
+        )
+        assert_problem(
+            await client.patch(doc_url(doc.id), json={"body": None}, headers=h),
+            422,
+            "validation_failed",
+        )
         assert await count_rows(AuditEvent) == before
 
 
@@ -1051,14 +1209,18 @@ class TestDemoSeed:
             await seed(session)
             await session.commit()
         docs = list((await session.scalars(select(Document).order_by(Document.issued_on))).all())
-        assert [(d.code, d.issued_on.isoformat(), d.status, d.revision, d.requires_ack)
-                for d in docs] == [
+        assert [
+            (d.code, d.issued_on.isoformat(), d.status, d.revision, d.requires_ack) for d in docs
+        ] == [
             ("37-QĐ/TW", "2021-10-25", DS.published, 1, True),
             ("85-QĐ/TW", "2022-10-07", DS.published, 1, True),
             ("99-HD/BTGTW", "2023-03-20", DS.published, 1, True),
-        ]  # fmt: skip
-        assert {d.issuer for d in docs} == {"Ban Bí thư", "Ban Tuyên giáo Trung ương",
-                                            "Ban Chấp hành Trung ương"}  # fmt: skip
+        ]
+        assert {d.issuer for d in docs} == {
+            "Ban Bí thư",
+            "Ban Tuyên giáo Trung ương",
+            "Ban Chấp hành Trung ương",
+        }
         assert all("minh họa" in (d.summary or "") for d in docs)
         assert await count_rows(DocumentRevision) == 3
         root = await session.scalar(select(Unit).where(Unit.code == "TW"))
@@ -1086,9 +1248,9 @@ class TestConcurrency:
 
         doc = await make_document(session, org.a)
         h = org.headers("manager_a")
-        responses = await asyncio.gather(*(
-            client.patch(doc_url(doc.id), json={"body": f"Bản {i}"}, headers=h) for i in range(5)
-        ))  # fmt: skip
+        responses = await asyncio.gather(
+            *(client.patch(doc_url(doc.id), json={"body": f"Bản {i}"}, headers=h) for i in range(5))
+        )
         assert [r.status_code for r in responses] == [200] * 5, [r.text for r in responses]
         assert sorted(r.json()["revision"] for r in responses) == [2, 3, 4, 5, 6]
         after = await fetch(Document, doc.id)
@@ -1100,9 +1262,13 @@ class TestConcurrency:
 
     @pytest.mark.parametrize("if_match", [None, '"1"'])
     async def test_concurrent_publish(
-        self, client: httpx.AsyncClient, session: AsyncSession, org: Org, is_postgres: bool,
+        self,
+        client: httpx.AsyncClient,
+        session: AsyncSession,
+        org: Org,
+        is_postgres: bool,
         if_match: str | None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         if not is_postgres:
             pytest.skip("SQLite has no row locks; the race needs PostgreSQL")
         import asyncio

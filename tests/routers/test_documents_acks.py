@@ -43,8 +43,12 @@ async def org(session: AsyncSession) -> Org:
 async def add_ack(
     session: AsyncSession, doc: Any, member: Member, revision: int | None = None
 ) -> Ack:
-    ack = Ack(document_id=doc.id, member_id=member.id, revision=revision or doc.revision,
-              acknowledged_at=utcnow() - timedelta(hours=1))  # fmt: skip
+    ack = Ack(
+        document_id=doc.id,
+        member_id=member.id,
+        revision=revision or doc.revision,
+        acknowledged_at=utcnow() - timedelta(hours=1),
+    )
     session.add(ack)
     await session.commit()
     return ack
@@ -66,8 +70,10 @@ class TestAcknowledge:
         body = first.json()
         assert set(body) == {"document_id", "member_id", "revision", "acknowledged_at"}
         assert (body["document_id"], body["member_id"], body["revision"]) == (
-            str(doc.id), str(org.me.id), 1,
-        )  # fmt: skip
+            str(doc.id),
+            str(org.me.id),
+            1,
+        )
         for payload in ({}, None):
             again = await client.post(ack_url(doc.id), json=payload, headers=h)
             assert again.status_code == 200, again.text
@@ -87,8 +93,11 @@ class TestAcknowledge:
         for payload in ({"revision": 1}, {"member_id": str(uuid.uuid4())}):
             r = await client.post(ack_url(doc.id), json=payload, headers=org.headers("member"))
             assert_problem(r, 422, "validation_failed")
-        r = await client.post(ack_url(doc.id), content=b"{", headers={
-            **org.headers("member"), "Content-Type": "application/json"})  # fmt: skip
+        r = await client.post(
+            ack_url(doc.id),
+            content=b"{",
+            headers={**org.headers("member"), "Content-Type": "application/json"},
+        )
         assert_problem(r, 400, "invalid_json")
         assert await count_rows(Ack) == 0
 
@@ -136,8 +145,10 @@ class TestAcknowledge:
         assert r.json()["revision"] == 2
         r = await client.get(f"{DOCS}/{doc.id}", headers=member)
         assert (r.json()["revision"], r.json()["ack_state"], r.json()["acknowledged_at"]) == (
-            2, "pending", None,
-        )  # fmt: skip
+            2,
+            "pending",
+            None,
+        )
         r = await client.get(DOCS, params={"ack_state": "pending"}, headers=member)
         assert [d["id"] for d in r.json()["items"]] == [str(doc.id)]
         r = await client.get(ack_url(doc.id), params={"state": "pending"}, headers=manager)
@@ -148,8 +159,9 @@ class TestAcknowledge:
         r = await client.get(ack_url(doc.id), params={"state": "done"}, headers=manager)
         assert [(i["member_id"], i["revision"]) for i in r.json()["items"]] == [(str(org.me.id), 2)]
         # A metadata change asks nothing again.
-        await client.patch(f"{DOCS}/{doc.id}", json={"ack_due_at": "2031-01-01T00:00:00Z"},
-                           headers=manager)  # fmt: skip
+        await client.patch(
+            f"{DOCS}/{doc.id}", json={"ack_due_at": "2031-01-01T00:00:00Z"}, headers=manager
+        )
         r = await client.get(f"{DOCS}/{doc.id}", headers=member)
         assert (r.json()["revision"], r.json()["ack_state"]) == (2, "done")
 
@@ -166,8 +178,10 @@ class TestAcknowledge:
         assert r.json()["ack_state"] == "done"
         r = await client.patch(f"{DOCS}/{doc.id}", json={"title": "Khác"}, headers=h)
         assert (r.json()["revision"], r.json()["ack_state"], r.json()["acknowledged_at"]) == (
-            2, "pending", None,
-        )  # fmt: skip
+            2,
+            "pending",
+            None,
+        )
 
     async def test_idempotency_key(
         self, client: httpx.AsyncClient, session: AsyncSession, org: Org
@@ -224,9 +238,11 @@ class TestMemberList:
         h = org.headers("member")
         items = {d["id"]: d for d in (await client.get(DOCS, headers=h)).json()["items"]}
         assert {k: v["ack_state"] for k, v in items.items()} == {
-            str(pending.id): "pending", str(done.id): "done", str(stale.id): "pending",
+            str(pending.id): "pending",
+            str(done.id): "done",
+            str(stale.id): "pending",
             str(others.id): "pending",
-        }  # fmt: skip
+        }
         assert items[str(pending.id)]["ack_due_at"] == due.isoformat().replace("+00:00", "Z")
         assert items[str(done.id)]["acknowledged_at"] is not None
         assert items[str(stale.id)]["acknowledged_at"] is None
@@ -302,9 +318,15 @@ class TestManagerLists:
         ],
     )
     async def test_exact_lists_by_scope(
-        self, client: httpx.AsyncClient, org: Org, people: dict[str, Member], doc: Document,
-        role: str, done: list[str], pending: list[str],
-    ) -> None:  # fmt: skip
+        self,
+        client: httpx.AsyncClient,
+        org: Org,
+        people: dict[str, Member],
+        doc: Document,
+        role: str,
+        done: list[str],
+        pending: list[str],
+    ) -> None:
         assert await self.listed(client, org, doc, role, state="done") == self.expect(
             people, done, "done"
         )
@@ -312,14 +334,19 @@ class TestManagerLists:
             people, pending, "pending"
         )
         both = await self.listed(client, org, doc, role)
-        assert both == [x for k in ORDER for x in self.expect(people, [k], "done" if k in done else "pending")
-                        if k in done + pending]  # fmt: skip
+        assert both == [
+            x
+            for k in ORDER
+            for x in self.expect(people, [k], "done" if k in done else "pending")
+            if k in done + pending
+        ]
 
     async def test_item_shape(
         self, client: httpx.AsyncClient, org: Org, people: dict[str, Member], doc: Document
     ) -> None:
-        r = await client.get(ack_url(doc.id), params={"unit_id": str(org.a2.id)},
-                             headers=org.headers("manager_a"))  # fmt: skip
+        r = await client.get(
+            ack_url(doc.id), params={"unit_id": str(org.a2.id)}, headers=org.headers("manager_a")
+        )
         assert r.status_code == 200, r.text
         cuong, dung = r.json()["items"]
         assert set(cuong) == {
@@ -331,8 +358,10 @@ class TestManagerLists:
             "acknowledged_at",
         }
         assert (cuong["member_id"], cuong["unit_id"], cuong["state"]) == (
-            str(people["cuong"].id), str(org.a2.id), "done",
-        )  # fmt: skip
+            str(people["cuong"].id),
+            str(org.a2.id),
+            "done",
+        )
         assert cuong["acknowledged_at"] is not None
         assert (dung["state"], dung["acknowledged_at"]) == ("pending", None)
 
@@ -340,8 +369,9 @@ class TestManagerLists:
         self, client: httpx.AsyncClient, org: Org, people: dict[str, Member], doc: Document
     ) -> None:
         assert await self.listed(client, org, doc, "admin", unit_id=str(org.b.id)) == [
-            ("Đạt", "done", 2), ("Em", "pending", 2),
-        ]  # fmt: skip
+            ("Đạt", "done", 2),
+            ("Em", "pending", 2),
+        ]
         # A unit outside the caller's scope, or unknown: nobody.
         assert await self.listed(client, org, doc, "manager_a", unit_id=str(org.b.id)) == []
         assert await self.listed(client, org, doc, "admin", unit_id=str(uuid.uuid4())) == []
@@ -352,22 +382,29 @@ class TestManagerLists:
         doc = await make_document(session, org.a1)
         await add_ack(session, doc, org.me)
         assert await self.listed(client, org, doc, "manager_a") == [
-            ("An", "pending", 1), ("Bình", "pending", 1), ("Hoa", "done", 1),
-        ]  # fmt: skip
+            ("An", "pending", 1),
+            ("Bình", "pending", 1),
+            ("Hoa", "done", 1),
+        ]
 
     async def test_pages(
         self, client: httpx.AsyncClient, org: Org, people: dict[str, Member], doc: Document
     ) -> None:
         pages = await walk(client, ack_url(doc.id), org.headers("admin"), state="pending", limit=2)
         assert [[i["full_name"] for i in p] for p in pages] == [
-            ["Nguyễn Văn An", "Trần Thị Bình"], ["Đỗ Thị Dung", "Vũ Văn Em"],
-        ]  # fmt: skip
+            ["Nguyễn Văn An", "Trần Thị Bình"],
+            ["Đỗ Thị Dung", "Vũ Văn Em"],
+        ]
 
     @pytest.mark.parametrize(
         ("params", "code"),
-        [({"state": "later"}, "validation_failed"), ({"unit_id": "x"}, "validation_failed"),
-         ({"limit": "500"}, "validation_failed"), ({"cursor": "zzz"}, "invalid_cursor")],
-    )  # fmt: skip
+        [
+            ({"state": "later"}, "validation_failed"),
+            ({"unit_id": "x"}, "validation_failed"),
+            ({"limit": "500"}, "validation_failed"),
+            ({"cursor": "zzz"}, "invalid_cursor"),
+        ],
+    )
     async def test_bad_parameters(
         self, client: httpx.AsyncClient, org: Org, doc: Document, params: dict[str, str], code: str
     ) -> None:
@@ -393,19 +430,49 @@ class TestAtScale:
         rng = random.Random(85)
         families = ["Nguyễn", "Trần", "Lê", "Phạm", "Đặng", "Đỗ", "Vũ", "Bùi", "Hoàng", "Ngô"]
         middles = ["Văn", "Thị", "Minh", "Quốc", "Thu", "Đức", ""]
-        givens = ["An", "Ân", "Anh", "Ánh", "Bình", "Cường", "Dũng", "Duy", "Đạt", "Đào", "Giang",
-                  "Hà", "Hạ", "Hải", "Lan", "Long", "Ngọc", "Oanh", "Ơn", "Tú", "Tư", "Ư"]  # fmt: skip
+        givens = [
+            "An",
+            "Ân",
+            "Anh",
+            "Ánh",
+            "Bình",
+            "Cường",
+            "Dũng",
+            "Duy",
+            "Đạt",
+            "Đào",
+            "Giang",
+            "Hà",
+            "Hạ",
+            "Hải",
+            "Lan",
+            "Long",
+            "Ngọc",
+            "Oanh",
+            "Ơn",
+            "Tú",
+            "Tư",
+            "Ư",
+        ]
         units = [org.a1, org.a2, org.b1]
         members = []
         for i in range(260):
             name = " ".join(
                 x for x in (rng.choice(families), rng.choice(middles), rng.choice(givens)) if x
             )
-            members.append(Member(
-                full_name=name, name_search=fold(name), name_sort=name_sort_key(name),
-                unit_id=units[i % 3].id, external_id=f"SC{i:05d}", membership=Membership.official,
-                status=MemberStatus.active, declaration=Declaration.not_declared, is_leader=False,
-            ))  # fmt: skip
+            members.append(
+                Member(
+                    full_name=name,
+                    name_search=fold(name),
+                    name_sort=name_sort_key(name),
+                    unit_id=units[i % 3].id,
+                    external_id=f"SC{i:05d}",
+                    membership=Membership.official,
+                    status=MemberStatus.active,
+                    declaration=Declaration.not_declared,
+                    is_leader=False,
+                )
+            )
         session.add_all(members)
         await session.commit()
         doc = await make_document(session, org.root)
@@ -421,9 +488,11 @@ class TestAtScale:
         for role, scope in (("admin", None), ("manager_a", in_a)):
             for state in ("pending", "done"):
                 want = sorted(
-                    (m.name_sort, m.id) for m in everyone
-                    if (scope is None or m.unit_id in scope) and ((m.id in acked) == (state == "done"))
-                )  # fmt: skip
+                    (m.name_sort, m.id)
+                    for m in everyone
+                    if (scope is None or m.unit_id in scope)
+                    and ((m.id in acked) == (state == "done"))
+                )
                 pages = await walk(
                     client, ack_url(doc.id), org.headers(role), state=state, limit=50
                 )
@@ -432,9 +501,12 @@ class TestAtScale:
                 assert all(len(p) == 50 for p in pages[:-1])
 
     async def test_statements_per_page_do_not_grow_with_the_audience(
-        self, client: httpx.AsyncClient, session: AsyncSession, org: Org,
+        self,
+        client: httpx.AsyncClient,
+        session: AsyncSession,
+        org: Org,
         monkeypatch: pytest.MonkeyPatch,
-    ) -> None:  # fmt: skip
+    ) -> None:
         """One statement for the page (plus the principal and the document): the same
         count for 3 members as for 150, and nothing is fetched beyond a page."""
         monkeypatch.setattr(get_settings(), "principal_cache_seconds", 0)
@@ -449,12 +521,19 @@ class TestAtScale:
 
         small = await count_statements()
         session.add_all(
-            Member(full_name=f"Nguyễn Văn Số {i}", name_search=f"nguyen van so {i}",
-                   name_sort=name_sort_key(f"Nguyễn Văn Số {i}"), unit_id=org.a2.id,
-                   external_id=f"ST{i:05d}", membership=Membership.official, status=MemberStatus.active,
-                   declaration=Declaration.not_declared, is_leader=False)
+            Member(
+                full_name=f"Nguyễn Văn Số {i}",
+                name_search=f"nguyen van so {i}",
+                name_sort=name_sort_key(f"Nguyễn Văn Số {i}"),
+                unit_id=org.a2.id,
+                external_id=f"ST{i:05d}",
+                membership=Membership.official,
+                status=MemberStatus.active,
+                declaration=Declaration.not_declared,
+                is_leader=False,
+            )
             for i in range(150)
-        )  # fmt: skip
+        )
         await session.commit()
         large = await count_statements()
         assert small == (large[0], [1])

@@ -69,10 +69,11 @@ class TestStatisticsExports:
         params = {"unit_id": str(org.root.id)}
         js = (await client.get(COMPLIANCE, params=params, headers=h)).json()["rows"]
         for r in (
-            await client.get(f"{COMPLIANCE}/export", params={**params, "format": "xlsx"},
-                             headers=h),
+            await client.get(
+                f"{COMPLIANCE}/export", params={**params, "format": "xlsx"}, headers=h
+            ),
             await client.get(COMPLIANCE, params={**params, "format": "xlsx"}, headers=h),
-        ):  # fmt: skip
+        ):
             rows = _sheet(r)
             assert [x["unit_name"] for x in rows] == [j["unit_name"] for j in js]
             for x, j in zip(rows, js, strict=True):
@@ -89,8 +90,9 @@ class TestStatisticsExports:
         h = org.headers("admin")
         params = {"unit_id": str(org.root.id)}
         old = await client.get(COMPLIANCE, params={**params, "format": "csv"}, headers=h)
-        new = await client.get(f"{COMPLIANCE}/export", params={**params, "format": "csv"},
-                               headers=h)  # fmt: skip
+        new = await client.get(
+            f"{COMPLIANCE}/export", params={**params, "format": "csv"}, headers=h
+        )
         assert _csv_rows(new) == _csv_rows(old)
         assert new.content.startswith(b"\xef\xbb\xbf")
         assert new.headers["content-disposition"].endswith('.csv"')
@@ -99,8 +101,9 @@ class TestStatisticsExports:
         h = org.headers("admin")
         params = {"unit_id": str(org.root.id), "interval": "month", "by": "status"}
         js = (await client.get(SERIES, params=params, headers=h)).json()["points"]
-        rows = _sheet(await client.get(f"{SERIES}/export", params={**params, "format": "xlsx"},
-                                       headers=h))  # fmt: skip
+        rows = _sheet(
+            await client.get(f"{SERIES}/export", params={**params, "format": "xlsx"}, headers=h)
+        )
         assert [(x["period_start"], x["key"], x["count"]) for x in rows] == [
             (datetime.fromisoformat(p["period_start"]).replace(tzinfo=None), p["key"], p["count"])
             for p in js
@@ -112,12 +115,10 @@ class TestStatisticsExports:
             _sheet(await client.get(f"{url}/export", params={"format": "xlsx"}, headers=h)),
             _sheet(await client.get(url, params={"format": "xlsx"}, headers=h)),
         ):
-            assert [(x["unit_code"], x["addressed"], x["acknowledged"], x["ack_rate"])
-                    for x in fmt_rows] == [
-                (j["unit_code"], j["addressed"], j["acknowledged"], j["ack_rate"]) for j in js
-            ]  # fmt: skip
-        csv_rows = _csv_rows(await client.get(f"{url}/export", params={"format": "csv"},
-                                              headers=h))  # fmt: skip
+            assert [
+                (x["unit_code"], x["addressed"], x["acknowledged"], x["ack_rate"]) for x in fmt_rows
+            ] == [(j["unit_code"], j["addressed"], j["acknowledged"], j["ack_rate"]) for j in js]
+        csv_rows = _csv_rows(await client.get(f"{url}/export", params={"format": "csv"}, headers=h))
         assert len(csv_rows) == len(js) + 1
 
     @pytest.mark.parametrize("params", [{}, {"format": "json"}, {"format": "pdf"}])
@@ -129,12 +130,15 @@ class TestStatisticsExports:
         assert body["errors"][0]["loc"] == ["query", "format"]
 
     async def test_export_errors_are_problems(self, client: httpx.AsyncClient, org: Org) -> None:
-        r = await client.get(f"{COMPLIANCE}/export",
-                             params={"unit_id": str(org.b.id), "format": "xlsx"},
-                             headers=org.headers("manager_a"))  # fmt: skip
+        r = await client.get(
+            f"{COMPLIANCE}/export",
+            params={"unit_id": str(org.b.id), "format": "xlsx"},
+            headers=org.headers("manager_a"),
+        )
         assert_problem(r, 404, "not_found")
-        r = await client.get(f"{COMPLIANCE}/export", params={"format": "xlsx"},
-                             headers=org.headers("member"))  # fmt: skip
+        r = await client.get(
+            f"{COMPLIANCE}/export", params={"format": "xlsx"}, headers=org.headers("member")
+        )
         assert_problem(r, 403, "forbidden")
         r = await client.get(f"{SERIES}/export", params={"format": "csv"})
         assert_problem(r, 401, "unauthorized")
@@ -143,16 +147,23 @@ class TestStatisticsExports:
 class TestXlsxCells:
     def test_text_never_becomes_a_formula(self) -> None:
         data = exports.to_xlsx(
-            "t", ["name", "n", "rate", "flag", "none"],
-            [{"name": "=HYPERLINK(\"http://x\")", "n": 3, "rate": 0.5, "flag": True, "none": None},
-             {"name": "+1", "n": 0, "rate": None, "flag": False}],
-        )  # fmt: skip
+            "t",
+            ["name", "n", "rate", "flag", "none"],
+            [
+                {"name": '=HYPERLINK("http://x")', "n": 3, "rate": 0.5, "flag": True, "none": None},
+                {"name": "+1", "n": 0, "rate": None, "flag": False},
+            ],
+        )
         sheet = load_workbook(io.BytesIO(data)).worksheets[0]
         first, second = list(sheet.iter_rows(min_row=2))
         assert first[0].value == '=HYPERLINK("http://x")'
         assert first[0].data_type == "s"
         assert (first[1].value, first[2].value, first[3].value, first[4].value) == (
-            3, 0.5, True, None)  # fmt: skip
+            3,
+            0.5,
+            True,
+            None,
+        )
         assert first[1].data_type == "n"
         assert second[0].value == "+1"
         assert second[0].data_type == "s"
@@ -172,24 +183,33 @@ class TestRosterChangesExport:
         sync_id = r.json()["id"]
         changes = await all_changes(client, roster, sync_id)
         for resp in (
-            await client.get(f"{SYNCS}/{sync_id}/changes/export", params={"format": "xlsx"},
-                             headers=h),
+            await client.get(
+                f"{SYNCS}/{sync_id}/changes/export", params={"format": "xlsx"}, headers=h
+            ),
             await client.get(f"{SYNCS}/{sync_id}/changes", params={"format": "xlsx"}, headers=h),
-        ):  # fmt: skip
+        ):
             rows = _sheet(resp)
             assert [(x["row"], x["action"], x["external_id"]) for x in rows] == [
-                (c["row"], c["action"], c["external_id"]) for c in changes]  # fmt: skip
+                (c["row"], c["action"], c["external_id"]) for c in changes
+            ]
             for x, c in zip(rows, changes, strict=True):
                 assert x["error_code"] == (c["error"]["code"] if c["error"] else None)
                 for field in c["changes"]:
                     assert field in (x["changes"] or "")
-        csv_rows = _csv_rows(await client.get(f"{SYNCS}/{sync_id}/changes/export",
-                                              params={"format": "csv"}, headers=h))  # fmt: skip
+        csv_rows = _csv_rows(
+            await client.get(
+                f"{SYNCS}/{sync_id}/changes/export", params={"format": "csv"}, headers=h
+            )
+        )
         assert csv_rows[0][:3] == ["row", "action", "external_id"]
         assert len(csv_rows) == len(changes) + 1
-        rejected = _sheet(await client.get(f"{SYNCS}/{sync_id}/changes/export",
-                                           params={"format": "xlsx", "action": "rejected"},
-                                           headers=h))  # fmt: skip
+        rejected = _sheet(
+            await client.get(
+                f"{SYNCS}/{sync_id}/changes/export",
+                params={"format": "xlsx", "action": "rejected"},
+                headers=h,
+            )
+        )
         assert rejected
         assert {x["action"] for x in rejected} == {"rejected"}
 
@@ -199,13 +219,19 @@ class TestRosterChangesExport:
         r = await post_sync(client, roster.headers("partner_a"), snapshot())
         sync_id = r.json()["id"]
         url = f"{SYNCS}/{sync_id}/changes/export"
-        assert_problem(await client.get(url, params={"format": "xlsx"},
-                                        headers=roster.headers("manager_b")), 404, "not_found")  # fmt: skip
-        assert_problem(await client.get(url, headers=roster.headers("partner_a")), 422,
-                       "validation_failed")  # fmt: skip
-        assert_problem(await client.get(url, params={"format": "ods"},
-                                        headers=roster.headers("partner_a")), 422,
-                       "validation_failed")  # fmt: skip
+        assert_problem(
+            await client.get(url, params={"format": "xlsx"}, headers=roster.headers("manager_b")),
+            404,
+            "not_found",
+        )
+        assert_problem(
+            await client.get(url, headers=roster.headers("partner_a")), 422, "validation_failed"
+        )
+        assert_problem(
+            await client.get(url, params={"format": "ods"}, headers=roster.headers("partner_a")),
+            422,
+            "validation_failed",
+        )
 
 
 class TestFormatOnTheJsonPaths:
@@ -221,10 +247,14 @@ class TestFormatOnTheJsonPaths:
         by_accept = await client.get(url, headers={**h, "Accept": "text/csv"})
         by_format = await client.get(url, params={"format": "csv"}, headers=h)
         assert _csv_rows(by_accept) == _csv_rows(by_format)
-        assert (await client.get(url, headers=h)).headers["content-type"].startswith(
-            "application/json")  # fmt: skip
-        body = assert_problem(await client.get(url, params={"format": "pdf"}, headers=h), 422,
-                              "validation_failed")  # fmt: skip
+        assert (
+            (await client.get(url, headers=h))
+            .headers["content-type"]
+            .startswith("application/json")
+        )
+        body = assert_problem(
+            await client.get(url, params={"format": "pdf"}, headers=h), 422, "validation_failed"
+        )
         assert body["errors"][0]["loc"] == ["query", "format"]
 
     async def test_stats_path_refuses_unknown_formats(

@@ -30,9 +30,10 @@ class TestFileMissingFromTheStore:
     async def test_evidence(self, client: httpx.AsyncClient, org: Org) -> None:
         report = await file_report(client, org.headers("member"))
         r = await client.post(
-            f"/api/v1/reports/{report['id']}/evidence", headers=org.headers("member"),
+            f"/api/v1/reports/{report['id']}/evidence",
+            headers=org.headers("member"),
             files={"file": ("ảnh.png", png_bytes(2000), "image/png")},
-        )  # fmt: skip
+        )
         assert r.status_code == 201, r.text
         await storage().delete(r.json()["sha256"])
         before = _missing_count()

@@ -34,10 +34,17 @@ def _claims(user: User, **overrides: Any) -> dict[str, Any]:
     s = get_settings()
     now = datetime.now(UTC)
     claims: dict[str, Any] = {
-        "iss": s.jwt_issuer, "aud": s.jwt_audience, "sub": str(user.id), "jti": uuid.uuid4().hex,
-        "iat": now, "nbf": now, "exp": now + timedelta(minutes=15), "typ": "access",
-        "kind": "user", "tv": user.token_version,
-    }  # fmt: skip
+        "iss": s.jwt_issuer,
+        "aud": s.jwt_audience,
+        "sub": str(user.id),
+        "jti": uuid.uuid4().hex,
+        "iat": now,
+        "nbf": now,
+        "exp": now + timedelta(minutes=15),
+        "typ": "access",
+        "kind": "user",
+        "tv": user.token_version,
+    }
     claims.update(overrides)
     return {k: v for k, v in claims.items() if v is not None}
 
@@ -74,9 +81,16 @@ class TestValidToken:
         caused by the one thing that test changes."""
         r = await client.get(ME, headers=_bearer(_forge(_claims(user))))
         assert r.status_code == 200, r.text
-        r = await client.get(ME, headers=_bearer(_raw_token(
-            {"alg": "HS256", "typ": "JWT"}, _claims(user), get_settings().secret_key.encode()
-        )))  # fmt: skip
+        r = await client.get(
+            ME,
+            headers=_bearer(
+                _raw_token(
+                    {"alg": "HS256", "typ": "JWT"},
+                    _claims(user),
+                    get_settings().secret_key.encode(),
+                )
+            ),
+        )
         assert r.status_code == 200, r.text
 
     async def test_small_clock_skew_is_tolerated(
@@ -119,8 +133,11 @@ class TestRejectedTokens:
     async def test_tampered_payload(self, client: httpx.AsyncClient, user: User) -> None:
         header, _, sig = _forge(_claims(user)).split(".")
         other = _claims(user, sub=str(uuid.uuid4()))
-        payload = _b64(json.dumps({k: int(v.timestamp()) if isinstance(v, datetime) else v
-                                   for k, v in other.items()}).encode())  # fmt: skip
+        payload = _b64(
+            json.dumps(
+                {k: int(v.timestamp()) if isinstance(v, datetime) else v for k, v in other.items()}
+            ).encode()
+        )
         assert_unauthorized(await client.get(ME, headers=_bearer(f"{header}.{payload}.{sig}")))
 
     async def test_expired(self, client: httpx.AsyncClient, user: User) -> None:

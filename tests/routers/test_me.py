@@ -69,9 +69,10 @@ class TestGetMe:
         self, client: httpx.AsyncClient, org: Org
     ) -> None:
         r = await client.patch(
-            f"/api/v1/members/{org.me.id}", json={"unit_id": str(org.a2.id), "position": "Bí thư"},
+            f"/api/v1/members/{org.me.id}",
+            json={"unit_id": str(org.a2.id), "position": "Bí thư"},
             headers=org.headers("manager_a"),
-        )  # fmt: skip
+        )
         assert r.status_code == 200
         r = await client.get(URL, headers=org.headers("member"))
         assert (r.json()["unit"]["code"], r.json()["position"], r.json()["version"]) == (
@@ -108,7 +109,7 @@ class TestExportMe:
     async def test_member_export_holds_everything_about_them(
         self, client: httpx.AsyncClient, org: Org
     ) -> None:
-        # A manager edits my record: that event is about me (events by me: see the manager's export).
+        # A manager edits my record: that event is about me.
         r = await client.patch(
             f"/api/v1/members/{org.me.id}",
             json={"phone": "0912 345 678"},
@@ -119,9 +120,17 @@ class TestExportMe:
         assert r.status_code == 200, r.text
         data = r.json()
         assert set(data) == {
-            "exported_at", "member", "unit", "user", "grants", "audit_about_me", "audit_by_me",
-            "audit_by_me_truncated", "accounts", "reports",
-        }  # fmt: skip
+            "exported_at",
+            "member",
+            "unit",
+            "user",
+            "grants",
+            "audit_about_me",
+            "audit_by_me",
+            "audit_by_me_truncated",
+            "accounts",
+            "reports",
+        }
         assert data["member"]["id"] == str(org.me.id)
         assert data["member"]["phone"] == "+84912345678"
         assert data["unit"]["id"] == str(org.a1.id)
@@ -293,10 +302,14 @@ class TestMyPendingDocuments:
         self, client: httpx.AsyncClient, org: Org, unit_id: uuid.UUID, code: str
     ) -> str:
         body = {
-            "code": code, "title": "Hướng dẫn thực hiện", "doc_type": "guidance",
-            "issuer": "Ban Tuyên giáo", "issued_on": "2026-11-01", "body": "Nội dung",
+            "code": code,
+            "title": "Hướng dẫn thực hiện",
+            "doc_type": "guidance",
+            "issuer": "Ban Tuyên giáo",
+            "issued_on": "2026-11-01",
+            "body": "Nội dung",
             "audience_unit_id": str(unit_id),
-        }  # fmt: skip
+        }
         r = await client.post("/api/v1/documents", json=body, headers=org.headers("manager_a"))
         assert r.status_code == 201, r.text
         doc_id = str(r.json()["id"])

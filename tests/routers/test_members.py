@@ -69,9 +69,13 @@ class TestListMembers:
         ],
     )
     async def test_role_matrix(
-        self, client: httpx.AsyncClient, org: Org, roster: dict[str, Member],
-        role: str, expected: set[str] | int,
-    ) -> None:  # fmt: skip
+        self,
+        client: httpx.AsyncClient,
+        org: Org,
+        roster: dict[str, Member],
+        role: str,
+        expected: set[str] | int,
+    ) -> None:
         r = await client.get(URL, headers=org.headers(role))
         if isinstance(expected, int):
             assert_status(r, expected)
@@ -83,10 +87,22 @@ class TestListMembers:
         r = await client.get(URL, headers=org.headers("admin"))
         [item] = r.json()["items"]
         assert set(item) == {
-            "id", "external_id", "full_name", "unit_id", "membership", "status", "position",
-            "is_leader", "email", "phone", "declaration", "declared_at", "version",
-            "created_at", "updated_at",
-        }  # fmt: skip
+            "id",
+            "external_id",
+            "full_name",
+            "unit_id",
+            "membership",
+            "status",
+            "position",
+            "is_leader",
+            "email",
+            "phone",
+            "declaration",
+            "declared_at",
+            "version",
+            "created_at",
+            "updated_at",
+        }
         assert item["unit_id"] == str(org.a1.id)
         assert item["declaration"] == "not_declared"
 
@@ -133,15 +149,29 @@ class TestListMembers:
     async def test_sort_by_name_is_vietnamese(
         self, client: httpx.AsyncClient, session: AsyncSession, org: Org
     ) -> None:
-        for full_name in ["Nguyễn Thị Bình", "Trần Văn An", "Lê Văn An", "Đặng Văn Đông", "Dương Văn Dũng",
-                          "Nguyễn Văn Ánh", "Nguyễn Văn Anh", "Bùi Thị Ân"]:  # fmt: skip
+        for full_name in [
+            "Nguyễn Thị Bình",
+            "Trần Văn An",
+            "Lê Văn An",
+            "Đặng Văn Đông",
+            "Dương Văn Dũng",
+            "Nguyễn Văn Ánh",
+            "Nguyễn Văn Anh",
+            "Bùi Thị Ân",
+        ]:
             await make_member(session, org.a2, full_name=full_name)
         got = await names(client, org.headers("admin"), unit_id=str(org.a2.id), sort="name")
         # Given name first (An < Anh < Ánh < Ân < Bình < Dũng < Đông), then family name.
         assert got == [
-            "Lê Văn An", "Trần Văn An", "Nguyễn Văn Anh", "Nguyễn Văn Ánh", "Bùi Thị Ân",
-            "Nguyễn Thị Bình", "Dương Văn Dũng", "Đặng Văn Đông",
-        ]  # fmt: skip
+            "Lê Văn An",
+            "Trần Văn An",
+            "Nguyễn Văn Anh",
+            "Nguyễn Văn Ánh",
+            "Bùi Thị Ân",
+            "Nguyễn Thị Bình",
+            "Dương Văn Dũng",
+            "Đặng Văn Đông",
+        ]
         assert got.index("Trần Văn An") < got.index("Nguyễn Thị Bình")
         assert await names(client, org.headers("admin"), unit_id=str(org.a2.id)) == got
 
@@ -231,9 +261,13 @@ class TestListMembers:
         ],
     )
     async def test_filters(
-        self, client: httpx.AsyncClient, session: AsyncSession, org: Org,
-        params: dict[str, str], expected: set[str],
-    ) -> None:  # fmt: skip
+        self,
+        client: httpx.AsyncClient,
+        session: AsyncSession,
+        org: Org,
+        params: dict[str, str],
+        expected: set[str],
+    ) -> None:
         await make_member(
             session,
             org.b1,
@@ -243,9 +277,13 @@ class TestListMembers:
         )
         await make_member(session, org.b1, full_name="Active Plain", membership=Membership.none)
         await make_member(
-            session, org.b1, full_name="Exempt Probationary", status=MemberStatus.exempt,
-            membership=Membership.probationary, declaration=Declaration.declared_none,
-        )  # fmt: skip
+            session,
+            org.b1,
+            full_name="Exempt Probationary",
+            status=MemberStatus.exempt,
+            membership=Membership.probationary,
+            declaration=Declaration.declared_none,
+        )
         got = await names(client, org.headers("manager_b"), **params)
         assert set(got) == expected
 
@@ -353,9 +391,18 @@ class TestListMembers:
 
     @pytest.mark.parametrize(
         "params",
-        [{"limit": 201}, {"limit": 0}, {"sort": "age"}, {"status": "retired"}, {"membership": "full"},
-         {"is_leader": "maybe"}, {"declaration": "yes"}, {"unit_id": "A1"}, {"q": "x" * 201}],
-    )  # fmt: skip
+        [
+            {"limit": 201},
+            {"limit": 0},
+            {"sort": "age"},
+            {"status": "retired"},
+            {"membership": "full"},
+            {"is_leader": "maybe"},
+            {"declaration": "yes"},
+            {"unit_id": "A1"},
+            {"q": "x" * 201},
+        ],
+    )
     async def test_bad_query_is_422(
         self, client: httpx.AsyncClient, org: Org, params: dict[str, Any]
     ) -> None:
@@ -369,9 +416,15 @@ class TestCreateMember:
         self, client: httpx.AsyncClient, org: Org
     ) -> None:
         body = member_body(
-            org.a1.id, external_id="DV-0001234", position="Bí thư chi bộ", is_leader=True,
-            email="An.NV@Example.VN", phone="0912 345 678", status="exempt", membership="probationary",
-        )  # fmt: skip
+            org.a1.id,
+            external_id="DV-0001234",
+            position="Bí thư chi bộ",
+            is_leader=True,
+            email="An.NV@Example.VN",
+            phone="0912 345 678",
+            status="exempt",
+            membership="probationary",
+        )
         r = await client.post(URL, json=body, headers=org.headers("manager_a"))
         assert r.status_code == 201, r.text
         m = r.json()
@@ -394,9 +447,21 @@ class TestCreateMember:
         r = await client.post(URL, json=body, headers=org.headers("admin"))
         assert r.status_code == 201, r.text
         m = r.json()
-        assert (m["external_id"], m["status"], m["is_leader"], m["email"], m["phone"], m["position"]) == (
-            None, "active", False, None, None, None,
-        )  # fmt: skip
+        assert (
+            m["external_id"],
+            m["status"],
+            m["is_leader"],
+            m["email"],
+            m["phone"],
+            m["position"],
+        ) == (
+            None,
+            "active",
+            False,
+            None,
+            None,
+            None,
+        )
 
     async def test_vietnamese_text_is_stored_nfc(self, client: httpx.AsyncClient, org: Org) -> None:
         nfd = unicodedata.normalize("NFD", "Nguyễn  Văn   Ðức ")
@@ -529,9 +594,15 @@ class TestCreateMember:
 
     @pytest.mark.parametrize(
         ("phone", "stored"),
-        [("0912 345 678", "+84912345678"), ("0912.345.678", "+84912345678"), ("84912345678", "+84912345678"),
-         ("+84 912-345-678", "+84912345678"), ("(024) 3825 3531", "+842438253531"), ("0084912345678", "+84912345678")],
-    )  # fmt: skip
+        [
+            ("0912 345 678", "+84912345678"),
+            ("0912.345.678", "+84912345678"),
+            ("84912345678", "+84912345678"),
+            ("+84 912-345-678", "+84912345678"),
+            ("(024) 3825 3531", "+842438253531"),
+            ("0084912345678", "+84912345678"),
+        ],
+    )
     async def test_phone_is_stored_e164(
         self, client: httpx.AsyncClient, org: Org, phone: str, stored: str
     ) -> None:
@@ -645,9 +716,15 @@ class TestGetMember:
         ],
     )
     async def test_role_matrix(
-        self, client: httpx.AsyncClient, org: Org, roster: dict[str, Member],
-        role: str, own: int, other_in_a: int, in_b: int,
-    ) -> None:  # fmt: skip
+        self,
+        client: httpx.AsyncClient,
+        org: Org,
+        roster: dict[str, Member],
+        role: str,
+        own: int,
+        other_in_a: int,
+        in_b: int,
+    ) -> None:
         for key, expected in (("me", own), ("a2", other_in_a), ("b1", in_b)):
             r = await client.get(f"{URL}/{roster[key].id}", headers=org.headers(role))
             assert_status(r, expected)
@@ -669,10 +746,15 @@ class TestUpdateMember:
         self, client: httpx.AsyncClient, org: Org
     ) -> None:
         body = {
-            "full_name": unicodedata.normalize("NFD", "Lê Thị Hoà"), "position": "Bí thư", "is_leader": True,
-            "membership": "probationary", "status": "exempt", "email": "hoa@example.vn", "phone": "0987654321",
+            "full_name": unicodedata.normalize("NFD", "Lê Thị Hoà"),
+            "position": "Bí thư",
+            "is_leader": True,
+            "membership": "probationary",
+            "status": "exempt",
+            "email": "hoa@example.vn",
+            "phone": "0987654321",
             "external_id": "DV-NEW",
-        }  # fmt: skip
+        }
         r = await client.patch(
             f"{URL}/{org.me.id}", json=body, headers={**org.headers("manager_a"), "If-Match": '"1"'}
         )
@@ -867,8 +949,10 @@ class TestLeavingTheRosterEndsSessions:
         member = await make_member(session, org.a1, full_name="Đỗ Văn Hải")
         user = await make_user(session, member=member)
         await session.commit()
-        login = await client.post("/api/v1/auth/token", data={
-            "grant_type": "password", "username": user.username, "password": PASSWORD})  # fmt: skip
+        login = await client.post(
+            "/api/v1/auth/token",
+            data={"grant_type": "password", "username": user.username, "password": PASSWORD},
+        )
         assert login.status_code == 200, login.text
         access = {"Authorization": f"Bearer {login.json()['access_token']}"}
         refresh = login.json()["refresh_token"]
@@ -885,8 +969,10 @@ class TestLeavingTheRosterEndsSessions:
         assert r.status_code == 400, r.text
         assert r.json()["error"] == "invalid_grant"
         # A new login works: the member is back.
-        again = await client.post("/api/v1/auth/token", data={
-            "grant_type": "password", "username": user.username, "password": PASSWORD})  # fmt: skip
+        again = await client.post(
+            "/api/v1/auth/token",
+            data={"grant_type": "password", "username": user.username, "password": PASSWORD},
+        )
         assert again.status_code == 200, again.text
 
     async def test_active_to_exempt_keeps_the_session(

@@ -70,7 +70,13 @@ class TestRequestBodies:
         mapping = request["discriminator"]["mapping"]
         assert request["discriminator"]["propertyName"] == "to"
         assert set(mapping) == {
-            "submitted", "in_review", "escalated", "resolved", "dismissed", "withdrawn"}  # fmt: skip
+            "submitted",
+            "in_review",
+            "escalated",
+            "resolved",
+            "dismissed",
+            "withdrawn",
+        }
         schemas = doc["components"]["schemas"]
         for target, ref in mapping.items():
             variant = schemas[ref[len(REF) :]]
@@ -80,8 +86,9 @@ class TestRequestBodies:
         assert set(schemas["TransitionToEscalated"]["required"]) == {"to", "authority", "reference"}
         assert "outcome" not in schemas["TransitionToStatus"]["properties"]
 
-    @pytest.mark.parametrize("variant", [TransitionToStatus, TransitionToEscalated,
-                                         TransitionToResolved])  # fmt: skip
+    @pytest.mark.parametrize(
+        "variant", [TransitionToStatus, TransitionToEscalated, TransitionToResolved]
+    )
     def test_every_documented_variant_is_what_the_server_reads(self, variant: Any) -> None:
         """The server reads TransitionIn; each variant's examples validate as one and its
         fields are TransitionIn's."""
@@ -92,12 +99,24 @@ class TestRequestBodies:
     def test_every_field_a_caller_may_send_is_in_the_model(self, doc: dict[str, Any]) -> None:
         schemas = doc["components"]["schemas"]
         assert {"url", "handle", "platform", "kind", "display_name", "purpose"} <= set(
-            schemas["AccountCreate"]["properties"])  # fmt: skip
-        assert {"url", "platform", "category", "description", "proposed_action", "observed_at",
-                "impersonated_unit_id", "impersonated_member_id"} <= set(
-            schemas["ReportCreate"]["properties"])  # fmt: skip
+            schemas["AccountCreate"]["properties"]
+        )
+        assert {
+            "url",
+            "platform",
+            "category",
+            "description",
+            "proposed_action",
+            "observed_at",
+            "impersonated_unit_id",
+            "impersonated_member_id",
+        } <= set(schemas["ReportCreate"]["properties"])
         assert set(schemas["ReportCreate"]["required"]) == {
-            "url", "category", "description", "proposed_action"}  # fmt: skip
+            "url",
+            "category",
+            "description",
+            "proposed_action",
+        }
 
     def test_acknowledge_body_is_absent_or_an_object(self, doc: dict[str, Any]) -> None:
         op = doc["paths"]["/api/v1/documents/{document_id}/acknowledgements"]["post"]
@@ -130,13 +149,19 @@ class TestResponses:
                 for media, body in content.items():
                     if not media.endswith("json") and media != "text/plain":
                         assert body["schema"] == {"type": "string", "format": "binary"}, (
-                            method, path, media)  # fmt: skip
+                            method,
+                            path,
+                            media,
+                        )
 
     def test_every_statistics_operation_has_an_export(self, doc: dict[str, Any]) -> None:
         paths = doc["paths"]
-        for path in ("/api/v1/stats/compliance", "/api/v1/stats/reports",
-                     "/api/v1/stats/documents/{document_id}",
-                     "/api/v1/roster/syncs/{sync_id}/changes"):  # fmt: skip
+        for path in (
+            "/api/v1/stats/compliance",
+            "/api/v1/stats/reports",
+            "/api/v1/stats/documents/{document_id}",
+            "/api/v1/roster/syncs/{sync_id}/changes",
+        ):
             export = paths[f"{path}/export"]["get"]
             fmt = next(p for p in export["parameters"] if p.get("name") == "format")
             assert fmt["required"] is True
@@ -253,8 +278,11 @@ class TestErrorsAndDescriptions:
                     assert example["value"]["code"] == code
 
     def test_409s_say_what_conflicts(self, doc: dict[str, Any]) -> None:
-        conflicts = [(p, m, op["responses"]["409"]) for p, m, op in _operations(doc)
-                     if "409" in op["responses"]]  # fmt: skip
+        conflicts = [
+            (p, m, op["responses"]["409"])
+            for p, m, op in _operations(doc)
+            if "409" in op["responses"]
+        ]
         assert len(conflicts) >= 30
         for path, method, response in conflicts:
             assert response["description"] != "Conflict", (method, path)
@@ -278,7 +306,8 @@ class TestErrorsAndDescriptions:
         summaries = [op["summary"] for _p, _m, op in ops]
         assert len(summaries) == len(set(summaries))
         assert all(op.get("description", "").strip() for _p, _m, op in ops), [
-            op["operationId"] for _p, _m, op in ops if not op.get("description")]  # fmt: skip
+            op["operationId"] for _p, _m, op in ops if not op.get("description")
+        ]
         tags = {t["name"]: t["description"] for t in doc["tags"]}
         assert {t for _p, _m, op in ops for t in op["tags"]} <= set(tags)
         assert all(tags.values())
@@ -294,5 +323,6 @@ class TestErrorsAndDescriptions:
                 assert op["security"] == [], (method, path)
             else:
                 assert op["security"] == [{"OAuth2": []}], (method, path)
-            assert any(p.get("$ref") == "#/components/parameters/AcceptLanguage"
-                       for p in op["parameters"]), (method, path)  # fmt: skip
+            assert any(
+                p.get("$ref") == "#/components/parameters/AcceptLanguage" for p in op["parameters"]
+            ), (method, path)

@@ -51,8 +51,11 @@ class TestPrincipalCache:
         unit = await make_unit(session)
         headers = auth(await make_user(session, grants=[(Role.admin, None)]))
         await client.get(f"/api/v1/units/{unit.id}", headers=headers)
-        r = await client.post("/api/v1/members", headers=headers,
-                              json={"full_name": "Lê Văn Tám", "unit_id": str(unit.id), "membership": "official"})  # fmt: skip
+        r = await client.post(
+            "/api/v1/members",
+            headers=headers,
+            json={"full_name": "Lê Văn Tám", "unit_id": str(unit.id), "membership": "official"},
+        )
         assert r.status_code == 201
         await client.get(f"/api/v1/units/{unit.id}", headers=headers)
         assert count_loads[0] == 2

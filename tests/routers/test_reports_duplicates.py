@@ -48,8 +48,9 @@ async def get(client: httpx.AsyncClient, rid: str, headers: dict[str, str]) -> d
 async def move(
     client: httpx.AsyncClient, rid: str, headers: dict[str, str], to: str, **extra: Any
 ) -> httpx.Response:
-    return await client.post(f"{REPORTS}/{rid}/transitions", json={"to": to, **extra},
-                             headers=headers)  # fmt: skip
+    return await client.post(
+        f"{REPORTS}/{rid}/transitions", json={"to": to, **extra}, headers=headers
+    )
 
 
 async def entries(client: httpx.AsyncClient, rid: str, headers: dict[str, str]) -> list[Any]:
@@ -68,12 +69,17 @@ async def state(rid: str) -> tuple[str, str | None, int]:
 
 SAME_CONTENT: list[tuple[str, str]] = [
     (POST, "https://m.facebook.com/some.page/posts/1234567890?fbclid=IwAR0xyz&mibextid=abc"),
-    ("https://www.facebook.com/permalink.php?story_fbid=42&id=100012345678901",
-     "https://mbasic.facebook.com/permalink.php?id=100012345678901&story_fbid=42&__tn__=R"),
-    ("https://youtu.be/dQw4w9WgXcQ?si=abc", "https://m.youtube.com/watch?v=dQw4w9WgXcQ&feature=share"),
+    (
+        "https://www.facebook.com/permalink.php?story_fbid=42&id=100012345678901",
+        "https://mbasic.facebook.com/permalink.php?id=100012345678901&story_fbid=42&__tn__=R",
+    ),
+    (
+        "https://youtu.be/dQw4w9WgXcQ?si=abc",
+        "https://m.youtube.com/watch?v=dQw4w9WgXcQ&feature=share",
+    ),
     ("https://twitter.com/vtvdigital/status/1?s=20", "https://x.com/vtvdigital/status/1"),
     ("http://www.example.com/tin/a/?utm_source=fb#top", "https://example.com/tin/a"),
-]  # fmt: skip
+]
 OTHER_CONTENT: list[tuple[str, str]] = [
     (POST, "https://www.facebook.com/somepage/posts/1234567891"),
     ("https://www.youtube.com/watch?v=dQw4w9WgXcQ", "https://www.youtube.com/watch?v=aaaaaaaaaaa"),
@@ -92,8 +98,10 @@ class TestLinking:
         dup = r.json()
         assert r.headers["location"] == f"{REPORTS}/{dup['id']}"
         assert (dup["duplicate_of"], dup["status"], dup["report_count"]) == (
-            primary["id"], "submitted", 1,
-        )  # fmt: skip
+            primary["id"],
+            "submitted",
+            1,
+        )
         assert dup["canonical_url"] == primary["canonical_url"] == POST
         assert dup["reporter_member_id"] != primary["reporter_member_id"]
         # The reporter sees the link; the primary counts both reports.
@@ -101,8 +109,11 @@ class TestLinking:
         seen = await get(client, primary["id"], org.headers("manager_a"))
         assert (seen["report_count"], seen["duplicate_of"], seen["version"]) == (2, None, 2)
         assert (await get(client, primary["id"], org.headers("member")))["report_count"] == 2
-        linked = [e for e in await entries(client, primary["id"], org.headers("manager_a"))
-                  if e["kind"] == "duplicate_linked"]  # fmt: skip
+        linked = [
+            e
+            for e in await entries(client, primary["id"], org.headers("manager_a"))
+            if e["kind"] == "duplicate_linked"
+        ]
         assert [e["data"] for e in linked] == [{"report_id": dup["id"]}]
         [filed] = await entries(client, dup["id"], peers[0])
         assert (filed["kind"], filed["data"]) == ("filed", {"duplicate_of": primary["id"]})
@@ -133,20 +144,26 @@ class TestLinking:
     async def test_redirects_to_different_sites_are_not_duplicates(
         self, client: httpx.AsyncClient, org: Org, peers: list[dict[str, str]]
     ) -> None:
-        first = await file_report(client, org.headers("member"),
-                                  url="https://l.facebook.com/l.php?u=https%3A%2F%2Fscam-one.com%2F")  # fmt: skip
-        second = await file_report(client, peers[0],
-                                   url="https://l.facebook.com/l.php?u=https%3A%2F%2Fother.net%2Fx")  # fmt: skip
+        first = await file_report(
+            client,
+            org.headers("member"),
+            url="https://l.facebook.com/l.php?u=https%3A%2F%2Fscam-one.com%2F",
+        )
+        second = await file_report(
+            client, peers[0], url="https://l.facebook.com/l.php?u=https%3A%2F%2Fother.net%2Fx"
+        )
         assert second["duplicate_of"] is None
         assert first["canonical_url"] != second["canonical_url"]
 
     async def test_website_articles_differing_by_query_are_not_duplicates(
         self, client: httpx.AsyncClient, org: Org, peers: list[dict[str, str]]
     ) -> None:
-        first = await file_report(client, org.headers("member"), platform="website",
-                                  url="https://example.com/tin?id=5")  # fmt: skip
-        second = await file_report(client, peers[0], platform="website",
-                                   url="https://example.com/tin?id=6")  # fmt: skip
+        first = await file_report(
+            client, org.headers("member"), platform="website", url="https://example.com/tin?id=5"
+        )
+        second = await file_report(
+            client, peers[0], platform="website", url="https://example.com/tin?id=6"
+        )
         assert second["duplicate_of"] is None
         assert first["canonical_url"] == "https://example.com/tin?id=5"
 
@@ -154,8 +171,9 @@ class TestLinking:
         self, client: httpx.AsyncClient, org: Org, peers: list[dict[str, str]]
     ) -> None:
         primary = await file_report(client, org.headers("member"), url=POST)
-        dup = await file_report(client, peers[0],
-                                url="https://www.facebook.com/SomePage/posts/1234567890")  # fmt: skip
+        dup = await file_report(
+            client, peers[0], url="https://www.facebook.com/SomePage/posts/1234567890"
+        )
         assert dup["duplicate_of"] == primary["id"]
 
     async def test_the_same_member_filing_twice_gets_their_report_back(
@@ -193,21 +211,26 @@ class TestLinking:
     ) -> None:
         closings: dict[str, list[tuple[str, dict[str, Any]]]] = {
             "dismissed": [("reviewer_a", {"to": "dismissed"})],
-            "resolved": [("reviewer_a", {"to": "in_review"}),
-                         ("reviewer_a", {"to": "resolved", "outcome": "refuted"})],
+            "resolved": [
+                ("reviewer_a", {"to": "in_review"}),
+                ("reviewer_a", {"to": "resolved", "outcome": "refuted"}),
+            ],
             "withdrawn": [("member", {"to": "withdrawn"})],
-        }  # fmt: skip
+        }
         for n, (name, steps) in enumerate(closings.items()):
             url = f"{POST}{n}"
             old = await file_report(client, org.headers("member"), url=url)
             for who, body in steps:
-                r = await client.post(f"{REPORTS}/{old['id']}/transitions", json=body,
-                                      headers=org.headers(who))  # fmt: skip
+                r = await client.post(
+                    f"{REPORTS}/{old['id']}/transitions", json=body, headers=org.headers(who)
+                )
                 assert r.status_code == 200, r.text
             new = await file_report(client, peers[0], url=url)
             assert (new["duplicate_of"], new["status"], new["report_count"]) == (
-                None, "submitted", 1,
-            ), name  # fmt: skip
+                None,
+                "submitted",
+                1,
+            ), name
             again = await file_report(client, peers[1], url=url)
             assert again["duplicate_of"] == new["id"], name
             assert (await state(old["id"]))[2] == 1, name
@@ -241,17 +264,20 @@ class TestFollowing:
         for dup, dup_h in zip(dups, peers, strict=False):
             seen = await get(client, dup["id"], dup_h)
             assert (seen["outcome"], seen["authority"], seen["reference"]) == (
-                "account_locked", "Công an tỉnh A", "CV-9",
-            )  # fmt: skip
+                "account_locked",
+                "Công an tỉnh A",
+                "CV-9",
+            )
             assert seen["closed_at"] is not None
             assert seen["version"] == 4
             moves = [
                 e for e in await entries(client, dup["id"], dup_h) if e["kind"] == "transition"
             ]
             assert [(m["from_status"], m["to_status"], m["comment"]) for m in moves] == [
-                ("submitted", "in_review", "Đang xem"), ("in_review", "escalated", None),
+                ("submitted", "in_review", "Đang xem"),
+                ("in_review", "escalated", None),
                 ("escalated", "resolved", "Đã khóa"),
-            ]  # fmt: skip
+            ]
             assert all(m["data"] == {"with_primary": primary["id"]} for m in moves)
 
     async def test_dismissing_the_primary_dismisses_its_duplicates(
@@ -376,18 +402,23 @@ class TestConcurrency:
             pytest.skip("SQLite serialises writers; the race needs PostgreSQL")
         headers = [(await make_member_user(session, org.a1))[1] for _ in range(10)]
         variants = [POST, POST + "?fbclid=abc", POST.replace("www.", "m.")]
-        responses = await asyncio.gather(*(
-            client.post(REPORTS, json=report_body(url=variants[i % 3]), headers=h)
-            for i, h in enumerate(headers)
-        ))  # fmt: skip
+        responses = await asyncio.gather(
+            *(
+                client.post(REPORTS, json=report_body(url=variants[i % 3]), headers=h)
+                for i, h in enumerate(headers)
+            )
+        )
         assert [r.status_code for r in responses] == [201] * 10, [r.text for r in responses]
         reports = [r.json() for r in responses]
         [primary] = [r for r in reports if r["duplicate_of"] is None]
         assert sorted(r["duplicate_of"] for r in reports if r is not primary) == [primary["id"]] * 9
         assert await state(primary["id"]) == ("submitted", None, 10)
         assert await count_rows(Report, Report.duplicate_of == uuid.UUID(primary["id"])) == 9
-        linked = [e for e in await entries(client, primary["id"], org.headers("admin"))
-                  if e["kind"] == "duplicate_linked"]  # fmt: skip
+        linked = [
+            e
+            for e in await entries(client, primary["id"], org.headers("admin"))
+            if e["kind"] == "duplicate_linked"
+        ]
         assert len(linked) == 9
 
     async def test_filing_while_the_primary_closes(
@@ -423,9 +454,11 @@ class TestConcurrency:
             pytest.skip("SQLite has no row locks; the race needs PostgreSQL")
         primary = await file_report(client, org.headers("member"), url=POST)
         responses = await asyncio.gather(
-            *(move(client, primary["id"], org.headers(role), "in_review")
-              for role in ("reviewer_a", "manager_a", "admin"))
-        )  # fmt: skip
+            *(
+                move(client, primary["id"], org.headers(role), "in_review")
+                for role in ("reviewer_a", "manager_a", "admin")
+            )
+        )
         assert sorted(r.status_code for r in responses) == [200, 409, 409], [
             r.text for r in responses
         ]

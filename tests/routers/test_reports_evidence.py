@@ -44,12 +44,17 @@ def evidence_url(rid: str) -> str:
 
 
 async def upload(
-    client: httpx.AsyncClient, rid: str, headers: dict[str, str], content: bytes | None = None,
-    filename: str = "shot.png", content_type: str = "image/png",
-) -> httpx.Response:  # fmt: skip
+    client: httpx.AsyncClient,
+    rid: str,
+    headers: dict[str, str],
+    content: bytes | None = None,
+    filename: str = "shot.png",
+    content_type: str = "image/png",
+) -> httpx.Response:
     data = png_bytes() if content is None else content
-    return await client.post(evidence_url(rid), headers=headers,
-                             files={"file": (filename, data, content_type)})  # fmt: skip
+    return await client.post(
+        evidence_url(rid), headers=headers, files={"file": (filename, data, content_type)}
+    )
 
 
 def stored_path(sha256: str) -> Path:
@@ -72,10 +77,10 @@ async def report(client: httpx.AsyncClient, org: Org) -> dict[str, Any]:
     return await file_report(client, org.headers("member"))
 
 
-async def move(client: httpx.AsyncClient, rid: str, headers: dict[str, str], to: str,
-               **extra: Any) -> None:  # fmt: skip
-    r = await client.post(f"{REPORTS}/{rid}/transitions", json={"to": to, **extra},
-                          headers=headers)  # fmt: skip
+async def move(
+    client: httpx.AsyncClient, rid: str, headers: dict[str, str], to: str, **extra: Any
+) -> None:
+    r = await client.post(f"{REPORTS}/{rid}/transitions", json={"to": to, **extra}, headers=headers)
     assert r.status_code == 200, r.text
 
 
@@ -95,8 +100,10 @@ class TestUpload:
         assert set(body) == {"id", "filename", "content_type", "size", "sha256", "created_at"}
         assert r.headers["location"] == f"{evidence_url(report['id'])}/{body['id']}"
         assert (body["filename"], body["content_type"], body["size"]) == (
-            "ảnh chụp.png", "image/png", 5000,
-        )  # fmt: skip
+            "ảnh chụp.png",
+            "image/png",
+            5000,
+        )
         assert body["sha256"] == hashlib.sha256(content).hexdigest()
         down = await client.get(r.headers["location"], headers=org.headers("manager_a"))
         assert down.status_code == 200, down.text
@@ -108,9 +115,15 @@ class TestUpload:
         )
         listed = await client.get(evidence_url(report["id"]), headers=org.headers("member"))
         assert listed.json() == {"items": [body], "next_cursor": None}
-        [entry] = [e for e in (await client.get(f"{REPORTS}/{report['id']}/timeline",
-                                                headers=org.headers("member"))).json()["items"]
-                   if e["kind"] == "evidence"]  # fmt: skip
+        [entry] = [
+            e
+            for e in (
+                await client.get(
+                    f"{REPORTS}/{report['id']}/timeline", headers=org.headers("member")
+                )
+            ).json()["items"]
+            if e["kind"] == "evidence"
+        ]
         assert entry["data"] == {"evidence_id": body["id"], "sha256": body["sha256"], "size": 5000}
         assert entry["actor_id"] == str(org.principals["member"].id)
         assert await audit_actions(uuid.UUID(report["id"])) == ["report.file", "report.evidence"]
@@ -119,17 +132,21 @@ class TestUpload:
         self, client: httpx.AsyncClient, org: Org, report: dict[str, Any]
     ) -> None:
         # The shown name's extension follows the content (issue 14, finding 10).
-        cases = [(png_bytes(), "x.pdf", "text/plain", "image/png", "x.png"),
-                 (JPEG, "a.bin", "application/octet-stream", "image/jpeg", "a.jpg"),
-                 (WEBP, "a.webp", "image/webp", "image/webp", "a.webp"),
-                 (PDF, "scan.png", "image/png", "application/pdf", "scan.pdf")]  # fmt: skip
+        cases = [
+            (png_bytes(), "x.pdf", "text/plain", "image/png", "x.png"),
+            (JPEG, "a.bin", "application/octet-stream", "image/jpeg", "a.jpg"),
+            (WEBP, "a.webp", "image/webp", "image/webp", "a.webp"),
+            (PDF, "scan.png", "image/png", "application/pdf", "scan.pdf"),
+        ]
         for content, filename, declared, expected, shown in cases:
-            r = await upload(client, report["id"], org.headers("member"), content, filename,
-                             declared)  # fmt: skip
+            r = await upload(
+                client, report["id"], org.headers("member"), content, filename, declared
+            )
             assert r.status_code == 201, f"{expected}: {r.text}"
             assert (r.json()["content_type"], r.json()["filename"]) == (expected, shown)
-            down = await client.get(f"{evidence_url(report['id'])}/{r.json()['id']}",
-                                    headers=org.headers("member"))  # fmt: skip
+            down = await client.get(
+                f"{evidence_url(report['id'])}/{r.json()['id']}", headers=org.headers("member")
+            )
             assert (down.content, down.headers["content-type"]) == (content, expected)
         assert await count_rows(ReportEvidence) == len(cases)
 
@@ -137,14 +154,18 @@ class TestUpload:
         self, client: httpx.AsyncClient, org: Org, report: dict[str, Any]
     ) -> None:
         files_before = stored_files()
-        cases = {"text": (b"just some text, not an image", "a.png", "image/png"),
-                 "gif": (GIF, "a.gif", "image/gif"), "wave": (WAVE, "a.webp", "image/webp"),
-                 "docx": (docx(), "a.pdf", "application/pdf"),
-                 "html": (b"<html><script>", "a.pdf", "application/pdf"),
-                 "truncated pdf": (b"%PD", "a.pdf", "application/pdf")}  # fmt: skip
+        cases = {
+            "text": (b"just some text, not an image", "a.png", "image/png"),
+            "gif": (GIF, "a.gif", "image/gif"),
+            "wave": (WAVE, "a.webp", "image/webp"),
+            "docx": (docx(), "a.pdf", "application/pdf"),
+            "html": (b"<html><script>", "a.pdf", "application/pdf"),
+            "truncated pdf": (b"%PD", "a.pdf", "application/pdf"),
+        }
         for name, (content, filename, declared) in cases.items():
-            r = await upload(client, report["id"], org.headers("member"), content, filename,
-                             declared)  # fmt: skip
+            r = await upload(
+                client, report["id"], org.headers("member"), content, filename, declared
+            )
             assert r.status_code == 415, f"{name}: {r.text}"
             assert_problem(r, 415, "unsupported_media_type")
         assert await count_rows(ReportEvidence) == 0
@@ -164,11 +185,13 @@ class TestUpload:
         cases: dict[str, dict[str, Any]] = {
             "other field": {"files": {"upload": ("a.png", png_bytes(), "image/png")}},
             "text field": {"data": {"file": "not a file"}},
-            "json": {"json": {"file": "aGVsbG8="}}, "no body": {},
-        }  # fmt: skip
+            "json": {"json": {"file": "aGVsbG8="}},
+            "no body": {},
+        }
         for name, kwargs in cases.items():
-            r = await client.post(evidence_url(report["id"]), headers=org.headers("member"),
-                                  **kwargs)  # fmt: skip
+            r = await client.post(
+                evidence_url(report["id"]), headers=org.headers("member"), **kwargs
+            )
             assert r.status_code == 422, f"{name}: {r.text}"
             assert_problem(r, 422, "validation_failed")
         assert await count_rows(ReportEvidence) == 0
@@ -176,17 +199,25 @@ class TestUpload:
     async def test_filename_is_sanitised(
         self, client: httpx.AsyncClient, org: Org, report: dict[str, Any]
     ) -> None:
-        cases = [("../../etc/passwd.png", "passwd.png"), ("..\\..\\Windows\\win.png", "win.png"),
-                 ("/abs/path/x.png", "x.png"), ("<a|b>*?:.png", "ab.png"), ("..", "file.png"),
-                 ("tab\there.png", "tabhere.png"), (" . ", "file.png")]  # fmt: skip
+        cases = [
+            ("../../etc/passwd.png", "passwd.png"),
+            ("..\\..\\Windows\\win.png", "win.png"),
+            ("/abs/path/x.png", "x.png"),
+            ("<a|b>*?:.png", "ab.png"),
+            ("..", "file.png"),
+            ("tab\there.png", "tabhere.png"),
+            (" . ", "file.png"),
+        ]
         boundary = "qd85-boundary"
-        headers = {**org.headers("member"),
-                   "Content-Type": f"multipart/form-data; boundary={boundary}"}  # fmt: skip
+        headers = {
+            **org.headers("member"),
+            "Content-Type": f"multipart/form-data; boundary={boundary}",
+        }
         for given, expected in cases:
             # A hand-made multipart body: httpx would percent-encode some characters itself.
             body = (
                 (
-                    f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{given}"'
+                    f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{given}"'  # noqa: E501
                     f"\r\nContent-Type: image/png\r\n\r\n"
                 ).encode()
                 + png_bytes()
@@ -198,8 +229,9 @@ class TestUpload:
             assert name == expected, given
             assert "/" not in name
             assert "\\" not in name
-            down = await client.get(f"{evidence_url(report['id'])}/{r.json()['id']}",
-                                    headers=org.headers("member"))  # fmt: skip
+            down = await client.get(
+                f"{evidence_url(report['id'])}/{r.json()['id']}", headers=org.headers("member")
+            )
             disposition = down.headers["content-disposition"]
             assert disposition == f"attachment; filename*=UTF-8''{expected}", given
 
@@ -216,9 +248,12 @@ class TestSize:
         assert Settings.model_fields["max_evidence_body"].default == 10_000_000
 
     async def test_limit(
-        self, client: httpx.AsyncClient, org: Org, report: dict[str, Any],
+        self,
+        client: httpx.AsyncClient,
+        org: Org,
+        report: dict[str, Any],
         monkeypatch: pytest.MonkeyPatch,
-    ) -> None:  # fmt: skip
+    ) -> None:
         monkeypatch.setattr(get_settings(), "max_evidence_body", 1000)
         h = org.headers("member")
         files_before = stored_files()
@@ -233,9 +268,12 @@ class TestSize:
         assert r.json()["size"] == 1000
 
     async def test_at_most_twenty_files(
-        self, client: httpx.AsyncClient, org: Org, report: dict[str, Any],
+        self,
+        client: httpx.AsyncClient,
+        org: Org,
+        report: dict[str, Any],
         monkeypatch: pytest.MonkeyPatch,
-    ) -> None:  # fmt: skip
+    ) -> None:
         assert reports_evidence.MAX_EVIDENCE == 20
         monkeypatch.setattr(reports_evidence, "MAX_EVIDENCE", 2)
         h = org.headers("member")
@@ -252,9 +290,12 @@ class TestSize:
 
 class TestWho:
     async def test_download_is_authorised_like_the_report(
-        self, client: httpx.AsyncClient, session: AsyncSession, org: Org,
+        self,
+        client: httpx.AsyncClient,
+        session: AsyncSession,
+        org: Org,
         report: dict[str, Any],
-    ) -> None:  # fmt: skip
+    ) -> None:
         eid = (await upload(client, report["id"], org.headers("member"))).json()["id"]
         other = await file_report(client, org.headers("member"))
         other_eid = (await upload(client, other["id"], org.headers("member"))).json()["id"]
@@ -262,14 +303,20 @@ class TestWho:
         for role in ("member", "admin", "manager_a", "reviewer_a"):
             assert (await client.get(url, headers=org.headers(role))).status_code == 200, role
         _, peer_h = await make_member_user(session, org.a1)
-        for h in (org.headers("manager_b"), org.headers("partner_a"), org.headers("analyst_a"),
-                  peer_h):  # fmt: skip
+        for h in (
+            org.headers("manager_b"),
+            org.headers("partner_a"),
+            org.headers("analyst_a"),
+            peer_h,
+        ):
             assert_status(await client.get(url, headers=h), 404)
         assert_status(await client.get(url), 401)
         h = org.headers("member")
-        for wrong in (f"{evidence_url(report['id'])}/{other_eid}",  # another report's file
-                      f"{evidence_url(report['id'])}/{uuid.uuid4()}",
-                      f"{evidence_url(str(uuid.uuid4()))}/{eid}"):  # fmt: skip
+        for wrong in (
+            f"{evidence_url(report['id'])}/{other_eid}",  # another report's file
+            f"{evidence_url(report['id'])}/{uuid.uuid4()}",
+            f"{evidence_url(str(uuid.uuid4()))}/{eid}",
+        ):
             assert_problem(await client.get(wrong, headers=h), 404, "not_found")
 
     async def test_closed_report_takes_no_evidence(
@@ -277,10 +324,12 @@ class TestWho:
     ) -> None:
         closings: dict[str, list[tuple[str, dict[str, Any]]]] = {
             "dismissed": [("reviewer_a", {"to": "dismissed"})],
-            "resolved": [("reviewer_a", {"to": "in_review"}),
-                         ("reviewer_a", {"to": "resolved", "outcome": "removed"})],
+            "resolved": [
+                ("reviewer_a", {"to": "in_review"}),
+                ("reviewer_a", {"to": "resolved", "outcome": "removed"}),
+            ],
             "withdrawn": [("member", {"to": "withdrawn"})],
-        }  # fmt: skip
+        }
         for name, steps in closings.items():
             report = await file_report(client, org.headers("member"))
             kept = await upload(client, report["id"], org.headers("member"))
@@ -291,8 +340,9 @@ class TestWho:
                 assert r.status_code == 409, f"{name} by {role}: {r.text}"
                 assert_problem(r, 409, "report_closed")
             # What was given stays readable.
-            r = await client.get(f"{evidence_url(report['id'])}/{kept.json()['id']}",
-                                 headers=org.headers("member"))  # fmt: skip
+            r = await client.get(
+                f"{evidence_url(report['id'])}/{kept.json()['id']}", headers=org.headers("member")
+            )
             assert r.status_code == 200, r.text
         assert await count_rows(ReportEvidence) == len(closings)
 
@@ -300,8 +350,14 @@ class TestWho:
         self, client: httpx.AsyncClient, org: Org, report: dict[str, Any]
     ) -> None:
         await move(client, report["id"], org.headers("reviewer_a"), "in_review")
-        await move(client, report["id"], org.headers("reviewer_a"), "escalated", authority="CA",
-                   reference="1")  # fmt: skip
+        await move(
+            client,
+            report["id"],
+            org.headers("reviewer_a"),
+            "escalated",
+            authority="CA",
+            reference="1",
+        )
         assert (await upload(client, report["id"], org.headers("member"))).status_code == 201
 
 
@@ -337,9 +393,14 @@ class TestStorage:
     async def test_list_oldest_first_across_pages(
         self, client: httpx.AsyncClient, org: Org, report: dict[str, Any]
     ) -> None:
-        uploaded = [(await upload(client, report["id"], org.headers("member"),
-                                  png_bytes(500 + n), f"{n}.png")).json()["id"]
-                    for n in range(3)]  # fmt: skip
+        uploaded = [
+            (
+                await upload(
+                    client, report["id"], org.headers("member"), png_bytes(500 + n), f"{n}.png"
+                )
+            ).json()["id"]
+            for n in range(3)
+        ]
         pages = await walk(client, evidence_url(report["id"]), org.headers("reviewer_a"), limit=2)
         assert [len(p) for p in pages] == [2, 1]
         assert [e["id"] for p in pages for e in p] == uploaded

@@ -64,8 +64,12 @@ async def timeline(client: httpx.AsyncClient, rid: str, headers: dict[str, str])
 class TestFiling:
     async def test_member_files_a_report(self, client: httpx.AsyncClient, org: Org) -> None:
         raw = "https://m.facebook.com/some.page/posts/1234567890?fbclid=IwAR0abc&utm_source=zalo"
-        body = report_body(url=raw, category="distortion", proposed_action="request_takedown",
-                           observed_at="2026-11-27T20:15:00+07:00")  # fmt: skip
+        body = report_body(
+            url=raw,
+            category="distortion",
+            proposed_action="request_takedown",
+            observed_at="2026-11-27T20:15:00+07:00",
+        )
         before = datetime.now(UTC)
         r = await client.post(REPORTS, json=body, headers=org.headers("member"))
         assert r.status_code == 201, r.text
@@ -77,15 +81,25 @@ class TestFiling:
         assert data["url"] == raw
         assert data["canonical_url"] == "https://www.facebook.com/somepage/posts/1234567890"
         assert (data["platform"], data["category"], data["proposed_action"]) == (
-            "facebook", "distortion", "request_takedown",
-        )  # fmt: skip
+            "facebook",
+            "distortion",
+            "request_takedown",
+        )
         assert data["description"] == body["description"]
         assert when(data["observed_at"]) == datetime(2026, 11, 27, 13, 15, tzinfo=UTC)
         assert (data["status"], data["priority"], data["version"]) == ("submitted", "normal", 1)
         assert data["report_count"] == 1
-        for empty in ("assignee_id", "duplicate_of", "closed_at", "outcome", "authority",
-                      "reference", "subject_member_id", "impersonated_member_id",
-                      "impersonated_unit_id"):  # fmt: skip
+        for empty in (
+            "assignee_id",
+            "duplicate_of",
+            "closed_at",
+            "outcome",
+            "authority",
+            "reference",
+            "subject_member_id",
+            "impersonated_member_id",
+            "impersonated_unit_id",
+        ):
             assert data[empty] is None, empty
         assert data["overdue"] is False
         assert before - timedelta(seconds=1) <= when(data["created_at"]) <= datetime.now(UTC)
@@ -93,8 +107,10 @@ class TestFiling:
         assert await audit_actions(uuid.UUID(data["id"])) == ["report.file"]
         [filed] = await timeline(client, data["id"], org.headers("member"))
         assert (filed["kind"], filed["to_status"], filed["from_status"]) == (
-            "filed", "submitted", None,
-        )  # fmt: skip
+            "filed",
+            "submitted",
+            None,
+        )
         assert (filed["actor_type"], filed["actor_id"]) == (
             "user",
             str(org.principals["member"].id),
@@ -108,8 +124,9 @@ class TestFiling:
     async def test_created_report_answers_observed_at_in_utc(
         self, client: httpx.AsyncClient, org: Org
     ) -> None:
-        data = await file_report(client, org.headers("member"),
-                                 observed_at="2026-11-27T20:15:00+07:00")  # fmt: skip
+        data = await file_report(
+            client, org.headers("member"), observed_at="2026-11-27T20:15:00+07:00"
+        )
         assert data["observed_at"] == "2026-11-27T13:15:00Z"
 
     async def test_a_manager_who_is_a_member_files_from_their_own_unit(
@@ -144,9 +161,10 @@ REQUIRED = ("url", "category", "description", "proposed_action")
 
 class TestValidation:
     @pytest.mark.parametrize(
-        ("overrides", "field"), [(o, f) for _, o, f in INVALID_BODIES],
+        ("overrides", "field"),
+        [(o, f) for _, o, f in INVALID_BODIES],
         ids=[name for name, _, _ in INVALID_BODIES],
-    )  # fmt: skip
+    )
     async def test_invalid_body(
         self,
         client: httpx.AsyncClient,
@@ -185,22 +203,50 @@ class TestValidation:
 # ---------------------------------------------------------------------------------------
 
 VALID_LINKS: list[tuple[str, str | None, str, str]] = [
-    ("https://m.facebook.com/some.page/posts/1?fbclid=abc&__tn__=R", None,
-     "https://www.facebook.com/somepage/posts/1", "facebook"),
-    ("facebook.com/some.page/posts/1", "facebook", "https://www.facebook.com/somepage/posts/1",
-     "facebook"),
-    ("https://youtu.be/dQw4w9WgXcQ?si=xyz&t=10", None,
-     "https://www.youtube.com/watch?v=dQw4w9WgXcQ", "youtube"),
-    ("https://mobile.twitter.com/VTVDigital/status/123?s=20", "x",
-     "https://x.com/VTVDigital/status/123", "x"),
-    ("https://www.tiktok.com/@some.user/video/7234567890123456789?is_from_webapp=1", None,
-     "https://www.tiktok.com/@some.user/video/7234567890123456789", "tiktok"),
-    ("https://www.Example.com/tin-tuc/bai-viet?utm_source=fb&id=5#top", None,
-     "https://example.com/tin-tuc/bai-viet?id=5", "website"),
+    (
+        "https://m.facebook.com/some.page/posts/1?fbclid=abc&__tn__=R",
+        None,
+        "https://www.facebook.com/somepage/posts/1",
+        "facebook",
+    ),
+    (
+        "facebook.com/some.page/posts/1",
+        "facebook",
+        "https://www.facebook.com/somepage/posts/1",
+        "facebook",
+    ),
+    (
+        "https://youtu.be/dQw4w9WgXcQ?si=xyz&t=10",
+        None,
+        "https://www.youtube.com/watch?v=dQw4w9WgXcQ",
+        "youtube",
+    ),
+    (
+        "https://mobile.twitter.com/VTVDigital/status/123?s=20",
+        "x",
+        "https://x.com/VTVDigital/status/123",
+        "x",
+    ),
+    (
+        "https://www.tiktok.com/@some.user/video/7234567890123456789?is_from_webapp=1",
+        None,
+        "https://www.tiktok.com/@some.user/video/7234567890123456789",
+        "tiktok",
+    ),
+    (
+        "https://www.Example.com/tin-tuc/bai-viet?utm_source=fb&id=5#top",
+        None,
+        "https://example.com/tin-tuc/bai-viet?id=5",
+        "website",
+    ),
     ("https://baomoi.vn/x.html", "other", "https://baomoi.vn/x.html", "other"),
-    ("https://www.facebook.com/Fake.Page.Name?ref=share", None,  # a fake page itself
-     "https://www.facebook.com/fakepagename", "facebook"),
-]  # fmt: skip
+    (
+        "https://www.facebook.com/Fake.Page.Name?ref=share",
+        None,  # a fake page itself
+        "https://www.facebook.com/fakepagename",
+        "facebook",
+    ),
+]
 INVALID_LINKS: list[tuple[str, str | None]] = [
     ("javascript:alert(1)", None),
     ("data:text/html,<b>hi</b>", None),
@@ -224,20 +270,30 @@ INVALID_LINKS: list[tuple[str, str | None]] = [
 class TestLinks:
     @pytest.mark.parametrize(("url", "platform", "canonical", "expected_platform"), VALID_LINKS)
     async def test_link_is_canonicalised(
-        self, client: httpx.AsyncClient, reporter: dict[str, str], url: str, platform: str | None,
-        canonical: str, expected_platform: str,
-    ) -> None:  # fmt: skip
+        self,
+        client: httpx.AsyncClient,
+        reporter: dict[str, str],
+        url: str,
+        platform: str | None,
+        canonical: str,
+        expected_platform: str,
+    ) -> None:
         data = await file_report(client, reporter, url=url, platform=platform)
         assert (data["url"], data["canonical_url"], data["platform"]) == (
-            url, canonical, expected_platform,
-        )  # fmt: skip
+            url,
+            canonical,
+            expected_platform,
+        )
 
     @pytest.mark.parametrize(("url", "platform"), INVALID_LINKS)
     async def test_invalid_link_is_422(
         self, client: httpx.AsyncClient, reporter: dict[str, str], url: str, platform: str | None
     ) -> None:
-        r = await client.post(REPORTS, json=report_body(url=url, platform=platform),
-                              headers={**reporter, "Accept-Language": "en"})  # fmt: skip
+        r = await client.post(
+            REPORTS,
+            json=report_body(url=url, platform=platform),
+            headers={**reporter, "Accept-Language": "en"},
+        )
         body = assert_problem(r, 422, "invalid_url")
         assert body["errors"][0]["loc"] == ["body", "url"]
         assert body["detail"]  # says what is wrong
@@ -248,8 +304,9 @@ class TestLinks:
     async def test_bare_handle_with_a_platform_is_422(
         self, client: httpx.AsyncClient, reporter: dict[str, str], handle: str
     ) -> None:
-        r = await client.post(REPORTS, json=report_body(url=handle, platform="facebook"),
-                              headers=reporter)  # fmt: skip
+        r = await client.post(
+            REPORTS, json=report_body(url=handle, platform="facebook"), headers=reporter
+        )
         assert_problem(r, 422, "invalid_url")
 
 
@@ -297,8 +354,12 @@ class TestImpersonation:
         self, client: httpx.AsyncClient, session: AsyncSession, org: Org
     ) -> None:
         victim, victim_h = await make_member_user(session, org.b1)
-        data = await file_report(client, org.headers("member"), category="impersonation",
-                                 impersonated_member_id=str(victim.id))  # fmt: skip
+        data = await file_report(
+            client,
+            org.headers("member"),
+            category="impersonation",
+            impersonated_member_id=str(victim.id),
+        )
         assert data["impersonated_member_id"] == str(victim.id)
         assert data["subject_member_id"] is None
         row = await fetch(Report, uuid.UUID(data["id"]))
@@ -311,8 +372,12 @@ class TestImpersonation:
     async def test_impersonated_unit_is_the_subject_unit(
         self, client: httpx.AsyncClient, org: Org
     ) -> None:
-        data = await file_report(client, org.headers("member"), category="impersonation",
-                                 impersonated_unit_id=str(org.b2.id))  # fmt: skip
+        data = await file_report(
+            client,
+            org.headers("member"),
+            category="impersonation",
+            impersonated_unit_id=str(org.b2.id),
+        )
         assert data["impersonated_unit_id"] == str(org.b2.id)
         assert (await fetch(Report, uuid.UUID(data["id"]))).subject_unit_id == org.b2.id
         for role in ("manager_b", "manager_a"):
@@ -323,8 +388,9 @@ class TestImpersonation:
     async def test_unknown_impersonated_target_is_422(
         self, client: httpx.AsyncClient, org: Org, field: str
     ) -> None:
-        r = await client.post(REPORTS, json=report_body(**{field: str(uuid.uuid4())}),
-                              headers=org.headers("member"))  # fmt: skip
+        r = await client.post(
+            REPORTS, json=report_body(**{field: str(uuid.uuid4())}), headers=org.headers("member")
+        )
         body = assert_problem(r, 422, "validation_failed")
         assert body["errors"][0]["loc"] == ["body", field]
         assert await count_rows(Report) == 0
@@ -358,11 +424,13 @@ SUBJECT_LINKS: list[tuple[str, str]] = [
     (DECLARED, f"{DECLARED}/posts/123"),
     (DECLARED, "https://m.facebook.com/nguyen.van.an/posts/123?fbclid=x"),
     (DECLARED, "https://www.facebook.com/NguyenVanAn"),  # the account itself
-    ("https://www.facebook.com/profile.php?id=100012345678901",
-     "https://www.facebook.com/permalink.php?story_fbid=42&id=100012345678901"),
+    (
+        "https://www.facebook.com/profile.php?id=100012345678901",
+        "https://www.facebook.com/permalink.php?story_fbid=42&id=100012345678901",
+    ),
     ("https://www.tiktok.com/@nguyen.van.an", "https://www.tiktok.com/@Nguyen.Van.An/video/72345"),
     ("https://x.com/nguyenvanan", "https://twitter.com/NguyenVanAn/status/1234567890"),
-]  # fmt: skip
+]
 
 
 class TestSubject:
@@ -393,8 +461,12 @@ class TestSubject:
         await make_account(session, subject, DECLARED)
         outsider = auth(await make_user(session, grants=[(Role.manager, org.b2)]))
         data = await file_report(client, org.headers("member"), url=f"{DECLARED}/posts/123")
-        for headers, seen in ((org.headers("manager_b"), True), (org.headers("manager_a"), True),
-                              (org.headers("reviewer_a"), True), (outsider, False)):  # fmt: skip
+        for headers, seen in (
+            (org.headers("manager_b"), True),
+            (org.headers("manager_a"), True),
+            (org.headers("reviewer_a"), True),
+            (outsider, False),
+        ):
             r = await client.get(f"{REPORTS}/{data['id']}", headers=headers)
             assert r.status_code == (200 if seen else 404), r.text
             listed = await client.get(REPORTS, headers=headers)
@@ -408,9 +480,11 @@ class TestSubject:
         self, client: httpx.AsyncClient, session: AsyncSession, org: Org
     ) -> None:
         subject, subject_h = await make_member_user(session, org.b1)
-        r = await client.post(f"/api/v1/members/{subject.id}/accounts",
-                              json={"url": "https://m.facebook.com/Nguyen.Van.An"},
-                              headers=subject_h)  # fmt: skip
+        r = await client.post(
+            f"/api/v1/members/{subject.id}/accounts",
+            json={"url": "https://m.facebook.com/Nguyen.Van.An"},
+            headers=subject_h,
+        )
         assert r.status_code == 201, r.text
         data = await file_report(client, org.headers("member"), url=f"{DECLARED}/posts/9")
         assert data["subject_member_id"] == str(subject.id)
@@ -420,9 +494,13 @@ class TestSubject:
     async def test_only_active_declarations_link(
         self, client: httpx.AsyncClient, session: AsyncSession, org: Org
     ) -> None:
-        cases = [(AccountStatus.pending, True), (AccountStatus.verified, True),
-                 (AccountStatus.compromised, True), (AccountStatus.rejected, False),
-                 (AccountStatus.closed, False)]  # fmt: skip
+        cases = [
+            (AccountStatus.pending, True),
+            (AccountStatus.verified, True),
+            (AccountStatus.compromised, True),
+            (AccountStatus.rejected, False),
+            (AccountStatus.closed, False),
+        ]
         for n, (status, linked) in enumerate(cases):
             declared = f"{DECLARED}{n}"
             subject = await make_member(session, org.b1)
@@ -436,12 +514,14 @@ class TestSubject:
         self, client: httpx.AsyncClient, session: AsyncSession, org: Org
     ) -> None:
         await make_account(session, await make_member(session, org.b1), DECLARED)
-        data = await file_report(client, org.headers("member"),
-                                 url="https://www.facebook.com/someone.else/posts/1")  # fmt: skip
+        data = await file_report(
+            client, org.headers("member"), url="https://www.facebook.com/someone.else/posts/1"
+        )
         assert data["subject_member_id"] is None
         assert (await fetch(Report, uuid.UUID(data["id"]))).subject_unit_id is None
-        assert_status(await client.get(f"{REPORTS}/{data['id']}",
-                                       headers=org.headers("manager_b")), 404)  # fmt: skip
+        assert_status(
+            await client.get(f"{REPORTS}/{data['id']}", headers=org.headers("manager_b")), 404
+        )
 
 
 # ---------------------------------------------------------------------------------------
@@ -460,9 +540,13 @@ def low_limit(monkeypatch: pytest.MonkeyPatch) -> int:
 class TestRateLimit:
     def test_default_policy(self) -> None:
         fields = Settings.model_fields
-        assert (fields["report_rate_limit"].default, fields["report_rate_window_seconds"].default) == (
-            20, 3600,
-        )  # fmt: skip
+        assert (
+            fields["report_rate_limit"].default,
+            fields["report_rate_window_seconds"].default,
+        ) == (
+            20,
+            3600,
+        )
 
     async def test_limit_per_member(
         self, client: httpx.AsyncClient, session: AsyncSession, org: Org, low_limit: int
@@ -489,11 +573,13 @@ class TestRateLimit:
         self, client: httpx.AsyncClient, org: Org, low_limit: int
     ) -> None:
         for _ in range(low_limit + 2):
-            r = await client.post(REPORTS, json=report_body(url="javascript:alert(1)"),
-                                  headers=org.headers("member"))  # fmt: skip
+            r = await client.post(
+                REPORTS, json=report_body(url="javascript:alert(1)"), headers=org.headers("member")
+            )
             assert_problem(r, 422, "invalid_url")
-            r = await client.post(REPORTS, json=report_body(category="nope"),
-                                  headers=org.headers("member"))  # fmt: skip
+            r = await client.post(
+                REPORTS, json=report_body(category="nope"), headers=org.headers("member")
+            )
             assert_problem(r, 422, "validation_failed")
         for _ in range(low_limit):
             await file_report(client, org.headers("member"))
@@ -550,9 +636,11 @@ class TestIdempotency:
         _, peer_h = await make_member_user(session, org.a1)
         # The same key under another principal is another request; another key of the same
         # member is a new request too (which gets the member's open report back: 200).
-        for headers, status in (({**org.headers("member"), "Idempotency-Key": "k"}, 201),
-                                ({**org.headers("member"), "Idempotency-Key": "other"}, 200),
-                                ({**peer_h, "Idempotency-Key": "k"}, 201)):  # fmt: skip
+        for headers, status in (
+            ({**org.headers("member"), "Idempotency-Key": "k"}, 201),
+            ({**org.headers("member"), "Idempotency-Key": "other"}, 200),
+            ({**peer_h, "Idempotency-Key": "k"}, 201),
+        ):
             r = await client.post(REPORTS, json=body, headers=headers)
             assert r.status_code == status, r.text
             assert "idempotent-replayed" not in r.headers
@@ -563,7 +651,8 @@ class TestIdempotency:
     async def test_malformed_key_is_422(
         self, client: httpx.AsyncClient, org: Org, key: str
     ) -> None:
-        r = await client.post(REPORTS, json=report_body(),
-                              headers={**org.headers("member"), "Idempotency-Key": key})  # fmt: skip
+        r = await client.post(
+            REPORTS, json=report_body(), headers={**org.headers("member"), "Idempotency-Key": key}
+        )
         assert_problem(r, 422, "validation_failed")
         assert await count_rows(Report) == 0

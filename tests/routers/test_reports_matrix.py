@@ -74,8 +74,11 @@ async def case(session: AsyncSession) -> Case:
 async def new_target(client: httpx.AsyncClient, case: Case) -> Target:
     """A report filed by org.me (A1) with one evidence file."""
     report = await file_report(client, case.org.headers("member"))
-    r = await client.post(f"{REPORTS}/{report['id']}/evidence", headers=case.org.headers("member"),
-                          files={"file": ("shot.png", EVIDENCE, "image/png")})  # fmt: skip
+    r = await client.post(
+        f"{REPORTS}/{report['id']}/evidence",
+        headers=case.org.headers("member"),
+        files={"file": ("shot.png", EVIDENCE, "image/png")},
+    )
     assert r.status_code == 201, r.text
     return Target(report, r.json()["id"])
 
@@ -100,8 +103,11 @@ async def call(
         case "timeline":
             return await client.get(f"{base}/timeline", headers=h)
         case "add_evidence":
-            return await client.post(f"{base}/evidence", headers=h,
-                                     files={"file": ("more.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")})  # fmt: skip
+            return await client.post(
+                f"{base}/evidence",
+                headers=h,
+                files={"file": ("more.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")},
+            )
         case "list_evidence":
             return await client.get(f"{base}/evidence", headers=h)
         case "download_evidence":
@@ -144,9 +150,13 @@ class TestMatrix:
 
 
 async def check_success(
-    case: Case, target: Target, route: str, who: str, r: httpx.Response,
+    case: Case,
+    target: Target,
+    route: str,
+    who: str,
+    r: httpx.Response,
     before: tuple[int, int, int, int],
-) -> None:  # fmt: skip
+) -> None:
     where = f"{route} by {who}"
     rid = uuid.UUID(target.report["id"])
     row = await fetch(Report, rid)
@@ -163,9 +173,12 @@ async def check_success(
         assert data is not None
         assert data["id"] == target.report["id"], where
         assert data["reporter_member_id"] == str(case.org.me.id), where  # no caller is a subject
-        expected_state = {"get": ("submitted", "normal", 1), "update": ("submitted", "urgent", 2),
-                          "transition": ("in_review", "normal", 2),
-                          "withdraw": ("withdrawn", "normal", 2)}[route]  # fmt: skip
+        expected_state = {
+            "get": ("submitted", "normal", 1),
+            "update": ("submitted", "urgent", 2),
+            "transition": ("in_review", "normal", 2),
+            "withdraw": ("withdrawn", "normal", 2),
+        }[route]
         assert (data["status"], data["priority"], data["version"]) == expected_state, where
         assert (row.status.value, row.priority.value, row.version) == expected_state, where
         assert r.headers["etag"] == f'"{row.version}"', where

@@ -52,8 +52,7 @@ async def ids(client: httpx.AsyncClient, headers: dict[str, str], **params: Any)
 async def move(
     client: httpx.AsyncClient, rid: str, headers: dict[str, str], to: str, **extra: Any
 ) -> None:
-    r = await client.post(f"{REPORTS}/{rid}/transitions", json={"to": to, **extra},
-                          headers=headers)  # fmt: skip
+    r = await client.post(f"{REPORTS}/{rid}/transitions", json={"to": to, **extra}, headers=headers)
     assert r.status_code == 200, r.text
 
 
@@ -107,8 +106,11 @@ class TestReporterHidden:
         self, client: httpx.AsyncClient, org: Org, subjected: Subjected
     ) -> None:
         rid, h = subjected.report["id"], subjected.subject_h
-        r = await client.post(f"{REPORTS}/{rid}/evidence", headers=org.headers("member"),
-                              files={"file": ("shot.png", png_bytes(), "image/png")})  # fmt: skip
+        r = await client.post(
+            f"{REPORTS}/{rid}/evidence",
+            headers=org.headers("member"),
+            files={"file": ("shot.png", png_bytes(), "image/png")},
+        )
         assert r.status_code == 201, r.text
         await move(client, rid, org.headers("admin"), "in_review", comment="Tiếp nhận")
         hidden = await client.get(f"{REPORTS}/{rid}/timeline", headers=h)
@@ -134,16 +136,24 @@ class TestReporterHidden:
             assert_problem(r, 403, "forbidden")
         r = await client.patch(f"{REPORTS}/{rid}", json={"priority": "low"}, headers=h)
         assert_problem(r, 403, "forbidden")
-        r = await client.post(f"{REPORTS}/{rid}/evidence", headers=h,
-                              files={"file": ("x.png", png_bytes(), "image/png")})  # fmt: skip
+        r = await client.post(
+            f"{REPORTS}/{rid}/evidence",
+            headers=h,
+            files={"file": ("x.png", png_bytes(), "image/png")},
+        )
         assert_problem(r, 403, "forbidden")
-        r = await client.patch(f"{REPORTS}/{rid}", headers=org.headers("admin"),
-                               json={"assignee_id": str(subjected.subject_user_id)})  # fmt: skip
+        r = await client.patch(
+            f"{REPORTS}/{rid}",
+            headers=org.headers("admin"),
+            json={"assignee_id": str(subjected.subject_user_id)},
+        )
         assert_problem(r, 422, "validation_failed")
         r = await client.get(f"{REPORTS}/{rid}", headers=h)
         assert (r.json()["status"], r.json()["priority"], r.json()["version"]) == (
-            "submitted", "normal", 1,
-        )  # fmt: skip
+            "submitted",
+            "normal",
+            1,
+        )
 
     async def test_subject_manager_cannot_learn_the_reporter_from_the_audit_trail(
         self, client: httpx.AsyncClient, session: AsyncSession, org: Org
@@ -152,8 +162,9 @@ class TestReporterHidden:
         boss = auth(await make_user(session, member=subject, grants=[(Role.manager, org.a)]))
         await make_account(session, subject, DECLARED)
         report = await file_report(client, org.headers("member"), url=f"{DECLARED}/posts/1")
-        r = await client.get("/api/v1/audit-events", params={"entity_id": report["id"]},
-                             headers=boss)  # fmt: skip
+        r = await client.get(
+            "/api/v1/audit-events", params={"entity_id": report["id"]}, headers=boss
+        )
         assert r.status_code == 200, r.text
         actors = {e["actor_id"] for e in r.json()["items"]}
         assert str(org.principals["member"].id) not in actors
@@ -165,9 +176,13 @@ class TestReporterHidden:
         await make_account(session, subject, DECLARED)
         victim, victim_h = await make_member_user(session, org.a2)
         about = await file_report(client, org.headers("member"), url=f"{DECLARED}/posts/1")
-        fake = await file_report(client, org.headers("member"), category="impersonation",
-                                 url="https://www.facebook.com/fake.victim.page",
-                                 impersonated_member_id=str(victim.id))  # fmt: skip
+        fake = await file_report(
+            client,
+            org.headers("member"),
+            category="impersonation",
+            url="https://www.facebook.com/fake.victim.page",
+            impersonated_member_id=str(victim.id),
+        )
         for h, rid in ((subject_h, about["id"]), (victim_h, fake["id"])):
             for path in ("", "/timeline", "/evidence"):
                 assert_status(await client.get(f"{REPORTS}/{rid}{path}", headers=h), 404)
@@ -178,14 +193,19 @@ class TestReporterHidden:
     ) -> None:
         victim = await make_member(session, org.b1)
         victim_h = auth(await make_user(session, member=victim, grants=[(Role.manager, org.b)]))
-        fake = await file_report(client, org.headers("member"), category="impersonation",
-                                 url="https://www.facebook.com/fake.victim.page",
-                                 impersonated_member_id=str(victim.id))  # fmt: skip
+        fake = await file_report(
+            client,
+            org.headers("member"),
+            category="impersonation",
+            url="https://www.facebook.com/fake.victim.page",
+            impersonated_member_id=str(victim.id),
+        )
         r = await client.get(f"{REPORTS}/{fake['id']}", headers=victim_h)
         assert r.status_code == 200, r.text
         assert "reporter_member_id" not in r.json()
-        r = await client.post(f"{REPORTS}/{fake['id']}/transitions", json={"to": "in_review"},
-                              headers=victim_h)  # fmt: skip
+        r = await client.post(
+            f"{REPORTS}/{fake['id']}/transitions", json={"to": "in_review"}, headers=victim_h
+        )
         assert_problem(r, 403, "forbidden")
         r = await client.get(f"{REPORTS}/{fake['id']}", headers=org.headers("manager_b"))
         assert r.json()["reporter_member_id"] == str(org.me.id)
@@ -214,18 +234,43 @@ async def world(client: httpx.AsyncClient, session: AsyncSession, org: Org) -> W
     me = org.headers("member")
     reports = {
         "me": await file_report(client, me, description="Bài viết xuyên tạc về Đảng bộ tỉnh"),
-        "a2": await file_report(client, a2_h, category="scam", description="Lừa giảm 100% học phí",
-                                url="https://www.youtube.com/watch?v=dQw4w9WgXcQ"),
-        "b1": await file_report(client, b1_h, category="hostile_view", description="Quan điểm sai trái",
-                                url="https://www.tiktok.com/@abc.def/video/1"),
-        "about_b": await file_report(client, me, url=f"{DECLARED}/posts/5",
-                                     description="Đảng viên đăng tin chưa kiểm chứng"),
-    }  # fmt: skip
+        "a2": await file_report(
+            client,
+            a2_h,
+            category="scam",
+            description="Lừa giảm 100% học phí",
+            url="https://www.youtube.com/watch?v=dQw4w9WgXcQ",
+        ),
+        "b1": await file_report(
+            client,
+            b1_h,
+            category="hostile_view",
+            description="Quan điểm sai trái",
+            url="https://www.tiktok.com/@abc.def/video/1",
+        ),
+        "about_b": await file_report(
+            client, me, url=f"{DECLARED}/posts/5", description="Đảng viên đăng tin chưa kiểm chứng"
+        ),
+    }
     b2_manager = auth(await make_user(session, grants=[(Role.manager, org.b2)]))
-    headers = {**{role: org.headers(role) for role in ("admin", "manager_a", "manager_b",
-                                                        "reviewer_a", "member", "partner_a",
-                                                        "analyst_a", "anon")},
-               "a2": a2_h, "b1": b1_h, "b2_manager": b2_manager}  # fmt: skip
+    headers = {
+        **{
+            role: org.headers(role)
+            for role in (
+                "admin",
+                "manager_a",
+                "manager_b",
+                "reviewer_a",
+                "member",
+                "partner_a",
+                "analyst_a",
+                "anon",
+            )
+        },
+        "a2": a2_h,
+        "b1": b1_h,
+        "b2_manager": b2_manager,
+    }
     return World(reports, headers, subject.id)
 
 
@@ -298,8 +343,9 @@ class TestFilters:
         assert await ids(client, h, platform="facebook") == {r["me"]["id"], r["about_b"]["id"]}
         assert await ids(client, h, platform="facebook", category="scam") == set()
         assert await ids(client, h, subject_member_id=str(world.subject_id)) == {r["about_b"]["id"]}
-        assert await ids(client, world.headers["manager_b"],
-                         subject_member_id=str(world.subject_id)) == {r["about_b"]["id"]}  # fmt: skip
+        assert await ids(
+            client, world.headers["manager_b"], subject_member_id=str(world.subject_id)
+        ) == {r["about_b"]["id"]}
 
     async def test_unit_means_filed_in_the_subtree(
         self, client: httpx.AsyncClient, org: Org, world: World
@@ -308,10 +354,15 @@ class TestFilters:
         report in); `about_b` was filed in A1 about a member of B2."""
         h, r = world.headers["admin"], world.reports
         cases = {
-            org.root.id: {"me", "a2", "b1", "about_b"}, org.a.id: {"me", "a2", "about_b"},
-            org.a1.id: {"me", "about_b"}, org.a2.id: {"a2"}, org.b.id: {"b1"},
-            org.b2.id: set(), org.b1.id: {"b1"}, uuid.uuid4(): set(),
-        }  # fmt: skip
+            org.root.id: {"me", "a2", "b1", "about_b"},
+            org.a.id: {"me", "a2", "about_b"},
+            org.a1.id: {"me", "about_b"},
+            org.a2.id: {"a2"},
+            org.b.id: {"b1"},
+            org.b2.id: set(),
+            org.b1.id: {"b1"},
+            uuid.uuid4(): set(),
+        }
         for unit_id, expected in cases.items():
             assert await ids(client, h, unit_id=str(unit_id)) == {r[k]["id"] for k in expected}
         # Intersected with the caller's scope (manager_b sees `about_b` through its subject).
@@ -324,31 +375,40 @@ class TestFilters:
     async def test_assignee(self, client: httpx.AsyncClient, org: Org, world: World) -> None:
         reviewer = str(org.principals["reviewer_a"].id)
         rid = world.reports["a2"]["id"]
-        r = await client.patch(f"{REPORTS}/{rid}", json={"assignee_id": reviewer},
-                               headers=world.headers["manager_a"])  # fmt: skip
+        r = await client.patch(
+            f"{REPORTS}/{rid}", json={"assignee_id": reviewer}, headers=world.headers["manager_a"]
+        )
         assert r.status_code == 200, r.text
         assert await ids(client, world.headers["admin"], assignee_id=reviewer) == {rid}
         assert await ids(client, world.headers["admin"], assignee_id=str(uuid.uuid4())) == set()
 
-    async def test_mine(self, client: httpx.AsyncClient, session: AsyncSession, org: Org,
-                        world: World) -> None:  # fmt: skip
+    async def test_mine(
+        self, client: httpx.AsyncClient, session: AsyncSession, org: Org, world: World
+    ) -> None:
         _, boss_h = await make_member_user(session, org.a1, grants=[(Role.manager, org.a)])
         own = await file_report(client, boss_h)
         assert await ids(client, boss_h, mine="true") == {own["id"]}
         assert len(await ids(client, boss_h)) == 4  # me, a2, about_b and own
         assert await ids(client, world.headers["member"], mine="true") == {
-            world.reports["me"]["id"], world.reports["about_b"]["id"],
-        }  # fmt: skip
+            world.reports["me"]["id"],
+            world.reports["about_b"]["id"],
+        }
         assert await ids(client, world.headers["admin"], mine="true") == set()
 
     async def test_q_is_diacritic_and_case_insensitive(
         self, client: httpx.AsyncClient, world: World
     ) -> None:
         cases: dict[str, set[str]] = {
-            "xuyen tac": {"me"}, "XUYÊN TẠC": {"me"}, "dang": {"me", "about_b"},
-            "Đảng bộ": {"me"}, "100%": {"a2"}, "%": {"a2"}, "_": set(),
-            "kiem chung": {"about_b"}, "không có": set(),
-        }  # fmt: skip
+            "xuyen tac": {"me"},
+            "XUYÊN TẠC": {"me"},
+            "dang": {"me", "about_b"},
+            "Đảng bộ": {"me"},
+            "100%": {"a2"},
+            "%": {"a2"},
+            "_": set(),
+            "kiem chung": {"about_b"},
+            "không có": set(),
+        }
         for q, expected in cases.items():
             found = await ids(client, world.headers["admin"], q=q)
             assert found == {world.reports[k]["id"] for k in expected}, q
@@ -362,17 +422,28 @@ class TestFilters:
         assert await ids(client, h, **since) == {r[k]["id"] for k in ("a2", "b1", "about_b")}
         assert await ids(client, h, to="2026-01-03T00:00:00Z") == {r["me"]["id"], r["a2"]["id"]}
         assert await ids(client, h, to="2026-01-03T00:00:00.000001Z", **since) == {
-            r["a2"]["id"], r["b1"]["id"],
-        }  # fmt: skip
+            r["a2"]["id"],
+            r["b1"]["id"],
+        }
         assert await ids(client, h, **{"from": "2026-01-05T00:00:00Z"}) == set()
 
     @pytest.mark.parametrize(
         "params",
-        [{"from": "2026-01-02T00:00:00"}, {"to": "2026-01-02"}, {"from": "yesterday"},
-         {"status": "closed"}, {"category": "rumour"}, {"platform": "myspace"},
-         {"unit_id": "A.1"}, {"assignee_id": "nobody"}, {"overdue": "maybe"},
-         {"limit": 0}, {"limit": 201}, {"q": "x" * 201}],
-    )  # fmt: skip
+        [
+            {"from": "2026-01-02T00:00:00"},
+            {"to": "2026-01-02"},
+            {"from": "yesterday"},
+            {"status": "closed"},
+            {"category": "rumour"},
+            {"platform": "myspace"},
+            {"unit_id": "A.1"},
+            {"assignee_id": "nobody"},
+            {"overdue": "maybe"},
+            {"limit": 0},
+            {"limit": 201},
+            {"q": "x" * 201},
+        ],
+    )
     async def test_invalid_filter_is_422(
         self, client: httpx.AsyncClient, session: AsyncSession, params: dict[str, Any]
     ) -> None:
@@ -443,8 +514,12 @@ class TestOverdue:
         await move(client, closed["id"], h, "resolved", outcome="refuted")
         for report in (late, late_escalated, closed):
             await set_report(report["id"], due_at=past)
-        expected = {late["id"]: True, late_escalated["id"]: True, closed["id"]: False,
-                    on_time["id"]: False}  # fmt: skip
+        expected = {
+            late["id"]: True,
+            late_escalated["id"]: True,
+            closed["id"]: False,
+            on_time["id"]: False,
+        }
         for rid, overdue in expected.items():
             r = await client.get(f"{REPORTS}/{rid}", headers=org.headers("member"))
             assert r.json()["overdue"] is overdue, rid
@@ -490,8 +565,9 @@ class TestSortByDeadline:
         r = await client.get(REPORTS, params={"limit": 1}, headers=h)
         cursor = r.json()["next_cursor"]
         assert cursor
-        r = await client.get(REPORTS, params={"limit": 1, "sort": "due_at", "cursor": cursor},
-                             headers=h)  # fmt: skip
+        r = await client.get(
+            REPORTS, params={"limit": 1, "sort": "due_at", "cursor": cursor}, headers=h
+        )
         assert_problem(r, 422, "invalid_cursor")
 
     async def test_an_unknown_sort_is_422(self, client: httpx.AsyncClient, org: Org) -> None:

@@ -142,8 +142,10 @@ class TestStateTable:
             assert start.value in body["detail"], where
             assert to.value in body["detail"], where
             assert (after.status, after.version, after.closed_at) == (
-                before.status, before.version, before.closed_at,
-            ), where  # fmt: skip
+                before.status,
+                before.version,
+                before.closed_at,
+            ), where
             moves = (await audit_actions(rid_of(rid))).count("report.transition")
             assert moves == moves_before, where
             return
@@ -159,8 +161,11 @@ class TestStateTable:
         assert data["reporter_member_id"] == str(org.me.id), where
         entry = (await timeline(client, rid, org.headers("member")))[-1]
         assert (entry["kind"], entry["from_status"], entry["to_status"], entry["comment"]) == (
-            "transition", start.value, to.value, "Ghi chú",
-        ), where  # fmt: skip
+            "transition",
+            start.value,
+            to.value,
+            "Ghi chú",
+        ), where
         assert entry["actor_id"] == str(org.principals[who].id), where
         assert entry["data"] == FIELDS[to], where
         actions = await audit_actions(rid_of(rid))
@@ -180,22 +185,35 @@ class TestStateTable:
     ) -> None:
         rid = (await file_report(client, org.headers("member")))["id"]
         h = org.headers("manager_a")
-        steps = [(RS.in_review, "Đang xác minh"), (RS.escalated, "Chuyển công an"),
-                 (RS.resolved, "Đã gỡ bài")]  # fmt: skip
+        steps = [
+            (RS.in_review, "Đang xác minh"),
+            (RS.escalated, "Chuyển công an"),
+            (RS.resolved, "Đã gỡ bài"),
+        ]
         for to, comment in steps:
-            r = await move(client, rid, h, to, comment=comment,
-                           **({"outcome": "removed"} if to is RS.resolved else {}))  # fmt: skip
+            r = await move(
+                client,
+                rid,
+                h,
+                to,
+                comment=comment,
+                **({"outcome": "removed"} if to is RS.resolved else {}),
+            )
             assert r.status_code == 200, r.text
         data = r.json()
         assert (data["status"], data["outcome"], data["authority"], data["reference"]) == (
-            "resolved", "removed", "Công an tỉnh A", "CV-123/2026",
-        )  # fmt: skip
+            "resolved",
+            "removed",
+            "Công an tỉnh A",
+            "CV-123/2026",
+        )
         assert data["closed_at"] is not None
         assert data["version"] == 4
         entries = await timeline(client, rid, org.headers("member"))
         assert [(e["kind"], e["to_status"], e["comment"]) for e in entries] == [
-            ("filed", "submitted", None), *[("transition", t.value, c) for t, c in steps],
-        ]  # fmt: skip
+            ("filed", "submitted", None),
+            *[("transition", t.value, c) for t, c in steps],
+        ]
         assert await audit_actions(rid_of(rid)) == ["report.file"] + ["report.transition"] * 3
 
 
@@ -229,9 +247,10 @@ class TestMoveFields:
     async def test_missing_or_foreign_field_is_422(
         self, client: httpx.AsyncClient, org: Org
     ) -> None:
-        reports = {start: await report_in(client, org, start) for start in (RS.submitted,
-                                                                             RS.in_review,
-                                                                             RS.escalated)}  # fmt: skip
+        reports = {
+            start: await report_in(client, org, start)
+            for start in (RS.submitted, RS.in_review, RS.escalated)
+        }
         for start, body, field in MISSING + FOREIGN:
             rid = reports[start]
             r = await client.post(move_url(rid), json=body, headers=org.headers("reviewer_a"))
@@ -297,28 +316,33 @@ class TestIfMatch:
     async def test_transition_honours_if_match(self, client: httpx.AsyncClient, org: Org) -> None:
         rid = await report_in(client, org, RS.submitted)
         h = org.headers("reviewer_a")
-        r = await client.post(move_url(rid), json=move_body(RS.in_review),
-                              headers={**h, "If-Match": '"2"'})  # fmt: skip
+        r = await client.post(
+            move_url(rid), json=move_body(RS.in_review), headers={**h, "If-Match": '"2"'}
+        )
         assert_problem(r, 412, "version_mismatch")
         assert (await fetch(Report, rid_of(rid))).status is RS.submitted
-        r = await client.post(move_url(rid), json=move_body(RS.in_review),
-                              headers={**h, "If-Match": '"1"'})  # fmt: skip
+        r = await client.post(
+            move_url(rid), json=move_body(RS.in_review), headers={**h, "If-Match": '"1"'}
+        )
         assert r.status_code == 200, r.text
         assert r.headers["etag"] == '"2"'
-        r = await client.post(move_url(rid), json=move_body(RS.dismissed),
-                              headers={**h, "If-Match": '"1"'})  # fmt: skip
+        r = await client.post(
+            move_url(rid), json=move_body(RS.dismissed), headers={**h, "If-Match": '"1"'}
+        )
         assert_problem(r, 412, "version_mismatch")
         assert (await fetch(Report, rid_of(rid))).status is RS.in_review
 
     async def test_patch_honours_if_match(self, client: httpx.AsyncClient, org: Org) -> None:
         rid = await report_in(client, org, RS.submitted)
         h = org.headers("manager_a")
-        r = await client.patch(f"{REPORTS}/{rid}", json={"priority": "urgent"},
-                               headers={**h, "If-Match": '"7"'})  # fmt: skip
+        r = await client.patch(
+            f"{REPORTS}/{rid}", json={"priority": "urgent"}, headers={**h, "If-Match": '"7"'}
+        )
         assert_problem(r, 412, "version_mismatch")
         assert (await fetch(Report, rid_of(rid))).priority.value == "normal"
-        r = await client.patch(f"{REPORTS}/{rid}", json={"priority": "urgent"},
-                               headers={**h, "If-Match": '"1"'})  # fmt: skip
+        r = await client.patch(
+            f"{REPORTS}/{rid}", json={"priority": "urgent"}, headers={**h, "If-Match": '"1"'}
+        )
         assert r.status_code == 200, r.text
         assert (r.json()["priority"], r.headers["etag"]) == ("urgent", '"2"')
         get = await client.get(f"{REPORTS}/{rid}", headers=h)
@@ -330,8 +354,11 @@ class TestIfMatch:
         first = await file_report(client, org.headers("member"))
         _, peer_h = await make_member_user(session, org.a1)
         await file_report(client, peer_h, url=first["url"])
-        r = await client.post(move_url(first["id"]), json=move_body(RS.in_review),
-                              headers={**org.headers("reviewer_a"), "If-Match": '"1"'})  # fmt: skip
+        r = await client.post(
+            move_url(first["id"]),
+            json=move_body(RS.in_review),
+            headers={**org.headers("reviewer_a"), "If-Match": '"1"'},
+        )
         assert_problem(r, 412, "version_mismatch")
 
 
@@ -350,8 +377,10 @@ class TestPatch:
         r = await client.patch(f"{REPORTS}/{rid}", json={"assignee_id": reviewer}, headers=h)
         assert r.status_code == 200, r.text
         assert (r.json()["assignee_id"], r.json()["version"], r.headers["etag"]) == (
-            reviewer, 2, '"2"',
-        )  # fmt: skip
+            reviewer,
+            2,
+            '"2"',
+        )
         r = await client.patch(f"{REPORTS}/{rid}", json={"priority": "high"}, headers=h)
         assert (r.json()["priority"], r.json()["assignee_id"]) == ("high", reviewer)
         r = await client.patch(f"{REPORTS}/{rid}", json={"assignee_id": None}, headers=h)
@@ -374,17 +403,21 @@ class TestPatch:
         rid = await report_in(client, org, RS.in_review)
         h = org.headers("reviewer_a")
         me = str(org.principals["reviewer_a"].id)
-        r = await client.patch(f"{REPORTS}/{rid}", json={"assignee_id": me, "priority": "low"},
-                               headers=h)  # fmt: skip
+        r = await client.patch(
+            f"{REPORTS}/{rid}", json={"assignee_id": me, "priority": "low"}, headers=h
+        )
         assert r.status_code == 200, r.text
         assert (r.json()["assignee_id"], r.json()["priority"], r.json()["version"]) == (
-            me, "low", 3,
-        )  # fmt: skip
+            me,
+            "low",
+            3,
+        )
         kinds = [e["kind"] for e in await timeline(client, rid, h)]
         assert sorted(kinds[-2:]) == ["assignment", "priority"]
         audits = await count_rows(AuditEvent, AuditEvent.entity_id == rid_of(rid))
-        r = await client.patch(f"{REPORTS}/{rid}", json={"assignee_id": me, "priority": "low"},
-                               headers=h)  # fmt: skip
+        r = await client.patch(
+            f"{REPORTS}/{rid}", json={"assignee_id": me, "priority": "low"}, headers=h
+        )
         assert r.status_code == 200, r.text
         assert (r.json()["version"], r.headers["etag"]) == (3, '"3"')
         assert len(await timeline(client, rid, h)) == len(kinds)
@@ -396,8 +429,11 @@ class TestPatch:
         rid = await report_in(client, org, RS.submitted)
         a1_reviewer = await make_user(session, grants=[(Role.reviewer, org.a1)])
         for user in (org.principals["admin"], a1_reviewer):
-            r = await client.patch(f"{REPORTS}/{rid}", json={"assignee_id": str(user.id)},
-                                   headers=org.headers("manager_a"))  # fmt: skip
+            r = await client.patch(
+                f"{REPORTS}/{rid}",
+                json={"assignee_id": str(user.id)},
+                headers=org.headers("manager_a"),
+            )
             assert r.status_code == 200, r.text
             assert r.json()["assignee_id"] == str(user.id)
 
@@ -407,9 +443,11 @@ class TestPatch:
         """Closed reports are read only, as for evidence (409 report_closed)."""
         for status in (RS.resolved, RS.dismissed, RS.withdrawn):
             rid = await report_in(client, org, status)
-            r = await client.patch(f"{REPORTS}/{rid}", headers=org.headers("manager_a"),
-                                   json={"priority": "urgent",
-                                         "assignee_id": str(org.principals["reviewer_a"].id)})  # fmt: skip
+            r = await client.patch(
+                f"{REPORTS}/{rid}",
+                headers=org.headers("manager_a"),
+                json={"priority": "urgent", "assignee_id": str(org.principals["reviewer_a"].id)},
+            )
             assert_problem(r, 409, "report_closed")
             r = await client.get(f"{REPORTS}/{rid}", headers=org.headers("manager_a"))
             assert (r.json()["status"], r.json()["priority"]) == (status.value, "normal")
@@ -420,8 +458,9 @@ class TestPatch:
         boss, boss_h = await make_member_user(session, org.a2, grants=[(Role.reviewer, org.a)])
         rid = (await file_report(client, boss_h))["id"]  # boss is a party: the reporter
         inactive = await make_user(session, grants=[(Role.reviewer, org.a)], active=False)
-        gone, _ = await make_member_user(session, org.a1, grants=[(Role.reviewer, org.a)],
-                                         status=MemberStatus.removed)  # fmt: skip
+        gone, _ = await make_member_user(
+            session, org.a1, grants=[(Role.reviewer, org.a)], status=MemberStatus.removed
+        )
         candidates = {
             "out of scope": org.principals["manager_b"].id,
             "a member without grants": org.principals["member"].id,
@@ -432,8 +471,11 @@ class TestPatch:
             "a party (the reporter)": await user_of(session, boss.id),
         }
         for who, assignee in candidates.items():
-            r = await client.patch(f"{REPORTS}/{rid}", json={"assignee_id": str(assignee)},
-                                   headers=org.headers("manager_a"))  # fmt: skip
+            r = await client.patch(
+                f"{REPORTS}/{rid}",
+                json={"assignee_id": str(assignee)},
+                headers=org.headers("manager_a"),
+            )
             problem = refused(r, 422, "validation_failed", who)
             assert problem["errors"][0]["loc"] == ["body", "assignee_id"], who
         row = await fetch(Report, rid_of(rid))
@@ -441,8 +483,13 @@ class TestPatch:
 
     async def test_invalid_body_is_422(self, client: httpx.AsyncClient, org: Org) -> None:
         rid = await report_in(client, org, RS.submitted)
-        for body in ({"priority": None}, {"priority": "extreme"}, {"assignee_id": "someone"},
-                     {"status": "resolved"}, {"description": "sửa"}):  # fmt: skip
+        for body in (
+            {"priority": None},
+            {"priority": "extreme"},
+            {"assignee_id": "someone"},
+            {"status": "resolved"},
+            {"description": "sửa"},
+        ):
             r = await client.patch(f"{REPORTS}/{rid}", json=body, headers=org.headers("manager_a"))
             refused(r, 422, "validation_failed", str(body))
         row = await fetch(Report, rid_of(rid))
@@ -464,18 +511,29 @@ class TestTimeline:
         _, peer_h = await make_member_user(session, org.a1)
         await file_report(client, peer_h, url=first["url"])  # duplicate_linked
         await client.patch(f"{REPORTS}/{rid}", json={"priority": "high"}, headers=h)
-        await client.patch(f"{REPORTS}/{rid}", headers=h,
-                           json={"assignee_id": str(org.principals["reviewer_a"].id)})  # fmt: skip
-        r = await client.post(f"{REPORTS}/{rid}/evidence", headers=org.headers("member"),
-                              files={"file": ("a.png", png_bytes(), "image/png")})  # fmt: skip
+        await client.patch(
+            f"{REPORTS}/{rid}",
+            headers=h,
+            json={"assignee_id": str(org.principals["reviewer_a"].id)},
+        )
+        r = await client.post(
+            f"{REPORTS}/{rid}/evidence",
+            headers=org.headers("member"),
+            files={"file": ("a.png", png_bytes(), "image/png")},
+        )
         assert r.status_code == 201, r.text
         assert (await move(client, rid, h, RS.in_review, comment="Xem")).status_code == 200
         pages = await walk(client, f"{REPORTS}/{rid}/timeline", h, limit=2)
         assert [len(p) for p in pages] == [2, 2, 2]
         entries = [e for p in pages for e in p]
         assert [e["kind"] for e in entries] == [
-            "filed", "duplicate_linked", "priority", "assignment", "evidence", "transition",
-        ]  # fmt: skip
+            "filed",
+            "duplicate_linked",
+            "priority",
+            "assignment",
+            "evidence",
+            "transition",
+        ]
         assert len({e["id"] for e in entries}) == 6
         ats = [e["at"] for e in entries]
         assert ats == sorted(ats)
@@ -550,8 +608,14 @@ class TestAllowedTransitions:
         assert await listed("reviewer_a") == [("in_review", []), ("dismissed", [])]
         r = await move(client, rid, org.headers("reviewer_a"), RS.in_review)
         assert [m["to"] for m in r.json()["allowed_transitions"]] == [
-            "dismissed", "escalated", "resolved"]  # fmt: skip
+            "dismissed",
+            "escalated",
+            "resolved",
+        ]
         assert await listed("member") == []  # withdrawn only from submitted
         resolved = {m["to"]: m["requires"] for m in r.json()["allowed_transitions"]}
-        assert resolved == {"dismissed": [], "escalated": ["authority", "reference"],
-                            "resolved": ["outcome"]}  # fmt: skip
+        assert resolved == {
+            "dismissed": [],
+            "escalated": ["authority", "reference"],
+            "resolved": ["outcome"],
+        }

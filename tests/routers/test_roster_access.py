@@ -37,14 +37,33 @@ async def roster(session: AsyncSession) -> Roster:
     return await make_roster(session)
 
 
-B_SNAPSHOT = {"mode": "snapshot", "scope_unit_code": "B",
-              "members": [row("B-001", "Đỗ Thị Giang", "B.1", membership="official")]}  # fmt: skip
-CREATE = {"admin": 201, "partner_a": 201, "manager_a": 403, "manager_b": 403, "reviewer_a": 403,
-          "member": 403, "analyst_a": 403, "anon": 401}  # fmt: skip
+B_SNAPSHOT = {
+    "mode": "snapshot",
+    "scope_unit_code": "B",
+    "members": [row("B-001", "Đỗ Thị Giang", "B.1", membership="official")],
+}
+CREATE = {
+    "admin": 201,
+    "partner_a": 201,
+    "manager_a": 403,
+    "manager_b": 403,
+    "reviewer_a": 403,
+    "member": 403,
+    "analyst_a": 403,
+    "anon": 401,
+}
 LIST = {**CREATE, "admin": 200, "partner_a": 200}
 # On a sync of A (made by partner_a) and a sync of B (made by admin).
-READ = {"admin": (200, 200), "partner_a": (200, 404), "manager_a": (404, 404), "manager_b": (404, 404),
-        "reviewer_a": (404, 404), "member": (404, 404), "analyst_a": (404, 404), "anon": (401, 401)}  # fmt: skip
+READ = {
+    "admin": (200, 200),
+    "partner_a": (200, 404),
+    "manager_a": (404, 404),
+    "manager_b": (404, 404),
+    "reviewer_a": (404, 404),
+    "member": (404, 404),
+    "analyst_a": (404, 404),
+    "anon": (401, 401),
+}
 
 
 async def two_syncs(client: httpx.AsyncClient, roster: Roster) -> tuple[str, str]:
@@ -107,8 +126,9 @@ class TestRoleMatrix:
     async def test_unknown_sync_is_404(self, client: httpx.AsyncClient, roster: Roster) -> None:
         for url in (f"{SYNCS}/00000000-0000-4000-8000-000000000000", f"{SYNCS}/not-a-uuid/changes"):
             assert_problem(await client.get(url, headers=roster.headers("admin")), 404, "not_found")
-        r = await client.post(f"{SYNCS}/00000000-0000-4000-8000-000000000000/apply",
-                              headers=roster.headers("admin"))  # fmt: skip
+        r = await client.post(
+            f"{SYNCS}/00000000-0000-4000-8000-000000000000/apply", headers=roster.headers("admin")
+        )
         assert_problem(r, 404, "not_found")
 
     async def test_an_admin_may_apply_a_partners_sync(
@@ -157,25 +177,37 @@ class TestPartnerScope:
     async def test_a_snapshot_of_part_of_the_scope(
         self, client: httpx.AsyncClient, roster: Roster
     ) -> None:
-        rows = [row("A-001", "Nguyễn Văn An", "A.1", membership="official"),
-                row("A-003", "Phạm Văn Cường", "A.1", membership="official")]  # fmt: skip
+        rows = [
+            row("A-001", "Nguyễn Văn An", "A.1", membership="official"),
+            row("A-003", "Phạm Văn Cường", "A.1", membership="official"),
+        ]
         sync = await preview(client, roster, body=snapshot(rows, scope="A.1"))
         # A-003 is in A.2 now: moved into A.1; only A.1's absent members are deactivated.
         assert sync["counts"]["moved"] == 1
-        deactivated = {r["external_id"] for r in (await client.get(
-            f"{SYNCS}/{sync['id']}/changes", params={"action": "deactivate"},
-            headers=roster.headers("partner_a"))).json()["items"]}  # fmt: skip
+        deactivated = {
+            r["external_id"]
+            for r in (
+                await client.get(
+                    f"{SYNCS}/{sync['id']}/changes",
+                    params={"action": "deactivate"},
+                    headers=roster.headers("partner_a"),
+                )
+            ).json()["items"]
+        }
         assert "A-005" not in deactivated
         assert "A-002" in deactivated
 
     async def test_rows_outside_the_partners_subtree_are_rejected(
         self, client: httpx.AsyncClient, roster: Roster
     ) -> None:
-        body = {"mode": "upsert", "members": [
-            row("N-701", "Ninh Văn Một", "B.1", membership="official"),  # target outside
-            row("B-001", "Đỗ Thị Giang", "A.1", membership="official"),  # member outside
-            row("N-702", "Ninh Văn Hai", "A.2", membership="official"),
-        ]}  # fmt: skip
+        body = {
+            "mode": "upsert",
+            "members": [
+                row("N-701", "Ninh Văn Một", "B.1", membership="official"),  # target outside
+                row("B-001", "Đỗ Thị Giang", "A.1", membership="official"),  # member outside
+                row("N-702", "Ninh Văn Hai", "A.2", membership="official"),
+            ],
+        }
         sync = await preview(client, roster, body=body)
         assert [(e["row"], e["code"], e["field"]) for e in sync["errors"]] == [
             (1, "out_of_scope", "unit_code"),
@@ -191,8 +223,14 @@ class TestPartnerScope:
     async def test_an_upsert_scope_limits_the_rows(
         self, client: httpx.AsyncClient, roster: Roster
     ) -> None:
-        body = {"mode": "upsert", "scope_unit_code": "A.1",
-                "members": [row("A-003", "Phạm Văn Cường", "A.2"), row("A-001", "Nguyễn Văn An", "A.1")]}  # fmt: skip
+        body = {
+            "mode": "upsert",
+            "scope_unit_code": "A.1",
+            "members": [
+                row("A-003", "Phạm Văn Cường", "A.2"),
+                row("A-001", "Nguyễn Văn An", "A.1"),
+            ],
+        }
         sync = await preview(client, roster, body=body)
         assert [(e["external_id"], e["code"]) for e in sync["errors"]] == [
             ("A-003", "out_of_scope")
@@ -201,8 +239,11 @@ class TestPartnerScope:
     async def test_an_admin_may_move_a_member_across_subtrees(
         self, client: httpx.AsyncClient, roster: Roster
     ) -> None:
-        body = {"mode": "upsert", "scope_unit_code": "A",
-                "members": [row("B-001", "Đỗ Thị Giang", "A.1", membership="official")]}  # fmt: skip
+        body = {
+            "mode": "upsert",
+            "scope_unit_code": "A",
+            "members": [row("B-001", "Đỗ Thị Giang", "A.1", membership="official")],
+        }
         sync = await preview(client, roster, role="admin", body=body)
         assert sync["counts"]["moved"] == 1
         assert (await apply(client, roster, sync["id"], role="admin")).status_code == 200
@@ -215,8 +256,11 @@ class TestPartnerScope:
             "members": [row("N-801", "Mai Văn Tám", "A.2", membership="official")],
         }
         sync = await preview(client, roster, body=body)
-        r = await client.patch(f"/api/v1/units/{roster.org.a2.id}", json={"parent_id": str(roster.org.b.id)},
-                               headers=roster.headers("admin"))  # fmt: skip
+        r = await client.patch(
+            f"/api/v1/units/{roster.org.a2.id}",
+            json={"parent_id": str(roster.org.b.id)},
+            headers=roster.headers("admin"),
+        )
         assert r.status_code == 200, r.text
         assert_problem(await apply(client, roster, sync["id"]), 409, "roster_changed")
 
@@ -237,8 +281,11 @@ async def test_concurrent_applies_apply_once(
     assert {r.json()["applied_at"] for r in results} == {results[0].json()["applied_at"]}
     assert await count_rows(Member, Member.external_id == "N-001") == 1
     async with db.sessionmaker() as s:
-        applies = await s.scalar(select(func.count()).select_from(AuditEvent)
-                                 .where(AuditEvent.action == "roster_sync.apply"))  # fmt: skip
+        applies = await s.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "roster_sync.apply")
+        )
         a2: Any = await s.scalar(select(Member).where(Member.external_id == "A-002"))
     assert applies == 1
     assert a2.version == 2, "the update ran once"

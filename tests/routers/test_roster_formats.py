@@ -32,9 +32,17 @@ from tests.routers.test_roster_support import (
 from tests.support.problems import assert_problem
 from tests.support.reads import count_rows
 
-VI_HEADERS = {"external_id": "Mã đảng viên", "full_name": "Họ và tên", "unit_code": "Chi bộ",
-              "membership": "Loại đảng viên", "status": "Trạng thái", "position": "Chức vụ",
-              "is_leader": "Cấp ủy", "email": "Email", "phone": "Số điện thoại"}  # fmt: skip
+VI_HEADERS = {
+    "external_id": "Mã đảng viên",
+    "full_name": "Họ và tên",
+    "unit_code": "Chi bộ",
+    "membership": "Loại đảng viên",
+    "status": "Trạng thái",
+    "position": "Chức vụ",
+    "is_leader": "Cấp ủy",
+    "email": "Email",
+    "phone": "Số điện thoại",
+}
 SNAPSHOT_A = {"mode": "snapshot", "scope_unit_code": "A"}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -86,8 +94,13 @@ class TestCsv:
                 phone="0912 000 111",
             )
         ]
-        headers = {"external_id": "MÃ ĐẢNG VIÊN", "full_name": "ho_va_ten", "unit_code": " Mã chi bộ ",
-                   "membership": "loai dang vien", "phone": "SĐT"}  # fmt: skip
+        headers = {
+            "external_id": "MÃ ĐẢNG VIÊN",
+            "full_name": "ho_va_ten",
+            "unit_code": " Mã chi bộ ",
+            "membership": "loai dang vien",
+            "phone": "SĐT",
+        }
         body = b"STT,Ngay sinh," + to_csv(rows, headers).replace(b"\r\n", b"\r\n1,01/01/1980,", 1)
         r = await post_sync(client, roster.headers("partner_a"), body, mode="upsert")
         assert r.status_code == 201, r.text
@@ -98,7 +111,7 @@ class TestCsv:
     async def test_split_name_columns_make_the_full_name(
         self, client: httpx.AsyncClient, roster: Roster
     ) -> None:
-        body = "Số thẻ đảng viên,Họ đệm,Tên,Mã đơn vị,Loại\nA-001,Nguyễn Văn,An,A.1,chính thức\n".encode()
+        body = "Số thẻ đảng viên,Họ đệm,Tên,Mã đơn vị,Loại\nA-001,Nguyễn Văn,An,A.1,chính thức\n".encode()  # noqa: E501
         r = await post_sync(client, roster.headers("partner_a"), body, mode="upsert")
         assert r.status_code == 201, r.text
         assert r.json()["counts"]["unchanged"] == 1
@@ -141,11 +154,15 @@ class TestCsv:
         assert sync["counts"]["created"] == 1
         fields = {e["row"]: (e["code"], e["field"]) for e in sync["errors"]}
         assert fields == {
-            3: ("validation_failed", "email"), 4: ("validation_failed", "phone"),
-            5: ("validation_failed", "membership"), 6: ("validation_failed", "full_name"),
-            7: ("validation_failed", "is_leader"), 8: ("validation_failed", "external_id"),
-            9: ("validation_failed", "full_name"), 10: ("validation_failed", "status"),
-        }  # fmt: skip
+            3: ("validation_failed", "email"),
+            4: ("validation_failed", "phone"),
+            5: ("validation_failed", "membership"),
+            6: ("validation_failed", "full_name"),
+            7: ("validation_failed", "is_leader"),
+            8: ("validation_failed", "external_id"),
+            9: ("validation_failed", "full_name"),
+            10: ("validation_failed", "status"),
+        }
 
     async def test_required_columns_missing_is_422(
         self, client: httpx.AsyncClient, roster: Roster
@@ -154,8 +171,9 @@ class TestCsv:
         r = await post_sync(client, roster.headers("partner_a"), body, mode="upsert")
         problem = assert_problem(r, 422, "validation_failed")
         assert {tuple(e["loc"]) for e in problem["errors"]} == {
-            ("body", "columns", "external_id"), ("body", "columns", "unit_code"),
-        }  # fmt: skip
+            ("body", "columns", "external_id"),
+            ("body", "columns", "unit_code"),
+        }
 
     async def test_duplicate_columns_are_422(
         self, client: httpx.AsyncClient, roster: Roster
@@ -184,10 +202,12 @@ class TestLegacyEncodings:
     async def test_a_tcvn3_csv_is_converted(
         self, client: httpx.AsyncClient, roster: Roster
     ) -> None:
-        text = ("Mã đảng viên,Họ và tên,Chi bộ,Loại đảng viên,Chức vụ\r\n"
-                "N-301,Bảo Thắng,A.1,chính thức,Bí thư chi bộ\r\n"
-                "N-302,nguyễn thị ánh,A.1,dự bị,\r\n"
-                "A-004,Hoàng Thị Dung,A.2,chính thức,\r\n")  # fmt: skip
+        text = (
+            "Mã đảng viên,Họ và tên,Chi bộ,Loại đảng viên,Chức vụ\r\n"
+            "N-301,Bảo Thắng,A.1,chính thức,Bí thư chi bộ\r\n"
+            "N-302,nguyễn thị ánh,A.1,dự bị,\r\n"
+            "A-004,Hoàng Thị Dung,A.2,chính thức,\r\n"
+        )
         body = encode_tcvn3(text)
         assert b"B\xb6o Th\xbeng" in body  # "B¶o Th¾ng", as domain.md shows it
         r = await post_sync(client, roster.headers("partner_a"), body, mode="upsert", dry_run=False)
@@ -207,10 +227,12 @@ class TestLegacyEncodings:
     ) -> None:
         """Excel's "CSV (Comma delimited)" on Vietnamese Windows: base letters, then the
         tone marks as combining characters."""
-        text = ("Mã đảng viên,Họ và tên,Chi bộ,Loại đảng viên,Chức vụ\r\n"
-                "N-311,Nguyễn Thị Ánh Tuyết,A.1,chính thức,Bí thư chi bộ\r\n"
-                "N-312,Đỗ Quốc Việt,A.1,dự bị,Phó bí thư\r\n"
-                "N-313,Lương Thế Vinh,A.2,chính thức,\r\n")  # fmt: skip
+        text = (
+            "Mã đảng viên,Họ và tên,Chi bộ,Loại đảng viên,Chức vụ\r\n"
+            "N-311,Nguyễn Thị Ánh Tuyết,A.1,chính thức,Bí thư chi bộ\r\n"
+            "N-312,Đỗ Quốc Việt,A.1,dự bị,Phó bí thư\r\n"
+            "N-313,Lương Thế Vinh,A.2,chính thức,\r\n"
+        )
         body = encode_cp1258(text)
         assert "Nguyễn".encode("cp1258", "replace") not in body
         assert b"Nguy\xea\xden" in body  # "ê" then the combining tilde
@@ -242,10 +264,12 @@ class TestLegacyEncodings:
         (a tone mark after a consonant, a foreign letter, a non-Vietnamese syllable)
         leaves the whole file refused."""
         good = encode_cp1258("Mã đảng viên,Họ và tên,Chi bộ\nN-1,Nguyễn Văn An,A.1\n")
-        for bad in (b"N-2,Tr\xecn,A.1\n",  # acute after a consonant
-                    b"N-2,Tra\xecn\xde,A.1\n",  # two tones on one vowel
-                    "N-2,Gérard,A.1\n".encode("cp1258"),  # not a Vietnamese syllable
-                    "N-2,Müller,A.1\n".encode("cp1258")):  # fmt: skip
+        for bad in (
+            b"N-2,Tr\xecn,A.1\n",  # acute after a consonant
+            b"N-2,Tra\xecn\xde,A.1\n",  # two tones on one vowel
+            "N-2,Gérard,A.1\n".encode("cp1258"),  # not a Vietnamese syllable
+            "N-2,Müller,A.1\n".encode("cp1258"),
+        ):
             r = await post_sync(client, roster.headers("partner_a"), good + bad, mode="upsert")
             problem = assert_problem(r, 422, "unsupported_encoding")
             assert problem["encoding"] == "unknown"
@@ -254,8 +278,9 @@ class TestLegacyEncodings:
     async def test_windows_1258_rows_in_a_utf8_file_are_refused(
         self, client: httpx.AsyncClient, roster: Roster
     ) -> None:
-        body = ("external_id,full_name,unit_code\nN-1,Nguyễn Văn An,A.1\n".encode()
-                + encode_cp1258("N-2,Trần Thị Bình,A.1\n"))  # fmt: skip
+        body = "external_id,full_name,unit_code\nN-1,Nguyễn Văn An,A.1\n".encode() + encode_cp1258(
+            "N-2,Trần Thị Bình,A.1\n"
+        )
         r = await post_sync(client, roster.headers("partner_a"), body, mode="upsert")
         problem = assert_problem(r, 422, "unsupported_encoding")
         assert problem["encoding"] == "mixed"
@@ -312,9 +337,10 @@ class TestLegacyEncodings:
     ) -> None:
         body = "external_id,full_name,unit_code\nN-1,Müller,A.1\n".encode("latin-1")
         problem = assert_problem(
-            await post_sync(client, roster.headers("partner_a"), body, mode="upsert"), 422,
+            await post_sync(client, roster.headers("partner_a"), body, mode="upsert"),
+            422,
             "unsupported_encoding",
-        )  # fmt: skip
+        )
         assert problem["encoding"] == "unknown"
 
 
@@ -322,16 +348,24 @@ class TestXlsx:
     async def test_first_sheet_with_a_title_row_and_numbers(
         self, client: httpx.AsyncClient, roster: Roster
     ) -> None:
-        body = xlsx([
-            ["DANH SÁCH ĐẢNG VIÊN CHI BỘ"],
-            [],
-            ["STT", "Mã ĐV", "Họ và tên", "Chi bộ", "Loại đảng viên", "SĐT", "Lãnh đạo"],
-            [1, 123456, "Phan Văn Số", "A.1", "chính thức", 912345678, "x"],
-            [2, "A-001", "Nguyễn Văn An", "A.1", "chính thức", None, None],
-            [3, 42.0, "Lò Văn Hai", "A.2", "dự bị", "0987 654 321", 0],
-        ])  # fmt: skip
-        r = await post_sync(client, roster.headers("partner_a"), body, content_type=XLSX, mode="upsert",
-                            dry_run=False)  # fmt: skip
+        body = xlsx(
+            [
+                ["DANH SÁCH ĐẢNG VIÊN CHI BỘ"],
+                [],
+                ["STT", "Mã ĐV", "Họ và tên", "Chi bộ", "Loại đảng viên", "SĐT", "Lãnh đạo"],
+                [1, 123456, "Phan Văn Số", "A.1", "chính thức", 912345678, "x"],
+                [2, "A-001", "Nguyễn Văn An", "A.1", "chính thức", None, None],
+                [3, 42.0, "Lò Văn Hai", "A.2", "dự bị", "0987 654 321", 0],
+            ]
+        )
+        r = await post_sync(
+            client,
+            roster.headers("partner_a"),
+            body,
+            content_type=XLSX,
+            mode="upsert",
+            dry_run=False,
+        )
         assert r.status_code == 201, r.text
         sync = r.json()
         assert sync["source"] == "xlsx"
@@ -368,29 +402,39 @@ class TestNdjson:
     async def test_rows_with_a_malformed_line(
         self, client: httpx.AsyncClient, roster: Roster
     ) -> None:
-        body = ndjson([
-            row("N-601", "Mạc Văn Một", "A.1", membership="official"),
-            '{"external_id": "N-602", "full_name": ',
-            "",
-            row("N-603", "Mạc Văn Ba", "A.2", membership="probationary", is_leader=True),
-            ["not", "an", "object"],
-            row("N-605", "Mạc Văn Năm", "A.2", membership="official", declaration="declared"),
-        ])  # fmt: skip
+        body = ndjson(
+            [
+                row("N-601", "Mạc Văn Một", "A.1", membership="official"),
+                '{"external_id": "N-602", "full_name": ',
+                "",
+                row("N-603", "Mạc Văn Ba", "A.2", membership="probationary", is_leader=True),
+                ["not", "an", "object"],
+                row("N-605", "Mạc Văn Năm", "A.2", membership="official", declaration="declared"),
+            ]
+        )
         for content_type in ("application/x-ndjson", "application/jsonl; charset=utf-8"):
-            r = await post_sync(client, roster.headers("partner_a"), body, content_type=content_type,
-                                mode="upsert")  # fmt: skip
+            r = await post_sync(
+                client, roster.headers("partner_a"), body, content_type=content_type, mode="upsert"
+            )
             assert r.status_code == 201, r.text
             sync = r.json()
             assert sync["source"] == "ndjson"
             assert sync["counts"]["created"] == 2
             assert [(e["row"], e["code"]) for e in sync["errors"]] == [
-                (2, "invalid_json"), (5, "validation_failed"), (6, "validation_failed"),
-            ]  # fmt: skip
+                (2, "invalid_json"),
+                (5, "validation_failed"),
+                (6, "validation_failed"),
+            ]
 
     async def test_snapshot_by_query(self, client: httpx.AsyncClient, roster: Roster) -> None:
         body = ndjson(snapshot_rows())
-        r = await post_sync(client, roster.headers("partner_a"), body, content_type="application/x-ndjson",
-                            **SNAPSHOT_A)  # fmt: skip
+        r = await post_sync(
+            client,
+            roster.headers("partner_a"),
+            body,
+            content_type="application/x-ndjson",
+            **SNAPSHOT_A,
+        )
         assert r.status_code == 201, r.text
         assert r.json()["counts"] == EXPECTED_COUNTS
 
@@ -417,14 +461,17 @@ class TestJson:
         r = await apply(client, roster, r.json()["id"])
         assert r.status_code == 200
 
-    @pytest.mark.parametrize("body", [
-        b'{"mode": "upsert", "members": [{"external_id": "x"}',
-        b'{"mode": "upsert", "members": [] } trailing',
-        b'{"mode": "upsert" "members": []}',
-        b"[1, 2]",
-        b'{"mode": "upsert", "members": [{"a": 1} {"b": 2}]}',
-        b"\xff\xfe{}",
-    ])  # fmt: skip
+    @pytest.mark.parametrize(
+        "body",
+        [
+            b'{"mode": "upsert", "members": [{"external_id": "x"}',
+            b'{"mode": "upsert", "members": [] } trailing',
+            b'{"mode": "upsert" "members": []}',
+            b"[1, 2]",
+            b'{"mode": "upsert", "members": [{"a": 1} {"b": 2}]}',
+            b"\xff\xfe{}",
+        ],
+    )
     async def test_malformed_json_is_400(
         self, client: httpx.AsyncClient, roster: Roster, body: bytes
     ) -> None:
@@ -434,15 +481,18 @@ class TestJson:
         assert_problem(r, 400, "invalid_json")
         assert await count_rows(RosterSync) == 0
 
-    @pytest.mark.parametrize("body", [
-        {"mode": "upsert", "members": [], "extra": 1},
-        {"members": []},
-        {"mode": "full", "members": []},
-        {"mode": "snapshot", "members": []},
-        {"mode": "snapshot", "scope_unit_code": "NOPE", "members": []},
-        {"mode": "snapshot", "scope_unit_code": "bad code!", "members": []},
-        {"mode": "upsert", "mode ": "x", "members": []},
-    ])  # fmt: skip
+    @pytest.mark.parametrize(
+        "body",
+        [
+            {"mode": "upsert", "members": [], "extra": 1},
+            {"members": []},
+            {"mode": "full", "members": []},
+            {"mode": "snapshot", "members": []},
+            {"mode": "snapshot", "scope_unit_code": "NOPE", "members": []},
+            {"mode": "snapshot", "scope_unit_code": "bad code!", "members": []},
+            {"mode": "upsert", "mode ": "x", "members": []},
+        ],
+    )
     async def test_bad_top_level_is_422(
         self, client: httpx.AsyncClient, roster: Roster, body: dict[str, Any]
     ) -> None:
@@ -454,8 +504,11 @@ class TestJson:
         self, client: httpx.AsyncClient, roster: Roster
     ) -> None:
         body = {"mode": "upsert", "members": []}
-        assert_problem(await post_sync(client, roster.headers("partner_a"), body, mode="snapshot"), 422,
-                       "validation_failed")  # fmt: skip
+        assert_problem(
+            await post_sync(client, roster.headers("partner_a"), body, mode="snapshot"),
+            422,
+            "validation_failed",
+        )
         r = await post_sync(
             client, roster.headers("partner_a"), {"members": snapshot_rows()}, **SNAPSHOT_A
         )
@@ -481,15 +534,21 @@ class TestRequestProblems:
             **roster.headers("partner_a"),
             **({"Content-Type": content_type} if content_type else {}),
         }
-        r = await client.post("/api/v1/roster/syncs", content=b"a,b\n", headers=headers,
-                              params={"mode": "upsert"})  # fmt: skip
+        r = await client.post(
+            "/api/v1/roster/syncs", content=b"a,b\n", headers=headers, params={"mode": "upsert"}
+        )
         assert_problem(r, 415, "unsupported_media_type")
 
-    @pytest.mark.parametrize("params", [
-        {"mode": "full"}, {"mode": "upsert", "dry_run": "perhaps"},
-        {"mode": "upsert", "allow_mass_deactivation": "2"}, {"mode": "upsert", "skip_rejected": "nope"},
-        {"mode": "upsert", "scope_unit_code": "x" * 65},
-    ])  # fmt: skip
+    @pytest.mark.parametrize(
+        "params",
+        [
+            {"mode": "full"},
+            {"mode": "upsert", "dry_run": "perhaps"},
+            {"mode": "upsert", "allow_mass_deactivation": "2"},
+            {"mode": "upsert", "skip_rejected": "nope"},
+            {"mode": "upsert", "scope_unit_code": "x" * 65},
+        ],
+    )
     async def test_bad_query_is_422(
         self, client: httpx.AsyncClient, roster: Roster, params: dict[str, str]
     ) -> None:
@@ -509,8 +568,13 @@ class TestRequestProblems:
     async def test_scope_outside_the_caller_is_422(
         self, client: httpx.AsyncClient, roster: Roster
     ) -> None:
-        r = await post_sync(client, roster.headers("partner_a"), to_csv(snapshot_rows()), mode="snapshot",
-                            scope_unit_code="B")  # fmt: skip
+        r = await post_sync(
+            client,
+            roster.headers("partner_a"),
+            to_csv(snapshot_rows()),
+            mode="snapshot",
+            scope_unit_code="B",
+        )
         problem = assert_problem(r, 422, "validation_failed")
         assert problem["errors"][0]["loc"] == ["query", "scope_unit_code"]
 

@@ -38,8 +38,15 @@ from tests.support.factories import make_member
 from tests.support.world import Org, build_org
 
 SYNCS = "/api/v1/roster/syncs"
-EXPECTED_COUNTS = {"created": 1, "updated": 1, "moved": 1, "deactivated": 2, "reactivated": 1,
-                   "unchanged": 11, "rejected": 3}  # fmt: skip
+EXPECTED_COUNTS = {
+    "created": 1,
+    "updated": 1,
+    "moved": 1,
+    "deactivated": 2,
+    "reactivated": 1,
+    "unchanged": 11,
+    "rejected": 3,
+}
 FILLERS = [f"A-{100 + i}" for i in range(1, 11)]
 
 
@@ -58,16 +65,22 @@ async def make_roster(session: AsyncSession) -> Roster:
     m = r.members
     m["A-001"] = await make_member(session, org.a1, external_id="A-001", full_name="Nguyễn Văn An")
     m["A-002"] = await make_member(
-        session, org.a1, external_id="A-002", full_name="Trần Thị Bình",
+        session,
+        org.a1,
+        external_id="A-002",
+        full_name="Trần Thị Bình",
         membership=Membership.probationary,
-    )  # fmt: skip
+    )
     m["A-003"] = await make_member(
         session, org.a2, external_id="A-003", full_name="Phạm Văn Cường", phone="+84912345678"
     )
     m["A-004"] = await make_member(
-        session, org.a2, external_id="A-004", full_name="Hoàng Thị Dung",
+        session,
+        org.a2,
+        external_id="A-004",
+        full_name="Hoàng Thị Dung",
         status=MemberStatus.transferred,
-    )  # fmt: skip
+    )
     m["A-005"] = await make_member(session, org.a2, external_id="A-005", full_name="Vũ Văn Em")
     for i, ext in enumerate(FILLERS):
         unit = org.a1 if i % 2 else org.a2
@@ -88,10 +101,12 @@ def snapshot_rows(*, bad: bool = True) -> list[dict[str, Any]]:
         row("A-002", "Trần Thị Bình", "A.1", membership="official"),
         row("A-003", "Phạm Văn Cường", "A.1", membership="official"),
         row("A-004", "Hoàng Thị Dung", "A.2", membership="official"),
-        *(row(ext, f"Lê Văn Phụ {i}", "A.1" if i % 2 else "A.2", membership="official")
-          for i, ext in enumerate(FILLERS)),
+        *(
+            row(ext, f"Lê Văn Phụ {i}", "A.1" if i % 2 else "A.2", membership="official")
+            for i, ext in enumerate(FILLERS)
+        ),
         row("N-001", "Đặng Thị Lan", "A.2", membership="probationary", email="lan.dt@example.vn"),
-    ]  # fmt: skip
+    ]
     if bad:
         rows += [
             row("N-002", "Bùi Văn Minh", "A.1"),
@@ -102,15 +117,32 @@ def snapshot_rows(*, bad: bool = True) -> list[dict[str, Any]]:
 
 
 def snapshot(rows: list[dict[str, Any]] | None = None, scope: str = "A") -> dict[str, Any]:
-    return {"mode": "snapshot", "scope_unit_code": scope,
-            "members": snapshot_rows() if rows is None else rows}  # fmt: skip
+    return {
+        "mode": "snapshot",
+        "scope_unit_code": scope,
+        "members": snapshot_rows() if rows is None else rows,
+    }
 
 
-def to_csv(rows: list[dict[str, Any]], headers: dict[str, str] | None = None, *, delimiter: str = ",",
-           bom: bool = False) -> bytes:  # fmt: skip
+def to_csv(
+    rows: list[dict[str, Any]],
+    headers: dict[str, str] | None = None,
+    *,
+    delimiter: str = ",",
+    bom: bool = False,
+) -> bytes:
     """Member rows as CSV; `headers` renames the field columns (e.g. to Vietnamese)."""
-    names = ["external_id", "full_name", "unit_code", "membership", "status", "position", "is_leader",
-             "email", "phone"]  # fmt: skip
+    names = [
+        "external_id",
+        "full_name",
+        "unit_code",
+        "membership",
+        "status",
+        "position",
+        "is_leader",
+        "email",
+        "phone",
+    ]
     used = [n for n in names if any(n in r for r in rows)] or names[:3]
     out = io.StringIO()
     writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
@@ -121,9 +153,13 @@ def to_csv(rows: list[dict[str, Any]], headers: dict[str, str] | None = None, *,
 
 
 async def post_sync(
-    client: httpx.AsyncClient, headers: dict[str, str], body: Any, *, content_type: str | None = None,
+    client: httpx.AsyncClient,
+    headers: dict[str, str],
+    body: Any,
+    *,
+    content_type: str | None = None,
     **params: Any,
-) -> httpx.Response:  # fmt: skip
+) -> httpx.Response:
     params = {k: str(v).lower() if isinstance(v, bool) else v for k, v in params.items()}
     if isinstance(body, bytes):
         hdrs = {**headers, "Content-Type": content_type or "text/csv"}
@@ -131,8 +167,13 @@ async def post_sync(
     return await client.post(SYNCS, json=body, headers=headers, params=params)
 
 
-async def preview(client: httpx.AsyncClient, roster: Roster, role: str = "partner_a",
-                  body: Any = None, **params: Any) -> dict[str, Any]:  # fmt: skip
+async def preview(
+    client: httpx.AsyncClient,
+    roster: Roster,
+    role: str = "partner_a",
+    body: Any = None,
+    **params: Any,
+) -> dict[str, Any]:
     r = await post_sync(
         client, roster.headers(role), snapshot() if body is None else body, **params
     )
@@ -141,16 +182,18 @@ async def preview(client: httpx.AsyncClient, roster: Roster, role: str = "partne
     return data
 
 
-async def apply(client: httpx.AsyncClient, roster: Roster, sync_id: str, role: str = "partner_a",
-                **params: Any) -> httpx.Response:  # fmt: skip
+async def apply(
+    client: httpx.AsyncClient, roster: Roster, sync_id: str, role: str = "partner_a", **params: Any
+) -> httpx.Response:
     params = {k: str(v).lower() if isinstance(v, bool) else v for k, v in params.items()}
     return await client.post(
         f"{SYNCS}/{sync_id}/apply", headers=roster.headers(role), params=params
     )
 
 
-async def all_changes(client: httpx.AsyncClient, roster: Roster, sync_id: str, role: str = "partner_a",
-                      **params: Any) -> list[dict[str, Any]]:  # fmt: skip
+async def all_changes(
+    client: httpx.AsyncClient, roster: Roster, sync_id: str, role: str = "partner_a", **params: Any
+) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     cursor = None
     while True:

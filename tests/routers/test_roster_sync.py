@@ -97,10 +97,13 @@ class TestPreview:
         created = rows["N-001"]
         assert created["action"] == "create"
         assert created["changes"] == {
-            "full_name": [None, "Đặng Thị Lan"], "unit_code": [None, "A.2"],
-            "membership": [None, "probationary"], "status": [None, "active"],
-            "is_leader": [None, False], "email": [None, "lan.dt@example.vn"],
-        }  # fmt: skip
+            "full_name": [None, "Đặng Thị Lan"],
+            "unit_code": [None, "A.2"],
+            "membership": [None, "probationary"],
+            "status": [None, "active"],
+            "is_leader": [None, False],
+            "email": [None, "lan.dt@example.vn"],
+        }
         assert created["member_id"] is not None
         for ext, code in (
             ("N-002", "validation_failed"),
@@ -124,20 +127,29 @@ class TestPreview:
             items = await all_changes(client, roster, sync["id"], action=action, limit=2)
             assert len(items) == n
             assert {c["action"] for c in items} == {action}
-        r = await client.get(f"{SYNCS}/{sync['id']}/changes", params={"action": "deleted"},
-                             headers=roster.headers("partner_a"))  # fmt: skip
+        r = await client.get(
+            f"{SYNCS}/{sync['id']}/changes",
+            params={"action": "deleted"},
+            headers=roster.headers("partner_a"),
+        )
         assert_problem(r, 422, "validation_failed")
-        r = await client.get(f"{SYNCS}/{sync['id']}/changes", params={"cursor": "bogus"},
-                             headers=roster.headers("partner_a"))  # fmt: skip
+        r = await client.get(
+            f"{SYNCS}/{sync['id']}/changes",
+            params={"cursor": "bogus"},
+            headers=roster.headers("partner_a"),
+        )
         assert_problem(r, 422, "invalid_cursor")
 
     async def test_upsert_touches_only_the_rows_given(
         self, client: httpx.AsyncClient, roster: Roster
     ) -> None:
-        body = {"mode": "upsert", "members": [
-            row("A-003", "Phạm Văn Cường", "A.2", phone=None),  # clears the phone
-            row("A-005", "Vũ Văn Em", "A.2", position="Bí thư chi bộ", is_leader=True),
-        ]}  # fmt: skip
+        body = {
+            "mode": "upsert",
+            "members": [
+                row("A-003", "Phạm Văn Cường", "A.2", phone=None),  # clears the phone
+                row("A-005", "Vũ Văn Em", "A.2", position="Bí thư chi bộ", is_leader=True),
+            ],
+        }
         sync = await preview(client, roster, body=body)
         assert sync["counts"] == {**dict.fromkeys(EXPECTED_COUNTS, 0), "updated": 2}
         assert sync["scope_unit_code"] == "A", "an upsert is placed at the partner's unit"
@@ -184,8 +196,13 @@ class TestPreview:
     async def test_exempt_members_count_as_on_the_roster(
         self, client: httpx.AsyncClient, roster: Roster, session: AsyncSession
     ) -> None:
-        await make_member(session, roster.org.a1, external_id="A-200", full_name="Lý Văn Quý",
-                          status=MemberStatus.exempt)  # fmt: skip
+        await make_member(
+            session,
+            roster.org.a1,
+            external_id="A-200",
+            full_name="Lý Văn Quý",
+            status=MemberStatus.exempt,
+        )
         sync = await preview(client, roster)
         assert sync["counts"]["deactivated"] == 3
         assert sync["scope_members"] == 17
@@ -261,15 +278,19 @@ class TestApply:
         assert second.json() == first.json()
         assert await members_state() == state
         async with db.sessionmaker() as s:
-            applies = await s.scalar(select(func.count()).select_from(AuditEvent).where(
-                AuditEvent.action == "roster_sync.apply"))  # fmt: skip
+            applies = await s.scalar(
+                select(func.count())
+                .select_from(AuditEvent)
+                .where(AuditEvent.action == "roster_sync.apply")
+            )
         assert applies == 1
 
     async def test_dry_run_false_previews_and_applies_in_one_call(
         self, client: httpx.AsyncClient, roster: Roster
     ) -> None:
-        r = await post_sync(client, roster.headers("partner_a"), snapshot(snapshot_rows(bad=False)),
-                            dry_run=False)  # fmt: skip
+        r = await post_sync(
+            client, roster.headers("partner_a"), snapshot(snapshot_rows(bad=False)), dry_run=False
+        )
         assert r.status_code == 201, r.text
         assert r.json()["status"] == "applied"
         assert (await member_by_external_id("N-001")) is not None
@@ -300,8 +321,9 @@ class TestApply:
         body = assert_problem(r, 422, "sync_has_rejected_rows")
         kept = await client.get(f"{SYNCS}/{body['sync_id']}", headers=roster.headers("partner_a"))
         assert kept.json()["status"] == "previewed", "the preview is kept as evidence"
-        r = await post_sync(client, roster.headers("partner_a"), snapshot(), dry_run=False,
-                            skip_rejected=True)  # fmt: skip
+        r = await post_sync(
+            client, roster.headers("partner_a"), snapshot(), dry_run=False, skip_rejected=True
+        )
         assert r.status_code == 201, r.text
         assert r.json()["status"] == "applied"
         assert r.json()["skip_rejected"] is True
@@ -376,17 +398,26 @@ class TestMassDeactivation:
         rows = snapshot_rows(bad=False)[:4]
         r = await post_sync(client, roster.headers("partner_a"), snapshot(rows), dry_run=False)
         assert_problem(r, 422, "mass_deactivation")
-        r = await post_sync(client, roster.headers("partner_a"), snapshot(rows), dry_run=False,
-                            allow_mass_deactivation=True)  # fmt: skip
+        r = await post_sync(
+            client,
+            roster.headers("partner_a"),
+            snapshot(rows),
+            dry_run=False,
+            allow_mass_deactivation=True,
+        )
         assert r.status_code == 201, r.text
         assert r.json()["status"] == "applied"
         assert r.json()["allow_mass_deactivation"] is True
 
     @pytest.mark.parametrize(("absent", "refused"), [(4, False), (5, True)])
     async def test_the_limit_is_more_than_20_percent(
-        self, client: httpx.AsyncClient, roster: Roster, session: AsyncSession, absent: int,
+        self,
+        client: httpx.AsyncClient,
+        roster: Roster,
+        session: AsyncSession,
+        absent: int,
         refused: bool,
-    ) -> None:  # fmt: skip
+    ) -> None:
         # 4 more members make 20 on the roster of A: 4 absent is 20% (allowed), 5 is 25%.
         for i in range(4):
             await make_member(
@@ -406,8 +437,11 @@ class TestRosterChanged:
     ) -> None:
         sync = await preview(client, roster, body=snapshot(snapshot_rows(bad=False)))
         a2 = roster.members["A-002"]
-        r = await client.patch(f"/api/v1/members/{a2.id}", json={"position": "Chi ủy viên"},
-                               headers=roster.headers("manager_a"))  # fmt: skip
+        r = await client.patch(
+            f"/api/v1/members/{a2.id}",
+            json={"position": "Chi ủy viên"},
+            headers=roster.headers("manager_a"),
+        )
         assert r.status_code == 200
         before = await members_state()
         body = assert_problem(await apply(client, roster, sync["id"]), 409, "roster_changed")
@@ -423,9 +457,16 @@ class TestRosterChanged:
         self, client: httpx.AsyncClient, roster: Roster
     ) -> None:
         sync = await preview(client, roster, body=snapshot(snapshot_rows(bad=False)))
-        r = await client.post("/api/v1/members", headers=roster.headers("manager_a"), json={
-            "full_name": "Kiều Văn Mới", "unit_id": str(roster.org.a2.id), "membership": "official",
-            "external_id": "A-900"})  # fmt: skip
+        r = await client.post(
+            "/api/v1/members",
+            headers=roster.headers("manager_a"),
+            json={
+                "full_name": "Kiều Văn Mới",
+                "unit_id": str(roster.org.a2.id),
+                "membership": "official",
+                "external_id": "A-900",
+            },
+        )
         assert r.status_code == 201
         assert_problem(await apply(client, roster, sync["id"]), 409, "roster_changed")
 
@@ -437,9 +478,16 @@ class TestRosterChanged:
             "members": [row("N-010", "Tạ Văn Mười", "A.1", membership="official")],
         }
         sync = await preview(client, roster, body=body)
-        r = await client.post("/api/v1/members", headers=roster.headers("admin"), json={
-            "full_name": "Tạ Văn Mười", "unit_id": str(roster.org.b1.id), "membership": "official",
-            "external_id": "N-010"})  # fmt: skip
+        r = await client.post(
+            "/api/v1/members",
+            headers=roster.headers("admin"),
+            json={
+                "full_name": "Tạ Văn Mười",
+                "unit_id": str(roster.org.b1.id),
+                "membership": "official",
+                "external_id": "N-010",
+            },
+        )
         assert r.status_code == 201
         assert_problem(await apply(client, roster, sync["id"]), 409, "roster_changed")
         assert await count_rows(Member, Member.external_id == "N-010") == 1
@@ -505,7 +553,9 @@ class TestUnits:
     async def test_a_snapshot_creates_and_renames_units(
         self, client: httpx.AsyncClient, roster: Roster
     ) -> None:
-        body = snapshot([*snapshot_rows(bad=False), row("N-030", "Cao Văn Ba", "A.3.1", membership="official")])  # fmt: skip
+        body = snapshot(
+            [*snapshot_rows(bad=False), row("N-030", "Cao Văn Ba", "A.3.1", membership="official")]
+        )
         body["units"] = [
             {
                 "code": "A.3.1",
@@ -560,8 +610,11 @@ class TestUnits:
     async def test_units_only_in_a_snapshot(
         self, client: httpx.AsyncClient, roster: Roster
     ) -> None:
-        body = {"mode": "upsert", "units": [{"code": "A.5", "name": "x", "level": "cell", "parent_code": "A"}],
-                "members": []}  # fmt: skip
+        body = {
+            "mode": "upsert",
+            "units": [{"code": "A.5", "name": "x", "level": "cell", "parent_code": "A"}],
+            "members": [],
+        }
         r = await post_sync(client, roster.headers("partner_a"), body)
         assert_problem(r, 422, "validation_failed")
 
@@ -573,15 +626,23 @@ class TestAuditAndEvidence:
         sync = await preview(client, roster, body=snapshot(snapshot_rows(bad=False)))
         assert (await apply(client, roster, sync["id"])).status_code == 200
         async with db.sessionmaker() as s:
-            events = (await s.scalars(select(AuditEvent).where(AuditEvent.entity_id == uuid.UUID(sync["id"]))
-                                      .order_by(AuditEvent.at))).all()  # fmt: skip
+            events = (
+                await s.scalars(
+                    select(AuditEvent)
+                    .where(AuditEvent.entity_id == uuid.UUID(sync["id"]))
+                    .order_by(AuditEvent.at)
+                )
+            ).all()
         assert [e.action for e in events] == ["roster_sync.preview", "roster_sync.apply"]
         assert all(e.unit_id == roster.org.a.id and e.actor_type == "client" for e in events)
         assert events[1].changes["created"] == 1
         assert events[1].changes["deactivated"] == 2
         # Managers of A see the events in their audit trail.
-        r = await client.get("/api/v1/audit-events", params={"entity_id": sync["id"]},
-                             headers=roster.headers("manager_a"))  # fmt: skip
+        r = await client.get(
+            "/api/v1/audit-events",
+            params={"entity_id": sync["id"]},
+            headers=roster.headers("manager_a"),
+        )
         assert len(r.json()["items"]) == 2
 
     async def test_list_newest_first_with_filters(
@@ -596,8 +657,11 @@ class TestAuditAndEvidence:
         seen: list[str] = []
         cursor = None
         while True:
-            r = await client.get(SYNCS, params={"limit": 2, **({"cursor": cursor} if cursor else {})},
-                                 headers=headers)  # fmt: skip
+            r = await client.get(
+                SYNCS,
+                params={"limit": 2, **({"cursor": cursor} if cursor else {})},
+                headers=headers,
+            )
             assert r.status_code == 200
             seen += [s["id"] for s in r.json()["items"]]
             if (cursor := r.json()["next_cursor"]) is None:

@@ -33,8 +33,11 @@ from tests.workbooks import (
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 XLS = "application/vnd.ms-excel"
 ODS = "application/vnd.oasis.opendocument.spreadsheet"
-BUILDERS = {"xlsx": (real_world_xlsx, XLSX), "xls": (real_world_xls, XLS),
-            "ods": (real_world_ods, ODS)}  # fmt: skip
+BUILDERS = {
+    "xlsx": (real_world_xlsx, XLSX),
+    "xls": (real_world_xls, XLS),
+    "ods": (real_world_ods, ODS),
+}
 
 
 @pytest.fixture
@@ -48,8 +51,9 @@ async def test_a_real_world_workbook_is_read_like_xlsx(
 ) -> None:
     build, media_type = BUILDERS[fmt]
     body = build()
-    r = await post_sync(client, roster.headers("partner_a"), body, content_type=media_type,
-                        mode="upsert")  # fmt: skip
+    r = await post_sync(
+        client, roster.headers("partner_a"), body, content_type=media_type, mode="upsert"
+    )
     assert r.status_code == 201, r.text
     sync = r.json()
     assert (sync["source"], sync["sheet"], sync["encoding"]) == (fmt, SHEET, None)
@@ -58,8 +62,15 @@ async def test_a_real_world_workbook_is_read_like_xlsx(
     # Sheet rows as the spreadsheet shows them: two title rows, a blank, the header (4).
     assert [(e["row"], e["external_id"], e["code"]) for e in sync["errors"]] == REJECTED
     assert sorted(sync["ignored_columns"]) == ["Ngày sinh", "STT"]
-    r = await post_sync(client, roster.headers("partner_a"), body, content_type=media_type,
-                        mode="upsert", dry_run=False, skip_rejected=True)  # fmt: skip
+    r = await post_sync(
+        client,
+        roster.headers("partner_a"),
+        body,
+        content_type=media_type,
+        mode="upsert",
+        dry_run=False,
+        skip_rejected=True,
+    )
     assert r.status_code == 201, r.text
     for external_id, (name, phone, membership) in EXPECTED.items():
         member = await member_by_external_id(external_id)
@@ -73,8 +84,13 @@ async def test_a_real_world_workbook_is_read_like_xlsx(
 async def test_the_format_is_sniffed_from_the_content(
     client: httpx.AsyncClient, roster: Roster, fmt: str, declared: str
 ) -> None:
-    r = await post_sync(client, roster.headers("partner_a"), BUILDERS[fmt][0](),
-                        content_type=declared, mode="upsert")  # fmt: skip
+    r = await post_sync(
+        client,
+        roster.headers("partner_a"),
+        BUILDERS[fmt][0](),
+        content_type=declared,
+        mode="upsert",
+    )
     assert r.status_code == 201, r.text
     assert r.json()["source"] == fmt
 
@@ -89,21 +105,23 @@ async def test_rows_above_the_used_range_still_count(
     book.active.append([None, "N-1", "A B", "ZZ"])
     out = io.BytesIO()
     book.save(out)
-    r = await post_sync(client, roster.headers("partner_a"), out.getvalue(), content_type=XLSX,
-                        mode="upsert")  # fmt: skip
+    r = await post_sync(
+        client, roster.headers("partner_a"), out.getvalue(), content_type=XLSX, mode="upsert"
+    )
     assert r.status_code == 201, r.text
     assert [(e["row"], e["code"]) for e in r.json()["errors"]] == [(4, "unknown_unit")]
 
 
 async def test_a_plain_ods_reads_its_first_sheet(client: httpx.AsyncClient, roster: Roster) -> None:
-    body = simple_ods([["Mã", "Họ và tên", "Chi bộ", "Loại"],
-                       ["N-701", "Trần Thị Bình", "A.1", "dự bị"]])  # fmt: skip
-    r = await post_sync(client, roster.headers("partner_a"), body, content_type=ODS,
-                        mode="upsert")  # fmt: skip
+    body = simple_ods(
+        [["Mã", "Họ và tên", "Chi bộ", "Loại"], ["N-701", "Trần Thị Bình", "A.1", "dự bị"]]
+    )
+    r = await post_sync(client, roster.headers("partner_a"), body, content_type=ODS, mode="upsert")
     assert r.status_code == 201, r.text
     assert r.json()["errors"] == []
-    r = await post_sync(client, roster.headers("partner_a"), body, content_type=ODS,
-                        mode="upsert", dry_run=False)  # fmt: skip
+    r = await post_sync(
+        client, roster.headers("partner_a"), body, content_type=ODS, mode="upsert", dry_run=False
+    )
     assert r.status_code == 201, r.text
     assert r.json()["sheet"] == "Sheet1"
     member = await member_by_external_id("N-701")
@@ -112,10 +130,12 @@ async def test_a_plain_ods_reads_its_first_sheet(client: httpx.AsyncClient, rost
 
 
 class TestBadWorkbooks:
-    async def _refused(self, client: httpx.AsyncClient, roster: Roster, body: bytes,
-                       media_type: str) -> dict[str, object]:  # fmt: skip
-        r = await post_sync(client, roster.headers("partner_a"), body, content_type=media_type,
-                            mode="upsert")  # fmt: skip
+    async def _refused(
+        self, client: httpx.AsyncClient, roster: Roster, body: bytes, media_type: str
+    ) -> dict[str, object]:
+        r = await post_sync(
+            client, roster.headers("partner_a"), body, content_type=media_type, mode="upsert"
+        )
         problem = assert_problem(r, 422, "invalid_file")
         assert await count_rows(RosterSync) == 0
         return problem
@@ -124,9 +144,11 @@ class TestBadWorkbooks:
     async def test_not_a_workbook(
         self, client: httpx.AsyncClient, roster: Roster, media_type: str
     ) -> None:
-        for body in (b"plain text, not a workbook",
-                     b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600,  # OLE2, empty
-                     ods_zip("<not-content/>")):  # fmt: skip
+        for body in (
+            b"plain text, not a workbook",
+            b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600,  # OLE2, empty
+            ods_zip("<not-content/>"),
+        ):
             await self._refused(client, roster, body, media_type)
 
     async def test_a_workbook_with_no_visible_sheet(

@@ -47,10 +47,13 @@ def _assets(html: str) -> list[str]:
 
 
 class TestOfflineDocs:
-    @pytest.mark.parametrize(("page", "needs"), [
-        ("/docs", {"swagger-ui-bundle.js", "swagger-ui.css", "swagger-init.js"}),
-        ("/redoc", {"redoc.standalone.js"}),
-    ])  # fmt: skip
+    @pytest.mark.parametrize(
+        ("page", "needs"),
+        [
+            ("/docs", {"swagger-ui-bundle.js", "swagger-ui.css", "swagger-init.js"}),
+            ("/redoc", {"redoc.standalone.js"}),
+        ],
+    )
     async def test_pages_load_only_local_assets_allowed_by_their_policy(
         self, client: httpx.AsyncClient, page: str, needs: set[str]
     ) -> None:

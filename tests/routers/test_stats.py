@@ -40,8 +40,16 @@ from tests.support.stats import (
 )
 from tests.support.world import Org, build_org
 
-ROLES = ("admin", "manager_a", "manager_b", "reviewer_a", "member", "partner_a", "analyst_a",
-         "anon")  # fmt: skip
+ROLES = (
+    "admin",
+    "manager_a",
+    "manager_b",
+    "reviewer_a",
+    "member",
+    "partner_a",
+    "analyst_a",
+    "anon",
+)
 TARGETS = (None, "root", "a", "a1", "b")
 
 
@@ -74,12 +82,19 @@ def _expected(role: str, target: str | None, endpoint: str) -> int:
     return 200 if target.startswith(scope) else 404
 
 
-async def _stats_get(client: httpx.AsyncClient, endpoint: str, headers: dict[str, str],
-                     unit: Any = None, doc_id: Any = None, **params: Any) -> httpx.Response:  # fmt: skip
+async def _stats_get(
+    client: httpx.AsyncClient,
+    endpoint: str,
+    headers: dict[str, str],
+    unit: Any = None,
+    doc_id: Any = None,
+    **params: Any,
+) -> httpx.Response:
     if unit is not None:
         params["unit_id"] = str(unit.id)
     url = {"compliance": COMPLIANCE, "reports": SERIES}.get(endpoint) or (
-        f"{STATS}/documents/{doc_id}")  # fmt: skip
+        f"{STATS}/documents/{doc_id}"
+    )
     return await client.get(url, params=params, headers=headers)
 
 
@@ -137,8 +152,9 @@ class TestRoleScopeMatrix:
     ) -> None:
         org = await build_org(session)
         await make_unit(session, code="R2", name="Cây thứ hai")
-        assert_problem(await client.get(COMPLIANCE, headers=org.headers("admin")), 422,
-                       "validation_failed")  # fmt: skip
+        assert_problem(
+            await client.get(COMPLIANCE, headers=org.headers("admin")), 422, "validation_failed"
+        )
 
     async def test_a_user_without_stats_rights_is_403_even_with_a_unit(
         self, client: httpx.AsyncClient, org: Org
@@ -152,8 +168,11 @@ class TestRoleScopeMatrix:
         self, client: httpx.AsyncClient, org: Org
     ) -> None:
         doc = await Api(client, org.headers("admin")).document(org.root.id)
-        r = await client.get(f"{STATS}/documents/{doc['id']}", params={"unit_id": str(org.a.id)},
-                             headers=org.headers("manager_a"))  # fmt: skip
+        r = await client.get(
+            f"{STATS}/documents/{doc['id']}",
+            params={"unit_id": str(org.a.id)},
+            headers=org.headers("manager_a"),
+        )
         assert r.status_code == 200, r.text  # explicitly: fine
         r = await client.get(f"{STATS}/documents/{doc['id']}", headers=org.headers("manager_a"))
         assert r.status_code == 200, r.text
@@ -170,16 +189,18 @@ def _flat(pages: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
 class Lists:
     """The figures as lengths of the filtered lists, read as admin."""
 
-    def __init__(self, client: httpx.AsyncClient, headers: dict[str, str],
-                 required_docs: list[str]) -> None:  # fmt: skip
+    def __init__(
+        self, client: httpx.AsyncClient, headers: dict[str, str], required_docs: list[str]
+    ) -> None:
         self.client, self.headers, self.docs = client, headers, required_docs
 
     async def reports(self, unit: Any, **params: Any) -> list[dict[str, Any]]:
         return await self.items("/reports", unit, **params)
 
     async def items(self, url: str, unit: Any, **params: Any) -> list[dict[str, Any]]:
-        return _flat(await walk(self.client, API + url, self.headers, unit_id=str(unit),
-                                limit=7, **params))  # fmt: skip
+        return _flat(
+            await walk(self.client, API + url, self.headers, unit_id=str(unit), limit=7, **params)
+        )
 
     async def figures(self, unit: Any) -> dict[str, Any]:
         active = await self.items("/members", unit, status="active")
@@ -188,8 +209,10 @@ class Lists:
             *await self.items("/members", unit, status="active", declaration="declared"),
             *await self.items("/members", unit, status="active", declaration="declared_none"),
         ]
-        by_status = {s: await self.items("/accounts", unit, status=s)
-                     for s in ("pending", "verified", "compromised")}  # fmt: skip
+        by_status = {
+            s: await self.items("/accounts", unit, status=s)
+            for s in ("pending", "verified", "compromised")
+        }
         claimed = [a for items in by_status.values() for a in items]
         holders = {a["member_id"] for a in claimed}
         reports = await self.reports(unit)
@@ -201,9 +224,12 @@ class Lists:
             done += d
             expected += d + len(await self.items(url, unit, state="pending"))
         hours = sorted(
-            (datetime.fromisoformat(r["closed_at"]) - datetime.fromisoformat(r["created_at"]))
-            .total_seconds() / 3600 for r in resolved
-        )  # fmt: skip
+            (
+                datetime.fromisoformat(r["closed_at"]) - datetime.fromisoformat(r["created_at"])
+            ).total_seconds()
+            / 3600
+            for r in resolved
+        )
         return {
             "members_active": len(active),
             "leaders_active": len(leaders),
@@ -221,12 +247,13 @@ class Lists:
             "acks_expected": expected,
             "ack_rate": done / expected if expected else None,
             "reports_filed": len(reports),
-            "reports_open": len(await self.reports(
-                unit, status=["submitted", "in_review", "escalated"])),
+            "reports_open": len(
+                await self.reports(unit, status=["submitted", "in_review", "escalated"])
+            ),
             "reports_overdue": len(await self.reports(unit, overdue="true")),
             "reports_resolved": len(resolved),
             "median_hours_to_resolve": _median(hours),
-        }  # fmt: skip
+        }
 
 
 def _median(values: list[float]) -> float | None:
@@ -245,19 +272,30 @@ async def build_scenario(
     ids: dict[str, Any] = {}
     m = {}
     for name, unit, extra in (
-        ("m1", org.a1, {"is_leader": True}), ("m2", org.a1, {}),
-        ("m3", org.a1, {"status": "exempt"}), ("m4", org.a2, {"is_leader": True}),
-        ("m5", org.a2, {"is_leader": True}), ("m6", org.a2, {}), ("m7", org.b1, {}),
-        ("m8", org.b2, {"is_leader": True}), ("m9", org.a, {}),
-    ):  # fmt: skip
+        ("m1", org.a1, {"is_leader": True}),
+        ("m2", org.a1, {}),
+        ("m3", org.a1, {"status": "exempt"}),
+        ("m4", org.a2, {"is_leader": True}),
+        ("m5", org.a2, {"is_leader": True}),
+        ("m6", org.a2, {}),
+        ("m7", org.b1, {}),
+        ("m8", org.b2, {"is_leader": True}),
+        ("m9", org.a, {}),
+    ):
         m[name] = (await api.member(unit.id, **extra))["id"]
     acc, declared = {}, {}
     for key, member, platform in (
-        ("m1fb", "m1", "facebook"), ("m1yt", "m1", "youtube"), ("m2tt", "m2", "tiktok"),
-        ("m4za", "m4", "zalo"), ("m5ig", "m5", "instagram"), ("m6x", "m6", "x"),
-        ("m7tg", "m7", "telegram"), ("m8li", "m8", "linkedin"), ("m9web", "m9", "website"),
+        ("m1fb", "m1", "facebook"),
+        ("m1yt", "m1", "youtube"),
+        ("m2tt", "m2", "tiktok"),
+        ("m4za", "m4", "zalo"),
+        ("m5ig", "m5", "instagram"),
+        ("m6x", "m6", "x"),
+        ("m7tg", "m7", "telegram"),
+        ("m8li", "m8", "linkedin"),
+        ("m9web", "m9", "website"),
         ("m3th", "m3", "threads"),
-    ):  # fmt: skip
+    ):
         declared[key] = (await api.declare(m[member], platform)).json()
         acc[key] = declared[key]["id"]
     await api.account_action(acc["m1fb"], "verify")
@@ -286,8 +324,12 @@ async def build_scenario(
     # About m7 (B1), filed in A1: it counts where it was filed, never where its subject is.
     r8 = await api.report(me, url=declared["m7tg"]["canonical_url"], category="defamation")
     assert r8["subject_member_id"] == m["m7"]
-    for rid, path in ((r1, ["in_review", "resolved"]), (r2, ["in_review", "escalated"]),
-                      (r3, ["dismissed"]), (r4, ["in_review"])):  # fmt: skip
+    for rid, path in (
+        (r1, ["in_review", "resolved"]),
+        (r2, ["in_review", "escalated"]),
+        (r3, ["dismissed"]),
+        (r4, ["in_review"]),
+    ):
         for to in path:
             await api.move_report(rid["id"], to)
     await api.move_report(r6["id"], "withdrawn", headers=h7)
@@ -306,8 +348,14 @@ async def build_scenario(
     await api.ack(d1["id"], h7, expect=(404,))  # B is not addressed
     await api.revise(d2["id"])  # me's acknowledgement of d2 is of an old revision now
     await api.call("POST", f"/documents/{d5['id']}/archive")
-    ids.update(members=m, accounts=acc, required=[d1["id"], d2["id"]], d5=d5["id"],
-               reports=[r1, r2, r3, r4, r5, r6, r7], about_b=r8)  # fmt: skip
+    ids.update(
+        members=m,
+        accounts=acc,
+        required=[d1["id"], d2["id"]],
+        d5=d5["id"],
+        reports=[r1, r2, r3, r4, r5, r6, r7],
+        about_b=r8,
+    )
     return ids
 
 
@@ -323,17 +371,23 @@ class TestExactAgainstLists:
             body = await api.compliance(unit.id)
             assert body["group_by"] == "child"
             rows = body["rows"]
-            children = [u for u in (org.a, org.a1, org.a2, org.b, org.b1, org.b2)
-                        if u.parent_id == unit.id]  # fmt: skip
+            children = [
+                u for u in (org.a, org.a1, org.a2, org.b, org.b1, org.b2) if u.parent_id == unit.id
+            ]
             assert [r["unit_id"] for r in rows] == [
-                *sorted((str(c.id) for c in children), key=lambda i: next(
-                    c.name for c in children if str(c.id) == i)), None]  # fmt: skip
+                *sorted(
+                    (str(c.id) for c in children),
+                    key=lambda i: next(c.name for c in children if str(c.id) == i),
+                ),
+                None,
+            ]
             for row in rows:
                 target = unit.id if row["is_total"] else uuid.UUID(row["unit_id"])
                 if target not in cache:
                     cache[target] = await lists.figures(target)
-                assert_figures(row, cache[target], median_abs=1e-4,
-                               where=f"{unit.code}/{row['unit_code']}")  # fmt: skip
+                assert_figures(
+                    row, cache[target], median_abs=1e-4, where=f"{unit.code}/{row['unit_code']}"
+                )
             self_row = (await api.compliance(unit.id, group_by="self"))["rows"]
             assert len(self_row) == 1
             assert self_row[0]["unit_id"] == str(unit.id)
@@ -357,7 +411,10 @@ class TestExactAgainstLists:
         assert (a1["members_with_accounts"], a1["leaders_with_accounts"]) == (1, 1)
         assert (a1["accounts_total"], a1["accounts_verified"], a1["accounts_pending"]) == (3, 1, 2)
         assert a1["accounts_by_platform"] == dict.fromkeys(PLATFORMS, 0) | {
-            "facebook": 1, "youtube": 1, "threads": 1}  # fmt: skip
+            "facebook": 1,
+            "youtube": 1,
+            "threads": 1,
+        }
         # A2: m4 active leader (zalo compromised), m5 transferred (instagram pending).
         assert (a2["members_active"], a2["leaders_active"], a2["members_with_accounts"]) == (
             1,
@@ -421,22 +478,42 @@ class TestExactAgainstLists:
                 assert body["from"] == start.isoformat().replace("+00:00", "Z")
                 for row in body["rows"]:
                     target = unit.id if row["is_total"] else uuid.UUID(row["unit_id"])
-                    assert_figures(row, brute_force(w, target, start=start, end=end),
-                                   where=f"{start} {row['unit_name']}")  # fmt: skip
-                    listed = _flat(await walk(client, f"{API}/reports", org.headers("admin"),
-                                              unit_id=str(target), **params))  # fmt: skip
+                    assert_figures(
+                        row,
+                        brute_force(w, target, start=start, end=end),
+                        where=f"{start} {row['unit_name']}",
+                    )
+                    listed = _flat(
+                        await walk(
+                            client,
+                            f"{API}/reports",
+                            org.headers("admin"),
+                            unit_id=str(target),
+                            **params,
+                        )
+                    )
                     assert row["reports_filed"] == len(listed)
                 self_row = (await api.compliance(unit.id, group_by="self", **params))["rows"][0]
                 assert_figures(self_row, brute_force(w, unit.id, start=start, end=end))
         # r1 resolved 5.5 h after filing: the only resolved report.
-        row = (await api.compliance(org.a1.id, group_by="self", **{
-            "from": base.isoformat(), "to": (base + timedelta(days=1)).isoformat()}))["rows"][0]  # fmt: skip
+        row = (
+            await api.compliance(
+                org.a1.id,
+                group_by="self",
+                **{"from": base.isoformat(), "to": (base + timedelta(days=1)).isoformat()},
+            )
+        )["rows"][0]
         assert (row["reports_filed"], row["reports_resolved"]) == (1, 1)
         assert row["median_hours_to_resolve"] == 5.5
         # An offset other than Z means the same instant.
         local = base.astimezone(datetime.fromisoformat("2026-03-01T07:00+07:00").tzinfo)
-        row2 = (await api.compliance(org.a1.id, group_by="self", **{
-            "from": local.isoformat(), "to": (local + timedelta(days=1)).isoformat()}))["rows"][0]  # fmt: skip
+        row2 = (
+            await api.compliance(
+                org.a1.id,
+                group_by="self",
+                **{"from": local.isoformat(), "to": (local + timedelta(days=1)).isoformat()},
+            )
+        )["rows"][0]
         assert row2["reports_filed"] == 1
 
     async def test_overdue_is_live(
@@ -531,8 +608,9 @@ def _iso(d: datetime) -> str:
 
 
 class TestReportSeries:
-    async def _reports_at(self, client: httpx.AsyncClient, org: Org,
-                          spec: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:  # fmt: skip
+    async def _reports_at(
+        self, client: httpx.AsyncClient, org: Org, spec: list[tuple[str, dict[str, Any]]]
+    ) -> list[dict[str, Any]]:
         """Reports filed by `me` (A1) at known instants, with the given fields."""
         api = Api(client, org.headers("admin"))
         made = []
@@ -550,13 +628,23 @@ class TestReportSeries:
     ) -> None:
         # 2026-03-01 is a Sunday. 16:59Z is 23:59 on Sunday in Vietnam, 17:01Z is 00:01 on
         # Monday 2 March; 2026-02-28T17:01Z is already 1 March in Vietnam.
-        await self._reports_at(client, org, [
-            ("2026-03-01T16:59:00+00:00", {}), ("2026-03-01T17:01:00+00:00", {}),
-            ("2026-03-01T17:00:00+00:00", {"category": "scam"}),
-            ("2026-02-28T16:59:00+00:00", {}), ("2026-02-28T17:01:00+00:00", {}),
-        ])  # fmt: skip
-        params = {"unit_id": str(org.a.id), "from": "2026-02-01T00:00:00Z",
-                  "to": "2026-03-10T00:00:00Z", "by": "category"}  # fmt: skip
+        await self._reports_at(
+            client,
+            org,
+            [
+                ("2026-03-01T16:59:00+00:00", {}),
+                ("2026-03-01T17:01:00+00:00", {}),
+                ("2026-03-01T17:00:00+00:00", {"category": "scam"}),
+                ("2026-02-28T16:59:00+00:00", {}),
+                ("2026-02-28T17:01:00+00:00", {}),
+            ],
+        )
+        params = {
+            "unit_id": str(org.a.id),
+            "from": "2026-02-01T00:00:00Z",
+            "to": "2026-03-10T00:00:00Z",
+            "by": "category",
+        }
         h = org.headers("analyst_a")
 
         async def points(interval: str) -> list[tuple[str, str, int]]:
@@ -590,31 +678,54 @@ class TestReportSeries:
     async def test_by_platform_and_status_and_the_bounds(
         self, client: httpx.AsyncClient, org: Org
     ) -> None:
-        await self._reports_at(client, org, [
-            ("2026-04-10T03:00:00+00:00", {"url": "https://www.youtube.com/watch?v=abcdefghijk"}),
-            ("2026-04-10T04:00:00+00:00", {"status": "in_review"}),
-            ("2026-04-10T05:00:00+00:00", {"status": "dismissed"}),
-            ("2026-04-11T00:00:00+00:00", {}),  # exactly `to`: excluded
-            ("2026-04-09T23:59:59+00:00", {}),  # before `from`: excluded
-            ("2026-04-10T00:00:00+00:00", {"status": "in_review"}),  # exactly `from`: included
-        ])  # fmt: skip
-        params = {"unit_id": str(org.root.id), "from": "2026-04-10T00:00:00Z",
-                  "to": "2026-04-11T00:00:00Z", "interval": "month"}  # fmt: skip
+        await self._reports_at(
+            client,
+            org,
+            [
+                (
+                    "2026-04-10T03:00:00+00:00",
+                    {"url": "https://www.youtube.com/watch?v=abcdefghijk"},
+                ),
+                ("2026-04-10T04:00:00+00:00", {"status": "in_review"}),
+                ("2026-04-10T05:00:00+00:00", {"status": "dismissed"}),
+                ("2026-04-11T00:00:00+00:00", {}),  # exactly `to`: excluded
+                ("2026-04-09T23:59:59+00:00", {}),  # before `from`: excluded
+                ("2026-04-10T00:00:00+00:00", {"status": "in_review"}),  # exactly `from`: included
+            ],
+        )
+        params = {
+            "unit_id": str(org.root.id),
+            "from": "2026-04-10T00:00:00Z",
+            "to": "2026-04-11T00:00:00Z",
+            "interval": "month",
+        }
         h = org.headers("admin")
         r = await client.get(SERIES, params={**params, "by": "platform"}, headers=h)
         assert r.status_code == 200, r.text
         assert [(p["period_start"], p["key"], p["count"]) for p in r.json()["points"]] == [
-            ("2026-03-31T17:00:00Z", "facebook", 3), ("2026-03-31T17:00:00Z", "youtube", 1)]  # fmt: skip
+            ("2026-03-31T17:00:00Z", "facebook", 3),
+            ("2026-03-31T17:00:00Z", "youtube", 1),
+        ]
         r = await client.get(SERIES, params={**params, "by": "status"}, headers=h)
         assert [(p["key"], p["count"]) for p in r.json()["points"]] == [
-            ("dismissed", 1), ("in_review", 2), ("submitted", 1)]  # fmt: skip
+            ("dismissed", 1),
+            ("in_review", 2),
+            ("submitted", 1),
+        ]
         assert r.json()["from"] == "2026-04-10T00:00:00Z"
         # Out of the subtree: nothing.
         r = await client.get(SERIES, params={**params, "unit_id": str(org.b.id)}, headers=h)
         assert r.json()["points"] == []
         # The same counts as the list filtered by filing time.
-        items = _flat(await walk(client, f"{API}/reports", h, unit_id=str(org.root.id),
-                                 **{"from": params["from"], "to": params["to"]}))  # fmt: skip
+        items = _flat(
+            await walk(
+                client,
+                f"{API}/reports",
+                h,
+                unit_id=str(org.root.id),
+                **{"from": params["from"], "to": params["to"]},
+            )
+        )
         assert len(items) == 4
 
     async def test_default_range_is_30_days_to_now(
@@ -637,13 +748,19 @@ class TestReportSeries:
 
 
 class TestDocumentStats:
-    async def _setup(self, client: httpx.AsyncClient, session: AsyncSession,
-                     org: Org) -> tuple[Api, dict[str, Any]]:  # fmt: skip
+    async def _setup(
+        self, client: httpx.AsyncClient, session: AsyncSession, org: Org
+    ) -> tuple[Api, dict[str, Any]]:
         api = Api(client, org.headers("admin"))
         people: dict[str, Any] = {"me": (str(org.me.id), org.headers("member"))}
-        for name, unit, extra in (("x1", org.a1, {}), ("x2", org.a1, {}),
-                                  ("x3", org.a1, {"status": "exempt"}), ("y1", org.a2, {}),
-                                  ("z1", org.a, {}), ("b1", org.b1, {})):  # fmt: skip
+        for name, unit, extra in (
+            ("x1", org.a1, {}),
+            ("x2", org.a1, {}),
+            ("x3", org.a1, {"status": "exempt"}),
+            ("y1", org.a2, {}),
+            ("z1", org.a, {}),
+            ("b1", org.b1, {}),
+        ):
             mid = (await api.member(unit.id, **extra))["id"]
             people[name] = (mid, await login_for(session, mid))
         return api, people
@@ -663,11 +780,16 @@ class TestDocumentStats:
             1,
             str(org.a.id),
         )
-        got = [(x["unit_code"], x["addressed"], x["acknowledged"], x["ack_rate"], x["is_total"])
-               for x in body["rows"]]  # fmt: skip
+        got = [
+            (x["unit_code"], x["addressed"], x["acknowledged"], x["ack_rate"], x["is_total"])
+            for x in body["rows"]
+        ]
         # A1: me, x1, x2 active (x3 exempt); A2: y1; A itself: z1 (total only).
-        assert got == [("A.1", 3, 2, 2 / 3, False), ("A.2", 1, 0, 0.0, False),
-                       (None, 5, 3, 3 / 5, True)]  # fmt: skip
+        assert got == [
+            ("A.1", 3, 2, 2 / 3, False),
+            ("A.2", 1, 0, 0.0, False),
+            (None, 5, 3, 3 / 5, True),
+        ]
         assert body["rows"][-1]["unit_name"] == "Tổng cộng"
         w = await load_world()
         for row in body["rows"]:
@@ -683,24 +805,34 @@ class TestDocumentStats:
         doc = await api.document(org.a1.id)
         await api.ack(doc["id"], people["x2"][1])
         await api.ack(doc["id"], people["y1"][1], expect=(404,))  # A2 is not addressed
-        r = await client.get(f"{STATS}/documents/{doc['id']}", params={"unit_id": str(org.root.id)},
-                             headers=org.headers("admin"))  # fmt: skip
+        r = await client.get(
+            f"{STATS}/documents/{doc['id']}",
+            params={"unit_id": str(org.root.id)},
+            headers=org.headers("admin"),
+        )
         assert r.status_code == 200, r.text
-        got = [(x["unit_code"], x["addressed"], x["acknowledged"], x["ack_rate"])
-               for x in r.json()["rows"]]  # fmt: skip
+        got = [
+            (x["unit_code"], x["addressed"], x["acknowledged"], x["ack_rate"])
+            for x in r.json()["rows"]
+        ]
         assert got == [("A", 3, 1, 1 / 3), ("B", 0, 0, None), (None, 3, 1, 1 / 3)]
         # Default: the audience unit A1 (a leaf: the total row only).
         r = await client.get(f"{STATS}/documents/{doc['id']}", headers=org.headers("analyst_a"))
         assert [(x["unit_id"], x["addressed"], x["acknowledged"]) for x in r.json()["rows"]] == [
-            (None, 3, 1)]  # fmt: skip
+            (None, 3, 1)
+        ]
         w = await load_world()
         for unit in (org.root, org.a, org.a1, org.a2, org.b):
-            r = await client.get(f"{STATS}/documents/{doc['id']}", params={"unit_id": str(unit.id)},
-                                 headers=org.headers("admin"))  # fmt: skip
+            r = await client.get(
+                f"{STATS}/documents/{doc['id']}",
+                params={"unit_id": str(unit.id)},
+                headers=org.headers("admin"),
+            )
             for row in r.json()["rows"]:
                 target = unit.id if row["is_total"] else uuid.UUID(row["unit_id"])
                 assert (row["addressed"], row["acknowledged"]) == document_brute_force(
-                    w, uuid.UUID(doc["id"]), target)  # fmt: skip
+                    w, uuid.UUID(doc["id"]), target
+                )
 
     async def test_a_new_revision_asks_again(
         self, client: httpx.AsyncClient, session: AsyncSession, org: Org
@@ -776,9 +908,14 @@ class TestDocumentStats:
         api = Api(client, org.headers("admin"))
         draft = await api.document(org.a.id, publish=False)
         to_b = await api.document(org.b1.id)
-        for doc_id, role in ((uuid.uuid4(), "admin"), (draft["id"], "admin"),
-                             (draft["id"], "manager_a"), (to_b["id"], "manager_a"),
-                             (to_b["id"], "analyst_a"), (to_b["id"], "reviewer_a")):  # fmt: skip
+        for doc_id, role in (
+            (uuid.uuid4(), "admin"),
+            (draft["id"], "admin"),
+            (draft["id"], "manager_a"),
+            (to_b["id"], "manager_a"),
+            (to_b["id"], "analyst_a"),
+            (to_b["id"], "reviewer_a"),
+        ):
             r = await client.get(f"{STATS}/documents/{doc_id}", headers=org.headers(role))
             assert_problem(r, 404, "not_found")
         # A malformed id in the path names no object (the project's convention).
@@ -786,8 +923,11 @@ class TestDocumentStats:
         assert_problem(r, 404, "not_found")
         # In scope, but a unit_id outside it.
         to_a = await api.document(org.a.id)
-        r = await client.get(f"{STATS}/documents/{to_a['id']}", params={"unit_id": str(org.b.id)},
-                             headers=org.headers("manager_a"))  # fmt: skip
+        r = await client.get(
+            f"{STATS}/documents/{to_a['id']}",
+            params={"unit_id": str(org.b.id)},
+            headers=org.headers("manager_a"),
+        )
         assert_problem(r, 404, "not_found")
 
 
@@ -851,14 +991,18 @@ class TestCsv:
                     else:
                         _same(c[key], val, key)
                 assert set(c) == {k for k in j if k != "accounts_by_platform"} | {
-                    f"accounts_{p}" for p in PLATFORMS}  # fmt: skip
+                    f"accounts_{p}" for p in PLATFORMS
+                }
         names = [row["unit_name"] for row in rows]
         assert names == ["Trung ương"]
         r = await client.get(
             COMPLIANCE, params={"unit_id": str(org.root.id), "format": "csv"}, headers=h
         )
         assert [row["unit_name"] for row in _parse_csv(r)] == [
-            "Đảng bộ Tỉnh A", "Đảng bộ Tỉnh B", "Tổng cộng"]  # fmt: skip
+            "Đảng bộ Tỉnh A",
+            "Đảng bộ Tỉnh B",
+            "Tổng cộng",
+        ]
         assert "Đảng bộ Tỉnh A".encode() in r.content  # NFC bytes, not escaped
 
     async def test_series_csv_equals_the_json(
@@ -876,7 +1020,8 @@ class TestCsv:
             ):
                 rows = _parse_csv(r)
                 assert [(x["period_start"], x["key"], int(x["count"])) for x in rows] == [
-                    (p["period_start"], p["key"], p["count"]) for p in js["points"]]  # fmt: skip
+                    (p["period_start"], p["key"], p["count"]) for p in js["points"]
+                ]
 
     async def test_document_csv_equals_the_json(
         self, client: httpx.AsyncClient, session: AsyncSession, org: Org
@@ -915,8 +1060,11 @@ class TestCsv:
     async def test_errors_stay_problem_json_when_csv_is_asked(
         self, client: httpx.AsyncClient, org: Org
     ) -> None:
-        r = await client.get(COMPLIANCE, params={"unit_id": str(org.b.id), "format": "csv"},
-                             headers=org.headers("manager_a"))  # fmt: skip
+        r = await client.get(
+            COMPLIANCE,
+            params={"unit_id": str(org.b.id), "format": "csv"},
+            headers=org.headers("manager_a"),
+        )
         assert_problem(r, 404, "not_found")
 
 
@@ -924,28 +1072,35 @@ class TestCsv:
 
 
 class TestBadInput:
-    @pytest.mark.parametrize(("url", "params"), [
-        (COMPLIANCE, {"from": "2026-03-01T00:00:00"}),
-        (COMPLIANCE, {"to": "2026-03-01T00:00:00"}),
-        (SERIES, {"from": "2026-03-01T00:00:00", "to": "2026-03-02T00:00:00Z"}),
-        (SERIES, {"from": "2026-03-01T00:00:00Z", "to": "2026-03-02"}),
-        (COMPLIANCE, {"from": "yesterday"}),
-        (SERIES, {"from": "2026-03-02T00:00:00Z", "to": "2026-03-02T00:00:00Z"}),
-        (SERIES, {"from": "2026-03-02T00:00:00Z", "to": "2026-03-01T00:00:00Z"}),
-        (COMPLIANCE, {"from": "2026-03-02T00:00:00Z", "to": "2026-03-02T00:00:00Z"}),
-        (COMPLIANCE, {"from": "2026-03-02T00:00:00Z", "to": "2026-03-01T00:00:00Z"}),
-        (SERIES, {"from": "2020-01-01T00:00:00Z", "to": "2025-01-01T00:00:00Z", "interval": "day"}),
-        (SERIES, {"interval": "year"}),
-        (SERIES, {"interval": "DAY"}),
-        (SERIES, {"by": "unit"}),
-        (COMPLIANCE, {"group_by": "grandchild"}),
-        (COMPLIANCE, {"format": "ods"}),
-        (SERIES, {"format": "pdf"}),
-        (COMPLIANCE, {"unit_id": "not-a-uuid"}),
-        (SERIES, {"unit_id": "12345"}),
-    ])  # fmt: skip
-    async def test_422(self, client: httpx.AsyncClient, org: Org, url: str,
-                       params: dict[str, str]) -> None:  # fmt: skip
+    @pytest.mark.parametrize(
+        ("url", "params"),
+        [
+            (COMPLIANCE, {"from": "2026-03-01T00:00:00"}),
+            (COMPLIANCE, {"to": "2026-03-01T00:00:00"}),
+            (SERIES, {"from": "2026-03-01T00:00:00", "to": "2026-03-02T00:00:00Z"}),
+            (SERIES, {"from": "2026-03-01T00:00:00Z", "to": "2026-03-02"}),
+            (COMPLIANCE, {"from": "yesterday"}),
+            (SERIES, {"from": "2026-03-02T00:00:00Z", "to": "2026-03-02T00:00:00Z"}),
+            (SERIES, {"from": "2026-03-02T00:00:00Z", "to": "2026-03-01T00:00:00Z"}),
+            (COMPLIANCE, {"from": "2026-03-02T00:00:00Z", "to": "2026-03-02T00:00:00Z"}),
+            (COMPLIANCE, {"from": "2026-03-02T00:00:00Z", "to": "2026-03-01T00:00:00Z"}),
+            (
+                SERIES,
+                {"from": "2020-01-01T00:00:00Z", "to": "2025-01-01T00:00:00Z", "interval": "day"},
+            ),
+            (SERIES, {"interval": "year"}),
+            (SERIES, {"interval": "DAY"}),
+            (SERIES, {"by": "unit"}),
+            (COMPLIANCE, {"group_by": "grandchild"}),
+            (COMPLIANCE, {"format": "ods"}),
+            (SERIES, {"format": "pdf"}),
+            (COMPLIANCE, {"unit_id": "not-a-uuid"}),
+            (SERIES, {"unit_id": "12345"}),
+        ],
+    )
+    async def test_422(
+        self, client: httpx.AsyncClient, org: Org, url: str, params: dict[str, str]
+    ) -> None:
         r = await client.get(url, params=params, headers=org.headers("admin"))
         body = assert_problem(r, 422, "validation_failed")
         assert body["errors"], body
@@ -955,8 +1110,11 @@ class TestBadInput:
         doc = await Api(client, org.headers("admin")).document(org.a.id)
         url = f"{STATS}/documents/{doc['id']}"
         for params in ({"unit_id": "x"}, {"format": "html"}):
-            assert_problem(await client.get(url, params=params, headers=org.headers("admin")), 422,
-                           "validation_failed")  # fmt: skip
+            assert_problem(
+                await client.get(url, params=params, headers=org.headers("admin")),
+                422,
+                "validation_failed",
+            )
         r = await client.get(
             url, params={"unit_id": str(uuid.uuid4())}, headers=org.headers("admin")
         )
@@ -967,8 +1125,9 @@ class TestBadInput:
     ) -> None:
         params = {"from": "2020-01-01T00:00:00Z", "to": "2025-01-01T00:00:00Z"}
         for interval in ("week", "month"):
-            r = await client.get(SERIES, params={**params, "interval": interval},
-                                 headers=org.headers("admin"))  # fmt: skip
+            r = await client.get(
+                SERIES, params={**params, "interval": interval}, headers=org.headers("admin")
+            )
             assert r.status_code == 200, r.text
         # 1,000 days is the limit for days.
         start = datetime(2024, 1, 1, tzinfo=UTC)
@@ -988,8 +1147,11 @@ class TestBadInput:
                 assert_problem(r, 404, "not_found")
 
     async def test_localised_problem(self, client: httpx.AsyncClient, org: Org) -> None:
-        r = await client.get(COMPLIANCE, params={"unit_id": str(org.b.id)},
-                             headers={**org.headers("manager_a"), "Accept-Language": "en"})  # fmt: skip
+        r = await client.get(
+            COMPLIANCE,
+            params={"unit_id": str(org.b.id)},
+            headers={**org.headers("manager_a"), "Accept-Language": "en"},
+        )
         body = assert_problem(r, 404, "not_found")
         assert body["detail"] == "Unit not found."
         r = await client.get(
@@ -1008,18 +1170,43 @@ class TestRosterSync:
         """The roster's apply must maintain the counters like every other writer."""
         api = Api(client, org.headers("admin"))
         await api.member(org.a2.id, external_id="RS-0009", full_name="Trịnh Văn Chín")
-        body = {"mode": "upsert", "members": [
-            {"external_id": "RS-0001", "full_name": "Nguyễn Văn Một", "unit_code": "A.1",
-             "membership": "official", "is_leader": True},
-            {"external_id": "RS-0002", "full_name": "Trần Thị Hai", "unit_code": "A.2",
-             "membership": "probationary"},
-            {"external_id": "RS-0003", "full_name": "Lê Văn Ba", "unit_code": "A.2",
-             "membership": "official", "status": "exempt"},
-            {"external_id": "RS-0009", "full_name": "Trịnh Văn Chín", "unit_code": "A.1",
-             "membership": "official"},  # moved from A2
-        ]}  # fmt: skip
-        r = await client.post(f"{API}/roster/syncs", params={"dry_run": "false"}, json=body,
-                              headers=org.headers("partner_a"))  # fmt: skip
+        body = {
+            "mode": "upsert",
+            "members": [
+                {
+                    "external_id": "RS-0001",
+                    "full_name": "Nguyễn Văn Một",
+                    "unit_code": "A.1",
+                    "membership": "official",
+                    "is_leader": True,
+                },
+                {
+                    "external_id": "RS-0002",
+                    "full_name": "Trần Thị Hai",
+                    "unit_code": "A.2",
+                    "membership": "probationary",
+                },
+                {
+                    "external_id": "RS-0003",
+                    "full_name": "Lê Văn Ba",
+                    "unit_code": "A.2",
+                    "membership": "official",
+                    "status": "exempt",
+                },
+                {
+                    "external_id": "RS-0009",
+                    "full_name": "Trịnh Văn Chín",
+                    "unit_code": "A.1",
+                    "membership": "official",
+                },  # moved from A2
+            ],
+        }
+        r = await client.post(
+            f"{API}/roster/syncs",
+            params={"dry_run": "false"},
+            json=body,
+            headers=org.headers("partner_a"),
+        )
         assert r.status_code == 201, r.text
         assert r.json()["status"] == "applied"
         rows = (await api.compliance(org.a.id))["rows"]
@@ -1032,18 +1219,44 @@ class TestRosterSync:
             assert_figures(row, brute_force(w, target), where=str(row["unit_code"]))
         # A snapshot of A: a move, an update, a creation, two deactivations.
         me = org.me
-        snapshot = {"mode": "snapshot", "scope_unit_code": "A", "members": [
-            {"external_id": me.external_id, "full_name": me.full_name, "unit_code": "A.1",
-             "membership": "official"},
-            {"external_id": "RS-0001", "full_name": "Nguyễn Văn Một", "unit_code": "A.2",
-             "membership": "official", "is_leader": True},
-            {"external_id": "RS-0002", "full_name": "Trần Thị Hai", "unit_code": "A.2",
-             "membership": "probationary", "is_leader": True},
-            {"external_id": "RS-0010", "full_name": "Phan Văn Mười", "unit_code": "A.1",
-             "membership": "official"},
-        ]}  # fmt: skip
-        r = await client.post(f"{API}/roster/syncs", json=snapshot, headers=org.headers("partner_a"),
-                              params={"dry_run": "false", "allow_mass_deactivation": "true"})  # fmt: skip
+        snapshot = {
+            "mode": "snapshot",
+            "scope_unit_code": "A",
+            "members": [
+                {
+                    "external_id": me.external_id,
+                    "full_name": me.full_name,
+                    "unit_code": "A.1",
+                    "membership": "official",
+                },
+                {
+                    "external_id": "RS-0001",
+                    "full_name": "Nguyễn Văn Một",
+                    "unit_code": "A.2",
+                    "membership": "official",
+                    "is_leader": True,
+                },
+                {
+                    "external_id": "RS-0002",
+                    "full_name": "Trần Thị Hai",
+                    "unit_code": "A.2",
+                    "membership": "probationary",
+                    "is_leader": True,
+                },
+                {
+                    "external_id": "RS-0010",
+                    "full_name": "Phan Văn Mười",
+                    "unit_code": "A.1",
+                    "membership": "official",
+                },
+            ],
+        }
+        r = await client.post(
+            f"{API}/roster/syncs",
+            json=snapshot,
+            headers=org.headers("partner_a"),
+            params={"dry_run": "false", "allow_mass_deactivation": "true"},
+        )
         assert r.status_code == 201, r.text
         assert r.json()["status"] == "applied"
         assert r.json()["counts"]["deactivated"] == 2
@@ -1071,8 +1284,9 @@ class TestRosterSyncMovesWhatMembersOwn:
         a1_doc = await api.document(org.a1.id)
         people = []
         for n in range(3):
-            m = await api.member(org.a1.id, external_id=f"RS-1{n}", full_name=f"Đỗ Văn Tên {n}",
-                                 is_leader=n == 0)  # fmt: skip
+            m = await api.member(
+                org.a1.id, external_id=f"RS-1{n}", full_name=f"Đỗ Văn Tên {n}", is_leader=n == 0
+            )
             account = (await api.declare(m["id"], handle=f"do.van.ten.{n}x")).json()
             await api.account_action(account["id"], "verify")
             headers = await login_for(session, uuid.UUID(m["id"]))
@@ -1080,20 +1294,46 @@ class TestRosterSyncMovesWhatMembersOwn:
             await api.ack(a1_doc["id"], headers)
             people.append(m)
         me = org.me
-        snapshot = {"mode": "snapshot", "scope_unit_code": "A", "members": [
-            {"external_id": me.external_id, "full_name": me.full_name, "unit_code": "A.1",
-             "membership": "official"},
-            # moved to A2: the A1 document no longer addresses them, the root one still does
-            {"external_id": "RS-10", "full_name": "Đỗ Văn Tên 0", "unit_code": "A.2",
-             "membership": "official", "is_leader": True},
-            # exempt now: no longer active anywhere
-            {"external_id": "RS-11", "full_name": "Đỗ Văn Tên 1", "unit_code": "A.1",
-             "membership": "official", "status": "exempt"},
-            {"external_id": "RS-20", "full_name": "Người Mới", "unit_code": "A.2",
-             "membership": "probationary"},
-        ]}  # RS-12 is absent: deactivated  # fmt: skip
-        r = await client.post(f"{API}/roster/syncs", json=snapshot, headers=org.headers("partner_a"),
-                              params={"dry_run": "false", "allow_mass_deactivation": "true"})  # fmt: skip
+        snapshot = {
+            "mode": "snapshot",
+            "scope_unit_code": "A",
+            "members": [
+                {
+                    "external_id": me.external_id,
+                    "full_name": me.full_name,
+                    "unit_code": "A.1",
+                    "membership": "official",
+                },
+                # moved to A2: the A1 document no longer addresses them, the root one still does
+                {
+                    "external_id": "RS-10",
+                    "full_name": "Đỗ Văn Tên 0",
+                    "unit_code": "A.2",
+                    "membership": "official",
+                    "is_leader": True,
+                },
+                # exempt now: no longer active anywhere
+                {
+                    "external_id": "RS-11",
+                    "full_name": "Đỗ Văn Tên 1",
+                    "unit_code": "A.1",
+                    "membership": "official",
+                    "status": "exempt",
+                },
+                {
+                    "external_id": "RS-20",
+                    "full_name": "Người Mới",
+                    "unit_code": "A.2",
+                    "membership": "probationary",
+                },
+            ],
+        }  # RS-12 is absent: deactivated
+        r = await client.post(
+            f"{API}/roster/syncs",
+            json=snapshot,
+            headers=org.headers("partner_a"),
+            params={"dry_run": "false", "allow_mass_deactivation": "true"},
+        )
         assert r.status_code == 201, r.text
         assert r.json()["status"] == "applied", r.json()
         maintained, rebuilt = await maintained_and_rebuilt()

@@ -50,18 +50,45 @@ from tests.support.stats import (
 MEMBER_STATUSES = ("active", "active", "active", "exempt", "transferred", "removed", "deceased")
 REPORT_MOVES = ("in_review", "escalated", "resolved", "resolved", "dismissed", "withdrawn")
 OPS = (
-    "member_create", "member_patch", "member_patch", "declare", "declare", "declare_none",
-    "account_action", "account_action", "report_file", "report_file", "report_move",
-    "report_move", "report_move", "unit_move", "doc_create", "doc_publish", "doc_revise",
-    "doc_archive", "doc_patch", "ack", "ack", "ack",
-)  # fmt: skip
-UNIT_NAMES = ("Chi bộ Phường Bến Nghé", "Đảng bộ Xã Ía Grai", "Chi bộ Thôn Đồng Tâm",
-              "Đảng ủy Khối Cơ quan", "Chi bộ Trường Tiểu học Lê Lợi", "Tổ đảng số")  # fmt: skip
+    "member_create",
+    "member_patch",
+    "member_patch",
+    "declare",
+    "declare",
+    "declare_none",
+    "account_action",
+    "account_action",
+    "report_file",
+    "report_file",
+    "report_move",
+    "report_move",
+    "report_move",
+    "unit_move",
+    "doc_create",
+    "doc_publish",
+    "doc_revise",
+    "doc_archive",
+    "doc_patch",
+    "ack",
+    "ack",
+    "ack",
+)
+UNIT_NAMES = (
+    "Chi bộ Phường Bến Nghé",
+    "Đảng bộ Xã Ía Grai",
+    "Chi bộ Thôn Đồng Tâm",
+    "Đảng ủy Khối Cơ quan",
+    "Chi bộ Trường Tiểu học Lê Lợi",
+    "Tổ đảng số",
+)
 BASE = settings(
     deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                           HealthCheck.data_too_large],
-)  # fmt: skip
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+    ],
+)
 
 
 class Chooser:
@@ -138,7 +165,7 @@ async def _op(api: Api, state: State, data: Chooser, op: str, merges: bool) -> N
             data.pick(active_units, "unit"),
             status=data.pick(MEMBER_STATUSES, "status"),
             is_leader=data.bool("leader"),
-        )  # fmt: skip
+        )
         state.members[body["id"]] = body
     elif op == "member_patch":
         mid = data.pick(members, "member")
@@ -200,8 +227,7 @@ async def _op(api: Api, state: State, data: Chooser, op: str, merges: bool) -> N
         if to == "withdrawn":
             if state.members[reporter]["status"] not in ("active", "exempt"):
                 return
-            await api.move_report(rid, to, expect=(200, 409),
-                                  headers=await _login(state, reporter))  # fmt: skip
+            await api.move_report(rid, to, expect=(200, 409), headers=await _login(state, reporter))
         else:
             await api.move_report(rid, to, expect=(200, 409))
     elif op == "unit_move" and len(state.units) > 1:
@@ -211,8 +237,9 @@ async def _op(api: Api, state: State, data: Chooser, op: str, merges: bool) -> N
     elif op == "unit_merge" and merges and len(active_units) > 1:
         unit = data.pick([u for u in active_units if u != state.root], "merged")
         into = data.pick([u for u in active_units if u != unit], "into")
-        r = await api.call("POST", f"/units/{unit}/merge", (200, 409),
-                           json={"into_unit_id": str(into)})  # fmt: skip
+        r = await api.call(
+            "POST", f"/units/{unit}/merge", (200, 409), json={"into_unit_id": str(into)}
+        )
         if r.status_code == 200:
             state.dissolved.add(unit)
             for body in state.members.values():
@@ -221,31 +248,32 @@ async def _op(api: Api, state: State, data: Chooser, op: str, merges: bool) -> N
     elif op == "doc_create":
         doc = await api.document(
             data.pick(active_units, "audience"),
-            publish=data.bool("publish"), requires_ack=data.bool(),
-        )  # fmt: skip
+            publish=data.bool("publish"),
+            requires_ack=data.bool(),
+        )
         state.documents.append(doc["id"])
     elif op == "doc_publish" and state.documents:
-        await api.call("POST", f"/documents/{data.pick(state.documents)}/publish",
-                       (200, 409))  # fmt: skip
+        await api.call("POST", f"/documents/{data.pick(state.documents)}/publish", (200, 409))
     elif op == "doc_revise" and state.documents:
         await api.revise(data.pick(state.documents), expect=(200, 409))
     elif op == "doc_archive" and state.documents:
-        await api.call("POST", f"/documents/{data.pick(state.documents)}/archive",
-                       (200, 409))  # fmt: skip
+        await api.call("POST", f"/documents/{data.pick(state.documents)}/archive", (200, 409))
     elif op == "doc_patch" and state.documents:
         doc = data.pick(state.documents)
         body = (
-            {"requires_ack": data.bool()} if data.bool() else
-            {"audience_unit_id": str(data.pick(active_units))}
-        )  # fmt: skip
+            {"requires_ack": data.bool()}
+            if data.bool()
+            else {"audience_unit_id": str(data.pick(active_units))}
+        )
         await api.call("PATCH", f"/documents/{doc}", (200, 409), json=body)
     elif op == "ack" and state.documents:
         ackers = [m for m, b in state.members.items() if b["status"] in ("active", "exempt")]
         if not ackers:
             return
         mid = data.pick(ackers, "acker")
-        await api.ack(data.pick(state.documents), await _login(state, mid),
-                      expect=(200, 201, 404, 409))  # fmt: skip
+        await api.ack(
+            data.pick(state.documents), await _login(state, mid), expect=(200, 201, 404, 409)
+        )
     else:
         return
     state.ops[op] += 1
@@ -275,8 +303,9 @@ def _vn_period(at: datetime, interval: str) -> datetime:
     return day - timedelta(hours=7)
 
 
-def _series_brute_force(w: World, unit: uuid.UUID, start: datetime, end: datetime,
-                        interval: str, by: str) -> list[tuple[str, str, int]]:  # fmt: skip
+def _series_brute_force(
+    w: World, unit: uuid.UUID, start: datetime, end: datetime, interval: str, by: str
+) -> list[tuple[str, str, int]]:
     units = w.subtree(unit)
     counts: Counter[tuple[datetime, str]] = Counter()
     for r in w.reports:
@@ -290,8 +319,9 @@ def _series_brute_force(w: World, unit: uuid.UUID, start: datetime, end: datetim
     return [(p.isoformat().replace("+00:00", "Z"), k, n) for (p, k), n in sorted(counts.items())]
 
 
-async def _check_everything(client: httpx.AsyncClient, api: Api, state: State,
-                            data: Chooser, median_abs: float) -> None:  # fmt: skip
+async def _check_everything(
+    client: httpx.AsyncClient, api: Api, state: State, data: Chooser, median_abs: float
+) -> None:
     w = await load_world()
     assert set(w.units) == set(state.units)
     names = {u: w.units[u].code for u in w.units}
@@ -301,8 +331,12 @@ async def _check_everything(client: httpx.AsyncClient, api: Api, state: State,
         assert [r["unit_id"] for r in body["rows"]] == [*(str(c.id) for c in children), None]
         for row in body["rows"]:
             target = unit if row["is_total"] else uuid.UUID(row["unit_id"])
-            assert_figures(row, brute_force(w, target), median_abs=median_abs,
-                           where=f"{names[unit]} / {names.get(target)} after {dict(state.ops)}")  # fmt: skip
+            assert_figures(
+                row,
+                brute_force(w, target),
+                median_abs=median_abs,
+                where=f"{names[unit]} / {names.get(target)} after {dict(state.ops)}",
+            )
         (own,) = (await api.compliance(unit, group_by="self"))["rows"]
         assert_figures(
             own, brute_force(w, unit), median_abs=median_abs, where=f"self {names[unit]}"
@@ -320,37 +354,53 @@ async def _check_everything(client: httpx.AsyncClient, api: Api, state: State,
     for group_by in ("child", "self"):
         for row in (await api.compliance(unit, group_by=group_by, **ranged))["rows"]:
             target = unit if row["is_total"] or group_by == "self" else uuid.UUID(row["unit_id"])
-            assert_figures(row, brute_force(w, target, start=lo, end=hi),
-                           median_abs=median_abs, where=f"window {lo}..{hi}")  # fmt: skip
+            assert_figures(
+                row,
+                brute_force(w, target, start=lo, end=hi),
+                median_abs=median_abs,
+                where=f"window {lo}..{hi}",
+            )
     # The time series over the same window.
     interval = data.pick(("day", "week", "month"), "interval")
     by = data.pick(("category", "platform", "status"), "by")
-    r = await client.get(SERIES, params={**params, "unit_id": str(unit), "interval": interval,
-                                         "by": by}, headers=api.headers)  # fmt: skip
+    r = await client.get(
+        SERIES,
+        params={**params, "unit_id": str(unit), "interval": interval, "by": by},
+        headers=api.headers,
+    )
     assert r.status_code == 200, r.text
     assert [(p["period_start"], p["key"], p["count"]) for p in r.json()["points"]] == (
-        _series_brute_force(w, unit, start, end, interval, by))  # fmt: skip
+        _series_brute_force(w, unit, start, end, interval, by)
+    )
     # Per-document acknowledgement, from the root and from the audience (published ones;
     # archived ones: see test_stats.py::test_an_archived_document_keeps_its_acknowledgements).
     for doc in w.documents.values():
         if doc.status.value != "published":
             continue
         for unit in (state.root, doc.audience_unit_id):
-            r = await client.get(f"{STATS}/documents/{doc.id}", params={"unit_id": str(unit)},
-                                 headers=api.headers)  # fmt: skip
+            r = await client.get(
+                f"{STATS}/documents/{doc.id}", params={"unit_id": str(unit)}, headers=api.headers
+            )
             assert r.status_code == 200, r.text
             assert r.json()["revision"] == doc.revision
             for row in r.json()["rows"]:
                 target = unit if row["is_total"] else uuid.UUID(row["unit_id"])
                 assert (row["addressed"], row["acknowledged"]) == document_brute_force(
-                    w, doc.id, target), (names.get(target), doc.code)  # fmt: skip
+                    w, doc.id, target
+                ), (names.get(target), doc.code)
     maintained, rebuilt = await maintained_and_rebuilt()
     assert counter_diff(maintained, rebuilt, names) == {}, dict(state.ops)
 
 
-async def _example(client: httpx.AsyncClient, data: Chooser, *, merges: bool,
-                   median_abs: float, operations: tuple[int, int] = (3, 30),
-                   prelude: tuple[str, ...] = ()) -> State:  # fmt: skip
+async def _example(
+    client: httpx.AsyncClient,
+    data: Chooser,
+    *,
+    merges: bool,
+    median_abs: float,
+    operations: tuple[int, int] = (3, 30),
+    prelude: tuple[str, ...] = (),
+) -> State:
     await empty_database()
     state, admin = await _build_tree(data)
     api = Api(client, admin)
@@ -408,7 +458,12 @@ async def test_a_long_seeded_run_reaches_every_operation(
     """One long seeded run (no hypothesis), so that every kind of operation surely happens
     at least once under the same checks."""
     prelude = ("member_create", "member_create", *dict.fromkeys(OPS), "ack")
-    state = await _example(client, Chooser(seed=85), merges=False, operations=(100, 100),
-                           prelude=prelude,
-                           median_abs=0.0 if is_postgres else 1.5e-4)  # fmt: skip
+    state = await _example(
+        client,
+        Chooser(seed=85),
+        merges=False,
+        operations=(100, 100),
+        prelude=prelude,
+        median_abs=0.0 if is_postgres else 1.5e-4,
+    )
     assert set(OPS) <= set(state.ops), state.ops

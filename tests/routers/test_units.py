@@ -78,11 +78,19 @@ class TestListUnits:
         assert [u["code"] for u in items] == ["A", "A.1", "A.2", "B", "B.1", "B.2", "R"]
         a1 = next(u for u in items if u["code"] == "A.1")
         assert a1 == {
-            "id": str(org.a1.id), "code": "A.1", "name": "Chi bộ A1", "level": "cell",
-            "parent_id": str(org.a.id), "status": "active", "merged_into_id": None,
-            "declaration_required": True, "declaration_deadline_days": 30, "version": 1,
-            "created_at": a1["created_at"], "updated_at": a1["updated_at"],
-        }  # fmt: skip
+            "id": str(org.a1.id),
+            "code": "A.1",
+            "name": "Chi bộ A1",
+            "level": "cell",
+            "parent_id": str(org.a.id),
+            "status": "active",
+            "merged_into_id": None,
+            "declaration_required": True,
+            "declaration_deadline_days": 30,
+            "version": 1,
+            "created_at": a1["created_at"],
+            "updated_at": a1["updated_at"],
+        }
         assert a1["created_at"].endswith(("Z", "+00:00"))
 
     @pytest.mark.parametrize(
@@ -102,9 +110,13 @@ class TestListUnits:
         ],
     )
     async def test_filters(
-        self, client: httpx.AsyncClient, session: AsyncSession, org: Org,
-        params: dict[str, str], expected: list[str],
-    ) -> None:  # fmt: skip
+        self,
+        client: httpx.AsyncClient,
+        session: AsyncSession,
+        org: Org,
+        params: dict[str, str],
+        expected: list[str],
+    ) -> None:
         org.b2.status = UnitStatus.dissolved
         session.add(org.b2)
         await session.commit()
@@ -193,9 +205,17 @@ class TestListUnits:
 
     @pytest.mark.parametrize(
         "params",
-        [{"limit": 201}, {"limit": 0}, {"limit": -1}, {"limit": "ten"}, {"level": "district"},
-         {"status": "deleted"}, {"parent_id": "not-a-uuid"}, {"q": "x" * 201}],
-    )  # fmt: skip
+        [
+            {"limit": 201},
+            {"limit": 0},
+            {"limit": -1},
+            {"limit": "ten"},
+            {"level": "district"},
+            {"status": "deleted"},
+            {"parent_id": "not-a-uuid"},
+            {"q": "x" * 201},
+        ],
+    )
     async def test_bad_query_is_422(
         self, client: httpx.AsyncClient, org: Org, params: dict[str, Any]
     ) -> None:
@@ -379,9 +399,10 @@ class TestCreateUnit:
             URL, json=unit_body(org.a1, code="A.2"), headers=org.headers("admin")
         )
         en = await client.post(
-            URL, json=unit_body(org.a1, code="A.2"),
+            URL,
+            json=unit_body(org.a1, code="A.2"),
             headers={**org.headers("admin"), "Accept-Language": "en"},
-        )  # fmt: skip
+        )
         assert vi.json()["code"] == en.json()["code"] == "duplicate"
         assert en.json()["title"] == "Already exists"
         assert vi.json()["title"] != en.json()["title"]
@@ -482,9 +503,10 @@ class TestUpdateUnit:
         self, client: httpx.AsyncClient, org: Org, if_match: str, status: int
     ) -> None:
         r = await client.patch(
-            f"{URL}/{org.a1.id}", json={"name": "Tên mới"},
+            f"{URL}/{org.a1.id}",
+            json={"name": "Tên mới"},
             headers={**org.headers("admin"), "If-Match": if_match},
-        )  # fmt: skip
+        )
         assert r.status_code == status, r.text
 
     async def test_move_takes_the_subtree_along(
@@ -652,9 +674,10 @@ class TestUpdateUnit:
 
     async def test_malformed_json_is_400(self, client: httpx.AsyncClient, org: Org) -> None:
         r = await client.patch(
-            f"{URL}/{org.a1.id}", content=b'{"name": ',
+            f"{URL}/{org.a1.id}",
+            content=b'{"name": ',
             headers={**org.headers("admin"), "Content-Type": "application/json"},
-        )  # fmt: skip
+        )
         assert_problem(r, 400, "invalid_json")
 
     async def test_unknown_unit_is_404(self, client: httpx.AsyncClient, org: Org) -> None:
@@ -686,9 +709,13 @@ class TestUnitTree:
         ],
     )
     async def test_depth_limits_the_subtree(
-        self, client: httpx.AsyncClient, session: AsyncSession, org: Org,
-        depth: int | None, expected: list[list[str]],
-    ) -> None:  # fmt: skip
+        self,
+        client: httpx.AsyncClient,
+        session: AsyncSession,
+        org: Org,
+        depth: int | None,
+        expected: list[list[str]],
+    ) -> None:
         child = await make_unit(session, org.a1, code="A.1.1")
         await make_unit(session, child, code="A.1.1.1")
         params = {} if depth is None else {"depth": depth}
@@ -730,9 +757,10 @@ class TestMergeUnit:
         other = await make_member(session, org.a1, status=MemberStatus.exempt)
         deep = await make_member(session, child)
         r = await client.post(
-            f"{URL}/{org.a1.id}/merge", json={"into_unit_id": str(org.a2.id)},
+            f"{URL}/{org.a1.id}/merge",
+            json={"into_unit_id": str(org.a2.id)},
             headers={**org.headers("manager_a"), "If-Match": '"1"'},
-        )  # fmt: skip
+        )
         assert r.status_code == 200, r.text
         merged = r.json()
         assert merged["status"] == "dissolved"
@@ -837,9 +865,10 @@ class TestMergeUnit:
         self, client: httpx.AsyncClient, org: Org
     ) -> None:
         r = await client.post(
-            f"{URL}/{org.a1.id}/merge", json={"into_unit_id": str(org.a2.id)},
+            f"{URL}/{org.a1.id}/merge",
+            json={"into_unit_id": str(org.a2.id)},
             headers={**org.headers("admin"), "If-Match": '"7"'},
-        )  # fmt: skip
+        )
         assert_problem(r, 412, "version_mismatch")
         assert (await fetch(Member, org.me.id)).unit_id == org.a1.id
         assert (await fetch(Unit, org.a1.id)).status is UnitStatus.active
@@ -863,9 +892,10 @@ class TestMergeUnit:
 
     async def test_malformed_json_is_400(self, client: httpx.AsyncClient, org: Org) -> None:
         r = await client.post(
-            f"{URL}/{org.a1.id}/merge", content=b"{into}",
+            f"{URL}/{org.a1.id}/merge",
+            content=b"{into}",
             headers={**org.headers("admin"), "Content-Type": "application/json"},
-        )  # fmt: skip
+        )
         assert_problem(r, 400, "invalid_json")
 
 

@@ -95,10 +95,13 @@ class TestCreateUser:
     ) -> None:
         org = await build_org(session)
         body = {
-            "username": "New.Reviewer", "password": NEW_PASSWORD,
-            "grants": [{"role": "reviewer", "unit_id": str(org.b.id)},
-                       {"role": "analyst", "unit_id": str(org.a.id)}],
-        }  # fmt: skip
+            "username": "New.Reviewer",
+            "password": NEW_PASSWORD,
+            "grants": [
+                {"role": "reviewer", "unit_id": str(org.b.id)},
+                {"role": "analyst", "unit_id": str(org.a.id)},
+            ],
+        }
         r = await client.post(USERS, json=body, headers=org.headers("admin"))
         assert r.status_code == 201, r.text
         out = r.json()
@@ -107,8 +110,9 @@ class TestCreateUser:
         assert out["active"] is True
         assert out["version"] == 1
         assert sorted((g["role"], g["unit_id"]) for g in out["grants"]) == [
-            ("analyst", str(org.a.id)), ("reviewer", str(org.b.id))
-        ]  # fmt: skip
+            ("analyst", str(org.a.id)),
+            ("reviewer", str(org.b.id)),
+        ]
         assert r.headers["location"] == f"/api/v1/users/{out['id']}"
         assert r.headers["etag"] == '"1"'
         _assert_no_secrets(r, NEW_PASSWORD)
@@ -120,8 +124,11 @@ class TestCreateUser:
         self, client: httpx.AsyncClient, session: AsyncSession
     ) -> None:
         org = await build_org(session)
-        body = {"username": "second.admin", "password": NEW_PASSWORD,
-                "grants": [{"role": "admin", "unit_id": str(org.a.id)}]}  # fmt: skip
+        body = {
+            "username": "second.admin",
+            "password": NEW_PASSWORD,
+            "grants": [{"role": "admin", "unit_id": str(org.a.id)}],
+        }
         r = await client.post(USERS, json=body, headers=org.headers("admin"))
         assert r.status_code == 201, r.text
         assert r.json()["grants"] == [{"role": "admin", "unit_id": None}]
@@ -141,8 +148,12 @@ class TestCreateUser:
     ) -> None:
         org = await build_org(session)
         other_a = await make_member(session, org.a1)
-        body = {"username": "sneaky", "password": NEW_PASSWORD, "member_id": str(other_a.id),
-                "grants": [{"role": "reviewer", "unit_id": str(org.a1.id)}]}  # fmt: skip
+        body = {
+            "username": "sneaky",
+            "password": NEW_PASSWORD,
+            "member_id": str(other_a.id),
+            "grants": [{"role": "reviewer", "unit_id": str(org.a1.id)}],
+        }
         r = await client.post(USERS, json=body, headers=org.headers("manager_a"))
         assert_problem(r, 403, "forbidden")
         assert await count_rows(User, User.username == "sneaky") == 0
@@ -175,8 +186,7 @@ class TestCreateUser:
         self, client: httpx.AsyncClient, session: AsyncSession
     ) -> None:
         org = await build_org(session)
-        body = {"username": "second.login", "password": NEW_PASSWORD,
-                "member_id": str(org.me.id)}  # fmt: skip
+        body = {"username": "second.login", "password": NEW_PASSWORD, "member_id": str(org.me.id)}
         r = await client.post(USERS, json=body, headers=org.headers("admin"))
         assert_problem(r, 409, "duplicate")
 
@@ -207,8 +217,11 @@ class TestCreateUser:
         self, client: httpx.AsyncClient, session: AsyncSession, role: str
     ) -> None:
         org = await build_org(session)
-        body = {"username": "odd.role", "password": NEW_PASSWORD,
-                "grants": [{"role": role, "unit_id": str(org.a.id)}]}  # fmt: skip
+        body = {
+            "username": "odd.role",
+            "password": NEW_PASSWORD,
+            "grants": [{"role": role, "unit_id": str(org.a.id)}],
+        }
         r = await client.post(USERS, json=body, headers=org.headers("admin"))
         problem = assert_problem(r, 422, "validation_failed")
         assert problem["errors"][0]["loc"] == ["body", "grants", 0]
@@ -216,9 +229,13 @@ class TestCreateUser:
 
     @pytest.mark.parametrize(
         "grant",
-        [{"role": "reviewer"}, {"role": "reviewer", "unit_id": "not-a-uuid"},
-         {"role": "superuser", "unit_id": None}, {"role": "manager", "unit_id": "UNKNOWN"}],
-    )  # fmt: skip
+        [
+            {"role": "reviewer"},
+            {"role": "reviewer", "unit_id": "not-a-uuid"},
+            {"role": "superuser", "unit_id": None},
+            {"role": "manager", "unit_id": "UNKNOWN"},
+        ],
+    )
     async def test_bad_grants(
         self, client: httpx.AsyncClient, session: AsyncSession, grant: dict[str, Any]
     ) -> None:
@@ -232,12 +249,14 @@ class TestCreateUser:
 
     @pytest.mark.parametrize(
         "body",
-        [{"username": "ab", "password": NEW_PASSWORD},
-         {"username": "has space", "password": NEW_PASSWORD},
-         {"username": "ok.name", "password": NEW_PASSWORD, "active": False},
-         {"username": "ok.name", "password": NEW_PASSWORD, "password_hash": "x"},
-         {"password": NEW_PASSWORD}],
-    )  # fmt: skip
+        [
+            {"username": "ab", "password": NEW_PASSWORD},
+            {"username": "has space", "password": NEW_PASSWORD},
+            {"username": "ok.name", "password": NEW_PASSWORD, "active": False},
+            {"username": "ok.name", "password": NEW_PASSWORD, "password_hash": "x"},
+            {"password": NEW_PASSWORD},
+        ],
+    )
     async def test_invalid_body(
         self, client: httpx.AsyncClient, session: AsyncSession, body: dict[str, Any]
     ) -> None:
@@ -254,19 +273,32 @@ class TestCreateUser:
         r = await client.post(USERS, json=body, headers=org.headers("manager_a"))
         assert r.status_code == 201, r.text
         user_id = uuid.UUID(r.json()["id"])
-        assert await count_rows(
-            AuditEvent, AuditEvent.entity_id == user_id, AuditEvent.action == "user.create",
-            AuditEvent.actor_id == org.principals["manager_a"].id,
-            AuditEvent.unit_id == org.a1.id,
-        ) == 1  # fmt: skip
+        assert (
+            await count_rows(
+                AuditEvent,
+                AuditEvent.entity_id == user_id,
+                AuditEvent.action == "user.create",
+                AuditEvent.actor_id == org.principals["manager_a"].id,
+                AuditEvent.unit_id == org.a1.id,
+            )
+            == 1
+        )
 
 
 class TestGetUser:
     @pytest.mark.parametrize(
         ("role", "status"),
-        [("admin", 200), ("manager_a", 200), ("manager_b", 404), ("reviewer_a", 403),
-         ("member", 403), ("partner_a", 403), ("analyst_a", 403), ("anon", 401)],
-    )  # fmt: skip
+        [
+            ("admin", 200),
+            ("manager_a", 200),
+            ("manager_b", 404),
+            ("reviewer_a", 403),
+            ("member", 403),
+            ("partner_a", 403),
+            ("analyst_a", 403),
+            ("anon", 401),
+        ],
+    )
     async def test_member_user_matrix(
         self, app: FastAPI, client: httpx.AsyncClient, session: AsyncSession, role: str, status: int
     ) -> None:
@@ -306,9 +338,17 @@ class TestGetUser:
 class TestUpdateUser:
     @pytest.mark.parametrize(
         ("role", "status"),
-        [("admin", 200), ("manager_a", 200), ("manager_b", 404), ("reviewer_a", 403),
-         ("member", 403), ("partner_a", 403), ("analyst_a", 403), ("anon", 401)],
-    )  # fmt: skip
+        [
+            ("admin", 200),
+            ("manager_a", 200),
+            ("manager_b", 404),
+            ("reviewer_a", 403),
+            ("member", 403),
+            ("partner_a", 403),
+            ("analyst_a", 403),
+            ("anon", 401),
+        ],
+    )
     async def test_password_change_matrix(
         self, app: FastAPI, client: httpx.AsyncClient, session: AsyncSession, role: str, status: int
     ) -> None:

@@ -52,22 +52,48 @@ async def _factory_world(session: AsyncSession, org: Org) -> None:
     await make_document(session, org.root, status=DocumentStatus.archived)
     old = await make_document(session, org.a1, revision=2)
     await make_document(session, org.b, requires_ack=False)
-    for member, d, rev in ((org.me, doc, 1), (people[0], doc, 1), (people[0], old, 1),
-                           (people[5], doc, 1), (people[3], doc, 1)):  # fmt: skip
-        session.add(DocumentAcknowledgement(document_id=d.id, member_id=member.id,
-                                            revision=rev, acknowledged_at=utcnow()))  # fmt: skip
+    for member, d, rev in (
+        (org.me, doc, 1),
+        (people[0], doc, 1),
+        (people[0], old, 1),
+        (people[5], doc, 1),
+        (people[3], doc, 1),
+    ):
+        session.add(
+            DocumentAcknowledgement(
+                document_id=d.id, member_id=member.id, revision=rev, acknowledged_at=utcnow()
+            )
+        )
     now = utcnow()
-    for i, (member, status) in enumerate(((org.me, "resolved"), (org.me, "submitted"),
-                                          (people[3], "resolved"), (people[5], "escalated"),
-                                          (people[0], "withdrawn"))):  # fmt: skip
-        session.add(Report(
-            reporter_member_id=member.id, unit_id=member.unit_id, url=f"https://x.com/a/status/{i}",
-            canonical_url=f"https://x.com/a/status/{i}", content_hash=f"{i:064d}", platform="x",
-            category="scam", description="Lừa đảo", description_search="lua dao",
-            proposed_action="monitor", status=status, priority="normal",
-            due_at=now - timedelta(hours=1), created_at=now - timedelta(hours=10 + i),
-            updated_at=now, closed_at=now - timedelta(hours=i) if status == "resolved" else None,
-        ))  # fmt: skip
+    for i, (member, status) in enumerate(
+        (
+            (org.me, "resolved"),
+            (org.me, "submitted"),
+            (people[3], "resolved"),
+            (people[5], "escalated"),
+            (people[0], "withdrawn"),
+        )
+    ):
+        session.add(
+            Report(
+                reporter_member_id=member.id,
+                unit_id=member.unit_id,
+                url=f"https://x.com/a/status/{i}",
+                canonical_url=f"https://x.com/a/status/{i}",
+                content_hash=f"{i:064d}",
+                platform="x",
+                category="scam",
+                description="Lừa đảo",
+                description_search="lua dao",
+                proposed_action="monitor",
+                status=status,
+                priority="normal",
+                due_at=now - timedelta(hours=1),
+                created_at=now - timedelta(hours=10 + i),
+                updated_at=now,
+                closed_at=now - timedelta(hours=i) if status == "resolved" else None,
+            )
+        )
     await session.commit()
 
 
@@ -168,13 +194,19 @@ class TestTouch:
         async with db.sessionmaker() as s:
             await counters.touch(s, [org.a1.id])
             await s.commit()
-        rows = {r["unit_code"]: r["members_active"]
-                for r in (await Api(client, org.headers("admin")).compliance(org.root.id))["rows"]}  # fmt: skip
+        rows = {
+            r["unit_code"]: r["members_active"]
+            for r in (await Api(client, org.headers("admin")).compliance(org.root.id))["rows"]
+        }
         assert rows == {"A": 2, "B": 0, None: 2}
         maintained, rebuilt = await maintained_and_rebuilt()
         diff = counter_diff(maintained, rebuilt, {org.b1.id: "B1", org.b.id: "B", org.root.id: "R"})
-        assert set(diff) == {"unit_stats[B1]", "unit_rollups[B1]", "unit_rollups[B]",
-                             "unit_rollups[R]"}  # fmt: skip
+        assert set(diff) == {
+            "unit_stats[B1]",
+            "unit_rollups[B1]",
+            "unit_rollups[B]",
+            "unit_rollups[R]",
+        }
 
     async def test_touch_with_nothing_is_a_no_op(self, session: AsyncSession) -> None:
         org = await build_org(session)
@@ -197,8 +229,9 @@ class TestConcurrency:
         await recount()
         api = Api(client, org.headers("manager_a"))
         n = 12
-        created = await asyncio.gather(*(api.member(org.a1.id, is_leader=i % 3 == 0)
-                                         for i in range(n)))  # fmt: skip
+        created = await asyncio.gather(
+            *(api.member(org.a1.id, is_leader=i % 3 == 0) for i in range(n))
+        )
         ids = [c["id"] for c in created]
         # Concurrent declarations by different members of the same unit, and declarations
         # of "no accounts", and members moving in from a sibling.
@@ -209,7 +242,7 @@ class TestConcurrency:
             *(api.declare(m, "facebook") for m in ids[:6]),
             *(api.declare_none(m) for m in ids[6:]),
             *(api.patch_member(m, unit_id=org.a1.id) for m in movers),
-        )  # fmt: skip
+        )
         member_headers = []
         async with db.sessionmaker() as s:
             from tests.support.stats import login_for
@@ -220,7 +253,7 @@ class TestConcurrency:
         await asyncio.gather(
             *(api.ack(doc["id"], h) for h in member_headers),
             *(api.report(h) for h in member_headers),
-        )  # fmt: skip
+        )
         row = (await Api(client, org.headers("admin")).compliance(org.a1.id, group_by="self"))[
             "rows"
         ][0]

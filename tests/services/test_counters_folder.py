@@ -41,9 +41,10 @@ async def pending() -> int:
 async def unfolded_total(client: httpx.AsyncClient, org: Org, unit: Any = None) -> dict[str, Any]:
     """The root's (or a unit's) total row as read now, without folding anything."""
     r = await client.get(
-        COMPLIANCE, params={"unit_id": str((unit or org.root).id), "group_by": "self"},
+        COMPLIANCE,
+        params={"unit_id": str((unit or org.root).id), "group_by": "self"},
         headers=org.headers("admin"),
-    )  # fmt: skip
+    )
     assert r.status_code == 200, r.text
     row: dict[str, Any] = r.json()["rows"][0]
     return row
@@ -65,11 +66,15 @@ class TestReadYourWrites:
         m = await admin.member(org.a1.id, is_leader=True)
         row = await unfolded_total(client, org)
         assert (row["members_active"], row["leaders_active"]) == (
-            before["members_active"] + 1, before["leaders_active"] + 1)  # fmt: skip
+            before["members_active"] + 1,
+            before["leaders_active"] + 1,
+        )
         await admin.declare(m["id"])
         row = await unfolded_total(client, org)
         assert (row["accounts_total"], row["members_declared"]) == (
-            before["accounts_total"] + 1, before["members_declared"] + 1)  # fmt: skip
+            before["accounts_total"] + 1,
+            before["members_declared"] + 1,
+        )
         doc = await admin.document(org.a.id)
         row = await unfolded_total(client, org)
         assert row["acks_expected"] == before["acks_expected"] + 2  # `me` and m, both in A
@@ -80,12 +85,16 @@ class TestReadYourWrites:
         report = await admin.report(headers)
         row = await unfolded_total(client, org)
         assert (row["reports_filed"], row["reports_open"]) == (
-            before["reports_filed"] + 1, before["reports_open"] + 1)  # fmt: skip
+            before["reports_filed"] + 1,
+            before["reports_open"] + 1,
+        )
         for to in ("in_review", "resolved"):
             await admin.move_report(report["id"], to)
         row = await unfolded_total(client, org)
         assert (row["reports_open"], row["reports_resolved"]) == (
-            before["reports_open"], before["reports_resolved"] + 1)  # fmt: skip
+            before["reports_open"],
+            before["reports_resolved"] + 1,
+        )
         await admin.patch_member(m["id"], status="transferred")
         row = await unfolded_total(client, org, org.a)
         assert row["members_active"] == 1  # `me` alone in A now
@@ -154,7 +163,8 @@ class TestFolder:
         row = await unfolded_total(client, org)
         assert row["median_hours_to_resolve"] is not None
         assert {k: v for k, v in row.items() if k != "median_hours_to_resolve"} == {
-            k: v for k, v in read.items() if k != "median_hours_to_resolve"}  # fmt: skip
+            k: v for k, v in read.items() if k != "median_hours_to_resolve"
+        }
         maintained, rebuilt = await maintained_and_rebuilt()
         assert counter_diff(maintained, rebuilt) == {}
 
@@ -235,20 +245,30 @@ class TestDisjointWriters:
     ) -> dict[str, Any]:
         postgres_only(is_postgres)
         admin = Api(client, org.headers("admin"))
-        people = {key: (await admin.member(unit.id))["id"]
-                  for key, unit in (("a", org.a1), ("a_too", org.a1), ("b", org.b1))}  # fmt: skip
+        people = {
+            key: (await admin.member(unit.id))["id"]
+            for key, unit in (("a", org.a1), ("a_too", org.a1), ("b", org.b1))
+        }
         headers = {k: await login_for(session, uuid.UUID(v)) for k, v in people.items()}
         docs = {"a": await admin.document(org.a.id), "b": await admin.document(org.b.id)}
         drafts = {
             k: await admin.document(u.id, publish=False) for k, u in (("a", org.a), ("b", org.b))
         }
-        return {"admin": admin, "people": people, "headers": headers, "docs": docs,
-                "drafts": drafts}  # fmt: skip
+        return {
+            "admin": admin,
+            "people": people,
+            "headers": headers,
+            "docs": docs,
+            "drafts": drafts,
+        }
 
     async def _race(
-        self, held_write: Write, other: Write, same_cell: Write | None,
+        self,
+        held_write: Write,
+        other: Write,
+        same_cell: Write | None,
         hold: tuple[asyncio.Event, asyncio.Event],
-    ) -> None:  # fmt: skip
+    ) -> None:
         entered, release = hold
         first = asyncio.create_task(held_write())
         try:
@@ -268,53 +288,73 @@ class TestDisjointWriters:
         assert counter_diff(maintained, rebuilt) == {}
 
     async def test_declarations(
-        self, client: httpx.AsyncClient, writers: dict[str, Any],
+        self,
+        client: httpx.AsyncClient,
+        writers: dict[str, Any],
         hold_first_write: tuple[asyncio.Event, asyncio.Event],
-    ) -> None:  # fmt: skip
+    ) -> None:
         admin, people = writers["admin"], writers["people"]
         await self._race(
-            lambda: admin.declare(people["a"]), lambda: admin.declare(people["b"]),
-            lambda: admin.declare(people["a_too"]), hold_first_write,
-        )  # fmt: skip
+            lambda: admin.declare(people["a"]),
+            lambda: admin.declare(people["b"]),
+            lambda: admin.declare(people["a_too"]),
+            hold_first_write,
+        )
 
     async def test_acknowledgements(
-        self, client: httpx.AsyncClient, writers: dict[str, Any],
+        self,
+        client: httpx.AsyncClient,
+        writers: dict[str, Any],
         hold_first_write: tuple[asyncio.Event, asyncio.Event],
-    ) -> None:  # fmt: skip
+    ) -> None:
         admin, h, docs = writers["admin"], writers["headers"], writers["docs"]
         await self._race(
-            lambda: admin.ack(docs["a"]["id"], h["a"]), lambda: admin.ack(docs["b"]["id"], h["b"]),
-            lambda: admin.ack(docs["a"]["id"], h["a_too"]), hold_first_write,
-        )  # fmt: skip
+            lambda: admin.ack(docs["a"]["id"], h["a"]),
+            lambda: admin.ack(docs["b"]["id"], h["b"]),
+            lambda: admin.ack(docs["a"]["id"], h["a_too"]),
+            hold_first_write,
+        )
 
     async def test_report_filings(
-        self, client: httpx.AsyncClient, writers: dict[str, Any],
+        self,
+        client: httpx.AsyncClient,
+        writers: dict[str, Any],
         hold_first_write: tuple[asyncio.Event, asyncio.Event],
-    ) -> None:  # fmt: skip
+    ) -> None:
         admin, h = writers["admin"], writers["headers"]
 
         def file(key: str) -> Write:
             async def go() -> httpx.Response:
-                return await admin.call("POST", "/reports", (201,), headers=h[key], json={
-                    "url": f"https://www.facebook.com/trang.xau/posts/{uuid.uuid4().int % 10**9}",
-                    "category": "fake_news", "proposed_action": "refute",
-                    "description": "Bài viết xuyên tạc chủ trương.",
-                })  # fmt: skip
+                return await admin.call(
+                    "POST",
+                    "/reports",
+                    (201,),
+                    headers=h[key],
+                    json={
+                        "url": f"https://www.facebook.com/trang.xau/posts/{uuid.uuid4().int % 10**9}",  # noqa: E501
+                        "category": "fake_news",
+                        "proposed_action": "refute",
+                        "description": "Bài viết xuyên tạc chủ trương.",
+                    },
+                )
 
             return go
 
         await self._race(file("a"), file("b"), file("a_too"), hold_first_write)
 
     async def test_document_publishes(
-        self, client: httpx.AsyncClient, writers: dict[str, Any],
+        self,
+        client: httpx.AsyncClient,
+        writers: dict[str, Any],
         hold_first_write: tuple[asyncio.Event, asyncio.Event],
-    ) -> None:  # fmt: skip
+    ) -> None:
         admin, drafts = writers["admin"], writers["drafts"]
         await self._race(
             lambda: admin.call("POST", f"/documents/{drafts['a']['id']}/publish"),
             lambda: admin.call("POST", f"/documents/{drafts['b']['id']}/publish"),
-            None, hold_first_write,
-        )  # fmt: skip
+            None,
+            hold_first_write,
+        )
 
 
 # --------------------------------------------------------------------------- under load
@@ -330,10 +370,12 @@ class TestWhileWritersRun:
         figures equal a recount."""
         apps = [create_app(), create_app()]
         clients = [
-            httpx.AsyncClient(transport=httpx.ASGITransport(app=a, client=("127.0.0.1", 50000 + i)),
-                              base_url="http://test")
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=a, client=("127.0.0.1", 50000 + i)),
+                base_url="http://test",
+            )
             for i, a in enumerate(apps)
-        ]  # fmt: skip
+        ]
         units = [org.a1, org.a2, org.b1, org.b2]
         try:
             admins = [Api(c, org.headers("admin")) for c in clients]
@@ -344,13 +386,17 @@ class TestWhileWritersRun:
 
             async def committed() -> tuple[int, int]:
                 async with db.read_sessionmaker() as s:
-                    accounts = await s.scalar(select(func.count()).select_from(Account)
-                                              .where(Account.claim_key.is_not(None)))  # fmt: skip
+                    accounts = await s.scalar(
+                        select(func.count())
+                        .select_from(Account)
+                        .where(Account.claim_key.is_not(None))
+                    )
                     acks = await s.scalar(
-                        select(func.count()).select_from(DocumentAcknowledgement)
+                        select(func.count())
+                        .select_from(DocumentAcknowledgement)
                         .join(Member, Member.id == DocumentAcknowledgement.member_id)
                         .where(DocumentAcknowledgement.document_id == uuid.UUID(doc["id"]))
-                    )  # fmt: skip
+                    )
                 return int(accounts or 0), int(acks or 0)
 
             async def reader() -> int:
@@ -358,8 +404,10 @@ class TestWhileWritersRun:
                 while not stop.is_set():
                     low = await committed()
                     r = await clients[reads % 2].get(
-                        COMPLIANCE, params={"unit_id": str(org.root.id), "group_by": "self"},
-                        headers=org.headers("admin"))  # fmt: skip
+                        COMPLIANCE,
+                        params={"unit_id": str(org.root.id), "group_by": "self"},
+                        headers=org.headers("admin"),
+                    )
                     high = await committed()
                     row = r.json()["rows"][0]
                     assert low[0] <= row["accounts_total"] <= high[0]

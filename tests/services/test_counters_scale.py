@@ -42,20 +42,34 @@ async def bulk_cells(parent: Unit, n: int = UNITS, *, members_each: int = 1) -> 
     for i in range(n):
         unit_id = uuid.uuid4()
         name = f"Chi bộ số {i}"
-        units.append({
-            "id": unit_id, "code": f"{parent.code}.C{i:05d}", "name": name, "name_search": fold(name),
-            "level": UnitLevel.cell, "parent_id": parent.id, "path": child_path(parent.path, unit_id),
-            "depth": parent.depth + 1,
-        })  # fmt: skip
+        units.append(
+            {
+                "id": unit_id,
+                "code": f"{parent.code}.C{i:05d}",
+                "name": name,
+                "name_search": fold(name),
+                "level": UnitLevel.cell,
+                "parent_id": parent.id,
+                "path": child_path(parent.path, unit_id),
+                "depth": parent.depth + 1,
+            }
+        )
         for j in range(members_each):
             full_name = f"Nguyễn Văn Thành {i}-{j}"
-            members.append({
-                "id": uuid.uuid4(), "external_id": f"{parent.code}-{i:05d}-{j}", "full_name": full_name,
-                "name_search": fold(full_name), "name_sort": name_sort_key(full_name), "unit_id": unit_id,
-                "membership": Membership.official, "status": MemberStatus.active,
-                "declaration": Declaration.declared_none if j % 2 else Declaration.not_declared,
-                "is_leader": j == 0,
-            })  # fmt: skip
+            members.append(
+                {
+                    "id": uuid.uuid4(),
+                    "external_id": f"{parent.code}-{i:05d}-{j}",
+                    "full_name": full_name,
+                    "name_search": fold(full_name),
+                    "name_sort": name_sort_key(full_name),
+                    "unit_id": unit_id,
+                    "membership": Membership.official,
+                    "status": MemberStatus.active,
+                    "declaration": Declaration.declared_none if j % 2 else Declaration.not_declared,
+                    "is_leader": j == 0,
+                }
+            )
     async with db.sessionmaker() as s:
         await s.execute(insert(Unit), units)
         if members:
@@ -77,15 +91,25 @@ class TestAtProvinceSize:
             "mode": "snapshot",
             "scope_unit_code": "A",
             "units": [
-                {"code": f"A.N{i:05d}", "name": f"Chi bộ mới {i}", "level": "cell", "parent_code": "A"}
+                {
+                    "code": f"A.N{i:05d}",
+                    "name": f"Chi bộ mới {i}",
+                    "level": "cell",
+                    "parent_code": "A",
+                }
                 for i in range(UNITS)
             ],
             "members": [
-                {"external_id": f"N-{i:05d}", "full_name": f"Trần Văn Minh {i}",
-                 "unit_code": f"A.N{i:05d}", "membership": "official", "is_leader": i % 7 == 0}
+                {
+                    "external_id": f"N-{i:05d}",
+                    "full_name": f"Trần Văn Minh {i}",
+                    "unit_code": f"A.N{i:05d}",
+                    "membership": "official",
+                    "is_leader": i % 7 == 0,
+                }
                 for i in range(UNITS)
             ],
-        }  # fmt: skip
+        }
         r = await post_sync(
             client, org.headers("partner_a"), body, dry_run=False, allow_mass_deactivation=True
         )

@@ -35,9 +35,17 @@ class TestSavepoints:
         async with db.sessionmaker() as s:
             await s.execute(select(Unit.id).limit(1))  # reads only, as services do first
             async with s.begin_nested():
-                s.add(Unit(code=f"SP{uuid.uuid4().hex[:8]}", name=name, name_search=name,
-                           level="cell", parent_id=parent.id, path=parent.path + uuid.uuid4().hex + "/",
-                           depth=1))  # fmt: skip
+                s.add(
+                    Unit(
+                        code=f"SP{uuid.uuid4().hex[:8]}",
+                        name=name,
+                        name_search=name,
+                        level="cell",
+                        parent_id=parent.id,
+                        path=parent.path + uuid.uuid4().hex + "/",
+                        depth=1,
+                    )
+                )
             await s.rollback()
         assert await _units_named(name) == 0
 
@@ -47,9 +55,17 @@ class TestSavepoints:
         async with db.sessionmaker() as s:
             await s.execute(select(Unit.id).limit(1))
             async with s.begin_nested():
-                s.add(Unit(code=f"SP{uuid.uuid4().hex[:8]}", name=name, name_search=name,
-                           level="cell", parent_id=parent.id, path=parent.path + uuid.uuid4().hex + "/",
-                           depth=1))  # fmt: skip
+                s.add(
+                    Unit(
+                        code=f"SP{uuid.uuid4().hex[:8]}",
+                        name=name,
+                        name_search=name,
+                        level="cell",
+                        parent_id=parent.id,
+                        path=parent.path + uuid.uuid4().hex + "/",
+                        depth=1,
+                    )
+                )
             await s.commit()
         assert await _units_named(name) == 1
 
@@ -59,8 +75,16 @@ class TestSavepoints:
             await s.execute(select(Unit.id).limit(1))
             with pytest.raises(IntegrityError):
                 async with s.begin_nested():
-                    s.add(Unit(code=unit.code, name="dup", name_search="dup", level="cell",
-                               path=f"/{uuid.uuid4().hex}/", depth=0))  # fmt: skip
+                    s.add(
+                        Unit(
+                            code=unit.code,
+                            name="dup",
+                            name_search="dup",
+                            level="cell",
+                            path=f"/{uuid.uuid4().hex}/",
+                            depth=0,
+                        )
+                    )
             assert await s.scalar(select(func.count()).select_from(Unit)) == 1
             await s.rollback()
 
@@ -75,12 +99,14 @@ class TestPostgresConnections:
     async def _backends(self, database: str) -> list[asyncpg.Record]:
         conn = await asyncpg.connect(database.replace("postgresql+asyncpg://", "postgresql://"))
         try:
-            return list(await conn.fetch(
-                "SELECT a.pid, a.state, c.relname FROM pg_stat_activity a"
-                " LEFT JOIN pg_locks l ON l.pid = a.pid AND l.relation IS NOT NULL"
-                " LEFT JOIN pg_class c ON c.oid = l.relation"
-                " WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()"
-            ))  # fmt: skip
+            return list(
+                await conn.fetch(
+                    "SELECT a.pid, a.state, c.relname FROM pg_stat_activity a"
+                    " LEFT JOIN pg_locks l ON l.pid = a.pid AND l.relation IS NOT NULL"
+                    " LEFT JOIN pg_class c ON c.oid = l.relation"
+                    " WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()"
+                )
+            )
         finally:
             await conn.close()
 
@@ -219,8 +245,16 @@ class TestErrorsHideValues:
         unit = await make_unit(session)
         secret = f"secret-{uuid.uuid4().hex}"
         async with db.sessionmaker() as s:
-            s.add(Unit(code=unit.code, name=secret, name_search=secret, level="cell",
-                       path=f"/{uuid.uuid4().hex}/", depth=0))  # fmt: skip
+            s.add(
+                Unit(
+                    code=unit.code,
+                    name=secret,
+                    name_search=secret,
+                    level="cell",
+                    path=f"/{uuid.uuid4().hex}/",
+                    depth=0,
+                )
+            )
             with pytest.raises(IntegrityError) as caught:
                 await s.flush()
             await s.rollback()

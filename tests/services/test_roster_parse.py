@@ -49,10 +49,12 @@ def problem_code(exc: pytest.ExceptionInfo[AppError]) -> str:
 # Whitespace of every kind (line breaks, tabs, NBSP, the Unicode spaces, separators that
 # only Python takes for blanks), controls, invisible and bidirectional marks.
 _BLANKS = "\t\n\r\x0b\x0c\x1c\x1f\x85\xa0\u1680\u2000\u2007\u200a\u2028\u2029\u202f\u205f\u3000"
-_ALPHABET = st.sampled_from(list(
-    "aAbzZ09 .-_@+()đĐÐðăâêôơưàáảãạẠẶệỹ\u0300\u0301\u0323\u200b\u200e\u202e\u2066\ufeff"
-    "\x00\x01\x7f'\"/x" + _BLANKS
-))  # fmt: skip
+_ALPHABET = st.sampled_from(
+    list(
+        "aAbzZ09 .-_@+()đĐÐðăâêôơưàáảãạẠẶệỹ\u0300\u0301\u0323\u200b\u200e\u202e\u2066\ufeff"
+        "\x00\x01\x7f'\"/x" + _BLANKS
+    )
+)
 _PADDING = st.text(st.sampled_from(list(_BLANKS + " ")), max_size=3)
 _TEXT = (
     st.text(_ALPHABET, max_size=30)
@@ -109,34 +111,75 @@ def test_a_field_is_accepted_and_normalised_as_by_the_members_api(case: tuple[st
 
 
 def test_blank_optional_cells_clear_and_blank_enum_cells_are_not_given() -> None:
-    got = dict(zip(STAGE_COLUMNS, member_row(1, {
-        "external_id": "X", "full_name": "A B", "unit_code": "U", "position": " ", "email": "",
-        "phone": None, "membership": "", "status": None, "is_leader": "",
-    }), strict=True))  # fmt: skip
+    got = dict(
+        zip(
+            STAGE_COLUMNS,
+            member_row(
+                1,
+                {
+                    "external_id": "X",
+                    "full_name": "A B",
+                    "unit_code": "U",
+                    "position": " ",
+                    "email": "",
+                    "phone": None,
+                    "membership": "",
+                    "status": None,
+                    "is_leader": "",
+                },
+            ),
+            strict=True,
+        )
+    )
     assert (got["position"], got["email"], got["phone"]) == (None, None, None)
     assert (got["has_position"], got["has_email"], got["has_phone"]) == (True, True, True)
     assert (got["has_membership"], got["has_status"], got["has_is_leader"]) == (False, False, False)
 
 
-@pytest.mark.parametrize(("field", "value", "expected"), [
-    ("membership", "Đảng viên chính thức", "official"), ("membership", "DỰ BỊ", "probationary"),
-    ("membership", "official", "official"), ("membership", "Không phải đảng viên", "none"),
-    ("status", "Miễn sinh hoạt", "exempt"), ("status", "đã chuyển đi", "transferred"),
-    ("status", "Từ trần", "deceased"), ("status", "active", "active"),
-    ("is_leader", "x", True), ("is_leader", "Có", True), ("is_leader", "không", False),
-    ("is_leader", 1, True), ("is_leader", "FALSE", False), ("is_leader", True, True),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("field", "value", "expected"),
+    [
+        ("membership", "Đảng viên chính thức", "official"),
+        ("membership", "DỰ BỊ", "probationary"),
+        ("membership", "official", "official"),
+        ("membership", "Không phải đảng viên", "none"),
+        ("status", "Miễn sinh hoạt", "exempt"),
+        ("status", "đã chuyển đi", "transferred"),
+        ("status", "Từ trần", "deceased"),
+        ("status", "active", "active"),
+        ("is_leader", "x", True),
+        ("is_leader", "Có", True),
+        ("is_leader", "không", False),
+        ("is_leader", 1, True),
+        ("is_leader", "FALSE", False),
+        ("is_leader", True, True),
+    ],
+)
 def test_vietnamese_labels_are_accepted(field: str, value: Any, expected: Any) -> None:
-    got = dict(zip(STAGE_COLUMNS, member_row(1, {"external_id": "X", "full_name": "A B",
-                                                  "unit_code": "U", field: value}), strict=True))  # fmt: skip
+    got = dict(
+        zip(
+            STAGE_COLUMNS,
+            member_row(1, {"external_id": "X", "full_name": "A B", "unit_code": "U", field: value}),
+            strict=True,
+        )
+    )
     assert got[field] == expected
     assert got[f"has_{field}"] is True
 
 
-@pytest.mark.parametrize(("field", "value"), [
-    ("membership", "honorary"), ("status", "on leave"), ("is_leader", "maybe"), ("membership", 3),
-    ("is_leader", 2), ("full_name", 42), ("unit_code", "bad code!"), ("external_id", "x" * 65),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("membership", "honorary"),
+        ("status", "on leave"),
+        ("is_leader", "maybe"),
+        ("membership", 3),
+        ("is_leader", 2),
+        ("full_name", 42),
+        ("unit_code", "bad code!"),
+        ("external_id", "x" * 65),
+    ],
+)
 def test_bad_values_are_rejected_with_their_field(field: str, value: Any) -> None:
     raw = {"external_id": "X", "full_name": "A B", "unit_code": "U", field: value}
     got = dict(zip(STAGE_COLUMNS, member_row(7, raw), strict=True))
@@ -144,23 +187,51 @@ def test_bad_values_are_rejected_with_their_field(field: str, value: Any) -> Non
 
 
 def test_spreadsheet_numbers_become_text() -> None:
-    got = dict(zip(STAGE_COLUMNS, member_row(1, {
-        "external_id": 1234567.0, "full_name": "A B", "unit_code": 42, "phone": 912345678,
-    }), strict=True))  # fmt: skip
+    got = dict(
+        zip(
+            STAGE_COLUMNS,
+            member_row(
+                1,
+                {
+                    "external_id": 1234567.0,
+                    "full_name": "A B",
+                    "unit_code": 42,
+                    "phone": 912345678,
+                },
+            ),
+            strict=True,
+        )
+    )
     assert (got["external_id"], got["unit_code"], got["phone"]) == ("1234567", "42", "+84912345678")
 
 
 # --- headers -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("header", "field"), [
-    ("Mã đảng viên", "external_id"), ("MÃ ĐẢNG VIÊN", "external_id"), ("ma_dang_vien", "external_id"),
-    ("Mã", "external_id"), ("Số thẻ đảng viên", "external_id"), ("Họ và tên", "full_name"),
-    ("Họ tên", "full_name"), ("Chi bộ", "unit_code"), ("Mã chi bộ", "unit_code"),
-    ("Chức vụ", "position"), ("Thư điện tử", "email"), ("E-mail", "email"), ("SĐT", "phone"),
-    ("Số điện thoại", "phone"), ("Điện thoại", "phone"), ("Loại đảng viên", "membership"),
-    ("Trạng thái", "status"), ("Cấp ủy", "is_leader"), ("Lãnh đạo", "is_leader"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("header", "field"),
+    [
+        ("Mã đảng viên", "external_id"),
+        ("MÃ ĐẢNG VIÊN", "external_id"),
+        ("ma_dang_vien", "external_id"),
+        ("Mã", "external_id"),
+        ("Số thẻ đảng viên", "external_id"),
+        ("Họ và tên", "full_name"),
+        ("Họ tên", "full_name"),
+        ("Chi bộ", "unit_code"),
+        ("Mã chi bộ", "unit_code"),
+        ("Chức vụ", "position"),
+        ("Thư điện tử", "email"),
+        ("E-mail", "email"),
+        ("SĐT", "phone"),
+        ("Số điện thoại", "phone"),
+        ("Điện thoại", "phone"),
+        ("Loại đảng viên", "membership"),
+        ("Trạng thái", "status"),
+        ("Cấp ủy", "is_leader"),
+        ("Lãnh đạo", "is_leader"),
+    ],
+)
 def test_header_aliases(header: str, field: str) -> None:
     assert HEADER_FIELDS[header_key(header)] == field
 
@@ -205,10 +276,25 @@ def test_missing_and_duplicate_columns() -> None:
 
 def test_json_elements_split_across_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(roster_parse, "CHUNK", 7)
-    members = [{"external_id": f"E{i}", "full_name": "Nguyễn Văn Ánh", "unit_code": "A.1",
-                "is_leader": i % 2 == 0, "phone": 912345678 + i} for i in range(30)]  # fmt: skip
-    body = json.dumps({"units": [{"code": "N1", "name": "X", "level": "cell", "parent_code": "A"}],
-                       "members": members, "mode": "snapshot", "scope_unit_code": "A"}, ensure_ascii=False)  # fmt: skip
+    members = [
+        {
+            "external_id": f"E{i}",
+            "full_name": "Nguyễn Văn Ánh",
+            "unit_code": "A.1",
+            "is_leader": i % 2 == 0,
+            "phone": 912345678 + i,
+        }
+        for i in range(30)
+    ]
+    body = json.dumps(
+        {
+            "units": [{"code": "N1", "name": "X", "level": "cell", "parent_code": "A"}],
+            "members": members,
+            "mode": "snapshot",
+            "scope_unit_code": "A",
+        },
+        ensure_ascii=False,
+    )
     reader, rows = read(body, "json")
     assert (reader.mode, reader.scope_unit_code, len(reader.units)) == ("snapshot", "A", 1)
     assert [r["row_no"] for r in rows] == list(range(1, 31))
@@ -217,10 +303,20 @@ def test_json_elements_split_across_chunks(monkeypatch: pytest.MonkeyPatch) -> N
     assert rows[2]["is_leader"] is True
 
 
-@pytest.mark.parametrize("body", [
-    "", "{", '{"members": [', '{"members": [{"a": 1},]}', '{"mode": "upsert",}', "null",
-    '{"members": []} {}', '{"members": [1 2]}', '{1: 2}',
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "body",
+    [
+        "",
+        "{",
+        '{"members": [',
+        '{"members": [{"a": 1},]}',
+        '{"mode": "upsert",}',
+        "null",
+        '{"members": []} {}',
+        '{"members": [1 2]}',
+        "{1: 2}",
+    ],
+)
 def test_malformed_json(body: str) -> None:
     with pytest.raises(AppError) as exc:
         read(body, "json")
@@ -238,8 +334,11 @@ def test_ndjson_lines() -> None:
     _, rows = read(
         '{"external_id": "A", "full_name": "X Y", "unit_code": "U"}\r\n\r\n[1]\n{"x"\n', "ndjson"
     )
-    assert [(r["row_no"], r["error_code"]) for r in rows] == [(1, None), (3, "validation_failed"),
-                                                              (4, "invalid_json")]  # fmt: skip
+    assert [(r["row_no"], r["error_code"]) for r in rows] == [
+        (1, None),
+        (3, "validation_failed"),
+        (4, "invalid_json"),
+    ]
 
 
 def test_media_types() -> None:
@@ -261,10 +360,18 @@ def test_xlsx_that_is_not_a_zip() -> None:
 # --- legacy encodings --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("tcvn3", "unicode"), [
-    ("B¶o Th¾ng", "Bảo Thắng"), ("NguyÔn V¨n An", "Nguyễn Văn An"), ("Hµ Néi", "Hà Nội"),
-    ("§¶ng", "Đảng"), ("D­¬ng", "Dương"), ("ViÖt Nam", "Việt Nam"), ("TrÇn ThÞ Hoa", "Trần Thị Hoa"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("tcvn3", "unicode"),
+    [
+        ("B¶o Th¾ng", "Bảo Thắng"),
+        ("NguyÔn V¨n An", "Nguyễn Văn An"),
+        ("Hµ Néi", "Hà Nội"),
+        ("§¶ng", "Đảng"),
+        ("D­¬ng", "Dương"),
+        ("ViÖt Nam", "Việt Nam"),
+        ("TrÇn ThÞ Hoa", "Trần Thị Hoa"),
+    ],
+)
 def test_tcvn3_known_pairs(tcvn3: str, unicode: str) -> None:
     raw = tcvn3.encode("latin-1")
     assert decode_tcvn3(raw) == unicode
@@ -307,8 +414,8 @@ def test_a_tcvn3_csv_is_read_as_unicode() -> None:
 def test_vni_bytes_are_refused(fmt: str) -> None:
     body = {
         "csv": "Ma,Ho ten,Chi bo\nDV1,Nguyeãn Vaên Thaønh,A.1\n",
-        "ndjson": '{"external_id": "DV1", "full_name": "Nguyeãn Vaên Thaønh", "unit_code": "A.1"}\n',
-        "json": '{"members": [{"external_id": "DV1", "full_name": "Nguyeãn Vaên Thaønh", "unit_code": "A"}]}',
+        "ndjson": '{"external_id": "DV1", "full_name": "Nguyeãn Vaên Thaønh", "unit_code": "A.1"}\n',  # noqa: E501
+        "json": '{"members": [{"external_id": "DV1", "full_name": "Nguyeãn Vaên Thaønh", "unit_code": "A"}]}',  # noqa: E501
     }[fmt].encode("cp1252")
     with pytest.raises(AppError) as exc:
         read(body, fmt)
@@ -336,8 +443,28 @@ def test_mojibake_rows_are_refused_after_reading() -> None:
 
 # --- mixed encodings (issue 14, finding 2) ------------------------------------------------
 
-_SYLLABLES = ["Nguyễn", "Trần", "Lê", "Phạm", "Văn", "Thị", "Hữu", "Đức", "An", "Bình",
-              "Thắng", "Hoà", "Ánh", "Ngọc", "Quỳnh", "Tuấn", "Hương", "Minh", "Dũng", "Yến"]  # fmt: skip
+_SYLLABLES = [
+    "Nguyễn",
+    "Trần",
+    "Lê",
+    "Phạm",
+    "Văn",
+    "Thị",
+    "Hữu",
+    "Đức",
+    "An",
+    "Bình",
+    "Thắng",
+    "Hoà",
+    "Ánh",
+    "Ngọc",
+    "Quỳnh",
+    "Tuấn",
+    "Hương",
+    "Minh",
+    "Dũng",
+    "Yến",
+]
 _NAMES = st.lists(st.sampled_from(_SYLLABLES), min_size=2, max_size=4).map(" ".join)
 _LEGACY = st.sampled_from(["tcvn3", "cp1258", "latin-1"])
 
@@ -402,14 +529,17 @@ def test_every_vietnamese_roster_in_windows_1258_reads_back_as_written(names: li
     assert all(r["membership"] == "official" for r in rows)
 
 
-@pytest.mark.parametrize("text", [
-    "X1,Gérard Dupont,A.1\n",  # French: "gérard" is no Vietnamese syllable
-    "X1,Zoë Müller,A.1\n",  # letters Vietnamese does not have
-    "X1,Jörg,A.1\n",
-    "X1,Tr\u0301n,A.1\n",  # a tone mark after a consonant
-    "X1,Tra\u0301\u0300n,A.1\n",  # two tones on one vowel
-    "X1,Nguyễn ×,A.1\n",  # a sign no Vietnamese text holds
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "text",
+    [
+        "X1,Gérard Dupont,A.1\n",  # French: "gérard" is no Vietnamese syllable
+        "X1,Zoë Müller,A.1\n",  # letters Vietnamese does not have
+        "X1,Jörg,A.1\n",
+        "X1,Tr\u0301n,A.1\n",  # a tone mark after a consonant
+        "X1,Tra\u0301\u0300n,A.1\n",  # two tones on one vowel
+        "X1,Nguyễn ×,A.1\n",  # a sign no Vietnamese text holds
+    ],
+)
 def test_single_byte_text_that_is_not_vietnamese_is_not_windows_1258(text: str) -> None:
     body = encode_cp1258("external_id,full_name,unit_code\n" + text)
     assert not reads_as_cp1258(io.BytesIO(body))

@@ -52,9 +52,14 @@ async def _read(store: S3Storage, key: str) -> bytes:
 @pytest.fixture
 async def s3(seaweed: Seaweed) -> AsyncIterator[S3Storage]:
     store = S3Storage(
-        bucket=seaweed.bucket, endpoint=seaweed.endpoint, access_key="qd85", secret_key="x",
-        prefix=f"unit-{uuid.uuid4().hex[:8]}/", presign_seconds=60, timeout=5,
-    )  # fmt: skip
+        bucket=seaweed.bucket,
+        endpoint=seaweed.endpoint,
+        access_key="qd85",
+        secret_key="x",
+        prefix=f"unit-{uuid.uuid4().hex[:8]}/",
+        presign_seconds=60,
+        timeout=5,
+    )
     yield store
     await store.aclose()
 
@@ -145,10 +150,13 @@ async def on_s3(seaweed: Seaweed, monkeypatch: pytest.MonkeyPatch) -> AsyncItera
     """The app's settings switched to the SeaweedFS bucket (a fresh prefix per test)."""
     settings = get_settings()
     for name, value in {
-        "storage_backend": "s3", "storage_s3_endpoint": seaweed.endpoint,
-        "storage_s3_bucket": seaweed.bucket, "storage_s3_access_key": "qd85",
-        "storage_s3_prefix": f"api-{uuid.uuid4().hex[:8]}/", "storage_timeout_seconds": 5.0,
-    }.items():  # fmt: skip
+        "storage_backend": "s3",
+        "storage_s3_endpoint": seaweed.endpoint,
+        "storage_s3_bucket": seaweed.bucket,
+        "storage_s3_access_key": "qd85",
+        "storage_s3_prefix": f"api-{uuid.uuid4().hex[:8]}/",
+        "storage_timeout_seconds": 5.0,
+    }.items():
         monkeypatch.setattr(settings, name, value)
     yield settings
     await close_stores()
@@ -161,9 +169,10 @@ async def org(session: AsyncSession) -> Org:
 
 async def _upload(client: httpx.AsyncClient, rid: str, headers: dict[str, str], data: bytes) -> Any:
     return await client.post(
-        f"/api/v1/reports/{rid}/evidence", headers=headers,
+        f"/api/v1/reports/{rid}/evidence",
+        headers=headers,
         files={"file": ("ảnh chụp.png", data, "image/png")},
-    )  # fmt: skip
+    )
 
 
 class TestEvidenceOnS3:

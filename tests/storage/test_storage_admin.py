@@ -42,10 +42,12 @@ async def store(
     if request.param == "s3":
         seaweed: Seaweed = request.getfixturevalue("seaweed")
         for name, value in {
-            "storage_backend": "s3", "storage_s3_endpoint": seaweed.endpoint,
-            "storage_s3_bucket": seaweed.bucket, "storage_s3_access_key": "qd85",
+            "storage_backend": "s3",
+            "storage_s3_endpoint": seaweed.endpoint,
+            "storage_s3_bucket": seaweed.bucket,
+            "storage_s3_access_key": "qd85",
             "storage_s3_prefix": f"adm-{uuid.uuid4().hex[:8]}/",
-        }.items():  # fmt: skip
+        }.items():
             monkeypatch.setattr(settings, name, value)
     else:
         monkeypatch.setattr(settings, "storage_dir", str(tmp_path / "files"))
@@ -137,9 +139,16 @@ class TestVerifyCommand:
 
         async def run() -> tuple[int, str]:
             proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "api.cli", "storage", "verify", env=env, cwd=ROOT,
-                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-            )  # fmt: skip
+                sys.executable,
+                "-m",
+                "api.cli",
+                "storage",
+                "verify",
+                env=env,
+                cwd=ROOT,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT,
+            )
             out, _ = await proc.communicate()
             return proc.returncode or 0, out.decode()
 
@@ -160,9 +169,12 @@ class TestMigrate:
         contents = [PDF + bytes([n]) * n for n in range(1, 4)]
         keys = {(await source.put(io.BytesIO(c))).key for c in contents}
         target = S3Storage(
-            bucket=seaweed.bucket, endpoint=seaweed.endpoint, access_key="qd85",
-            prefix=f"mig-{uuid.uuid4().hex[:8]}/", timeout=5,
-        )  # fmt: skip
+            bucket=seaweed.bucket,
+            endpoint=seaweed.endpoint,
+            access_key="qd85",
+            prefix=f"mig-{uuid.uuid4().hex[:8]}/",
+            timeout=5,
+        )
         try:
             # A first run that got one object across before it stopped.
             first = next(iter(keys))
@@ -186,9 +198,12 @@ class TestMigrate:
         key = (await source.put(io.BytesIO(PDF))).key
         await _overwrite(source, key, PDF[:-1] + b"?")  # damaged on disk
         target = S3Storage(
-            bucket=seaweed.bucket, endpoint=seaweed.endpoint, access_key="qd85",
-            prefix=f"mig-{uuid.uuid4().hex[:8]}/", timeout=5,
-        )  # fmt: skip
+            bucket=seaweed.bucket,
+            endpoint=seaweed.endpoint,
+            access_key="qd85",
+            prefix=f"mig-{uuid.uuid4().hex[:8]}/",
+            timeout=5,
+        )
         try:
             result = await storage_admin.migrate(source, target)
             assert result.copied == 0

@@ -24,18 +24,28 @@ _seq = itertools.count(1)
 
 
 async def make_unit(
-    session: AsyncSession, parent: Unit | None = None, *, code: str | None = None, name: str | None = None,
-    level: UnitLevel | None = None, **overrides: Any,
-) -> Unit:  # fmt: skip
+    session: AsyncSession,
+    parent: Unit | None = None,
+    *,
+    code: str | None = None,
+    name: str | None = None,
+    level: UnitLevel | None = None,
+    **overrides: Any,
+) -> Unit:
     n = next(_seq)
     unit_id = uuid.uuid4()
     name = name or f"Đơn vị {n}"
     unit = Unit(
-        id=unit_id, code=code or f"U{n:05d}", name=name, name_search=fold(name),
+        id=unit_id,
+        code=code or f"U{n:05d}",
+        name=name,
+        name_search=fold(name),
         level=level or (UnitLevel.cell if parent else UnitLevel.central),
-        parent_id=parent.id if parent else None, path=child_path(parent.path if parent else None, unit_id),
-        depth=parent.depth + 1 if parent else 0, **overrides,
-    )  # fmt: skip
+        parent_id=parent.id if parent else None,
+        path=child_path(parent.path if parent else None, unit_id),
+        depth=parent.depth + 1 if parent else 0,
+        **overrides,
+    )
     session.add(unit)
     await session.commit()
     return unit
@@ -47,14 +57,20 @@ async def make_member(
     n = next(_seq)
     full_name = full_name or f"Nguyễn Văn Thành {n}"
     values: dict[str, Any] = {
-        "external_id": f"DV{n:07d}", "membership": Membership.official, "status": MemberStatus.active,
-        "declaration": Declaration.not_declared, "is_leader": False,
-    }  # fmt: skip
+        "external_id": f"DV{n:07d}",
+        "membership": Membership.official,
+        "status": MemberStatus.active,
+        "declaration": Declaration.not_declared,
+        "is_leader": False,
+    }
     values.update(overrides)
     member = Member(
-        full_name=full_name, name_search=fold(full_name), name_sort=name_sort_key(full_name),
-        unit_id=unit.id, **values,
-    )  # fmt: skip
+        full_name=full_name,
+        name_search=fold(full_name),
+        name_sort=name_sort_key(full_name),
+        unit_id=unit.id,
+        **values,
+    )
     session.add(member)
     await session.commit()
     return member
@@ -69,9 +85,11 @@ async def make_user(
     active: bool = True,
 ) -> User:
     user = User(
-        username=username or f"user{next(_seq)}", password_hash=_HASH,
-        member_id=member.id if member else None, active=active,
-    )  # fmt: skip
+        username=username or f"user{next(_seq)}",
+        password_hash=_HASH,
+        member_id=member.id if member else None,
+        active=active,
+    )
     session.add(user)
     await session.flush()
     for role, unit in grants:
@@ -98,9 +116,14 @@ def auth(principal: User | ApiClient) -> dict[str, str]:
 
 
 async def make_account(
-    session: AsyncSession, member: Member, value: str | None = None, *, platform: str | None = None,
-    status: Any = None, **overrides: Any,
-) -> Any:  # fmt: skip
+    session: AsyncSession,
+    member: Member,
+    value: str | None = None,
+    *,
+    platform: str | None = None,
+    status: Any = None,
+    **overrides: Any,
+) -> Any:
     """A declared account in any status (claim_key set while pending/verified/compromised);
     an active one marks the member `declared`, as the service does."""
     from api.core.db import utcnow
@@ -113,11 +136,17 @@ async def make_account(
     status = status or AccountStatus.pending
     canonical = canonicalize(platform, value)
     account = Account(
-        member_id=member.id, platform=Platform(canonical.platform), kind=AccountKind.profile,
-        purpose=AccountPurpose.personal, url=value, canonical_key=canonical.key,
-        canonical_url=canonical.url, claim_key=canonical.key if status in CLAIMING_STATUSES else None,
-        status=status, **overrides,
-    )  # fmt: skip
+        member_id=member.id,
+        platform=Platform(canonical.platform),
+        kind=AccountKind.profile,
+        purpose=AccountPurpose.personal,
+        url=value,
+        canonical_key=canonical.key,
+        canonical_url=canonical.url,
+        claim_key=canonical.key if status in CLAIMING_STATUSES else None,
+        status=status,
+        **overrides,
+    )
     session.add(account)
     if status in CLAIMING_STATUSES and member.declaration is not Declaration.declared:
         member.declaration = Declaration.declared
@@ -127,9 +156,15 @@ async def make_account(
 
 
 async def make_document(
-    session: AsyncSession, audience: Unit, *, status: Any = None, body: str | None = "## Nội dung",
-    file: bytes | None = None, revision: int = 1, **overrides: Any,
-) -> Any:  # fmt: skip
+    session: AsyncSession,
+    audience: Unit,
+    *,
+    status: Any = None,
+    body: str | None = "## Nội dung",
+    file: bytes | None = None,
+    revision: int = 1,
+    **overrides: Any,
+) -> Any:
     """A document addressed to `audience`'s subtree (published unless `status` says
     otherwise), with `file` stored and attached when given. Published and archived ones
     get their revision rows 1..revision, as the service writes them."""
@@ -146,31 +181,51 @@ async def make_document(
     code = overrides.pop("code", f"{n}-HD/TU")
     title = overrides.pop("title", f"Hướng dẫn số {n}")
     values: dict[str, Any] = {
-        "doc_type": DocType.guidance, "issuer": "Ban Tuyên giáo", "issued_on": date(2020, 1, 1) + timedelta(days=n),
+        "doc_type": DocType.guidance,
+        "issuer": "Ban Tuyên giáo",
+        "issued_on": date(2020, 1, 1) + timedelta(days=n),
         "requires_ack": True,
-    }  # fmt: skip
+    }
     if file is not None:
         stored = await storage().put(io.BytesIO(file))
-        values.update(file_sha256=stored.key, file_size=stored.size, file_name="van-ban.pdf",
-                      file_content_type=PDF)  # fmt: skip
+        values.update(
+            file_sha256=stored.key,
+            file_size=stored.size,
+            file_name="van-ban.pdf",
+            file_content_type=PDF,
+        )
     if status is not DocumentStatus.draft:
         values["published_at"] = utcnow()
     if status is DocumentStatus.archived:
         values["archived_at"] = utcnow()
     values.update(overrides)
     doc = Document(
-        code=code, title=title, search_text=fold(f"{code} {title}"), body=body,
-        audience_unit_id=audience.id, status=status, revision=revision, **values,
-    )  # fmt: skip
+        code=code,
+        title=title,
+        search_text=fold(f"{code} {title}"),
+        body=body,
+        audience_unit_id=audience.id,
+        status=status,
+        revision=revision,
+        **values,
+    )
     session.add(doc)
     await session.flush()
     if status is not DocumentStatus.draft:
         for r in range(1, revision + 1):
-            session.add(DocumentRevision(
-                document_id=doc.id, revision=r, title=title, summary=doc.summary, body=body,
-                file_sha256=doc.file_sha256, file_name=doc.file_name,
-                file_content_type=doc.file_content_type, file_size=doc.file_size,
-            ))  # fmt: skip
+            session.add(
+                DocumentRevision(
+                    document_id=doc.id,
+                    revision=r,
+                    title=title,
+                    summary=doc.summary,
+                    body=body,
+                    file_sha256=doc.file_sha256,
+                    file_name=doc.file_name,
+                    file_content_type=doc.file_content_type,
+                    file_size=doc.file_size,
+                )
+            )
     await session.commit()
     return doc
 
@@ -184,9 +239,11 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 def report_body(**overrides: Any) -> dict[str, Any]:
     """A valid POST /reports body about a link of its own (so it starts a new primary)."""
     body: dict[str, Any] = {
-        "url": f"https://www.facebook.com/some.page/posts/{next(_seq)}", "category": "fake_news",
-        "description": "Bài viết bịa đặt về chủ trương sáp nhập xã.", "proposed_action": "refute",
-    }  # fmt: skip
+        "url": f"https://www.facebook.com/some.page/posts/{next(_seq)}",
+        "category": "fake_news",
+        "description": "Bài viết bịa đặt về chủ trương sáp nhập xã.",
+        "proposed_action": "refute",
+    }
     body.update(overrides)
     return body
 
@@ -200,9 +257,13 @@ async def file_report(client: Any, headers: dict[str, str], **overrides: Any) ->
 
 
 async def make_member_user(
-    session: AsyncSession, unit: Unit, *, grants: list[tuple[Role, Unit | None]] = (),  # type: ignore[assignment]
-    full_name: str | None = None, **overrides: Any,
-) -> tuple[Member, dict[str, str]]:  # fmt: skip
+    session: AsyncSession,
+    unit: Unit,
+    *,
+    grants: list[tuple[Role, Unit | None]] = (),  # type: ignore[assignment]
+    full_name: str | None = None,
+    **overrides: Any,
+) -> tuple[Member, dict[str, str]]:
     """A member of `unit` with a user linked to it (and `grants`); (member, auth headers)."""
     member = await make_member(session, unit, full_name=full_name, **overrides)
     return member, auth(await make_user(session, member=member, grants=grants))

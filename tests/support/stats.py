@@ -42,17 +42,41 @@ STATS = f"{API}/stats"
 COMPLIANCE = f"{STATS}/compliance"
 SERIES = f"{STATS}/reports"
 PLATFORMS = (
-    "facebook", "zalo", "youtube", "tiktok", "instagram", "x", "telegram", "threads",
-    "linkedin", "website", "other",
-)  # fmt: skip
+    "facebook",
+    "zalo",
+    "youtube",
+    "tiktok",
+    "instagram",
+    "x",
+    "telegram",
+    "threads",
+    "linkedin",
+    "website",
+    "other",
+)
 COUNTED = (
-    "members_active", "leaders_active", "members_declared", "members_with_accounts",
-    "leaders_with_accounts", "accounts_total", "accounts_verified", "accounts_pending",
-    "acks_done", "acks_expected", "reports_filed", "reports_open", "reports_overdue",
+    "members_active",
+    "leaders_active",
+    "members_declared",
+    "members_with_accounts",
+    "leaders_with_accounts",
+    "accounts_total",
+    "accounts_verified",
+    "accounts_pending",
+    "acks_done",
+    "acks_expected",
+    "reports_filed",
+    "reports_open",
+    "reports_overdue",
     "reports_resolved",
-)  # fmt: skip
-FIGURES = (*COUNTED, "accounts_by_platform", "declaration_rate", "ack_rate",
-           "median_hours_to_resolve")  # fmt: skip
+)
+FIGURES = (
+    *COUNTED,
+    "accounts_by_platform",
+    "declaration_rate",
+    "ack_rate",
+    "median_hours_to_resolve",
+)
 CLAIMING = frozenset({"pending", "verified", "compromised"})
 OPEN = frozenset({"submitted", "in_review", "escalated"})
 _seq = itertools.count(1)
@@ -129,15 +153,19 @@ def brute_force(
     for ack in w.acks:
         doc = w.documents[ack.document_id]
         if (
-            doc in counted_docs and ack.revision == doc.revision and ack.member_id in active_ids
+            doc in counted_docs
+            and ack.revision == doc.revision
+            and ack.member_id in active_ids
             and w.addresses(doc, w.members[ack.member_id].unit_id)
-        ):  # fmt: skip
+        ):
             done += 1
     reports = [
-        r for r in w.reports
-        if r.unit_id in units and (start is None or r.created_at >= start)
+        r
+        for r in w.reports
+        if r.unit_id in units
+        and (start is None or r.created_at >= start)
         and (end is None or r.created_at < end)
-    ]  # fmt: skip
+    ]
     is_open = [r for r in reports if value(r.status) in OPEN]
     resolved = [r for r in reports if value(r.status) == "resolved"]
     declared = [m for m in active if value(m.declaration) != "not_declared"]
@@ -175,15 +203,21 @@ def document_brute_force(w: World, doc_id: uuid.UUID, unit_id: uuid.UUID) -> tup
     doc = w.documents[doc_id]
     units = w.subtree(unit_id)
     addressed = {
-        m.id for m in w.members.values()
+        m.id
+        for m in w.members.values()
         if m.unit_id in units and value(m.status) == "active" and w.addresses(doc, m.unit_id)
-    }  # fmt: skip
+    }
     acked = {a.member_id for a in w.acks if a.document_id == doc.id and a.revision == doc.revision}
     return len(addressed), len(addressed & acked)
 
 
-def assert_figures(row: dict[str, Any], expected: dict[str, Any], *,
-                   median_abs: float | None = None, where: str = "") -> None:  # fmt: skip
+def assert_figures(
+    row: dict[str, Any],
+    expected: dict[str, Any],
+    *,
+    median_abs: float | None = None,
+    where: str = "",
+) -> None:
     """Every figure of a compliance row equals the brute force (the median within
     `median_abs`, by default the backend's precision: exact on PostgreSQL; SQLite's
     julianday() keeps milliseconds only, so a median of a fraction of a second may round
@@ -289,81 +323,130 @@ class Api:
         self.client = client
         self.headers = headers
 
-    async def call(self, method: str, url: str, expect: tuple[int, ...] = (200, 201), *,
-                   headers: dict[str, str] | None = None, **kw: Any) -> httpx.Response:  # fmt: skip
+    async def call(
+        self,
+        method: str,
+        url: str,
+        expect: tuple[int, ...] = (200, 201),
+        *,
+        headers: dict[str, str] | None = None,
+        **kw: Any,
+    ) -> httpx.Response:
         r = await self.client.request(method, API + url, headers=headers or self.headers, **kw)
         assert r.status_code in expect, f"{method} {url}: {r.status_code} {r.text}"
         return r
 
     async def member(self, unit_id: uuid.UUID | str, **fields: Any) -> dict[str, Any]:
         n = next(_seq)
-        body = {"full_name": fields.pop("full_name", f"Nguyễn Thị Thống Kê {n}"),
-                "unit_id": str(unit_id), "membership": "official", **fields}  # fmt: skip
+        body = {
+            "full_name": fields.pop("full_name", f"Nguyễn Thị Thống Kê {n}"),
+            "unit_id": str(unit_id),
+            "membership": "official",
+            **fields,
+        }
         data: dict[str, Any] = (await self.call("POST", "/members", json=body)).json()
         return data
 
-    async def patch_member(self, member_id: Any, expect: tuple[int, ...] = (200,),
-                           **fields: Any) -> httpx.Response:  # fmt: skip
+    async def patch_member(
+        self, member_id: Any, expect: tuple[int, ...] = (200,), **fields: Any
+    ) -> httpx.Response:
         body = {k: str(v) if isinstance(v, uuid.UUID) else v for k, v in fields.items()}
         return await self.call("PATCH", f"/members/{member_id}", expect, json=body)
 
-    async def declare(self, member_id: Any, platform: str = "facebook", handle: str | None = None,
-                      expect: tuple[int, ...] = (200, 201)) -> httpx.Response:  # fmt: skip
-        return await self.call("POST", f"/members/{member_id}/accounts", expect,
-                               json=account_body(platform, handle))  # fmt: skip
+    async def declare(
+        self,
+        member_id: Any,
+        platform: str = "facebook",
+        handle: str | None = None,
+        expect: tuple[int, ...] = (200, 201),
+    ) -> httpx.Response:
+        return await self.call(
+            "POST", f"/members/{member_id}/accounts", expect, json=account_body(platform, handle)
+        )
 
     async def declare_none(
         self, member_id: Any, expect: tuple[int, ...] = (200,)
     ) -> httpx.Response:
-        return await self.call("POST", f"/members/{member_id}/declaration", expect,
-                               json={"has_accounts": False})  # fmt: skip
+        return await self.call(
+            "POST", f"/members/{member_id}/declaration", expect, json={"has_accounts": False}
+        )
 
-    async def account_action(self, account_id: Any, action: str,
-                             expect: tuple[int, ...] = (200,)) -> httpx.Response:  # fmt: skip
+    async def account_action(
+        self, account_id: Any, action: str, expect: tuple[int, ...] = (200,)
+    ) -> httpx.Response:
         body = {"note": "Không phải tài khoản của đảng viên"} if action == "reject" else {}
         return await self.call("POST", f"/accounts/{account_id}/{action}", expect, json=body)
 
-    async def report(self, reporter: dict[str, str], url: str | None = None,
-                     expect: tuple[int, ...] = (201,), **fields: Any) -> dict[str, Any]:  # fmt: skip
+    async def report(
+        self,
+        reporter: dict[str, str],
+        url: str | None = None,
+        expect: tuple[int, ...] = (201,),
+        **fields: Any,
+    ) -> dict[str, Any]:
         """File a report (201); a reporter who already has an open report of that link
         gets it back (200)."""
         body = {
             "url": url or f"https://www.facebook.com/trang.xau/posts/{next(_seq)}",
-            "category": "fake_news", "proposed_action": "refute",
-            "description": "Bài viết xuyên tạc chủ trương.", **fields,
-        }  # fmt: skip
+            "category": "fake_news",
+            "proposed_action": "refute",
+            "description": "Bài viết xuyên tạc chủ trương.",
+            **fields,
+        }
         r = await self.call("POST", "/reports", expect, json=body, headers=reporter)
         data: dict[str, Any] = r.json()
         data["_created"] = r.status_code == 201
         return data
 
-    async def move_report(self, report_id: Any, to: str, expect: tuple[int, ...] = (200,),
-                          headers: dict[str, str] | None = None) -> httpx.Response:  # fmt: skip
-        return await self.call("POST", f"/reports/{report_id}/transitions", expect,
-                               json=transition_body(to), headers=headers)  # fmt: skip
+    async def move_report(
+        self,
+        report_id: Any,
+        to: str,
+        expect: tuple[int, ...] = (200,),
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        return await self.call(
+            "POST",
+            f"/reports/{report_id}/transitions",
+            expect,
+            json=transition_body(to),
+            headers=headers,
+        )
 
-    async def document(self, audience_id: Any, *, publish: bool = True,
-                       requires_ack: bool = True, **fields: Any) -> dict[str, Any]:  # fmt: skip
+    async def document(
+        self, audience_id: Any, *, publish: bool = True, requires_ack: bool = True, **fields: Any
+    ) -> dict[str, Any]:
         n = next(_seq)
         body = {
-            "code": f"{n}-HD/BTG", "title": f"Hướng dẫn thực hiện Quy định 85 số {n}",
-            "doc_type": "guidance", "issuer": "Ban Tuyên giáo", "issued_on": "2026-01-15",
-            "body": "## Nội dung\nQuán triệt.", "audience_unit_id": str(audience_id),
-            "requires_ack": requires_ack, **fields,
-        }  # fmt: skip
+            "code": f"{n}-HD/BTG",
+            "title": f"Hướng dẫn thực hiện Quy định 85 số {n}",
+            "doc_type": "guidance",
+            "issuer": "Ban Tuyên giáo",
+            "issued_on": "2026-01-15",
+            "body": "## Nội dung\nQuán triệt.",
+            "audience_unit_id": str(audience_id),
+            "requires_ack": requires_ack,
+            **fields,
+        }
         data: dict[str, Any] = (await self.call("POST", "/documents", (201,), json=body)).json()
         if publish:
             data = (await self.call("POST", f"/documents/{data['id']}/publish")).json()
         return data
 
     async def revise(self, doc_id: Any, expect: tuple[int, ...] = (200,)) -> httpx.Response:
-        return await self.call("PATCH", f"/documents/{doc_id}", expect,
-                               json={"body": f"## Nội dung sửa đổi {next(_seq)}"})  # fmt: skip
+        return await self.call(
+            "PATCH",
+            f"/documents/{doc_id}",
+            expect,
+            json={"body": f"## Nội dung sửa đổi {next(_seq)}"},
+        )
 
-    async def ack(self, doc_id: Any, member_headers: dict[str, str],
-                  expect: tuple[int, ...] = (200, 201)) -> httpx.Response:  # fmt: skip
-        return await self.call("POST", f"/documents/{doc_id}/acknowledgements", expect,
-                               headers=member_headers)  # fmt: skip
+    async def ack(
+        self, doc_id: Any, member_headers: dict[str, str], expect: tuple[int, ...] = (200, 201)
+    ) -> httpx.Response:
+        return await self.call(
+            "POST", f"/documents/{doc_id}/acknowledgements", expect, headers=member_headers
+        )
 
     async def compliance(self, unit_id: Any = None, **params: Any) -> dict[str, Any]:
         """The figures as read now (with whatever deltas are pending: every additive figure
@@ -411,8 +494,11 @@ def transition_body(to: str) -> dict[str, Any]:
 
 async def login_for(session: Any, member_id: Any, *, grants: Any = ()) -> dict[str, str]:
     """Bearer headers of a new user linked to an existing member (users are not counted)."""
-    user = await make_user(session, member=SimpleNamespace(id=uuid.UUID(str(member_id))),  # type: ignore[arg-type]
-                           grants=list(grants))  # fmt: skip
+    user = await make_user(
+        session,
+        member=SimpleNamespace(id=uuid.UUID(str(member_id))),  # type: ignore[arg-type]
+        grants=list(grants),
+    )
     return auth(user)
 
 

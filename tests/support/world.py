@@ -128,9 +128,11 @@ async def _org(session: AsyncSession) -> Org:
     }
     for name, granted in grants.items():
         org.principals[name] = await make_user(
-            session, grants=granted, member=me if name == "member" else None,
+            session,
+            grants=granted,
+            member=me if name == "member" else None,
             username=USERNAMES[name],
-        )  # fmt: skip
+        )
     for name, role in (("partner_a", Role.partner), ("analyst_a", Role.analyst)):
         org.principals[name], org.secrets[name] = await make_client(session, role, a)
     return org
@@ -206,9 +208,13 @@ async def _world(session: AsyncSession, client: httpx.AsyncClient) -> World:
     manager = await make_user(session, member=boss, grants=[(Role.manager, org.a)])
     p = org.principals
     principals: dict[str, User | ApiClient] = {
-        "admin": p["admin"], "manager": manager, "reviewer": p["reviewer_a"],
-        "analyst": p["analyst_a"], "partner": p["partner_a"], "member": p["member"],
-    }  # fmt: skip
+        "admin": p["admin"],
+        "manager": manager,
+        "reviewer": p["reviewer_a"],
+        "analyst": p["analyst_a"],
+        "partner": p["partner_a"],
+        "member": p["member"],
+    }
     peers = {}
     for unit in (org.a1, org.b1, org.root):
         member = await make_member(session, unit)
@@ -224,8 +230,14 @@ async def _objects(session: AsyncSession, world: World) -> None:
     account = await make_account(session, world.other)
     document = await make_document(session, org.a, status=DocumentStatus.draft)
     published = await make_document(session, org.a)
-    world.ids.update({
-        "unit": str(org.a1.id), "member": str(world.other.id), "account": str(account.id),
-        "document": str(document.id), "published": str(published.id),
-        "user": str(org.principals["member"].id), "client": str(org.principals["partner_a"].id),
-    })  # fmt: skip
+    world.ids.update(
+        {
+            "unit": str(org.a1.id),
+            "member": str(world.other.id),
+            "account": str(account.id),
+            "document": str(document.id),
+            "published": str(published.id),
+            "user": str(org.principals["member"].id),
+            "client": str(org.principals["partner_a"].id),
+        }
+    )

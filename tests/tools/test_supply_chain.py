@@ -27,10 +27,14 @@ VULNERABLE = {
     "name": "jinja2",
     "version": "2.10",
     "vulns": [
-        {"id": "PYSEC-2019-217", "fix_versions": ["2.10.1"], "aliases": ["CVE-2019-10906"],
-         "description": "sandbox escape"},
+        {
+            "id": "PYSEC-2019-217",
+            "fix_versions": ["2.10.1"],
+            "aliases": ["CVE-2019-10906"],
+            "description": "sandbox escape",
+        },
     ],
-}  # fmt: skip
+}
 UNCHECKED = {"name": "qd85-private", "skip_reason": "Dependency not found on PyPI"}
 
 

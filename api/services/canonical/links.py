@@ -172,8 +172,10 @@ def _platform_content(owner: str, link: Link) -> ContentLink:
     segments, query_map = link.segments, link.query
     if link.domain in _SHORT_HOSTS and segments:
         if link.domain == "youtu.be":
-            segments, query_map = ("watch",), {"v": [segments[0]], **{
-                k: v for k, v in query_map.items() if k == "list"}}  # fmt: skip
+            segments, query_map = (
+                ("watch",),
+                {"v": [segments[0]], **{k: v for k, v in query_map.items() if k == "list"}},
+            )
         else:
             segments = ("watch", *segments)
     elif link.domain in _SHORT_HOSTS or not segments:

@@ -121,18 +121,29 @@ def field_error(field: str, code: str, vi: str, en: str, kind: str | None = None
 
 
 def event(
-    report_id: uuid.UUID, kind: str, principal: Principal | None, *, by_reporter: bool = False,
-    from_status: ReportStatus | None = None, to_status: ReportStatus | None = None,
-    comment: str | None = None, data: dict[str, Any] | None = None,
-) -> dict[str, Any]:  # fmt: skip
+    report_id: uuid.UUID,
+    kind: str,
+    principal: Principal | None,
+    *,
+    by_reporter: bool = False,
+    from_status: ReportStatus | None = None,
+    to_status: ReportStatus | None = None,
+    comment: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     return {
-        "id": uuid.uuid4(), "report_id": report_id, "at": utcnow(), "kind": kind,
+        "id": uuid.uuid4(),
+        "report_id": report_id,
+        "at": utcnow(),
+        "kind": kind,
         "actor_type": principal.kind if principal else "system",
-        "actor_id": principal.id if principal else None, "by_reporter": by_reporter,
+        "actor_id": principal.id if principal else None,
+        "by_reporter": by_reporter,
         "from_status": from_status.value if from_status else None,
-        "to_status": to_status.value if to_status else None, "comment": comment,
+        "to_status": to_status.value if to_status else None,
+        "comment": comment,
         "data": audit.plain(data or {}),
-    }  # fmt: skip
+    }
 
 
 async def add_events(session: AsyncSession, events: list[dict[str, Any]]) -> None:

@@ -30,9 +30,12 @@ MAX_EVIDENCE = 20
 
 
 async def add_evidence(
-    session: AsyncSession, principal: Principal, v: Visible, upload: BinaryIO,
+    session: AsyncSession,
+    principal: Principal,
+    v: Visible,
+    upload: BinaryIO,
     filename: str | None,
-) -> ReportEvidence:  # fmt: skip
+) -> ReportEvidence:
     """Store an evidence file (PNG, JPEG, WebP or PDF by content, ≤ 10 MB) for an open
     report: by its reporter, or by a handler who is not a party."""
     report = v.report
@@ -62,21 +65,43 @@ async def add_evidence(
     content_type = files.require_type(upload, files.EVIDENCE_TYPES)
     stored = await files.storage().put(upload)
     evidence = ReportEvidence(
-        report_id=report.id, filename=files.safe_filename(filename, content_type),
-        content_type=content_type, size=stored.size, sha256=stored.key,
-        uploaded_by_id=principal.id, by_reporter=is_reporter(principal, report),
-    )  # fmt: skip
+        report_id=report.id,
+        filename=files.safe_filename(filename, content_type),
+        content_type=content_type,
+        size=stored.size,
+        sha256=stored.key,
+        uploaded_by_id=principal.id,
+        by_reporter=is_reporter(principal, report),
+    )
     session.add(evidence)
     await session.flush()
-    await add_events(session, [event(
-        report.id, "evidence", principal, by_reporter=evidence.by_reporter,
-        data={"evidence_id": evidence.id, "sha256": stored.key, "size": stored.size},
-    )])  # fmt: skip
+    await add_events(
+        session,
+        [
+            event(
+                report.id,
+                "evidence",
+                principal,
+                by_reporter=evidence.by_reporter,
+                data={"evidence_id": evidence.id, "sha256": stored.key, "size": stored.size},
+            )
+        ],
+    )
     audit_unit = None if evidence.by_reporter else report.unit_id
-    audit.record(session, principal, "report.evidence", "report", report.id, audit_unit, {
-        "evidence_id": evidence.id, "sha256": stored.key, "size": stored.size,
-        "content_type": content_type,
-    })  # fmt: skip
+    audit.record(
+        session,
+        principal,
+        "report.evidence",
+        "report",
+        report.id,
+        audit_unit,
+        {
+            "evidence_id": evidence.id,
+            "sha256": stored.key,
+            "size": stored.size,
+            "content_type": content_type,
+        },
+    )
     return evidence
 
 
@@ -85,9 +110,12 @@ async def list_evidence(
 ) -> tuple[list[ReportEvidence], str | None]:
     stmt = keyset(
         select(ReportEvidence).where(ReportEvidence.report_id == v.report.id),
-        kind="report-evidence", columns=[ReportEvidence.created_at, ReportEvidence.id],
-        types=[datetime, uuid.UUID], cursor=cursor, limit=limit,
-    )  # fmt: skip
+        kind="report-evidence",
+        columns=[ReportEvidence.created_at, ReportEvidence.id],
+        types=[datetime, uuid.UUID],
+        cursor=cursor,
+        limit=limit,
+    )
     rows = list((await session.scalars(stmt)).all())
     return page_of(rows, kind="report-evidence", limit=limit, key=lambda e: (e.created_at, e.id))
 

@@ -63,18 +63,24 @@ async def _subject(
         )
         if impersonated_unit is None:
             raise field_error(
-                "impersonated_member_id", "validation_failed",
-                "Không tìm thấy đảng viên bị mạo danh.", "Unknown impersonated member.", "reference",
-            )  # fmt: skip
+                "impersonated_member_id",
+                "validation_failed",
+                "Không tìm thấy đảng viên bị mạo danh.",
+                "Unknown impersonated member.",
+                "reference",
+            )
     if data.impersonated_unit_id is not None:
         impersonated_unit = await session.scalar(
             select(Unit.id).where(Unit.id == data.impersonated_unit_id)
         )
         if impersonated_unit is None:
             raise field_error(
-                "impersonated_unit_id", "validation_failed",
-                "Không tìm thấy đơn vị bị mạo danh.", "Unknown impersonated unit.", "reference",
-            )  # fmt: skip
+                "impersonated_unit_id",
+                "validation_failed",
+                "Không tìm thấy đơn vị bị mạo danh.",
+                "Unknown impersonated unit.",
+                "reference",
+            )
     if account_key is not None:
         row = (
             await session.execute(
@@ -104,10 +110,11 @@ async def file(
         raise field_error("url", "invalid_url", exc.detail_vi, exc.detail_en) from exc
     if data.impersonated_member_id is not None and data.impersonated_unit_id is not None:
         raise field_error(
-            "impersonated_unit_id", "validation_failed",
+            "impersonated_unit_id",
+            "validation_failed",
             "Chỉ nêu một trong hai: đảng viên hoặc đơn vị bị mạo danh.",
             "Give the impersonated member or the impersonated unit, not both.",
-        )  # fmt: skip
+        )
     subject = await _subject(session, link.account_key, data)
     content_hash = sha256_hex(link.url.encode())
     primary = await _open_primary(session, content_hash)
@@ -121,38 +128,72 @@ async def file(
     now = utcnow()
     values = _values(principal, data, link, content_hash, subject, now)
     report = await _insert(session, values, content_hash, primary, now)
-    await add_events(session, [event(report.id, "filed", principal, by_reporter=True,
-                                     to_status=report.status,
-                                     data={"duplicate_of": report.duplicate_of})])  # fmt: skip
+    await add_events(
+        session,
+        [
+            event(
+                report.id,
+                "filed",
+                principal,
+                by_reporter=True,
+                to_status=report.status,
+                data={"duplicate_of": report.duplicate_of},
+            )
+        ],
+    )
     # The reporter's own actions are audited without a unit: admins read them, and a subject
     # who manages the reporter's unit cannot learn the reporter from the audit trail.
-    audit.record(session, principal, "report.file", "report", report.id, None, {
-        "category": report.category, "platform": report.platform,
-        "canonical_url": report.canonical_url, "duplicate_of": report.duplicate_of,
-        "subject_member_id": report.subject_member_id,
-    })  # fmt: skip
+    audit.record(
+        session,
+        principal,
+        "report.file",
+        "report",
+        report.id,
+        None,
+        {
+            "category": report.category,
+            "platform": report.platform,
+            "canonical_url": report.canonical_url,
+            "duplicate_of": report.duplicate_of,
+            "subject_member_id": report.subject_member_id,
+        },
+    )
     await counters.touch(session, [report.unit_id], part=counters.REPORTS)
     return await get_visible(session, principal, report.id), True
 
 
 def _values(
-    principal: Principal, data: ReportCreate, link: ContentLink, content_hash: str,
-    subject: tuple[uuid.UUID | None, uuid.UUID | None], now: datetime,
-) -> dict[str, Any]:  # fmt: skip
+    principal: Principal,
+    data: ReportCreate,
+    link: ContentLink,
+    content_hash: str,
+    subject: tuple[uuid.UUID | None, uuid.UUID | None],
+    now: datetime,
+) -> dict[str, Any]:
     """The new report's columns."""
     subject_member, subject_unit = subject
     values: dict[str, Any] = {
-        "reporter_member_id": principal.member_id, "unit_id": principal.member_unit_id,
-        "subject_member_id": subject_member, "subject_unit_id": subject_unit,
+        "reporter_member_id": principal.member_id,
+        "unit_id": principal.member_unit_id,
+        "subject_member_id": subject_member,
+        "subject_unit_id": subject_unit,
         "impersonated_unit_id": data.impersonated_unit_id,
         "impersonated_member_id": data.impersonated_member_id,
-        "url": data.url, "canonical_url": link.url, "content_hash": content_hash,
-        "platform": Platform(link.platform), "category": data.category,
-        "description": data.description, "description_search": fold(data.description),
-        "proposed_action": data.proposed_action, "observed_at": data.observed_at,
-        "status": ReportStatus.submitted, "priority": Priority.normal, "due_at": due_at(data.category, now),
-        "created_at": now, "updated_at": now,
-    }  # fmt: skip
+        "url": data.url,
+        "canonical_url": link.url,
+        "content_hash": content_hash,
+        "platform": Platform(link.platform),
+        "category": data.category,
+        "description": data.description,
+        "description_search": fold(data.description),
+        "proposed_action": data.proposed_action,
+        "observed_at": data.observed_at,
+        "status": ReportStatus.submitted,
+        "priority": Priority.normal,
+        "due_at": due_at(data.category, now),
+        "created_at": now,
+        "updated_at": now,
+    }
     return values
 
 
@@ -170,9 +211,12 @@ async def _open_report_of(
 
 
 async def _insert(
-    session: AsyncSession, values: dict[str, Any], content_hash: str, primary: Report | None,
+    session: AsyncSession,
+    values: dict[str, Any],
+    content_hash: str,
+    primary: Report | None,
     now: datetime,
-) -> Report:  # fmt: skip
+) -> Report:
     """The report, as the open primary of its link, or as the duplicate of the one there
     is (or that appeared meanwhile)."""
     report: Report | None = None
@@ -193,13 +237,16 @@ async def _insert(
         session.add(report)
         await session.flush()
         await session.execute(
-            update(Report).where(Report.id == primary.id)
-            .values(report_count=Report.report_count + 1, version=Report.version + 1,
-                    updated_at=now)
+            update(Report)
+            .where(Report.id == primary.id)
+            .values(
+                report_count=Report.report_count + 1, version=Report.version + 1, updated_at=now
+            )
             .execution_options(synchronize_session=False)
-        )  # fmt: skip
-        await add_events(session, [event(primary.id, "duplicate_linked", None,
-                                         data={"report_id": report.id})])  # fmt: skip
+        )
+        await add_events(
+            session, [event(primary.id, "duplicate_linked", None, data={"report_id": report.id})]
+        )
     return report
 
 

@@ -52,14 +52,27 @@ def read_model(principal: Principal, v: Visible, now: datetime | None = None) ->
 
 
 async def list_reports(
-    session: AsyncSession, principal: Principal, *, status: Sequence[ReportStatus] | None,
-    category: ReportCategory | None, platform: Platform | None, unit_id: uuid.UUID | None,
-    assignee_id: uuid.UUID | None, overdue: bool | None, subject_member_id: uuid.UUID | None,
-    mine: bool, q: str | None, created_from: datetime | None, created_to: datetime | None,
-    cursor: str | None, limit: int, sort: str = "created_at",
-) -> tuple[list[Visible], str | None]:  # fmt: skip
-    """Newest first, or by `due_at` (nearest deadline first, then id). `unit_id` matches reports filed in the unit's subtree (the reporter's
-    unit at filing), the unit the statistics count a report in."""
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    status: Sequence[ReportStatus] | None,
+    category: ReportCategory | None,
+    platform: Platform | None,
+    unit_id: uuid.UUID | None,
+    assignee_id: uuid.UUID | None,
+    overdue: bool | None,
+    subject_member_id: uuid.UUID | None,
+    mine: bool,
+    q: str | None,
+    created_from: datetime | None,
+    created_to: datetime | None,
+    cursor: str | None,
+    limit: int,
+    sort: str = "created_at",
+) -> tuple[list[Visible], str | None]:
+    """Newest first, or by `due_at` (nearest deadline first, then id). `unit_id` matches
+    reports filed in the unit's subtree (the reporter's unit at filing), the unit the
+    statistics count a report in."""
     if not can_list(principal):
         raise Forbidden(
             vi="Vai trò của bạn không được xem báo cáo.", en="Your role may not read reports."
@@ -93,14 +106,27 @@ async def list_reports(
         stmt = stmt.where(in_subtree(REPORT_UNIT.path, path))
     if sort == "due_at":
         # Its own cursor kind: a cursor of one order is refused by the other (422).
-        stmt = keyset(stmt, kind="reports:due_at", columns=[Report.due_at, Report.id],
-                      types=[datetime, uuid.UUID], cursor=cursor, limit=limit)  # fmt: skip
+        stmt = keyset(
+            stmt,
+            kind="reports:due_at",
+            columns=[Report.due_at, Report.id],
+            types=[datetime, uuid.UUID],
+            cursor=cursor,
+            limit=limit,
+        )
         rows = [Visible(r[0], r[1], r[2]) for r in (await session.execute(stmt)).all()]
         return page_of(
             rows, kind="reports:due_at", limit=limit, key=lambda v: (v.report.due_at, v.report.id)
         )
-    stmt = keyset(stmt, kind="reports", columns=[Report.created_at, Report.id],
-                  types=[datetime, uuid.UUID], cursor=cursor, limit=limit, descending=True)  # fmt: skip
+    stmt = keyset(
+        stmt,
+        kind="reports",
+        columns=[Report.created_at, Report.id],
+        types=[datetime, uuid.UUID],
+        cursor=cursor,
+        limit=limit,
+        descending=True,
+    )
     rows = [Visible(r[0], r[1], r[2]) for r in (await session.execute(stmt)).all()]
     return page_of(
         rows, kind="reports", limit=limit, key=lambda v: (v.report.created_at, v.report.id)
@@ -127,13 +153,17 @@ async def timeline(
     """Oldest first. For a viewer who may not know the reporter, the reporter's own
     entries carry no actor."""
     stmt = keyset(
-        select(ReportEvent).where(ReportEvent.report_id == v.report.id), kind="report-events",
-        columns=[ReportEvent.at, ReportEvent.id], types=[datetime, uuid.UUID], cursor=cursor,
+        select(ReportEvent).where(ReportEvent.report_id == v.report.id),
+        kind="report-events",
+        columns=[ReportEvent.at, ReportEvent.id],
+        types=[datetime, uuid.UUID],
+        cursor=cursor,
         limit=limit,
-    )  # fmt: skip
+    )
     rows = list((await session.scalars(stmt)).all())
-    items, next_cursor = page_of(rows, kind="report-events", limit=limit,
-                                 key=lambda e: (e.at, e.id))  # fmt: skip
+    items, next_cursor = page_of(
+        rows, kind="report-events", limit=limit, key=lambda e: (e.at, e.id)
+    )
     hide = not sees_reporter(principal, v)
     out = []
     for event in items:

@@ -79,9 +79,11 @@ def allowed_moves(principal: Principal, v: Visible) -> list[dict[str, Any]]:
 async def _lock(session: AsyncSession, report: Report) -> None:
     """Re-read FOR UPDATE (no-op lock on SQLite) so moves on one report queue up."""
     await session.execute(
-        select(Report).where(Report.id == report.id).with_for_update()
+        select(Report)
+        .where(Report.id == report.id)
+        .with_for_update()
         .execution_options(populate_existing=True)
-    )  # fmt: skip
+    )
 
 
 def _invalid(report: Report, to: ReportStatus, why_vi: str = "", why_en: str = "") -> Conflict:
@@ -93,9 +95,12 @@ def _invalid(report: Report, to: ReportStatus, why_vi: str = "", why_en: str = "
 
 
 async def transition(
-    session: AsyncSession, principal: Principal, v: Visible, data: TransitionIn,
+    session: AsyncSession,
+    principal: Principal,
+    v: Visible,
+    data: TransitionIn,
     expected_version: int | None,
-) -> Report:  # fmt: skip
+) -> Report:
     report = v.report
     await _lock(session, report)
     check_version(expected_version, report.version)
@@ -121,19 +126,27 @@ def _legal_move(principal: Principal, v: Visible, data: TransitionIn) -> Move:
         require_handler(principal, v)
         if report.duplicate_of is not None:
             raise _invalid(
-                report, data.to, " Báo cáo trùng đi theo báo cáo gốc.",
+                report,
+                data.to,
+                " Báo cáo trùng đi theo báo cáo gốc.",
                 " A duplicate follows its primary report.",
-            )  # fmt: skip
+            )
     for name in MOVE_FIELDS:
         given = getattr(data, name) is not None
         if name in move.requires and not given:
-            raise field_error(name, "validation_failed",
-                              f"Cần trường '{name}' để chuyển sang '{data.to.value}'.",
-                              f"'{name}' is required to move to '{data.to.value}'.")  # fmt: skip
+            raise field_error(
+                name,
+                "validation_failed",
+                f"Cần trường '{name}' để chuyển sang '{data.to.value}'.",
+                f"'{name}' is required to move to '{data.to.value}'.",
+            )
         if given and name not in move.requires:
-            raise field_error(name, "validation_failed",
-                              f"Trường '{name}' không dùng khi chuyển sang '{data.to.value}'.",
-                              f"'{name}' does not apply to a move to '{data.to.value}'.")  # fmt: skip
+            raise field_error(
+                name,
+                "validation_failed",
+                f"Trường '{name}' không dùng khi chuyển sang '{data.to.value}'.",
+                f"'{name}' does not apply to a move to '{data.to.value}'.",
+            )
     return move
 
 
@@ -157,35 +170,64 @@ async def _make_move(
         setattr(report, name, value)
     report.updated_at = now
     await session.flush()
-    await add_events(session, [event(
-        report.id, "transition", principal, by_reporter=is_reporter(principal, report),
-        from_status=before, to_status=data.to, comment=data.comment,
-        data={k: getattr(data, k) for k in move.requires},
-    )])  # fmt: skip
+    await add_events(
+        session,
+        [
+            event(
+                report.id,
+                "transition",
+                principal,
+                by_reporter=is_reporter(principal, report),
+                from_status=before,
+                to_status=data.to,
+                comment=data.comment,
+                data={k: getattr(data, k) for k in move.requires},
+            )
+        ],
+    )
     if report.duplicate_of is None and data.to is not ReportStatus.withdrawn:
         await _mirror(session, principal, report, before, changes, data.comment, now)
     if report.duplicate_of is not None and data.to is ReportStatus.withdrawn:
         await session.execute(
-            update(Report).where(Report.id == report.duplicate_of, Report.report_count > 1)
-            .values(report_count=Report.report_count - 1, version=Report.version + 1,
-                    updated_at=now)
+            update(Report)
+            .where(Report.id == report.duplicate_of, Report.report_count > 1)
+            .values(
+                report_count=Report.report_count - 1, version=Report.version + 1, updated_at=now
+            )
             .execution_options(synchronize_session=False)
-        )  # fmt: skip
+        )
     audit_unit = None if is_reporter(principal, report) else report.unit_id
-    audit.record(session, principal, "report.transition", "report", report.id, audit_unit, {
-        "status": [before, data.to], "comment": data.comment,
-        **{k: getattr(data, k) for k in move.requires},
-    })  # fmt: skip
+    audit.record(
+        session,
+        principal,
+        "report.transition",
+        "report",
+        report.id,
+        audit_unit,
+        {
+            "status": [before, data.to],
+            "comment": data.comment,
+            **{k: getattr(data, k) for k in move.requires},
+        },
+    )
     # The report's unit and those of the duplicates that followed it.
-    await counters.touch(session, select(Report.unit_id).where(
-        or_(Report.id == report.id, Report.duplicate_of == report.id)),
-        reports=data.to is ReportStatus.resolved, part=counters.REPORTS)  # fmt: skip
+    await counters.touch(
+        session,
+        select(Report.unit_id).where(or_(Report.id == report.id, Report.duplicate_of == report.id)),
+        reports=data.to is ReportStatus.resolved,
+        part=counters.REPORTS,
+    )
 
 
 async def _mirror(
-    session: AsyncSession, principal: Principal, primary: Report, before: ReportStatus,
-    changes: dict[str, Any], comment: str | None, now: datetime,
-) -> None:  # fmt: skip
+    session: AsyncSession,
+    principal: Principal,
+    primary: Report,
+    before: ReportStatus,
+    changes: dict[str, Any],
+    comment: str | None,
+    now: datetime,
+) -> None:
     """The primary's move applies to its live (not withdrawn) duplicates: resolving the
     primary resolves them with the same outcome."""
     live = and_(Report.duplicate_of == primary.id, Report.status != ReportStatus.withdrawn)
@@ -194,15 +236,26 @@ async def _mirror(
         return
     values = {k: v for k, v in changes.items() if k != "open_key"}
     await session.execute(
-        update(Report).where(live)
+        update(Report)
+        .where(live)
         .values(**values, version=Report.version + 1, updated_at=now)
         .execution_options(synchronize_session=False)
-    )  # fmt: skip
-    await add_events(session, [
-        event(i, "transition", principal, from_status=before, to_status=changes["status"],
-              comment=comment, data={"with_primary": primary.id})
-        for i in ids
-    ])  # fmt: skip
+    )
+    await add_events(
+        session,
+        [
+            event(
+                i,
+                "transition",
+                principal,
+                from_status=before,
+                to_status=changes["status"],
+                comment=comment,
+                data={"with_primary": primary.id},
+            )
+            for i in ids
+        ],
+    )
 
 
 async def _promote_duplicate(
@@ -233,8 +286,9 @@ async def _promote_duplicate(
         other.duplicate_of = heir.id
         other.updated_at = now
     await session.flush()
-    await add_events(session, [event(heir.id, "promoted", None,
-                                     data={"previous_primary": primary.id})])  # fmt: skip
+    await add_events(
+        session, [event(heir.id, "promoted", None, data={"previous_primary": primary.id})]
+    )
 
 
 async def _assignable(session: AsyncSession, user_id: uuid.UUID, v: Visible) -> bool:
@@ -243,9 +297,12 @@ async def _assignable(session: AsyncSession, user_id: uuid.UUID, v: Visible) -> 
 
 
 async def update_report(
-    session: AsyncSession, principal: Principal, v: Visible, data: ReportUpdate,
+    session: AsyncSession,
+    principal: Principal,
+    v: Visible,
+    data: ReportUpdate,
     expected_version: int | None,
-) -> Report:  # fmt: skip
+) -> Report:
     require_handler(principal, v)
     report = v.report
     await _lock(session, report)
@@ -258,8 +315,12 @@ async def update_report(
         )
     fields = data.model_dump(exclude_unset=True)
     if "priority" in fields and fields["priority"] is None:
-        raise field_error("priority", "validation_failed", "Mức ưu tiên không được để trống.",
-                          "priority cannot be null.")  # fmt: skip
+        raise field_error(
+            "priority",
+            "validation_failed",
+            "Mức ưu tiên không được để trống.",
+            "priority cannot be null.",
+        )
     new_assignee = fields.get("assignee_id")
     if (
         new_assignee is not None
@@ -267,12 +328,14 @@ async def update_report(
         and not await _assignable(session, new_assignee, v)
     ):
         raise field_error(
-                "assignee_id", "validation_failed",
-                "Người được giao phải là người xử lý đang hoạt động có phạm vi gồm báo cáo này "
-                "và không liên quan đến báo cáo.",
-                "The assignee must be an active handler whose scope holds this report and who "
-                "is not a party to it.", "reference",
-            )  # fmt: skip
+            "assignee_id",
+            "validation_failed",
+            "Người được giao phải là người xử lý đang hoạt động có phạm vi gồm báo cáo này "
+            "và không liên quan đến báo cáo.",
+            "The assignee must be an active handler whose scope holds this report and who "
+            "is not a party to it.",
+            "reference",
+        )
     before = {k: getattr(report, k) for k in fields}
     changes = audit.changed(before, fields)
     if not changes:
@@ -282,10 +345,15 @@ async def update_report(
     report.updated_at = utcnow()
     await session.flush()
     events = [
-        event(report.id, "assignment" if name == "assignee_id" else "priority", principal,
-              data={name: value})
-        for name, value in fields.items() if name in changes
-    ]  # fmt: skip
+        event(
+            report.id,
+            "assignment" if name == "assignee_id" else "priority",
+            principal,
+            data={name: value},
+        )
+        for name, value in fields.items()
+        if name in changes
+    ]
     await add_events(session, events)
     audit.record(session, principal, "report.update", "report", report.id, report.unit_id, changes)
     return report

@@ -103,9 +103,13 @@ Step = Callable[[ApplyRun], Awaitable[None]]
 
 
 async def apply(
-    session: AsyncSession, principal: Principal, sync_id: uuid.UUID, *,
-    allow_mass_deactivation: bool = False, skip_rejected: bool = False,
-) -> None:  # fmt: skip
+    session: AsyncSession,
+    principal: Principal,
+    sync_id: uuid.UUID,
+    *,
+    allow_mass_deactivation: bool = False,
+    skip_rejected: bool = False,
+) -> None:
     """Apply exactly the previewed diff, in the caller's transaction. An applied sync is
     left as it is (200); refusals raise before anything changes; an unexpected failure
     rolls back, marks the sync `failed` and raises a 500 problem."""
@@ -131,7 +135,8 @@ async def apply(
         log.exception("roster sync %s failed during apply", sync_id)
         raise AppError(
             "internal_error",
-            "Áp dụng đồng bộ thất bại; không có thay đổi nào được ghi. Lần đồng bộ được đánh dấu 'failed'.",
+            "Áp dụng đồng bộ thất bại; không có thay đổi nào được ghi. Lần đồng bộ được đánh "
+            "dấu 'failed'.",
             "Applying the sync failed; nothing was changed. The sync is marked 'failed'.",
             extra={"sync_id": str(sync_id)},
         ) from exc
@@ -144,8 +149,12 @@ def _applicable(
     options the sync is applied with (given at creation or on apply; kept with it)."""
     sync_id = row.id
     if row.status != SyncStatus.previewed:
-        raise refusal("sync_not_applicable", "Lần đồng bộ này đã thất bại; hãy gửi lại.",
-                      "This sync failed; send the roster again.", sync_id)  # fmt: skip
+        raise refusal(
+            "sync_not_applicable",
+            "Lần đồng bộ này đã thất bại; hãy gửi lại.",
+            "This sync failed; send the roster again.",
+            sync_id,
+        )
     if row.scope_path is not None:
         require(principal, Action.ROSTER_SYNC, row.scope_path)
     else:
@@ -154,10 +163,12 @@ def _applicable(
     if (row.rejected or row.units_rejected) and not (skip_rejected or options.get("skip_rejected")):
         raise refusal(
             "sync_has_rejected_rows",
-            f"Có {row.rejected + row.units_rejected} dòng bị từ chối; sửa lại hoặc dùng skip_rejected=true.",
-            f"{row.rejected + row.units_rejected} rows were rejected; fix them or apply with skip_rejected=true.",
+            f"Có {row.rejected + row.units_rejected} dòng bị từ chối; sửa lại hoặc dùng "
+            "skip_rejected=true.",
+            f"{row.rejected + row.units_rejected} rows were rejected; fix them or apply with "
+            "skip_rejected=true.",
             sync_id,
-        )  # fmt: skip
+        )
     if is_mass(row) and not (allow_mass_deactivation or options.get("allow_mass_deactivation")):
         raise refusal(
             "mass_deactivation",
@@ -166,7 +177,7 @@ def _applicable(
             f"The snapshot would deactivate {row.deactivated} of {row.scope_members} members "
             "(over 20%); apply with allow_mass_deactivation=true if that is intended.",
             sync_id,
-        )  # fmt: skip
+        )
     return {
         **options,
         "allow_mass_deactivation": bool(
@@ -183,10 +194,16 @@ async def _mark_failed(sync_id: uuid.UUID, exc: BaseException) -> None:
             await conn.execute(
                 update(SYNCS)
                 .where(SYNCS.c.id == sync_id, SYNCS.c.status == SyncStatus.previewed)
-                .values(status=SyncStatus.failed, failure_code="apply_failed",
-                        failure_detail=f"{type(exc).__name__} while applying; nothing was applied"[:1000],
-                        version=SYNCS.c.version + 1, updated_at=utcnow())
-            )  # fmt: skip
+                .values(
+                    status=SyncStatus.failed,
+                    failure_code="apply_failed",
+                    failure_detail=f"{type(exc).__name__} while applying; nothing was applied"[
+                        :1000
+                    ],
+                    version=SYNCS.c.version + 1,
+                    updated_at=utcnow(),
+                )
+            )
     except Exception:  # the original failure is the one to report
         log.exception("could not mark roster sync %s failed", sync_id)
 
@@ -218,8 +235,12 @@ async def _claim(run: ApplyRun) -> bool:
     status = await run.conn.scalar(select(SYNCS.c.status).where(SYNCS.c.id == sync_id))
     if status == SyncStatus.applied:
         return False
-    raise refusal("sync_not_applicable", "Lần đồng bộ này không còn áp dụng được.",
-                  "This sync can no longer be applied.", sync_id)  # fmt: skip
+    raise refusal(
+        "sync_not_applicable",
+        "Lần đồng bộ này không còn áp dụng được.",
+        "This sync can no longer be applied.",
+        sync_id,
+    )
 
 
 async def _check_unchanged(run: ApplyRun) -> None:
@@ -231,23 +252,34 @@ async def _check_unchanged(run: ApplyRun) -> None:
         if fingerprint != sync.fingerprint:
             raise roster_changed(sync_id, "members of the scope were added, moved or edited")
     stale = await conn.scalar(
-        select(literal(1)).select_from(r.join(m, m.c.id == r.c.member_id))
-        .where(of_sync, r.c.action != RowAction.create.value, m.c.version != r.c.member_version).limit(1)
-    )  # fmt: skip
+        select(literal(1))
+        .select_from(r.join(m, m.c.id == r.c.member_id))
+        .where(of_sync, r.c.action != RowAction.create.value, m.c.version != r.c.member_version)
+        .limit(1)
+    )
     if stale:
         raise roster_changed(sync_id, "a member named by the sync was edited")
     taken = await conn.scalar(
-        select(literal(1)).select_from(r.join(m, m.c.external_id == r.c.external_id))
-        .where(of_sync, r.c.action == RowAction.create.value).limit(1)
-    )  # fmt: skip
+        select(literal(1))
+        .select_from(r.join(m, m.c.external_id == r.c.external_id))
+        .where(of_sync, r.c.action == RowAction.create.value)
+        .limit(1)
+    )
     if taken:
         raise roster_changed(sync_id, "a member to be created already exists")
     gone = await conn.scalar(
-        select(literal(1)).select_from(r.join(u, u.c.id == r.c.unit_id))
-        .where(of_sync, r.c.action.in_([RowAction.create.value, *CHANGING]),
-               or_(u.c.status != UnitStatus.active.value,
-                   not_(scope_filter(run.principal, Action.ROSTER_SYNC, u.c.path)))).limit(1)
-    )  # fmt: skip
+        select(literal(1))
+        .select_from(r.join(u, u.c.id == r.c.unit_id))
+        .where(
+            of_sync,
+            r.c.action.in_([RowAction.create.value, *CHANGING]),
+            or_(
+                u.c.status != UnitStatus.active.value,
+                not_(scope_filter(run.principal, Action.ROSTER_SYNC, u.c.path)),
+            ),
+        )
+        .limit(1)
+    )
     if gone:
         raise roster_changed(sync_id, "a target unit was dissolved or left your scope")
 
@@ -266,18 +298,21 @@ async def _name_keys(run: ApplyRun) -> None:
     await create_temp(conn, KEYS)
     needs_keys = and_(
         run.of_sync,
-        or_(r.c.action == RowAction.create.value,
-            and_(r.c.action.in_(CHANGING), r.c.changed.op("&")(FIELD_BITS["full_name"]) != 0)),
-    )  # fmt: skip
+        or_(
+            r.c.action == RowAction.create.value,
+            and_(r.c.action.in_(CHANGING), r.c.changed.op("&")(FIELD_BITS["full_name"]) != 0),
+        ),
+    )
     cache: dict[str, tuple[str, str]] = {}
     last_row = await conn.scalar(select(func.max(r.c.row_no)).where(run.of_sync)) or 0
     for low in range(0, last_row, BATCH):  # row_no ranges: one index range scan each
         part = (
             await conn.execute(
-                select(r.c.row_no, r.c.full_name)
-                .where(needs_keys, r.c.row_no > low, r.c.row_no <= low + BATCH)
+                select(r.c.row_no, r.c.full_name).where(
+                    needs_keys, r.c.row_no > low, r.c.row_no <= low + BATCH
+                )
             )
-        ).all()  # fmt: skip
+        ).all()
         batch = []
         for row_no, name in part:
             keys = cache.get(name)
@@ -295,17 +330,48 @@ async def _create_members(run: ApplyRun) -> None:
     r, k, now = _R, KEYS.alias("k"), run.now
     created = await run.conn.execute(
         insert(MEMBERS).from_select(
-            ["id", "external_id", "full_name", "name_search", "name_sort", "unit_id", "membership",
-             "status", "position", "is_leader", "email", "phone", "declaration", "declared_at",
-             "version", "created_at", "updated_at"],
-            select(r.c.member_id, r.c.external_id, r.c.full_name, k.c.name_search, k.c.name_sort,
-                   r.c.unit_id, r.c.membership, r.c.status, r.c.position, r.c.is_leader, r.c.email,
-                   r.c.phone, literal("not_declared"), literal(None), literal(1),
-                   literal(now, MEMBERS.c.created_at.type), literal(now, MEMBERS.c.updated_at.type))
+            [
+                "id",
+                "external_id",
+                "full_name",
+                "name_search",
+                "name_sort",
+                "unit_id",
+                "membership",
+                "status",
+                "position",
+                "is_leader",
+                "email",
+                "phone",
+                "declaration",
+                "declared_at",
+                "version",
+                "created_at",
+                "updated_at",
+            ],
+            select(
+                r.c.member_id,
+                r.c.external_id,
+                r.c.full_name,
+                k.c.name_search,
+                k.c.name_sort,
+                r.c.unit_id,
+                r.c.membership,
+                r.c.status,
+                r.c.position,
+                r.c.is_leader,
+                r.c.email,
+                r.c.phone,
+                literal("not_declared"),
+                literal(None),
+                literal(1),
+                literal(now, MEMBERS.c.created_at.type),
+                literal(now, MEMBERS.c.updated_at.type),
+            )
             .select_from(r.join(k, k.c.row_no == r.c.row_no))
             .where(run.of_sync, r.c.action == RowAction.create.value),
         )
-    )  # fmt: skip
+    )
     if created.rowcount != run.sync.created:
         raise roster_changed(run.sync.id, "new members could not all be created")
 
@@ -315,19 +381,37 @@ async def _update_members(run: ApplyRun) -> None:
     r, k, target, of_sync, sync = _R, KEYS.alias("k"), MEMBERS, run.of_sync, run.sync
     changed = await run.conn.execute(
         update(target)
-        .where(target.c.id == r.c.member_id, target.c.version == r.c.member_version, of_sync,
-               r.c.action.in_(CHANGING))
-        .values(full_name=r.c.full_name, unit_id=r.c.unit_id, membership=r.c.membership,
-                status=r.c.status, position=r.c.position, is_leader=r.c.is_leader, email=r.c.email,
-                phone=r.c.phone, version=target.c.version + 1, updated_at=run.now)
-    )  # fmt: skip
+        .where(
+            target.c.id == r.c.member_id,
+            target.c.version == r.c.member_version,
+            of_sync,
+            r.c.action.in_(CHANGING),
+        )
+        .values(
+            full_name=r.c.full_name,
+            unit_id=r.c.unit_id,
+            membership=r.c.membership,
+            status=r.c.status,
+            position=r.c.position,
+            is_leader=r.c.is_leader,
+            email=r.c.email,
+            phone=r.c.phone,
+            version=target.c.version + 1,
+            updated_at=run.now,
+        )
+    )
     if changed.rowcount != sync.updated + sync.moved + sync.reactivated:
         raise roster_changed(sync.id, "a member named by the sync was edited")
     await run.conn.execute(
         update(target)
-        .where(target.c.id == r.c.member_id, k.c.row_no == r.c.row_no, of_sync, r.c.action.in_(CHANGING))
+        .where(
+            target.c.id == r.c.member_id,
+            k.c.row_no == r.c.row_no,
+            of_sync,
+            r.c.action.in_(CHANGING),
+        )
         .values(name_search=k.c.name_search, name_sort=k.c.name_sort)
-    )  # fmt: skip
+    )
 
 
 async def _deactivate_members(run: ApplyRun) -> None:
@@ -335,10 +419,16 @@ async def _deactivate_members(run: ApplyRun) -> None:
     r, target = _R, MEMBERS
     gone_rows = await run.conn.execute(
         update(target)
-        .where(target.c.id == r.c.member_id, target.c.version == r.c.member_version, run.of_sync,
-               r.c.action == RowAction.deactivate.value)
-        .values(status=MemberStatus.transferred.value, version=target.c.version + 1, updated_at=run.now)
-    )  # fmt: skip
+        .where(
+            target.c.id == r.c.member_id,
+            target.c.version == r.c.member_version,
+            run.of_sync,
+            r.c.action == RowAction.deactivate.value,
+        )
+        .values(
+            status=MemberStatus.transferred.value, version=target.c.version + 1, updated_at=run.now
+        )
+    )
     if gone_rows.rowcount != run.sync.deactivated:
         raise roster_changed(run.sync.id, "a member to be deactivated was edited")
 
@@ -347,13 +437,16 @@ async def _invalidate_tokens(run: ApplyRun) -> None:
     """Members who left the roster: their users' tokens stop working at once."""
     r = _R
     leaving = select(r.c.member_id).where(
-        run.of_sync, r.c.action.in_([RowAction.deactivate.value, *CHANGING]),
-        r.c.before_status.in_(ON_ROSTER), r.c.status.not_in(ON_ROSTER),
-    )  # fmt: skip
+        run.of_sync,
+        r.c.action.in_([RowAction.deactivate.value, *CHANGING]),
+        r.c.before_status.in_(ON_ROSTER),
+        r.c.status.not_in(ON_ROSTER),
+    )
     await run.conn.execute(
-        update(USERS).where(USERS.c.member_id.in_(leaving))
+        update(USERS)
+        .where(USERS.c.member_id.in_(leaving))
         .values(token_version=USERS.c.token_version + 1, updated_at=run.now)
-    )  # fmt: skip
+    )
     await drop_temp(run.conn, KEYS)
 
 
@@ -365,15 +458,17 @@ async def _shift_statistics(run: ApplyRun) -> None:
     now_m = MEMBERS.alias("now_m")
     sides = union_all(
         # Deactivation rows carry the member's (unchanged) unit and leadership as values.
-        select(r.c.member_id, func.coalesce(r.c.before_unit_id, r.c.unit_id).label("unit_id"),
-               r.c.before_status.label("status"),
-               func.coalesce(r.c.before_is_leader, r.c.is_leader).label("is_leader"),
-               literal(-1).label("sign"))
-        .where(changed_rows),
+        select(
+            r.c.member_id,
+            func.coalesce(r.c.before_unit_id, r.c.unit_id).label("unit_id"),
+            r.c.before_status.label("status"),
+            func.coalesce(r.c.before_is_leader, r.c.is_leader).label("is_leader"),
+            literal(-1).label("sign"),
+        ).where(changed_rows),
         select(now_m.c.id, now_m.c.unit_id, now_m.c.status, now_m.c.is_leader, literal(1))
         .select_from(r.join(now_m, now_m.c.id == r.c.member_id))
         .where(changed_rows),
-    ).subquery("sides")  # fmt: skip
+    ).subquery("sides")
     fresh = (
         select(r.c.unit_id, r.c.status, r.c.is_leader)
         .where(of_sync, r.c.action == RowAction.create.value)
@@ -386,15 +481,27 @@ async def _mark_applied(run: ApplyRun) -> None:
     """The sync is applied; one audit event with the counts."""
     sync, now, principal = run.sync, run.now, run.principal
     await run.conn.execute(
-        update(SYNCS).where(SYNCS.c.id == sync.id)
-        .values(status=SyncStatus.applied, applied_at=now, applied_by_type=principal.kind,
-                applied_by_id=principal.id, updated_at=now, options=run.options)
-    )  # fmt: skip
+        update(SYNCS)
+        .where(SYNCS.c.id == sync.id)
+        .values(
+            status=SyncStatus.applied,
+            applied_at=now,
+            applied_by_type=principal.kind,
+            applied_by_id=principal.id,
+            updated_at=now,
+            options=run.options,
+        )
+    )
     counts = {key: getattr(sync, key) for key in (*COUNT_KEYS.values(), *UNIT_COUNT_KEYS.values())}
     audit.record(
-        run.session, principal, "roster_sync.apply", "roster_sync", sync.id, sync.scope_unit_id,
+        run.session,
+        principal,
+        "roster_sync.apply",
+        "roster_sync",
+        sync.id,
+        sync.scope_unit_id,
         {"mode": sync.mode, **counts},
-    )  # fmt: skip
+    )
 
 
 # The steps of an apply after the claim, in order. Tests wrap one to fail at that point.
@@ -417,44 +524,90 @@ async def _apply_units(
     su, u = SYNC_UNITS, UNITS
     updated = await conn.execute(
         update(u)
-        .where(u.c.id == su.c.unit_id, u.c.version == su.c.unit_version, su.c.sync_id == sync_id,
-               su.c.action == UnitAction.update.value)
-        .values(name=su.c.name, name_search=su.c.name_search, level=su.c.level,
-                version=u.c.version + 1, updated_at=now)
-    )  # fmt: skip
+        .where(
+            u.c.id == su.c.unit_id,
+            u.c.version == su.c.unit_version,
+            su.c.sync_id == sync_id,
+            su.c.action == UnitAction.update.value,
+        )
+        .values(
+            name=su.c.name,
+            name_search=su.c.name_search,
+            level=su.c.level,
+            version=u.c.version + 1,
+            updated_at=now,
+        )
+    )
     expected = await conn.scalar(
         select(func.count()).where(su.c.sync_id == sync_id, su.c.action == UnitAction.update.value)
     )
     if updated.rowcount != expected:
         raise roster_changed(sync_id, "a unit of the snapshot was edited")
-    new = and_(su.c.sync_id == sync_id, su.c.action == UnitAction.create.value,
-               not_(exists(select(literal(1)).where(u.c.id == su.c.unit_id))))  # fmt: skip
+    new = and_(
+        su.c.sync_id == sync_id,
+        su.c.action == UnitAction.create.value,
+        not_(exists(select(literal(1)).where(u.c.id == su.c.unit_id))),
+    )
     parent = UNITS.alias("parent")
     while True:
         # Paths from the parents as they are now; parents must still be active and in scope.
         bad = await conn.scalar(
-            select(literal(1)).select_from(su.join(parent, parent.c.id == su.c.parent_id))
-            .where(new, or_(parent.c.status != UnitStatus.active.value,
-                            not_(scope_filter(principal, Action.ROSTER_SYNC, parent.c.path)))).limit(1)
-        )  # fmt: skip
+            select(literal(1))
+            .select_from(su.join(parent, parent.c.id == su.c.parent_id))
+            .where(
+                new,
+                or_(
+                    parent.c.status != UnitStatus.active.value,
+                    not_(scope_filter(principal, Action.ROSTER_SYNC, parent.c.path)),
+                ),
+            )
+            .limit(1)
+        )
         if bad:
             raise roster_changed(
                 sync_id, "the parent of a new unit was dissolved or left your scope"
             )
         await conn.execute(
-            update(su).where(new, parent.c.id == su.c.parent_id)
+            update(su)
+            .where(new, parent.c.id == su.c.parent_id)
             .values(path=parent.c.path + su.c.id_hex + "/", depth=parent.c.depth + 1)
-        )  # fmt: skip
+        )
         ready = and_(new, exists(select(literal(1)).where(u.c.id == su.c.parent_id)))
         inserted = await conn.execute(
             insert(u).from_select(
-                ["id", "code", "name", "name_search", "level", "parent_id", "path", "depth", "status",
-                 "declaration_required", "declaration_deadline_days", "version", "created_at", "updated_at"],
-                select(su.c.unit_id, su.c.code, su.c.name, su.c.name_search, su.c.level, su.c.parent_id,
-                       su.c.path, su.c.depth, literal(UnitStatus.active.value), true(), literal(30),
-                       literal(1), literal(now, u.c.created_at.type), literal(now, u.c.updated_at.type))
-                .where(ready),
+                [
+                    "id",
+                    "code",
+                    "name",
+                    "name_search",
+                    "level",
+                    "parent_id",
+                    "path",
+                    "depth",
+                    "status",
+                    "declaration_required",
+                    "declaration_deadline_days",
+                    "version",
+                    "created_at",
+                    "updated_at",
+                ],
+                select(
+                    su.c.unit_id,
+                    su.c.code,
+                    su.c.name,
+                    su.c.name_search,
+                    su.c.level,
+                    su.c.parent_id,
+                    su.c.path,
+                    su.c.depth,
+                    literal(UnitStatus.active.value),
+                    true(),
+                    literal(30),
+                    literal(1),
+                    literal(now, u.c.created_at.type),
+                    literal(now, u.c.updated_at.type),
+                ).where(ready),
             )
-        )  # fmt: skip
+        )
         if not inserted.rowcount:
             break

@@ -32,12 +32,20 @@ FIELDS = (
 FIELD_BITS = {name: 1 << i for i, name in enumerate(FIELDS)}
 CHANGING = (RowAction.update.value, RowAction.move.value, RowAction.reactivate.value)
 COUNT_KEYS = {
-    RowAction.create: "created", RowAction.update: "updated", RowAction.move: "moved",
-    RowAction.deactivate: "deactivated", RowAction.reactivate: "reactivated",
-    RowAction.unchanged: "unchanged", RowAction.rejected: "rejected",
-}  # fmt: skip
-UNIT_COUNT_KEYS = {UnitAction.create: "units_created", UnitAction.update: "units_updated",
-                   UnitAction.unchanged: "units_unchanged", UnitAction.rejected: "units_rejected"}  # fmt: skip
+    RowAction.create: "created",
+    RowAction.update: "updated",
+    RowAction.move: "moved",
+    RowAction.deactivate: "deactivated",
+    RowAction.reactivate: "reactivated",
+    RowAction.unchanged: "unchanged",
+    RowAction.rejected: "rejected",
+}
+UNIT_COUNT_KEYS = {
+    UnitAction.create: "units_created",
+    UnitAction.update: "units_updated",
+    UnitAction.unchanged: "units_unchanged",
+    UnitAction.rejected: "units_rejected",
+}
 
 SYNCS, SYNC_ROWS, SYNC_UNITS, MEMBERS, UNITS, USERS = (
     typed(Table, model.__table__)

@@ -75,18 +75,51 @@ from api.services.roster.rows import UnitRow
 from api.services.roster.stage import STAGE, is_pg
 
 _ROW_COLUMNS = [
-    "sync_id", "row_no", "action", "external_id", "member_id", "member_version", "unit_id",
-    "unit_code", "full_name", "membership", "status", "position", "is_leader", "email", "phone",
-    "changed", "before_full_name", "before_unit_id", "before_membership", "before_status",
-    "before_position", "before_is_leader", "before_email", "before_phone", "error_code",
-    "error_field", "error_detail",
-]  # fmt: skip
+    "sync_id",
+    "row_no",
+    "action",
+    "external_id",
+    "member_id",
+    "member_version",
+    "unit_id",
+    "unit_code",
+    "full_name",
+    "membership",
+    "status",
+    "position",
+    "is_leader",
+    "email",
+    "phone",
+    "changed",
+    "before_full_name",
+    "before_unit_id",
+    "before_membership",
+    "before_status",
+    "before_position",
+    "before_is_leader",
+    "before_email",
+    "before_phone",
+    "error_code",
+    "error_field",
+    "error_detail",
+]
 # The error of a row rejected by the diff, by reason (a parse error keeps its own).
-_REASON_CODE = {"duplicate": "duplicate_external_id", "unknown_unit": "unknown_unit",
-                "dissolved": "unit_dissolved", "unit_scope": "out_of_scope",
-                "member_scope": "out_of_scope", "membership": "validation_failed"}  # fmt: skip
-_REASON_FIELD = {"duplicate": "external_id", "unknown_unit": "unit_code", "dissolved": "unit_code",
-                 "unit_scope": "unit_code", "member_scope": "external_id", "membership": "membership"}  # fmt: skip
+_REASON_CODE = {
+    "duplicate": "duplicate_external_id",
+    "unknown_unit": "unknown_unit",
+    "dissolved": "unit_dissolved",
+    "unit_scope": "out_of_scope",
+    "member_scope": "out_of_scope",
+    "membership": "validation_failed",
+}
+_REASON_FIELD = {
+    "duplicate": "external_id",
+    "unknown_unit": "unit_code",
+    "dissolved": "unit_code",
+    "unit_scope": "unit_code",
+    "member_scope": "external_id",
+    "membership": "membership",
+}
 _REASON_DETAIL = {
     "unknown_unit": "no unit has this code",
     "dissolved": "the unit is dissolved",
@@ -133,23 +166,35 @@ def _joined(sync_id: uuid.UUID) -> Subquery:
         s.outerjoin(m, m.c.external_id == s.c.external_id)
         .outerjoin(cu, cu.c.id == m.c.unit_id)
         .outerjoin(tu, tu.c.code == s.c.unit_code)
-        .outerjoin(nu, and_(nu.c.sync_id == sync_id, nu.c.code == s.c.unit_code,
-                            nu.c.action == UnitAction.create.value))
-    )  # fmt: skip
+        .outerjoin(
+            nu,
+            and_(
+                nu.c.sync_id == sync_id,
+                nu.c.code == s.c.unit_code,
+                nu.c.action == UnitAction.create.value,
+            ),
+        )
+    )
     mcols = ("full_name", "membership", "status", "position", "is_leader", "email", "phone")
     d = (
         select(
             *s.c,
-            m.c.id.label("m_id"), m.c.version.label("m_version"), m.c.unit_id.label("m_unit_id"),
-            *(cast(m.c[c], String(254)).label(f"m_{c}") if c in ("membership", "status") else m.c[c].label(f"m_{c}")
-              for c in mcols),
+            m.c.id.label("m_id"),
+            m.c.version.label("m_version"),
+            m.c.unit_id.label("m_unit_id"),
+            *(
+                cast(m.c[c], String(254)).label(f"m_{c}")
+                if c in ("membership", "status")
+                else m.c[c].label(f"m_{c}")
+                for c in mcols
+            ),
             cu.c.path.label("m_path"),
             func.coalesce(tu.c.id, nu.c.unit_id).label("t_unit_id"),
             func.coalesce(tu.c.path, nu.c.path).label("t_path"),
             tu.c.status.label("t_status"),
             func.count().over(partition_by=s.c.external_id).label("dup_n"),
         ).select_from(joined)
-    ).subquery("d")  # fmt: skip
+    ).subquery("d")
     return d
 
 
@@ -160,13 +205,20 @@ def _resolved(d: Subquery, principal: Principal, scope: Scope, mode: str) -> Sub
         (d.c.error_code.is_not(None), literal("parse")),
         (d.c.dup_n > 1, literal("duplicate")),
         (d.c.t_unit_id.is_(None), literal("unknown_unit")),
-        (and_(d.c.t_status.is_not(None), d.c.t_status != UnitStatus.active.value), literal("dissolved")),
+        (
+            and_(d.c.t_status.is_not(None), d.c.t_status != UnitStatus.active.value),
+            literal("dissolved"),
+        ),
         (not_(in_scope(principal, scope, d.c.t_path)), literal("unit_scope")),
-        (and_(d.c.m_id.is_not(None),
-              not_(scope_filter(principal, Action.ROSTER_SYNC, d.c.m_path))), literal("member_scope")),
+        (
+            and_(
+                d.c.m_id.is_not(None), not_(scope_filter(principal, Action.ROSTER_SYNC, d.c.m_path))
+            ),
+            literal("member_scope"),
+        ),
         (and_(d.c.m_id.is_(None), d.c.membership.is_(None)), literal("membership")),
         else_=None,
-    )  # fmt: skip
+    )
 
     def given(name: str) -> ColumnElement[Any]:
         return case((d.c[f"has_{name}"], d.c[name]), else_=d.c[f"m_{name}"])
@@ -183,11 +235,12 @@ def _resolved(d: Subquery, principal: Principal, scope: Scope, mode: str) -> Sub
         given("membership").label("n_membership"),
         case(*status_whens, else_=d.c.m_status).label("n_status"),
         given("position").label("n_position"),
-        case((d.c.has_is_leader, d.c.is_leader), (d.c.m_id.is_(None), false()),
-             else_=d.c.m_is_leader).label("n_is_leader"),
+        case(
+            (d.c.has_is_leader, d.c.is_leader), (d.c.m_id.is_(None), false()), else_=d.c.m_is_leader
+        ).label("n_is_leader"),
         given("email").label("n_email"),
         given("phone").label("n_phone"),
-    ).subquery("e")  # fmt: skip
+    ).subquery("e")
     return e
 
 
@@ -196,9 +249,11 @@ def _masked(e: Subquery) -> Subquery:
     diffs = {
         "full_name": e.c.full_name.is_distinct_from(e.c.m_full_name),
         "unit_code": e.c.t_unit_id.is_distinct_from(e.c.m_unit_id),
-        **{f: e.c[f"n_{f}"].is_distinct_from(e.c[f"m_{f}"])
-           for f in ("membership", "status", "position", "is_leader", "email", "phone")},
-    }  # fmt: skip
+        **{
+            f: e.c[f"n_{f}"].is_distinct_from(e.c[f"m_{f}"])
+            for f in ("membership", "status", "position", "is_leader", "email", "phone")
+        },
+    }
     mask = sum((case((cond, FIELD_BITS[f]), else_=0) for f, cond in diffs.items()), literal(0))
     # OFFSET 0 keeps the planner from inlining this level: the mask is computed once per
     # row, not once per column that uses it.
@@ -223,11 +278,14 @@ def _diff_rows(
     action = case(
         (f.c.reason.is_not(None), literal(RowAction.rejected.value)),
         (f.c.m_id.is_(None), literal(RowAction.create.value)),
-        (and_(f.c.m_status.not_in(ON_ROSTER), f.c.n_status.in_(ON_ROSTER)), literal(RowAction.reactivate.value)),
+        (
+            and_(f.c.m_status.not_in(ON_ROSTER), f.c.n_status.in_(ON_ROSTER)),
+            literal(RowAction.reactivate.value),
+        ),
         (f.c.mask.op("&")(FIELD_BITS["unit_code"]) != 0, literal(RowAction.move.value)),
         (f.c.mask != 0, literal(RowAction.update.value)),
         else_=literal(RowAction.unchanged.value),
-    )  # fmt: skip
+    )
     changes = and_(existing, f.c.mask != 0)
 
     def before(column: ColumnElement[Any]) -> ColumnElement[Any]:
@@ -237,25 +295,52 @@ def _diff_rows(
         return case((ok, column), else_=None)
 
     def by_reason(table: dict[str, str], parsed: Any) -> ColumnElement[Any]:
-        return case((f.c.reason == "parse", parsed),
-                    *((f.c.reason == k, literal(v)) for k, v in table.items()), else_=None)  # fmt: skip
+        return case(
+            (f.c.reason == "parse", parsed),
+            *((f.c.reason == k, literal(v)) for k, v in table.items()),
+            else_=None,
+        )
 
     detail = case(
-        (f.c.reason == "duplicate",
-         literal("external_id appears in ") + cast(f.c.dup_n, String(12)) + literal(" rows of the body")),
+        (
+            f.c.reason == "duplicate",
+            literal("external_id appears in ")
+            + cast(f.c.dup_n, String(12))
+            + literal(" rows of the body"),
+        ),
         else_=by_reason(_REASON_DETAIL, f.c.error_detail),
-    )  # fmt: skip
+    )
     final = select(
-        literal(sync_id, Uuid()), f.c.row_no, action, f.c.external_id,
-        case((f.c.reason.is_not(None), None), (f.c.m_id.is_(None), _new_uuid(conn)), else_=f.c.m_id),
+        literal(sync_id, Uuid()),
+        f.c.row_no,
+        action,
+        f.c.external_id,
+        case(
+            (f.c.reason.is_not(None), None), (f.c.m_id.is_(None), _new_uuid(conn)), else_=f.c.m_id
+        ),
         case((ok, f.c.m_version), else_=None),
-        after(f.c.t_unit_id), f.c.unit_code, after(f.c.full_name), after(f.c.n_membership),
-        after(f.c.n_status), after(f.c.n_position), after(f.c.n_is_leader), after(f.c.n_email),
-        after(f.c.n_phone), f.c.mask,
-        before(f.c.m_full_name), before(f.c.m_unit_id), before(f.c.m_membership), before(f.c.m_status),
-        before(f.c.m_position), before(f.c.m_is_leader), before(f.c.m_email), before(f.c.m_phone),
-        by_reason(_REASON_CODE, f.c.error_code), by_reason(_REASON_FIELD, f.c.error_field), detail,
-    )  # fmt: skip
+        after(f.c.t_unit_id),
+        f.c.unit_code,
+        after(f.c.full_name),
+        after(f.c.n_membership),
+        after(f.c.n_status),
+        after(f.c.n_position),
+        after(f.c.n_is_leader),
+        after(f.c.n_email),
+        after(f.c.n_phone),
+        f.c.mask,
+        before(f.c.m_full_name),
+        before(f.c.m_unit_id),
+        before(f.c.m_membership),
+        before(f.c.m_status),
+        before(f.c.m_position),
+        before(f.c.m_is_leader),
+        before(f.c.m_email),
+        before(f.c.m_phone),
+        by_reason(_REASON_CODE, f.c.error_code),
+        by_reason(_REASON_FIELD, f.c.error_field),
+        detail,
+    )
     return final, _ROW_COLUMNS
 
 
@@ -273,19 +358,49 @@ async def diff_absent(conn: AsyncConnection, sync_id: uuid.UUID, scope_path: str
         select(
             literal(sync_id, Uuid()),
             literal(int(last or 0)) + func.row_number().over(order_by=m.c.external_id),
-            literal(RowAction.deactivate.value), m.c.external_id, m.c.id, m.c.version, m.c.unit_id, u.c.code,
-            m.c.full_name, m.c.membership, literal(MemberStatus.transferred.value), m.c.position,
-            m.c.is_leader, m.c.email, m.c.phone, literal(FIELD_BITS["status"]), m.c.status,
+            literal(RowAction.deactivate.value),
+            m.c.external_id,
+            m.c.id,
+            m.c.version,
+            m.c.unit_id,
+            u.c.code,
+            m.c.full_name,
+            m.c.membership,
+            literal(MemberStatus.transferred.value),
+            m.c.position,
+            m.c.is_leader,
+            m.c.email,
+            m.c.phone,
+            literal(FIELD_BITS["status"]),
+            m.c.status,
         )
         .select_from(m.join(u, u.c.id == m.c.unit_id))
-        .where(in_subtree(u.c.path, scope_path), m.c.status.in_(ON_ROSTER),
-               m.c.external_id.is_not(None), not_(named))
-    )  # fmt: skip
+        .where(
+            in_subtree(u.c.path, scope_path),
+            m.c.status.in_(ON_ROSTER),
+            m.c.external_id.is_not(None),
+            not_(named),
+        )
+    )
     columns = [
-        "sync_id", "row_no", "action", "external_id", "member_id", "member_version", "unit_id",
-        "unit_code", "full_name", "membership", "status", "position", "is_leader", "email", "phone",
-        "changed", "before_status",
-    ]  # fmt: skip
+        "sync_id",
+        "row_no",
+        "action",
+        "external_id",
+        "member_id",
+        "member_version",
+        "unit_id",
+        "unit_code",
+        "full_name",
+        "membership",
+        "status",
+        "position",
+        "is_leader",
+        "email",
+        "phone",
+        "changed",
+        "before_status",
+    ]
     await conn.execute(insert(SYNC_ROWS).from_select(columns, absent))
 
 
@@ -315,21 +430,26 @@ async def scope_fingerprint(conn: AsyncConnection, scope_path: str | None) -> tu
     row = (
         await conn.execute(
             select(
-                func.count(), func.coalesce(func.sum(m.c.version), 0), func.max(m.c.updated_at),
+                func.count(),
+                func.coalesce(func.sum(m.c.version), 0),
+                func.max(m.c.updated_at),
                 func.coalesce(func.sum(case((m.c.status.in_(ON_ROSTER), 1), else_=0)), 0),
             )
             .select_from(m.join(u, u.c.id == m.c.unit_id))
             .where(in_subtree(u.c.path, scope_path))
         )
-    ).one()  # fmt: skip
+    ).one()
     latest = row[2].isoformat() if isinstance(row[2], datetime) else str(row[2])
     return f"{row[0]}:{row[1]}:{latest}", int(row[3])
 
 
 async def diff_units(
-    conn: AsyncConnection, sync_id: uuid.UUID, principal: Principal, scope: Scope,
+    conn: AsyncConnection,
+    sync_id: uuid.UUID,
+    principal: Principal,
+    scope: Scope,
     units: list[UnitRow],
-) -> None:  # fmt: skip
+) -> None:
     """roster_sync_units: new units get an id and a path (parents first, level by
     level); existing ones in scope are compared; the rest is rejected."""
     await conn.execute(insert(SYNC_UNITS), [_unit_row(sync_id, given) for given in units])
@@ -341,27 +461,43 @@ async def diff_units(
         .having(func.count() > 1)
     )
     await _reject_units(
-        conn, sync_id, su.c.code.in_(dup), "duplicate_code", "code",
+        conn,
+        sync_id,
+        su.c.code.in_(dup),
+        "duplicate_code",
+        "code",
         "the code appears in several unit rows",
-    )  # fmt: skip
+    )
     await _compare_existing_units(conn, sync_id, principal, scope)
     await _place_new_units(conn, sync_id, principal, scope)
-    await _reject_units(conn, sync_id, true(), "unknown_parent", "parent_code",
-                        "parent_code names no active unit in the sync's scope (or the units form a cycle)")  # fmt: skip
+    await _reject_units(
+        conn,
+        sync_id,
+        true(),
+        "unknown_parent",
+        "parent_code",
+        "parent_code names no active unit in the sync's scope (or the units form a cycle)",
+    )
 
 
 def _unit_row(sync_id: uuid.UUID, given: UnitRow) -> dict[str, Any]:
     unit_id = new_id()
     rejected = given.error_detail is not None
     return {
-        "sync_id": sync_id, "row_no": given.row_no, "code": given.code, "name": given.name,
-        "name_search": fold(given.name) if given.name else None, "level": given.level,
-        "parent_code": given.parent_code, "id_hex": unit_id.hex,
+        "sync_id": sync_id,
+        "row_no": given.row_no,
+        "code": given.code,
+        "name": given.name,
+        "name_search": fold(given.name) if given.name else None,
+        "level": given.level,
+        "parent_code": given.parent_code,
+        "id_hex": unit_id.hex,
         "unit_id": None if rejected else unit_id,
         "action": UnitAction.rejected.value if rejected else None,
         "error_code": "validation_failed" if rejected else None,
-        "error_field": given.error_field, "error_detail": given.error_detail,
-    }  # fmt: skip
+        "error_field": given.error_field,
+        "error_detail": given.error_detail,
+    }
 
 
 async def _reject_units(
@@ -370,10 +506,16 @@ async def _reject_units(
     """Reject the units of the sync not yet decided that `where` holds for."""
     su = SYNC_UNITS
     await conn.execute(
-        update(su).where(su.c.sync_id == sync_id, su.c.action.is_(None), where)
-        .values(action=UnitAction.rejected.value, unit_id=None, error_code=code,
-                error_field=field, error_detail=detail)
-    )  # fmt: skip
+        update(su)
+        .where(su.c.sync_id == sync_id, su.c.action.is_(None), where)
+        .values(
+            action=UnitAction.rejected.value,
+            unit_id=None,
+            error_code=code,
+            error_field=field,
+            error_detail=detail,
+        )
+    )
 
 
 async def _compare_existing_units(
@@ -384,29 +526,58 @@ async def _compare_existing_units(
     pending = and_(su.c.sync_id == sync_id, su.c.action.is_(None))
     u, pu = UNITS.alias("u"), UNITS.alias("pu")
     await conn.execute(
-        update(su).where(pending, su.c.code == u.c.code)
-        .values(unit_id=u.c.id, unit_version=u.c.version, before_name=u.c.name, before_level=u.c.level,
-                path=u.c.path, parent_id=u.c.parent_id)
-    )  # fmt: skip
+        update(su)
+        .where(pending, su.c.code == u.c.code)
+        .values(
+            unit_id=u.c.id,
+            unit_version=u.c.version,
+            before_name=u.c.name,
+            before_level=u.c.level,
+            path=u.c.path,
+            parent_id=u.c.parent_id,
+        )
+    )
     known = su.c.unit_version.is_not(None)
     cur = select(u.c.path).where(u.c.id == su.c.unit_id).scalar_subquery()
-    await _reject_units(conn, sync_id, and_(known, not_(in_scope(principal, scope, cur))),
-                        "out_of_scope", "code", "the unit is outside the sync's scope")  # fmt: skip
+    await _reject_units(
+        conn,
+        sync_id,
+        and_(known, not_(in_scope(principal, scope, cur))),
+        "out_of_scope",
+        "code",
+        "the unit is outside the sync's scope",
+    )
     status = select(u.c.status).where(u.c.id == su.c.unit_id).scalar_subquery()
-    await _reject_units(conn, sync_id, and_(known, status != UnitStatus.active.value),
-                        "unit_dissolved", "code", "the unit is dissolved")  # fmt: skip
+    await _reject_units(
+        conn,
+        sync_id,
+        and_(known, status != UnitStatus.active.value),
+        "unit_dissolved",
+        "code",
+        "the unit is dissolved",
+    )
     parent_code = select(pu.c.code).where(pu.c.id == su.c.parent_id).scalar_subquery()
     await _reject_units(
-        conn, sync_id,
+        conn,
+        sync_id,
         and_(known, su.c.parent_code.is_not(None), su.c.parent_code.is_distinct_from(parent_code)),
-        "unit_move_not_supported", "parent_code",
+        "unit_move_not_supported",
+        "parent_code",
         "a sync does not move units; move it with PATCH /units/{id}",
-    )  # fmt: skip
+    )
     await conn.execute(
-        update(su).where(pending, known)
-        .values(action=case((or_(su.c.name != su.c.before_name, su.c.level != su.c.before_level),
-                             UnitAction.update.value), else_=UnitAction.unchanged.value))
-    )  # fmt: skip
+        update(su)
+        .where(pending, known)
+        .values(
+            action=case(
+                (
+                    or_(su.c.name != su.c.before_name, su.c.level != su.c.before_level),
+                    UnitAction.update.value,
+                ),
+                else_=UnitAction.unchanged.value,
+            )
+        )
+    )
 
 
 async def _place_new_units(
@@ -418,18 +589,36 @@ async def _place_new_units(
     pending = and_(su.c.sync_id == sync_id, su.c.action.is_(None))
     u = UNITS.alias("u")
     await conn.execute(
-        update(su).where(pending, su.c.parent_code == u.c.code, u.c.status == UnitStatus.active.value,
-                         in_scope(principal, scope, u.c.path))
-        .values(parent_id=u.c.id, path=u.c.path + su.c.id_hex + "/", depth=u.c.depth + 1,
-                action=UnitAction.create.value)
-    )  # fmt: skip
+        update(su)
+        .where(
+            pending,
+            su.c.parent_code == u.c.code,
+            u.c.status == UnitStatus.active.value,
+            in_scope(principal, scope, u.c.path),
+        )
+        .values(
+            parent_id=u.c.id,
+            path=u.c.path + su.c.id_hex + "/",
+            depth=u.c.depth + 1,
+            action=UnitAction.create.value,
+        )
+    )
     parent = SYNC_UNITS.alias("p")
     while True:
         result = await conn.execute(
-            update(su).where(pending, parent.c.sync_id == sync_id, parent.c.code == su.c.parent_code,
-                             parent.c.action == UnitAction.create.value)
-            .values(parent_id=parent.c.unit_id, path=parent.c.path + su.c.id_hex + "/",
-                    depth=parent.c.depth + 1, action=UnitAction.create.value)
-        )  # fmt: skip
+            update(su)
+            .where(
+                pending,
+                parent.c.sync_id == sync_id,
+                parent.c.code == su.c.parent_code,
+                parent.c.action == UnitAction.create.value,
+            )
+            .values(
+                parent_id=parent.c.unit_id,
+                path=parent.c.path + su.c.id_hex + "/",
+                depth=parent.c.depth + 1,
+                action=UnitAction.create.value,
+            )
+        )
         if not result.rowcount:
             break

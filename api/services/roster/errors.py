@@ -44,8 +44,11 @@ def unsupported_encoding(kind: str) -> Unprocessable:
             "Unikey's converter) and send it again."
         )
     return Unprocessable(
-        "unsupported_encoding", vi, en, extra={"encoding": kind, **problem_errors(["body"], en, "encoding")}
-    )  # fmt: skip
+        "unsupported_encoding",
+        vi,
+        en,
+        extra={"encoding": kind, **problem_errors(["body"], en, "encoding")},
+    )
 
 
 def mixed_encoding(rows: list[int]) -> Unprocessable:
@@ -62,9 +65,11 @@ def mixed_encoding(rows: list[int]) -> Unprocessable:
         "the whole file as CSV UTF-8 and send it again."
     )
     return Unprocessable(
-        "unsupported_encoding", vi, en,
+        "unsupported_encoding",
+        vi,
+        en,
         extra={"encoding": MIXED, "rows": rows, **problem_errors(["body"], en, "encoding")},
-    )  # fmt: skip
+    )
 
 
 def missing_columns(missing: list[str], accepted: dict[str, tuple[str, ...]]) -> Unprocessable:
@@ -73,12 +78,17 @@ def missing_columns(missing: list[str], accepted: dict[str, tuple[str, ...]]) ->
         "validation_failed",
         f"Thiếu cột bắt buộc: {names}.",
         f"Required columns are missing: {names}.",
-        extra={"errors": [
-            {"loc": ["body", "columns", m], "type": "missing",
-             "msg": "missing column; accepted headers: " + ", ".join(accepted[m])}
-            for m in missing
-        ]},
-    )  # fmt: skip
+        extra={
+            "errors": [
+                {
+                    "loc": ["body", "columns", m],
+                    "type": "missing",
+                    "msg": "missing column; accepted headers: " + ", ".join(accepted[m]),
+                }
+                for m in missing
+            ]
+        },
+    )
 
 
 def duplicate_columns(duplicates: list[str]) -> Unprocessable:
@@ -106,9 +116,16 @@ def body_mismatch(name: str) -> Unprocessable:
         "validation_failed",
         f"'{name}' trong nội dung và trong tham số truy vấn khác nhau.",
         f"'{name}' differs between the body and the query.",
-        extra={"errors": [{"loc": ["body", name], "msg": "differs from the query parameter",
-                           "type": "value_error"}]},
-    )  # fmt: skip
+        extra={
+            "errors": [
+                {
+                    "loc": ["body", name],
+                    "msg": "differs from the query parameter",
+                    "type": "value_error",
+                }
+            ]
+        },
+    )
 
 
 def refusal(code: str, vi: str, en: str, sync_id: uuid.UUID) -> AppError:

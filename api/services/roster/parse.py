@@ -268,8 +268,11 @@ class RosterReader:
         if duplicates:
             raise duplicate_columns(duplicates)
         has_name = "full_name" in columns or "given_name" in columns
-        missing = [n for n in ("external_id", "full_name", "unit_code")
-                   if (n != "full_name" and n not in columns) or (n == "full_name" and not has_name)]  # fmt: skip
+        missing = [
+            n
+            for n in ("external_id", "full_name", "unit_code")
+            if (n != "full_name" and n not in columns) or (n == "full_name" and not has_name)
+        ]
         if missing:
             for header in ignored:
                 if kind := mojibake_kind(header):

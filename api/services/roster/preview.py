@@ -78,9 +78,13 @@ async def preview(
     if scope is None:
         mode = validate_mode(_pick(reader.mode, "mode" in reader.top_level, request.mode, "mode"))
         code = validate_scope_code(
-            _pick(reader.scope_unit_code, "scope_unit_code" in reader.top_level,
-                  request.scope_unit_code, "scope_unit_code")
-        )  # fmt: skip
+            _pick(
+                reader.scope_unit_code,
+                "scope_unit_code" in reader.top_level,
+                request.scope_unit_code,
+                "scope_unit_code",
+            )
+        )
         scope = await _resolve_scope(session, principal, mode, code, "body")
     assert mode is not None
     if reader.units and mode != SyncMode.snapshot:
@@ -88,14 +92,23 @@ async def preview(
             "validation_failed",
             "Chỉ đồng bộ toàn bộ (snapshot) mới được mang theo đơn vị.",
             "Only a snapshot may carry units.",
-            extra={"errors": [{"loc": ["body", "units"], "msg": "snapshot only", "type": "value_error"}]},
-        )  # fmt: skip
+            extra={
+                "errors": [
+                    {"loc": ["body", "units"], "msg": "snapshot only", "type": "value_error"}
+                ]
+            },
+        )
     sync_id = await _record(conn, principal, reader, request, mode, scope)
     counts = await _diff(conn, sync_id, principal, reader, mode, scope)
     audit.record(
-        session, principal, "roster_sync.preview", "roster_sync", sync_id, scope.unit_id,
+        session,
+        principal,
+        "roster_sync.preview",
+        "roster_sync",
+        sync_id,
+        scope.unit_id,
         {"mode": mode, "source": reader.source or request.fmt, "rows": reader.rows, **counts},
-    )  # fmt: skip
+    )
     return sync_id
 
 
@@ -113,29 +126,49 @@ async def _stage_body(conn: AsyncConnection, reader: RosterReader) -> None:
 
 
 async def _record(
-    conn: AsyncConnection, principal: Principal, reader: RosterReader, request: SyncRequest,
-    mode: str, scope: Scope,
-) -> uuid.UUID:  # fmt: skip
+    conn: AsyncConnection,
+    principal: Principal,
+    reader: RosterReader,
+    request: SyncRequest,
+    mode: str,
+    scope: Scope,
+) -> uuid.UUID:
     """The sync itself, `previewed`, its counts still zero."""
     sync_id = new_id()
     now = utcnow()
     await conn.execute(
         insert(SYNCS).values(
-            id=sync_id, mode=mode, status=SyncStatus.previewed, source=reader.source or request.fmt,
-            scope_unit_id=scope.unit_id, actor_type=principal.kind, actor_id=principal.id,
-            options={"allow_mass_deactivation": request.allow_mass_deactivation,
-                     "skip_rejected": request.skip_rejected, "encoding": reader.encoding,
-                     "ignored_columns": reader.ignored_columns, "sheet": reader.sheet},
-            rows_total=reader.rows, created_at=now, updated_at=now, version=1,
+            id=sync_id,
+            mode=mode,
+            status=SyncStatus.previewed,
+            source=reader.source or request.fmt,
+            scope_unit_id=scope.unit_id,
+            actor_type=principal.kind,
+            actor_id=principal.id,
+            options={
+                "allow_mass_deactivation": request.allow_mass_deactivation,
+                "skip_rejected": request.skip_rejected,
+                "encoding": reader.encoding,
+                "ignored_columns": reader.ignored_columns,
+                "sheet": reader.sheet,
+            },
+            rows_total=reader.rows,
+            created_at=now,
+            updated_at=now,
+            version=1,
         )
-    )  # fmt: skip
+    )
     return sync_id
 
 
 async def _diff(
-    conn: AsyncConnection, sync_id: uuid.UUID, principal: Principal, reader: RosterReader,
-    mode: str, scope: Scope,
-) -> dict[str, int]:  # fmt: skip
+    conn: AsyncConnection,
+    sync_id: uuid.UUID,
+    principal: Principal,
+    reader: RosterReader,
+    mode: str,
+    scope: Scope,
+) -> dict[str, int]:
     """The diff rows (units, members, absent members), then the sync's counts and, for a
     snapshot, the scope's fingerprint."""
     if reader.units:
@@ -169,9 +202,16 @@ async def _resolve_scope(
                 "validation_failed",
                 "Đồng bộ toàn bộ (snapshot) cần 'scope_unit_code'.",
                 "A snapshot needs 'scope_unit_code'.",
-                extra={"errors": [{"loc": [where, "scope_unit_code"], "msg": "required for a snapshot",
-                                   "type": "missing"}]},
-            )  # fmt: skip
+                extra={
+                    "errors": [
+                        {
+                            "loc": [where, "scope_unit_code"],
+                            "msg": "required for a snapshot",
+                            "type": "missing",
+                        }
+                    ]
+                },
+            )
         grants = [g for g in principal.grants if g.unit_id is not None and g.path is not None]
         paths = principal.paths_for(Action.ROSTER_SYNC)
         owner = next((g.unit_id for g in grants if paths and g.path in paths), None)

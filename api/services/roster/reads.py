@@ -49,9 +49,9 @@ def _visible(principal: Principal, scope_path: Any) -> ColumnElement[bool]:
 
 
 _SCOPE_UNIT = UNITS.alias("scope_unit")
-_SUMMARY = select(SYNCS, _SCOPE_UNIT.c.code.label("scope_unit_code"),
-                  _SCOPE_UNIT.c.path.label("scope_path")).select_from(
-    SYNCS.outerjoin(_SCOPE_UNIT, _SCOPE_UNIT.c.id == SYNCS.c.scope_unit_id))  # fmt: skip
+_SUMMARY = select(
+    SYNCS, _SCOPE_UNIT.c.code.label("scope_unit_code"), _SCOPE_UNIT.c.path.label("scope_path")
+).select_from(SYNCS.outerjoin(_SCOPE_UNIT, _SCOPE_UNIT.c.id == SYNCS.c.scope_unit_id))
 
 
 async def get_row(session: AsyncSession, principal: Principal, sync_id: uuid.UUID) -> Any:
@@ -69,23 +69,38 @@ def _summary(row: Any) -> dict[str, Any]:
     options = row.options or {}
     counts = SyncCounts(**{k: getattr(row, k) for k in COUNT_KEYS.values()})
     unit_counts = UnitCounts(
-        created=row.units_created, updated=row.units_updated, unchanged=row.units_unchanged,
+        created=row.units_created,
+        updated=row.units_updated,
+        unchanged=row.units_unchanged,
         rejected=row.units_rejected,
-    )  # fmt: skip
+    )
     return {
-        "id": row.id, "mode": row.mode, "status": row.status, "source": row.source,
-        "scope_unit_id": row.scope_unit_id, "scope_unit_code": row.scope_unit_code,
-        "counts": counts, "unit_counts": unit_counts, "rows_total": row.rows_total,
-        "scope_members": row.scope_members, "mass_deactivation": is_mass(row),
+        "id": row.id,
+        "mode": row.mode,
+        "status": row.status,
+        "source": row.source,
+        "scope_unit_id": row.scope_unit_id,
+        "scope_unit_code": row.scope_unit_code,
+        "counts": counts,
+        "unit_counts": unit_counts,
+        "rows_total": row.rows_total,
+        "scope_members": row.scope_members,
+        "mass_deactivation": is_mass(row),
         "allow_mass_deactivation": bool(options.get("allow_mass_deactivation")),
-        "skip_rejected": bool(options.get("skip_rejected")), "encoding": options.get("encoding"),
+        "skip_rejected": bool(options.get("skip_rejected")),
+        "encoding": options.get("encoding"),
         "ignored_columns": list(options.get("ignored_columns") or []),
         "sheet": options.get("sheet"),
-        "failure_code": row.failure_code, "failure_detail": row.failure_detail,
-        "actor_type": row.actor_type, "actor_id": row.actor_id, "applied_by_type": row.applied_by_type,
-        "applied_by_id": row.applied_by_id, "created_at": row.created_at, "applied_at": row.applied_at,
+        "failure_code": row.failure_code,
+        "failure_detail": row.failure_detail,
+        "actor_type": row.actor_type,
+        "actor_id": row.actor_id,
+        "applied_by_type": row.applied_by_type,
+        "applied_by_id": row.applied_by_id,
+        "created_at": row.created_at,
+        "applied_at": row.applied_at,
         "version": row.version,
-    }  # fmt: skip
+    }
 
 
 async def read(session: AsyncSession, principal: Principal, sync_id: uuid.UUID) -> RosterSyncRead:
@@ -93,30 +108,51 @@ async def read(session: AsyncSession, principal: Principal, sync_id: uuid.UUID) 
     row = await get_row(session, principal, sync_id)
     conn = await session.connection()
     unit_errors = await conn.execute(
-        select(SYNC_UNITS.c.row_no, SYNC_UNITS.c.code, SYNC_UNITS.c.error_code, SYNC_UNITS.c.error_field,
-               SYNC_UNITS.c.error_detail)
+        select(
+            SYNC_UNITS.c.row_no,
+            SYNC_UNITS.c.code,
+            SYNC_UNITS.c.error_code,
+            SYNC_UNITS.c.error_field,
+            SYNC_UNITS.c.error_detail,
+        )
         .where(SYNC_UNITS.c.sync_id == sync_id, SYNC_UNITS.c.action == UnitAction.rejected.value)
-        .order_by(SYNC_UNITS.c.row_no).limit(ERRORS_SHOWN + 1)
-    )  # fmt: skip
-    errors = [RowError(row=r[0], kind="unit", external_id=r[1], code=r[2], field=r[3], detail=r[4])
-              for r in unit_errors]  # fmt: skip
+        .order_by(SYNC_UNITS.c.row_no)
+        .limit(ERRORS_SHOWN + 1)
+    )
+    errors = [
+        RowError(row=r[0], kind="unit", external_id=r[1], code=r[2], field=r[3], detail=r[4])
+        for r in unit_errors
+    ]
     member_errors = await conn.execute(
-        select(SYNC_ROWS.c.row_no, SYNC_ROWS.c.external_id, SYNC_ROWS.c.error_code, SYNC_ROWS.c.error_field,
-               SYNC_ROWS.c.error_detail)
+        select(
+            SYNC_ROWS.c.row_no,
+            SYNC_ROWS.c.external_id,
+            SYNC_ROWS.c.error_code,
+            SYNC_ROWS.c.error_field,
+            SYNC_ROWS.c.error_detail,
+        )
         .where(SYNC_ROWS.c.sync_id == sync_id, SYNC_ROWS.c.action == RowAction.rejected.value)
-        .order_by(SYNC_ROWS.c.row_no).limit(ERRORS_SHOWN + 1)
-    )  # fmt: skip
-    errors += [RowError(row=r[0], kind="member", external_id=r[1], code=r[2], field=r[3], detail=r[4])
-               for r in member_errors]  # fmt: skip
+        .order_by(SYNC_ROWS.c.row_no)
+        .limit(ERRORS_SHOWN + 1)
+    )
+    errors += [
+        RowError(row=r[0], kind="member", external_id=r[1], code=r[2], field=r[3], detail=r[4])
+        for r in member_errors
+    ]
     return RosterSyncRead(
         **_summary(row), errors=errors[:ERRORS_SHOWN], errors_truncated=len(errors) > ERRORS_SHOWN
     )
 
 
 async def list_syncs(
-    session: AsyncSession, principal: Principal, *, status: SyncStatus | None,
-    mode: SyncMode | None, cursor: str | None, limit: int,
-) -> tuple[list[RosterSyncSummary], str | None]:  # fmt: skip
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    status: SyncStatus | None,
+    mode: SyncMode | None,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[RosterSyncSummary], str | None]:
     """Newest first: the caller's own syncs and those placed in their sync scope."""
     require(principal, Action.ROSTER_SYNC)
     stmt = _SUMMARY.where(_visible(principal, _SCOPE_UNIT.c.path))
@@ -125,9 +161,14 @@ async def list_syncs(
     if mode is not None:
         stmt = stmt.where(SYNCS.c.mode == mode)
     stmt = keyset(
-        stmt, kind="roster_syncs", columns=[SYNCS.c.created_at, SYNCS.c.id],
-        types=[datetime, uuid.UUID], cursor=cursor, limit=limit, descending=True,
-    )  # fmt: skip
+        stmt,
+        kind="roster_syncs",
+        columns=[SYNCS.c.created_at, SYNCS.c.id],
+        types=[datetime, uuid.UUID],
+        cursor=cursor,
+        limit=limit,
+        descending=True,
+    )
     rows = list((await session.execute(stmt)).all())
     items, next_cursor = page_of(
         rows, kind="roster_syncs", limit=limit, key=lambda r: (r.created_at, r.id)
@@ -140,9 +181,14 @@ def _plain(value: Any) -> Any:
 
 
 async def list_changes(
-    session: AsyncSession, principal: Principal, sync_id: uuid.UUID, *,
-    action: RowAction | None, cursor: str | None, limit: int,
-) -> tuple[list[RosterChangeRead], str | None]:  # fmt: skip
+    session: AsyncSession,
+    principal: Principal,
+    sync_id: uuid.UUID,
+    *,
+    action: RowAction | None,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[RosterChangeRead], str | None]:
     """The member rows of the diff by row number (keyset on row_no)."""
     await get_row(session, principal, sync_id)
     r = SYNC_ROWS
@@ -154,8 +200,14 @@ async def list_changes(
     )
     if action is not None:
         stmt = stmt.where(r.c.action == action.value)
-    stmt = keyset(stmt, kind=f"roster_changes:{sync_id}", columns=[r.c.row_no], types=[int],
-                  cursor=cursor, limit=limit)  # fmt: skip
+    stmt = keyset(
+        stmt,
+        kind=f"roster_changes:{sync_id}",
+        columns=[r.c.row_no],
+        types=[int],
+        cursor=cursor,
+        limit=limit,
+    )
     rows = list((await session.execute(stmt)).all())
     items, next_cursor = page_of(
         rows, kind=f"roster_changes:{sync_id}", limit=limit, key=lambda x: (x.row_no,)
@@ -176,18 +228,30 @@ def _change(x: Any) -> RosterChangeRead:
                 changes[f] = [_plain(before), _plain(getattr(x, f))]
     error = (
         ChangeError(code=x.error_code, field=x.error_field, detail=x.error_detail)
-        if x.error_code else None
-    )  # fmt: skip
+        if x.error_code
+        else None
+    )
     return RosterChangeRead(
-        row=x.row_no, action=x.action, external_id=x.external_id, member_id=x.member_id,
-        unit_id=x.unit_id, unit_code=x.unit_code, full_name=x.full_name, changes=changes, error=error,
-    )  # fmt: skip
+        row=x.row_no,
+        action=x.action,
+        external_id=x.external_id,
+        member_id=x.member_id,
+        unit_id=x.unit_id,
+        unit_code=x.unit_code,
+        full_name=x.full_name,
+        changes=changes,
+        error=error,
+    )
 
 
 async def list_unit_changes(
-    session: AsyncSession, principal: Principal, sync_id: uuid.UUID, *,
-    cursor: str | None, limit: int,
-) -> tuple[list[RosterUnitChangeRead], str | None]:  # fmt: skip
+    session: AsyncSession,
+    principal: Principal,
+    sync_id: uuid.UUID,
+    *,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[RosterUnitChangeRead], str | None]:
     await get_row(session, principal, sync_id)
     su = SYNC_UNITS
     stmt = select(su).where(su.c.sync_id == sync_id)
@@ -199,18 +263,33 @@ async def list_unit_changes(
     for x in items:
         changes: dict[str, list[Any]] = {}
         if x.action == UnitAction.create.value:
-            changes = {k: [None, getattr(x, k)] for k in ("code", "name", "level", "parent_code")
-                       if getattr(x, k) is not None}  # fmt: skip
+            changes = {
+                k: [None, getattr(x, k)]
+                for k in ("code", "name", "level", "parent_code")
+                if getattr(x, k) is not None
+            }
         elif x.action == UnitAction.update.value:
-            changes = {k: [getattr(x, f"before_{k}"), getattr(x, k)] for k in ("name", "level")
-                       if getattr(x, f"before_{k}") != getattr(x, k)}  # fmt: skip
+            changes = {
+                k: [getattr(x, f"before_{k}"), getattr(x, k)]
+                for k in ("name", "level")
+                if getattr(x, f"before_{k}") != getattr(x, k)
+            }
         error = (
             ChangeError(code=x.error_code, field=x.error_field, detail=x.error_detail)
             if x.error_code
             else None
         )
-        out.append(RosterUnitChangeRead(
-            row=x.row_no, action=x.action, code=x.code, unit_id=x.unit_id, parent_code=x.parent_code,
-            name=x.name, level=x.level, changes=changes, error=error,
-        ))  # fmt: skip
+        out.append(
+            RosterUnitChangeRead(
+                row=x.row_no,
+                action=x.action,
+                code=x.code,
+                unit_id=x.unit_id,
+                parent_code=x.parent_code,
+                name=x.name,
+                level=x.level,
+                changes=changes,
+                error=error,
+            )
+        )
     return out, next_cursor

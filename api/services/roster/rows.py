@@ -35,10 +35,26 @@ from api.services.roster.errors import problem_errors
 # default). external_id, full_name and unit_code are required in every row.
 OPTIONAL_FIELDS = ("membership", "status", "position", "is_leader", "email", "phone")
 STAGE_COLUMNS = (
-    "row_no", "external_id", "full_name", "unit_code", "membership", "status", "position",
-    "is_leader", "email", "phone", "has_membership", "has_status", "has_position",
-    "has_is_leader", "has_email", "has_phone", "error_code", "error_field", "error_detail",
-)  # fmt: skip
+    "row_no",
+    "external_id",
+    "full_name",
+    "unit_code",
+    "membership",
+    "status",
+    "position",
+    "is_leader",
+    "email",
+    "phone",
+    "has_membership",
+    "has_status",
+    "has_position",
+    "has_is_leader",
+    "has_email",
+    "has_phone",
+    "error_code",
+    "error_field",
+    "error_detail",
+)
 MEMBER_KEYS = frozenset(("external_id", "full_name", "unit_code", *OPTIONAL_FIELDS))
 UNIT_KEYS = frozenset(("code", "name", "level", "parent_code"))
 MAX_ELEMENT_CHARS = 1 << 20  # one JSON row larger than this is malformed, not incomplete
@@ -47,8 +63,16 @@ CHUNK = 1 << 16
 # field -> accepted headers (matched after `header_key`). `family_middle` + `given_name`
 # ("Họ đệm" + "Tên", the split form of many rosters) make full_name when it is absent.
 HEADER_ALIASES: dict[str, tuple[str, ...]] = {
-    "external_id": ("external_id", "Mã đảng viên", "Mã", "Mã ĐV", "Mã số", "Mã số đảng viên",
-                    "Số thẻ đảng viên", "Số thẻ"),
+    "external_id": (
+        "external_id",
+        "Mã đảng viên",
+        "Mã",
+        "Mã ĐV",
+        "Mã số",
+        "Mã số đảng viên",
+        "Số thẻ đảng viên",
+        "Số thẻ",
+    ),
     "full_name": ("full_name", "Họ và tên", "Họ tên", "Họ và tên đảng viên", "Tên đầy đủ"),
     "family_middle": ("Họ đệm", "Họ và đệm", "Họ và tên đệm", "Họ lót"),
     "given_name": ("Tên",),
@@ -59,7 +83,7 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "is_leader": ("is_leader", "Lãnh đạo", "Cấp ủy", "Là lãnh đạo", "Là cấp ủy"),
     "email": ("email", "E-mail", "Thư điện tử", "Địa chỉ email"),
     "phone": ("phone", "Số điện thoại", "SĐT", "Điện thoại", "Di động", "Số di động"),
-}  # fmt: skip
+}
 _SEPARATORS = re.compile(r"[\s_\-./]+")
 
 
@@ -81,15 +105,29 @@ def _enum_aliases(name: str, extra: dict[str, str]) -> dict[str, str]:
     return out
 
 
-MEMBERSHIP_ALIASES = _enum_aliases("membership", {
-    "chính thức": "official", "dự bị": "probationary", "không phải đảng viên": "none",
-    "không": "none",
-})  # fmt: skip
-STATUS_ALIASES = _enum_aliases("member_status", {
-    "sinh hoạt": "active", "đang hoạt động": "active", "miễn": "exempt", "chuyển đi": "transferred",
-    "chuyển sinh hoạt": "transferred", "xóa tên": "removed", "khai trừ": "removed",
-    "từ trần": "deceased", "đã mất": "deceased",
-})  # fmt: skip
+MEMBERSHIP_ALIASES = _enum_aliases(
+    "membership",
+    {
+        "chính thức": "official",
+        "dự bị": "probationary",
+        "không phải đảng viên": "none",
+        "không": "none",
+    },
+)
+STATUS_ALIASES = _enum_aliases(
+    "member_status",
+    {
+        "sinh hoạt": "active",
+        "đang hoạt động": "active",
+        "miễn": "exempt",
+        "chuyển đi": "transferred",
+        "chuyển sinh hoạt": "transferred",
+        "xóa tên": "removed",
+        "khai trừ": "removed",
+        "từ trần": "deceased",
+        "đã mất": "deceased",
+    },
+)
 LEVEL_ALIASES = _enum_aliases("unit_level", {"chi bộ": "cell", "tổ đảng": "group"})
 _TRUE = frozenset({"true", "1", "x", "co", "yes", "y", "c"})
 _FALSE = frozenset({"false", "0", "khong", "no", "n", "k"})
@@ -275,9 +313,27 @@ def member_row(
     optional = _optional_fields(raw, memo, errors)
     if errors.items:
         detail = "; ".join(f"{f}: {m}" for f, m in errors.items)[:500]
-        return (row_no, shown_id, None, None, None, None, None, None, None, None,
-                False, False, False, False, False, False,
-                "validation_failed", errors.items[0][0], detail)  # fmt: skip
+        return (
+            row_no,
+            shown_id,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            False,
+            False,
+            False,
+            False,
+            False,
+            False,
+            "validation_failed",
+            errors.items[0][0],
+            detail,
+        )
     return (row_no, external_id, full_name, unit_code, *optional, None, None, None)
 
 
@@ -307,8 +363,20 @@ def _optional_fields(raw: Mapping[str, Any], memo: Memo, errors: RowErrors) -> t
         has_phone = True
         if not blank(value := _phone_text(raw["phone"])):
             phone = _run(_PHONE, value, "phone", errors)
-    return (membership, status, position, is_leader, email, phone,
-            has_membership, has_status, has_position, has_leader, has_email, has_phone)  # fmt: skip
+    return (
+        membership,
+        status,
+        position,
+        is_leader,
+        email,
+        phone,
+        has_membership,
+        has_status,
+        has_position,
+        has_leader,
+        has_email,
+        has_phone,
+    )
 
 
 def rejected_row(
@@ -319,8 +387,27 @@ def rejected_row(
         if isinstance(external_id, str) and not _UNSTORABLE.search(external_id)
         else None
     )
-    return (row_no, shown, None, None, None, None, None, None, None, None,
-            False, False, False, False, False, False, code, field, detail[:500])  # fmt: skip
+    return (
+        row_no,
+        shown,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        False,
+        False,
+        False,
+        False,
+        False,
+        False,
+        code,
+        field,
+        detail[:500],
+    )
 
 
 def object_row(row_no: int, obj: Any, memo: Memo | None = None) -> tuple[Any, ...]:
@@ -329,9 +416,11 @@ def object_row(row_no: int, obj: Any, memo: Memo | None = None) -> tuple[Any, ..
     unknown = sorted(k for k in obj if k not in MEMBER_KEYS)
     if unknown:
         return rejected_row(
-            row_no, "validation_failed", f"unknown field(s): {plain_names(unknown)}",
+            row_no,
+            "validation_failed",
+            f"unknown field(s): {plain_names(unknown)}",
             obj.get("external_id"),
-        )  # fmt: skip
+        )
     return member_row(row_no, obj, memo=memo)
 
 

@@ -20,21 +20,37 @@ from api.services.roster.rows import STAGE_COLUMNS
 
 _temp = MetaData()
 STAGE = Table(
-    "roster_stage", _temp,
-    Column("row_no", Integer), Column("external_id", String(64)), Column("full_name", String(200)),
-    Column("unit_code", binary_string(64)), Column("membership", String(32)),
-    Column("status", String(32)), Column("position", String(200)), Column("is_leader", Boolean),
-    Column("email", String(254)), Column("phone", String(20)),
-    *(Column(f"has_{f}", Boolean) for f in ("membership", "status", "position", "is_leader", "email", "phone")),
-    Column("error_code", String(64)), Column("error_field", String(32)), Column("error_detail", String(500)),
-    prefixes=["TEMPORARY"], postgresql_on_commit="DROP",
-)  # fmt: skip
+    "roster_stage",
+    _temp,
+    Column("row_no", Integer),
+    Column("external_id", String(64)),
+    Column("full_name", String(200)),
+    Column("unit_code", binary_string(64)),
+    Column("membership", String(32)),
+    Column("status", String(32)),
+    Column("position", String(200)),
+    Column("is_leader", Boolean),
+    Column("email", String(254)),
+    Column("phone", String(20)),
+    *(
+        Column(f"has_{f}", Boolean)
+        for f in ("membership", "status", "position", "is_leader", "email", "phone")
+    ),
+    Column("error_code", String(64)),
+    Column("error_field", String(32)),
+    Column("error_detail", String(500)),
+    prefixes=["TEMPORARY"],
+    postgresql_on_commit="DROP",
+)
 KEYS = Table(
-    "roster_keys", _temp,
-    Column("row_no", Integer, primary_key=True), Column("name_search", String(200)),
+    "roster_keys",
+    _temp,
+    Column("row_no", Integer, primary_key=True),
+    Column("name_search", String(200)),
     Column("name_sort", binary_string(400)),
-    prefixes=["TEMPORARY"], postgresql_on_commit="DROP",
-)  # fmt: skip
+    prefixes=["TEMPORARY"],
+    postgresql_on_commit="DROP",
+)
 assert tuple(c.name for c in STAGE.columns) == STAGE_COLUMNS
 
 

@@ -25,9 +25,13 @@ def body_format(principal: Principal, content_type: str | None) -> str:
 
 
 async def preview_and_apply(
-    session: AsyncSession, principal: Principal, body: IO[bytes], options: SyncRequest,
-    *, dry_run: bool,
-) -> uuid.UUID:  # fmt: skip
+    session: AsyncSession,
+    principal: Principal,
+    body: IO[bytes],
+    options: SyncRequest,
+    *,
+    dry_run: bool,
+) -> uuid.UUID:
     """Preview the body and, unless `dry_run`, apply the preview. The preview is committed
     first: it is kept (as evidence) even when the apply is refused or fails."""
     sync_id = await preview(session, principal, body, options)
