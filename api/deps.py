@@ -1,13 +1,12 @@
 """FastAPI dependencies: the session (committed before the response is sent), the
 authenticated principal, If-Match, a multipart upload. The principal is loaded by
 api/services/identity.py (services load principals too); here the bearer token is
-checked and the loaded principal cached."""
+checked and the loaded principal cached (the cache and when it is forgotten:
+api/services/identity.py)."""
 
 from __future__ import annotations
 
 import re
-import time
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -26,7 +25,7 @@ from api.core.security import InvalidToken, decode_access_token
 from api.core.versioning import check_version
 from api.services.authz import Principal
 from api.services.files import UnsupportedFileType
-from api.services.identity import load_client_principal, load_user_principal
+from api.services.identity import load_client_principal, load_user_principal, principal_cache
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -47,9 +46,6 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             raise
         if not read_only and session.in_transaction():
             await session.commit()
-            # Any write may change a principal (grants, status, token version, unit
-            # paths): this process forgets its cached checks at once.
-            principal_cache.clear()
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
@@ -61,33 +57,6 @@ _INVALID = (
     "Mã truy cập không hợp lệ hoặc đã hết hạn.",
     "The access token is invalid or expired.",
 )
-
-
-class PrincipalCache:
-    """Principal checks reused for `principal_cache_seconds`, keyed by (kind, id, token
-    version): a new token version (password, grants, deactivation) is a cache miss."""
-
-    def __init__(self) -> None:
-        self._items: dict[tuple[str, uuid.UUID, int], tuple[float, Principal]] = {}
-
-    def get(self, key: tuple[str, uuid.UUID, int]) -> Principal | None:
-        hit = self._items.get(key)
-        if hit is None or hit[0] < time.monotonic():
-            return None
-        return hit[1]
-
-    def put(self, key: tuple[str, uuid.UUID, int], principal: Principal, ttl: float) -> None:
-        if ttl <= 0:
-            return
-        if len(self._items) >= 50_000:
-            self._items.clear()
-        self._items[key] = (time.monotonic() + ttl, principal)
-
-    def clear(self) -> None:
-        self._items.clear()
-
-
-principal_cache = PrincipalCache()
 
 
 async def get_principal(

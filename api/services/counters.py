@@ -582,66 +582,124 @@ async def _touch_few(session: AsyncSession, ids: list[uuid.UUID], reports: bool,
 
 
 async def acknowledged(
-    session: AsyncSession, member_id: uuid.UUID, document_id: uuid.UUID, requires_ack: bool
+    session: AsyncSession,
+    member_id: uuid.UUID,
+    unit_id: uuid.UUID | None,
+    document_id: uuid.UUID,
+    requires_ack: bool,
 ) -> None:
     """One new acknowledgement of a published document's current revision: the campaign
     write (millions of members acknowledge within days), so instead of recounting the
     member's unit it adds one to the unit's per-document count and, for a document that
     requires acknowledgement, to its `ack_done` — under the unit's lock, so exact — and
     appends that as a delta. A member not active counts nowhere; a unit never counted
-    is recounted instead."""
+    is recounted instead.
+
+    `unit_id` is where the caller believes the member is (the principal's, possibly a
+    cached second old): that unit is locked first, then the member's unit is read under
+    the lock. The lock serialises this with a move of the member, whose recount would
+    count the acknowledgement; if the member is elsewhere by then, both units are
+    recounted. Four statements on PostgreSQL (lock, member, one statement for the three
+    counters, nothing to fold); SQLite folds inline."""
     await session.flush()
-    row = (
-        await session.execute(
-            select(Member.unit_id).where(
-                Member.id == member_id, Member.status == MemberStatus.active
-            )
-        )
-    ).first()
-    if row is None:
+    if unit_id is None:
         return
-    lock = select(Unit.path).where(Unit.id == row.unit_id)
+    lock = select(Unit.path).where(Unit.id == unit_id)
     if session.get_bind().dialect.name == "postgresql":
         lock = lock.with_for_update(key_share=True)  # see _lock
     path = await session.scalar(lock)
-    # The lock serialises this with a move of the member, whose recount would count it.
-    moved = await session.scalar(
+    current = await session.scalar(
         select(Member.unit_id).where(Member.id == member_id, Member.status == MemberStatus.active)
     )
-    if path is None or moved != row.unit_id:
-        await touch(session, [row.unit_id, moved])
+    if current is None:
         return
-    conn = await session.connection()
-    stats: Table = UnitStats.__table__  # type: ignore[assignment]
-    bumped = (
-        await conn.execute(
-            update(stats)
-            .where(stats.c.unit_id == row.unit_id)
-            .values(ack_done=stats.c.ack_done + int(requires_ack))
-        )
-    ).rowcount
-    if not bumped:  # never counted: a recount counts this acknowledgement too
-        await touch(session, [row.unit_id])
+    if path is None or current != unit_id:
+        await touch(session, [unit_id, current])
         return
-    uda: Table = UnitDocumentAcks.__table__  # type: ignore[assignment]
-    upsert = upsert_insert(session.get_bind().dialect.name, uda).values(
-        unit_id=row.unit_id, document_id=document_id, acks=1
+    if session.get_bind().dialect.name == "postgresql":
+        bumped = await session.scalar(_ack_counts(unit_id, path, document_id, requires_ack))
+    else:
+        bumped = await _ack_counts_apart(session, unit_id, path, document_id, requires_ack)
+    if bumped is None:  # never counted: a recount counts this acknowledgement too
+        await touch(session, [unit_id])
+        return
+    await _fold_inline(session)
+
+
+_STATS: Table = UnitStats.__table__  # type: ignore[assignment]
+_UDA: Table = UnitDocumentAcks.__table__  # type: ignore[assignment]
+
+
+def _ack_bump(unit_id: uuid.UUID, requires_ack: bool) -> Any:
+    return (
+        update(_STATS)
+        .where(_STATS.c.unit_id == unit_id)
+        .values(ack_done=_STATS.c.ack_done + int(requires_ack))
     )
+
+
+def _ack_per_document(dialect: str) -> Any:
+    return upsert_insert(dialect, _UDA)
+
+
+def _ack_delta(path: str) -> dict[str, Any]:
+    return {
+        "path": path,
+        "reports": False,
+        "created_at": utcnow(),  # a Python default: an INSERT … SELECT names it
+        **{c: int(c == "ack_done") for c in COUNT_COLUMNS},
+    }
+
+
+def _ack_counts(unit_id: uuid.UUID, path: str, document_id: uuid.UUID, requires_ack: bool) -> Any:
+    """PostgreSQL: the unit's `ack_done`, its per-document count and the delta in one
+    statement (data-modifying CTEs); the unit's id, or None when it has no counters yet."""
+    bumped = _ack_bump(unit_id, requires_ack).returning(_STATS.c.unit_id).cte("bumped")
+    per_document = (
+        _ack_per_document("postgresql")
+        .from_select(
+            ["document_id", "unit_id", "acks"],
+            select(literal(document_id), bumped.c.unit_id, literal(1)),
+        )
+        .on_conflict_do_update(
+            index_elements=[_UDA.c.document_id, _UDA.c.unit_id], set_={"acks": _UDA.c.acks + 1}
+        )
+        .returning(_UDA.c.unit_id)
+        .cte("per_document")
+    )
+    if not requires_ack:
+        return select(per_document.c.unit_id)
+    delta = _ack_delta(path)
+    return (
+        insert(DELTAS)
+        .from_select(
+            ["unit_id", *delta],
+            select(per_document.c.unit_id, *(literal(v) for v in delta.values())),
+        )
+        .returning(DELTAS.c.unit_id)
+    )
+
+
+async def _ack_counts_apart(
+    session: AsyncSession,
+    unit_id: uuid.UUID,
+    path: str,
+    document_id: uuid.UUID,
+    requires_ack: bool,
+) -> uuid.UUID | None:
+    """SQLite (no data-modifying CTEs): the same three writes, one statement each."""
+    conn = await session.connection()
+    if not (await conn.execute(_ack_bump(unit_id, requires_ack))).rowcount:
+        return None
+    upsert = _ack_per_document("sqlite").values(unit_id=unit_id, document_id=document_id, acks=1)
     await conn.execute(
         upsert.on_conflict_do_update(
-            index_elements=[uda.c.document_id, uda.c.unit_id], set_={"acks": uda.c.acks + 1}
+            index_elements=[_UDA.c.document_id, _UDA.c.unit_id], set_={"acks": _UDA.c.acks + 1}
         )
     )
     if requires_ack:
-        await conn.execute(
-            insert(DELTAS).values(
-                unit_id=row.unit_id,
-                path=path,
-                reports=False,
-                **{c: int(c == "ack_done") for c in COUNT_COLUMNS},
-            )
-        )
-    await _fold_inline(session)
+        await conn.execute(insert(DELTAS).values(unit_id=unit_id, **_ack_delta(path)))
+    return unit_id
 
 
 # --------------------------------------------------------------------------- the folder

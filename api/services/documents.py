@@ -688,23 +688,25 @@ async def acknowledge(
     # One statement whether or not the member (or a concurrent request of theirs) already
     # acknowledged: the unique key decides, with no savepoint (the campaign write).
     table = Ack.__table__
-    added = await session.scalar(
-        upsert_insert(session.get_bind().dialect.name, table)
-        .values(
-            id=new_id(),
-            document_id=doc.id,
-            revision=doc.revision,
-            member_id=principal.member_id,
-            acknowledged_at=utcnow(),
+    added = (
+        await session.execute(
+            upsert_insert(session.get_bind().dialect.name, table)
+            .values(
+                id=new_id(),
+                document_id=doc.id,
+                revision=doc.revision,
+                member_id=principal.member_id,
+                acknowledged_at=utcnow(),
+            )
+            .on_conflict_do_nothing(
+                index_elements=[table.c.document_id, table.c.revision, table.c.member_id]
+            )
+            .returning(*table.c)
         )
-        .on_conflict_do_nothing(
-            index_elements=[table.c.document_id, table.c.revision, table.c.member_id]
-        )
-        .returning(table.c.id)
-    )
-    ack = (await session.scalars(select(Ack).where(*key))).one()  # inserted, or held the key
-    if added is None:
-        return ack, False
+    ).first()
+    if added is None:  # held the key: the earlier acknowledgement
+        return (await session.scalars(select(Ack).where(*key))).one(), False
+    ack = Ack(**added._mapping)  # the row as inserted (not added to the session)
     audit.record(
         session,
         principal,
@@ -714,7 +716,9 @@ async def acknowledge(
         principal.member_unit_id,
         {"member_id": principal.member_id, "revision": doc.revision},
     )
-    await counters.acknowledged(session, principal.member_id, doc.id, doc.requires_ack)
+    await counters.acknowledged(
+        session, principal.member_id, principal.member_unit_id, doc.id, doc.requires_ack
+    )
     return ack, True
 
 

@@ -2,13 +2,23 @@
 paths, loaded from the database. Here, in the services layer, and not in api/deps.py:
 the token grants (api/services/auth.py) and report assignment (api/services/reports.py)
 load principals too, and a service may not depend on the HTTP layer. api/deps.py
-resolves the bearer token and caches what this module loads."""
+resolves the bearer token and caches what this module loads (`principal_cache`).
+
+The cache is forgotten by this process whenever a transaction that changed what a
+principal is made of commits (`_PRINCIPAL_WRITE`): users, grants, API clients, unit paths,
+a member's unit or status. The engine events below see every statement, whatever issued
+it (a service, a roster apply, the CLI), so no write path has to remember to clear it;
+the acknowledgements, declarations and reports of a campaign leave it alone. Another
+process's cache sees such a change within `principal_cache_seconds`."""
 
 from __future__ import annotations
 
+import re
+import time
 import uuid
+from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Connection, Engine, bindparam, event, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.core.enums import MemberStatus, Role
@@ -101,3 +111,61 @@ async def load_client_principal(
         name=row.client_id,
         grants=(ScopedGrant(Role(row.role), row.unit_id, row.path),),
     )
+
+
+# ----------------------------------------------------------------- the principal cache
+
+
+class PrincipalCache:
+    """Principal checks reused for `principal_cache_seconds`, keyed by (kind, id, token
+    version): a new token version (password, grants, deactivation) is a cache miss."""
+
+    def __init__(self) -> None:
+        self._items: dict[tuple[str, uuid.UUID, int], tuple[float, Principal]] = {}
+
+    def get(self, key: tuple[str, uuid.UUID, int]) -> Principal | None:
+        hit = self._items.get(key)
+        if hit is None or hit[0] < time.monotonic():
+            return None
+        return hit[1]
+
+    def put(self, key: tuple[str, uuid.UUID, int], principal: Principal, ttl: float) -> None:
+        if ttl <= 0:
+            return
+        if len(self._items) >= 50_000:
+            self._items.clear()
+        self._items[key] = (time.monotonic() + ttl, principal)
+
+    def clear(self) -> None:
+        self._items.clear()
+
+
+principal_cache = PrincipalCache()
+
+# A statement that changes what some principal is made of: any write to users, grants,
+# API clients or units (paths, status), and a write to members that names `unit_id` or
+# `status` (a member user's unit and login status; a declaration does not). Conservative:
+# a false match only costs a cache refill.
+_PRINCIPAL_WRITE = re.compile(
+    r"^\s*(?:(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+\"?(?:users|grants|api_clients|units)\b"
+    r"|(?:UPDATE|DELETE\s+FROM)\s+\"?members\b(?:.*\b(?:unit_id|status)\b)?)",
+    re.IGNORECASE | re.DOTALL,
+)
+_CHANGED = "qd85_principals_changed"
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _note_principal_write(conn: Connection, cursor: Any, statement: str, *args: Any) -> None:
+    if _PRINCIPAL_WRITE.match(statement):
+        conn.info[_CHANGED] = True
+
+
+@event.listens_for(Engine, "commit")
+def _forget_on_commit(conn: Connection) -> None:
+    if conn.info.pop(_CHANGED, False):
+        principal_cache.clear()
+
+
+@event.listens_for(Engine, "rollback")
+def _keep_on_rollback(conn: Connection) -> None:
+    conn.info.pop(_CHANGED, None)

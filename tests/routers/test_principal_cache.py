@@ -45,9 +45,26 @@ class TestPrincipalCache:
             ).status_code == 200
         assert count_loads[0] == 1
 
-    async def test_a_write_in_this_process_clears_it(
+    async def test_a_write_to_principals_in_this_process_clears_it(
         self, client: httpx.AsyncClient, session: AsyncSession, count_loads: list[int]
     ) -> None:
+        unit = await make_unit(session)
+        user = await make_user(session, grants=[(Role.admin, None)])
+        headers = auth(user)
+        await client.get(f"/api/v1/units/{unit.id}", headers=headers)
+        # Any commit in this process that writes users, grants, clients, units or a
+        # member's unit/status (here: a user's name) forgets the cached checks.
+        await session.execute(update(User).where(User.id == user.id).values(username="renamed"))
+        await session.commit()
+        await client.get(f"/api/v1/units/{unit.id}", headers=headers)
+        assert count_loads[0] == 2
+
+    async def test_a_write_that_changes_no_principal_keeps_it(
+        self, client: httpx.AsyncClient, session: AsyncSession, count_loads: list[int]
+    ) -> None:
+        """The campaign's writes (acknowledgements, declarations, reports; here a new
+        member) leave the cache alone: a burst of them does not turn every read into a
+        principal query."""
         unit = await make_unit(session)
         headers = auth(await make_user(session, grants=[(Role.admin, None)]))
         await client.get(f"/api/v1/units/{unit.id}", headers=headers)
@@ -57,6 +74,16 @@ class TestPrincipalCache:
             json={"full_name": "Lê Văn Tám", "unit_id": str(unit.id), "membership": "official"},
         )
         assert r.status_code == 201
+        member_id = r.json()["id"]
+        await client.get(f"/api/v1/units/{unit.id}", headers=headers)
+        assert count_loads[0] == 1
+        # Transferring that member changes a member's status: forgotten.
+        r = await client.patch(
+            f"/api/v1/members/{member_id}",
+            headers={**headers, "If-Match": r.headers["ETag"]},
+            json={"status": "transferred"},
+        )
+        assert r.status_code == 200, r.text
         await client.get(f"/api/v1/units/{unit.id}", headers=headers)
         assert count_loads[0] == 2
 
@@ -70,8 +97,10 @@ class TestPrincipalCache:
         user = await make_user(session, member=member)
         headers = auth(user)
         assert (await client.get("/api/v1/me", headers=headers)).status_code == 200
-        # Another replica deactivates the user: this process does not see the write.
+        # Another replica deactivates the user: this process does not see the write (its
+        # engine events would; the note they leave on the connection is dropped).
         await session.execute(update(User).where(User.id == user.id).values(active=False))
+        (await session.connection()).info.pop("qd85_principals_changed")
         await session.commit()
         assert (await client.get("/api/v1/me", headers=headers)).status_code == 200
         await asyncio.sleep(0.35)
