@@ -80,6 +80,8 @@ class Principal:
     name: str
     member_id: uuid.UUID | None = None
     member_unit_id: uuid.UUID | None = None
+    # The member's unit's path when it was loaded (None: not loaded, ask the database).
+    member_unit_path: str | None = None
     grants: tuple[ScopedGrant, ...] = field(default_factory=tuple)
 
     @property

@@ -37,6 +37,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     Column,
     Float,
     Integer,
@@ -213,6 +214,8 @@ PARAM_BUDGET = 30_000
 # Up to this many touched units, rollups change by deltas; beyond, bottom-up recounts.
 DELTA_UNITS = 64
 DELTAS: Table = CounterDelta.__table__  # type: ignore[assignment]
+_STATS: Table = UnitStats.__table__  # type: ignore[assignment]
+_UDA: Table = UnitDocumentAcks.__table__  # type: ignore[assignment]
 ROLLUPS: Table = UnitRollup.__table__  # type: ignore[assignment]  # Core: executemany by bound id, not ORM bulk by primary key
 
 
@@ -309,6 +312,53 @@ def _partial_statements(dialect: str, ids: Any, part: str) -> tuple[Any, Any]:
     return select(*counters).where(UnitStats.unit_id.in_(ids)), upsert.returning(*counters)
 
 
+def _partial_in_one(ids: Any, part: str) -> Any:
+    """PostgreSQL, a write's few units, already locked: `part`'s counters recounted and the
+    change appended as deltas in one statement (data-modifying CTEs, one snapshot taken
+    after the lock, so `before` is current). Units with no counters row yet are left
+    alone; the statement returns the ids that had one (the rest take the full recount)."""
+    subs = [count(ids) for count in _PARTS[part]]
+    zero = literal(0)
+    values = {c.name: func.coalesce(c, zero) for sub in subs for c in sub.c if c.name != "unit_id"}
+    counters = (UnitStats.unit_id, *(getattr(UnitStats, c) for c in COUNT_COLUMNS))
+    before = select(*counters).where(UnitStats.unit_id.in_(ids)).cte("before")
+    rows = select(Unit.id, *(v.label(name) for name, v in values.items()))
+    for sub in subs:
+        rows = rows.outerjoin(sub, sub.c.unit_id == Unit.id)
+    upsert = postgresql.insert(_STATS).from_select(
+        ["unit_id", *values], rows.where(Unit.id.in_(select(before.c.unit_id)))
+    )
+    after = (
+        upsert.on_conflict_do_update(
+            index_elements=[UnitStats.unit_id],
+            set_={name: getattr(upsert.excluded, name) for name in values},
+        )
+        .returning(*counters)
+        .cte("after")
+    )
+    change = [(after.c[c] - before.c[c]).label(c) for c in COUNT_COLUMNS]
+    medians = and_(
+        bindparam("reports", type_=Boolean), after.c.reports_resolved != before.c.reports_resolved
+    )
+    delta = (
+        insert(DELTAS)
+        .from_select(
+            ["unit_id", "path", "reports", "created_at", *COUNT_COLUMNS],
+            select(after.c.unit_id, Unit.path, medians, bindparam("created_at"), *change)
+            .select_from(after)
+            .join(before, before.c.unit_id == after.c.unit_id)
+            .join(Unit, Unit.id == after.c.unit_id)
+            .where(or_(*(after.c[c] != before.c[c] for c in COUNT_COLUMNS))),
+        )
+        .returning(DELTAS.c.unit_id)
+        .cte("delta")
+    )
+    return select(
+        select(func.array_agg(before.c.unit_id)).scalar_subquery(),
+        select(func.count()).select_from(delta).scalar_subquery(),
+    )
+
+
 # A write's recount runs for every counted write: its statements are built once per
 # dialect and part, over a bound list of ids (building them is most of their cost in Python).
 _BOUND: dict[tuple[str, str], tuple[Any, ...]] = {}
@@ -325,6 +375,8 @@ def _bound_statements(session: AsyncSession, part: str = ALL) -> tuple[Any, ...]
         _BOUND[name, part] = (
             _recount_statements(ids) if part == ALL else _partial_statements(name, ids, part)
         )
+        if name == "postgresql" and part != ALL:
+            _BOUND[name, part] += (_partial_in_one(ids, part),)
     return _BOUND[name, part]
 
 
@@ -337,7 +389,7 @@ async def _recount_part(
     """Recount `part`'s counters of the units `ids` (a write's few, locked); counters
     before and after as `_recount_direct`. A unit never counted is recounted whole."""
     if part != ALL:
-        read, upsert = _bound_statements(session, part)
+        read, upsert = _bound_statements(session, part)[:2]
         conn = await session.connection()
         params = {"unit_ids": ids}
         before = {row[0]: tuple(row[1:]) for row in (await conn.execute(read, params)).all()}
@@ -557,6 +609,13 @@ async def _touch_few(session: AsyncSession, ids: list[uuid.UUID], reports: bool,
     if session.get_bind().dialect.name == "postgresql":
         lock = lock.with_for_update(key_share=True)  # see _lock
     paths = dict((await session.execute(lock)).all())
+    if session.get_bind().dialect.name == "postgresql" and part != ALL:
+        one = _bound_statements(session, part)[-1]
+        params = {"unit_ids": ids, "reports": reports, "created_at": utcnow()}
+        counted, _ = (await (await session.connection()).execute(one, params)).one()
+        ids = [u for u in ids if u not in set(counted or ())]  # never counted: below
+        if not ids:
+            return
     before, after = await _recount_part(session, ids, part)
     zeros = (0,) * len(COUNT_COLUMNS)
     rows = []
@@ -624,10 +683,6 @@ async def acknowledged(
         await touch(session, [unit_id])
         return
     await _fold_inline(session)
-
-
-_STATS: Table = UnitStats.__table__  # type: ignore[assignment]
-_UDA: Table = UnitDocumentAcks.__table__  # type: ignore[assignment]
 
 
 def _ack_bump(unit_id: uuid.UUID, requires_ack: bool) -> Any:

@@ -122,7 +122,9 @@ async def member_prefixes(session: AsyncSession, principal: Principal) -> list[s
     its audience (their unit and its ancestors); empty for principals without a member."""
     if principal.member_unit_id is None:
         return []
-    path = await session.scalar(select(Unit.path).where(Unit.id == principal.member_unit_id))
+    path = principal.member_unit_path or await session.scalar(
+        select(Unit.path).where(Unit.id == principal.member_unit_id)
+    )
     return prefixes(path) if path else []
 
 

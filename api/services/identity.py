@@ -35,6 +35,7 @@ _users, _members, _grants, _units, _clients = (
     ApiClient.__table__,
 )
 _grant_units = _units.alias("grant_units")
+_member_units = _units.alias("member_units")
 # Built once: a principal check is on every request, so it is one prebuilt Core statement.
 _USER_PRINCIPAL = (
     select(
@@ -44,12 +45,14 @@ _USER_PRINCIPAL = (
         _users.c.member_id,
         _members.c.unit_id,
         _members.c.status,
+        _member_units.c.path.label("member_unit_path"),
         _grants.c.role,
         _grants.c.unit_id.label("grant_unit_id"),
         _grant_units.c.path,
     )
     .select_from(
         _users.outerjoin(_members, _members.c.id == _users.c.member_id)
+        .outerjoin(_member_units, _member_units.c.id == _members.c.unit_id)
         .outerjoin(_grants, _grants.c.user_id == _users.c.id)
         .outerjoin(_grant_units, _grant_units.c.id == _grants.c.unit_id)
     )
@@ -92,6 +95,7 @@ async def load_user_principal(
         name=first.username,
         member_id=first.member_id,
         member_unit_id=first.unit_id,
+        member_unit_path=first.member_unit_path,
         grants=grants,
     )
 
@@ -168,4 +172,5 @@ def _forget_on_commit(conn: Connection) -> None:
 
 @event.listens_for(Engine, "rollback")
 def _keep_on_rollback(conn: Connection) -> None:
-    conn.info.pop(_CHANGED, None)
+    if not conn.invalidated:  # an invalidated connection's info is gone with it
+        conn.info.pop(_CHANGED, None)
