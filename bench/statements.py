@@ -6,8 +6,9 @@ runs in this process (httpx's ASGI transport: no server, no folder task), and on
 runs the mix sequentially for `--requests` requests while a SQLAlchemy event counts the
 statements of each request. A statement is one round trip to the database; each
 transaction adds two more, BEGIN and COMMIT, not counted here. The figures are per
-request, averaged over the operation's requests (a
-replay answered from the idempotency record is its own operation).
+request, averaged over the operation's requests (a replay answered from the idempotency
+record is its own operation); the last column is the median time of one request, alone
+on the machine: what the operation costs (in-process: no HTTP parsing, no network).
 
     .venv/bin/python bench/statements.py [--pg postgresql://postgres@127.0.0.1:5432/postgres]
         [--requests 2000] [--members 20000] [--show declare_account]
@@ -19,6 +20,7 @@ import argparse
 import asyncio
 import os
 import random
+import statistics
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -128,11 +130,15 @@ def main() -> int:
         asyncio.run(drop_database(args.pg, DB_NAME))
     failed = [s for s in workload.samples if not isinstance(s.status, int) or s.status >= 500]
     print(f"\n{sum(workload.requests.values()):,} requests, one at a time, in process\n")
-    print(f"{'operation':<20} {'requests':>9} {'statements':>11} {'of them writes':>15}")
+    print(
+        f"{'operation':<20} {'requests':>9} {'statements':>11} {'of them writes':>15} "
+        f"{'ms (median)':>12}"
+    )
     for op in sorted(workload.requests, key=lambda o: -workload.requests[o]):
         n = workload.requests[op]
         total, writes = workload.statements.get(op, [0, 0])
-        print(f"{op:<20} {n:>9,} {total / n:>11.1f} {writes / n:>15.1f}")
+        ms = statistics.median(s.seconds * 1000 for s in workload.samples if s.op == op)
+        print(f"{op:<20} {n:>9,} {total / n:>11.1f} {writes / n:>15.1f} {ms:>12.1f}")
     if workload.shown:
         print(f"\nthe statements of one {args.show}:")
         print("\n".join(f"  {n}. {text}" for n, text in enumerate(workload.shown, 1)))

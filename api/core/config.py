@@ -106,10 +106,11 @@ class Settings(BaseSettings):
     # this old (counters.fold's `settle`): one percentile over a province's or the nation's
     # resolved reports per this many seconds, not per fold. Counts are never delayed.
     median_refresh_seconds: float = Field(default=5.0, ge=0, le=300)
-    # Writes (POST/PUT/PATCH/DELETE) a worker runs at once; more wait their turn before
-    # their handler starts, while reads never wait (api/core/middleware.py: WriteGate).
-    # Enough to keep the cores and the database busy; 0 admits every write at once.
-    write_concurrency: int = Field(default=8, ge=0, le=1000)
+    # API requests a worker runs at once; more wait before their handler starts and are
+    # admitted fairly across kinds of request (api/core/middleware.py: Admission). Enough
+    # to keep the cores and the database busy; 0 admits every request at once. Uploads
+    # are not queued.
+    concurrency: int = Field(default=8, ge=0, le=1000)
     # Seconds a process may reuse a principal check (user/client active, token version,
     # grants with their unit paths). Writes in this process clear it at once; other
     # replicas see a revocation within this bound. 0 checks the database every request.

@@ -8,6 +8,9 @@ import logging
 import re
 import time
 import uuid
+from collections import OrderedDict, deque
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import orjson
@@ -65,57 +68,116 @@ def _nul_in_query() -> AppError:
 
 API_CSP = b"default-src 'none'; frame-ancestors 'none'"
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+READS = frozenset({"GET", "HEAD"})
 GATE_WAITING = Gauge(
-    "qd85_write_gate_waiting",
-    "Writes waiting for the write gate in this process",
+    "qd85_admission_waiting",
+    "API requests waiting for a place in this process (api/core/middleware.py Admission)",
     multiprocess_mode="livesum",
 )
+_ID_SEGMENT = re.compile(r"/(?:[0-9a-fA-F]{8}-[0-9a-fA-F-]{27}|\d+)(?=/|$)")
 
 
-class WriteGate:
-    """At most `limit` writes run at once in this worker; the rest wait here, before their
-    handler starts, in arrival order. Reads pass straight through.
+def flow_of(method: str, path: str) -> str:
+    """The kind of request, for fair admission: the method and the path with its ids
+    taken out (`POST /api/v1/documents/{}/acknowledgements`)."""
+    return f"{method} {_ID_SEGMENT.sub('/{}', path)}"
 
-    Why: a worker is one event loop. In a burst (a national campaign of acknowledgements,
-    a declaration deadline) dozens of writes in flight each take their turn on the loop
-    at every database round trip, so a statistics or member read queues behind all of
-    them (issue 13's campaign: root stats p99 in seconds with 64 writers). Admitted
-    writes are enough to keep the cores and the database busy, so throughput holds,
-    while a read waits behind at most `limit` writes. Waiting writes hold no database
-    connection and no lock. One semaphore per event loop (a test may run several)."""
 
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self._gates: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
+class Admission:
+    """At most `places` API requests run at once in this worker; the others wait here,
+    before their handler starts, holding no connection and no lock, and are admitted
+    fairly across kinds of request (`flow_of`): one from each kind with waiters in turn,
+    oldest first within a kind.
 
-    def _gate(self) -> asyncio.Semaphore:
+    Why a limit: a worker is one event loop. In a burst (a national campaign of
+    acknowledgements, a declaration deadline) every request in flight takes its turn on
+    the loop at each database round trip, so with dozens in flight each is slowed by all
+    the others. `places` requests keep the cores and the database busy; the rest wait.
+
+    Why fair across kinds: under a load the machine cannot keep up with, every request
+    waits somewhere, and the total wait is fixed by the load (64 clients without pause
+    hold 64 requests in the system, whatever the order). Letting reads pass (the write
+    gate of 2026-12-05) put the whole wait on the writes: reads in 50 ms, writes in
+    600 ms. A single first-come queue shares it evenly but puts a committee's dashboard
+    behind every acknowledgement of a campaign. Taking kinds in turn (fair queuing, as
+    Kubernetes' API Priority and Fairness does with its flows) does both: a kind with few
+    requests (the dashboard) waits at most one turn, and the kinds with many share the
+    wait in proportion to their numbers. One set of queues per event loop (a test may
+    run several)."""
+
+    def __init__(self, places: int) -> None:
+        self.places = places
+        self._loops: dict[asyncio.AbstractEventLoop, _Queues] = {}
+
+    def _here(self) -> _Queues:
         loop = asyncio.get_running_loop()
-        gate = self._gates.get(loop)
-        if gate is None:
-            self._gates = {k: v for k, v in self._gates.items() if not k.is_closed()}
-            gate = self._gates[loop] = asyncio.Semaphore(self.limit)
-        return gate
+        here = self._loops.get(loop)
+        if here is None:
+            self._loops = {k: v for k, v in self._loops.items() if not k.is_closed()}
+            here = self._loops[loop] = _Queues(self.places)
+        return here
 
-    async def __aenter__(self) -> None:
-        gate = self._gate()
-        if gate.locked():
-            GATE_WAITING.inc()
-            try:
-                await gate.acquire()
-            finally:
-                GATE_WAITING.dec()
-        else:
-            await gate.acquire()
+    @asynccontextmanager
+    async def place(self, flow: str) -> AsyncIterator[None]:
+        here = self._here()
+        await here.enter(flow)
+        try:
+            yield
+        finally:
+            here.leave()
 
-    async def __aexit__(self, *exc: object) -> None:
-        self._gate().release()
+
+class _Queues:
+    def __init__(self, places: int) -> None:
+        self.free = places
+        # Kinds with waiters, in the order their turn comes; each its waiters, oldest first.
+        self.waiting: OrderedDict[str, deque[asyncio.Future[None]]] = OrderedDict()
+
+    async def enter(self, flow: str) -> None:
+        if self.free > 0 and not self.waiting:
+            self.free -= 1
+            return
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.waiting.setdefault(flow, deque()).append(turn)
+        GATE_WAITING.inc()
+        try:
+            await turn
+        except asyncio.CancelledError:
+            if turn.done() and not turn.cancelled():
+                self.leave()  # given a place, then cancelled: pass it on
+            else:
+                self._forget(flow, turn)
+            raise
+        finally:
+            GATE_WAITING.dec()
+
+    def leave(self) -> None:
+        """A place is free: to the oldest waiter of the kind whose turn it is."""
+        while self.waiting:
+            flow, queue = next(iter(self.waiting.items()))
+            turn = queue.popleft()
+            if queue:
+                self.waiting.move_to_end(flow)
+            else:
+                del self.waiting[flow]
+            if not turn.done():
+                turn.set_result(None)
+                return
+        self.free += 1
+
+    def _forget(self, flow: str, turn: asyncio.Future[None]) -> None:
+        queue = self.waiting.get(flow)
+        if queue is not None and turn in queue:
+            queue.remove(turn)
+            if not queue:
+                del self.waiting[flow]
 
 
 class RequestMiddleware:
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
         self.settings = settings
-        self._writes = WriteGate(settings.write_concurrency) if settings.write_concurrency else None
+        self._admission = Admission(settings.concurrency) if settings.concurrency else None
         self._hsts = (
             f"max-age={settings.hsts_seconds}; includeSubDomains".encode()
             if settings.hsts_seconds
@@ -183,8 +245,8 @@ class RequestMiddleware:
             elif b"%00" in scope.get("query_string", b""):
                 # No parameter may hold NUL: PostgreSQL text cannot store or compare it.
                 await self._reject(scope, send_wrapper, _nul_in_query())
-            elif self._writes is not None and scope["method"] in WRITES:
-                await self._gated(scope, limited_receive, send_wrapper, limit)
+            elif self._admission is not None and scope["path"].startswith("/api/"):
+                await self._admitted(scope, limited_receive, send_wrapper, limit)
             else:
                 await self.app(scope, limited_receive, send_wrapper)
         except Exception as exc:
@@ -224,14 +286,21 @@ class RequestMiddleware:
             request_id_var.reset(rid_token)
             client_addr_var.reset(addr_token)
 
-    async def _gated(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
-        """A write through the gate. Its JSON body (at most 1 MB) is read first, so a slow
-        client holds no place while it sends. Uploads (evidence, a document's file, a
-        roster: the routes with a larger body limit) are not gated: they stream to disk
-        at the client's pace, which a place in the gate would wait on, and their hashing
-        and parsing already run in bounded worker threads (api/core/offload.py)."""
-        assert self._writes is not None
-        if limit > self.settings.max_json_body:
+    async def _admitted(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        """An API request through the admission queue. A write's JSON body (at most 1 MB)
+        is read first, so a slow client holds no place while it sends. Uploads (evidence,
+        a document's file, a roster: the routes with a larger body limit) and CORS
+        preflights are not queued: uploads stream to disk at the client's pace, which a
+        place would wait on, and their hashing and parsing already run in bounded worker
+        threads (api/core/offload.py)."""
+        assert self._admission is not None
+        method = scope["method"]
+        flow = flow_of(method, scope["path"])
+        if method in READS:
+            async with self._admission.place(flow):
+                await self.app(scope, receive, send)
+            return
+        if method not in WRITES or limit > self.settings.max_json_body:
             await self.app(scope, receive, send)
             return
         try:
@@ -239,7 +308,7 @@ class RequestMiddleware:
         except HTTPException:
             await self._reject(scope, send, _too_large(limit))
             return
-        async with self._writes:
+        async with self._admission.place(flow):
             await self.app(scope, _replay(body, receive), send)
 
     async def _reject(self, scope: Scope, send: Send, error: AppError) -> None:

@@ -888,32 +888,44 @@ async def _paths(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[tuple[
     return out
 
 
-def pending_rollups(unit_ids: Sequence[uuid.UUID]) -> Select[Any]:
+def pending_rollups() -> Select[Any]:
     """One statement (one snapshot: a fold committing meanwhile can neither hide a delta
-    nor count it twice) giving, per unit, its folded rollup row and the sums of the pending
-    deltas in its subtree; the caller adds them up. Columns: unit_id, COUNT_COLUMNS...,
-    median_hours_to_resolve (null on pending rows)."""
-    target = aliased(Unit)
-    folded = select(
-        ROLLUPS.c.unit_id, *(ROLLUPS.c[c] for c in COUNT_COLUMNS), ROLLUPS.c.median_hours_to_resolve
-    ).where(ROLLUPS.c.unit_id.in_(unit_ids))
-    pending = (
-        select(
-            target.id,
-            *(func.sum(getattr(CounterDelta, c)) for c in COUNT_COLUMNS),
-            literal(None, type_=Float).label("median_hours_to_resolve"),
+    nor count it twice) giving, per unit of the `unit_ids` parameter, its folded rollup
+    row and the sums of the pending deltas in its subtree; the caller adds them up.
+    Columns: unit_id, COUNT_COLUMNS..., median_hours_to_resolve (null on pending rows).
+    Built once per process: every statistics read runs it, and building it (two selects
+    of some thirty columns) cost more than running it."""
+    global _PENDING_ROLLUPS
+    if _PENDING_ROLLUPS is None:
+        unit_ids: Any = bindparam("unit_ids", expanding=True)
+        target = aliased(Unit)
+        folded = select(
+            ROLLUPS.c.unit_id,
+            *(ROLLUPS.c[c] for c in COUNT_COLUMNS),
+            ROLLUPS.c.median_hours_to_resolve,
+        ).where(ROLLUPS.c.unit_id.in_(unit_ids))
+        pending = (
+            select(
+                target.id,
+                *(func.sum(getattr(CounterDelta, c)) for c in COUNT_COLUMNS),
+                literal(None, type_=Float).label("median_hours_to_resolve"),
+            )
+            .select_from(CounterDelta)
+            .join(
+                target,
+                and_(
+                    target.id.in_(unit_ids),
+                    func.substr(CounterDelta.path, 1, func.length(target.path)) == target.path,
+                ),
+            )
+            .group_by(target.id)
         )
-        .select_from(CounterDelta)
-        .join(
-            target,
-            and_(
-                target.id.in_(unit_ids),
-                func.substr(CounterDelta.path, 1, func.length(target.path)) == target.path,
-            ),
-        )
-        .group_by(target.id)
-    )
-    return folded.union_all(pending)  # type: ignore[return-value]
+        _PENDING_ROLLUPS = folded.union_all(pending)  # type: ignore[assignment]
+    assert _PENDING_ROLLUPS is not None
+    return _PENDING_ROLLUPS
+
+
+_PENDING_ROLLUPS: Select[Any] | None = None
 
 
 # --------------------------------------------------------------------------- roster apply

@@ -16,7 +16,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import DateTime, Integer, and_, bindparam, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.core.csv_safety import safe_text
@@ -27,7 +27,7 @@ from api.models import Document, Report, Unit, UnitDocumentAcks
 from api.models.report import OPEN_STATUSES
 from api.models.stats import PLATFORM_COLUMNS
 from api.services import counters
-from api.services.authz import Action, Principal, in_subtree, scope_filter
+from api.services.authz import Action, Principal, in_subtree, scope_filter, subtree_end
 from api.services.counters import COUNT_COLUMNS
 
 TOTAL_VI = "Tổng cộng"
@@ -101,7 +101,8 @@ async def _rollups(session: AsyncSession, units: list[Unit]) -> dict[uuid.UUID, 
     a write's answer includes that write."""
     out: dict[uuid.UUID, dict[str, Any]] = {}
     for chunk in counters.chunks([u.id for u in units], uses=2):  # a unit may have many children
-        for row in (await session.execute(counters.pending_rollups(chunk))).all():
+        rows = await session.execute(counters.pending_rollups(), {"unit_ids": list(chunk)})
+        for row in rows.all():
             figures = out.setdefault(row.unit_id, dict.fromkeys(COUNT_COLUMNS, 0))
             for c in COUNT_COLUMNS:
                 figures[c] += int(getattr(row, c) or 0)
@@ -124,19 +125,29 @@ def _report_window(unit: Unit, start: datetime | None, end: datetime | None) -> 
 async def _open_not_due(session: AsyncSession, unit: Unit) -> dict[str, int]:
     """Per path prefix: open reports whose deadline has not passed. They are only the
     recent ones (deadlines are hours away), so overdue = open − these is cheap."""
-    prefix = _prefix(Unit.path, unit).label("prefix")
-    stmt = (
-        select(prefix, func.count().label("n"))
-        .select_from(Report)
-        .join(Unit, Unit.id == Report.unit_id)
-        .where(
-            Report.status.in_(OPEN_STATUSES),
-            Report.due_at >= utcnow(),
-            in_subtree(Unit.path, unit.path),
-        )
-        .group_by(prefix)
+    params = {
+        "cut": len(unit.path) + PATH_SEGMENT,
+        "low": unit.path,
+        "high": subtree_end(unit.path),
+        "now": utcnow(),
+    }
+    return {row.prefix: int(row.n) for row in (await session.execute(_OPEN_NOT_DUE, params))}
+
+
+# Built once: every statistics read without a date range runs it (see pending_rollups).
+_OPEN_PREFIX = func.substr(Unit.path, 1, bindparam("cut", type_=Integer)).label("prefix")
+_OPEN_NOT_DUE = (
+    select(_OPEN_PREFIX, func.count().label("n"))
+    .select_from(Report)
+    .join(Unit, Unit.id == Report.unit_id)
+    .where(
+        Report.status.in_(OPEN_STATUSES),
+        Report.due_at >= bindparam("now", type_=DateTime(timezone=True)),
+        Unit.path >= bindparam("low", type_=Unit.path.type),
+        Unit.path < bindparam("high", type_=Unit.path.type),
     )
-    return {row.prefix: int(row.n) for row in (await session.execute(stmt)).all()}
+    .group_by(_OPEN_PREFIX)
+)
 
 
 async def _ranged_reports(

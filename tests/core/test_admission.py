@@ -1,0 +1,174 @@
+"""Admission (api/core/middleware.py: Admission): at most `concurrency` API requests run at
+once in a worker; the rest wait before their handler starts and are admitted one kind of
+request at a time in turn (a kind with few requests is not stuck behind a burst of
+another), oldest first within a kind. A JSON body reaches the handler whole, uploads and
+non-API paths are not queued, a waiter that goes away gives its turn up, and 0 turns it
+off."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+import pytest
+from starlette.types import Receive, Scope, Send
+
+from api.core.config import Settings
+from api.core.middleware import Admission, RequestMiddleware, flow_of
+
+
+class Inner:
+    """An ASGI app whose requests wait for `release`, counting how many run at once and
+    noting the order they entered; it echoes the body it read."""
+
+    def __init__(self) -> None:
+        self.release = asyncio.Event()
+        self.running = 0
+        self.peak = 0
+        self.order: list[str] = []
+
+    @property
+    def entered(self) -> int:
+        return len(self.order)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body", False):
+                break
+        self.order.append(f"{scope['method']} {scope['path']}")
+        self.running += 1
+        self.peak = max(self.peak, self.running)
+        await self.release.wait()
+        self.running -= 1
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": body})
+
+
+def _client(inner: Inner, places: int) -> httpx.AsyncClient:
+    settings = Settings(concurrency=places, log_requests=False)
+    app: Any = RequestMiddleware(inner, settings)
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
+
+
+async def _until(condition: Any) -> None:
+    for _ in range(200):
+        if condition():
+            return
+        await asyncio.sleep(0.005)
+    raise AssertionError("condition never held")
+
+
+def test_a_kind_of_request_is_its_method_and_path_without_ids() -> None:
+    doc = "0b6d3c9e-5f1a-4f7e-9a52-2d8f1e6c0a11"
+    assert flow_of("POST", f"/api/v1/documents/{doc}/acknowledgements") == (
+        "POST /api/v1/documents/{}/acknowledgements"
+    )
+    assert flow_of("GET", "/api/v1/stats/compliance") == "GET /api/v1/stats/compliance"
+    assert flow_of("GET", "/api/v1/members/42") == "GET /api/v1/members/{}"
+
+
+async def test_requests_past_the_limit_wait_and_get_their_bodies() -> None:
+    inner = Inner()
+    async with _client(inner, 2) as client:
+        writes = [asyncio.create_task(client.post("/api/v1/x", json={"n": n})) for n in range(5)]
+        await _until(lambda: inner.entered == 2)
+        await asyncio.sleep(0.05)
+        assert inner.entered == 2  # three wait their turn
+        inner.release.set()
+        answers = await asyncio.gather(*writes)
+    assert [a.json() for a in answers] == [{"n": n} for n in range(5)]  # bodies replayed
+    assert (inner.entered, inner.peak) == (5, 2)
+
+
+async def test_kinds_take_turns() -> None:
+    """One place, held; then four acknowledgements and a statistics read queue. The read
+    is admitted after the first acknowledgement, not after all four."""
+    inner = Inner()
+    async with _client(inner, 1) as client:
+        first = asyncio.create_task(client.get("/api/v1/members/1"))
+        await _until(lambda: inner.entered == 1)
+        acks = []
+        for n in range(4):
+            acks.append(asyncio.create_task(client.post(f"/api/v1/documents/{n}/acks", json={})))
+            await asyncio.sleep(0.01)  # arrival order is the order within the kind
+        read = asyncio.create_task(client.get("/api/v1/stats/compliance"))
+        await asyncio.sleep(0.05)
+        assert inner.entered == 1
+        while inner.entered < 6:  # one place: let the requests through one by one
+            inner.release.set()
+            await asyncio.sleep(0)
+            inner.release.clear()
+            await asyncio.sleep(0.02)
+        inner.release.set()
+        await asyncio.gather(first, read, *acks)
+    assert inner.order == [
+        "GET /api/v1/members/1",
+        "POST /api/v1/documents/0/acks",
+        "GET /api/v1/stats/compliance",
+        "POST /api/v1/documents/1/acks",
+        "POST /api/v1/documents/2/acks",
+        "POST /api/v1/documents/3/acks",
+    ]
+    assert inner.peak == 1
+
+
+async def test_uploads_and_health_checks_are_not_queued() -> None:
+    inner = Inner()
+    async with _client(inner, 1) as client:
+        first = asyncio.create_task(client.post("/api/v1/x", json={}))
+        await _until(lambda: inner.entered == 1)
+        upload = asyncio.create_task(client.post("/api/v1/reports/r/evidence", content=b"x"))
+        health = asyncio.create_task(client.get("/healthz"))
+        await _until(lambda: inner.entered == 3)
+        inner.release.set()
+        await asyncio.gather(first, upload, health)
+    assert inner.peak == 3
+
+
+async def test_an_oversized_json_body_is_413_before_the_queue() -> None:
+    inner = Inner()
+    async with _client(inner, 1) as client:
+
+        async def chunks() -> Any:  # no Content-Length: the limit is met while reading
+            for _ in range(3):
+                yield b"x" * 600_000
+
+        r = await client.post("/api/v1/x", content=chunks())
+    assert r.status_code == 413
+    assert r.json()["code"] == "payload_too_large"
+    assert inner.entered == 0
+
+
+async def test_zero_admits_every_request() -> None:
+    inner = Inner()
+    async with _client(inner, 0) as client:
+        writes = [asyncio.create_task(client.post("/api/v1/x", json={})) for _ in range(6)]
+        await _until(lambda: inner.entered == 6)
+        inner.release.set()
+        await asyncio.gather(*writes)
+    assert inner.peak == 6
+
+
+async def test_a_waiter_that_goes_away_gives_up_its_turn() -> None:
+    """A client gone while waiting (its task cancelled) leaves no hole: the place goes to
+    the next waiter, and once everyone left every place is free again."""
+    admission = Admission(1)
+    holding = admission.place("GET /a")
+    await holding.__aenter__()
+    gone = asyncio.create_task(admission.place("GET /b").__aenter__())
+    after = admission.place("GET /c")
+    waiting = asyncio.create_task(after.__aenter__())
+    await asyncio.sleep(0.01)
+    gone.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await gone
+    await holding.__aexit__(None, None, None)
+    await asyncio.wait_for(waiting, 1)  # /c got the place /b gave up
+    await after.__aexit__(None, None, None)
+    again = admission.place("GET /d")
+    await asyncio.wait_for(again.__aenter__(), 1)  # free again, at once
+    await again.__aexit__(None, None, None)
