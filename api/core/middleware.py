@@ -9,7 +9,7 @@ import re
 import time
 import uuid
 from collections import OrderedDict, deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -29,7 +29,7 @@ LATENCY = Histogram(
     "qd85_http_request_duration_seconds",
     "HTTP request latency",
     ["method", "route"],
-    buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+    buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 0.75, 1, 2.5, 5, 10),
 )
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
 
@@ -118,13 +118,22 @@ class Admission:
         return here
 
     @asynccontextmanager
-    async def place(self, flow: str) -> AsyncIterator[None]:
+    async def place(self, flow: str) -> AsyncIterator[Callable[[], None]]:
+        """Wait for a place; yields `release`, which gives it up early (once)."""
         here = self._here()
         await here.enter(flow)
+        held = True
+
+        def release() -> None:
+            nonlocal held
+            if held:
+                held = False
+                here.leave()
+
         try:
-            yield
+            yield release
         finally:
-            here.leave()
+            release()
 
 
 class _Queues:
@@ -297,8 +306,8 @@ class RequestMiddleware:
         method = scope["method"]
         flow = flow_of(method, scope["path"])
         if method in READS:
-            async with self._admission.place(flow):
-                await self.app(scope, receive, send)
+            async with self._admission.place(flow) as release:
+                await self.app(scope, receive, _releasing(send, release))
             return
         if method not in WRITES or limit > self.settings.max_json_body:
             await self.app(scope, receive, send)
@@ -308,8 +317,8 @@ class RequestMiddleware:
         except HTTPException:
             await self._reject(scope, send, _too_large(limit))
             return
-        async with self._admission.place(flow):
-            await self.app(scope, _replay(body, receive), send)
+        async with self._admission.place(flow) as release:
+            await self.app(scope, _replay(body, receive), _releasing(send, release))
 
     async def _reject(self, scope: Scope, send: Send, error: AppError) -> None:
         from starlette.requests import Request
@@ -328,6 +337,19 @@ async def _read_body(receive: Receive) -> list[Message]:
         messages.append(message)
         if message["type"] != "http.request" or not message.get("more_body", False):
             return messages
+
+
+def _releasing(send: Send, release: Callable[[], None]) -> Send:
+    """The place is given up when the answer starts: the handler's work (and a write's
+    commit) is done by then, and a long download or a slow client's socket must not hold
+    a place while the body goes out."""
+
+    async def wrapped(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            release()
+        await send(message)
+
+    return wrapped
 
 
 def _replay(messages: list[Message], receive: Receive) -> Receive:

@@ -172,3 +172,32 @@ async def test_a_waiter_that_goes_away_gives_up_its_turn() -> None:
     again = admission.place("GET /d")
     await asyncio.wait_for(again.__aenter__(), 1)  # free again, at once
     await again.__aexit__(None, None, None)
+
+
+async def test_an_answer_that_has_started_holds_no_place() -> None:
+    """A long download (an export streaming its rows, a file to a slow phone) gives its
+    place up when its answer starts."""
+    body_sent = asyncio.Event()
+    finish = asyncio.Event()
+    entered: list[str] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        entered.append(scope["path"])
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        if scope["path"] == "/api/v1/export":
+            await send({"type": "http.response.body", "body": b"a", "more_body": True})
+            body_sent.set()
+            await finish.wait()  # still streaming
+        await send({"type": "http.response.body", "body": b"b"})
+
+    settings = Settings(concurrency=1, log_requests=False)
+    middleware: Any = RequestMiddleware(app, settings)
+    transport = httpx.ASGITransport(app=middleware)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        export = asyncio.create_task(client.get("/api/v1/export"))
+        await asyncio.wait_for(body_sent.wait(), 1)
+        r = await asyncio.wait_for(client.get("/api/v1/members/1"), 1)  # not behind it
+        assert r.status_code == 200
+        finish.set()
+        assert (await export).content == b"ab"
+    assert entered == ["/api/v1/export", "/api/v1/members/1"]
