@@ -98,7 +98,7 @@ class Settings(BaseSettings):
     report_rate_limit: int = Field(default=20, ge=1)
     report_rate_window_seconds: int = Field(default=3600, ge=1)
     log_requests: bool = True
-    # PostgreSQL: each worker runs the statistics folder (api/services/counters.py) this
+    # PostgreSQL: each worker runs the statistics folder (api/services/counters/) this
     # often; one fold runs at a time across replicas. Medians lag by at most about this
     # plus one fold. 0: no folder in this process (then run `qd85 fold` elsewhere).
     fold_interval_seconds: float = Field(default=1.0, ge=0, le=60)

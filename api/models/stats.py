@@ -44,7 +44,7 @@ class Counts:
 class UnitStats(Counts, Base):
     """Compliance counters of the rows that belong to one unit directly (not its
     subtree), recounted from those rows for the units a transaction touched, in that
-    transaction (api/services/counters.py). `qd85 recount` rebuilds every row.
+    transaction (api/services/counters/). `qd85 recount` rebuilds every row.
 
     ack_expected = members_active × (published documents requiring acknowledgement that
     address the unit); ack_done = acknowledgements of those documents' current revisions
@@ -74,7 +74,7 @@ class UnitRollup(Counts, Base):
 class CounterDelta(Counts, Base):
     """A change of one unit's direct counters, appended (insert-only) by the transaction
     that made it, with the unit's path at that moment: the folder adds it to the rollups
-    of every unit on that path and deletes it (api/services/counters.py). A move appends
+    of every unit on that path and deletes it (api/services/counters/). A move appends
     the moved units' counters negated under their old paths and again under the new ones.
     `reports`: resolved reports changed, so the folder refreshes those medians."""
 

@@ -72,7 +72,7 @@ async def get_visible(
     return row[0], row[1]
 
 
-# Member fields the statistics count by (api/services/counters.py).
+# Member fields the statistics count by (api/services/counters/).
 COUNTED_FIELDS = frozenset({"unit_id", "status", "is_leader"})
 
 

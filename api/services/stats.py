@@ -1,7 +1,7 @@
 """Compliance statistics rolled up the tree.
 
 Counted figures come from `unit_stats` (per-unit direct counters kept exact by
-api/services/counters.py) summed over a subtree by materialised path: one grouped range
+api/services/counters/) summed over a subtree by materialised path: one grouped range
 scan over the unit's descendants, never a scan of the members. What depends on the clock
 or on a date range is counted live from `reports` (open reports past their deadline; the
 report figures when `from`/`to` are given; the median time to resolve), through the
@@ -97,7 +97,7 @@ def _prefix(path_column: Any, unit: Unit) -> Any:
 
 async def _rollups(session: AsyncSession, units: list[Unit]) -> dict[uuid.UUID, dict[str, Any]]:
     """{unit id: its subtree's counters and median}: the folded rollup plus the subtree's
-    pending deltas, read in one statement (api/services/counters.py), so a read made after
+    pending deltas, read in one statement (api/services/counters/), so a read made after
     a write's answer includes that write."""
     out: dict[uuid.UUID, dict[str, Any]] = {}
     for chunk in counters.chunks([u.id for u in units], uses=2):  # a unit may have many children

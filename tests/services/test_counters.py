@@ -1,4 +1,4 @@
-"""The statistics counters (api/services/counters.py): `qd85 recount` / recount_all on a
+"""The statistics counters (api/services/counters/): `qd85 recount` / recount_all on a
 database built by factories (which bypass the counters), its idempotence, touch() on its
 own, and no lost update under concurrent writers (PostgreSQL only)."""
 

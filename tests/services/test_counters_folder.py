@@ -19,6 +19,7 @@ from api.core.db import db
 from api.main import create_app
 from api.models import Account, CounterDelta, DocumentAcknowledgement, Member
 from api.services import counters
+from api.services.counters import writes as counter_writes
 from tests.cli import run_qd85
 from tests.support.stats import Api, counter_diff, login_for, maintained_and_rebuilt, recount
 from tests.support.world import Org, build_org
@@ -215,7 +216,7 @@ def hold_first_write(monkeypatch: pytest.MonkeyPatch) -> tuple[asyncio.Event, as
     """The first counted write to finish its counters then waits, its transaction open
     with every lock it took, until `release` is set; `entered` says it got there."""
     entered, release = asyncio.Event(), asyncio.Event()
-    real = counters._fold_inline
+    real = counter_writes.fold_inline
     held = False
 
     async def hold(session: AsyncSession) -> None:
@@ -226,7 +227,7 @@ def hold_first_write(monkeypatch: pytest.MonkeyPatch) -> tuple[asyncio.Event, as
             await release.wait()
         await real(session)
 
-    monkeypatch.setattr(counters, "_fold_inline", hold)
+    monkeypatch.setattr(counter_writes, "fold_inline", hold)  # what the writes call
     return entered, release
 
 

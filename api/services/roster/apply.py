@@ -3,7 +3,7 @@
 Apply executes exactly those rows, in one transaction, as a fixed sequence of
 statements (`apply`): checks (409), units, new members, updates, deactivations,
 token invalidation, the statistics counters of the units touched
-(api/services/counters.py), the sync's status, the audit event.
+(api/services/counters/), the sync's status, the audit event.
 
 Mass deactivation: a snapshot whose deactivations exceed 20% of the active and exempt
 members of its scope is previewed normally (`mass_deactivation: true`) so it can be
