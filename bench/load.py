@@ -1049,33 +1049,54 @@ def print_figures(samples: list[Sample], seconds: float, title: str) -> None:
     print("\nstatuses: " + ", ".join(f"{k}: {v:,}" for k, v in sorted(overall.items())))
 
 
-def print_server_side(base: str) -> None:
-    """The server's own latency histogram (`/metrics`, summed over the workers) for the
-    busiest routes: the time from the request reaching a worker to its answer, without
-    the clients' share of the machine. Bucketed, so p50/p99 are the buckets' upper bounds."""
-    buckets: dict[tuple[str, str], dict[float, float]] = {}
-    text = httpx.get(f"{base}/metrics", timeout=10).text
+def _histograms(
+    text: str, name: str, key_labels: tuple[str, ...]
+) -> dict[tuple[str, ...], dict[float, float]]:
+    """{labels: {bucket bound: cumulative count}} of one histogram in `/metrics` text."""
+    out: dict[tuple[str, ...], dict[float, float]] = {}
     for line in text.splitlines():
-        if not line.startswith("qd85_http_request_duration_seconds_bucket{"):
+        if not line.startswith(f"{name}_bucket{{"):
             continue
         labels, value = line[line.index("{") + 1 :].rsplit("} ", 1)
         fields = dict(part.split("=", 1) for part in labels.split(","))
         le = float(fields["le"].strip('"'))
-        key = (fields["method"].strip('"'), fields["route"].strip('"'))
-        buckets.setdefault(key, {})[le] = float(value)
-    print("server side (the workers' histogram, bucket bounds):")
-    for (method, route), counts in sorted(buckets.items(), key=lambda kv: -max(kv[1].values())):
-        total = counts[float("inf")]
+        key = tuple(fields[k].strip('"') for k in key_labels)
+        out.setdefault(key, {})[le] = float(value)
+    return out
+
+
+def _bounds(counts: dict[float, float]) -> tuple[float, dict[float, float]]:
+    total = counts[float("inf")]
+    return total, {
+        q: next(le for le in sorted(counts) if counts[le] >= q * total) for q in (0.5, 0.99)
+    }
+
+
+def print_server_side(base: str) -> None:
+    """The server's own latency histogram (`/metrics`, summed over the workers) for the
+    busiest routes: the time from the request reaching a worker to its answer, without
+    the clients' share of the machine; and of it, the wait for a place (admission).
+    Bucketed, so p50/p99 are the buckets' upper bounds."""
+    text = httpx.get(f"{base}/metrics", timeout=10).text
+    latency = _histograms(text, "qd85_http_request_duration_seconds", ("method", "route"))
+    print("server side (the workers' histograms, bucket bounds):")
+    for (method, route), counts in sorted(latency.items(), key=lambda kv: -max(kv[1].values())):
+        total, bound = _bounds(counts)
         if total < 100:
             continue
-        bound = {
-            q: next(le for le in sorted(counts) if counts[le] >= q * total) for q in (0.5, 0.99)
-        }
         under = counts.get(0.1, 0) / total
         print(
             f"  {method} {route}: {total:,.0f} answered, p50 <= {bound[0.5] * 1000:.0f} ms, "
             f"p99 <= {bound[0.99] * 1000:.0f} ms, {under:.1%} within 100 ms"
         )
+    waits = _histograms(text, "qd85_admission_wait_seconds", ("kind",))
+    for (kind,), counts in sorted(waits.items()):
+        total, bound = _bounds(counts)
+        if total:
+            print(
+                f"  of which waiting for a place, {kind}s: p50 <= {bound[0.5] * 1000:.0f} ms, "
+                f"p99 <= {bound[0.99] * 1000:.0f} ms"
+            )
 
 
 # --------------------------------------------------------------------------- checks

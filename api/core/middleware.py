@@ -74,6 +74,12 @@ GATE_WAITING = Gauge(
     "API requests waiting for a place in this process (api/core/middleware.py Admission)",
     multiprocess_mode="livesum",
 )
+ADMISSION_WAIT = Histogram(
+    "qd85_admission_wait_seconds",
+    "Time API requests waited for a place in this process (0 when one was free)",
+    ["kind"],
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
 _ID_SEGMENT = re.compile(r"/(?:[0-9a-fA-F]{8}-[0-9a-fA-F-]{27}|\d+)(?=/|$)")
 
 
@@ -85,9 +91,10 @@ def flow_of(method: str, path: str) -> str:
 
 class Admission:
     """At most `places` API requests run at once in this worker; the others wait here,
-    before their handler starts, holding no connection and no lock, and are admitted
-    fairly across kinds of request (`flow_of`): one from each kind with waiters in turn,
-    oldest first within a kind.
+    before their handler starts, holding no connection and no lock. Places are shared
+    fairly across kinds of request (`flow_of`): a freed place goes to the waiting kind
+    with the fewest requests running (among equals, the kinds take turns), oldest
+    first within a kind.
 
     Why a limit: a worker is one event loop. In a burst (a national campaign of
     acknowledgements, a declaration deadline) every request in flight takes its turn on
@@ -99,10 +106,10 @@ class Admission:
     hold 64 requests in the system, whatever the order). Letting reads pass (the write
     gate of 2026-12-05) put the whole wait on the writes: reads in 50 ms, writes in
     600 ms. A single first-come queue shares it evenly but puts a committee's dashboard
-    behind every acknowledgement of a campaign. Taking kinds in turn (fair queuing, as
+    behind every acknowledgement of a campaign. Sharing places by kind (fair queuing, as
     Kubernetes' API Priority and Fairness does with its flows) does both: a kind with few
-    requests (the dashboard) waits at most one turn, and the kinds with many share the
-    wait in proportion to their numbers. One set of queues per event loop (a test may
+    requests (the dashboard) keeps the places it needs and hardly waits, and the kinds
+    with many share the rest and the wait. One set of queues per event loop (a test may
     run several)."""
 
     def __init__(self, places: int) -> None:
@@ -128,7 +135,7 @@ class Admission:
             nonlocal held
             if held:
                 held = False
-                here.leave()
+                here.leave(flow)
 
         try:
             yield release
@@ -139,31 +146,45 @@ class Admission:
 class _Queues:
     def __init__(self, places: int) -> None:
         self.free = places
+        # Requests running, per kind.
+        self.running: dict[str, int] = {}
         # Kinds with waiters, in the order their turn comes; each its waiters, oldest first.
         self.waiting: OrderedDict[str, deque[asyncio.Future[None]]] = OrderedDict()
 
     async def enter(self, flow: str) -> None:
+        kind = "read" if flow.startswith(("GET ", "HEAD ")) else "write"
         if self.free > 0 and not self.waiting:
             self.free -= 1
+            self.running[flow] = self.running.get(flow, 0) + 1
+            ADMISSION_WAIT.labels(kind).observe(0)
             return
+        started = time.perf_counter()
         turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.waiting.setdefault(flow, deque()).append(turn)
         GATE_WAITING.inc()
         try:
             await turn
+            ADMISSION_WAIT.labels(kind).observe(time.perf_counter() - started)
         except asyncio.CancelledError:
             if turn.done() and not turn.cancelled():
-                self.leave()  # given a place, then cancelled: pass it on
+                self.leave(flow)  # given a place, then cancelled: pass it on
             else:
                 self._forget(flow, turn)
             raise
         finally:
             GATE_WAITING.dec()
 
-    def leave(self) -> None:
-        """A place is free: to the oldest waiter of the kind whose turn it is."""
+    def leave(self, flow: str) -> None:
+        """A place is free: to the oldest waiter of the waiting kind with the fewest
+        requests running (among equals, the one whose turn it is)."""
+        left = self.running[flow] - 1
+        if left:
+            self.running[flow] = left
+        else:
+            del self.running[flow]
         while self.waiting:
-            flow, queue = next(iter(self.waiting.items()))
+            flow = min(self.waiting, key=lambda f: self.running.get(f, 0))
+            queue = self.waiting[flow]
             turn = queue.popleft()
             if queue:
                 self.waiting.move_to_end(flow)
@@ -171,6 +192,7 @@ class _Queues:
                 del self.waiting[flow]
             if not turn.done():
                 turn.set_result(None)
+                self.running[flow] = self.running.get(flow, 0) + 1
                 return
         self.free += 1
 

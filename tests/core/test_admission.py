@@ -3,7 +3,7 @@ once in a worker; the rest wait before their handler starts and are admitted one
 request at a time in turn (a kind with few requests is not stuck behind a burst of
 another), oldest first within a kind. A JSON body reaches the handler whole, uploads and
 non-API paths are not queued, a waiter that goes away gives its turn up, and 0 turns it
-off."""
+off. A freed place goes to the waiting kind with the fewest requests running."""
 
 from __future__ import annotations
 
@@ -201,3 +201,31 @@ async def test_an_answer_that_has_started_holds_no_place() -> None:
         finish.set()
         assert (await export).content == b"ab"
     assert entered == ["/api/v1/export", "/api/v1/members/1"]
+
+
+async def test_a_freed_place_goes_to_the_kind_with_the_fewest_running() -> None:
+    """Two places, both held by acknowledgements; two more acknowledgements and then a
+    statistics read wait. When an acknowledgement ends, the read (no request of its kind
+    running) gets the place before the older acknowledgements (one of theirs running)."""
+    admission = Admission(2)
+    ack = "POST /api/v1/documents/{}/acknowledgements"
+    held = [admission.place(ack) for _ in range(2)]
+    for place in held:
+        await place.__aenter__()
+    order: list[str] = []
+
+    async def wait(flow: str, name: str) -> None:
+        async with admission.place(flow):
+            order.append(name)
+            await asyncio.sleep(0.05)
+
+    waiters = [asyncio.create_task(wait(ack, f"ack{n}")) for n in range(2)]
+    await asyncio.sleep(0.01)
+    waiters.append(asyncio.create_task(wait("GET /api/v1/stats/compliance", "stats")))
+    await asyncio.sleep(0.01)
+    await held[0].__aexit__(None, None, None)
+    await asyncio.sleep(0.01)
+    assert order == ["stats"]
+    await held[1].__aexit__(None, None, None)
+    await asyncio.gather(*waiters)
+    assert order == ["stats", "ack0", "ack1"]
