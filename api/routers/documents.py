@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import unicodedata
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import Body, Query, Response
@@ -400,8 +400,4 @@ async def list_acknowledgements(
     items, next_cursor = await documents.list_acknowledgements(
         session, principal, seen, state=state, unit_id=unit_id, cursor=cursor, limit=limit
     )
-    return Page(items=[AcknowledgementState(**_public(i)) for i in items], next_cursor=next_cursor)
-
-
-def _public(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in item.items() if k != "name_sort"}
+    return Page(items=items, next_cursor=next_cursor)

@@ -4,7 +4,6 @@ account, the review actions, and the member's declaration state kept consistent.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -14,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.core.db import utcnow
 from api.core.enums import AccountStatus, Declaration, Platform
 from api.core.errors import Conflict, Forbidden, NotFound, Unprocessable
-from api.core.pagination import keyset, page_of
+from api.core.pagination import Order, paginate
 from api.core.text_vi import fold
 from api.core.versioning import check_version
 from api.models import Account, Member, Unit
@@ -333,6 +332,10 @@ async def transition(
     return account
 
 
+_MEMBER_ORDER = Order("member-accounts", (Account.created_at, Account.id))
+_ORDER = Order("accounts", (Account.created_at, Account.id))
+
+
 async def list_for_member(
     session: AsyncSession,
     principal: Principal,
@@ -343,16 +346,8 @@ async def list_for_member(
     limit: int,
 ) -> tuple[list[Account], str | None]:
     _require_owner_or(principal, Action.ACCOUNT_READ, member.id, path)
-    stmt = keyset(
-        select(Account).where(Account.member_id == member.id),
-        kind="member-accounts",
-        columns=[Account.created_at, Account.id],
-        types=[datetime, uuid.UUID],
-        cursor=cursor,
-        limit=limit,
-    )
-    rows = list((await session.scalars(stmt)).all())
-    return page_of(rows, kind="member-accounts", limit=limit, key=lambda a: (a.created_at, a.id))
+    stmt = select(Account).where(Account.member_id == member.id)
+    return await paginate(session, stmt, order=_MEMBER_ORDER, cursor=cursor, limit=limit)
 
 
 async def list_accounts(
@@ -395,13 +390,4 @@ async def list_accounts(
                 Account.display_name_search.contains(folded, autoescape=True),
             )
         )
-    stmt = keyset(
-        stmt,
-        kind="accounts",
-        columns=[Account.created_at, Account.id],
-        types=[datetime, uuid.UUID],
-        cursor=cursor,
-        limit=limit,
-    )
-    rows = list((await session.scalars(stmt)).all())
-    return page_of(rows, kind="accounts", limit=limit, key=lambda a: (a.created_at, a.id))
+    return await paginate(session, stmt, order=_ORDER, cursor=cursor, limit=limit)

@@ -11,7 +11,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.core.context import client_addr_var, request_id_var
-from api.core.pagination import keyset, page_of
+from api.core.pagination import Order, paginate
 from api.models import AuditEvent, Unit
 from api.services.authz import Action, Principal, require, scope_filter
 
@@ -72,6 +72,9 @@ def record(
     return event
 
 
+_ORDER = Order("audit", (AuditEvent.at, AuditEvent.id), descending=True)
+
+
 async def list_events(
     session: AsyncSession,
     principal: Principal,
@@ -104,14 +107,4 @@ async def list_events(
         stmt = stmt.where(AuditEvent.at >= since)
     if until:
         stmt = stmt.where(AuditEvent.at < until)
-    stmt = keyset(
-        stmt,
-        kind="audit",
-        columns=[AuditEvent.at, AuditEvent.id],
-        types=[datetime, uuid.UUID],
-        cursor=cursor,
-        limit=limit,
-        descending=True,
-    )
-    rows = list((await session.scalars(stmt)).all())
-    return page_of(rows, kind="audit", limit=limit, key=lambda e: (e.at, e.id))
+    return await paginate(session, stmt, order=_ORDER, cursor=cursor, limit=limit)

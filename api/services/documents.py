@@ -47,6 +47,7 @@ import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
+from operator import itemgetter
 from typing import Any, BinaryIO
 
 from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, true
@@ -58,11 +59,17 @@ from api.core.db import new_id, upsert_insert, utcnow
 from api.core.enums import AckState, DocType, DocumentStatus, MemberStatus
 from api.core.errors import AppError, Conflict, Forbidden, NotFound, Unprocessable
 from api.core.offload import FILES
-from api.core.pagination import after, decode_cursor, keyset, page_of
+from api.core.pagination import Order, after, decode_cursor, paginate, paginate_rows
 from api.core.text_vi import fold
 from api.core.versioning import check_version
 from api.models import Document, DocumentAcknowledgement, DocumentRevision, Member, Unit
-from api.schemas.documents import DocumentCreate, DocumentSummary, DocumentUpdate, document_fields
+from api.schemas.documents import (
+    AcknowledgementState,
+    DocumentCreate,
+    DocumentSummary,
+    DocumentUpdate,
+    document_fields,
+)
 from api.services import audit, counters
 from api.services.authz import Action, Principal, in_subtree, require, scope_filter
 from api.services.files import DOCUMENT_TYPES, require_type, safe_filename, storage
@@ -182,6 +189,25 @@ def _list_ack_state_filter(state: AckState, addressed_to: list[str]) -> ColumnEl
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """One item of `list_documents`: the document, its audience unit's path, whether it
+    is addressed to the caller's member, that member's acknowledgement of the current
+    revision (None for a caller without a member) and whether it has a body (the body
+    itself is not loaded)."""
+
+    document: Document
+    path: str
+    addressed: bool
+    acknowledged_at: datetime | None
+    has_body: bool
+
+
+# The cursor holds the issue date as ISO text (a malformed one has its own message).
+_ORDER = Order("documents", (Document.issued_on, Document.id), descending=True)
+_REVISION_ORDER = Order("document-revisions", (DocumentRevision.revision,), descending=True)
+
+
 async def list_documents(
     session: AsyncSession,
     principal: Principal,
@@ -194,8 +220,7 @@ async def list_documents(
     ack_state: AckState | None,
     cursor: str | None,
     limit: int,
-) -> tuple[list[tuple[Document, str, bool, datetime | None, bool]], str | None]:
-    """(document, audience path, addressed, own acknowledged_at, has body) per item."""
+) -> tuple[list[Listed], str | None]:
     if not _can_read_anywhere(principal):
         require(principal, MANAGE)  # raises 403
     if ack_state is not None and principal.member_id is None:
@@ -236,38 +261,35 @@ async def list_documents(
         stmt = stmt.where(Document.search_text.contains(folded, autoescape=True))
     if ack_state is not None:
         stmt = stmt.where(_list_ack_state_filter(ack_state, addressed_to))
-    kind = "documents"
-    columns = [Document.issued_on, Document.id]
     if cursor:
-        issued, last_id = decode_cursor(cursor, kind, [str, uuid.UUID])
+        issued, last_id = decode_cursor(cursor, _ORDER.kind, [str, uuid.UUID])
         try:
             issued_on = date.fromisoformat(issued)
         except ValueError:
             raise Unprocessable(
                 "invalid_cursor", "Con trỏ phân trang không hợp lệ.", "The cursor is malformed."
             ) from None
-        stmt = stmt.where(after(columns, [issued_on, last_id], descending=True))
-    stmt = stmt.order_by(*(c.desc() for c in columns)).limit(limit + 1)
-    rows = (await session.execute(stmt)).all()
-    member = principal.member_id is not None
-    items = [(r[0], r[1], r[1] in addressed_to, r[3] if member else None, bool(r[2])) for r in rows]
-    return page_of(
-        items, kind=kind, limit=limit, key=lambda i: (i[0].issued_on.isoformat(), i[0].id)
+        stmt = stmt.where(after(_ORDER.columns, [issued_on, last_id], descending=True))
+    rows, next_cursor = await paginate_rows(
+        session, stmt, order=_ORDER, cursor=None, limit=limit, holder=itemgetter(0)
     )
+    member = principal.member_id is not None
+    items = [
+        Listed(r[0], r[1], r[1] in addressed_to, r[3] if member else None, bool(r[2])) for r in rows
+    ]
+    return items, next_cursor
 
 
-def summaries(
-    items: list[tuple[Document, str, bool, datetime | None, bool]],
-) -> list[DocumentSummary]:
+def summaries(items: list[Listed]) -> list[DocumentSummary]:
     """List items from `list_documents` rows (`GET /documents` and `/me`)."""
     return [
         DocumentSummary(
-            **document_fields(doc),
-            has_body=has_body,
-            ack_state=ack_state(doc, addressed, acknowledged_at),
-            acknowledged_at=acknowledged_at if addressed else None,
+            **document_fields(i.document),
+            has_body=i.has_body,
+            ack_state=ack_state(i.document, i.addressed, i.acknowledged_at),
+            acknowledged_at=i.acknowledged_at if i.addressed else None,
         )
-        for doc, _, addressed, acknowledged_at, has_body in items
+        for i in items
     ]
 
 
@@ -648,18 +670,8 @@ async def list_revisions(
     session: AsyncSession, seen: Seen, *, cursor: str | None, limit: int
 ) -> tuple[list[DocumentRevision], str | None]:
     """Published revisions, newest first (a draft has none yet)."""
-    kind = "document-revisions"
-    stmt = keyset(
-        select(DocumentRevision).where(DocumentRevision.document_id == seen.document.id),
-        kind=kind,
-        columns=[DocumentRevision.revision],
-        types=[int],
-        cursor=cursor,
-        limit=limit,
-        descending=True,
-    )
-    rows = list((await session.scalars(stmt)).all())
-    return page_of(rows, kind=kind, limit=limit, key=lambda r: (r.revision,))
+    stmt = select(DocumentRevision).where(DocumentRevision.document_id == seen.document.id)
+    return await paginate(session, stmt, order=_REVISION_ORDER, cursor=cursor, limit=limit)
 
 
 async def acknowledge(
@@ -734,7 +746,7 @@ async def list_acknowledgements(
     unit_id: uuid.UUID | None,
     cursor: str | None,
     limit: int,
-) -> tuple[list[dict[str, Any]], str | None]:
+) -> tuple[list[AcknowledgementState], str | None]:
     """The active members addressed by the document in the caller's scope, with their
     acknowledgement of the current revision; one statement per page."""
     if not _manages_part(principal, seen.path):
@@ -763,27 +775,19 @@ async def list_acknowledgements(
         if path is None:
             return [], None
         stmt = stmt.where(in_subtree(Unit.path, path))
-    kind = f"document-acks:{state.value if state else 'all'}"
-    stmt = keyset(
-        stmt,
-        kind=kind,
-        columns=[Member.name_sort, Member.id],
-        types=[str, uuid.UUID],
-        cursor=cursor,
-        limit=limit,
-    )
-    rows = (await session.execute(stmt)).all()
-    items = [
-        {
-            "member_id": r.id,
-            "full_name": r.full_name,
-            "unit_id": r.unit_id,
-            "name_sort": r.name_sort,
-            "revision": doc.revision,
-            "acknowledged_at": None if state is AckState.pending else r.acknowledged_at,
-        }
-        for r in rows
-    ]
-    for item in items:
-        item["state"] = AckState.done if item["acknowledged_at"] is not None else AckState.pending
-    return page_of(items, kind=kind, limit=limit, key=lambda i: (i["name_sort"], i["member_id"]))
+    order = Order(f"document-acks:{state.value if state else 'all'}", (Member.name_sort, Member.id))
+    rows, next_cursor = await paginate_rows(session, stmt, order=order, cursor=cursor, limit=limit)
+    items = []
+    for r in rows:
+        acknowledged_at = None if state is AckState.pending else r.acknowledged_at
+        items.append(
+            AcknowledgementState(
+                member_id=r.id,
+                full_name=r.full_name,
+                unit_id=r.unit_id,
+                revision=doc.revision,
+                state=AckState.done if acknowledged_at is not None else AckState.pending,
+                acknowledged_at=acknowledged_at,
+            )
+        )
+    return items, next_cursor

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, Select, bindparam, exists, or_, select
@@ -14,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.core.db import utcnow
 from api.core.enums import Declaration, Membership, MemberStatus
 from api.core.errors import Conflict, NotFound, Unprocessable
-from api.core.pagination import keyset, page_of
+from api.core.pagination import Order, paginate_rows
 from api.core.text_vi import fold, name_sort_key
 from api.core.versioning import check_version
 from api.models import Member, Unit, User
@@ -27,7 +26,10 @@ _NOT_FOUND = ("not_found", "Không tìm thấy đảng viên.", "Member not foun
 
 
 _members, _units = Member.__table__, Unit.__table__
-SORTS = {"name": (_members.c.name_sort, str), "updated_at": (_members.c.updated_at, datetime)}
+SORTS = {
+    sort: Order(f"members:{sort}", (column, _members.c.id))
+    for sort, column in (("name", _members.c.name_sort), ("updated_at", _members.c.updated_at))
+}
 _READ_BY_ID = select(_members).where(_members.c.id == bindparam("id"))
 
 
@@ -263,12 +265,5 @@ async def list_members(
         stmt = stmt.where(m.is_leader == is_leader)
     if declaration is not None:
         stmt = stmt.where(m.declaration == declaration)
-    column, typ = SORTS[sort]
-    kind = f"members:{sort}"
-    stmt = keyset(
-        stmt, kind=kind, columns=[column, m.id], types=[typ, uuid.UUID], cursor=cursor, limit=limit
-    )
     conn = await session.connection()
-    rows = list((await conn.execute(stmt)).all())
-    attr = "name_sort" if sort == "name" else "updated_at"
-    return page_of(rows, kind=kind, limit=limit, key=lambda m: (getattr(m, attr), m.id))
+    return await paginate_rows(conn, stmt, order=SORTS[sort], cursor=cursor, limit=limit)

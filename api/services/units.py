@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.core.db import utcnow
 from api.core.enums import MemberStatus, UnitLevel, UnitStatus
 from api.core.errors import Conflict, Forbidden, NotFound, Unprocessable
-from api.core.pagination import keyset, page_of
+from api.core.pagination import Order, paginate
 from api.core.text_vi import fold
 from api.core.versioning import check_version
 from api.models import Member, Unit
@@ -132,6 +132,9 @@ def _duplicate_code(code: str) -> Conflict:
     )
 
 
+_ORDER = Order("units", (Unit.code, Unit.id))
+
+
 async def list_units(
     session: AsyncSession,
     principal: Principal,
@@ -156,16 +159,7 @@ async def list_units(
         stmt = stmt.where(Unit.level == level)
     if status is not None:
         stmt = stmt.where(Unit.status == status)
-    stmt = keyset(
-        stmt,
-        kind="units",
-        columns=[Unit.code, Unit.id],
-        types=[str, uuid.UUID],
-        cursor=cursor,
-        limit=limit,
-    )
-    rows = list((await session.scalars(stmt)).all())
-    return page_of(rows, kind="units", limit=limit, key=lambda u: (u.code, u.id))
+    return await paginate(session, stmt, order=_ORDER, cursor=cursor, limit=limit)
 
 
 async def subtree(session: AsyncSession, root: Unit, depth: int) -> list[Unit]:

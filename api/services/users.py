@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.core.db import utcnow
 from api.core.enums import Role
 from api.core.errors import Conflict, Forbidden, NotFound, Unprocessable
-from api.core.pagination import keyset, page_of
+from api.core.pagination import Order, paginate
 from api.core.security import hash_password_off_loop, new_secret, sha256_hex
 from api.core.versioning import check_version
 from api.models import ApiClient, Grant, Member, Unit, User
@@ -229,6 +229,10 @@ async def update_user(
     return user, current
 
 
+_USER_ORDER = Order("users", (User.username, User.id))
+_CLIENT_ORDER = Order("clients", (ApiClient.created_at, ApiClient.id))
+
+
 async def list_users(
     session: AsyncSession, principal: Principal, *, q: str | None, cursor: str | None, limit: int
 ) -> tuple[list[User], str | None]:
@@ -236,16 +240,7 @@ async def list_users(
     stmt = _visible_users(principal)
     if q:
         stmt = stmt.where(User.username.contains(q.strip().lower(), autoescape=True))
-    stmt = keyset(
-        stmt,
-        kind="users",
-        columns=[User.username, User.id],
-        types=[str, uuid.UUID],
-        cursor=cursor,
-        limit=limit,
-    )
-    rows = list((await session.scalars(stmt)).all())
-    return page_of(rows, kind="users", limit=limit, key=lambda u: (u.username, u.id))
+    return await paginate(session, stmt, order=_USER_ORDER, cursor=cursor, limit=limit)
 
 
 # --- API clients (admin only) ---------------------------------------------------------
@@ -313,16 +308,9 @@ async def list_clients(
     session: AsyncSession, principal: Principal, *, cursor: str | None, limit: int
 ) -> tuple[list[ApiClient], str | None]:
     _require_admin(principal)
-    stmt = keyset(
-        select(ApiClient),
-        kind="clients",
-        columns=[ApiClient.created_at, ApiClient.id],
-        types=[type(utcnow()), uuid.UUID],
-        cursor=cursor,
-        limit=limit,
+    return await paginate(
+        session, select(ApiClient), order=_CLIENT_ORDER, cursor=cursor, limit=limit
     )
-    rows = list((await session.scalars(stmt)).all())
-    return page_of(rows, kind="clients", limit=limit, key=lambda c: (c.created_at, c.id))
 
 
 async def rotate_client_secret(

@@ -5,7 +5,6 @@ stored by content (api/services/files.py), listed and read back.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import BinaryIO
 
 from sqlalchemy import func, select
@@ -13,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.core.config import get_settings
 from api.core.errors import AppError, Conflict, NotFound
-from api.core.pagination import keyset, page_of
+from api.core.pagination import Order, paginate
 from api.models import ReportEvidence
 from api.models.report import OPEN_STATUSES
 from api.services import audit, files
@@ -105,19 +104,14 @@ async def add_evidence(
     return evidence
 
 
+_ORDER = Order("report-evidence", (ReportEvidence.created_at, ReportEvidence.id))
+
+
 async def list_evidence(
     session: AsyncSession, v: Visible, *, cursor: str | None, limit: int
 ) -> tuple[list[ReportEvidence], str | None]:
-    stmt = keyset(
-        select(ReportEvidence).where(ReportEvidence.report_id == v.report.id),
-        kind="report-evidence",
-        columns=[ReportEvidence.created_at, ReportEvidence.id],
-        types=[datetime, uuid.UUID],
-        cursor=cursor,
-        limit=limit,
-    )
-    rows = list((await session.scalars(stmt)).all())
-    return page_of(rows, kind="report-evidence", limit=limit, key=lambda e: (e.created_at, e.id))
+    stmt = select(ReportEvidence).where(ReportEvidence.report_id == v.report.id)
+    return await paginate(session, stmt, order=_ORDER, cursor=cursor, limit=limit)
 
 
 async def get_evidence(session: AsyncSession, v: Visible, evidence_id: uuid.UUID) -> ReportEvidence:
