@@ -4,6 +4,7 @@ account, the review actions, and the member's declaration state kept consistent.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -223,13 +224,23 @@ def _visible(principal: Principal) -> Any:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Visible:
+    """An account the caller may see (their own member's, or in scope), its member and
+    the member's unit's path."""
+
+    account: Account
+    member: Member
+    path: str
+
+
 async def get_visible(
     session: AsyncSession, principal: Principal, account_id: uuid.UUID
-) -> tuple[Account, Member, str]:
+) -> Visible:
     row = (await session.execute(_visible(principal).where(Account.id == account_id))).first()
     if row is None:
         raise NotFound(*_NOT_FOUND)
-    return row[0], row[1], row[2]
+    return Visible(row[0], row[1], row[2])
 
 
 async def update(

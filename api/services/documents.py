@@ -93,7 +93,7 @@ FILE_COLUMNS = ("file_sha256", "file_name", "file_content_type", "file_size")
 
 
 @dataclass(frozen=True, slots=True)
-class Seen:
+class Visible:
     """A document as the caller sees it: its audience unit's path, whether it is
     addressed to the caller's member, and that member's acknowledgement of the current
     revision (None when there is none)."""
@@ -154,7 +154,9 @@ def _own_ack(principal: Principal) -> Any:
     )
 
 
-async def get_visible(session: AsyncSession, principal: Principal, document_id: uuid.UUID) -> Seen:
+async def get_visible(
+    session: AsyncSession, principal: Principal, document_id: uuid.UUID
+) -> Visible:
     addressed_to = await member_prefixes(session, principal)
     stmt: Select[*tuple[Any, ...]] = (
         select(Document, Unit.path)
@@ -168,7 +170,7 @@ async def get_visible(session: AsyncSession, principal: Principal, document_id: 
         raise NotFound(*_NOT_FOUND)
     addressed = row[1] in addressed_to
     acknowledged_at = row[2] if addressed else None
-    return Seen(row[0], row[1], addressed, acknowledged_at)
+    return Visible(row[0], row[1], addressed, acknowledged_at)
 
 
 def _can_read_anywhere(principal: Principal) -> bool:
@@ -388,7 +390,7 @@ async def _recount(session: AsyncSession, *paths: str) -> None:
 COUNTED = ("status", "revision", "requires_ack", "audience_unit_id")
 
 
-def _require_manage(principal: Principal, seen: Seen) -> None:
+def _require_manage(principal: Principal, seen: Visible) -> None:
     require(principal, MANAGE, seen.path)
 
 
@@ -446,7 +448,7 @@ async def create(session: AsyncSession, principal: Principal, data: DocumentCrea
 async def update(
     session: AsyncSession,
     principal: Principal,
-    seen: Seen,
+    seen: Visible,
     data: DocumentUpdate,
     expected_version: int | None,
 ) -> Document:
@@ -490,14 +492,14 @@ def _invalid_transition(doc: Document, target: DocumentStatus) -> Conflict:
 
 
 async def publish(
-    session: AsyncSession, principal: Principal, seen: Seen, expected_version: int | None
+    session: AsyncSession, principal: Principal, seen: Visible, expected_version: int | None
 ) -> Document:
     """draft → published; stores revision 1 (a body or a file is required, 422)."""
     return await _move(session, principal, seen, expected_version, DS.draft, DS.published)
 
 
 async def archive(
-    session: AsyncSession, principal: Principal, seen: Seen, expected_version: int | None
+    session: AsyncSession, principal: Principal, seen: Visible, expected_version: int | None
 ) -> Document:
     """published → archived (read only from then on)."""
     return await _move(session, principal, seen, expected_version, DS.published, DS.archived)
@@ -506,7 +508,7 @@ async def archive(
 async def _move(
     session: AsyncSession,
     principal: Principal,
-    seen: Seen,
+    seen: Visible,
     expected_version: int | None,
     source: DocumentStatus,
     target: DocumentStatus,
@@ -541,7 +543,7 @@ async def _move(
 
 
 async def delete(
-    session: AsyncSession, principal: Principal, seen: Seen, expected_version: int | None
+    session: AsyncSession, principal: Principal, seen: Visible, expected_version: int | None
 ) -> None:
     doc = seen.document
     _require_manage(principal, seen)
@@ -577,7 +579,7 @@ def _too_large(limit: int) -> AppError:
     )
 
 
-def ready_for_file(principal: Principal, seen: Seen, expected_version: int | None) -> None:
+def ready_for_file(principal: Principal, seen: Visible, expected_version: int | None) -> None:
     """Checks worth making before the upload is read: 403, 412, 409."""
     _require_manage(principal, seen)
     check_version(expected_version, seen.document.version)
@@ -587,7 +589,7 @@ def ready_for_file(principal: Principal, seen: Seen, expected_version: int | Non
 async def attach_file(
     session: AsyncSession,
     principal: Principal,
-    seen: Seen,
+    seen: Visible,
     file: BinaryIO,
     filename: str | None,
     expected_version: int | None,
@@ -634,7 +636,7 @@ async def attach_file(
 
 
 async def remove_file(
-    session: AsyncSession, principal: Principal, seen: Seen, expected_version: int | None
+    session: AsyncSession, principal: Principal, seen: Visible, expected_version: int | None
 ) -> Document:
     doc = seen.document
     _require_manage(principal, seen)
@@ -667,7 +669,7 @@ async def remove_file(
 
 
 async def list_revisions(
-    session: AsyncSession, seen: Seen, *, cursor: str | None, limit: int
+    session: AsyncSession, seen: Visible, *, cursor: str | None, limit: int
 ) -> tuple[list[DocumentRevision], str | None]:
     """Published revisions, newest first (a draft has none yet)."""
     stmt = select(DocumentRevision).where(DocumentRevision.document_id == seen.document.id)
@@ -675,7 +677,7 @@ async def list_revisions(
 
 
 async def acknowledge(
-    session: AsyncSession, principal: Principal, seen: Seen
+    session: AsyncSession, principal: Principal, seen: Visible
 ) -> tuple[DocumentAcknowledgement, bool]:
     """The caller's member acknowledges the current revision; (record, created)."""
     doc = seen.document
@@ -740,7 +742,7 @@ def _manages_part(principal: Principal, path: str) -> bool:
 async def list_acknowledgements(
     session: AsyncSession,
     principal: Principal,
-    seen: Seen,
+    seen: Visible,
     *,
     state: AckState | None,
     unit_id: uuid.UUID | None,

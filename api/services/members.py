@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Row, Select, bindparam, exists, or_, select
@@ -59,9 +60,15 @@ async def read_visible(
     return row
 
 
-async def get_visible(
-    session: AsyncSession, principal: Principal, member_id: uuid.UUID
-) -> tuple[Member, str]:
+@dataclass(frozen=True, slots=True)
+class Visible:
+    """A member the caller may see (own record or in scope) and its unit's path."""
+
+    member: Member
+    path: str
+
+
+async def get_visible(session: AsyncSession, principal: Principal, member_id: uuid.UUID) -> Visible:
     """The member and its unit's path, if the caller may see it (own record or in scope)."""
     stmt = (
         select(Member, Unit.path)
@@ -71,7 +78,7 @@ async def get_visible(
     row = (await session.execute(stmt)).first()
     if row is None:
         raise NotFound(*_NOT_FOUND)
-    return row[0], row[1]
+    return Visible(row[0], row[1])
 
 
 # Member fields the statistics count by (api/services/counters.py).

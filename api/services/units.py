@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, exists, func, literal, select
@@ -33,11 +34,18 @@ def visible(principal: Principal, action: Action = Action.UNIT_READ) -> Select[A
     return select(Unit).where(scope_filter(principal, action, Unit.path))
 
 
-async def get_visible(session: AsyncSession, principal: Principal, unit_id: uuid.UUID) -> Unit:
+@dataclass(frozen=True, slots=True)
+class Visible:
+    """A unit the caller may see (its path is the unit's own)."""
+
+    unit: Unit
+
+
+async def get_visible(session: AsyncSession, principal: Principal, unit_id: uuid.UUID) -> Visible:
     unit: Unit | None = await session.scalar(visible(principal).where(Unit.id == unit_id))
     if unit is None:
         raise NotFound(*_UNIT_NOT_FOUND)
-    return unit
+    return Visible(unit)
 
 
 async def _reference(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import secrets
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, delete, exists, select
@@ -95,12 +96,19 @@ def _visible_users(principal: Principal) -> Select[Any]:
     )
 
 
-async def get_visible_user(session: AsyncSession, principal: Principal, user_id: uuid.UUID) -> User:
+@dataclass(frozen=True, slots=True)
+class Visible:
+    """A user account the caller manages (403 first for a caller who manages none)."""
+
+    user: User
+
+
+async def get_visible(session: AsyncSession, principal: Principal, user_id: uuid.UUID) -> Visible:
     require(principal, Action.USER_MANAGE)
     user: User | None = await session.scalar(_visible_users(principal).where(User.id == user_id))
     if user is None:
         raise NotFound(*_USER_NOT_FOUND)
-    return user
+    return Visible(user)
 
 
 def _managers_only_plain_members(principal: Principal, grants: list[Any]) -> None:
