@@ -288,19 +288,19 @@ async def merge(
             "A unit cannot be merged into itself or one of its descendants.",
         )
     ensure_active(target)
-    moving, moved_units, moved_members = await _move_contents(session, unit, target)
+    moved = await _move_contents(session, unit, target)
     unit.status = UnitStatus.dissolved
     unit.merged_into_id = target.id
     unit.updated_at = utcnow()
     await session.flush()
     # The moved units' ancestors (and so the documents addressing them) changed; the
     # dissolved unit's members now count in the target.
-    await counters.touch(session, moving, moved=True, reports=True)
+    await counters.touch(session, moved.descendants, moved=True, reports=True)
     await counters.touch(session, [unit.id, target.id], reports=True)
     changes = {
         "into_unit_id": target.id,
-        "children_moved": moved_units,
-        "members_moved": moved_members,
+        "children_moved": moved.children,
+        "members_moved": moved.members,
     }
     audit.record(session, principal, "unit.merge", "unit", unit.id, unit.id, changes)
     audit.record(
@@ -315,11 +315,18 @@ async def merge(
     return unit
 
 
-async def _move_contents(
-    session: AsyncSession, unit: Unit, target: Unit
-) -> tuple[list[uuid.UUID], int, int]:
-    """The merged unit's children and members go to the target: (the moved descendants,
-    children moved, members moved)."""
+@dataclass(frozen=True, slots=True)
+class _Moved:
+    """What a merge moved: every descendant of the merged unit, and how many child units
+    and members went to the target."""
+
+    descendants: list[uuid.UUID]
+    children: int
+    members: int
+
+
+async def _move_contents(session: AsyncSession, unit: Unit, target: Unit) -> _Moved:
+    """The merged unit's children and members go to the target."""
     # Children keep their subtrees: rebase every descendant from under `unit` to under
     # `target`. Their counters leave the old ancestors first, and come back under the new.
     descendants = select(Unit.id).where(in_subtree(Unit.path, unit.path), Unit.id != unit.id)
@@ -342,7 +349,7 @@ async def _move_contents(
             .execution_options(synchronize_session=False)
         )
     ).rowcount  # type: ignore[attr-defined]
-    return moving, moved_units, moved_members
+    return _Moved(moving, moved_units, moved_members)
 
 
 async def dissolve(
