@@ -36,6 +36,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     and_,
     exists,
     func,
@@ -521,6 +522,12 @@ STEPS: dict[str, Step] = {
 async def _apply_units(
     conn: AsyncConnection, principal: Principal, sync_id: uuid.UUID, now: datetime
 ) -> None:
+    await _update_units(conn, sync_id, now)
+    await _create_units(conn, principal, sync_id, now)
+
+
+async def _update_units(conn: AsyncConnection, sync_id: uuid.UUID, now: datetime) -> None:
+    """Renames and level changes, each only if the unit is still at its version."""
     su, u = SYNC_UNITS, UNITS
     updated = await conn.execute(
         update(u)
@@ -543,6 +550,14 @@ async def _apply_units(
     )
     if updated.rowcount != expected:
         raise roster_changed(sync_id, "a unit of the snapshot was edited")
+
+
+async def _create_units(
+    conn: AsyncConnection, principal: Principal, sync_id: uuid.UUID, now: datetime
+) -> None:
+    """New units, parents first: each round inserts those whose parent exists, until a
+    round inserts none."""
+    su, u = SYNC_UNITS, UNITS
     new = and_(
         su.c.sync_id == sync_id,
         su.c.action == UnitAction.create.value,
@@ -573,41 +588,47 @@ async def _apply_units(
             .values(path=parent.c.path + su.c.id_hex + "/", depth=parent.c.depth + 1)
         )
         ready = and_(new, exists(select(literal(1)).where(u.c.id == su.c.parent_id)))
-        inserted = await conn.execute(
-            insert(u).from_select(
-                [
-                    "id",
-                    "code",
-                    "name",
-                    "name_search",
-                    "level",
-                    "parent_id",
-                    "path",
-                    "depth",
-                    "status",
-                    "declaration_required",
-                    "declaration_deadline_days",
-                    "version",
-                    "created_at",
-                    "updated_at",
-                ],
-                select(
-                    su.c.unit_id,
-                    su.c.code,
-                    su.c.name,
-                    su.c.name_search,
-                    su.c.level,
-                    su.c.parent_id,
-                    su.c.path,
-                    su.c.depth,
-                    literal(UnitStatus.active.value),
-                    true(),
-                    literal(30),
-                    literal(1),
-                    literal(now, u.c.created_at.type),
-                    literal(now, u.c.updated_at.type),
-                ).where(ready),
-            )
-        )
-        if not inserted.rowcount:
+        if not await _insert_units(conn, ready, now):
             break
+
+
+async def _insert_units(conn: AsyncConnection, ready: ColumnElement[bool], now: datetime) -> int:
+    """Insert the staged new units matching `ready`; how many."""
+    su, u = SYNC_UNITS, UNITS
+    inserted = await conn.execute(
+        insert(u).from_select(
+            [
+                "id",
+                "code",
+                "name",
+                "name_search",
+                "level",
+                "parent_id",
+                "path",
+                "depth",
+                "status",
+                "declaration_required",
+                "declaration_deadline_days",
+                "version",
+                "created_at",
+                "updated_at",
+            ],
+            select(
+                su.c.unit_id,
+                su.c.code,
+                su.c.name,
+                su.c.name_search,
+                su.c.level,
+                su.c.parent_id,
+                su.c.path,
+                su.c.depth,
+                literal(UnitStatus.active.value),
+                true(),
+                literal(30),
+                literal(1),
+                literal(now, u.c.created_at.type),
+                literal(now, u.c.updated_at.type),
+            ).where(ready),
+        )
+    )
+    return int(inserted.rowcount)
