@@ -1,5 +1,5 @@
 """Guidance documents: CRUD, publish/archive, the attached file, revisions and the
-members' acknowledgements (rules in api/services/documents.py)."""
+members' acknowledgements (rules in api/services/documents/)."""
 
 from __future__ import annotations
 

@@ -1,299 +1,41 @@
-"""Guidance documents and their acknowledgements (quán triệt).
-
-Decisions (README "Guidance documents" bullet):
-
-- **Who sees what.** A manager (Action.DOCUMENT_MANAGE) sees every document whose
-  audience unit lies in their scope, drafts included, and may edit it; they also see (read
-  only: 403 on changes) the published and archived documents addressed to an *ancestor* of
-  their scope, since those address their members too. A member sees the published and
-  archived documents addressed to their unit or any ancestor of it (audience path IN the
-  prefixes of the member unit's path: one indexed lookup). Drafts are never shown to
-  members. Reviewers, partners and analysts have no document rights: the list is 403 and
-  every document 404 (unless they are also a member). A user who is both manager and
-  member sees the union.
-- **Lists** show drafts and published documents; archived ones only with
-  `status=archived`. Order: `issued_on` descending, then id (keyset).
-- **Revisions.** Content = title, summary, body, attached file. A draft is edited in
-  place (revision 1). Publishing stores revision 1 in `document_revisions`; every later
-  change of the content of a published document bumps `revision` and stores the new one,
-  so members are asked again (acknowledgements are bound to a revision). Metadata (code,
-  doc_type, issuer, issued_on, audience, requires_ack, ack_due_at) changes in place without
-  a new revision. Archived documents are read only (409 `conflict`); publishing needs a
-  body or a file (422), and a published document cannot lose both (422). Only drafts may
-  be deleted (409 `conflict` otherwise); publish is draft → published and archive
-  published → archived (409 `invalid_transition` otherwise).
-- **Acknowledging** is for members the document is addressed to: a principal without a
-  member record that can see the document gets 403; a draft or a document not addressed
-  to the caller's member is 404, an archived one 409 `document_not_published`. It binds
-  the current revision; repeating it (also concurrently) returns the same record (201 the
-  first time, then 200). Documents with `requires_ack=false` may be acknowledged too
-  ("read"), but are never `pending`.
-- **Managers' acknowledgement list**: the `active` members of the audience subtree that
-  lie in the caller's DOCUMENT_MANAGE scope (and in `unit_id`'s subtree when given), in
-  Vietnamese name order, `done` (an acknowledgement of the current revision exists) or
-  `pending` (NOT EXISTS); one keyset-paginated statement per page. (For a draft nobody
-  has been asked yet, so everyone is `pending`.)
-- **Files**: PDF or DOCX recognised by content, ≤ QD85_MAX_DOCUMENT_BODY bytes, stored
-  content-addressed; replacing or removing the file of a published document is a content
-  change (new revision), re-uploading the same bytes is not.
-- **Audit**: document.create / update / publish / archive / delete / file / acknowledge,
-  placed at the audience unit (acknowledgements at the member's unit). Bodies are
-  recorded by SHA-256, not in full.
-"""
+"""The writes: create, update, publish, archive, delete, the attached file and a
+member's acknowledgement."""
 
 from __future__ import annotations
 
 import hashlib
 import uuid
-from dataclasses import dataclass
-from datetime import date, datetime
-from operator import itemgetter
 from typing import Any, BinaryIO
 
-from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, true
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import defer
 
 from api.core.config import get_settings
 from api.core.db import new_id, upsert_insert, utcnow
-from api.core.enums import AckState, DocType, DocumentStatus, MemberStatus
+from api.core.enums import DocumentStatus
 from api.core.errors import AppError, Conflict, Forbidden, NotFound, Unprocessable
 from api.core.offload import FILES
-from api.core.pagination import Order, after, decode_cursor, paginate, paginate_rows
 from api.core.text_vi import fold
 from api.core.versioning import check_version
-from api.models import Document, DocumentAcknowledgement, DocumentRevision, Member, Unit
+from api.models import Document, DocumentAcknowledgement, DocumentRevision, Unit
 from api.schemas.documents import (
-    AcknowledgementState,
     DocumentCreate,
-    DocumentSummary,
     DocumentUpdate,
-    document_fields,
 )
 from api.services import audit, counters
-from api.services.authz import Action, Principal, in_subtree, require, scope_filter
+from api.services.authz import Principal, in_subtree, require, scope_filter
+from api.services.documents.core import (
+    CONTENT_FIELDS,
+    DS,
+    FILE_COLUMNS,
+    MANAGE,
+    NOT_FOUND,
+    REQUIRED_FIELDS,
+    Ack,
+    Visible,
+)
 from api.services.files import DOCUMENT_TYPES, require_type, safe_filename, storage
 from api.services.units import ensure_active, unknown_reference
-
-_NOT_FOUND = ("not_found", "Không tìm thấy văn bản.", "Document not found.")
-DS = DocumentStatus
-MANAGE = Action.DOCUMENT_MANAGE
-Ack = DocumentAcknowledgement
-CONTENT_FIELDS = ("title", "summary", "body")
-REQUIRED_FIELDS = (
-    "code",
-    "title",
-    "doc_type",
-    "issuer",
-    "issued_on",
-    "audience_unit_id",
-    "requires_ack",
-)
-FILE_COLUMNS = ("file_sha256", "file_name", "file_content_type", "file_size")
-
-
-@dataclass(frozen=True, slots=True)
-class Visible:
-    """A document as the caller sees it: its audience unit's path, whether it is
-    addressed to the caller's member, and that member's acknowledgement of the current
-    revision (None when there is none)."""
-
-    document: Document
-    path: str
-    addressed: bool
-    acknowledged_at: datetime | None
-
-    @property
-    def ack_state(self) -> AckState | None:
-        return ack_state(self.document, self.addressed, self.acknowledged_at)
-
-
-def ack_state(doc: Document, addressed: bool, acknowledged_at: datetime | None) -> AckState | None:
-    if not addressed:
-        return None
-    if acknowledged_at is not None:
-        return AckState.done
-    if doc.status is DS.published and doc.requires_ack:
-        return AckState.pending
-    return None
-
-
-def prefixes(path: str) -> list[str]:
-    """The paths of a unit and of all its ancestors ('/a/b/' → ['/a/', '/a/b/'])."""
-    parts = [p for p in path.split("/") if p]
-    return ["/" + "/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
-
-
-async def member_prefixes(session: AsyncSession, principal: Principal) -> list[str]:
-    """The unit paths a document must be addressed to for the caller's member to be in
-    its audience (their unit and its ancestors); empty for principals without a member."""
-    if principal.member_unit_id is None:
-        return []
-    path = await session.scalar(select(Unit.path).where(Unit.id == principal.member_unit_id))
-    return prefixes(path) if path else []
-
-
-def _visible_clause(principal: Principal, addressed_to: list[str]) -> ColumnElement[bool]:
-    if principal.is_admin:
-        return true()
-    not_draft = Document.status != DS.draft
-    parts = [scope_filter(principal, MANAGE, Unit.path)]
-    ancestors = sorted({a for p in principal.paths_for(MANAGE) or [] for a in prefixes(p)})
-    if ancestors:
-        parts.append(and_(not_draft, Unit.path.in_(ancestors)))
-    if addressed_to:
-        parts.append(and_(not_draft, Unit.path.in_(addressed_to)))
-    return or_(*parts)
-
-
-def _own_ack(principal: Principal) -> Any:
-    return and_(
-        Ack.document_id == Document.id,
-        Ack.revision == Document.revision,
-        Ack.member_id == principal.member_id,
-    )
-
-
-async def get_visible(
-    session: AsyncSession, principal: Principal, document_id: uuid.UUID
-) -> Visible:
-    addressed_to = await member_prefixes(session, principal)
-    stmt: Select[*tuple[Any, ...]] = (
-        select(Document, Unit.path)
-        .join(Unit, Unit.id == Document.audience_unit_id)
-        .where(Document.id == document_id, _visible_clause(principal, addressed_to))
-    )
-    if principal.member_id is not None:
-        stmt = stmt.outerjoin(Ack, _own_ack(principal)).add_columns(Ack.acknowledged_at)
-    row = (await session.execute(stmt)).first()
-    if row is None:
-        raise NotFound(*_NOT_FOUND)
-    addressed = row[1] in addressed_to
-    acknowledged_at = row[2] if addressed else None
-    return Visible(row[0], row[1], addressed, acknowledged_at)
-
-
-def _can_read_anywhere(principal: Principal) -> bool:
-    return principal.member_id is not None or principal.can_anywhere(MANAGE)
-
-
-def _list_ack_state_filter(state: AckState, addressed_to: list[str]) -> ColumnElement[bool]:
-    if not addressed_to:
-        return false()
-    addressed = Unit.path.in_(addressed_to)
-    if state is AckState.done:
-        return and_(addressed, Ack.id.is_not(None))
-    return and_(
-        addressed,
-        Document.status == DS.published,
-        Document.requires_ack.is_(True),
-        Ack.id.is_(None),
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class Listed:
-    """One item of `list_documents`: the document, its audience unit's path, whether it
-    is addressed to the caller's member, that member's acknowledgement of the current
-    revision (None for a caller without a member) and whether it has a body (the body
-    itself is not loaded)."""
-
-    document: Document
-    path: str
-    addressed: bool
-    acknowledged_at: datetime | None
-    has_body: bool
-
-
-# The cursor holds the issue date as ISO text (a malformed one has its own message).
-_ORDER = Order("documents", (Document.issued_on, Document.id), descending=True)
-_REVISION_ORDER = Order("document-revisions", (DocumentRevision.revision,), descending=True)
-
-
-async def list_documents(
-    session: AsyncSession,
-    principal: Principal,
-    *,
-    status: DocumentStatus | None,
-    doc_type: DocType | None,
-    requires_ack: bool | None,
-    audience_unit_id: uuid.UUID | None,
-    q: str | None,
-    ack_state: AckState | None,
-    cursor: str | None,
-    limit: int,
-) -> tuple[list[Listed], str | None]:
-    if not _can_read_anywhere(principal):
-        require(principal, MANAGE)  # raises 403
-    if ack_state is not None and principal.member_id is None:
-        raise Unprocessable(
-            "validation_failed",
-            "Bộ lọc 'ack_state' chỉ dùng cho đảng viên.",
-            "The 'ack_state' filter is for members only.",
-            extra={
-                "errors": [
-                    {
-                        "loc": ["query", "ack_state"],
-                        "msg": "only for members",
-                        "type": "value_error",
-                    }
-                ]
-            },
-        )
-    addressed_to = await member_prefixes(session, principal)
-    stmt: Select[*tuple[Any, ...]] = (
-        select(Document, Unit.path, Document.body.is_not(None).label("has_body"))
-        .options(defer(Document.body))
-        .join(Unit, Unit.id == Document.audience_unit_id)
-        .where(_visible_clause(principal, addressed_to))
-    )
-    if principal.member_id is not None:
-        stmt = stmt.outerjoin(Ack, _own_ack(principal)).add_columns(Ack.acknowledged_at)
-    if status is not None:
-        stmt = stmt.where(Document.status == status)
-    else:
-        stmt = stmt.where(Document.status.in_((DS.draft, DS.published)))
-    if doc_type is not None:
-        stmt = stmt.where(Document.doc_type == doc_type)
-    if requires_ack is not None:
-        stmt = stmt.where(Document.requires_ack.is_(requires_ack))
-    if audience_unit_id is not None:
-        stmt = stmt.where(Document.audience_unit_id == audience_unit_id)
-    if q and (folded := fold(q)):
-        stmt = stmt.where(Document.search_text.contains(folded, autoescape=True))
-    if ack_state is not None:
-        stmt = stmt.where(_list_ack_state_filter(ack_state, addressed_to))
-    if cursor:
-        issued, last_id = decode_cursor(cursor, _ORDER.kind, [str, uuid.UUID])
-        try:
-            issued_on = date.fromisoformat(issued)
-        except ValueError:
-            raise Unprocessable(
-                "invalid_cursor", "Con trỏ phân trang không hợp lệ.", "The cursor is malformed."
-            ) from None
-        stmt = stmt.where(after(_ORDER.columns, [issued_on, last_id], descending=True))
-    rows, next_cursor = await paginate_rows(
-        session, stmt, order=_ORDER, cursor=None, limit=limit, holder=itemgetter(0)
-    )
-    member = principal.member_id is not None
-    items = [
-        Listed(r[0], r[1], r[1] in addressed_to, r[3] if member else None, bool(r[2])) for r in rows
-    ]
-    return items, next_cursor
-
-
-def summaries(items: list[Listed]) -> list[DocumentSummary]:
-    """List items from `list_documents` rows (`GET /documents` and `/me`)."""
-    return [
-        DocumentSummary(
-            **document_fields(i.document),
-            has_body=i.has_body,
-            ack_state=ack_state(i.document, i.addressed, i.acknowledged_at),
-            acknowledged_at=i.acknowledged_at if i.addressed else None,
-        )
-        for i in items
-    ]
-
 
 # --- changes -----------------------------------------------------------------------------
 
@@ -665,15 +407,7 @@ async def remove_file(
     return doc
 
 
-# --- revisions and acknowledgements ------------------------------------------------------
-
-
-async def list_revisions(
-    session: AsyncSession, seen: Visible, *, cursor: str | None, limit: int
-) -> tuple[list[DocumentRevision], str | None]:
-    """Published revisions, newest first (a draft has none yet)."""
-    stmt = select(DocumentRevision).where(DocumentRevision.document_id == seen.document.id)
-    return await paginate(session, stmt, order=_REVISION_ORDER, cursor=cursor, limit=limit)
+# --- acknowledgements ------------------------------------------------------------------
 
 
 async def acknowledge(
@@ -687,7 +421,7 @@ async def acknowledge(
             en="Only members acknowledge documents.",
         )
     if not seen.addressed or doc.status is DS.draft:
-        raise NotFound(*_NOT_FOUND)
+        raise NotFound(*NOT_FOUND)
     if doc.status is not DS.published:
         raise Conflict(
             "document_not_published",
@@ -730,66 +464,3 @@ async def acknowledge(
     )
     await counters.acknowledged(session, principal.member_id, doc.id, doc.requires_ack)
     return ack, True
-
-
-def _manages_part(principal: Principal, path: str) -> bool:
-    """Whether the caller manages documents somewhere in the subtree at `path` (the
-    subtree lies in their scope, or part of their scope lies in it)."""
-    paths = principal.paths_for(MANAGE)
-    return paths is None or any(p.startswith(path) or path.startswith(p) for p in paths)
-
-
-async def list_acknowledgements(
-    session: AsyncSession,
-    principal: Principal,
-    seen: Visible,
-    *,
-    state: AckState | None,
-    unit_id: uuid.UUID | None,
-    cursor: str | None,
-    limit: int,
-) -> tuple[list[AcknowledgementState], str | None]:
-    """The active members addressed by the document in the caller's scope, with their
-    acknowledgement of the current revision; one statement per page."""
-    if not _manages_part(principal, seen.path):
-        require(principal, MANAGE, seen.path)  # raises 403
-    doc = seen.document
-    acked = and_(
-        Ack.document_id == doc.id, Ack.revision == doc.revision, Ack.member_id == Member.id
-    )
-    stmt: Select[*tuple[Any, ...]] = (
-        select(Member.id, Member.full_name, Member.unit_id, Member.name_sort)
-        .join(Unit, Unit.id == Member.unit_id)
-        .where(
-            Member.status == MemberStatus.active,
-            in_subtree(Unit.path, seen.path),
-            scope_filter(principal, MANAGE, Unit.path),
-        )
-    )
-    if state is AckState.done:
-        stmt = stmt.join(Ack, acked).add_columns(Ack.acknowledged_at)
-    elif state is AckState.pending:
-        stmt = stmt.where(~exists().where(acked))
-    else:
-        stmt = stmt.outerjoin(Ack, acked).add_columns(Ack.acknowledged_at)
-    if unit_id is not None:
-        path = await session.scalar(select(Unit.path).where(Unit.id == unit_id))
-        if path is None:
-            return [], None
-        stmt = stmt.where(in_subtree(Unit.path, path))
-    order = Order(f"document-acks:{state.value if state else 'all'}", (Member.name_sort, Member.id))
-    rows, next_cursor = await paginate_rows(session, stmt, order=order, cursor=cursor, limit=limit)
-    items = []
-    for r in rows:
-        acknowledged_at = None if state is AckState.pending else r.acknowledged_at
-        items.append(
-            AcknowledgementState(
-                member_id=r.id,
-                full_name=r.full_name,
-                unit_id=r.unit_id,
-                revision=doc.revision,
-                state=AckState.done if acknowledged_at is not None else AckState.pending,
-                acknowledged_at=acknowledged_at,
-            )
-        )
-    return items, next_cursor
