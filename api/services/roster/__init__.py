@@ -9,8 +9,8 @@ Pipeline, set-based all the way (no ORM object and no query per row):
    that carries units, `roster_sync_units`): per row the action, the values after the
    sync, the values before, the reason of a rejection. preview.py runs 1 and 2 and
    records the sync.
-3. **Apply** (apply.py) executes exactly those rows, in one transaction, as a fixed
-   sequence of statements.
+3. **Apply** (apply.py; the units of a snapshot in units.py) executes exactly those
+   rows, in one transaction, as a fixed sequence of statements.
 
 sync.py orders preview and apply for a request (the router decides and commits nothing);
 reads.py serves the syncs and their diff rows; errors.py builds the problems all of them
