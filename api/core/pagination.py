@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar, TypeVarTuple
 
 import orjson
 from fastapi import Query
@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from api.core.errors import Unprocessable
 
 T = TypeVar("T")
+Ts = TypeVarTuple("Ts")
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 
@@ -125,7 +126,7 @@ class Order:
             out.append(typ.python_type)
         return out
 
-    def apply(self, stmt: Select[Any], cursor: str | None, limit: int) -> Select[Any]:
+    def apply(self, stmt: Select[*Ts], cursor: str | None, limit: int) -> Select[*Ts]:
         """The cursor's condition, the order and limit+1 (the extra row tells whether a
         next page exists)."""
         if cursor:
@@ -151,8 +152,8 @@ Executor = AsyncSession | AsyncConnection
 
 
 async def paginate(
-    session: AsyncSession, stmt: Select[Any], *, order: Order, cursor: str | None, limit: int
-) -> tuple[list[Any], str | None]:
+    session: AsyncSession, stmt: Select[T], *, order: Order, cursor: str | None, limit: int
+) -> tuple[list[T], str | None]:
     """One page of a single-entity statement (`select(Account)...`): its objects and the
     next page's cursor."""
     rows = list((await session.scalars(order.apply(stmt, cursor, limit))).all())
@@ -161,7 +162,7 @@ async def paginate(
 
 async def paginate_rows(
     executor: Executor,
-    stmt: Select[Any],
+    stmt: Select[*tuple[Any, ...]],
     *,
     order: Order,
     cursor: str | None,

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -213,7 +212,7 @@ async def set_declaration(
     return active
 
 
-def _visible(principal: Principal) -> Any:
+def _visible(principal: Principal) -> Select[Account, Member, str]:
     own = Account.member_id == principal.member_id if principal.member_id else None
     scoped = scope_filter(principal, Action.ACCOUNT_READ, Unit.path)
     return (

@@ -90,7 +90,7 @@ async def list_events(
 ) -> tuple[list[AuditEvent], str | None]:
     """Newest first. Managers see events placed in their subtree; admins everything."""
     require(principal, Action.AUDIT_READ)
-    stmt: Select[Any] = select(AuditEvent)
+    stmt: Select[AuditEvent] = select(AuditEvent)
     if not principal.is_admin:
         stmt = stmt.join(Unit, Unit.id == AuditEvent.unit_id).where(
             scope_filter(principal, Action.AUDIT_READ, Unit.path)

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, Select, bindparam, exists, or_, select
+from sqlalchemy import ColumnElement, Row, Select, bindparam, exists, or_, select
 from sqlalchemy import update as sa_update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,7 +34,7 @@ SORTS = {
 _READ_BY_ID = select(_members).where(_members.c.id == bindparam("id"))
 
 
-def _visible_clause(principal: Principal) -> Any:
+def _visible_clause(principal: Principal) -> ColumnElement[bool]:
     own = _members.c.id == principal.member_id if principal.member_id else None
     scoped = scope_filter(principal, Action.MEMBER_READ, _units.c.path)
     return or_(own, scoped) if own is not None else scoped

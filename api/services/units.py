@@ -30,7 +30,7 @@ def child_path(parent_path: str | None, unit_id: uuid.UUID) -> str:
     return f"{parent_path or '/'}{unit_id.hex}/"
 
 
-def visible(principal: Principal, action: Action = Action.UNIT_READ) -> Select[Any]:
+def visible(principal: Principal, action: Action = Action.UNIT_READ) -> Select[Unit]:
     return select(Unit).where(scope_filter(principal, action, Unit.path))
 
 

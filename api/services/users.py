@@ -84,7 +84,7 @@ async def grants_of(
     return by_user
 
 
-def _visible_users(principal: Principal) -> Select[Any]:
+def _visible_users(principal: Principal) -> Select[User]:
     """Admins see every user; managers the users linked to members in their scope."""
     stmt = select(User)
     if principal.is_admin:

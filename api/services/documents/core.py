@@ -87,7 +87,7 @@ def visible_clause(principal: Principal, addressed_to: list[str]) -> ColumnEleme
     return or_(*parts)
 
 
-def own_ack(principal: Principal) -> Any:
+def own_ack(principal: Principal) -> ColumnElement[bool]:
     return and_(
         Ack.document_id == Document.id,
         Ack.revision == Document.revision,

@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, insert, or_, select
+from sqlalchemy import ColumnElement, Select, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -87,7 +87,7 @@ def require_handler(principal: Principal, v: Visible) -> None:
 REPORT_UNIT, SUBJECT_UNIT = aliased(Unit, name="report_unit"), aliased(Unit, name="subject_unit")
 
 
-def visible_stmt(principal: Principal) -> Any:
+def visible_stmt(principal: Principal) -> Select[Report, str, str | None]:
     ru, su = REPORT_UNIT, SUBJECT_UNIT
     conditions: list[ColumnElement[bool]] = [
         scope_filter(principal, Action.REPORT_HANDLE, ru.path),

@@ -31,6 +31,9 @@ from api.schemas.members import EXTERNAL_ID_MAX, MemberCreate
 from api.schemas.units import UnitCreate
 from api.services.roster.errors import problem_errors
 
+# One row as staged for COPY, in STAGE_COLUMNS order (values of mixed types).
+StagedRow = tuple[object, ...]
+
 # Member fields a row may leave out (the member keeps its value; a new member gets the
 # default). external_id, full_name and unit_code are required in every row.
 OPTIONAL_FIELDS = ("membership", "status", "position", "is_leader", "email", "phone")
@@ -277,7 +280,7 @@ def plain_names(names: Iterable[str]) -> str:
 
 def member_row(
     row_no: int, raw: Mapping[str, Any], *, tcvn3: bool = False, memo: Memo | None = None
-) -> tuple[Any, ...]:
+) -> StagedRow:
     """Validate one member row (field -> raw value; absent keys were not given).
 
     Returns the staging tuple (STAGE_COLUMNS). Empty `position`/`email`/`phone` clear the
@@ -337,7 +340,7 @@ def member_row(
     return (row_no, external_id, full_name, unit_code, *optional, None, None, None)
 
 
-def _optional_fields(raw: Mapping[str, Any], memo: Memo, errors: RowErrors) -> tuple[Any, ...]:
+def _optional_fields(raw: Mapping[str, Any], memo: Memo, errors: RowErrors) -> StagedRow:
     """The six optional fields, then whether each was given (STAGE_COLUMNS order)."""
     membership = status = position = email = phone = None
     is_leader: bool | None = None
@@ -381,7 +384,7 @@ def _optional_fields(raw: Mapping[str, Any], memo: Memo, errors: RowErrors) -> t
 
 def rejected_row(
     row_no: int, code: str, detail: str, external_id: Any = None, field: str | None = None
-) -> tuple[Any, ...]:
+) -> StagedRow:
     shown = (
         external_id.strip()[:EXTERNAL_ID_MAX]
         if isinstance(external_id, str) and not _UNSTORABLE.search(external_id)
@@ -410,7 +413,7 @@ def rejected_row(
     )
 
 
-def object_row(row_no: int, obj: Any, memo: Memo | None = None) -> tuple[Any, ...]:
+def object_row(row_no: int, obj: Any, memo: Memo | None = None) -> StagedRow:
     if not isinstance(obj, dict):
         return rejected_row(row_no, "validation_failed", "a member row must be a JSON object")
     unknown = sorted(k for k in obj if k not in MEMBER_KEYS)
