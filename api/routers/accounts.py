@@ -59,7 +59,7 @@ async def declare_account(
         return replay
     # Loaded here, not by VisibleMember: a replay answers first, as it always has.
     seen = await members.get_visible(session, principal, member_id)
-    account, created = await accounts.declare(session, principal, seen.member, seen.path, body)
+    account, created = await accounts.declare(session, principal, seen, body)
     headers = {"Location": f"/api/v1/accounts/{account.id}", "ETag": etag_of(account.version)}
     return await idem.respond(201 if created else 200, AccountRead.model_validate(account), headers)
 
@@ -79,7 +79,7 @@ async def list_member_accounts(
 ) -> Page[AccountRead]:
     """The member's accounts (every status), oldest first."""
     items, next_cursor = await accounts.list_for_member(
-        session, principal, seen.member, seen.path, cursor=cursor, limit=limit
+        session, principal, seen, cursor=cursor, limit=limit
     )
     return Page(items=[AccountRead.model_validate(a) for a in items], next_cursor=next_cursor)
 
@@ -105,9 +105,7 @@ async def declare_state(
     # Loaded here, not by VisibleMember: a replay answers first, as it always has.
     seen = await members.get_visible(session, principal, member_id)
     member = seen.member
-    active = await accounts.set_declaration(
-        session, principal, member, seen.path, body.has_accounts
-    )
+    active = await accounts.set_declaration(session, principal, seen, body.has_accounts)
     out = DeclarationRead(
         member_id=member.id,
         declaration=member.declaration,
@@ -166,9 +164,7 @@ async def update_account(
 ) -> AccountRead:
     """Change `display_name`, `kind` or `purpose` (owner or manager). Status changes are
     the actions below; sending `status` here is 422."""
-    account = await accounts.update(
-        session, principal, seen.account, seen.member, seen.path, body, if_match
-    )
+    account = await accounts.update(session, principal, seen, body, if_match)
     set_etag(response, account.version)
     return AccountRead.model_validate(account)
 
@@ -186,9 +182,7 @@ async def _act(
     account = await accounts.transition(
         session,
         principal,
-        seen.account,
-        seen.member,
-        seen.path,
+        seen,
         action,
         note=note,
         declare_none=declare_none,

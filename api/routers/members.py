@@ -94,6 +94,6 @@ async def update_member(
     seen: VisibleMember,
     response: Response,
 ) -> MemberRead:
-    member = await members.update(session, principal, seen.member, seen.path, body, if_match)
+    member = await members.update(session, principal, seen, body, if_match)
     set_etag(response, member.version)
     return MemberRead.model_validate(member)

@@ -19,7 +19,7 @@ from api.core.versioning import check_version
 from api.models import Account, Member, Unit
 from api.models.account import CLAIMING_STATUSES
 from api.schemas.accounts import AccountCreate, AccountUpdate
-from api.services import audit, counters
+from api.services import audit, counters, members
 from api.services.authz import Action, Principal, in_subtree, require, scope_filter
 from api.services.canonical import InvalidAccountUrl, canonicalize
 
@@ -101,10 +101,11 @@ def _set_declaration(member: Member, value: Declaration) -> None:
 
 
 async def declare(
-    session: AsyncSession, principal: Principal, member: Member, path: str, data: AccountCreate
+    session: AsyncSession, principal: Principal, seen: members.Visible, data: AccountCreate
 ) -> tuple[Account, bool]:
     """Declare an account; (account, created). The same member declaring an account
     they already hold gets that account back; another member's active claim is 409."""
+    member, path = seen.member, seen.path
     _require_owner_or(principal, Action.ACCOUNT_MANAGE, member.id, path)
     if (data.url is None) == (data.handle is None):
         raise Unprocessable(
@@ -175,10 +176,11 @@ async def declare(
 
 
 async def set_declaration(
-    session: AsyncSession, principal: Principal, member: Member, path: str, has_accounts: bool
+    session: AsyncSession, principal: Principal, seen: members.Visible, has_accounts: bool
 ) -> int:
     """Record "I have no accounts" (or confirm that the declared ones are all); returns
     the number of active accounts."""
+    member, path = seen.member, seen.path
     _require_owner_or(principal, Action.ACCOUNT_MANAGE, member.id, path)
     await _lock(session, member)
     active = await _active_count(session, member.id)
@@ -245,12 +247,11 @@ async def get_visible(
 async def update(
     session: AsyncSession,
     principal: Principal,
-    account: Account,
-    member: Member,
-    path: str,
+    seen: Visible,
     data: AccountUpdate,
     expected_version: int | None,
 ) -> Account:
+    account, member, path = seen.account, seen.member, seen.path
     _require_owner_or(principal, Action.ACCOUNT_MANAGE, member.id, path)
     await _lock(session, account)
     check_version(expected_version, account.version)
@@ -281,15 +282,14 @@ async def update(
 async def transition(
     session: AsyncSession,
     principal: Principal,
-    account: Account,
-    member: Member,
-    path: str,
+    seen: Visible,
     action: str,
     *,
     note: str | None,
     declare_none: bool,
     expected_version: int | None,
 ) -> Account:
+    account, member, path = seen.account, seen.member, seen.path
     sources, target, reviewer_only = TRANSITIONS[action]
     if reviewer_only:
         require(principal, Action.ACCOUNT_VERIFY, path)
@@ -349,14 +349,13 @@ _ORDER = Order("accounts", (Account.created_at, Account.id))
 async def list_for_member(
     session: AsyncSession,
     principal: Principal,
-    member: Member,
-    path: str,
+    seen: members.Visible,
     *,
     cursor: str | None,
     limit: int,
 ) -> tuple[list[Account], str | None]:
-    _require_owner_or(principal, Action.ACCOUNT_READ, member.id, path)
-    stmt = select(Account).where(Account.member_id == member.id)
+    _require_owner_or(principal, Action.ACCOUNT_READ, seen.member.id, seen.path)
+    stmt = select(Account).where(Account.member_id == seen.member.id)
     return await paginate(session, stmt, order=_MEMBER_ORDER, cursor=cursor, limit=limit)
 
 

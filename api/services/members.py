@@ -159,11 +159,11 @@ async def create(session: AsyncSession, principal: Principal, data: MemberCreate
 async def update(
     session: AsyncSession,
     principal: Principal,
-    member: Member,
-    unit_path: str,
+    seen: Visible,
     data: MemberUpdate,
     expected_version: int | None,
 ) -> Member:
+    member, unit_path = seen.member, seen.path
     require(principal, Action.MEMBER_MANAGE, unit_path)
     check_version(expected_version, member.version)
     fields = data.model_dump(exclude_unset=True)
