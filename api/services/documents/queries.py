@@ -69,6 +69,30 @@ _ORDER = Order("documents", (Document.issued_on, Document.id), descending=True)
 _REVISION_ORDER = Order("document-revisions", (DocumentRevision.revision,), descending=True)
 
 
+def _filters(
+    status: DocumentStatus | None,
+    doc_type: DocType | None,
+    requires_ack: bool | None,
+    audience_unit_id: uuid.UUID | None,
+    q: str | None,
+) -> list[ColumnElement[bool]]:
+    """The list's filters on the document itself (drafts and published ones unless a
+    status is asked for)."""
+    if status is not None:
+        out = [Document.status == status]
+    else:
+        out = [Document.status.in_((DS.draft, DS.published))]
+    if doc_type is not None:
+        out.append(Document.doc_type == doc_type)
+    if requires_ack is not None:
+        out.append(Document.requires_ack.is_(requires_ack))
+    if audience_unit_id is not None:
+        out.append(Document.audience_unit_id == audience_unit_id)
+    if q and (folded := fold(q)):
+        out.append(Document.search_text.contains(folded, autoescape=True))
+    return out
+
+
 async def list_documents(
     session: AsyncSession,
     principal: Principal,
@@ -108,18 +132,7 @@ async def list_documents(
     )
     if principal.member_id is not None:
         stmt = stmt.outerjoin(Ack, own_ack(principal)).add_columns(Ack.acknowledged_at)
-    if status is not None:
-        stmt = stmt.where(Document.status == status)
-    else:
-        stmt = stmt.where(Document.status.in_((DS.draft, DS.published)))
-    if doc_type is not None:
-        stmt = stmt.where(Document.doc_type == doc_type)
-    if requires_ack is not None:
-        stmt = stmt.where(Document.requires_ack.is_(requires_ack))
-    if audience_unit_id is not None:
-        stmt = stmt.where(Document.audience_unit_id == audience_unit_id)
-    if q and (folded := fold(q)):
-        stmt = stmt.where(Document.search_text.contains(folded, autoescape=True))
+    stmt = stmt.where(*_filters(status, doc_type, requires_ack, audience_unit_id, q))
     if ack_state is not None:
         stmt = stmt.where(_list_ack_state_filter(ack_state, addressed_to))
     if cursor:
