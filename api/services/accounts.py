@@ -154,6 +154,14 @@ async def declare(
         if holder is None or holder.member_id != member.id:
             raise _duplicate() from None
         return holder, False
+    await _declared(session, principal, member, account)
+    return account, True
+
+
+async def _declared(
+    session: AsyncSession, principal: Principal, member: Member, account: Account
+) -> None:
+    """After a new account: the member's declaration, the audit event, the counters."""
     _set_declaration(member, Declaration.declared)
     await session.flush()
     audit.record(
@@ -172,7 +180,6 @@ async def declare(
         },
     )
     await counters.touch(session, [member.unit_id], part=counters.ACCOUNTS)
-    return account, True
 
 
 async def set_declaration(

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.core.config import get_settings
 from api.core.errors import AppError, Conflict, NotFound
 from api.core.pagination import Order, paginate
-from api.models import ReportEvidence
+from api.models import Report, ReportEvidence
 from api.models.report import OPEN_STATUSES
 from api.services import audit, files
 from api.services.authz import Principal
@@ -74,34 +74,46 @@ async def add_evidence(
     )
     session.add(evidence)
     await session.flush()
+    await _record(session, principal, report, evidence)
+    return evidence
+
+
+async def _record(
+    session: AsyncSession, principal: Principal, report: Report, evidence: ReportEvidence
+) -> None:
+    """The timeline entry and the audit event of a new evidence file (a reporter's audit
+    event is placed at no unit, a handler's at the report's unit)."""
+    report_id = report.id
     await add_events(
         session,
         [
             event(
-                report.id,
+                report_id,
                 "evidence",
                 principal,
                 by_reporter=evidence.by_reporter,
-                data={"evidence_id": evidence.id, "sha256": stored.key, "size": stored.size},
+                data={
+                    "evidence_id": evidence.id,
+                    "sha256": evidence.sha256,
+                    "size": evidence.size,
+                },
             )
         ],
     )
-    audit_unit = None if evidence.by_reporter else report.unit_id
     audit.record(
         session,
         principal,
         "report.evidence",
         "report",
-        report.id,
-        audit_unit,
+        report_id,
+        None if evidence.by_reporter else report.unit_id,
         {
             "evidence_id": evidence.id,
-            "sha256": stored.key,
-            "size": stored.size,
-            "content_type": content_type,
+            "sha256": evidence.sha256,
+            "size": evidence.size,
+            "content_type": evidence.content_type,
         },
     )
-    return evidence
 
 
 _ORDER = Order("report-evidence", (ReportEvidence.created_at, ReportEvidence.id))
