@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import secrets
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -111,7 +112,9 @@ async def get_visible(session: AsyncSession, principal: Principal, user_id: uuid
     return Visible(user)
 
 
-def _managers_only_plain_members(principal: Principal, grants: list[Any]) -> None:
+def _managers_only_plain_members(
+    principal: Principal, grants: Sequence[GrantIn] | Sequence[Grant]
+) -> None:
     if not principal.is_admin and grants:
         raise Forbidden(
             vi="Cấp ủy chỉ quản lý tài khoản đảng viên (không gán vai trò).",
