@@ -24,7 +24,7 @@ import itertools
 import json
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any, cast
 
@@ -109,8 +109,8 @@ class RosterReader:
 
     file: IO[bytes]
     fmt: str
-    mode: Any = None
-    scope_unit_code: Any = None
+    mode: object = None
+    scope_unit_code: object = None
     top_level: set[str] = field(default_factory=set)
     units: list[UnitRow] = field(default_factory=list)
     encoding: str | None = None
@@ -215,13 +215,13 @@ class RosterReader:
 
     # --- tables (CSV and spreadsheets) ---
 
-    def _table(self, rows: Iterator[tuple[int, list[Any]]]) -> Iterator[StagedRow]:
+    def _table(self, rows: Iterator[tuple[int, Sequence[object]]]) -> Iterator[StagedRow]:
         columns = self._header(rows)
         split_name = "full_name" not in columns
         for row_no, cells in rows:
             if not any(cells) or all(blank(c) for c in cells):
                 continue
-            raw: dict[str, Any] = {}
+            raw: dict[str, object] = {}
             for name, index in columns.items():
                 raw[name] = cells[index] if index < len(cells) else None
             if split_name:
@@ -229,9 +229,9 @@ class RosterReader:
                 raw["full_name"] = " ".join(str(p).strip() for p in parts if not blank(p))
             yield member_row(row_no, raw, tcvn3=self._tcvn3, memo=self._memo)
 
-    def _header(self, rows: Iterator[tuple[int, list[Any]]]) -> dict[str, int]:
+    def _header(self, rows: Iterator[tuple[int, Sequence[object]]]) -> dict[str, int]:
         """The header: the first of the first 10 rows naming external_id."""
-        seen: list[tuple[int, list[Any]]] = []
+        seen: list[tuple[int, Sequence[object]]] = []
         for row_no, cells in rows:
             seen.append((row_no, cells))
             mapped = self._map(cells)
@@ -247,7 +247,7 @@ class RosterReader:
                 raise unsupported_encoding(kind)
         return self._accept(self._map(first[1]))
 
-    def _map(self, cells: list[Any]) -> tuple[dict[str, int], list[str], list[str]]:
+    def _map(self, cells: Sequence[object]) -> tuple[dict[str, int], list[str], list[str]]:
         columns: dict[str, int] = {}
         ignored: list[str] = []
         duplicates: list[str] = []
@@ -379,7 +379,7 @@ class _JsonBody:
         if self._peek():
             raise invalid_json("unexpected data after the JSON object")
 
-    def _member(self, row_no: int, value: Any) -> StagedRow:
+    def _member(self, row_no: int, value: object) -> StagedRow:
         return object_row(row_no, value, self.reader._memo)
 
     def _array(self, name: str, make: Any) -> Iterator[Any]:
