@@ -23,7 +23,7 @@ from api.schemas.roster import (
     SyncCounts,
     UnitCounts,
 )
-from api.services.authz import Action, Principal, require, scope_filter
+from api.services.authz import Action, PathColumn, Principal, require, scope_filter
 from api.services.roster.common import (
     COUNT_KEYS,
     ERRORS_SHOWN,
@@ -38,7 +38,7 @@ from api.services.roster.common import (
 from api.services.roster.errors import NOT_FOUND
 
 
-def _visible(principal: Principal, scope_path: Any) -> ColumnElement[bool]:
+def _visible(principal: Principal, scope_path: PathColumn) -> ColumnElement[bool]:
     if principal.is_admin:
         return true()
     return or_(
