@@ -481,3 +481,35 @@ class TestEdgeDatetimes:
             r = await client.post(url, json={**body, name: value}, headers=headers)
             assert summary(r) == "422 validation_failed", (value, r.text)
         assert diff(before, await fingerprint()) == {}
+
+
+class TestLoadedBeforeValidated:
+    """docs/architecture.md, "Loaders": an id that a loader (api/loaders.py) cannot load
+    answers 404 before the body is validated (the object does not exist for the caller);
+    a malformed If-Match is still answered first (412)."""
+
+    async def test_unknown_object_with_an_invalid_body_is_404(
+        self, client: httpx.AsyncClient, org: Org
+    ) -> None:
+        cases = [
+            ("POST", "/api/v1/reports/{id}/transitions", {"to": "nowhere"}),
+            ("POST", "/api/v1/units/{id}/merge", {"into_unit_id": "not-a-uuid"}),
+            ("PATCH", "/api/v1/documents/{id}", {"requires_ack": "maybe"}),
+            ("POST", "/api/v1/accounts/{id}/reject", {}),
+        ]
+        failures = []
+        for method, path, body in cases:
+            url = path.format(id=uuid.uuid4())
+            r = await client.request(method, url, json=body, headers=org.admin_h)
+            assert_safe_response(r)
+            if summary(r) != "404 not_found":
+                failures.append(f"{method} {path}: {summary(r)}")
+        assert failures == []
+
+    async def test_a_malformed_if_match_answers_before_the_loader(
+        self, client: httpx.AsyncClient, org: Org
+    ) -> None:
+        r = await client.patch(
+            f"/api/v1/units/{uuid.uuid4()}", json={}, headers={**org.admin_h, "If-Match": "x"}
+        )
+        assert summary(r) == "412 version_mismatch"
