@@ -513,3 +513,14 @@ class TestLoadedBeforeValidated:
             f"/api/v1/units/{uuid.uuid4()}", json={}, headers={**org.admin_h, "If-Match": "x"}
         )
         assert summary(r) == "412 version_mismatch"
+
+    async def test_a_body_that_is_not_json_answers_before_the_loader(
+        self, client: httpx.AsyncClient, org: Org
+    ) -> None:
+        # FastAPI reads the JSON body before it runs any dependency.
+        r = await client.patch(
+            f"/api/v1/units/{uuid.uuid4()}",
+            content=b"{not json",
+            headers={**org.admin_h, "Content-Type": "application/json"},
+        )
+        assert summary(r) == "400 invalid_json"
