@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
 from enum import Enum
 from typing import Any
@@ -29,7 +30,7 @@ SECRET_FIELDS = frozenset(
 REDACTED = "[redacted]"
 
 
-def plain(value: Any) -> Any:
+def plain(value: object) -> Any:
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, uuid.UUID):
@@ -43,7 +44,7 @@ def plain(value: Any) -> Any:
     return value
 
 
-def changed(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+def changed(before: Mapping[str, object], after: Mapping[str, object]) -> dict[str, Any]:
     """{field: [old, new]} for the fields whose value differs."""
     return {k: [plain(before.get(k)), plain(v)] for k, v in after.items() if before.get(k) != v}
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import Select, exists, func, literal, select
 from sqlalchemy import update as sql_update
@@ -85,7 +84,7 @@ def ensure_active(unit: Unit) -> None:
         )
 
 
-def _snapshot(unit: Unit) -> dict[str, Any]:
+def _snapshot(unit: Unit) -> dict[str, object]:
     return {
         "code": unit.code,
         "name": unit.name,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -44,7 +44,7 @@ def _body_ref(body: str | None) -> str | None:
     return None if body is None else "sha256:" + hashlib.sha256(body.encode()).hexdigest()
 
 
-def snapshot(doc: Document) -> dict[str, Any]:
+def snapshot(doc: Document) -> dict[str, object]:
     """The audited view of a document: every field, the body by digest."""
     return {
         "code": doc.code,
@@ -63,7 +63,7 @@ def snapshot(doc: Document) -> dict[str, Any]:
     }
 
 
-def _content(doc: Document) -> tuple[Any, ...]:
+def _content(doc: Document) -> tuple[object, ...]:
     """What members acknowledge: title, summary, body and the file's bytes (its name and
     type are not content: the same bytes uploaded again make no new revision)."""
     return tuple(getattr(doc, f) for f in (*CONTENT_FIELDS, "file_sha256"))
@@ -152,7 +152,7 @@ def new_revision(session: AsyncSession, principal: Principal | None, doc: Docume
 
 
 def _after_content_change(
-    session: AsyncSession, principal: Principal, doc: Document, before: tuple[Any, ...]
+    session: AsyncSession, principal: Principal, doc: Document, before: tuple[object, ...]
 ) -> None:
     """A published document whose content changed gets a new revision."""
     if doc.status is DS.published and _content(doc) != before:

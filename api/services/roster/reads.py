@@ -168,7 +168,7 @@ async def list_syncs(
     return [RosterSyncSummary(**_summary(r)) for r in items], next_cursor
 
 
-def _plain(value: Any) -> Any:
+def _plain(value: object) -> object:
     return str(value) if isinstance(value, uuid.UUID) else value
 
 
@@ -198,7 +198,7 @@ async def list_changes(
 
 
 def _change(x: Any) -> RosterChangeRead:
-    changes: dict[str, list[Any]] = {}
+    changes: dict[str, list[object]] = {}
     if x.action == RowAction.create.value:
         changes = {f: [None, getattr(x, f)] for f in FIELDS if getattr(x, f) is not None}
     elif x.changed:
@@ -241,7 +241,7 @@ async def list_unit_changes(
     items, next_cursor = await paginate_rows(session, stmt, order=order, cursor=cursor, limit=limit)
     out = []
     for x in items:
-        changes: dict[str, list[Any]] = {}
+        changes: dict[str, list[object]] = {}
         if x.action == UnitAction.create.value:
             changes = {
                 k: [None, getattr(x, k)]
