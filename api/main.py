@@ -103,20 +103,52 @@ def _configure_logging() -> None:
         logger.propagate = False
 
 
+def _warn_development_key() -> None:
+    # Only QD85_ENV=development gets here with it (config refuses it elsewhere).
+    logging.getLogger("qd85").warning(
+        json.dumps(
+            {
+                "event": "development_secret_key",
+                "message": "QD85_SECRET_KEY is the committed development key: anyone can sign "
+                "tokens for this server. Set a random value before exposing it.",
+            }
+        )
+    )
+
+
+def _add_cors(app: FastAPI, origins: list[str]) -> None:
+    """The browsers' cross-origin access for `QD85_CORS_ORIGINS`: the request headers the
+    API reads and the response headers a client needs."""
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=origins,
+        allow_credentials=True,
+        allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"],
+        allow_headers=[
+            "Authorization",
+            "Content-Type",
+            "If-Match",
+            "Idempotency-Key",
+            "Accept-Language",
+            "X-Request-ID",
+        ],
+        expose_headers=[
+            "ETag",
+            "Location",
+            "Retry-After",
+            "RateLimit",
+            "RateLimit-Policy",
+            "X-Request-ID",
+            "Idempotent-Replayed",
+        ],
+    )
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     _configure_logging()
     if settings.uses_development_key:
-        # Only QD85_ENV=development gets here with it (config refuses it elsewhere).
-        logging.getLogger("qd85").warning(
-            json.dumps(
-                {
-                    "event": "development_secret_key",
-                    "message": "QD85_SECRET_KEY is the committed development key: anyone can sign "
-                    "tokens for this server. Set a random value before exposing it.",
-                }
-            )
-        )
+        _warn_development_key()
     app = FastAPI(
         title="qd85",
         version=meta.package_version(),
@@ -148,29 +180,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     app.include_router(auth.me_router)
     if settings.cors_origins:
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=settings.cors_origins,
-            allow_credentials=True,
-            allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"],
-            allow_headers=[
-                "Authorization",
-                "Content-Type",
-                "If-Match",
-                "Idempotency-Key",
-                "Accept-Language",
-                "X-Request-ID",
-            ],
-            expose_headers=[
-                "ETag",
-                "Location",
-                "Retry-After",
-                "RateLimit",
-                "RateLimit-Policy",
-                "X-Request-ID",
-                "Idempotent-Replayed",
-            ],
-        )
+        _add_cors(app, settings.cors_origins)
     web = web_directory(settings.web_dir)
     if web is not None:
         # Last: every API route, /docs and /openapi.json match before it.

@@ -2,7 +2,7 @@
 loaded by tests/conftest.py).
 
 The OpenAPI document lists, per operation and status, the problem codes a client may
-meet (api/openapi.py: CONFLICTS, UNPROCESSABLE, NOT_FOUND and the per-status defaults);
+meet (api/openapi/tables.py: CONFLICTS, UNPROCESSABLE, NOT_FOUND and the per-status defaults);
 generated clients and the SPA branch on them. Those lists are written by hand, so this
 plugin proves them complete against what the code really answers: it records every 4xx
 problem rendered inside a matched route during the run (method, route template, status,
@@ -79,7 +79,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     lines = [
         "problems answered but not documented on their operation in openapi/openapi.json",
-        "(add the code to CONFLICTS / UNPROCESSABLE / NOT_FOUND in api/openapi.py, then",
+        "(add the code to CONFLICTS / UNPROCESSABLE / NOT_FOUND in api/openapi/tables.py, then",
         "`qd85 openapi --out openapi/openapi.json`):",
         *(f"  {line}" for line in missing),
     ]

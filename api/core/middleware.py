@@ -204,6 +204,34 @@ class _Queues:
                 del self.waiting[flow]
 
 
+class _Exchange:
+    """What the middleware learns of the response as it is sent."""
+
+    __slots__ = ("started", "status")
+
+    def __init__(self) -> None:
+        self.started = False
+        self.status = 500
+
+
+def _limited(receive: Receive, limit: int) -> Receive:
+    """`receive` that refuses a body growing past `limit` bytes (413)."""
+    received = 0
+
+    async def limited_receive() -> Message:
+        nonlocal received
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > limit:
+                # An HTTPException: FastAPI turns any other error raised while it reads
+                # the body into a 400; this one reaches the handler as a 413 problem.
+                raise HTTPException(413)
+        return message
+
+    return limited_receive
+
+
 class RequestMiddleware:
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
@@ -229,31 +257,41 @@ class RequestMiddleware:
         state["request_id"] = request_id
         rid_token = request_id_var.set(request_id)
         addr_token = client_addr_var.set(client_addr)
-        authenticated = b"authorization" in headers
         limit = body_limit(self.settings, scope["path"])
-        status_holder = [500]
+        exchange = _Exchange()
+        send_wrapper = self._secured(send, exchange, request_id, b"authorization" in headers)
+        try:
+            await self._dispatch(
+                scope, _limited(receive, limit), send_wrapper, headers.get(b"content-length"), limit
+            )
+        except Exception as exc:
+            # Rendered here, inside this middleware, so 500/503 problems carry the request
+            # id and security headers like every other response, and are logged once.
+            if exchange.started:
+                raise
+            from starlette.requests import Request
 
-        declared = headers.get(b"content-length")
-        received = 0
+            from api.core.errors import unexpected_error_handler
 
-        async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit:
-                    # An HTTPException: FastAPI turns any other error raised while it reads
-                    # the body into a 400; this one reaches the handler as a 413 problem.
-                    raise HTTPException(413)
-            return message
+            response = await unexpected_error_handler(Request(scope), exc)
+            await response(scope, _empty_receive, send_wrapper)
+        finally:
+            elapsed = time.perf_counter() - started
+            self._record(scope, request_id, client_addr, exchange.status, elapsed)
+            request_id_var.reset(rid_token)
+            client_addr_var.reset(addr_token)
 
-        response_started = [False]
+    def _secured(
+        self, send: Send, exchange: _Exchange, request_id: str, authenticated: bool
+    ) -> Send:
+        """`send` that adds the request id and the security headers to the response, and
+        notes its status."""
         hsts = self._hsts
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
-                response_started[0] = True
-                status_holder[0] = message["status"]
+                exchange.started = True
+                exchange.status = message["status"]
                 out = list(message.get("headers", []))
                 out.append((b"x-request-id", request_id.encode()))
                 out.append((b"x-content-type-options", b"nosniff"))
@@ -270,52 +308,48 @@ class RequestMiddleware:
                 message["headers"] = out
             await send(message)
 
-        try:
-            if declared is not None and declared.isdigit() and int(declared) > limit:
-                await self._reject(scope, send_wrapper, _too_large(limit))
-            elif b"%00" in scope.get("query_string", b""):
-                # No parameter may hold NUL: PostgreSQL text cannot store or compare it.
-                await self._reject(scope, send_wrapper, _nul_in_query())
-            elif self._admission is not None and scope["path"].startswith("/api/"):
-                await self._admitted(scope, limited_receive, send_wrapper, limit)
-            else:
-                await self.app(scope, limited_receive, send_wrapper)
-        except Exception as exc:
-            # Rendered here, inside this middleware, so 500/503 problems carry the request
-            # id and security headers like every other response, and are logged once.
-            if response_started[0]:
-                raise
-            from starlette.requests import Request
+        return send_wrapper
 
-            from api.core.errors import unexpected_error_handler
+    async def _dispatch(
+        self, scope: Scope, receive: Receive, send: Send, declared: bytes | None, limit: int
+    ) -> None:
+        """Refuse what is refused before the app runs (a declared body over the limit, NUL
+        in the query), else run the app (API requests through admission)."""
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._reject(scope, send, _too_large(limit))
+        elif b"%00" in scope.get("query_string", b""):
+            # No parameter may hold NUL: PostgreSQL text cannot store or compare it.
+            await self._reject(scope, send, _nul_in_query())
+        elif self._admission is not None and scope["path"].startswith("/api/"):
+            await self._admitted(scope, receive, send, limit)
+        else:
+            await self.app(scope, receive, send)
 
-            response = await unexpected_error_handler(Request(scope), exc)
-            await response(scope, _empty_receive, send_wrapper)
-        finally:
-            elapsed = time.perf_counter() - started
-            route = scope.get("route")
-            template = getattr(route, "path", None) or "unmatched"
-            REQUESTS.labels(scope["method"], template, str(status_holder[0])).inc()
-            LATENCY.labels(scope["method"], template).observe(elapsed)
-            if self.settings.log_requests:
-                principal = state.get("principal")
-                log.info(
-                    orjson.dumps(
-                        {
-                            "event": "request",
-                            "request_id": request_id,
-                            "method": scope["method"],
-                            "path": scope["path"],
-                            "route": template,
-                            "status": status_holder[0],
-                            "duration_ms": round(elapsed * 1000, 2),
-                            "client": client_addr,
-                            "principal": str(principal.id) if principal is not None else None,
-                        }
-                    ).decode()
-                )
-            request_id_var.reset(rid_token)
-            client_addr_var.reset(addr_token)
+    def _record(
+        self, scope: Scope, request_id: str, client_addr: str | None, status: int, elapsed: float
+    ) -> None:
+        """The request's metrics and, when enabled, its access-log line."""
+        route = scope.get("route")
+        template = getattr(route, "path", None) or "unmatched"
+        REQUESTS.labels(scope["method"], template, str(status)).inc()
+        LATENCY.labels(scope["method"], template).observe(elapsed)
+        if self.settings.log_requests:
+            principal = scope["state"].get("principal")
+            log.info(
+                orjson.dumps(
+                    {
+                        "event": "request",
+                        "request_id": request_id,
+                        "method": scope["method"],
+                        "path": scope["path"],
+                        "route": template,
+                        "status": status,
+                        "duration_ms": round(elapsed * 1000, 2),
+                        "client": client_addr,
+                        "principal": str(principal.id) if principal is not None else None,
+                    }
+                ).decode()
+            )
 
     async def _admitted(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         """An API request through the admission queue. A write's JSON body (at most 1 MB)

@@ -6,17 +6,20 @@ import base64
 import binascii
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
-from typing import Annotated, Any, Generic, TypeVar
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Generic, TypeVar, TypeVarTuple
 
 import orjson
 from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import ColumnElement, Select, literal, tuple_
+from sqlalchemy import ColumnElement, Row, Select, TypeDecorator, literal, tuple_
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from api.core.errors import Unprocessable
 
 T = TypeVar("T")
+Ts = TypeVarTuple("Ts")
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 
@@ -41,7 +44,7 @@ CursorParam = Annotated[
 def _encode_value(value: Any) -> Any:
     if isinstance(value, uuid.UUID):
         return str(value)
-    if isinstance(value, datetime):
+    if isinstance(value, date):  # a datetime too
         return value.isoformat()
     return value
 
@@ -100,26 +103,73 @@ def after(
     return left < right if descending else left > right
 
 
-def keyset(
-    stmt: Select[Any],
+@dataclass(frozen=True)
+class Order:
+    """A list's sort, named once: the cursor `kind` (a cursor of one list or sort order is
+    refused by another), the columns (the last one unique, so the order is total) and the
+    direction. The cursor holds the last item's values of these columns, read from the
+    item by the columns' names (`attrs` when the item names them otherwise), and decoded
+    as the columns' Python types."""
+
+    kind: str
+    columns: tuple[Any, ...]
+    descending: bool = False
+    attrs: tuple[str, ...] | None = None
+
+    @property
+    def types(self) -> list[type]:
+        out = []
+        for column in self.columns:
+            typ = column.type
+            if isinstance(typ, TypeDecorator):
+                typ = typ.impl_instance
+            out.append(typ.python_type)
+        return out
+
+    def apply(self, stmt: Select[*Ts], cursor: str | None, limit: int) -> Select[*Ts]:
+        """The cursor's condition, the order and limit+1 (the extra row tells whether a
+        next page exists)."""
+        if cursor:
+            values = decode_cursor(cursor, self.kind, self.types)
+            stmt = stmt.where(after(self.columns, values, descending=self.descending))
+        order = [c.desc() for c in self.columns] if self.descending else list(self.columns)
+        return stmt.order_by(*order).limit(limit + 1)
+
+    def page(
+        self, rows: Sequence[T], limit: int, holder: Callable[[T], Any] | None = None
+    ) -> tuple[list[T], str | None]:
+        """The page's items and the next page's cursor (None on the last page). `holder`
+        gives the object that carries the sort values, when that is not the row itself."""
+        items = list(rows[:limit])
+        if len(rows) <= limit or not items:
+            return items, None
+        last = items[-1] if holder is None else holder(items[-1])
+        names = self.attrs or [c.key for c in self.columns]
+        return items, encode_cursor(self.kind, [getattr(last, name) for name in names])
+
+
+Executor = AsyncSession | AsyncConnection
+
+
+async def paginate(
+    session: AsyncSession, stmt: Select[T], *, order: Order, cursor: str | None, limit: int
+) -> tuple[list[T], str | None]:
+    """One page of a single-entity statement (`select(Account)...`): its objects and the
+    next page's cursor."""
+    rows = list((await session.scalars(order.apply(stmt, cursor, limit))).all())
+    return order.page(rows, limit)
+
+
+async def paginate_rows(
+    executor: Executor,
+    stmt: Select[*tuple[Any, ...]],
     *,
-    kind: str,
-    columns: Sequence[Any],
-    types: Sequence[type],
+    order: Order,
     cursor: str | None,
     limit: int,
-    descending: bool = False,
-) -> Select[Any]:
-    """Apply cursor, order and limit+1 (the extra row tells whether a next page exists)."""
-    if cursor:
-        stmt = stmt.where(after(columns, decode_cursor(cursor, kind, types), descending=descending))
-    order = [c.desc() for c in columns] if descending else list(columns)
-    return stmt.order_by(*order).limit(limit + 1)
-
-
-def page_of(
-    rows: Sequence[T], *, kind: str, limit: int, key: Callable[[T], Sequence[Any]]
-) -> tuple[list[T], str | None]:
-    items = list(rows[:limit])
-    next_cursor = encode_cursor(kind, key(items[-1])) if len(rows) > limit and items else None
-    return items, next_cursor
+    holder: Callable[[Row[*tuple[Any, ...]]], Any] | None = None,
+) -> tuple[list[Row[*tuple[Any, ...]]], str | None]:
+    """One page of a statement of several columns or entities: its rows (`holder`: the
+    object in a row that carries the sort values, when not the row) and the next cursor."""
+    rows = list((await executor.execute(order.apply(stmt, cursor, limit))).all())
+    return order.page(rows, limit, holder)

@@ -11,6 +11,7 @@ from api.core.errors import problem_responses
 from api.core.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
 from api.deps import IfMatchDep, PrincipalDep, SessionDep, etag_of
 from api.idempotency import IdempotencyDep
+from api.loaders import VisibleAccount, VisibleMember
 from api.routers.common import LIST_ERRORS, READ_ERRORS, WRITE_ERRORS, authed_router, set_etag
 from api.schemas.accounts import (
     AccountCreate,
@@ -56,8 +57,9 @@ async def declare_account(
     Honours `Idempotency-Key`."""
     if (replay := await idem.replay(body)) is not None:
         return replay
-    member, path = await members.get_visible(session, principal, member_id)
-    account, created = await accounts.declare(session, principal, member, path, body)
+    # Loaded here, not by VisibleMember: a replay answers first, as it always has.
+    seen = await members.get_visible(session, principal, member_id)
+    account, created = await accounts.declare(session, principal, seen, body)
     headers = {"Location": f"/api/v1/accounts/{account.id}", "ETag": etag_of(account.version)}
     return await idem.respond(201 if created else 200, AccountRead.model_validate(account), headers)
 
@@ -69,16 +71,15 @@ async def declare_account(
     responses=problem_responses(401, 403, 404, 422),
 )
 async def list_member_accounts(
-    member_id: uuid.UUID,
+    seen: VisibleMember,
     principal: PrincipalDep,
     session: SessionDep,
     cursor: CursorParam = None,
     limit: LimitParam = DEFAULT_LIMIT,
 ) -> Page[AccountRead]:
     """The member's accounts (every status), oldest first."""
-    member, path = await members.get_visible(session, principal, member_id)
     items, next_cursor = await accounts.list_for_member(
-        session, principal, member, path, cursor=cursor, limit=limit
+        session, principal, seen, cursor=cursor, limit=limit
     )
     return Page(items=[AccountRead.model_validate(a) for a in items], next_cursor=next_cursor)
 
@@ -101,8 +102,10 @@ async def declare_state(
     accounts (409 when there are none). Honours `Idempotency-Key`."""
     if (replay := await idem.replay(body)) is not None:
         return replay
-    member, path = await members.get_visible(session, principal, member_id)
-    active = await accounts.set_declaration(session, principal, member, path, body.has_accounts)
+    # Loaded here, not by VisibleMember: a replay answers first, as it always has.
+    seen = await members.get_visible(session, principal, member_id)
+    member = seen.member
+    active = await accounts.set_declaration(session, principal, seen, body.has_accounts)
     out = DeclarationRead(
         member_id=member.id,
         declaration=member.declaration,
@@ -143,29 +146,25 @@ async def list_accounts(
 
 
 @router.get("/accounts/{account_id}", name="get", response_model=AccountRead, responses=READ_ERRORS)
-async def get_account(
-    account_id: uuid.UUID, principal: PrincipalDep, session: SessionDep, response: Response
-) -> AccountRead:
-    account, _, _ = await accounts.get_visible(session, principal, account_id)
-    set_etag(response, account.version)
-    return AccountRead.model_validate(account)
+async def get_account(seen: VisibleAccount, response: Response) -> AccountRead:
+    set_etag(response, seen.account.version)
+    return AccountRead.model_validate(seen.account)
 
 
 @router.patch(
     "/accounts/{account_id}", name="update", response_model=AccountRead, responses=WRITE_ERRORS
 )
 async def update_account(
-    account_id: uuid.UUID,
     body: AccountUpdate,
     principal: PrincipalDep,
     session: SessionDep,
     if_match: IfMatchDep,
+    seen: VisibleAccount,
     response: Response,
 ) -> AccountRead:
     """Change `display_name`, `kind` or `purpose` (owner or manager). Status changes are
     the actions below; sending `status` here is 422."""
-    account, member, path = await accounts.get_visible(session, principal, account_id)
-    account = await accounts.update(session, principal, account, member, path, body, if_match)
+    account = await accounts.update(session, principal, seen, body, if_match)
     set_etag(response, account.version)
     return AccountRead.model_validate(account)
 
@@ -173,20 +172,17 @@ async def update_account(
 async def _act(
     session: SessionDep,
     principal: PrincipalDep,
-    account_id: uuid.UUID,
+    seen: accounts.Visible,
     action: str,
     if_match: int | None,
     response: Response,
     note: str | None = None,
     declare_none: bool = False,
 ) -> AccountRead:
-    account, member, path = await accounts.get_visible(session, principal, account_id)
     account = await accounts.transition(
         session,
         principal,
-        account,
-        member,
-        path,
+        seen,
         action,
         note=note,
         declare_none=declare_none,
@@ -203,16 +199,16 @@ async def _act(
     responses=ACTION_ERRORS,
 )
 async def verify_account(
-    account_id: uuid.UUID,
     principal: PrincipalDep,
     session: SessionDep,
     if_match: IfMatchDep,
+    seen: VisibleAccount,
     response: Response,
     body: Annotated[ReviewNote | None, Body(openapi_examples=_NOTE)] = None,
 ) -> AccountRead:
     """`pending` → `verified` (a manager in scope; never the owner)."""
     return await _act(
-        session, principal, account_id, "verify", if_match, response, body.note if body else None
+        session, principal, seen, "verify", if_match, response, body.note if body else None
     )
 
 
@@ -223,15 +219,15 @@ async def verify_account(
     responses=ACTION_ERRORS,
 )
 async def reject_account(
-    account_id: uuid.UUID,
     body: RejectNote,
     principal: PrincipalDep,
     session: SessionDep,
     if_match: IfMatchDep,
+    seen: VisibleAccount,
     response: Response,
 ) -> AccountRead:
     """`pending` → `rejected`, with a note (a manager in scope; never the owner)."""
-    return await _act(session, principal, account_id, "reject", if_match, response, body.note)
+    return await _act(session, principal, seen, "reject", if_match, response, body.note)
 
 
 @router.post(
@@ -241,10 +237,10 @@ async def reject_account(
     responses=ACTION_ERRORS,
 )
 async def close_account(
-    account_id: uuid.UUID,
     principal: PrincipalDep,
     session: SessionDep,
     if_match: IfMatchDep,
+    seen: VisibleAccount,
     response: Response,
     body: Annotated[CloseIn | None, Body(openapi_examples=_CLOSE)] = None,
 ) -> AccountRead:
@@ -252,7 +248,7 @@ async def close_account(
     returns them to `not_declared`, or `declared_none` with `declare_none: true`."""
     body = body or CloseIn()
     return await _act(
-        session, principal, account_id, "close", if_match, response, body.note, body.declare_none
+        session, principal, seen, "close", if_match, response, body.note, body.declare_none
     )
 
 
@@ -263,10 +259,10 @@ async def close_account(
     responses=ACTION_ERRORS,
 )
 async def mark_compromised(
-    account_id: uuid.UUID,
     principal: PrincipalDep,
     session: SessionDep,
     if_match: IfMatchDep,
+    seen: VisibleAccount,
     response: Response,
     body: Annotated[ReviewNote | None, Body(openapi_examples=_NOTE)] = None,
 ) -> AccountRead:
@@ -274,7 +270,7 @@ async def mark_compromised(
     return await _act(
         session,
         principal,
-        account_id,
+        seen,
         "compromised",
         if_match,
         response,

@@ -1,11 +1,11 @@
 """Guidance documents: CRUD, publish/archive, the attached file, revisions and the
-members' acknowledgements (rules in api/services/documents.py)."""
+members' acknowledgements (rules in api/services/documents/)."""
 
 from __future__ import annotations
 
 import unicodedata
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import Body, Query, Response
@@ -17,6 +17,7 @@ from api.core.errors import NotFound, problem_responses
 from api.core.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
 from api.deps import IfMatchDep, MultipartFileDep, PrincipalDep, SessionDep, etag_of
 from api.idempotency import IdempotencyDep
+from api.loaders import VisibleDocument
 from api.routers.common import (
     CREATE_ERRORS,
     FILE_REDIRECT,
@@ -71,7 +72,7 @@ _UPLOAD_BODY = {
 }
 
 
-def _read(seen: documents.Seen) -> DocumentRead:
+def _read(seen: documents.Visible) -> DocumentRead:
     doc = seen.document
     return DocumentRead(
         **document_fields(doc),
@@ -153,31 +154,27 @@ async def list_documents(
 
 
 @router.get("/{document_id}", name="get", response_model=DocumentRead, responses=READ_ERRORS)
-async def get_document(
-    document_id: uuid.UUID, principal: PrincipalDep, session: SessionDep, response: Response
-) -> DocumentRead:
+async def get_document(seen: VisibleDocument, response: Response) -> DocumentRead:
     """The document with its Markdown body and the caller's own acknowledgement state."""
-    seen = await documents.get_visible(session, principal, document_id)
     set_etag(response, seen.document.version)
     return _read(seen)
 
 
 @router.patch("/{document_id}", name="update", response_model=DocumentRead, responses=WRITE_ERRORS)
 async def update_document(
-    document_id: uuid.UUID,
     body: DocumentUpdate,
     principal: PrincipalDep,
     session: SessionDep,
     if_match: IfMatchDep,
+    seen: VisibleDocument,
     response: Response,
 ) -> DocumentRead:
     """Change fields (managers in scope). On a published document a change of `title`,
     `summary` or `body` makes a new revision that members acknowledge again; other fields
     change in place. Archived documents are read only (409)."""
-    seen = await documents.get_visible(session, principal, document_id)
     doc = await documents.update(session, principal, seen, body, if_match)
     set_etag(response, doc.version)
-    return await _fresh(session, principal, document_id)
+    return await _fresh(session, principal, seen.document.id)
 
 
 @router.delete(
@@ -188,10 +185,9 @@ async def update_document(
     responses=ACTION_ERRORS,
 )
 async def delete_document(
-    document_id: uuid.UUID, principal: PrincipalDep, session: SessionDep, if_match: IfMatchDep
+    principal: PrincipalDep, session: SessionDep, if_match: IfMatchDep, seen: VisibleDocument
 ) -> Response:
     """Delete a draft (409 for published or archived documents: archive them instead)."""
-    seen = await documents.get_visible(session, principal, document_id)
     await documents.delete(session, principal, seen, if_match)
     return Response(status_code=204)
 
@@ -200,35 +196,33 @@ async def delete_document(
     "/{document_id}/publish", name="publish", response_model=DocumentRead, responses=ACTION_ERRORS
 )
 async def publish_document(
-    document_id: uuid.UUID,
     principal: PrincipalDep,
     session: SessionDep,
     if_match: IfMatchDep,
+    seen: VisibleDocument,
     response: Response,
 ) -> DocumentRead:
     """`draft` → `published` (needs a body or a file, else 422); revision 1 is recorded and
     members of the audience are asked to acknowledge it."""
-    seen = await documents.get_visible(session, principal, document_id)
     doc = await documents.publish(session, principal, seen, if_match)
     set_etag(response, doc.version)
-    return await _fresh(session, principal, document_id)
+    return await _fresh(session, principal, seen.document.id)
 
 
 @router.post(
     "/{document_id}/archive", name="archive", response_model=DocumentRead, responses=ACTION_ERRORS
 )
 async def archive_document(
-    document_id: uuid.UUID,
     principal: PrincipalDep,
     session: SessionDep,
     if_match: IfMatchDep,
+    seen: VisibleDocument,
     response: Response,
 ) -> DocumentRead:
     """`published` → `archived`: read only, no longer asks for acknowledgements."""
-    seen = await documents.get_visible(session, principal, document_id)
     doc = await documents.archive(session, principal, seen, if_match)
     set_etag(response, doc.version)
-    return await _fresh(session, principal, document_id)
+    return await _fresh(session, principal, seen.document.id)
 
 
 # --- the attached file ---------------------------------------------------------------------
@@ -242,42 +236,40 @@ async def archive_document(
     openapi_extra={"requestBody": _UPLOAD_BODY},
 )
 async def upload_file(
-    document_id: uuid.UUID,
     upload: MultipartFileDep,
     principal: PrincipalDep,
     session: SessionDep,
     if_match: IfMatchDep,
+    seen: VisibleDocument,
     response: Response,
 ) -> DocumentRead:
     """Attach or replace the document's file (multipart, field `file`): PDF or DOCX
     recognised by content (415 otherwise, 422 when empty), at most 20 MB (413). On a
     published document new bytes make a new revision."""
-    seen = await documents.get_visible(session, principal, document_id)
     documents.ready_for_file(principal, seen, if_match)
     async with upload.open() as file:
         doc = await documents.attach_file(
             session, principal, seen, file.file, file.filename, if_match
         )
     set_etag(response, doc.version)
-    return await _fresh(session, principal, document_id)
+    return await _fresh(session, principal, seen.document.id)
 
 
 @router.delete(
     "/{document_id}/file", name="delete_file", response_model=DocumentRead, responses=ACTION_ERRORS
 )
 async def delete_file(
-    document_id: uuid.UUID,
     principal: PrincipalDep,
     session: SessionDep,
     if_match: IfMatchDep,
+    seen: VisibleDocument,
     response: Response,
 ) -> DocumentRead:
     """Remove the attached file (404 when there is none; 422 when a published document
     would be left without body or file). On a published document: a new revision."""
-    seen = await documents.get_visible(session, principal, document_id)
     doc = await documents.remove_file(session, principal, seen, if_match)
     set_etag(response, doc.version)
-    return await _fresh(session, principal, document_id)
+    return await _fresh(session, principal, seen.document.id)
 
 
 def _disposition(filename: str) -> str:
@@ -297,11 +289,9 @@ def _disposition(filename: str) -> str:
         **FILE_REDIRECT,
     },
 )
-async def download_file(
-    document_id: uuid.UUID, principal: PrincipalDep, session: SessionDep
-) -> Response:
+async def download_file(seen: VisibleDocument) -> Response:
     """The attached file of the current revision (404 when there is none)."""
-    doc = (await documents.get_visible(session, principal, document_id)).document
+    doc = seen.document
     if doc.file_sha256 is None or doc.file_name is None or doc.file_content_type is None:
         raise NotFound("not_found", "Văn bản không có tệp đính kèm.", "The document has no file.")
     # Names stored before issue 14 may carry another type's extension.
@@ -321,15 +311,13 @@ async def download_file(
     responses=READ_ERRORS,
 )
 async def list_revisions(
-    document_id: uuid.UUID,
-    principal: PrincipalDep,
+    seen: VisibleDocument,
     session: SessionDep,
     cursor: CursorParam = None,
     limit: LimitParam = DEFAULT_LIMIT,
 ) -> Page[RevisionRead]:
     """The published revisions, newest first, each with its content as it was (a draft
     has none yet)."""
-    seen = await documents.get_visible(session, principal, document_id)
     rows, next_cursor = await documents.list_revisions(session, seen, cursor=cursor, limit=limit)
     items = [
         RevisionRead(
@@ -370,6 +358,7 @@ async def acknowledge(
     `document_not_published`. Honours `Idempotency-Key`."""
     if (replay := await idem.replay(body or AcknowledgeIn())) is not None:
         return replay
+    # Loaded here, not by VisibleDocument: a replay answers first, as it always has.
     seen = await documents.get_visible(session, principal, document_id)
     ack, created = await documents.acknowledge(session, principal, seen)
     return await idem.respond(201 if created else 200, AcknowledgementRead.model_validate(ack))
@@ -382,7 +371,7 @@ async def acknowledge(
     responses=problem_responses(401, 403, 404, 422),
 )
 async def list_acknowledgements(
-    document_id: uuid.UUID,
+    seen: VisibleDocument,
     principal: PrincipalDep,
     session: SessionDep,
     state: Annotated[
@@ -396,12 +385,7 @@ async def list_acknowledgements(
 ) -> Page[AcknowledgementState]:
     """For managers: the active members of the audience in the caller's scope and whether
     they acknowledged the current revision, in Vietnamese name order."""
-    seen = await documents.get_visible(session, principal, document_id)
     items, next_cursor = await documents.list_acknowledgements(
         session, principal, seen, state=state, unit_id=unit_id, cursor=cursor, limit=limit
     )
-    return Page(items=[AcknowledgementState(**_public(i)) for i in items], next_cursor=next_cursor)
-
-
-def _public(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in item.items() if k != "name_sort"}
+    return Page(items=items, next_cursor=next_cursor)

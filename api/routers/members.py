@@ -9,6 +9,7 @@ from api.core.enums import Declaration, Membership, MemberStatus
 from api.core.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
 from api.deps import IfMatchDep, PrincipalDep, SessionDep, etag_of
 from api.idempotency import IdempotencyDep
+from api.loaders import VisibleMember
 from api.routers.common import (
     CREATE_ERRORS,
     LIST_ERRORS,
@@ -86,14 +87,13 @@ async def get_member(
 
 @router.patch("/{member_id}", name="update", response_model=MemberRead, responses=WRITE_ERRORS)
 async def update_member(
-    member_id: uuid.UUID,
     body: MemberUpdate,
     principal: PrincipalDep,
     session: SessionDep,
     if_match: IfMatchDep,
+    seen: VisibleMember,
     response: Response,
 ) -> MemberRead:
-    member, path = await members.get_visible(session, principal, member_id)
-    member = await members.update(session, principal, member, path, body, if_match)
+    member = await members.update(session, principal, seen, body, if_match)
     set_etag(response, member.version)
     return MemberRead.model_validate(member)

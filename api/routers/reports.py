@@ -12,6 +12,7 @@ from api.core.errors import problem_responses
 from api.core.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
 from api.deps import IfMatchDep, PrincipalDep, SessionDep, etag_of
 from api.idempotency import IdempotencyDep
+from api.loaders import VisibleReport
 from api.routers.common import (
     FILE_REDIRECT,
     LIST_ERRORS,
@@ -134,25 +135,23 @@ async def list_reports(
 
 @router.get("/{report_id}", name="get", response_model=AnyReport, responses=READ_ERRORS)
 async def get_report(
-    report_id: uuid.UUID, principal: PrincipalDep, session: SessionDep, response: Response
+    visible: VisibleReport, principal: PrincipalDep, response: Response
 ) -> ReportRead:
-    visible = await reports.get_visible(session, principal, report_id)
     set_etag(response, visible.report.version)
     return reports.read_model(principal, visible)
 
 
 @router.patch("/{report_id}", name="update", response_model=AnyReport, responses=WRITE_ERRORS)
 async def update_report(
-    report_id: uuid.UUID,
     body: ReportUpdate,
     principal: PrincipalDep,
     session: SessionDep,
     if_match: IfMatchDep,
+    visible: VisibleReport,
     response: Response,
 ) -> ReportRead:
     """Set `assignee_id` (an active handler whose scope holds the report and who is not a
     party to it; null unassigns) and `priority`. Handlers only; honours `If-Match`."""
-    visible = await reports.get_visible(session, principal, report_id)
     report = await reports.update_report(session, principal, visible, body, if_match)
     set_etag(response, report.version)
     return reports.read_model(principal, visible)
@@ -165,11 +164,11 @@ async def update_report(
     responses=WRITE_ERRORS,
 )
 async def transition_report(
-    report_id: uuid.UUID,
     body: TransitionIn,
     principal: PrincipalDep,
     session: SessionDep,
     if_match: IfMatchDep,
+    visible: VisibleReport,
     response: Response,
 ) -> ReportRead:
     """Move the report through its workflow: `submitted` → `in_review` → `escalated`
@@ -178,7 +177,6 @@ async def transition_report(
     the report); `submitted` → `withdrawn` (the reporter). Any other move is 409
     `invalid_transition`; a duplicate follows its primary and is only withdrawn on its
     own. Honours `If-Match`."""
-    visible = await reports.get_visible(session, principal, report_id)
     report = await reports.transition(session, principal, visible, body, if_match)
     set_etag(response, report.version)
     return reports.read_model(principal, visible)
@@ -191,14 +189,13 @@ async def transition_report(
     responses=READ_ERRORS,
 )
 async def report_timeline(
-    report_id: uuid.UUID,
+    visible: VisibleReport,
     principal: PrincipalDep,
     session: SessionDep,
     cursor: CursorParam = None,
     limit: LimitParam = DEFAULT_LIMIT,
 ) -> Page[TimelineEntry]:
     """Every filing, move, comment, assignment and evidence file, oldest first."""
-    visible = await reports.get_visible(session, principal, report_id)
     items, next_cursor = await reports.timeline(
         session, principal, visible, cursor=cursor, limit=limit
     )
@@ -213,7 +210,7 @@ async def report_timeline(
     responses=problem_responses(401, 403, 404, 409, 413, 415, 422, 503),
 )
 async def add_evidence(
-    report_id: uuid.UUID,
+    visible: VisibleReport,
     principal: PrincipalDep,
     session: SessionDep,
     response: Response,
@@ -227,9 +224,8 @@ async def add_evidence(
 ) -> EvidenceRead:
     """Attach an evidence file to an open report (its reporter, or a handler who is not
     a party). Stored under its SHA-256 and never altered."""
-    visible = await reports.get_visible(session, principal, report_id)
     evidence = await reports.add_evidence(session, principal, visible, file.file, file.filename)
-    response.headers["Location"] = f"/api/v1/reports/{report_id}/evidence/{evidence.id}"
+    response.headers["Location"] = f"/api/v1/reports/{visible.report.id}/evidence/{evidence.id}"
     return EvidenceRead.model_validate(evidence)
 
 
@@ -240,13 +236,11 @@ async def add_evidence(
     responses=READ_ERRORS,
 )
 async def list_evidence(
-    report_id: uuid.UUID,
-    principal: PrincipalDep,
+    visible: VisibleReport,
     session: SessionDep,
     cursor: CursorParam = None,
     limit: LimitParam = DEFAULT_LIMIT,
 ) -> Page[EvidenceRead]:
-    visible = await reports.get_visible(session, principal, report_id)
     items, next_cursor = await reports.list_evidence(session, visible, cursor=cursor, limit=limit)
     return Page(items=[EvidenceRead.model_validate(e) for e in items], next_cursor=next_cursor)
 
@@ -268,10 +262,10 @@ async def list_evidence(
     },
 )
 async def download_evidence(
-    report_id: uuid.UUID, evidence_id: uuid.UUID, principal: PrincipalDep, session: SessionDep
+    report_id: uuid.UUID, evidence_id: uuid.UUID, visible: VisibleReport, session: SessionDep
 ) -> Response:
     """Download an evidence file; whoever sees the report may."""
-    visible = await reports.get_visible(session, principal, report_id)
+    # `report_id` is VisibleReport's; named here too so the document lists it first.
     evidence = await reports.get_evidence(session, visible, evidence_id)
     # Names stored before issue 14 may carry another type's extension.
     name = files.safe_filename(evidence.filename, evidence.content_type)

@@ -9,6 +9,7 @@ from api.core.enums import UnitLevel, UnitStatus
 from api.core.errors import problem_responses
 from api.core.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
 from api.deps import IfMatchDep, PrincipalDep, SessionDep
+from api.loaders import VisibleUnit
 from api.routers.common import (
     CREATE_ERRORS,
     LIST_ERRORS,
@@ -59,38 +60,33 @@ async def create_unit(
 
 
 @router.get("/{unit_id}", name="get", response_model=UnitRead, responses=READ_ERRORS)
-async def get_unit(
-    unit_id: uuid.UUID, principal: PrincipalDep, session: SessionDep, response: Response
-) -> UnitRead:
-    unit = await units.get_visible(session, principal, unit_id)
-    set_etag(response, unit.version)
-    return UnitRead.model_validate(unit)
+async def get_unit(seen: VisibleUnit, response: Response) -> UnitRead:
+    set_etag(response, seen.unit.version)
+    return UnitRead.model_validate(seen.unit)
 
 
 @router.patch("/{unit_id}", name="update", response_model=UnitRead, responses=WRITE_ERRORS)
 async def update_unit(
-    unit_id: uuid.UUID,
     body: UnitUpdate,
     principal: PrincipalDep,
     session: SessionDep,
     if_match: IfMatchDep,
+    seen: VisibleUnit,
     response: Response,
 ) -> UnitRead:
     """Rename, reconfigure or move (`parent_id`) a unit; a move takes its subtree along."""
-    unit = await units.get_visible(session, principal, unit_id)
-    unit = await units.update(session, principal, unit, body, if_match)
+    unit = await units.update(session, principal, seen.unit, body, if_match)
     set_etag(response, unit.version)
     return UnitRead.model_validate(unit)
 
 
 @router.get("/{unit_id}/tree", name="tree", response_model=UnitTree, responses=READ_ERRORS)
 async def unit_tree(
-    unit_id: uuid.UUID,
-    principal: PrincipalDep,
+    seen: VisibleUnit,
     session: SessionDep,
     depth: Annotated[int, Query(ge=0, le=6, description="Levels below the unit (0–6).")] = 2,
 ) -> UnitTree:
-    root = await units.get_visible(session, principal, unit_id)
+    root = seen.unit
     rows = await units.subtree(session, root, depth)
     nodes = {u.id: UnitTree.model_validate(u) for u in rows}
     for u in rows:
@@ -106,16 +102,15 @@ async def unit_tree(
     responses=WRITE_ERRORS,
 )
 async def merge_unit(
-    unit_id: uuid.UUID,
     body: UnitMerge,
     principal: PrincipalDep,
     session: SessionDep,
     if_match: IfMatchDep,
+    seen: VisibleUnit,
     response: Response,
 ) -> UnitRead:
     """Move the unit's child units and members into `into_unit_id`; the unit is dissolved."""
-    unit = await units.get_visible(session, principal, unit_id)
-    unit = await units.merge(session, principal, unit, body.into_unit_id, if_match)
+    unit = await units.merge(session, principal, seen.unit, body.into_unit_id, if_match)
     set_etag(response, unit.version)
     return UnitRead.model_validate(unit)
 
@@ -127,14 +122,13 @@ async def merge_unit(
     responses=problem_responses(401, 403, 404, 409, 412),
 )
 async def dissolve_unit(
-    unit_id: uuid.UUID,
     principal: PrincipalDep,
     session: SessionDep,
     if_match: IfMatchDep,
+    seen: VisibleUnit,
     response: Response,
 ) -> UnitRead:
     """Dissolve a unit that has no active child units and no active members."""
-    unit = await units.get_visible(session, principal, unit_id)
-    unit = await units.dissolve(session, principal, unit, if_match)
+    unit = await units.dissolve(session, principal, seen.unit, if_match)
     set_etag(response, unit.version)
     return UnitRead.model_validate(unit)

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
 from fastapi import Query, Response
@@ -8,6 +7,7 @@ from fastapi import Query, Response
 from api.core.errors import problem_responses
 from api.core.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
 from api.deps import IfMatchDep, PrincipalDep, SessionDep
+from api.loaders import VisibleUser
 from api.models import Grant, User
 from api.routers.common import (
     CREATE_ERRORS,
@@ -64,25 +64,22 @@ async def create_user(
 
 
 @router.get("/{user_id}", name="get", response_model=UserRead, responses=GET_ERRORS)
-async def get_user(
-    user_id: uuid.UUID, principal: PrincipalDep, session: SessionDep, response: Response
-) -> UserRead:
-    user = await users.get_visible_user(session, principal, user_id)
+async def get_user(seen: VisibleUser, session: SessionDep, response: Response) -> UserRead:
+    user = seen.user
     set_etag(response, user.version)
     return _read(user, (await users.grants_of(session, [user.id]))[user.id])
 
 
 @router.patch("/{user_id}", name="update", response_model=UserRead, responses=WRITE_ERRORS)
 async def update_user(
-    user_id: uuid.UUID,
     body: UserUpdate,
     principal: PrincipalDep,
     session: SessionDep,
     if_match: IfMatchDep,
+    seen: VisibleUser,
     response: Response,
 ) -> UserRead:
     """Change `active`, `password` or `grants`; each ends the user's outstanding tokens."""
-    user = await users.get_visible_user(session, principal, user_id)
-    user, grants = await users.update_user(session, principal, user, body, if_match)
+    user, grants = await users.update_user(session, principal, seen.user, body, if_match)
     set_etag(response, user.version)
     return _read(user, grants)

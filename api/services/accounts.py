@@ -4,23 +4,22 @@ account, the review actions, and the member's declaration state kept consistent.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
-from typing import Any
+from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.core.db import utcnow
 from api.core.enums import AccountStatus, Declaration, Platform
 from api.core.errors import Conflict, Forbidden, NotFound, Unprocessable
-from api.core.pagination import keyset, page_of
+from api.core.pagination import Order, paginate
 from api.core.text_vi import fold
 from api.core.versioning import check_version
 from api.models import Account, Member, Unit
 from api.models.account import CLAIMING_STATUSES
 from api.schemas.accounts import AccountCreate, AccountUpdate
-from api.services import audit, counters
+from api.services import audit, counters, members
 from api.services.authz import Action, Principal, in_subtree, require, scope_filter
 from api.services.canonical import InvalidAccountUrl, canonicalize
 
@@ -102,10 +101,11 @@ def _set_declaration(member: Member, value: Declaration) -> None:
 
 
 async def declare(
-    session: AsyncSession, principal: Principal, member: Member, path: str, data: AccountCreate
+    session: AsyncSession, principal: Principal, seen: members.Visible, data: AccountCreate
 ) -> tuple[Account, bool]:
     """Declare an account; (account, created). The same member declaring an account
     they already hold gets that account back; another member's active claim is 409."""
+    member, path = seen.member, seen.path
     _require_owner_or(principal, Action.ACCOUNT_MANAGE, member.id, path)
     if (data.url is None) == (data.handle is None):
         raise Unprocessable(
@@ -154,6 +154,14 @@ async def declare(
         if holder is None or holder.member_id != member.id:
             raise _duplicate() from None
         return holder, False
+    await _declared(session, principal, member, account)
+    return account, True
+
+
+async def _declared(
+    session: AsyncSession, principal: Principal, member: Member, account: Account
+) -> None:
+    """After a new account: the member's declaration, the audit event, the counters."""
     _set_declaration(member, Declaration.declared)
     await session.flush()
     audit.record(
@@ -172,14 +180,14 @@ async def declare(
         },
     )
     await counters.touch(session, [member.unit_id], part=counters.ACCOUNTS)
-    return account, True
 
 
 async def set_declaration(
-    session: AsyncSession, principal: Principal, member: Member, path: str, has_accounts: bool
+    session: AsyncSession, principal: Principal, seen: members.Visible, has_accounts: bool
 ) -> int:
     """Record "I have no accounts" (or confirm that the declared ones are all); returns
     the number of active accounts."""
+    member, path = seen.member, seen.path
     _require_owner_or(principal, Action.ACCOUNT_MANAGE, member.id, path)
     await _lock(session, member)
     active = await _active_count(session, member.id)
@@ -213,7 +221,7 @@ async def set_declaration(
     return active
 
 
-def _visible(principal: Principal) -> Any:
+def _visible(principal: Principal) -> Select[Account, Member, str]:
     own = Account.member_id == principal.member_id if principal.member_id else None
     scoped = scope_filter(principal, Action.ACCOUNT_READ, Unit.path)
     return (
@@ -224,24 +232,33 @@ def _visible(principal: Principal) -> Any:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Visible:
+    """An account the caller may see (their own member's, or in scope), its member and
+    the member's unit's path."""
+
+    account: Account
+    member: Member
+    path: str
+
+
 async def get_visible(
     session: AsyncSession, principal: Principal, account_id: uuid.UUID
-) -> tuple[Account, Member, str]:
+) -> Visible:
     row = (await session.execute(_visible(principal).where(Account.id == account_id))).first()
     if row is None:
         raise NotFound(*_NOT_FOUND)
-    return row[0], row[1], row[2]
+    return Visible(row[0], row[1], row[2])
 
 
 async def update(
     session: AsyncSession,
     principal: Principal,
-    account: Account,
-    member: Member,
-    path: str,
+    seen: Visible,
     data: AccountUpdate,
     expected_version: int | None,
 ) -> Account:
+    account, member, path = seen.account, seen.member, seen.path
     _require_owner_or(principal, Action.ACCOUNT_MANAGE, member.id, path)
     await _lock(session, account)
     check_version(expected_version, account.version)
@@ -272,15 +289,14 @@ async def update(
 async def transition(
     session: AsyncSession,
     principal: Principal,
-    account: Account,
-    member: Member,
-    path: str,
+    seen: Visible,
     action: str,
     *,
     note: str | None,
     declare_none: bool,
     expected_version: int | None,
 ) -> Account:
+    account, member, path = seen.account, seen.member, seen.path
     sources, target, reviewer_only = TRANSITIONS[action]
     if reviewer_only:
         require(principal, Action.ACCOUNT_VERIFY, path)
@@ -333,26 +349,21 @@ async def transition(
     return account
 
 
+_MEMBER_ORDER = Order("member-accounts", (Account.created_at, Account.id))
+_ORDER = Order("accounts", (Account.created_at, Account.id))
+
+
 async def list_for_member(
     session: AsyncSession,
     principal: Principal,
-    member: Member,
-    path: str,
+    seen: members.Visible,
     *,
     cursor: str | None,
     limit: int,
 ) -> tuple[list[Account], str | None]:
-    _require_owner_or(principal, Action.ACCOUNT_READ, member.id, path)
-    stmt = keyset(
-        select(Account).where(Account.member_id == member.id),
-        kind="member-accounts",
-        columns=[Account.created_at, Account.id],
-        types=[datetime, uuid.UUID],
-        cursor=cursor,
-        limit=limit,
-    )
-    rows = list((await session.scalars(stmt)).all())
-    return page_of(rows, kind="member-accounts", limit=limit, key=lambda a: (a.created_at, a.id))
+    _require_owner_or(principal, Action.ACCOUNT_READ, seen.member.id, seen.path)
+    stmt = select(Account).where(Account.member_id == seen.member.id)
+    return await paginate(session, stmt, order=_MEMBER_ORDER, cursor=cursor, limit=limit)
 
 
 async def list_accounts(
@@ -395,13 +406,4 @@ async def list_accounts(
                 Account.display_name_search.contains(folded, autoescape=True),
             )
         )
-    stmt = keyset(
-        stmt,
-        kind="accounts",
-        columns=[Account.created_at, Account.id],
-        types=[datetime, uuid.UUID],
-        cursor=cursor,
-        limit=limit,
-    )
-    rows = list((await session.scalars(stmt)).all())
-    return page_of(rows, kind="accounts", limit=limit, key=lambda a: (a.created_at, a.id))
+    return await paginate(session, stmt, order=_ORDER, cursor=cursor, limit=limit)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
 from enum import Enum
 from typing import Any
@@ -11,7 +12,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.core.context import client_addr_var, request_id_var
-from api.core.pagination import keyset, page_of
+from api.core.pagination import Order, paginate
 from api.models import AuditEvent, Unit
 from api.services.authz import Action, Principal, require, scope_filter
 
@@ -29,7 +30,7 @@ SECRET_FIELDS = frozenset(
 REDACTED = "[redacted]"
 
 
-def plain(value: Any) -> Any:
+def plain(value: object) -> Any:
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, uuid.UUID):
@@ -43,7 +44,7 @@ def plain(value: Any) -> Any:
     return value
 
 
-def changed(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+def changed(before: Mapping[str, object], after: Mapping[str, object]) -> dict[str, Any]:
     """{field: [old, new]} for the fields whose value differs."""
     return {k: [plain(before.get(k)), plain(v)] for k, v in after.items() if before.get(k) != v}
 
@@ -72,6 +73,9 @@ def record(
     return event
 
 
+_ORDER = Order("audit", (AuditEvent.at, AuditEvent.id), descending=True)
+
+
 async def list_events(
     session: AsyncSession,
     principal: Principal,
@@ -87,7 +91,7 @@ async def list_events(
 ) -> tuple[list[AuditEvent], str | None]:
     """Newest first. Managers see events placed in their subtree; admins everything."""
     require(principal, Action.AUDIT_READ)
-    stmt: Select[Any] = select(AuditEvent)
+    stmt: Select[AuditEvent] = select(AuditEvent)
     if not principal.is_admin:
         stmt = stmt.join(Unit, Unit.id == AuditEvent.unit_id).where(
             scope_filter(principal, Action.AUDIT_READ, Unit.path)
@@ -104,14 +108,4 @@ async def list_events(
         stmt = stmt.where(AuditEvent.at >= since)
     if until:
         stmt = stmt.where(AuditEvent.at < until)
-    stmt = keyset(
-        stmt,
-        kind="audit",
-        columns=[AuditEvent.at, AuditEvent.id],
-        types=[datetime, uuid.UUID],
-        cursor=cursor,
-        limit=limit,
-        descending=True,
-    )
-    rows = list((await session.scalars(stmt)).all())
-    return page_of(rows, kind="audit", limit=limit, key=lambda e: (e.at, e.id))
+    return await paginate(session, stmt, order=_ORDER, cursor=cursor, limit=limit)

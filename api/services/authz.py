@@ -9,9 +9,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
 
 from sqlalchemy import ColumnElement, and_, false, or_, true
+from sqlalchemy.orm import QueryableAttribute
 
 from api.core.enums import Role
 from api.core.errors import Forbidden
@@ -120,11 +120,17 @@ def subtree_end(path: str) -> str:
     return path[:-1] + "0"
 
 
-def in_subtree(column: ColumnElement[Any] | Any, path: str) -> ColumnElement[bool]:
+# A units.path column: of the table, of a mapped class or an alias of it.
+PathColumn = ColumnElement[str] | QueryableAttribute[str]
+
+
+def in_subtree(column: PathColumn, path: str) -> ColumnElement[bool]:
     return and_(column >= path, column < subtree_end(path))
 
 
-def scope_filter(principal: Principal, action: Action, path_column: Any) -> ColumnElement[bool]:
+def scope_filter(
+    principal: Principal, action: Action, path_column: PathColumn
+) -> ColumnElement[bool]:
     """The WHERE clause limiting `path_column` (a units.path) to the caller's scope."""
     paths = principal.paths_for(action)
     if paths is None:

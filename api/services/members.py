@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, Select, bindparam, exists, or_, select
+from sqlalchemy import ColumnElement, Row, Select, bindparam, exists, or_, select
 from sqlalchemy import update as sa_update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.core.db import utcnow
 from api.core.enums import Declaration, Membership, MemberStatus
 from api.core.errors import Conflict, NotFound, Unprocessable
-from api.core.pagination import keyset, page_of
+from api.core.pagination import Order, paginate_rows
 from api.core.text_vi import fold, name_sort_key
 from api.core.versioning import check_version
 from api.models import Member, Unit, User
@@ -27,11 +27,14 @@ _NOT_FOUND = ("not_found", "Không tìm thấy đảng viên.", "Member not foun
 
 
 _members, _units = Member.__table__, Unit.__table__
-SORTS = {"name": (_members.c.name_sort, str), "updated_at": (_members.c.updated_at, datetime)}
+SORTS = {
+    sort: Order(f"members:{sort}", (column, _members.c.id))
+    for sort, column in (("name", _members.c.name_sort), ("updated_at", _members.c.updated_at))
+}
 _READ_BY_ID = select(_members).where(_members.c.id == bindparam("id"))
 
 
-def _visible_clause(principal: Principal) -> Any:
+def _visible_clause(principal: Principal) -> ColumnElement[bool]:
     own = _members.c.id == principal.member_id if principal.member_id else None
     scoped = scope_filter(principal, Action.MEMBER_READ, _units.c.path)
     return or_(own, scoped) if own is not None else scoped
@@ -57,9 +60,15 @@ async def read_visible(
     return row
 
 
-async def get_visible(
-    session: AsyncSession, principal: Principal, member_id: uuid.UUID
-) -> tuple[Member, str]:
+@dataclass(frozen=True, slots=True)
+class Visible:
+    """A member the caller may see (own record or in scope) and its unit's path."""
+
+    member: Member
+    path: str
+
+
+async def get_visible(session: AsyncSession, principal: Principal, member_id: uuid.UUID) -> Visible:
     """The member and its unit's path, if the caller may see it (own record or in scope)."""
     stmt = (
         select(Member, Unit.path)
@@ -69,7 +78,7 @@ async def get_visible(
     row = (await session.execute(stmt)).first()
     if row is None:
         raise NotFound(*_NOT_FOUND)
-    return row[0], row[1]
+    return Visible(row[0], row[1])
 
 
 # Member fields the statistics count by (api/services/counters/).
@@ -150,11 +159,11 @@ async def create(session: AsyncSession, principal: Principal, data: MemberCreate
 async def update(
     session: AsyncSession,
     principal: Principal,
-    member: Member,
-    unit_path: str,
+    seen: Visible,
     data: MemberUpdate,
     expected_version: int | None,
 ) -> Member:
+    member, unit_path = seen.member, seen.path
     require(principal, Action.MEMBER_MANAGE, unit_path)
     check_version(expected_version, member.version)
     fields = data.model_dump(exclude_unset=True)
@@ -263,12 +272,5 @@ async def list_members(
         stmt = stmt.where(m.is_leader == is_leader)
     if declaration is not None:
         stmt = stmt.where(m.declaration == declaration)
-    column, typ = SORTS[sort]
-    kind = f"members:{sort}"
-    stmt = keyset(
-        stmt, kind=kind, columns=[column, m.id], types=[typ, uuid.UUID], cursor=cursor, limit=limit
-    )
     conn = await session.connection()
-    rows = list((await conn.execute(stmt)).all())
-    attr = "name_sort" if sort == "name" else "updated_at"
-    return page_of(rows, kind=kind, limit=limit, key=lambda m: (getattr(m, attr), m.id))
+    return await paginate_rows(conn, stmt, order=SORTS[sort], cursor=cursor, limit=limit)

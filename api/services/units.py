@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from dataclasses import dataclass
 
 from sqlalchemy import Select, exists, func, literal, select
 from sqlalchemy import update as sql_update
@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.core.db import utcnow
 from api.core.enums import MemberStatus, UnitLevel, UnitStatus
 from api.core.errors import Conflict, Forbidden, NotFound, Unprocessable
-from api.core.pagination import keyset, page_of
+from api.core.pagination import Order, paginate
 from api.core.text_vi import fold
 from api.core.versioning import check_version
 from api.models import Member, Unit
@@ -29,15 +29,22 @@ def child_path(parent_path: str | None, unit_id: uuid.UUID) -> str:
     return f"{parent_path or '/'}{unit_id.hex}/"
 
 
-def visible(principal: Principal, action: Action = Action.UNIT_READ) -> Select[Any]:
+def visible(principal: Principal, action: Action = Action.UNIT_READ) -> Select[Unit]:
     return select(Unit).where(scope_filter(principal, action, Unit.path))
 
 
-async def get_visible(session: AsyncSession, principal: Principal, unit_id: uuid.UUID) -> Unit:
+@dataclass(frozen=True, slots=True)
+class Visible:
+    """A unit the caller may see (its path is the unit's own)."""
+
+    unit: Unit
+
+
+async def get_visible(session: AsyncSession, principal: Principal, unit_id: uuid.UUID) -> Visible:
     unit: Unit | None = await session.scalar(visible(principal).where(Unit.id == unit_id))
     if unit is None:
         raise NotFound(*_UNIT_NOT_FOUND)
-    return unit
+    return Visible(unit)
 
 
 async def _reference(
@@ -77,7 +84,7 @@ def ensure_active(unit: Unit) -> None:
         )
 
 
-def _snapshot(unit: Unit) -> dict[str, Any]:
+def _snapshot(unit: Unit) -> dict[str, object]:
     return {
         "code": unit.code,
         "name": unit.name,
@@ -132,6 +139,9 @@ def _duplicate_code(code: str) -> Conflict:
     )
 
 
+_ORDER = Order("units", (Unit.code, Unit.id))
+
+
 async def list_units(
     session: AsyncSession,
     principal: Principal,
@@ -156,16 +166,7 @@ async def list_units(
         stmt = stmt.where(Unit.level == level)
     if status is not None:
         stmt = stmt.where(Unit.status == status)
-    stmt = keyset(
-        stmt,
-        kind="units",
-        columns=[Unit.code, Unit.id],
-        types=[str, uuid.UUID],
-        cursor=cursor,
-        limit=limit,
-    )
-    rows = list((await session.scalars(stmt)).all())
-    return page_of(rows, kind="units", limit=limit, key=lambda u: (u.code, u.id))
+    return await paginate(session, stmt, order=_ORDER, cursor=cursor, limit=limit)
 
 
 async def subtree(session: AsyncSession, root: Unit, depth: int) -> list[Unit]:
@@ -286,19 +287,19 @@ async def merge(
             "A unit cannot be merged into itself or one of its descendants.",
         )
     ensure_active(target)
-    moving, moved_units, moved_members = await _move_contents(session, unit, target)
+    moved = await _move_contents(session, unit, target)
     unit.status = UnitStatus.dissolved
     unit.merged_into_id = target.id
     unit.updated_at = utcnow()
     await session.flush()
     # The moved units' ancestors (and so the documents addressing them) changed; the
     # dissolved unit's members now count in the target.
-    await counters.touch(session, moving, moved=True, reports=True)
+    await counters.touch(session, moved.descendants, moved=True, reports=True)
     await counters.touch(session, [unit.id, target.id], reports=True)
     changes = {
         "into_unit_id": target.id,
-        "children_moved": moved_units,
-        "members_moved": moved_members,
+        "children_moved": moved.children,
+        "members_moved": moved.members,
     }
     audit.record(session, principal, "unit.merge", "unit", unit.id, unit.id, changes)
     audit.record(
@@ -313,11 +314,18 @@ async def merge(
     return unit
 
 
-async def _move_contents(
-    session: AsyncSession, unit: Unit, target: Unit
-) -> tuple[list[uuid.UUID], int, int]:
-    """The merged unit's children and members go to the target: (the moved descendants,
-    children moved, members moved)."""
+@dataclass(frozen=True, slots=True)
+class _Moved:
+    """What a merge moved: every descendant of the merged unit, and how many child units
+    and members went to the target."""
+
+    descendants: list[uuid.UUID]
+    children: int
+    members: int
+
+
+async def _move_contents(session: AsyncSession, unit: Unit, target: Unit) -> _Moved:
+    """The merged unit's children and members go to the target."""
     # Children keep their subtrees: rebase every descendant from under `unit` to under
     # `target`. Their counters leave the old ancestors first, and come back under the new.
     descendants = select(Unit.id).where(in_subtree(Unit.path, unit.path), Unit.id != unit.id)
@@ -340,7 +348,7 @@ async def _move_contents(
             .execution_options(synchronize_session=False)
         )
     ).rowcount  # type: ignore[attr-defined]
-    return moving, moved_units, moved_members
+    return _Moved(moving, moved_units, moved_members)
 
 
 async def dissolve(

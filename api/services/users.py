@@ -5,6 +5,8 @@ from __future__ import annotations
 import hmac
 import secrets
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, delete, exists, select
@@ -14,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.core.db import utcnow
 from api.core.enums import Role
 from api.core.errors import Conflict, Forbidden, NotFound, Unprocessable
-from api.core.pagination import keyset, page_of
+from api.core.pagination import Order, paginate
 from api.core.security import hash_password_off_loop, new_secret, sha256_hex
 from api.core.versioning import check_version
 from api.models import ApiClient, Grant, Member, Unit, User
@@ -83,7 +85,7 @@ async def grants_of(
     return by_user
 
 
-def _visible_users(principal: Principal) -> Select[Any]:
+def _visible_users(principal: Principal) -> Select[User]:
     """Admins see every user; managers the users linked to members in their scope."""
     stmt = select(User)
     if principal.is_admin:
@@ -95,15 +97,24 @@ def _visible_users(principal: Principal) -> Select[Any]:
     )
 
 
-async def get_visible_user(session: AsyncSession, principal: Principal, user_id: uuid.UUID) -> User:
+@dataclass(frozen=True, slots=True)
+class Visible:
+    """A user account the caller manages (403 first for a caller who manages none)."""
+
+    user: User
+
+
+async def get_visible(session: AsyncSession, principal: Principal, user_id: uuid.UUID) -> Visible:
     require(principal, Action.USER_MANAGE)
     user: User | None = await session.scalar(_visible_users(principal).where(User.id == user_id))
     if user is None:
         raise NotFound(*_USER_NOT_FOUND)
-    return user
+    return Visible(user)
 
 
-def _managers_only_plain_members(principal: Principal, grants: list[Any]) -> None:
+def _managers_only_plain_members(
+    principal: Principal, grants: Sequence[GrantIn] | Sequence[Grant]
+) -> None:
     if not principal.is_admin and grants:
         raise Forbidden(
             vi="Cấp ủy chỉ quản lý tài khoản đảng viên (không gán vai trò).",
@@ -229,6 +240,10 @@ async def update_user(
     return user, current
 
 
+_USER_ORDER = Order("users", (User.username, User.id))
+_CLIENT_ORDER = Order("clients", (ApiClient.created_at, ApiClient.id))
+
+
 async def list_users(
     session: AsyncSession, principal: Principal, *, q: str | None, cursor: str | None, limit: int
 ) -> tuple[list[User], str | None]:
@@ -236,16 +251,7 @@ async def list_users(
     stmt = _visible_users(principal)
     if q:
         stmt = stmt.where(User.username.contains(q.strip().lower(), autoescape=True))
-    stmt = keyset(
-        stmt,
-        kind="users",
-        columns=[User.username, User.id],
-        types=[str, uuid.UUID],
-        cursor=cursor,
-        limit=limit,
-    )
-    rows = list((await session.scalars(stmt)).all())
-    return page_of(rows, kind="users", limit=limit, key=lambda u: (u.username, u.id))
+    return await paginate(session, stmt, order=_USER_ORDER, cursor=cursor, limit=limit)
 
 
 # --- API clients (admin only) ---------------------------------------------------------
@@ -313,16 +319,9 @@ async def list_clients(
     session: AsyncSession, principal: Principal, *, cursor: str | None, limit: int
 ) -> tuple[list[ApiClient], str | None]:
     _require_admin(principal)
-    stmt = keyset(
-        select(ApiClient),
-        kind="clients",
-        columns=[ApiClient.created_at, ApiClient.id],
-        types=[type(utcnow()), uuid.UUID],
-        cursor=cursor,
-        limit=limit,
+    return await paginate(
+        session, select(ApiClient), order=_CLIENT_ORDER, cursor=cursor, limit=limit
     )
-    rows = list((await session.scalars(stmt)).all())
-    return page_of(rows, kind="clients", limit=limit, key=lambda c: (c.created_at, c.id))
 
 
 async def rotate_client_secret(

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, TypedDict
 
-from sqlalchemy import ColumnElement, insert, or_, select
+from sqlalchemy import ColumnElement, Select, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -87,7 +88,7 @@ def require_handler(principal: Principal, v: Visible) -> None:
 REPORT_UNIT, SUBJECT_UNIT = aliased(Unit, name="report_unit"), aliased(Unit, name="subject_unit")
 
 
-def visible_stmt(principal: Principal) -> Any:
+def visible_stmt(principal: Principal) -> Select[Report, str, str | None]:
     ru, su = REPORT_UNIT, SUBJECT_UNIT
     conditions: list[ColumnElement[bool]] = [
         scope_filter(principal, Action.REPORT_HANDLE, ru.path),
@@ -120,6 +121,22 @@ def field_error(field: str, code: str, vi: str, en: str, kind: str | None = None
     )
 
 
+class EventRow(TypedDict):
+    """The values of one report_events row, for a multi-row INSERT."""
+
+    id: uuid.UUID
+    report_id: uuid.UUID
+    at: datetime
+    kind: str
+    actor_type: str
+    actor_id: uuid.UUID | None
+    by_reporter: bool
+    from_status: str | None
+    to_status: str | None
+    comment: str | None
+    data: Any  # the event's details as JSON (audit.plain)
+
+
 def event(
     report_id: uuid.UUID,
     kind: str,
@@ -130,7 +147,7 @@ def event(
     to_status: ReportStatus | None = None,
     comment: str | None = None,
     data: dict[str, Any] | None = None,
-) -> dict[str, Any]:
+) -> EventRow:
     return {
         "id": uuid.uuid4(),
         "report_id": report_id,
@@ -146,6 +163,6 @@ def event(
     }
 
 
-async def add_events(session: AsyncSession, events: list[dict[str, Any]]) -> None:
+async def add_events(session: AsyncSession, events: list[EventRow]) -> None:
     if events:
         await session.execute(insert(ReportEvent), events)

@@ -5,7 +5,6 @@ stored by content (api/services/files.py), listed and read back.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import BinaryIO
 
 from sqlalchemy import func, select
@@ -13,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.core.config import get_settings
 from api.core.errors import AppError, Conflict, NotFound
-from api.core.pagination import keyset, page_of
-from api.models import ReportEvidence
+from api.core.pagination import Order, paginate
+from api.models import Report, ReportEvidence
 from api.models.report import OPEN_STATUSES
 from api.services import audit, files
 from api.services.authz import Principal
@@ -75,49 +74,56 @@ async def add_evidence(
     )
     session.add(evidence)
     await session.flush()
+    await _record(session, principal, report, evidence)
+    return evidence
+
+
+async def _record(
+    session: AsyncSession, principal: Principal, report: Report, evidence: ReportEvidence
+) -> None:
+    """The timeline entry and the audit event of a new evidence file (a reporter's audit
+    event is placed at no unit, a handler's at the report's unit)."""
+    report_id = report.id
     await add_events(
         session,
         [
             event(
-                report.id,
+                report_id,
                 "evidence",
                 principal,
                 by_reporter=evidence.by_reporter,
-                data={"evidence_id": evidence.id, "sha256": stored.key, "size": stored.size},
+                data={
+                    "evidence_id": evidence.id,
+                    "sha256": evidence.sha256,
+                    "size": evidence.size,
+                },
             )
         ],
     )
-    audit_unit = None if evidence.by_reporter else report.unit_id
     audit.record(
         session,
         principal,
         "report.evidence",
         "report",
-        report.id,
-        audit_unit,
+        report_id,
+        None if evidence.by_reporter else report.unit_id,
         {
             "evidence_id": evidence.id,
-            "sha256": stored.key,
-            "size": stored.size,
-            "content_type": content_type,
+            "sha256": evidence.sha256,
+            "size": evidence.size,
+            "content_type": evidence.content_type,
         },
     )
-    return evidence
+
+
+_ORDER = Order("report-evidence", (ReportEvidence.created_at, ReportEvidence.id))
 
 
 async def list_evidence(
     session: AsyncSession, v: Visible, *, cursor: str | None, limit: int
 ) -> tuple[list[ReportEvidence], str | None]:
-    stmt = keyset(
-        select(ReportEvidence).where(ReportEvidence.report_id == v.report.id),
-        kind="report-evidence",
-        columns=[ReportEvidence.created_at, ReportEvidence.id],
-        types=[datetime, uuid.UUID],
-        cursor=cursor,
-        limit=limit,
-    )
-    rows = list((await session.scalars(stmt)).all())
-    return page_of(rows, kind="report-evidence", limit=limit, key=lambda e: (e.created_at, e.id))
+    stmt = select(ReportEvidence).where(ReportEvidence.report_id == v.report.id)
+    return await paginate(session, stmt, order=_ORDER, cursor=cursor, limit=limit)
 
 
 async def get_evidence(session: AsyncSession, v: Visible, evidence_id: uuid.UUID) -> ReportEvidence:

@@ -128,6 +128,12 @@ async def file(
     now = utcnow()
     values = _values(principal, data, link, content_hash, subject, now)
     report = await _insert(session, values, content_hash, primary, now)
+    await _filed(session, principal, report)
+    return await get_visible(session, principal, report.id), True
+
+
+async def _filed(session: AsyncSession, principal: Principal, report: Report) -> None:
+    """A new report's timeline entry, audit event and counters."""
     await add_events(
         session,
         [
@@ -159,7 +165,6 @@ async def file(
         },
     )
     await counters.touch(session, [report.unit_id], part=counters.REPORTS)
-    return await get_visible(session, principal, report.id), True
 
 
 def _values(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from operator import itemgetter
 
 from sqlalchemy import and_, not_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,7 +19,7 @@ from api.core.enums import (
     ReportStatus,
 )
 from api.core.errors import Forbidden
-from api.core.pagination import keyset, page_of
+from api.core.pagination import Order, paginate, paginate_rows
 from api.core.text_vi import fold
 from api.models import Report, ReportEvent, Unit
 from api.models.report import OPEN_STATUSES
@@ -49,6 +50,12 @@ def read_model(principal: Principal, v: Visible, now: datetime | None = None) ->
     if sees_reporter(principal, v):
         return ReportWithReporter(**data, reporter_member_id=report.reporter_member_id)
     return ReportRead(**data)
+
+
+_ORDER = Order("reports", (Report.created_at, Report.id), descending=True)
+# Its own cursor kind: a cursor of one order is refused by the other (422).
+_DUE_ORDER = Order("reports:due_at", (Report.due_at, Report.id))
+_EVENT_ORDER = Order("report-events", (ReportEvent.at, ReportEvent.id))
 
 
 async def list_reports(
@@ -104,33 +111,11 @@ async def list_reports(
         if path is None:
             return [], None
         stmt = stmt.where(in_subtree(REPORT_UNIT.path, path))
-    if sort == "due_at":
-        # Its own cursor kind: a cursor of one order is refused by the other (422).
-        stmt = keyset(
-            stmt,
-            kind="reports:due_at",
-            columns=[Report.due_at, Report.id],
-            types=[datetime, uuid.UUID],
-            cursor=cursor,
-            limit=limit,
-        )
-        rows = [Visible(r[0], r[1], r[2]) for r in (await session.execute(stmt)).all()]
-        return page_of(
-            rows, kind="reports:due_at", limit=limit, key=lambda v: (v.report.due_at, v.report.id)
-        )
-    stmt = keyset(
-        stmt,
-        kind="reports",
-        columns=[Report.created_at, Report.id],
-        types=[datetime, uuid.UUID],
-        cursor=cursor,
-        limit=limit,
-        descending=True,
+    order = _DUE_ORDER if sort == "due_at" else _ORDER
+    rows, next_cursor = await paginate_rows(
+        session, stmt, order=order, cursor=cursor, limit=limit, holder=itemgetter(0)
     )
-    rows = [Visible(r[0], r[1], r[2]) for r in (await session.execute(stmt)).all()]
-    return page_of(
-        rows, kind="reports", limit=limit, key=lambda v: (v.report.created_at, v.report.id)
-    )
+    return [Visible(r[0], r[1], r[2]) for r in rows], next_cursor
 
 
 async def own_reports(
@@ -152,17 +137,9 @@ async def timeline(
 ) -> tuple[list[TimelineEntry], str | None]:
     """Oldest first. For a viewer who may not know the reporter, the reporter's own
     entries carry no actor."""
-    stmt = keyset(
-        select(ReportEvent).where(ReportEvent.report_id == v.report.id),
-        kind="report-events",
-        columns=[ReportEvent.at, ReportEvent.id],
-        types=[datetime, uuid.UUID],
-        cursor=cursor,
-        limit=limit,
-    )
-    rows = list((await session.scalars(stmt)).all())
-    items, next_cursor = page_of(
-        rows, kind="report-events", limit=limit, key=lambda e: (e.at, e.id)
+    stmt = select(ReportEvent).where(ReportEvent.report_id == v.report.id)
+    items, next_cursor = await paginate(
+        session, stmt, order=_EVENT_ORDER, cursor=cursor, limit=limit
     )
     hide = not sees_reporter(principal, v)
     out = []

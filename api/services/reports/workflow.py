@@ -150,13 +150,33 @@ def _legal_move(principal: Principal, v: Visible, data: TransitionIn) -> Move:
     return move
 
 
-async def _make_move(
-    session: AsyncSession, principal: Principal, report: Report, move: Move, data: TransitionIn
+def _audit_move(
+    session: AsyncSession,
+    principal: Principal,
+    report: Report,
+    move: Move,
+    data: TransitionIn,
+    before: ReportStatus,
 ) -> None:
-    """The move's changes to the report and its duplicates, its timeline events, audit
-    and counters."""
-    before = report.status
-    now = utcnow()
+    audit_unit = None if is_reporter(principal, report) else report.unit_id
+    audit.record(
+        session,
+        principal,
+        "report.transition",
+        "report",
+        report.id,
+        audit_unit,
+        {
+            "status": [before, data.to],
+            "comment": data.comment,
+            **{k: getattr(data, k) for k in move.requires},
+        },
+    )
+
+
+def _move_changes(move: Move, data: TransitionIn, now: datetime) -> dict[str, Any]:
+    """The report's fields a move sets: the status, the fields the move requires, and
+    closed_at / open_key when it leaves the open states."""
     changes: dict[str, Any] = {"status": data.to}
     for name in move.requires:
         changes[name] = getattr(data, name)
@@ -164,6 +184,17 @@ async def _make_move(
         changes["closed_at"] = now
     if data.to not in OPEN_STATUSES:
         changes["open_key"] = None
+    return changes
+
+
+async def _make_move(
+    session: AsyncSession, principal: Principal, report: Report, move: Move, data: TransitionIn
+) -> None:
+    """The move's changes to the report and its duplicates, its timeline events, audit
+    and counters."""
+    before = report.status
+    now = utcnow()
+    changes = _move_changes(move, data, now)
     if data.to is ReportStatus.withdrawn and report.duplicate_of is None:
         await _promote_duplicate(session, principal, report, now)
     for name, value in changes.items():
@@ -196,20 +227,7 @@ async def _make_move(
             )
             .execution_options(synchronize_session=False)
         )
-    audit_unit = None if is_reporter(principal, report) else report.unit_id
-    audit.record(
-        session,
-        principal,
-        "report.transition",
-        "report",
-        report.id,
-        audit_unit,
-        {
-            "status": [before, data.to],
-            "comment": data.comment,
-            **{k: getattr(data, k) for k in move.requires},
-        },
-    )
+    _audit_move(session, principal, report, move, data, before)
     # The report's unit and those of the duplicates that followed it.
     await counters.touch(
         session,

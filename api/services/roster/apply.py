@@ -37,14 +37,12 @@ from typing import Any
 
 from sqlalchemy import (
     and_,
-    exists,
     func,
     insert,
     literal,
     not_,
     or_,
     select,
-    true,
     union_all,
     update,
 )
@@ -52,7 +50,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from api.core.db import own_transaction, utcnow
-from api.core.enums import MemberStatus, RowAction, SyncMode, SyncStatus, UnitAction, UnitStatus
+from api.core.enums import MemberStatus, RowAction, SyncMode, SyncStatus, UnitStatus
 from api.core.errors import AppError
 from api.core.resilience import is_unavailable
 from api.core.text_vi import fold, name_sort_key
@@ -66,7 +64,6 @@ from api.services.roster.common import (
     MEMBERS,
     ON_ROSTER,
     SYNC_ROWS,
-    SYNC_UNITS,
     SYNCS,
     UNIT_COUNT_KEYS,
     UNITS,
@@ -77,6 +74,7 @@ from api.services.roster.diff import scope_fingerprint
 from api.services.roster.errors import refusal, roster_changed
 from api.services.roster.reads import get_row
 from api.services.roster.stage import KEYS, bulk_settings, create_temp, drop_temp, load
+from api.services.roster.units import apply_units
 
 log = logging.getLogger("qd85.roster")
 
@@ -287,7 +285,7 @@ async def _check_unchanged(run: ApplyRun) -> None:
 async def _apply_units_step(run: ApplyRun) -> None:
     """Units of a snapshot: updates, then new units parents first."""
     if run.sync.units_created or run.sync.units_updated:
-        await _apply_units(run.conn, run.principal, run.sync.id, run.now)
+        await apply_units(run.conn, run.principal, run.sync.id, run.now)
 
 
 async def _name_keys(run: ApplyRun) -> None:
@@ -516,98 +514,3 @@ STEPS: dict[str, Step] = {
     "statistics": _shift_statistics,
     "done": _mark_applied,
 }
-
-
-async def _apply_units(
-    conn: AsyncConnection, principal: Principal, sync_id: uuid.UUID, now: datetime
-) -> None:
-    su, u = SYNC_UNITS, UNITS
-    updated = await conn.execute(
-        update(u)
-        .where(
-            u.c.id == su.c.unit_id,
-            u.c.version == su.c.unit_version,
-            su.c.sync_id == sync_id,
-            su.c.action == UnitAction.update.value,
-        )
-        .values(
-            name=su.c.name,
-            name_search=su.c.name_search,
-            level=su.c.level,
-            version=u.c.version + 1,
-            updated_at=now,
-        )
-    )
-    expected = await conn.scalar(
-        select(func.count()).where(su.c.sync_id == sync_id, su.c.action == UnitAction.update.value)
-    )
-    if updated.rowcount != expected:
-        raise roster_changed(sync_id, "a unit of the snapshot was edited")
-    new = and_(
-        su.c.sync_id == sync_id,
-        su.c.action == UnitAction.create.value,
-        not_(exists(select(literal(1)).where(u.c.id == su.c.unit_id))),
-    )
-    parent = UNITS.alias("parent")
-    while True:
-        # Paths from the parents as they are now; parents must still be active and in scope.
-        bad = await conn.scalar(
-            select(literal(1))
-            .select_from(su.join(parent, parent.c.id == su.c.parent_id))
-            .where(
-                new,
-                or_(
-                    parent.c.status != UnitStatus.active.value,
-                    not_(scope_filter(principal, Action.ROSTER_SYNC, parent.c.path)),
-                ),
-            )
-            .limit(1)
-        )
-        if bad:
-            raise roster_changed(
-                sync_id, "the parent of a new unit was dissolved or left your scope"
-            )
-        await conn.execute(
-            update(su)
-            .where(new, parent.c.id == su.c.parent_id)
-            .values(path=parent.c.path + su.c.id_hex + "/", depth=parent.c.depth + 1)
-        )
-        ready = and_(new, exists(select(literal(1)).where(u.c.id == su.c.parent_id)))
-        inserted = await conn.execute(
-            insert(u).from_select(
-                [
-                    "id",
-                    "code",
-                    "name",
-                    "name_search",
-                    "level",
-                    "parent_id",
-                    "path",
-                    "depth",
-                    "status",
-                    "declaration_required",
-                    "declaration_deadline_days",
-                    "version",
-                    "created_at",
-                    "updated_at",
-                ],
-                select(
-                    su.c.unit_id,
-                    su.c.code,
-                    su.c.name,
-                    su.c.name_search,
-                    su.c.level,
-                    su.c.parent_id,
-                    su.c.path,
-                    su.c.depth,
-                    literal(UnitStatus.active.value),
-                    true(),
-                    literal(30),
-                    literal(1),
-                    literal(now, u.c.created_at.type),
-                    literal(now, u.c.updated_at.type),
-                ).where(ready),
-            )
-        )
-        if not inserted.rowcount:
-            break

@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, Table, and_
 
 from api.core.enums import MemberStatus, RowAction, SyncMode, UnitAction
 from api.models import Member, RosterSync, RosterSyncRow, RosterSyncUnit, Unit, User
-from api.services.authz import Action, Principal, in_subtree, scope_filter
+from api.services.authz import Action, PathColumn, Principal, in_subtree, scope_filter
 
 BATCH = 5000
 GUARD_RATIO = 0.2
@@ -59,7 +59,7 @@ class Scope:
     path: str | None  # the subtree rows must fall in (None: the caller's whole scope)
 
 
-def in_scope(principal: Principal, scope: Scope, path: Any) -> ColumnElement[bool]:
+def in_scope(principal: Principal, scope: Scope, path: PathColumn) -> ColumnElement[bool]:
     """`path` (a units.path expression) lies in the caller's sync scope and, when the
     sync names a scope unit, in its subtree."""
     clause = scope_filter(principal, Action.ROSTER_SYNC, path)

@@ -48,16 +48,11 @@ from sqlalchemy import (
     literal,
     literal_column,
     not_,
-    or_,
     select,
-    true,
-    update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from api.core.db import new_id
 from api.core.enums import MemberStatus, RowAction, SyncMode, UnitAction, UnitStatus
-from api.core.text_vi import fold
 from api.services.authz import Action, Principal, in_subtree, scope_filter
 from api.services.roster.common import (
     COUNT_KEYS,
@@ -71,7 +66,6 @@ from api.services.roster.common import (
     Scope,
     in_scope,
 )
-from api.services.roster.rows import UnitRow
 from api.services.roster.stage import STAGE, is_pg
 
 _ROW_COLUMNS = [
@@ -268,14 +262,10 @@ def _masked(e: Subquery) -> Subquery:
     return f
 
 
-def _diff_rows(
-    conn: AsyncConnection, sync_id: uuid.UUID, f: Subquery
-) -> tuple[Select[Any], list[str]]:
-    """The roster_sync_rows columns of each row: action, values after, values before
-    (only when it changes the member) and the error of a rejected row."""
-    ok = f.c.reason.is_(None)
-    existing = and_(ok, f.c.m_id.is_not(None))
-    action = case(
+def _row_action(f: Subquery) -> ColumnElement[Any]:
+    """A row's action: rejected (a reason), create (no member), reactivate (back on the
+    roster), move (another unit), update (another change) or unchanged."""
+    return case(
         (f.c.reason.is_not(None), literal(RowAction.rejected.value)),
         (f.c.m_id.is_(None), literal(RowAction.create.value)),
         (
@@ -286,6 +276,26 @@ def _diff_rows(
         (f.c.mask != 0, literal(RowAction.update.value)),
         else_=literal(RowAction.unchanged.value),
     )
+
+
+def _by_reason(f: Subquery, table: dict[str, str], parsed: Any) -> ColumnElement[Any]:
+    """A rejected row's error column: the parser's own for a parse error, else the value
+    the table gives the row's reason."""
+    return case(
+        (f.c.reason == "parse", parsed),
+        *((f.c.reason == k, literal(v)) for k, v in table.items()),
+        else_=None,
+    )
+
+
+def _diff_rows(
+    conn: AsyncConnection, sync_id: uuid.UUID, f: Subquery
+) -> tuple[Select[Any], list[str]]:
+    """The roster_sync_rows columns of each row: action, values after, values before
+    (only when it changes the member) and the error of a rejected row."""
+    ok = f.c.reason.is_(None)
+    existing = and_(ok, f.c.m_id.is_not(None))
+    action = _row_action(f)
     changes = and_(existing, f.c.mask != 0)
 
     def before(column: ColumnElement[Any]) -> ColumnElement[Any]:
@@ -295,11 +305,7 @@ def _diff_rows(
         return case((ok, column), else_=None)
 
     def by_reason(table: dict[str, str], parsed: Any) -> ColumnElement[Any]:
-        return case(
-            (f.c.reason == "parse", parsed),
-            *((f.c.reason == k, literal(v)) for k, v in table.items()),
-            else_=None,
-        )
+        return _by_reason(f, table, parsed)
 
     detail = case(
         (
@@ -441,184 +447,3 @@ async def scope_fingerprint(conn: AsyncConnection, scope_path: str | None) -> tu
     ).one()
     latest = row[2].isoformat() if isinstance(row[2], datetime) else str(row[2])
     return f"{row[0]}:{row[1]}:{latest}", int(row[3])
-
-
-async def diff_units(
-    conn: AsyncConnection,
-    sync_id: uuid.UUID,
-    principal: Principal,
-    scope: Scope,
-    units: list[UnitRow],
-) -> None:
-    """roster_sync_units: new units get an id and a path (parents first, level by
-    level); existing ones in scope are compared; the rest is rejected."""
-    await conn.execute(insert(SYNC_UNITS), [_unit_row(sync_id, given) for given in units])
-    su = SYNC_UNITS
-    dup = (
-        select(su.c.code)
-        .where(su.c.sync_id == sync_id)
-        .group_by(su.c.code)
-        .having(func.count() > 1)
-    )
-    await _reject_units(
-        conn,
-        sync_id,
-        su.c.code.in_(dup),
-        "duplicate_code",
-        "code",
-        "the code appears in several unit rows",
-    )
-    await _compare_existing_units(conn, sync_id, principal, scope)
-    await _place_new_units(conn, sync_id, principal, scope)
-    await _reject_units(
-        conn,
-        sync_id,
-        true(),
-        "unknown_parent",
-        "parent_code",
-        "parent_code names no active unit in the sync's scope (or the units form a cycle)",
-    )
-
-
-def _unit_row(sync_id: uuid.UUID, given: UnitRow) -> dict[str, Any]:
-    unit_id = new_id()
-    rejected = given.error_detail is not None
-    return {
-        "sync_id": sync_id,
-        "row_no": given.row_no,
-        "code": given.code,
-        "name": given.name,
-        "name_search": fold(given.name) if given.name else None,
-        "level": given.level,
-        "parent_code": given.parent_code,
-        "id_hex": unit_id.hex,
-        "unit_id": None if rejected else unit_id,
-        "action": UnitAction.rejected.value if rejected else None,
-        "error_code": "validation_failed" if rejected else None,
-        "error_field": given.error_field,
-        "error_detail": given.error_detail,
-    }
-
-
-async def _reject_units(
-    conn: AsyncConnection, sync_id: uuid.UUID, where: Any, code: str, field: str, detail: str
-) -> None:
-    """Reject the units of the sync not yet decided that `where` holds for."""
-    su = SYNC_UNITS
-    await conn.execute(
-        update(su)
-        .where(su.c.sync_id == sync_id, su.c.action.is_(None), where)
-        .values(
-            action=UnitAction.rejected.value,
-            unit_id=None,
-            error_code=code,
-            error_field=field,
-            error_detail=detail,
-        )
-    )
-
-
-async def _compare_existing_units(
-    conn: AsyncConnection, sync_id: uuid.UUID, principal: Principal, scope: Scope
-) -> None:
-    """Existing units: compared, never moved or dissolved."""
-    su = SYNC_UNITS
-    pending = and_(su.c.sync_id == sync_id, su.c.action.is_(None))
-    u, pu = UNITS.alias("u"), UNITS.alias("pu")
-    await conn.execute(
-        update(su)
-        .where(pending, su.c.code == u.c.code)
-        .values(
-            unit_id=u.c.id,
-            unit_version=u.c.version,
-            before_name=u.c.name,
-            before_level=u.c.level,
-            path=u.c.path,
-            parent_id=u.c.parent_id,
-        )
-    )
-    known = su.c.unit_version.is_not(None)
-    cur = select(u.c.path).where(u.c.id == su.c.unit_id).scalar_subquery()
-    await _reject_units(
-        conn,
-        sync_id,
-        and_(known, not_(in_scope(principal, scope, cur))),
-        "out_of_scope",
-        "code",
-        "the unit is outside the sync's scope",
-    )
-    status = select(u.c.status).where(u.c.id == su.c.unit_id).scalar_subquery()
-    await _reject_units(
-        conn,
-        sync_id,
-        and_(known, status != UnitStatus.active.value),
-        "unit_dissolved",
-        "code",
-        "the unit is dissolved",
-    )
-    parent_code = select(pu.c.code).where(pu.c.id == su.c.parent_id).scalar_subquery()
-    await _reject_units(
-        conn,
-        sync_id,
-        and_(known, su.c.parent_code.is_not(None), su.c.parent_code.is_distinct_from(parent_code)),
-        "unit_move_not_supported",
-        "parent_code",
-        "a sync does not move units; move it with PATCH /units/{id}",
-    )
-    await conn.execute(
-        update(su)
-        .where(pending, known)
-        .values(
-            action=case(
-                (
-                    or_(su.c.name != su.c.before_name, su.c.level != su.c.before_level),
-                    UnitAction.update.value,
-                ),
-                else_=UnitAction.unchanged.value,
-            )
-        )
-    )
-
-
-async def _place_new_units(
-    conn: AsyncConnection, sync_id: uuid.UUID, principal: Principal, scope: Scope
-) -> None:
-    """New units: under an existing active unit in scope, then under new ones, level by
-    level."""
-    su = SYNC_UNITS
-    pending = and_(su.c.sync_id == sync_id, su.c.action.is_(None))
-    u = UNITS.alias("u")
-    await conn.execute(
-        update(su)
-        .where(
-            pending,
-            su.c.parent_code == u.c.code,
-            u.c.status == UnitStatus.active.value,
-            in_scope(principal, scope, u.c.path),
-        )
-        .values(
-            parent_id=u.c.id,
-            path=u.c.path + su.c.id_hex + "/",
-            depth=u.c.depth + 1,
-            action=UnitAction.create.value,
-        )
-    )
-    parent = SYNC_UNITS.alias("p")
-    while True:
-        result = await conn.execute(
-            update(su)
-            .where(
-                pending,
-                parent.c.sync_id == sync_id,
-                parent.c.code == su.c.parent_code,
-                parent.c.action == UnitAction.create.value,
-            )
-            .values(
-                parent_id=parent.c.unit_id,
-                path=parent.c.path + su.c.id_hex + "/",
-                depth=parent.c.depth + 1,
-                action=UnitAction.create.value,
-            )
-        )
-        if not result.rowcount:
-            break

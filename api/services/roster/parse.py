@@ -24,9 +24,9 @@ import itertools
 import json
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from api.core.config import get_settings
 from api.core.errors import AppError, Unprocessable
@@ -51,6 +51,7 @@ from api.services.roster.rows import (
     HEADER_FIELDS,
     PLAIN_NAME,
     Memo,
+    StagedRow,
     UnitRow,
     blank,
     header_key,
@@ -108,8 +109,8 @@ class RosterReader:
 
     file: IO[bytes]
     fmt: str
-    mode: Any = None
-    scope_unit_code: Any = None
+    mode: object = None
+    scope_unit_code: object = None
     top_level: set[str] = field(default_factory=set)
     units: list[UnitRow] = field(default_factory=list)
     encoding: str | None = None
@@ -123,7 +124,7 @@ class RosterReader:
     _memo: Memo = field(default_factory=Memo)
     limits: Limits = field(default_factory=default_limits)
 
-    def members(self) -> Iterator[tuple[Any, ...]]:
+    def members(self) -> Iterator[StagedRow]:
         self.source = self.fmt
         if self.fmt in SHEETS:
             yield from self._watch(self._sheet())
@@ -142,14 +143,14 @@ class RosterReader:
             else:
                 yield from self._watch(self._csv(text))
 
-    def _watch(self, rows: Iterator[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+    def _watch(self, rows: Iterator[StagedRow]) -> Iterator[StagedRow]:
         """Count rows (at most `limits.max_rows`) and the names that look like
         legacy-encoding mojibake."""
         for row in rows:
             self.rows += 1
             if self.rows > self.limits.max_rows:
                 raise too_many_rows(self.limits.max_rows)
-            name = row[2]
+            name = cast("str | None", row[2])  # full_name, as rows.py stages it
             if name is not None and has_foreign_glyphs(name):
                 kind = mojibake_kind(name) or UNKNOWN
                 self._suspect += 1
@@ -170,7 +171,7 @@ class RosterReader:
 
     # --- NDJSON ---
 
-    def _ndjson(self, lines: Iterable[str]) -> Iterator[tuple[Any, ...]]:
+    def _ndjson(self, lines: Iterable[str]) -> Iterator[StagedRow]:
         for line_no, line in enumerate(lines, start=1):
             text = line.strip()
             if not text:
@@ -184,7 +185,7 @@ class RosterReader:
 
     # --- CSV ---
 
-    def _csv(self, lines: Iterator[str]) -> Iterator[tuple[Any, ...]]:
+    def _csv(self, lines: Iterator[str]) -> Iterator[StagedRow]:
         first = next(lines, "")
         delimiter = max((",", ";", "\t"), key=lambda d: first.count(d))
         reader = csv.reader(itertools.chain([first], lines), delimiter=delimiter, strict=False)
@@ -198,7 +199,7 @@ class RosterReader:
 
     # --- XLSX, XLS, ODS ---
 
-    def _sheet(self) -> Iterator[tuple[Any, ...]]:
+    def _sheet(self) -> Iterator[StagedRow]:
         """The first visible worksheet, in the format the content shows (any of the
         three spreadsheet media types is accepted for any of them)."""
         self.source = sniff(self.file)
@@ -214,13 +215,13 @@ class RosterReader:
 
     # --- tables (CSV and spreadsheets) ---
 
-    def _table(self, rows: Iterator[tuple[int, list[Any]]]) -> Iterator[tuple[Any, ...]]:
+    def _table(self, rows: Iterator[tuple[int, Sequence[object]]]) -> Iterator[StagedRow]:
         columns = self._header(rows)
         split_name = "full_name" not in columns
         for row_no, cells in rows:
             if not any(cells) or all(blank(c) for c in cells):
                 continue
-            raw: dict[str, Any] = {}
+            raw: dict[str, object] = {}
             for name, index in columns.items():
                 raw[name] = cells[index] if index < len(cells) else None
             if split_name:
@@ -228,9 +229,9 @@ class RosterReader:
                 raw["full_name"] = " ".join(str(p).strip() for p in parts if not blank(p))
             yield member_row(row_no, raw, tcvn3=self._tcvn3, memo=self._memo)
 
-    def _header(self, rows: Iterator[tuple[int, list[Any]]]) -> dict[str, int]:
+    def _header(self, rows: Iterator[tuple[int, Sequence[object]]]) -> dict[str, int]:
         """The header: the first of the first 10 rows naming external_id."""
-        seen: list[tuple[int, list[Any]]] = []
+        seen: list[tuple[int, Sequence[object]]] = []
         for row_no, cells in rows:
             seen.append((row_no, cells))
             mapped = self._map(cells)
@@ -246,7 +247,7 @@ class RosterReader:
                 raise unsupported_encoding(kind)
         return self._accept(self._map(first[1]))
 
-    def _map(self, cells: list[Any]) -> tuple[dict[str, int], list[str], list[str]]:
+    def _map(self, cells: Sequence[object]) -> tuple[dict[str, int], list[str], list[str]]:
         columns: dict[str, int] = {}
         ignored: list[str] = []
         duplicates: list[str] = []
@@ -350,7 +351,7 @@ class _JsonBody:
             self.pos = end
             return value
 
-    def members(self) -> Iterator[tuple[Any, ...]]:
+    def members(self) -> Iterator[StagedRow]:
         self._expect("{")
         if self._peek() == "}":
             self.pos += 1
@@ -378,7 +379,7 @@ class _JsonBody:
         if self._peek():
             raise invalid_json("unexpected data after the JSON object")
 
-    def _member(self, row_no: int, value: Any) -> tuple[Any, ...]:
+    def _member(self, row_no: int, value: object) -> StagedRow:
         return object_row(row_no, value, self.reader._memo)
 
     def _array(self, name: str, make: Any) -> Iterator[Any]:

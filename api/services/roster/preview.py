@@ -33,7 +33,6 @@ from api.services.roster.diff import (
     count_actions,
     diff_absent,
     diff_members,
-    diff_units,
     scope_fingerprint,
 )
 from api.services.roster.encodings import JSON
@@ -50,6 +49,7 @@ from api.services.roster.stage import (
     load,
     temp_name,
 )
+from api.services.roster.units import diff_units
 from api.services.units import unknown_reference
 
 

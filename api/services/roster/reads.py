@@ -5,7 +5,6 @@ whoever may sync its scope unit."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_, select, true
@@ -13,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.core.enums import RowAction, SyncMode, SyncStatus, UnitAction
 from api.core.errors import NotFound
-from api.core.pagination import keyset, page_of
+from api.core.pagination import Order, paginate_rows
 from api.schemas.roster import (
     ChangeError,
     RosterChangeRead,
@@ -24,7 +23,7 @@ from api.schemas.roster import (
     SyncCounts,
     UnitCounts,
 )
-from api.services.authz import Action, Principal, require, scope_filter
+from api.services.authz import Action, PathColumn, Principal, require, scope_filter
 from api.services.roster.common import (
     COUNT_KEYS,
     ERRORS_SHOWN,
@@ -39,7 +38,7 @@ from api.services.roster.common import (
 from api.services.roster.errors import NOT_FOUND
 
 
-def _visible(principal: Principal, scope_path: Any) -> ColumnElement[bool]:
+def _visible(principal: Principal, scope_path: PathColumn) -> ColumnElement[bool]:
     if principal.is_admin:
         return true()
     return or_(
@@ -144,6 +143,9 @@ async def read(session: AsyncSession, principal: Principal, sync_id: uuid.UUID) 
     )
 
 
+_SYNC_ORDER = Order("roster_syncs", (SYNCS.c.created_at, SYNCS.c.id), descending=True)
+
+
 async def list_syncs(
     session: AsyncSession,
     principal: Principal,
@@ -160,23 +162,13 @@ async def list_syncs(
         stmt = stmt.where(SYNCS.c.status == status)
     if mode is not None:
         stmt = stmt.where(SYNCS.c.mode == mode)
-    stmt = keyset(
-        stmt,
-        kind="roster_syncs",
-        columns=[SYNCS.c.created_at, SYNCS.c.id],
-        types=[datetime, uuid.UUID],
-        cursor=cursor,
-        limit=limit,
-        descending=True,
-    )
-    rows = list((await session.execute(stmt)).all())
-    items, next_cursor = page_of(
-        rows, kind="roster_syncs", limit=limit, key=lambda r: (r.created_at, r.id)
+    items, next_cursor = await paginate_rows(
+        session, stmt, order=_SYNC_ORDER, cursor=cursor, limit=limit
     )
     return [RosterSyncSummary(**_summary(r)) for r in items], next_cursor
 
 
-def _plain(value: Any) -> Any:
+def _plain(value: object) -> object:
     return str(value) if isinstance(value, uuid.UUID) else value
 
 
@@ -200,23 +192,13 @@ async def list_changes(
     )
     if action is not None:
         stmt = stmt.where(r.c.action == action.value)
-    stmt = keyset(
-        stmt,
-        kind=f"roster_changes:{sync_id}",
-        columns=[r.c.row_no],
-        types=[int],
-        cursor=cursor,
-        limit=limit,
-    )
-    rows = list((await session.execute(stmt)).all())
-    items, next_cursor = page_of(
-        rows, kind=f"roster_changes:{sync_id}", limit=limit, key=lambda x: (x.row_no,)
-    )
+    order = Order(f"roster_changes:{sync_id}", (r.c.row_no,))
+    items, next_cursor = await paginate_rows(session, stmt, order=order, cursor=cursor, limit=limit)
     return [_change(x) for x in items], next_cursor
 
 
 def _change(x: Any) -> RosterChangeRead:
-    changes: dict[str, list[Any]] = {}
+    changes: dict[str, list[object]] = {}
     if x.action == RowAction.create.value:
         changes = {f: [None, getattr(x, f)] for f in FIELDS if getattr(x, f) is not None}
     elif x.changed:
@@ -255,13 +237,11 @@ async def list_unit_changes(
     await get_row(session, principal, sync_id)
     su = SYNC_UNITS
     stmt = select(su).where(su.c.sync_id == sync_id)
-    kind = f"roster_unit_changes:{sync_id}"
-    stmt = keyset(stmt, kind=kind, columns=[su.c.row_no], types=[int], cursor=cursor, limit=limit)
-    rows = list((await session.execute(stmt)).all())
-    items, next_cursor = page_of(rows, kind=kind, limit=limit, key=lambda x: (x.row_no,))
+    order = Order(f"roster_unit_changes:{sync_id}", (su.c.row_no,))
+    items, next_cursor = await paginate_rows(session, stmt, order=order, cursor=cursor, limit=limit)
     out = []
     for x in items:
-        changes: dict[str, list[Any]] = {}
+        changes: dict[str, list[object]] = {}
         if x.action == UnitAction.create.value:
             changes = {
                 k: [None, getattr(x, k)]

@@ -31,6 +31,9 @@ from api.schemas.members import EXTERNAL_ID_MAX, MemberCreate
 from api.schemas.units import UnitCreate
 from api.services.roster.errors import problem_errors
 
+# One row as staged for COPY, in STAGE_COLUMNS order (values of mixed types).
+StagedRow = tuple[object, ...]
+
 # Member fields a row may leave out (the member keeps its value; a new member gets the
 # default). external_id, full_name and unit_code are required in every row.
 OPTIONAL_FIELDS = ("membership", "status", "position", "is_leader", "email", "phone")
@@ -153,7 +156,7 @@ class RowErrors:
         self.items.append((name, msg))
 
 
-def _as_text(value: Any, *, digits: bool = False) -> Any:
+def _as_text(value: object, *, digits: bool = False) -> object:
     """Spreadsheet numbers as text ('12345', not '12345.0'); other values unchanged."""
     if digits and isinstance(value, float) and value.is_integer():
         return str(int(value))
@@ -162,7 +165,7 @@ def _as_text(value: Any, *, digits: bool = False) -> Any:
     return value
 
 
-def _run(adapter: TypeAdapter[Any], value: Any, name: str, errors: RowErrors) -> str | None:
+def _run(adapter: TypeAdapter[Any], value: object, name: str, errors: RowErrors) -> str | None:
     try:
         result: str | None = adapter.validate_python(value)
     except ValidationError as exc:
@@ -178,9 +181,9 @@ class Memo:
     LIMIT = 200_000
 
     def __init__(self) -> None:
-        self.items: dict[tuple[str, Any], tuple[Any, str | None]] = {}
+        self.items: dict[tuple[str, object], tuple[object, str | None]] = {}
 
-    def run(self, adapter: TypeAdapter[Any], value: Any, name: str, errors: RowErrors) -> Any:
+    def run(self, adapter: TypeAdapter[Any], value: object, name: str, errors: RowErrors) -> Any:
         key = (name, value)
         try:
             hit = self.items.get(key)
@@ -199,7 +202,7 @@ class Memo:
         return hit[0]
 
 
-def blank(value: Any) -> bool:
+def blank(value: object) -> bool:
     return value is None or value == "" or (value.__class__ is str and value.isspace())
 
 
@@ -212,7 +215,7 @@ def _alias_key(value: str) -> str:
     return header_key(value)
 
 
-def _alias(value: Any, aliases: Mapping[str, str], name: str, errors: RowErrors) -> str | None:
+def _alias(value: object, aliases: Mapping[str, str], name: str, errors: RowErrors) -> str | None:
     if not isinstance(value, str):
         errors.add(name, "must be one of: " + _choices(aliases))
         return None
@@ -222,7 +225,7 @@ def _alias(value: Any, aliases: Mapping[str, str], name: str, errors: RowErrors)
     return code
 
 
-def _bool(value: Any, errors: RowErrors) -> bool | None:
+def _bool(value: object, errors: RowErrors) -> bool | None:
     if isinstance(value, bool):
         return value
     if isinstance(value, int | float) and value in (0, 1):
@@ -237,7 +240,7 @@ def _bool(value: Any, errors: RowErrors) -> bool | None:
     return None
 
 
-def _phone_text(value: Any) -> Any:
+def _phone_text(value: object) -> object:
     """A spreadsheet number lost its leading 0: 912345678 is 0912345678."""
     if isinstance(value, int | float) and not isinstance(value, bool):
         text = _as_text(value, digits=True)
@@ -252,7 +255,7 @@ PLAIN_NAME = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
 UNSTORABLE_DETAIL = "a field name or value holds a NUL or an invalid Unicode character"
 
 
-def unstorable(raw: Mapping[str, Any]) -> str | None:
+def unstorable(raw: Mapping[str, object]) -> str | None:
     """The field whose name or text cannot be stored (its name; "row" when the name itself
     is unstorable or not a plain one), or None when the row is clean."""
     text = "".join(itertools.chain(raw.keys(), (v for v in raw.values() if isinstance(v, str))))
@@ -276,8 +279,8 @@ def plain_names(names: Iterable[str]) -> str:
 
 
 def member_row(
-    row_no: int, raw: Mapping[str, Any], *, tcvn3: bool = False, memo: Memo | None = None
-) -> tuple[Any, ...]:
+    row_no: int, raw: Mapping[str, object], *, tcvn3: bool = False, memo: Memo | None = None
+) -> StagedRow:
     """Validate one member row (field -> raw value; absent keys were not given).
 
     Returns the staging tuple (STAGE_COLUMNS). Empty `position`/`email`/`phone` clear the
@@ -337,7 +340,7 @@ def member_row(
     return (row_no, external_id, full_name, unit_code, *optional, None, None, None)
 
 
-def _optional_fields(raw: Mapping[str, Any], memo: Memo, errors: RowErrors) -> tuple[Any, ...]:
+def _optional_fields(raw: Mapping[str, object], memo: Memo, errors: RowErrors) -> StagedRow:
     """The six optional fields, then whether each was given (STAGE_COLUMNS order)."""
     membership = status = position = email = phone = None
     is_leader: bool | None = None
@@ -380,8 +383,8 @@ def _optional_fields(raw: Mapping[str, Any], memo: Memo, errors: RowErrors) -> t
 
 
 def rejected_row(
-    row_no: int, code: str, detail: str, external_id: Any = None, field: str | None = None
-) -> tuple[Any, ...]:
+    row_no: int, code: str, detail: str, external_id: object = None, field: str | None = None
+) -> StagedRow:
     shown = (
         external_id.strip()[:EXTERNAL_ID_MAX]
         if isinstance(external_id, str) and not _UNSTORABLE.search(external_id)
@@ -410,7 +413,7 @@ def rejected_row(
     )
 
 
-def object_row(row_no: int, obj: Any, memo: Memo | None = None) -> tuple[Any, ...]:
+def object_row(row_no: int, obj: object, memo: Memo | None = None) -> StagedRow:
     if not isinstance(obj, dict):
         return rejected_row(row_no, "validation_failed", "a member row must be a JSON object")
     unknown = sorted(k for k in obj if k not in MEMBER_KEYS)
@@ -435,7 +438,7 @@ class UnitRow:
     error_detail: str | None = None
 
 
-def unit_row(row_no: int, obj: Any) -> UnitRow:
+def unit_row(row_no: int, obj: object) -> UnitRow:
     errors = RowErrors()
     if not isinstance(obj, dict):
         return UnitRow(row_no, None, None, None, None, "code", "a unit row must be a JSON object")
@@ -465,7 +468,7 @@ def unit_row(row_no: int, obj: Any) -> UnitRow:
     return UnitRow(row_no, code, name, level, parent_code)
 
 
-def validate_mode(value: Any) -> str:
+def validate_mode(value: object) -> str:
     if value not in ("snapshot", "upsert"):
         raise Unprocessable(
             "validation_failed",
@@ -476,7 +479,7 @@ def validate_mode(value: Any) -> str:
     return str(value)
 
 
-def validate_scope_code(value: Any) -> str | None:
+def validate_scope_code(value: object) -> str | None:
     if value is None:
         return None
     try:

@@ -8,7 +8,7 @@ apply stages the sort and search keys of new names the same way (`roster_keys`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import Boolean, Column, Integer, MetaData, String, Table
@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from api.core.db import binary_string
 from api.services.roster.common import BATCH
-from api.services.roster.rows import STAGE_COLUMNS
+from api.services.roster.rows import STAGE_COLUMNS, StagedRow
 
 _temp = MetaData()
 STAGE = Table(
@@ -79,7 +79,7 @@ async def drop_temp(conn: AsyncConnection, table: Table) -> None:
     await conn.exec_driver_sql(f"DROP TABLE IF EXISTS {temp_name(conn, table)}")
 
 
-async def load(conn: AsyncConnection, table: Table, rows: list[tuple[Any, ...]]) -> None:
+async def load(conn: AsyncConnection, table: Table, rows: Sequence[StagedRow]) -> None:
     """Rows (tuples in column order) into a temporary table: COPY on PostgreSQL, one
     batched executemany on SQLite."""
     if not rows:
@@ -97,8 +97,8 @@ async def load(conn: AsyncConnection, table: Table, rows: list[tuple[Any, ...]])
         )
 
 
-def batches(rows: Iterator[tuple[Any, ...]], size: int = BATCH) -> Iterator[list[tuple[Any, ...]]]:
-    batch: list[tuple[Any, ...]] = []
+def batches(rows: Iterator[StagedRow], size: int = BATCH) -> Iterator[list[StagedRow]]:
+    batch: list[StagedRow] = []
     for row in rows:
         batch.append(row)
         if len(batch) >= size:
