@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api.core.config import get_settings
 from api.core.db import db
 from api.core.errors import PreconditionFailed, Unauthorized, Unprocessable
+from api.core.i18n import Message, msg
 from api.core.security import InvalidToken, decode_access_token
 from api.core.versioning import check_version
 from api.services.authz import Principal
@@ -58,8 +59,7 @@ oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=F
 
 _INVALID = (
     "invalid_token",
-    "Mã truy cập không hợp lệ hoặc đã hết hạn.",
-    "The access token is invalid or expired.",
+    msg("http.access_token_invalid_or"),
 )
 
 
@@ -96,9 +96,7 @@ async def get_principal(
     token: Annotated[str | None, Depends(oauth2_scheme)],
 ) -> Principal:
     if not token:
-        raise Unauthorized(
-            "unauthorized", "Cần đăng nhập (Bearer token).", "A bearer token is required."
-        )
+        raise Unauthorized("unauthorized", msg("http.bearer_token_required"))
     try:
         claims = decode_access_token(token)
     except InvalidToken as exc:
@@ -139,8 +137,7 @@ def parse_if_match(
     if match is None:
         raise PreconditionFailed(
             "version_mismatch",
-            "If-Match không khớp phiên bản hiện tại.",
-            "If-Match does not match the current version.",
+            msg("http.if_match_does_not"),
         )
     return int(match.group(1))
 
@@ -151,12 +148,15 @@ IfMatchDep = Annotated[int | None, Depends(parse_if_match)]
 # --- a multipart upload ------------------------------------------------------------------
 
 
-def _bad_upload(vi: str, en: str) -> Unprocessable:
+def _bad_upload(message: Message) -> Unprocessable:
     return Unprocessable(
         "validation_failed",
-        vi,
-        en,
-        extra={"errors": [{"loc": ["body", "file"], "msg": en, "type": "value_error"}]},
+        message,
+        extra={
+            "errors": [
+                {"loc": ["body", "file"], "msg": message.render("en"), "type": "value_error"}
+            ]
+        },
     )
 
 
@@ -165,23 +165,20 @@ async def _read_form(request: Request) -> FormData:
     if not content_type.lower().startswith("multipart/form-data"):
         raise UnsupportedFileType(
             "unsupported_media_type",
-            "Hãy gửi tệp dạng multipart/form-data, trường 'file'.",
-            "Send the file as multipart/form-data, field 'file'.",
+            msg("http.send_file_multipart_form"),
         )
     try:
         return await request.form(max_files=1, max_fields=5)
     except StarletteHTTPException as exc:
         if exc.status_code != 400:
             raise  # 413 from the body limit
-        raise _bad_upload(
-            "Nội dung multipart không hợp lệ.", "Malformed multipart body (one file, field 'file')."
-        ) from exc
+        raise _bad_upload(msg("http.malformed_multipart_body_one")) from exc
 
 
 def _one_file(form: FormData) -> UploadFile:
     files = form.getlist("file")
     if len(files) != 1 or not isinstance(files[0], UploadFile):
-        raise _bad_upload("Thiếu tệp ở trường 'file'.", "The field 'file' must hold one file.")
+        raise _bad_upload(msg("http.field_file_must_hold"))
     return files[0]
 
 

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import ColumnElement, Select, literal, tuple_
 
 from api.core.errors import Unprocessable
+from api.core.i18n import msg
 
 T = TypeVar("T")
 DEFAULT_LIMIT = 50
@@ -55,8 +56,7 @@ def decode_cursor(cursor: str, kind: str, types: Sequence[type]) -> list[Any]:
     """Decode a cursor made by encode_cursor for the same `kind` (list + sort order)."""
     bad = Unprocessable(
         "invalid_cursor",
-        "Con trỏ không hợp lệ hoặc không thuộc danh sách/cách sắp xếp này.",
-        "The cursor is malformed or belongs to another list or sort order.",
+        msg("http.cursor_malformed_or_belongs"),
     )
     try:
         padded = cursor + "=" * (-len(cursor) % 4)

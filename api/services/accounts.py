@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.core.db import utcnow
 from api.core.enums import AccountStatus, Declaration, Platform
 from api.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+from api.core.i18n import msg
 from api.core.pagination import keyset, page_of
 from api.core.text_vi import fold
 from api.core.versioning import check_version
@@ -24,7 +25,7 @@ from api.services import audit, counters
 from api.services.authz import Action, Principal, in_subtree, require, scope_filter
 from api.services.canonical import InvalidAccountUrl, canonicalize
 
-_NOT_FOUND = ("not_found", "Không tìm thấy tài khoản.", "Account not found.")
+_NOT_FOUND = ("not_found", msg("accounts.not_found"))
 ACS = AccountStatus
 # action -> (statuses it may leave, status it reaches, reviewer-only)
 TRANSITIONS: dict[str, tuple[frozenset[AccountStatus], AccountStatus, bool]] = {
@@ -66,8 +67,7 @@ def _invalid_url(exc: InvalidAccountUrl, field: str) -> Unprocessable:
 def _duplicate() -> Conflict:
     return Conflict(
         "duplicate_account",
-        "Tài khoản này đang được một đảng viên khác khai báo.",
-        "This account is already declared by another member.",
+        msg("accounts.account_already_declared_another"),
     )
 
 
@@ -110,8 +110,7 @@ async def declare(
     if (data.url is None) == (data.handle is None):
         raise Unprocessable(
             "validation_failed",
-            "Cần đúng một trong hai trường 'url' hoặc 'handle'.",
-            "Give exactly one of 'url' or 'handle'.",
+            msg("accounts.give_exactly_one_url"),
             extra={
                 "errors": [
                     {
@@ -186,15 +185,12 @@ async def set_declaration(
     if not has_accounts and active:
         raise Conflict(
             "declaration_conflict",
-            f"Đảng viên còn {active} tài khoản đang khai báo; hãy đóng chúng trước khi khai "
-            "báo không có.",
-            f"The member still has {active} active account(s); close them before declaring none.",
+            msg("accounts.member_still_active_account", active=active),
         )
     if has_accounts and not active:
         raise Conflict(
             "declaration_conflict",
-            "Chưa có tài khoản nào được khai báo; hãy khai báo tài khoản trước.",
-            "No account is declared yet; declare the accounts first.",
+            msg("accounts.no_account_declared_yet"),
         )
     before = member.declaration
     _set_declaration(member, Declaration.declared if has_accounts else Declaration.declared_none)
@@ -250,8 +246,7 @@ async def update(
         if name in fields and fields[name] is None:
             raise Unprocessable(
                 "validation_failed",
-                f"Trường '{name}' không được để trống.",
-                f"Field '{name}' cannot be null.",
+                msg("http.field_cannot_be_null", name=name),
                 extra={
                     "errors": [{"loc": ["body", name], "msg": "may not be null", "type": "null"}]
                 },
@@ -286,8 +281,7 @@ async def transition(
         require(principal, Action.ACCOUNT_VERIFY, path)
         if _own(principal, member.id):
             raise Forbidden(
-                vi="Không ai được tự xác minh hoặc từ chối tài khoản của chính mình.",
-                en="Nobody verifies or rejects their own account.",
+                detail=msg("accounts.nobody_verifies_or_rejects"),
             )
     else:
         _require_owner_or(principal, Action.ACCOUNT_MANAGE, member.id, path)
@@ -296,8 +290,9 @@ async def transition(
     if account.status not in sources:
         raise Conflict(
             "invalid_transition",
-            f"Không thể chuyển tài khoản từ '{account.status.value}' sang '{target.value}'.",
-            f"An account cannot go from '{account.status.value}' to '{target.value}'.",
+            msg(
+                "accounts.account_cannot_go_from", status=account.status.value, target=target.value
+            ),
         )
     before = account.status
     account.status = target

@@ -57,6 +57,7 @@ from api.core.config import get_settings
 from api.core.db import new_id, upsert_insert, utcnow
 from api.core.enums import AckState, DocType, DocumentStatus, MemberStatus
 from api.core.errors import AppError, Conflict, Forbidden, NotFound, Unprocessable
+from api.core.i18n import msg
 from api.core.offload import FILES
 from api.core.pagination import after, decode_cursor, keyset, page_of
 from api.core.text_vi import fold
@@ -68,7 +69,7 @@ from api.services.authz import Action, Principal, in_subtree, require, scope_fil
 from api.services.files import DOCUMENT_TYPES, require_type, safe_filename, storage
 from api.services.units import ensure_active, unknown_reference
 
-_NOT_FOUND = ("not_found", "Không tìm thấy văn bản.", "Document not found.")
+_NOT_FOUND = ("not_found", msg("documents.not_found"))
 DS = DocumentStatus
 MANAGE = Action.DOCUMENT_MANAGE
 Ack = DocumentAcknowledgement
@@ -201,8 +202,7 @@ async def list_documents(
     if ack_state is not None and principal.member_id is None:
         raise Unprocessable(
             "validation_failed",
-            "Bộ lọc 'ack_state' chỉ dùng cho đảng viên.",
-            "The 'ack_state' filter is for members only.",
+            msg("documents.ack_state_filter_members"),
             extra={
                 "errors": [
                     {
@@ -243,9 +243,7 @@ async def list_documents(
         try:
             issued_on = date.fromisoformat(issued)
         except ValueError:
-            raise Unprocessable(
-                "invalid_cursor", "Con trỏ phân trang không hợp lệ.", "The cursor is malformed."
-            ) from None
+            raise Unprocessable("invalid_cursor", msg("documents.cursor_malformed")) from None
         stmt = stmt.where(after(columns, [issued_on, last_id], descending=True))
     stmt = stmt.order_by(*(c.desc() for c in columns)).limit(limit + 1)
     rows = (await session.execute(stmt)).all()
@@ -319,7 +317,7 @@ async def _audience(session: AsyncSession, principal: Principal, unit_id: uuid.U
         select(Unit).where(Unit.id == unit_id, scope_filter(principal, MANAGE, Unit.path))
     )
     if unit is None:
-        raise unknown_reference("audience_unit_id", "đơn vị", "unit")
+        raise unknown_reference("audience_unit_id", msg("words.unit"))
     ensure_active(unit)
     return unit
 
@@ -327,8 +325,7 @@ async def _audience(session: AsyncSession, principal: Principal, unit_id: uuid.U
 def _null_field(name: str) -> Unprocessable:
     return Unprocessable(
         "validation_failed",
-        f"Trường '{name}' không được để trống.",
-        f"Field '{name}' cannot be null.",
+        msg("http.field_cannot_be_null", name=name),
         extra={"errors": [{"loc": ["body", name], "msg": "may not be null", "type": "null"}]},
     )
 
@@ -336,8 +333,7 @@ def _null_field(name: str) -> Unprocessable:
 def _needs_content() -> Unprocessable:
     return Unprocessable(
         "validation_failed",
-        "Văn bản đã ban hành phải có nội dung (body) hoặc tệp đính kèm.",
-        "A published document needs a body or an attached file.",
+        msg("documents.published_document_needs_body"),
         extra={
             "errors": [
                 {"loc": ["body", "body"], "msg": "body or file required", "type": "value_error"}
@@ -350,8 +346,7 @@ def _ensure_editable(doc: Document) -> None:
     if doc.status is DS.archived:
         raise Conflict(
             "conflict",
-            "Văn bản đã lưu trữ, không thể sửa đổi.",
-            "An archived document is read only.",
+            msg("documents.archived_document_read"),
         )
 
 
@@ -462,8 +457,7 @@ async def update(
 def _invalid_transition(doc: Document, target: DocumentStatus) -> Conflict:
     return Conflict(
         "invalid_transition",
-        f"Không thể chuyển văn bản từ '{doc.status.value}' sang '{target.value}'.",
-        f"A document cannot go from '{doc.status.value}' to '{target.value}'.",
+        msg("documents.document_cannot_go_from", status=doc.status.value, target=target.value),
     )
 
 
@@ -528,8 +522,7 @@ async def delete(
     if doc.status is not DS.draft:
         raise Conflict(
             "conflict",
-            "Chỉ xóa được văn bản nháp; văn bản đã ban hành thì lưu trữ.",
-            "Only drafts can be deleted; archive a published document instead.",
+            msg("documents.drafts_can_deleted_archive"),
         )
     audit.record(
         session,
@@ -550,8 +543,7 @@ async def delete(
 def _too_large(limit: int) -> AppError:
     return AppError(
         "payload_too_large",
-        f"Tệp vượt quá {limit} byte.",
-        f"The file exceeds {limit} bytes.",
+        msg("documents.file_exceeds_bytes", limit=limit),
     )
 
 
@@ -620,7 +612,7 @@ async def remove_file(
     check_version(expected_version, doc.version)
     _ensure_editable(doc)
     if doc.file_sha256 is None:
-        raise NotFound("not_found", "Văn bản không có tệp đính kèm.", "The document has no file.")
+        raise NotFound("not_found", msg("documents.document_no_file"))
     before, content = doc.file_sha256, _content(doc)
     for column in FILE_COLUMNS:
         setattr(doc, column, None)
@@ -669,16 +661,14 @@ async def acknowledge(
     doc = seen.document
     if principal.member_id is None:
         raise Forbidden(
-            vi="Chỉ đảng viên mới xác nhận đã quán triệt văn bản.",
-            en="Only members acknowledge documents.",
+            detail=msg("documents.members_acknowledge_documents"),
         )
     if not seen.addressed or doc.status is DS.draft:
         raise NotFound(*_NOT_FOUND)
     if doc.status is not DS.published:
         raise Conflict(
             "document_not_published",
-            "Văn bản đã lưu trữ, không cần xác nhận.",
-            "The document is archived; it no longer takes acknowledgements.",
+            msg("documents.document_archived_no_longer"),
         )
     key = (
         Ack.document_id == doc.id,

@@ -54,6 +54,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from api.core.db import own_transaction, utcnow
 from api.core.enums import MemberStatus, RowAction, SyncMode, SyncStatus, UnitAction, UnitStatus
 from api.core.errors import AppError
+from api.core.i18n import msg
 from api.core.resilience import is_unavailable
 from api.core.text_vi import fold, name_sort_key
 from api.services import audit, counters
@@ -135,9 +136,7 @@ async def apply(
         log.exception("roster sync %s failed during apply", sync_id)
         raise AppError(
             "internal_error",
-            "Áp dụng đồng bộ thất bại; không có thay đổi nào được ghi. Lần đồng bộ được đánh "
-            "dấu 'failed'.",
-            "Applying the sync failed; nothing was changed. The sync is marked 'failed'.",
+            msg("roster.applying_sync_failed_nothing"),
             extra={"sync_id": str(sync_id)},
         ) from exc
 
@@ -151,8 +150,7 @@ def _applicable(
     if row.status != SyncStatus.previewed:
         raise refusal(
             "sync_not_applicable",
-            "Lần đồng bộ này đã thất bại; hãy gửi lại.",
-            "This sync failed; send the roster again.",
+            msg("roster.sync_failed_send_roster"),
             sync_id,
         )
     if row.scope_path is not None:
@@ -163,19 +161,17 @@ def _applicable(
     if (row.rejected or row.units_rejected) and not (skip_rejected or options.get("skip_rejected")):
         raise refusal(
             "sync_has_rejected_rows",
-            f"Có {row.rejected + row.units_rejected} dòng bị từ chối; sửa lại hoặc dùng "
-            "skip_rejected=true.",
-            f"{row.rejected + row.units_rejected} rows were rejected; fix them or apply with "
-            "skip_rejected=true.",
+            msg("roster.rows_were_rejected_fix", row=row.rejected + row.units_rejected),
             sync_id,
         )
     if is_mass(row) and not (allow_mass_deactivation or options.get("allow_mass_deactivation")):
         raise refusal(
             "mass_deactivation",
-            f"Đồng bộ sẽ chuyển đi {row.deactivated}/{row.scope_members} đảng viên (quá 20%); "
-            "dùng allow_mass_deactivation=true nếu đúng như vậy.",
-            f"The snapshot would deactivate {row.deactivated} of {row.scope_members} members "
-            "(over 20%); apply with allow_mass_deactivation=true if that is intended.",
+            msg(
+                "roster.snapshot_would_deactivate_members",
+                deactivated=row.deactivated,
+                scope_members=row.scope_members,
+            ),
             sync_id,
         )
     return {
@@ -237,8 +233,7 @@ async def _claim(run: ApplyRun) -> bool:
         return False
     raise refusal(
         "sync_not_applicable",
-        "Lần đồng bộ này không còn áp dụng được.",
-        "This sync can no longer be applied.",
+        msg("roster.sync_can_no_longer"),
         sync_id,
     )
 

@@ -8,10 +8,11 @@ import uuid
 from typing import Any
 
 from api.core.errors import AppError, BadRequest, Conflict, Unprocessable
+from api.core.i18n import Message, msg
 from api.core.legacy_encodings import UNKNOWN
 
 MIXED = "mixed"
-NOT_FOUND = ("not_found", "Không tìm thấy lần đồng bộ.", "Roster sync not found.")
+NOT_FOUND = ("not_found", msg("roster.not_found"))
 
 
 def problem_errors(loc: list[str | int], msg: str, typ: str) -> dict[str, Any]:
@@ -21,13 +22,16 @@ def problem_errors(loc: list[str | int], msg: str, typ: str) -> dict[str, Any]:
 def invalid_json(detail: str) -> BadRequest:
     return BadRequest(
         "invalid_json",
-        f"Nội dung JSON không hợp lệ: {detail}",
-        f"The JSON body is malformed: {detail}",
+        msg("roster.json_body_malformed", detail=detail),
     )
 
 
-def invalid_file(vi: str, en: str) -> Unprocessable:
-    return Unprocessable("invalid_file", vi, en, extra=problem_errors(["body"], en, "invalid_file"))
+def invalid_file(message: Message) -> Unprocessable:
+    return Unprocessable(
+        "invalid_file",
+        message,
+        extra=problem_errors(["body"], message.render("en"), "invalid_file"),
+    )
 
 
 def unsupported_encoding(kind: str) -> Unprocessable:
@@ -76,8 +80,7 @@ def missing_columns(missing: list[str], accepted: dict[str, tuple[str, ...]]) ->
     names = ", ".join(missing)
     return Unprocessable(
         "validation_failed",
-        f"Thiếu cột bắt buộc: {names}.",
-        f"Required columns are missing: {names}.",
+        msg("roster.required_columns_missing", names=names),
         extra={
             "errors": [
                 {
@@ -94,28 +97,25 @@ def missing_columns(missing: list[str], accepted: dict[str, tuple[str, ...]]) ->
 def duplicate_columns(duplicates: list[str]) -> Unprocessable:
     return Unprocessable(
         "validation_failed",
-        f"Cột trùng lặp: {', '.join(duplicates)}.",
-        f"Duplicate columns: {', '.join(duplicates)}.",
+        msg("roster.duplicate_columns", duplicates=", ".join(duplicates)),
         extra=problem_errors(["body", "columns"], "duplicate column", "duplicate"),
     )
 
 
-def body_field(key: str, shown: str, msg: str) -> Unprocessable:
+def body_field(key: str, shown: str, reason: str) -> Unprocessable:
     """A top-level field of a JSON body that is not accepted; `shown` is its name as it
     may appear in the detail."""
     return Unprocessable(
         "validation_failed",
-        f"Trường '{shown}' không hợp lệ ({msg}).",
-        f"Field '{shown}' is not accepted ({msg}).",
-        extra=problem_errors(["body", key[:64]], msg, "extra_forbidden"),
+        msg("roster.field_not_accepted", shown=shown, reason=reason),
+        extra=problem_errors(["body", key[:64]], reason, "extra_forbidden"),
     )
 
 
 def body_mismatch(name: str) -> Unprocessable:
     return Unprocessable(
         "validation_failed",
-        f"'{name}' trong nội dung và trong tham số truy vấn khác nhau.",
-        f"'{name}' differs between the body and the query.",
+        msg("roster.differs_between_body_and", name=name),
         extra={
             "errors": [
                 {
@@ -128,14 +128,13 @@ def body_mismatch(name: str) -> Unprocessable:
     )
 
 
-def refusal(code: str, vi: str, en: str, sync_id: uuid.UUID) -> AppError:
-    return AppError(code, vi, en, extra={"sync_id": str(sync_id)})
+def refusal(code: str, message: Message, sync_id: uuid.UUID) -> AppError:
+    return AppError(code, message, extra={"sync_id": str(sync_id)})
 
 
 def roster_changed(sync_id: uuid.UUID, why: str) -> Conflict:
     return Conflict(
         "roster_changed",
-        f"Danh sách đã thay đổi từ lúc xem trước ({why}); hãy gửi lại để xem trước lần nữa.",
-        f"The roster changed since the preview ({why}); send the roster again for a new preview.",
+        msg("roster.roster_changed_since_preview", why=why),
         extra={"sync_id": str(sync_id)},
     )

@@ -30,6 +30,7 @@ from typing import IO, Any
 
 from api.core.config import get_settings
 from api.core.errors import AppError, Unprocessable
+from api.core.i18n import msg
 from api.core.legacy_encodings import (
     CP1258_CODEC,
     TCVN3_CODEC,
@@ -192,8 +193,7 @@ class RosterReader:
             yield from self._table(enumerate(reader, start=1))
         except csv.Error as exc:
             raise invalid_file(
-                f"Tệp CSV hỏng ở dòng {reader.line_num}: {exc}",
-                f"Malformed CSV at line {reader.line_num}: {exc}",
+                msg("roster.malformed_csv_at_line", line_num=reader.line_num, exc=exc),
             ) from exc
 
     # --- XLSX, XLS, ODS ---
@@ -409,7 +409,6 @@ def media_format(content_type: str | None) -> str:
         shown = media[:80] if _MEDIA_TYPE.match(media) else "?"
         raise AppError(
             "unsupported_media_type",
-            f"Kiểu nội dung '{shown}' không được hỗ trợ; dùng: {accepted}.",
-            f"Content-Type '{shown}' is not supported; use one of: {accepted}.",
+            msg("roster.content_type_not_supported", shown=shown, accepted=accepted),
         )
     return fmt
