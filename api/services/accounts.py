@@ -54,8 +54,7 @@ def _require_owner_or(
 def _invalid_url(exc: InvalidAccountUrl, field: str) -> Unprocessable:
     return Unprocessable(
         "invalid_account_url",
-        exc.detail_vi,
-        exc.detail_en,
+        exc.message,
         extra={
             "errors": [
                 {"loc": ["body", field], "msg": exc.detail_en, "type": "invalid_account_url"}

@@ -31,7 +31,8 @@ from api.services import counters
 from api.services.authz import Action, Principal, in_subtree, scope_filter
 from api.services.counters import COUNT_COLUMNS
 
-TOTAL_VI = "Tổng cộng"
+# The total row's unit_name: always Vietnamese (a value of the table, not a message).
+TOTAL_VI = msg("stats.total_row").render("vi")
 VN_OFFSET = timedelta(hours=7)  # Vietnam time, no daylight saving
 MAX_PERIODS = 1000
 PATH_SEGMENT = 33  # 32 hex digits and a slash

@@ -70,12 +70,14 @@ def too_large(name: str, value: int, message: Message) -> Unprocessable:
 
 
 def not_a_workbook() -> Unprocessable:
-    en = "The body is not a valid workbook (XLSX, XLS or ODS)."
+    return _invalid_file(msg("spreadsheets.not_a_workbook"))
+
+
+def _invalid_file(message: Message) -> Unprocessable:
     return Unprocessable(
         "invalid_file",
-        "Tệp không phải sổ tính hợp lệ (XLSX, XLS hoặc ODS).",
-        en,
-        extra={"errors": [{"loc": ["body"], "msg": en, "type": "invalid_file"}]},
+        message,
+        extra={"errors": [{"loc": ["body"], "msg": message.render("en"), "type": "invalid_file"}]},
     )
 
 
@@ -124,7 +126,7 @@ def check_archive(file: IO[bytes], limits: Limits, *, ods: bool = False) -> None
                     msg(
                         "spreadsheets.workbook_part_exceeds_mib",
                         filename=info.filename[:80],
-                        max_other_part=MAX_OTHER_PART >> 20,
+                        mib=MAX_OTHER_PART >> 20,
                     ),
                 )
         if total > limits.max_unzipped:
@@ -136,7 +138,7 @@ def _too_unzipped(limits: Limits) -> Unprocessable:
     return too_large(
         "unzipped_bytes",
         limits.max_unzipped,
-        msg("spreadsheets.workbook_exceeds_mib_uncompressed", limits=limits.max_unzipped >> 20),
+        msg("spreadsheets.workbook_exceeds_mib_uncompressed", mib=limits.max_unzipped >> 20),
     )
 
 
@@ -176,7 +178,7 @@ def check_sizes(file: IO[bytes], fmt: str, limits: Limits, xls_max_bytes: int) -
             raise too_large(
                 "xls_bytes",
                 xls_max_bytes,
-                msg("spreadsheets.xls_file_exceeds_mib", xls_max_bytes=xls_max_bytes >> 20),
+                msg("spreadsheets.xls_file_exceeds_mib", mib=xls_max_bytes >> 20),
             )
         return
     check_archive(file, limits, ods=fmt == ODS)
@@ -186,7 +188,7 @@ def out_of_memory(budget: int) -> Unprocessable:
     return too_large(
         "memory_bytes",
         budget,
-        msg("spreadsheets.reading_workbook_needs_more", budget=budget >> 20),
+        msg("spreadsheets.reading_workbook_needs_more", mib=budget >> 20),
     )
 
 
@@ -199,13 +201,7 @@ def too_long_cell() -> Unprocessable:
 
 
 def no_visible_sheet() -> Unprocessable:
-    en = "The workbook has no visible worksheet."
-    return Unprocessable(
-        "invalid_file",
-        "Sổ tính không có trang tính nào hiển thị.",
-        en,
-        extra={"errors": [{"loc": ["body"], "msg": en, "type": "invalid_file"}]},
-    )
+    return _invalid_file(msg("spreadsheets.no_visible_sheet"))
 
 
 class SheetReader:

@@ -114,16 +114,12 @@ def can_list(principal: Principal) -> bool:
     return principal.member_id is not None or principal.can_anywhere(Action.REPORT_HANDLE)
 
 
-def field_error(
-    field: str, code: str, message: Message | str, en: str | None = None, kind: str | None = None
-) -> Unprocessable:
-    """422 on `field`: a catalog message, or (from a caught AppError or canonical error)
-    the texts it carried."""
-    shown = message.render("en") if isinstance(message, Message) else en
+def field_error(field: str, code: str, message: Message, kind: str | None = None) -> Unprocessable:
+    """422 on `field`, its detail the catalog message `message`."""
+    shown = message.render("en")
     return Unprocessable(
         code,
         message,
-        en,
         extra={"errors": [{"loc": ["body", field], "msg": shown, "type": kind or code}]},
     )
 

@@ -106,7 +106,7 @@ async def file(
     try:
         link = canonical_content(data.platform.value if data.platform else None, data.url)
     except InvalidAccountUrl as exc:
-        raise field_error("url", "invalid_url", exc.detail_vi, exc.detail_en) from exc
+        raise field_error("url", "invalid_url", exc.message) from exc
     if data.impersonated_member_id is not None and data.impersonated_unit_id is not None:
         raise field_error(
             "impersonated_unit_id",

@@ -161,7 +161,7 @@ def _applicable(
     if (row.rejected or row.units_rejected) and not (skip_rejected or options.get("skip_rejected")):
         raise refusal(
             "sync_has_rejected_rows",
-            msg("roster.rows_were_rejected_fix", row=row.rejected + row.units_rejected),
+            msg("roster.rows_were_rejected_fix", rejected=row.rejected + row.units_rejected),
             sync_id,
         )
     if is_mass(row) and not (allow_mass_deactivation or options.get("allow_mass_deactivation")):

@@ -36,22 +36,13 @@ def invalid_file(message: Message) -> Unprocessable:
 
 def unsupported_encoding(kind: str) -> Unprocessable:
     if kind == UNKNOWN:
-        vi = "Tệp không ở dạng UTF-8 và không nhận ra bảng mã; hãy lưu lại dưới dạng CSV UTF-8."
-        en = "The file is not UTF-8 and its encoding is not recognised; save it as CSV UTF-8."
+        message = msg("roster.encoding_unknown")
     else:
-        vi = (
-            f"Tệp dùng bảng mã cũ {kind}; hãy chuyển sang Unicode (ví dụ bằng công cụ chuyển mã "
-            "của Unikey) rồi gửi lại."
-        )
-        en = (
-            f"The file uses the legacy {kind} encoding; convert it to Unicode (e.g. with "
-            "Unikey's converter) and send it again."
-        )
+        message = msg("roster.encoding_legacy", kind=kind)
     return Unprocessable(
         "unsupported_encoding",
-        vi,
-        en,
-        extra={"encoding": kind, **problem_errors(["body"], en, "encoding")},
+        message,
+        extra={"encoding": kind, **problem_errors(["body"], message.render("en"), "encoding")},
     )
 
 
@@ -59,20 +50,15 @@ def mixed_encoding(rows: list[int]) -> Unprocessable:
     """UTF-8 text with rows in another encoding: converting the whole file would turn
     its UTF-8 names into mojibake, so it is refused, naming the rows (line numbers) that
     are not UTF-8."""
-    shown = ", ".join(map(str, rows))
-    vi = (
-        f"Tệp trộn lẫn UTF-8 với bảng mã khác (các dòng {shown} không phải UTF-8); hãy lưu "
-        "toàn bộ tệp dưới dạng CSV UTF-8 rồi gửi lại."
-    )
-    en = (
-        f"The file mixes UTF-8 with another encoding (lines {shown} are not UTF-8); save "
-        "the whole file as CSV UTF-8 and send it again."
-    )
+    message = msg("roster.encoding_mixed", shown=", ".join(map(str, rows)))
     return Unprocessable(
         "unsupported_encoding",
-        vi,
-        en,
-        extra={"encoding": MIXED, "rows": rows, **problem_errors(["body"], en, "encoding")},
+        message,
+        extra={
+            "encoding": MIXED,
+            "rows": rows,
+            **problem_errors(["body"], message.render("en"), "encoding"),
+        },
     )
 
 

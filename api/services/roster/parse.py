@@ -193,7 +193,7 @@ class RosterReader:
             yield from self._table(enumerate(reader, start=1))
         except csv.Error as exc:
             raise invalid_file(
-                msg("roster.malformed_csv_at_line", line_num=reader.line_num, exc=exc),
+                msg("roster.malformed_csv_at_line", line=reader.line_num, error=exc),
             ) from exc
 
     # --- XLSX, XLS, ODS ---
