@@ -14,6 +14,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 from api.core import i18n
+from api.core.enums import LABELLED
 from api.core.errors import CODES, STATUSES, AppError, NotFound
 from api.core.i18n import (
     LANGUAGES,
@@ -30,8 +31,15 @@ API = Path(i18n.__file__).resolve().parents[1]
 
 def _used() -> dict[str, str]:
     used = used_ids(sorted(API.rglob("*.py")))
-    # Problem titles are looked up by code (`title.<code>`), not by a literal id.
+    # Problem titles and enumeration labels are looked up by code, not by a literal id.
     used.update({f"title.{code}": "api/core/errors.py STATUSES" for code in STATUSES})
+    used.update(
+        {
+            f"enum.{name}.{member.value}": "api/core/enums.py LABELLED"
+            for name, enum in LABELLED.items()
+            for member in enum
+        }
+    )
     return used
 
 
