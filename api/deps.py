@@ -59,7 +59,7 @@ oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=F
 
 _INVALID = (
     "invalid_token",
-    msg("http.access_token_invalid_or"),
+    msg("http.invalid_token"),
 )
 
 
@@ -137,7 +137,7 @@ def parse_if_match(
     if match is None:
         raise PreconditionFailed(
             "version_mismatch",
-            msg("http.if_match_does_not"),
+            msg("http.if_match_mismatch"),
         )
     return int(match.group(1))
 
@@ -165,20 +165,20 @@ async def _read_form(request: Request) -> FormData:
     if not content_type.lower().startswith("multipart/form-data"):
         raise UnsupportedFileType(
             "unsupported_media_type",
-            msg("http.send_file_multipart_form"),
+            msg("http.upload_not_multipart"),
         )
     try:
         return await request.form(max_files=1, max_fields=5)
     except StarletteHTTPException as exc:
         if exc.status_code != 400:
             raise  # 413 from the body limit
-        raise _bad_upload(msg("http.malformed_multipart_body_one")) from exc
+        raise _bad_upload(msg("http.upload_malformed")) from exc
 
 
 def _one_file(form: FormData) -> UploadFile:
     files = form.getlist("file")
     if len(files) != 1 or not isinstance(files[0], UploadFile):
-        raise _bad_upload(msg("http.field_file_must_hold"))
+        raise _bad_upload(msg("http.upload_no_file"))
     return files[0]
 
 

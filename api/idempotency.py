@@ -55,7 +55,7 @@ class Idempotency:
         if record.request_hash != self.request_hash:
             raise Unprocessable(
                 "idempotency_key_mismatch",
-                msg("idempotency.idempotency_key_was_already"),
+                msg("idempotency.key_reused"),
             )
         return Response(
             record.response_body,
@@ -88,7 +88,7 @@ class Idempotency:
             except IntegrityError as exc:
                 raise Conflict(
                     "idempotency_in_progress",
-                    msg("idempotency.request_idempotency_key_was"),
+                    msg("idempotency.concurrent"),
                 ) from exc
         return Response(
             body, status_code=status_code, media_type="application/json", headers=headers
@@ -111,7 +111,7 @@ def get_idempotency(
     if idempotency_key is not None and not KEY_RE.match(idempotency_key):
         raise Unprocessable(
             "validation_failed",
-            msg("idempotency.idempotency_key_must_1"),
+            msg("idempotency.invalid_key"),
             extra={
                 "errors": [
                     {

@@ -50,14 +50,14 @@ def body_limit(settings: Settings, path: str) -> int:
 def _too_large(limit: int) -> BodyTooLarge:
     return BodyTooLarge(
         "payload_too_large",
-        msg("http.request_body_exceeds_bytes", limit=limit),
+        msg("http.body_too_large", limit=limit),
     )
 
 
 def _nul_in_query() -> AppError:
     return AppError(
         "validation_failed",
-        msg("http.query_parameters_must_not"),
+        msg("http.nul_in_query"),
         extra={"errors": [{"loc": ["query"], "msg": "NUL character", "type": "value_error"}]},
     )
 

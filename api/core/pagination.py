@@ -56,7 +56,7 @@ def decode_cursor(cursor: str, kind: str, types: Sequence[type]) -> list[Any]:
     """Decode a cursor made by encode_cursor for the same `kind` (list + sort order)."""
     bad = Unprocessable(
         "invalid_cursor",
-        msg("http.cursor_malformed_or_belongs"),
+        msg("http.invalid_cursor"),
     )
     try:
         padded = cursor + "=" * (-len(cursor) % 4)

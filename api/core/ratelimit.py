@@ -41,7 +41,7 @@ def headers(policy: Policy, usage: Usage) -> dict[str, str]:
 def exceeded(policy: Policy, usage: Usage) -> RateLimited:
     return RateLimited(
         "rate_limited",
-        msg("http.too_many_attempts_retry", reset=usage.reset),
+        msg("http.rate_limited", reset=usage.reset),
         headers={"Retry-After": str(max(usage.reset, 1)), **headers(policy, usage)},
     )
 

@@ -10,5 +10,5 @@ def check_version(expected: int | None, current: int) -> None:
     if expected is not None and expected != current:
         raise PreconditionFailed(
             "version_mismatch",
-            msg("http.resource_changed_current_version", current=current),
+            msg("http.version_mismatch", current=current),
         )

@@ -36,7 +36,7 @@ def _no_nul(loc: list[str], value: str | None) -> None:
     if value is not None and "\x00" in value:
         raise Unprocessable(
             "validation_failed",
-            msg("auth.parameter_must_not_contain"),
+            msg("auth.nul_in_parameter"),
             extra={"errors": [{"loc": loc, "msg": "NUL character", "type": "value_error"}]},
         )
 
@@ -94,7 +94,7 @@ async def token(
         # The value is not echoed: a problem's detail is shown to people, never the input.
         err = BadRequest(
             "unsupported_grant_type",
-            msg("auth.grant_type_not_supported"),
+            msg("auth.unsupported_grant_type"),
         )
         err.extra = {"error": "unsupported_grant_type"}
         raise err

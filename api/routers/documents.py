@@ -304,7 +304,7 @@ async def download_file(
     """The attached file of the current revision (404 when there is none)."""
     doc = (await documents.get_visible(session, principal, document_id)).document
     if doc.file_sha256 is None or doc.file_name is None or doc.file_content_type is None:
-        raise NotFound("not_found", msg("documents.document_no_file"))
+        raise NotFound("not_found", msg("documents.no_file"))
     # Names stored before issue 14 may carry another type's extension.
     name = safe_filename(doc.file_name, doc.file_content_type)
     return await file_response(

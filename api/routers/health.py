@@ -59,7 +59,7 @@ async def metrics(request: Request) -> Response:
         ):
             raise Unauthorized(
                 "invalid_token",
-                msg("health.metrics_token_qd85_metrics"),
+                msg("health.metrics_token_required"),
             )
     elif settings.env == "production":
         raise NotFound()

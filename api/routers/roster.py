@@ -179,7 +179,7 @@ async def create_sync(
     spool, size, digest = await _spool(request)
     with spool:
         if size == 0:
-            raise invalid_file(msg("roster.request_body_empty"))
+            raise invalid_file(msg("roster.empty_body"))
         if (replay := await idem.replay(f"roster-sync {digest}".encode())) is not None:
             return replay
         options = roster.SyncRequest(

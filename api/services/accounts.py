@@ -66,7 +66,7 @@ def _invalid_url(exc: InvalidAccountUrl, field: str) -> Unprocessable:
 def _duplicate() -> Conflict:
     return Conflict(
         "duplicate_account",
-        msg("accounts.account_already_declared_another"),
+        msg("accounts.declared_by_another"),
     )
 
 
@@ -109,7 +109,7 @@ async def declare(
     if (data.url is None) == (data.handle is None):
         raise Unprocessable(
             "validation_failed",
-            msg("accounts.give_exactly_one_url"),
+            msg("accounts.url_or_handle"),
             extra={
                 "errors": [
                     {
@@ -184,12 +184,12 @@ async def set_declaration(
     if not has_accounts and active:
         raise Conflict(
             "declaration_conflict",
-            msg("accounts.member_still_active_account", active=active),
+            msg("accounts.none_with_active", active=active),
         )
     if has_accounts and not active:
         raise Conflict(
             "declaration_conflict",
-            msg("accounts.no_account_declared_yet"),
+            msg("accounts.none_declared_yet"),
         )
     before = member.declaration
     _set_declaration(member, Declaration.declared if has_accounts else Declaration.declared_none)
@@ -280,7 +280,7 @@ async def transition(
         require(principal, Action.ACCOUNT_VERIFY, path)
         if _own(principal, member.id):
             raise Forbidden(
-                detail=msg("accounts.nobody_verifies_or_rejects"),
+                detail=msg("accounts.self_review"),
             )
     else:
         _require_owner_or(principal, Action.ACCOUNT_MANAGE, member.id, path)
@@ -289,9 +289,7 @@ async def transition(
     if account.status not in sources:
         raise Conflict(
             "invalid_transition",
-            msg(
-                "accounts.account_cannot_go_from", status=account.status.value, target=target.value
-            ),
+            msg("accounts.invalid_move", status=account.status.value, target=target.value),
         )
     before = account.status
     account.status = target

@@ -95,7 +95,7 @@ async def password_grant(
     ok = await verify_password_off_loop(password, user.password_hash if user else None)
     principal = await load_user_principal(session, user.id, None) if ok and user else None
     if principal is None or user is None:
-        raise _invalid_grant(msg("auth.wrong_username_or_password"))
+        raise _invalid_grant(msg("auth.wrong_password"))
     await throttle.forgive()
     access, expires_in = create_access_token(user.id, "user", user.token_version)
     refresh = await _issue_refresh(session, user.id, user.token_version, uuid.uuid4().hex)
@@ -111,7 +111,7 @@ async def client_credentials_grant(
     ok = client is not None and client.active and verify_client_secret(client, client_secret)
     principal = await load_client_principal(session, client.id, None) if ok and client else None
     if principal is None or client is None:
-        err = Unauthorized("invalid_client", msg("auth.invalid_client_credentials"))
+        err = Unauthorized("invalid_client", msg("auth.invalid_client"))
         err.extra = {"error": "invalid_client"}
         raise err
     await throttle.forgive()
@@ -125,7 +125,7 @@ async def refresh_grant(session: AsyncSession, refresh_token: str) -> IssuedToke
     try:
         claims = decode_token(refresh_token, "refresh")
     except InvalidToken as exc:
-        raise _invalid_grant(msg("auth.invalid_refresh_token")) from exc
+        raise _invalid_grant(msg("auth.refresh_token_invalid")) from exc
     now = utcnow()
     spent = await session.execute(
         update(RefreshToken)
@@ -146,10 +146,10 @@ async def refresh_grant(session: AsyncSession, refresh_token: str) -> IssuedToke
         # Committed although the request fails: the revocation must stand. In the request's
         # session, not a transaction of its own: on SQLite the UPDATE above holds the lock.
         await commit_so_far(session)
-        raise _invalid_grant(msg("auth.refresh_token_reused_or"))
+        raise _invalid_grant(msg("auth.refresh_token_reused"))
     principal = await load_user_principal(session, claims.sub, claims.token_version)
     if principal is None:
-        raise _invalid_grant(msg("auth.session_no_longer_valid"))
+        raise _invalid_grant(msg("auth.session_ended"))
     assert claims.family is not None
     access, expires_in = create_access_token(claims.sub, "user", claims.token_version)
     refresh = await _issue_refresh(session, claims.sub, claims.token_version, claims.family)

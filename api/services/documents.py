@@ -202,7 +202,7 @@ async def list_documents(
     if ack_state is not None and principal.member_id is None:
         raise Unprocessable(
             "validation_failed",
-            msg("documents.ack_state_filter_members"),
+            msg("documents.ack_state_members_only"),
             extra={
                 "errors": [
                     {
@@ -333,7 +333,7 @@ def _null_field(name: str) -> Unprocessable:
 def _needs_content() -> Unprocessable:
     return Unprocessable(
         "validation_failed",
-        msg("documents.published_document_needs_body"),
+        msg("documents.needs_body_or_file"),
         extra={
             "errors": [
                 {"loc": ["body", "body"], "msg": "body or file required", "type": "value_error"}
@@ -346,7 +346,7 @@ def _ensure_editable(doc: Document) -> None:
     if doc.status is DS.archived:
         raise Conflict(
             "conflict",
-            msg("documents.archived_document_read"),
+            msg("documents.archived_read_only"),
         )
 
 
@@ -457,7 +457,7 @@ async def update(
 def _invalid_transition(doc: Document, target: DocumentStatus) -> Conflict:
     return Conflict(
         "invalid_transition",
-        msg("documents.document_cannot_go_from", status=doc.status.value, target=target.value),
+        msg("documents.invalid_move", status=doc.status.value, target=target.value),
     )
 
 
@@ -522,7 +522,7 @@ async def delete(
     if doc.status is not DS.draft:
         raise Conflict(
             "conflict",
-            msg("documents.drafts_can_deleted_archive"),
+            msg("documents.delete_drafts_only"),
         )
     audit.record(
         session,
@@ -543,7 +543,7 @@ async def delete(
 def _too_large(limit: int) -> AppError:
     return AppError(
         "payload_too_large",
-        msg("documents.file_exceeds_bytes", limit=limit),
+        msg("documents.file_too_large", limit=limit),
     )
 
 
@@ -612,7 +612,7 @@ async def remove_file(
     check_version(expected_version, doc.version)
     _ensure_editable(doc)
     if doc.file_sha256 is None:
-        raise NotFound("not_found", msg("documents.document_no_file"))
+        raise NotFound("not_found", msg("documents.no_file"))
     before, content = doc.file_sha256, _content(doc)
     for column in FILE_COLUMNS:
         setattr(doc, column, None)
@@ -661,14 +661,14 @@ async def acknowledge(
     doc = seen.document
     if principal.member_id is None:
         raise Forbidden(
-            detail=msg("documents.members_acknowledge_documents"),
+            detail=msg("documents.ack_members_only"),
         )
     if not seen.addressed or doc.status is DS.draft:
         raise NotFound(*_NOT_FOUND)
     if doc.status is not DS.published:
         raise Conflict(
             "document_not_published",
-            msg("documents.document_archived_no_longer"),
+            msg("documents.archived_no_acks"),
         )
     key = (
         Ack.document_id == doc.id,

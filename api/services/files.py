@@ -87,7 +87,7 @@ def require_type(file: BinaryIO, allowed: frozenset[str]) -> str:
         names = ", ".join(sorted(EXTENSIONS[t].lstrip(".").upper() for t in allowed))
         raise UnsupportedFileType(
             "unsupported_media_type",
-            msg("files.files_content_not_one", names=names),
+            msg("files.wrong_type", names=names),
         )
     return kind
 
@@ -144,7 +144,7 @@ class StoreUnavailable(AppError):
     def __init__(self, reason: str = "") -> None:
         super().__init__(
             "service_unavailable",
-            msg("files.file_store_unavailable_now"),
+            msg("files.store_unavailable"),
             headers={"Retry-After": str(get_settings().storage_retry_after_seconds)},
         )
         self.reason = reason
@@ -173,7 +173,7 @@ class FileMissing(AppError):
     def __init__(self, backend: str, key: str) -> None:
         super().__init__(
             "file_missing",
-            msg("files.file_missing_from_file"),
+            msg("files.missing_from_store"),
         )
         FILES_MISSING.labels(backend).inc()
         log.error("referenced file %s missing from the %s store", key, backend)

@@ -30,7 +30,7 @@ async def _own(session: AsyncSession, principal: Principal) -> tuple[Member, Uni
     if principal.member_id is None:
         raise NotFound(
             "not_found",
-            msg("me.login_not_linked_member"),
+            msg("me.no_member"),
         )
     row = (
         await session.execute(

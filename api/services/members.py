@@ -112,7 +112,7 @@ async def _manageable_unit(session: AsyncSession, principal: Principal, unit_id:
 def _duplicate_external_id(external_id: str) -> Conflict:
     return Conflict(
         "duplicate",
-        msg("members.external_id_already_exists", external_id=external_id),
+        msg("members.external_id_taken", external_id=external_id),
     )
 
 

@@ -70,7 +70,7 @@ async def resolve_unit(
     if len(roots) != 1:
         raise Unprocessable(
             "validation_failed",
-            msg("stats.choose_unit_unit_id"),
+            msg("stats.choose_unit"),
             extra={
                 "errors": [{"loc": ["query", "unit_id"], "msg": "required here", "type": "missing"}]
             },
@@ -264,7 +264,7 @@ def _check_window(start: datetime, end: datetime) -> None:
     if end <= start:
         raise Unprocessable(
             "validation_failed",
-            msg("stats.must_after_from"),
+            msg("stats.to_before_from"),
             extra={
                 "errors": [{"loc": ["query", "to"], "msg": "not after from", "type": "value_error"}]
             },
@@ -301,7 +301,7 @@ async def report_series(
     if _periods(start, end, interval) > MAX_PERIODS:
         raise Unprocessable(
             "validation_failed",
-            msg("stats.range_too_long_at", max_periods=MAX_PERIODS),
+            msg("stats.range_too_long", max_periods=MAX_PERIODS),
             extra={
                 "errors": [
                     {"loc": ["query", "from"], "msg": "too many periods", "type": "value_error"}

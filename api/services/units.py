@@ -74,7 +74,7 @@ def null_field(name: str) -> Unprocessable:
 
 def ensure_active(unit: Unit) -> None:
     if unit.status is not UnitStatus.active:
-        raise Conflict("unit_dissolved", msg("units.unit_dissolved", code=unit.code))
+        raise Conflict("unit_dissolved", msg("units.dissolved", code=unit.code))
 
 
 def _snapshot(unit: Unit) -> dict[str, Any]:
@@ -95,7 +95,7 @@ async def create(session: AsyncSession, principal: Principal, data: UnitCreate) 
     parent: Unit | None = None
     if data.parent_id is None:
         if not principal.is_admin:
-            raise Forbidden(detail=msg("units.admins_create_root_units"))
+            raise Forbidden(detail=msg("units.root_create_admin_only"))
     else:
         parent = await _reference(session, principal, data.parent_id, "parent_id")
         require(principal, Action.UNIT_MANAGE, parent.path)
@@ -125,7 +125,7 @@ async def create(session: AsyncSession, principal: Principal, data: UnitCreate) 
 
 
 def _duplicate_code(code: str) -> Conflict:
-    return Conflict("duplicate", msg("units.unit_code_already_exists", code=code))
+    return Conflict("duplicate", msg("units.code_taken", code=code))
 
 
 async def list_units(
@@ -176,7 +176,7 @@ async def subtree(session: AsyncSession, root: Unit, depth: int) -> list[Unit]:
     if len(units) > MAX_TREE_NODES:
         raise Unprocessable(
             "tree_too_large",
-            msg("units.subtree_more_than_units", max_tree_nodes=MAX_TREE_NODES),
+            msg("units.tree_too_large", max_tree_nodes=MAX_TREE_NODES),
         )
     return units
 
@@ -222,7 +222,7 @@ async def _move(
     if new_parent_id is None:
         if not principal.is_admin:
             raise Forbidden(
-                detail=msg("units.admins_make_unit_root"),
+                detail=msg("units.root_move_admin_only"),
             )
         new_parent = None
     else:
@@ -231,7 +231,7 @@ async def _move(
         if new_parent.path.startswith(unit.path):
             raise Conflict(
                 "unit_cycle",
-                msg("units.unit_cannot_moved_under"),
+                msg("units.move_cycle"),
             )
         ensure_active(new_parent)
     old_path = unit.path
@@ -275,7 +275,7 @@ async def merge(
     if target.path.startswith(unit.path):
         raise Conflict(
             "unit_cycle",
-            msg("units.unit_cannot_merged_into"),
+            msg("units.merge_cycle"),
         )
     ensure_active(target)
     moving, moved_units, moved_members = await _move_contents(session, unit, target)
@@ -354,7 +354,7 @@ async def dissolve(
     if busy:
         raise Conflict(
             "unit_not_empty",
-            msg("units.unit_still_active_child"),
+            msg("units.not_empty"),
         )
     unit.status = UnitStatus.dissolved
     unit.updated_at = utcnow()

@@ -50,13 +50,13 @@ async def _check_grants(session: AsyncSession, grants: list[GrantIn]) -> list[Gr
         if g.role not in USER_GRANT_ROLES:
             raise _bad_grant(
                 i,
-                msg("users.role_not_user_grant", role=g.role),
+                msg("users.role_not_grantable", role=g.role),
             )
         if g.role is Role.admin:
             out.append(GrantIn(role=Role.admin, unit_id=None))
             continue
         if g.unit_id is None:
-            raise _bad_grant(i, msg("users.unit_id_required_role"))
+            raise _bad_grant(i, msg("users.unit_id_required"))
         if not await session.scalar(select(exists().where(Unit.id == g.unit_id))):
             # Like every reference to a row that does not exist (unknown_reference).
             raise _bad_grant(i, msg("users.unknown_unit_id"), "reference")
@@ -102,7 +102,7 @@ async def get_visible_user(session: AsyncSession, principal: Principal, user_id:
 def _managers_only_plain_members(principal: Principal, grants: list[Any]) -> None:
     if not principal.is_admin and grants:
         raise Forbidden(
-            detail=msg("users.managers_manage_member_accounts"),
+            detail=msg("users.manager_no_role_grants"),
         )
 
 
@@ -113,7 +113,7 @@ async def create_user(
     _managers_only_plain_members(principal, data.grants)
     if not principal.is_admin and data.member_id is None:
         raise Forbidden(
-            detail=msg("users.managers_create_member_linked"),
+            detail=msg("users.manager_member_users_only"),
         )
     if data.member_id is not None:
         member_q = select(Member.id).where(Member.id == data.member_id)
@@ -124,7 +124,7 @@ async def create_user(
         if await session.scalar(member_q) is None:
             raise unknown_reference("member_id", msg("words.member"))
         if await session.scalar(select(exists().where(User.member_id == data.member_id))):
-            raise Conflict("duplicate", msg("users.member_already_user"))
+            raise Conflict("duplicate", msg("users.member_has_user"))
     username = data.username.lower()
     if await session.scalar(select(exists().where(User.username == username))):
         raise _duplicate_username(username)
@@ -160,7 +160,7 @@ async def create_user(
 
 
 def _duplicate_username(username: str) -> Conflict:
-    return Conflict("duplicate", msg("users.username_already_exists", username=username))
+    return Conflict("duplicate", msg("users.username_taken", username=username))
 
 
 async def _audit_unit(session: AsyncSession, user: User) -> uuid.UUID | None:
@@ -183,7 +183,7 @@ async def update_user(
     if "grants" in fields:
         _managers_only_plain_members(principal, data.grants or [])
     if principal.kind == "user" and user.id == principal.id and fields.get("active") is False:
-        raise Conflict("conflict", msg("users.you_cannot_deactivate_yourself"))
+        raise Conflict("conflict", msg("users.self_deactivation"))
     changes: dict[str, Any] = {}
     if fields.get("active") is not None and fields["active"] != user.active:
         changes["active"] = [user.active, fields["active"]]
@@ -251,7 +251,7 @@ async def create_client(
     if data.role not in CLIENT_ROLES:
         raise Unprocessable(
             "validation_failed",
-            msg("users.clients_role_must_partner"),
+            msg("users.client_role"),
             extra={
                 "errors": [
                     {"loc": ["body", "role"], "msg": "must be partner or analyst", "type": "enum"}

@@ -97,7 +97,7 @@ def _check_directory(file: IO[bytes]) -> None:
         raise too_large(
             "parts",
             MAX_PARTS,
-            msg("spreadsheets.workbook_too_many_parts", max_parts=MAX_PARTS),
+            msg("spreadsheets.too_many_parts", max_parts=MAX_PARTS),
         )
     file.seek(0)
 
@@ -124,7 +124,7 @@ def check_archive(file: IO[bytes], limits: Limits, *, ods: bool = False) -> None
                     "part_bytes",
                     MAX_OTHER_PART,
                     msg(
-                        "spreadsheets.workbook_part_exceeds_mib",
+                        "spreadsheets.part_too_large",
                         filename=info.filename[:80],
                         mib=MAX_OTHER_PART >> 20,
                     ),
@@ -138,7 +138,7 @@ def _too_unzipped(limits: Limits) -> Unprocessable:
     return too_large(
         "unzipped_bytes",
         limits.max_unzipped,
-        msg("spreadsheets.workbook_exceeds_mib_uncompressed", mib=limits.max_unzipped >> 20),
+        msg("spreadsheets.unzipped_too_large", mib=limits.max_unzipped >> 20),
     )
 
 
@@ -178,7 +178,7 @@ def check_sizes(file: IO[bytes], fmt: str, limits: Limits, xls_max_bytes: int) -
             raise too_large(
                 "xls_bytes",
                 xls_max_bytes,
-                msg("spreadsheets.xls_file_exceeds_mib", mib=xls_max_bytes >> 20),
+                msg("spreadsheets.xls_too_large", mib=xls_max_bytes >> 20),
             )
         return
     check_archive(file, limits, ods=fmt == ODS)
@@ -188,7 +188,7 @@ def out_of_memory(budget: int) -> Unprocessable:
     return too_large(
         "memory_bytes",
         budget,
-        msg("spreadsheets.reading_workbook_needs_more", mib=budget >> 20),
+        msg("spreadsheets.memory_budget", mib=budget >> 20),
     )
 
 
@@ -196,7 +196,7 @@ def too_long_cell() -> Unprocessable:
     return too_large(
         "cell_characters",
         MAX_TEXT,
-        msg("spreadsheets.cell_workbook_holds_more", max_text=MAX_TEXT),
+        msg("spreadsheets.cell_too_long", max_text=MAX_TEXT),
     )
 
 
@@ -325,5 +325,5 @@ def too_many_rows(limit: int) -> Unprocessable:
     return too_large(
         "rows",
         limit,
-        msg("spreadsheets.sync_takes_at_most", limit=limit),
+        msg("spreadsheets.too_many_rows", limit=limit),
     )

@@ -67,7 +67,7 @@ def canonicalize(platform: str | None, value: str) -> Canonical:
     if is_bare(text, code):
         if code is None:
             fail(
-                msg("canonical.choose_platform_or_give"),
+                msg("canonical.choose_platform"),
             )
         return _FROM_HANDLE[code](text)
     link = parse_link(text)
@@ -75,14 +75,14 @@ def canonicalize(platform: str | None, value: str) -> Canonical:
     if owner is None:
         if code is None:
             fail(
-                msg("canonical.cannot_tell_platform_choose", host=shown(link.host)),
+                msg("canonical.unknown_host", host=shown(link.host)),
             )
         if code not in ("website", "other"):
             label = LABELS[code]
             example = EXAMPLES[code]
             fail(
                 msg(
-                    "canonical.not_address_addresses_look",
+                    "canonical.not_address_example",
                     host=shown(link.host),
                     label=label,
                     example=example,
@@ -92,15 +92,15 @@ def canonicalize(platform: str | None, value: str) -> Canonical:
     owner_label = LABELS[owner]
     if code in ("website", "other"):
         fail(
-            msg("canonical.link_declare_platform_so", owner_label=owner_label, owner=owner),
+            msg("canonical.declare_with_owner", owner_label=owner_label, owner=owner),
         )
     if code is not None and code != owner:
         label = LABELS[code]
         fail(
-            msg("canonical.link_belongs_but_platform", owner_label=owner_label, label=label),
+            msg("canonical.other_platform_fix", owner_label=owner_label, label=label),
         )
     if link.port not in (None, 80, 443):
         fail(
-            msg("canonical.addresses_do_not_use", owner_label=owner_label, port=link.port),
+            msg("canonical.port", owner_label=owner_label, port=link.port),
         )
     return _FROM_LINK[owner](link)

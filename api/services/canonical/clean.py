@@ -29,7 +29,7 @@ def check_platform(platform: str | None) -> str | None:
     if code not in PLATFORMS:
         choices = ", ".join(sorted(PLATFORMS))
         fail(
-            msg("canonical.unknown_platform_use_one", platform=shown(platform), choices=choices),
+            msg("canonical.unknown_platform", platform=shown(platform), choices=choices),
         )
     return code
 
@@ -38,21 +38,21 @@ def reject_bad_chars(text: str) -> None:
     for char in text:
         if char == "\\" or unicodedata.category(char) in _BAD_CATEGORIES:
             fail(
-                msg("canonical.value_contains_invalid_character", char=ord(char)),
+                msg("canonical.invalid_character", char=ord(char)),
             )
 
 
 def clean(value: str, platform: str | None) -> str:
     text = unicodedata.normalize("NFC", value.strip().strip(_EDGE_JUNK).strip())
     if not text:
-        fail(msg("canonical.no_address_or_handle"))
+        fail(msg("canonical.empty"))
     if len(text) > MAX_LENGTH:
         fail(
-            msg("canonical.address_too_long_at", max_length=MAX_LENGTH),
+            msg("canonical.too_long", max_length=MAX_LENGTH),
         )
     reject_bad_chars(text)
     if any(c.isspace() for c in text) and not (platform == "zalo" and _PHONEISH.fullmatch(text)):
         fail(
-            msg("canonical.address_must_not_contain"),
+            msg("canonical.spaces"),
         )
     return text

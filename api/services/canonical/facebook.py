@@ -179,7 +179,7 @@ def from_link(link: Link) -> Canonical:
     if link.domain == "facebook.com":
         if link.sub in ("l", "lm"):
             fail(
-                msg("canonical.facebook_redirect_link_l"),
+                msg("canonical.facebook_redirect"),
             )
         if link.sub not in _FB_SUBS and not _FB_LOCALE.fullmatch(link.sub):
             unrecognised("facebook")
@@ -195,7 +195,7 @@ def from_link(link: Link) -> Canonical:
         if len(ids) != 1:
             not_account(
                 "facebook",
-                msg("canonical.profile_php_link_lacks"),
+                msg("canonical.profile_php_without_id"),
             )
         if not tab_only(segs[1:], frozenset()):
             unrecognised("facebook")

@@ -73,7 +73,7 @@ def find_domain(host: str) -> tuple[str, str] | None:
 
 def bad_host(host: str) -> NoReturn:
     fail(
-        msg("canonical.not_valid_public_domain", host=shown(host)),
+        msg("canonical.not_public_domain", host=shown(host)),
     )
 
 

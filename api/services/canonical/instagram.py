@@ -63,7 +63,7 @@ def from_link(link: Link) -> Canonical:
     if low == "stories":
         not_account(
             "instagram",
-            msg("canonical.story_not_account"),
+            msg("canonical.story"),
         )
     if low in IG_RESERVED:
         system_page("instagram", segs[0])

@@ -67,7 +67,7 @@ def from_link(link: Link) -> Canonical:
     if low == "pub":
         not_account(
             "linkedin",
-            msg("canonical.old_linkedin_profile_address"),
+            msg("canonical.linkedin_pub"),
         )
     unrecognised("linkedin")
 
@@ -75,5 +75,5 @@ def from_link(link: Link) -> Canonical:
 def from_handle(text: str) -> Canonical:
     not_account(
         "linkedin",
-        msg("canonical.linkedin_needs_full_link"),
+        msg("canonical.linkedin_bare"),
     )

@@ -98,7 +98,7 @@ def canonical_content(platform: str | None, value: str) -> ContentLink:
     text = clean(value, code)
     if is_bare(text, code):
         fail(
-            msg("canonical.give_full_link_content"),
+            msg("canonical.content_needs_link"),
         )
     link = parse_link(text)
     owner = link.platform
@@ -108,12 +108,12 @@ def canonical_content(platform: str | None, value: str) -> ContentLink:
         owner_label = LABELS[owner]
         label = LABELS[code]
         fail(
-            msg("canonical.link_belongs_but_platform_2", owner_label=owner_label, label=label),
+            msg("canonical.other_platform", owner_label=owner_label, label=label),
         )
     if link.port not in (None, 80, 443):
         owner_label = LABELS[owner]
         fail(
-            msg("canonical.addresses_do_not_use", owner_label=owner_label, port=link.port),
+            msg("canonical.port", owner_label=owner_label, port=link.port),
         )
     if owner == "facebook" and (link.segments[:1] == ("l.php",) or link.sub in ("l", "lm")):
         return canonical_content(None, _redirect_target(link))
@@ -157,7 +157,7 @@ def _redirect_target(link: Link) -> str:
     inner = parse_link(clean(target, None)) if target else None
     if inner is None or (inner.platform == "facebook" and inner.segments[:1] == ("l.php",)):
         fail(
-            msg("canonical.facebook_redirect_link_no"),
+            msg("canonical.facebook_redirect_no_target"),
         )
     return target
 
@@ -176,7 +176,7 @@ def _platform_content(owner: str, link: Link) -> ContentLink:
             segments = ("watch", *segments)
     elif link.domain in _SHORT_HOSTS or not segments:
         fail(
-            msg("canonical.link_names_no_particular"),
+            msg("canonical.no_content"),
         )
     normalised = Link(link.host, link.domain, link.sub, owner, link.port, segments, query_map)
     account_key = _account_of(owner, normalised)

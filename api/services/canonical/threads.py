@@ -47,7 +47,7 @@ def from_link(link: Link) -> Canonical:
         post_link("threads")
     not_account(
         "threads",
-        msg("canonical.threads_account_address_before"),
+        msg("canonical.threads_needs_at"),
     )
 
 

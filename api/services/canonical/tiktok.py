@@ -67,7 +67,7 @@ def from_link(link: Link) -> Canonical:
         video_link("tiktok")
     not_account(
         "tiktok",
-        msg("canonical.tiktok_account_address_before"),
+        msg("canonical.tiktok_needs_at"),
     )
 
 

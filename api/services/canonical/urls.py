@@ -47,7 +47,7 @@ class Link:
 
 def malformed() -> NoReturn:
     fail(
-        msg("canonical.address_malformed_copy_whole"),
+        msg("canonical.malformed"),
     )
 
 
@@ -60,7 +60,7 @@ def split_segments(path: str) -> tuple[str, ...]:
             segment = unquote(raw, errors="strict")
         except UnicodeDecodeError:
             fail(
-                msg("canonical.address_contains_invalid_percent"),
+                msg("canonical.bad_percent_encoding"),
             )
         segment = unicodedata.normalize("NFC", segment)
         reject_bad_chars(segment)
@@ -80,7 +80,7 @@ def parse_link(text: str) -> Link:
         name = scheme.group(1).lower()
         if name not in ("http", "https"):
             fail(
-                msg("canonical.http_and_https_links", name=shown(name)),
+                msg("canonical.scheme", name=shown(name)),
             )
         rest = text[scheme.end() :]
         if not rest.startswith("//"):
@@ -100,7 +100,7 @@ def parse_link(text: str) -> Link:
         malformed()
     if "@" in parts.netloc:
         fail(
-            msg("canonical.address_carries_user_name"),
+            msg("canonical.userinfo"),
         )
     if parts.netloc.startswith("["):
         bad_host(parts.netloc)

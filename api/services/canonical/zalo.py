@@ -84,7 +84,7 @@ def from_link(link: Link) -> Canonical:
     if low == "s":
         not_account(
             "zalo",
-            msg("canonical.zalo_mini_app_link"),
+            msg("canonical.zalo_mini_app"),
         )
     if len(segs) != 1:
         unrecognised("zalo")

@@ -79,7 +79,7 @@ def require_handler(principal: Principal, v: Visible) -> None:
         require(principal, Action.REPORT_HANDLE, v.unit_path)  # raises the 403
     if principal.member_id in parties(v.report):
         raise Forbidden(
-            detail=msg("reports.nobody_handles_report_they"),
+            detail=msg("reports.party_cannot_handle"),
         )
 
 

@@ -45,20 +45,20 @@ async def add_evidence(
     if report.status not in OPEN_STATUSES:
         raise Conflict(
             "report_closed",
-            msg("reports.report_closed_no_more"),
+            msg("reports.closed_no_evidence"),
         )
     count = await session.scalar(select(func.count()).where(ReportEvidence.report_id == report.id))
     if (count or 0) >= MAX_EVIDENCE:
         raise Conflict(
             "evidence_limit",
-            msg("reports.report_holds_at_most", max_evidence=MAX_EVIDENCE),
+            msg("reports.evidence_limit", max_evidence=MAX_EVIDENCE),
         )
     limit = get_settings().max_evidence_body
     upload.seek(0, 2)
     if upload.tell() > limit:
         raise AppError(
             "payload_too_large",
-            msg("reports.evidence_file_exceeds_bytes", limit=limit),
+            msg("reports.evidence_too_large", limit=limit),
         )
     content_type = files.require_type(upload, files.EVIDENCE_TYPES)
     stored = await files.storage().put(upload)

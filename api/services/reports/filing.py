@@ -66,7 +66,7 @@ async def _subject(
             raise field_error(
                 "impersonated_member_id",
                 "validation_failed",
-                msg("reports.unknown_impersonated_member"),
+                msg("reports.impersonated_member_unknown"),
                 "reference",
             )
     if data.impersonated_unit_id is not None:
@@ -77,7 +77,7 @@ async def _subject(
             raise field_error(
                 "impersonated_unit_id",
                 "validation_failed",
-                msg("reports.unknown_impersonated_unit"),
+                msg("reports.impersonated_unit_unknown"),
                 "reference",
             )
     if account_key is not None:
@@ -102,7 +102,7 @@ async def file(
     who already has an open report of that link gets it back (not created, not counted
     against the rate limit)."""
     if principal.member_id is None or principal.member_unit_id is None:
-        raise Forbidden(detail=msg("reports.members_file_reports"))
+        raise Forbidden(detail=msg("reports.members_file_only"))
     try:
         link = canonical_content(data.platform.value if data.platform else None, data.url)
     except InvalidAccountUrl as exc:
@@ -111,7 +111,7 @@ async def file(
         raise field_error(
             "impersonated_unit_id",
             "validation_failed",
-            msg("reports.give_impersonated_member_or"),
+            msg("reports.impersonated_member_or_unit"),
         )
     subject = await _subject(session, link.account_key, data)
     content_hash = sha256_hex(link.url.encode())

@@ -118,7 +118,7 @@ def _legal_move(principal: Principal, v: Visible, data: TransitionIn) -> Move:
     if move.by == "reporter":
         if not is_reporter(principal, report):
             raise Forbidden(
-                detail=msg("reports.reporter_withdraws_their_own"),
+                detail=msg("reports.withdraw_reporter_only"),
             )
     else:
         require_handler(principal, v)
@@ -130,13 +130,13 @@ def _legal_move(principal: Principal, v: Visible, data: TransitionIn) -> Move:
             raise field_error(
                 name,
                 "validation_failed",
-                msg("reports.required_move", name=name, to=data.to.value),
+                msg("reports.field_required_for_move", name=name, to=data.to.value),
             )
         if given and name not in move.requires:
             raise field_error(
                 name,
                 "validation_failed",
-                msg("reports.does_not_apply_move", name=name, to=data.to.value),
+                msg("reports.field_not_for_move", name=name, to=data.to.value),
             )
     return move
 
@@ -301,14 +301,14 @@ async def update_report(
     if report.status not in OPEN_STATUSES:
         raise Conflict(
             "report_closed",
-            msg("reports.report_closed_assignee_and"),
+            msg("reports.closed_no_assignment"),
         )
     fields = data.model_dump(exclude_unset=True)
     if "priority" in fields and fields["priority"] is None:
         raise field_error(
             "priority",
             "validation_failed",
-            msg("reports.priority_cannot_null"),
+            msg("reports.priority_null"),
         )
     new_assignee = fields.get("assignee_id")
     if (
@@ -319,7 +319,7 @@ async def update_report(
         raise field_error(
             "assignee_id",
             "validation_failed",
-            msg("reports.assignee_must_active_handler"),
+            msg("reports.assignee_not_handler"),
             "reference",
         )
     before = {k: getattr(report, k) for k in fields}

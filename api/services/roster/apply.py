@@ -136,7 +136,7 @@ async def apply(
         log.exception("roster sync %s failed during apply", sync_id)
         raise AppError(
             "internal_error",
-            msg("roster.applying_sync_failed_nothing"),
+            msg("roster.apply_failed"),
             extra={"sync_id": str(sync_id)},
         ) from exc
 
@@ -150,7 +150,7 @@ def _applicable(
     if row.status != SyncStatus.previewed:
         raise refusal(
             "sync_not_applicable",
-            msg("roster.sync_failed_send_roster"),
+            msg("roster.sync_failed"),
             sync_id,
         )
     if row.scope_path is not None:
@@ -161,14 +161,14 @@ def _applicable(
     if (row.rejected or row.units_rejected) and not (skip_rejected or options.get("skip_rejected")):
         raise refusal(
             "sync_has_rejected_rows",
-            msg("roster.rows_were_rejected_fix", rejected=row.rejected + row.units_rejected),
+            msg("roster.has_rejected_rows", rejected=row.rejected + row.units_rejected),
             sync_id,
         )
     if is_mass(row) and not (allow_mass_deactivation or options.get("allow_mass_deactivation")):
         raise refusal(
             "mass_deactivation",
             msg(
-                "roster.snapshot_would_deactivate_members",
+                "roster.mass_deactivation",
                 deactivated=row.deactivated,
                 scope_members=row.scope_members,
             ),
@@ -233,7 +233,7 @@ async def _claim(run: ApplyRun) -> bool:
         return False
     raise refusal(
         "sync_not_applicable",
-        msg("roster.sync_can_no_longer"),
+        msg("roster.not_applicable"),
         sync_id,
     )
 

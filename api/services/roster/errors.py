@@ -22,7 +22,7 @@ def problem_errors(loc: list[str | int], msg: str, typ: str) -> dict[str, Any]:
 def invalid_json(detail: str) -> BadRequest:
     return BadRequest(
         "invalid_json",
-        msg("roster.json_body_malformed", detail=detail),
+        msg("roster.invalid_json", detail=detail),
     )
 
 
@@ -66,7 +66,7 @@ def missing_columns(missing: list[str], accepted: dict[str, tuple[str, ...]]) ->
     names = ", ".join(missing)
     return Unprocessable(
         "validation_failed",
-        msg("roster.required_columns_missing", names=names),
+        msg("roster.missing_columns", names=names),
         extra={
             "errors": [
                 {
@@ -93,7 +93,7 @@ def body_field(key: str, shown: str, reason: str) -> Unprocessable:
     may appear in the detail."""
     return Unprocessable(
         "validation_failed",
-        msg("roster.field_not_accepted", shown=shown, reason=reason),
+        msg("roster.body_field", shown=shown, reason=reason),
         extra=problem_errors(["body", key[:64]], reason, "extra_forbidden"),
     )
 
@@ -101,7 +101,7 @@ def body_field(key: str, shown: str, reason: str) -> Unprocessable:
 def body_mismatch(name: str) -> Unprocessable:
     return Unprocessable(
         "validation_failed",
-        msg("roster.differs_between_body_and", name=name),
+        msg("roster.body_query_mismatch", name=name),
         extra={
             "errors": [
                 {
@@ -121,6 +121,6 @@ def refusal(code: str, message: Message, sync_id: uuid.UUID) -> AppError:
 def roster_changed(sync_id: uuid.UUID, why: str) -> Conflict:
     return Conflict(
         "roster_changed",
-        msg("roster.roster_changed_since_preview", why=why),
+        msg("roster.changed_since_preview", why=why),
         extra={"sync_id": str(sync_id)},
     )

@@ -193,7 +193,7 @@ class RosterReader:
             yield from self._table(enumerate(reader, start=1))
         except csv.Error as exc:
             raise invalid_file(
-                msg("roster.malformed_csv_at_line", line=reader.line_num, error=exc),
+                msg("roster.malformed_csv", line=reader.line_num, error=exc),
             ) from exc
 
     # --- XLSX, XLS, ODS ---
@@ -409,6 +409,6 @@ def media_format(content_type: str | None) -> str:
         shown = media[:80] if _MEDIA_TYPE.match(media) else "?"
         raise AppError(
             "unsupported_media_type",
-            msg("roster.content_type_not_supported", shown=shown, accepted=accepted),
+            msg("roster.unsupported_content_type", shown=shown, accepted=accepted),
         )
     return fmt

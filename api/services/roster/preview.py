@@ -91,7 +91,7 @@ async def preview(
     if reader.units and mode != SyncMode.snapshot:
         raise Unprocessable(
             "validation_failed",
-            msg("roster.snapshot_may_carry_units"),
+            msg("roster.units_need_snapshot"),
             extra={
                 "errors": [
                     {"loc": ["body", "units"], "msg": "snapshot only", "type": "value_error"}
@@ -200,7 +200,7 @@ async def _resolve_scope(
         if mode == SyncMode.snapshot:
             raise Unprocessable(
                 "validation_failed",
-                msg("roster.snapshot_needs_scope_unit"),
+                msg("roster.snapshot_needs_scope"),
                 extra={
                     "errors": [
                         {
@@ -227,7 +227,7 @@ async def _resolve_scope(
         error.extra["errors"][0]["loc"] = [where, "scope_unit_code"]
         raise error
     if row.status != UnitStatus.active:
-        raise Conflict("unit_dissolved", msg("units.unit_dissolved", code=code))
+        raise Conflict("unit_dissolved", msg("units.dissolved", code=code))
     return Scope(row.id, row.path)
 
 

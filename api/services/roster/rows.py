@@ -470,7 +470,7 @@ def validate_mode(value: Any) -> str:
     if value not in ("snapshot", "upsert"):
         raise Unprocessable(
             "validation_failed",
-            msg("roster.mode_missing_or_invalid"),
+            msg("roster.invalid_mode"),
             extra=problem_errors(["body", "mode"], "must be snapshot or upsert", "enum"),
         )
     return str(value)
@@ -485,7 +485,7 @@ def validate_scope_code(value: Any) -> str | None:
     except ValidationError as exc:
         raise Unprocessable(
             "validation_failed",
-            msg("roster.scope_unit_code_invalid"),
+            msg("roster.invalid_scope_unit_code"),
             extra=problem_errors(
                 ["body", "scope_unit_code"], str(exc.errors()[0]["msg"]), "value_error"
             ),
