@@ -59,8 +59,8 @@ def text(message_id: str, lang: str, /, **params: object) -> str:
     missing from the catalog (tests/core/test_i18n.py fails on one) shows as itself rather
     than turning a 4xx into a 500."""
     template = catalog("en" if lang == "en" else "vi").get(message_id, message_id)
-    if not params:
-        return template
+    # Always formatted, parameters or not: a catalog text is a format template throughout
+    # (a literal brace is written "{{").
     values = {k: v.render(lang) if isinstance(v, Message) else v for k, v in params.items()}
     return template.format(**values)
 
