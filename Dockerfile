@@ -13,6 +13,10 @@ WORKDIR /src
 COPY pyproject.toml constraints.txt README.md ./
 COPY api ./api
 COPY migrations ./migrations
+# Compile the message catalogs (api/locale/*/LC_MESSAGES/messages.po → .mo); the wheel
+# ships both (pyproject.toml package-data), and the app reads the .mo.
+RUN pip install --no-cache-dir -c constraints.txt babel \
+    && pybabel compile --statistics -d api/locale -D messages
 RUN pip wheel --no-cache-dir -c constraints.txt --wheel-dir /wheels .
 
 # Runtime stage: no compiler, no sources, a non-root user; configuration by QD85_* env only.

@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api.core.config import get_settings
 from api.core.db import db
 from api.core.errors import PreconditionFailed, Unauthorized, Unprocessable
+from api.core.i18n import Message, msg
 from api.core.security import InvalidToken, decode_access_token
 from api.core.versioning import check_version
 from api.services.authz import Principal
@@ -54,8 +55,7 @@ oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=F
 
 _INVALID = (
     "invalid_token",
-    "Mã truy cập không hợp lệ hoặc đã hết hạn.",
-    "The access token is invalid or expired.",
+    msg("http.invalid_token"),
 )
 
 
@@ -65,9 +65,7 @@ async def get_principal(
     token: Annotated[str | None, Depends(oauth2_scheme)],
 ) -> Principal:
     if not token:
-        raise Unauthorized(
-            "unauthorized", "Cần đăng nhập (Bearer token).", "A bearer token is required."
-        )
+        raise Unauthorized("unauthorized", msg("http.bearer_token_required"))
     try:
         claims = decode_access_token(token)
     except InvalidToken as exc:
@@ -108,8 +106,7 @@ def parse_if_match(
     if match is None:
         raise PreconditionFailed(
             "version_mismatch",
-            "If-Match không khớp phiên bản hiện tại.",
-            "If-Match does not match the current version.",
+            msg("http.if_match_mismatch"),
         )
     return int(match.group(1))
 
@@ -120,12 +117,15 @@ IfMatchDep = Annotated[int | None, Depends(parse_if_match)]
 # --- a multipart upload ------------------------------------------------------------------
 
 
-def _bad_upload(vi: str, en: str) -> Unprocessable:
+def _bad_upload(message: Message) -> Unprocessable:
     return Unprocessable(
         "validation_failed",
-        vi,
-        en,
-        extra={"errors": [{"loc": ["body", "file"], "msg": en, "type": "value_error"}]},
+        message,
+        extra={
+            "errors": [
+                {"loc": ["body", "file"], "msg": message.render("en"), "type": "value_error"}
+            ]
+        },
     )
 
 
@@ -134,23 +134,20 @@ async def _read_form(request: Request) -> FormData:
     if not content_type.lower().startswith("multipart/form-data"):
         raise UnsupportedFileType(
             "unsupported_media_type",
-            "Hãy gửi tệp dạng multipart/form-data, trường 'file'.",
-            "Send the file as multipart/form-data, field 'file'.",
+            msg("http.upload_not_multipart"),
         )
     try:
         return await request.form(max_files=1, max_fields=5)
     except StarletteHTTPException as exc:
         if exc.status_code != 400:
             raise  # 413 from the body limit
-        raise _bad_upload(
-            "Nội dung multipart không hợp lệ.", "Malformed multipart body (one file, field 'file')."
-        ) from exc
+        raise _bad_upload(msg("http.upload_malformed")) from exc
 
 
 def _one_file(form: FormData) -> UploadFile:
     files = form.getlist("file")
     if len(files) != 1 or not isinstance(files[0], UploadFile):
-        raise _bad_upload("Thiếu tệp ở trường 'file'.", "The field 'file' must hold one file.")
+        raise _bad_upload(msg("http.upload_no_file"))
     return files[0]
 
 

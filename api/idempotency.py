@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from starlette.responses import Response
 
 from api.core.errors import Conflict, Unprocessable
+from api.core.i18n import msg
 from api.core.security import sha256_hex
 from api.deps import PrincipalDep, SessionDep
 from api.models import IdempotencyRecord
@@ -54,8 +55,7 @@ class Idempotency:
         if record.request_hash != self.request_hash:
             raise Unprocessable(
                 "idempotency_key_mismatch",
-                "Khóa Idempotency-Key này đã được dùng cho một yêu cầu khác.",
-                "This Idempotency-Key was already used for a different request.",
+                msg("idempotency.key_reused"),
             )
         return Response(
             record.response_body,
@@ -88,9 +88,7 @@ class Idempotency:
             except IntegrityError as exc:
                 raise Conflict(
                     "idempotency_in_progress",
-                    "Một yêu cầu cùng Idempotency-Key vừa được xử lý; hãy gửi lại để nhận kết quả.",
-                    "A request with this Idempotency-Key was processed concurrently; retry "
-                    "to get its result.",
+                    msg("idempotency.concurrent"),
                 ) from exc
         return Response(
             body, status_code=status_code, media_type="application/json", headers=headers
@@ -113,8 +111,7 @@ def get_idempotency(
     if idempotency_key is not None and not KEY_RE.match(idempotency_key):
         raise Unprocessable(
             "validation_failed",
-            "Idempotency-Key phải gồm 1–255 ký tự ASCII hiển thị.",
-            "Idempotency-Key must be 1–255 visible ASCII characters.",
+            msg("idempotency.invalid_key"),
             extra={
                 "errors": [
                     {

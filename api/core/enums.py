@@ -1,8 +1,11 @@
-"""Every enumeration of the contract (SPEC §4–5), with Vietnamese and English labels."""
+"""Every enumeration of the contract (SPEC §4–5), with Vietnamese and English labels (the
+labels are in the message catalogs, api/locale)."""
 
 from __future__ import annotations
 
 from enum import StrEnum
+
+from api.core.i18n import text
 
 
 class Role(StrEnum):
@@ -252,303 +255,47 @@ class TokenError(StrEnum):
     invalid_scope = "invalid_scope"
 
 
-# name -> (enum, {code: (vi, en)})
+# name -> the enumeration: the contract's enumerations that have labels for people.
+LABELLED: dict[str, type[StrEnum]] = {
+    "role": Role,
+    "unit_level": UnitLevel,
+    "unit_status": UnitStatus,
+    "membership": Membership,
+    "member_status": MemberStatus,
+    "declaration": Declaration,
+    "platform": Platform,
+    "account_kind": AccountKind,
+    "account_purpose": AccountPurpose,
+    "account_status": AccountStatus,
+    "report_category": ReportCategory,
+    "proposed_action": ProposedAction,
+    "report_status": ReportStatus,
+    "report_outcome": ReportOutcome,
+    "priority": Priority,
+    "doc_type": DocType,
+    "document_status": DocumentStatus,
+    "ack_state": AckState,
+    "sync_mode": SyncMode,
+    "sync_status": SyncStatus,
+    "row_action": RowAction,
+    "unit_action": UnitAction,
+    "sync_source": SyncSource,
+    "principal_kind": PrincipalKind,
+    "timeline_kind": TimelineKind,
+    "series_interval": SeriesInterval,
+    "series_key": SeriesKey,
+    "grant_type": GrantType,
+    "token_error": TokenError,
+}
+
+# name -> (enum, {code: (vi, en)}): the labels, from the catalogs (`enum.<name>.<code>`).
 LABELS: dict[str, tuple[type[StrEnum], dict[str, tuple[str, str]]]] = {
-    "role": (
-        Role,
+    name: (
+        enum,
         {
-            "admin": ("Quản trị hệ thống", "Administrator"),
-            "manager": ("Cấp ủy (quản lý)", "Manager (party committee)"),
-            "reviewer": ("Cán bộ thẩm định", "Reviewer"),
-            "member": ("Đảng viên", "Member"),
-            "partner": ("Hệ thống đối tác", "Partner system"),
-            "analyst": ("Thống kê", "Analyst"),
+            m.value: (text(f"enum.{name}.{m.value}", "vi"), text(f"enum.{name}.{m.value}", "en"))
+            for m in enum
         },
-    ),
-    "unit_level": (
-        UnitLevel,
-        {
-            "central": ("Trung ương", "Central"),
-            "provincial": (
-                "Đảng bộ trực thuộc Trung ương",
-                "Provincial (directly under the Centre)",
-            ),
-            "upper_grassroots": ("Cấp trên cơ sở", "Upper grassroots"),
-            "grassroots": ("Đảng bộ cơ sở / chi bộ cơ sở", "Grassroots"),
-            "cell": ("Chi bộ trực thuộc", "Party cell"),
-            "group": ("Tổ đảng", "Party group"),
-        },
-    ),
-    "unit_status": (
-        UnitStatus,
-        {
-            "active": ("Đang hoạt động", "Active"),
-            "dissolved": ("Đã giải thể", "Dissolved"),
-        },
-    ),
-    "membership": (
-        Membership,
-        {
-            "probationary": ("Đảng viên dự bị", "Probationary member"),
-            "official": ("Đảng viên chính thức", "Official member"),
-            "none": ("Không phải đảng viên", "Not a party member"),
-        },
-    ),
-    "member_status": (
-        MemberStatus,
-        {
-            "active": ("Đang sinh hoạt", "Active"),
-            "exempt": ("Miễn sinh hoạt", "Exempt"),
-            "transferred": ("Đã chuyển đi", "Transferred"),
-            "removed": ("Đã xóa tên", "Removed"),
-            "deceased": ("Đã từ trần", "Deceased"),
-        },
-    ),
-    "declaration": (
-        Declaration,
-        {
-            "not_declared": ("Chưa khai báo", "Not declared"),
-            "declared_none": ("Khai báo không có tài khoản", "Declared: no accounts"),
-            "declared": ("Đã khai báo", "Declared"),
-        },
-    ),
-    "platform": (
-        Platform,
-        {
-            "facebook": ("Facebook", "Facebook"),
-            "zalo": ("Zalo", "Zalo"),
-            "youtube": ("YouTube", "YouTube"),
-            "tiktok": ("TikTok", "TikTok"),
-            "instagram": ("Instagram", "Instagram"),
-            "x": ("X (Twitter)", "X (Twitter)"),
-            "telegram": ("Telegram", "Telegram"),
-            "threads": ("Threads", "Threads"),
-            "linkedin": ("LinkedIn", "LinkedIn"),
-            "website": ("Trang web", "Website"),
-            "other": ("Khác", "Other"),
-        },
-    ),
-    "account_kind": (
-        AccountKind,
-        {
-            "profile": ("Trang cá nhân", "Profile"),
-            "page": ("Trang (fanpage)", "Page"),
-            "group": ("Nhóm", "Group"),
-            "channel": ("Kênh", "Channel"),
-            "official_account": ("Tài khoản chính thức (OA)", "Official account"),
-            "website": ("Trang web", "Website"),
-        },
-    ),
-    "account_purpose": (
-        AccountPurpose,
-        {
-            "personal": ("Cá nhân", "Personal"),
-            "work": ("Công việc", "Work"),
-            "propaganda": ("Tuyên truyền", "Propaganda"),
-        },
-    ),
-    "account_status": (
-        AccountStatus,
-        {
-            "pending": ("Chờ xác minh", "Pending"),
-            "verified": ("Đã xác minh", "Verified"),
-            "rejected": ("Bị từ chối", "Rejected"),
-            "closed": ("Đã đóng", "Closed"),
-            "compromised": ("Bị chiếm quyền", "Compromised"),
-        },
-    ),
-    "report_category": (
-        ReportCategory,
-        {
-            "fake_news": ("Tin giả", "Fake news"),
-            "false_information": ("Tin sai sự thật", "False information"),
-            "distortion": ("Xuyên tạc, chống phá", "Distortion"),
-            "hostile_view": ("Quan điểm sai trái, thù địch", "Hostile view"),
-            "defamation": ("Bôi nhọ, xúc phạm", "Defamation"),
-            "incitement": ("Kích động, gây rối", "Incitement"),
-            "secret_leak": (
-                "Lộ bí mật nhà nước, tài liệu nội bộ",
-                "Secret or internal document leak",
-            ),
-            "obscene": ("Dâm ô, phản cảm", "Obscene"),
-            "impersonation": ("Trang giả mạo", "Impersonation"),
-            "scam": ("Lừa đảo, link độc", "Scam or malicious link"),
-            "other": ("Khác", "Other"),
-        },
-    ),
-    "proposed_action": (
-        ProposedAction,
-        {
-            "refute": ("Phản bác, định hướng", "Refute"),
-            "report_to_platform": ("Báo cáo nền tảng", "Report to the platform"),
-            "request_takedown": ("Đề nghị gỡ bỏ", "Request takedown"),
-            "refer_to_authorities": ("Chuyển cơ quan chức năng", "Refer to the authorities"),
-            "correct_member": ("Chấn chỉnh đảng viên", "Correct the member"),
-            "monitor": ("Theo dõi", "Monitor"),
-        },
-    ),
-    "report_status": (
-        ReportStatus,
-        {
-            "submitted": ("Đã gửi", "Submitted"),
-            "in_review": ("Đang xem xét", "In review"),
-            "escalated": ("Đã chuyển cơ quan chức năng", "Escalated"),
-            "resolved": ("Đã xử lý", "Resolved"),
-            "dismissed": ("Không xử lý", "Dismissed"),
-            "withdrawn": ("Đã rút", "Withdrawn"),
-        },
-    ),
-    "report_outcome": (
-        ReportOutcome,
-        {
-            "removed": ("Đã gỡ bỏ", "Removed"),
-            "account_locked": ("Đã khóa tài khoản", "Account locked"),
-            "refuted": ("Đã phản bác", "Refuted"),
-            "corrected": ("Đã chấn chỉnh", "Corrected"),
-            "no_action": ("Không cần xử lý", "No action"),
-        },
-    ),
-    "priority": (
-        Priority,
-        {
-            "low": ("Thấp", "Low"),
-            "normal": ("Bình thường", "Normal"),
-            "high": ("Cao", "High"),
-            "urgent": ("Khẩn", "Urgent"),
-        },
-    ),
-    "doc_type": (
-        DocType,
-        {
-            "regulation": ("Quy định", "Regulation"),
-            "guidance": ("Hướng dẫn", "Guidance"),
-            "directive": ("Chỉ thị", "Directive"),
-            "resolution": ("Nghị quyết", "Resolution"),
-            "official_letter": ("Công văn", "Official letter"),
-            "plan": ("Kế hoạch", "Plan"),
-            "law": ("Luật", "Law"),
-            "decree": ("Nghị định", "Decree"),
-            "propaganda": ("Tài liệu tuyên truyền", "Propaganda material"),
-            "other": ("Khác", "Other"),
-        },
-    ),
-    "document_status": (
-        DocumentStatus,
-        {
-            "draft": ("Bản nháp", "Draft"),
-            "published": ("Đã ban hành", "Published"),
-            "archived": ("Đã lưu trữ", "Archived"),
-        },
-    ),
-    "ack_state": (
-        AckState,
-        {
-            "pending": ("Chưa quán triệt", "Pending"),
-            "done": ("Đã quán triệt", "Acknowledged"),
-        },
-    ),
-    "sync_mode": (
-        SyncMode,
-        {
-            "snapshot": ("Toàn bộ (ảnh chụp)", "Snapshot"),
-            "upsert": ("Cập nhật từng dòng", "Upsert"),
-        },
-    ),
-    "sync_status": (
-        SyncStatus,
-        {
-            "previewed": ("Đã xem trước", "Previewed"),
-            "applied": ("Đã áp dụng", "Applied"),
-            "failed": ("Thất bại", "Failed"),
-        },
-    ),
-    "row_action": (
-        RowAction,
-        {
-            "create": ("Thêm mới", "Create"),
-            "update": ("Cập nhật", "Update"),
-            "move": ("Chuyển đơn vị", "Move"),
-            "reactivate": ("Khôi phục", "Reactivate"),
-            "deactivate": ("Chuyển đi", "Deactivate"),
-            "unchanged": ("Không đổi", "Unchanged"),
-            "rejected": ("Bị từ chối", "Rejected"),
-        },
-    ),
-    "unit_action": (
-        UnitAction,
-        {
-            "create": ("Thêm mới", "Create"),
-            "update": ("Cập nhật", "Update"),
-            "unchanged": ("Không đổi", "Unchanged"),
-            "rejected": ("Bị từ chối", "Rejected"),
-        },
-    ),
-    "sync_source": (
-        SyncSource,
-        {
-            "json": ("JSON", "JSON"),
-            "ndjson": ("NDJSON", "NDJSON"),
-            "csv": ("CSV", "CSV"),
-            "xlsx": ("Excel (XLSX)", "Excel (XLSX)"),
-            "xls": ("Excel 97–2003 (XLS)", "Excel 97–2003 (XLS)"),
-            "ods": ("OpenDocument (ODS)", "OpenDocument (ODS)"),
-        },
-    ),
-    "principal_kind": (
-        PrincipalKind,
-        {
-            "user": ("Người dùng", "User"),
-            "client": ("Ứng dụng (API client)", "API client"),
-        },
-    ),
-    "timeline_kind": (
-        TimelineKind,
-        {
-            "filed": ("Gửi báo cáo", "Filed"),
-            "duplicate_linked": ("Gộp báo cáo trùng", "Duplicate linked"),
-            "promoted": ("Trở thành báo cáo chính", "Promoted to primary"),
-            "transition": ("Chuyển trạng thái", "Transition"),
-            "assignment": ("Phân công", "Assignment"),
-            "priority": ("Đổi mức ưu tiên", "Priority"),
-            "evidence": ("Thêm chứng cứ", "Evidence"),
-        },
-    ),
-    "series_interval": (
-        SeriesInterval,
-        {
-            "day": ("Ngày", "Day"),
-            "week": ("Tuần", "Week"),
-            "month": ("Tháng", "Month"),
-        },
-    ),
-    "series_key": (
-        SeriesKey,
-        {
-            "category": ("Loại vi phạm", "Category"),
-            "platform": ("Nền tảng", "Platform"),
-            "status": ("Trạng thái", "Status"),
-        },
-    ),
-    "grant_type": (
-        GrantType,
-        {
-            "password": ("Mật khẩu", "Password"),
-            "client_credentials": ("Thông tin ứng dụng", "Client credentials"),
-            "refresh_token": ("Làm mới mã truy cập", "Refresh token"),
-        },
-    ),
-    "token_error": (
-        TokenError,
-        {
-            "invalid_request": ("Yêu cầu không hợp lệ", "Invalid request"),
-            "invalid_client": ("Ứng dụng không hợp lệ", "Invalid client"),
-            "invalid_grant": ("Thông tin cấp quyền không hợp lệ", "Invalid grant"),
-            "unauthorized_client": ("Ứng dụng không được phép", "Unauthorized client"),
-            "unsupported_grant_type": (
-                "Kiểu cấp quyền không được hỗ trợ",
-                "Unsupported grant type",
-            ),
-            "invalid_scope": ("Phạm vi không hợp lệ", "Invalid scope"),
-        },
-    ),
+    )
+    for name, enum in LABELLED.items()
 }

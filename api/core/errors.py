@@ -16,107 +16,63 @@ from starlette.responses import Response
 from starlette.routing import Match
 
 from api.core.enums import TokenError
+from api.core.i18n import Message, msg, text
 
 log = logging.getLogger("qd85.errors")
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
-# code -> (status, title vi, title en). The code is the contract; titles are for people.
+# code -> status. The code is the contract; its title, for people, is the catalog's
+# `title.<code>` (api/locale, in vi and en).
+STATUSES: dict[str, int] = {
+    "bad_request": 400,
+    "invalid_json": 400,
+    "invalid_grant": 400,
+    "unsupported_grant_type": 400,
+    "unauthorized": 401,
+    "invalid_token": 401,
+    "invalid_client": 401,
+    "forbidden": 403,
+    "not_found": 404,
+    "file_missing": 404,
+    "method_not_allowed": 405,
+    "not_acceptable": 406,
+    "conflict": 409,
+    "duplicate": 409,
+    "unit_cycle": 409,
+    "unit_not_empty": 409,
+    "unit_dissolved": 409,
+    "duplicate_account": 409,
+    "invalid_transition": 409,
+    "declaration_conflict": 409,
+    "roster_changed": 409,
+    "sync_not_applicable": 409,
+    "sync_has_rejected_rows": 422,
+    "mass_deactivation": 422,
+    "unsupported_encoding": 422,
+    "invalid_file": 422,
+    "document_not_published": 409,
+    "report_closed": 409,
+    "evidence_limit": 409,
+    "invalid_url": 422,
+    "invalid_account_url": 422,
+    "idempotency_in_progress": 409,
+    "version_mismatch": 412,
+    "payload_too_large": 413,
+    "unsupported_media_type": 415,
+    "validation_failed": 422,
+    "invalid_cursor": 422,
+    "idempotency_key_mismatch": 422,
+    "tree_too_large": 422,
+    "rate_limited": 429,
+    "internal_error": 500,
+    "service_unavailable": 503,
+}
+
+# code -> (status, title vi, title en), from the catalogs.
 CODES: dict[str, tuple[int, str, str]] = {
-    "bad_request": (400, "Yêu cầu không hợp lệ", "Bad request"),
-    "invalid_json": (400, "Nội dung JSON không hợp lệ", "Malformed JSON body"),
-    "invalid_grant": (400, "Thông tin cấp quyền không hợp lệ", "Invalid grant"),
-    "unsupported_grant_type": (400, "Kiểu cấp quyền không được hỗ trợ", "Unsupported grant type"),
-    "unauthorized": (401, "Chưa xác thực", "Authentication required"),
-    "invalid_token": (401, "Mã truy cập không hợp lệ", "Invalid or expired token"),
-    "invalid_client": (401, "Ứng dụng không hợp lệ", "Invalid client credentials"),
-    "forbidden": (403, "Không có quyền", "Forbidden"),
-    "not_found": (404, "Không tìm thấy", "Not found"),
-    "file_missing": (404, "Tệp không còn trong kho lưu trữ", "File missing from the store"),
-    "method_not_allowed": (405, "Phương thức không được phép", "Method not allowed"),
-    "not_acceptable": (406, "Không đáp ứng được định dạng yêu cầu", "Not acceptable"),
-    "conflict": (409, "Xung đột dữ liệu", "Conflict"),
-    "duplicate": (409, "Dữ liệu đã tồn tại", "Already exists"),
-    "unit_cycle": (
-        409,
-        "Không thể chuyển đơn vị vào chính cây con của nó",
-        "Move would create a cycle",
-    ),
-    "unit_not_empty": (
-        409,
-        "Đơn vị còn đơn vị con hoặc đảng viên đang hoạt động",
-        "Unit is not empty",
-    ),
-    "unit_dissolved": (409, "Đơn vị đã giải thể", "Unit is dissolved"),
-    "duplicate_account": (
-        409,
-        "Tài khoản đã được đảng viên khác khai báo",
-        "Account already declared by another member",
-    ),
-    "invalid_transition": (409, "Không thể chuyển sang trạng thái này", "Invalid state transition"),
-    "declaration_conflict": (
-        409,
-        "Khai báo mâu thuẫn với các tài khoản hiện có",
-        "Declaration conflicts with the member's accounts",
-    ),
-    "roster_changed": (
-        409,
-        "Danh sách đảng viên đã thay đổi từ lúc xem trước",
-        "The roster changed since the preview",
-    ),
-    "sync_not_applicable": (
-        409,
-        "Không thể áp dụng lần đồng bộ này",
-        "This sync cannot be applied",
-    ),
-    "sync_has_rejected_rows": (
-        422,
-        "Lần đồng bộ có dòng bị từ chối",
-        "The sync has rejected rows",
-    ),
-    "mass_deactivation": (
-        422,
-        "Đồng bộ sẽ chuyển đi quá nhiều đảng viên",
-        "The sync would deactivate too many members",
-    ),
-    "unsupported_encoding": (
-        422,
-        "Bảng mã của tệp không được hỗ trợ",
-        "The file's text encoding is not supported",
-    ),
-    "invalid_file": (422, "Tệp không hợp lệ", "Invalid file"),
-    "document_not_published": (
-        409,
-        "Văn bản chưa được ban hành hoặc đã lưu trữ",
-        "The document is not published",
-    ),
-    "report_closed": (409, "Báo cáo đã đóng", "The report is closed"),
-    "evidence_limit": (409, "Đã đạt số tệp chứng cứ tối đa", "Evidence file limit reached"),
-    "invalid_url": (422, "Liên kết không hợp lệ", "Not a valid link"),
-    "invalid_account_url": (422, "Địa chỉ tài khoản không hợp lệ", "Not an account address"),
-    "idempotency_in_progress": (
-        409,
-        "Yêu cầu cùng khóa đang được xử lý",
-        "A request with this Idempotency-Key is in progress",
-    ),
-    "version_mismatch": (412, "Phiên bản dữ liệu đã thay đổi", "Version mismatch"),
-    "payload_too_large": (413, "Nội dung quá lớn", "Payload too large"),
-    "unsupported_media_type": (415, "Kiểu nội dung không được hỗ trợ", "Unsupported media type"),
-    "validation_failed": (422, "Dữ liệu không hợp lệ", "Validation failed"),
-    "invalid_cursor": (422, "Con trỏ phân trang không hợp lệ", "Invalid cursor"),
-    "idempotency_key_mismatch": (
-        422,
-        "Khóa Idempotency-Key đã dùng cho nội dung khác",
-        "Idempotency-Key reused with a different body",
-    ),
-    "tree_too_large": (
-        422,
-        "Cây đơn vị quá lớn; hãy giảm độ sâu",
-        "Subtree too large; lower the depth",
-    ),
-    "rate_limited": (429, "Quá nhiều yêu cầu", "Too many requests"),
-    "internal_error": (500, "Lỗi hệ thống", "Internal server error"),
-    "service_unavailable": (503, "Dịch vụ tạm thời không khả dụng", "Service unavailable"),
+    code: (status, text(f"title.{code}", "vi"), text(f"title.{code}", "en"))
+    for code, status in STATUSES.items()
 }
 
 
@@ -143,14 +99,18 @@ def pick_language(accept_language: str | None) -> str:
 
 
 class AppError(Exception):
-    """Base of every error a service raises; rendered as a problem by the handler."""
+    """Base of every error a service raises; rendered as a problem by the handler.
+
+    The detail is a catalog `Message` (`msg("units.dissolved", code=...)`), rendered in
+    the request's language. The older form, the Vietnamese and English texts inline
+    (`detail`, `en`), still works for what has not moved to the catalogs."""
 
     default_code = "bad_request"
 
     def __init__(
         self,
         code: str | None = None,
-        vi: str | None = None,
+        detail: Message | str | None = None,
         en: str | None = None,
         *,
         headers: dict[str, str] | None = None,
@@ -160,11 +120,29 @@ class AppError(Exception):
         if self.code not in CODES:
             raise KeyError(f"unregistered problem code {self.code!r}")
         self.status = CODES[self.code][0]
-        self.detail_vi = vi
-        self.detail_en = en or vi
+        self.message = detail if isinstance(detail, Message) else None
+        self._vi = None if isinstance(detail, Message) else detail
+        self._en = en or self._vi
         self.headers = headers or {}
         self.extra = extra or {}
-        super().__init__(self.code if en is None else en)
+        if self.message is not None:
+            super().__init__(self.message.render("en"))
+        else:
+            super().__init__(self.code if en is None else en)
+
+    def detail(self, lang: str) -> str | None:
+        """The detail in `lang` ("en", else vi), or None when there is none."""
+        if self.message is not None:
+            return self.message.render(lang)
+        return self._en if lang == "en" else self._vi
+
+    @property
+    def detail_vi(self) -> str | None:
+        return self.detail("vi")
+
+    @property
+    def detail_en(self) -> str | None:
+        return self.detail("en")
 
 
 class BadRequest(AppError):
@@ -175,9 +153,9 @@ class Unauthorized(AppError):
     default_code = "unauthorized"
 
     def __init__(
-        self, code: str | None = None, vi: str | None = None, en: str | None = None
+        self, code: str | None = None, detail: Message | str | None = None, en: str | None = None
     ) -> None:
-        super().__init__(code, vi, en, headers={"WWW-Authenticate": 'Bearer realm="qd85"'})
+        super().__init__(code, detail, en, headers={"WWW-Authenticate": 'Bearer realm="qd85"'})
 
 
 class Forbidden(AppError):
@@ -231,20 +209,22 @@ def _problem_response(
     request: Request,
     code: str,
     *,
-    detail_vi: str | None = None,
-    detail_en: str | None = None,
+    detail: Message | AppError | None = None,
     headers: dict[str, str] | None = None,
     extra: dict[str, Any] | None = None,
 ) -> Response:
     status, title_vi, title_en = CODES[code]
     lang = pick_language(request.headers.get("accept-language"))
     title = title_en if lang == "en" else title_vi
-    detail = (detail_en if lang == "en" else detail_vi) or title
+    shown = detail.render(lang) if isinstance(detail, Message) else None
+    if isinstance(detail, AppError):
+        shown = detail.detail(lang)
+    detail_text = shown or title
     body: dict[str, Any] = {
         "type": f"https://qd85.vn/problems/{code}",
         "title": title,
         "status": status,
-        "detail": detail,
+        "detail": detail_text,
         "instance": quote(request.url.path, safe="/:@!$&'()*+,;=-._~"),
         "code": code,
         "request_id": getattr(request.state, "request_id", None),
@@ -259,8 +239,8 @@ def _problem_response(
     )
 
 
-def problem(request: Request, code: str, vi: str | None = None, en: str | None = None) -> Response:
-    return _problem_response(request, code, detail_vi=vi, detail_en=en)
+def problem(request: Request, code: str, detail: Message | None = None) -> Response:
+    return _problem_response(request, code, detail=detail)
 
 
 async def app_error_handler(request: Request, exc: Exception) -> Response:
@@ -268,8 +248,7 @@ async def app_error_handler(request: Request, exc: Exception) -> Response:
     return _problem_response(
         request,
         exc.code,
-        detail_vi=exc.detail_vi,
-        detail_en=exc.detail_en,
+        detail=exc,
         headers=exc.headers,
         extra=exc.extra,
     )
@@ -286,8 +265,7 @@ async def validation_error_handler(request: Request, exc: Exception) -> Response
         return _problem_response(
             request,
             "invalid_json",
-            detail_vi="Nội dung yêu cầu không phải JSON hợp lệ (UTF-8).",
-            detail_en="The request body is not valid JSON (UTF-8).",
+            detail=msg("http.body_not_json"),
         )
     if errors and all(tuple(e.get("loc", ()))[:1] == ("path",) for e in errors):
         # A malformed id in the path names no object: the same 404 as a missing one.
@@ -303,8 +281,7 @@ async def validation_error_handler(request: Request, exc: Exception) -> Response
     return _problem_response(
         request,
         "validation_failed",
-        detail_vi="Một số trường không hợp lệ; xem 'errors'.",
-        detail_en="Some fields are invalid; see 'errors'.",
+        detail=msg("http.fields_invalid"),
         extra={"errors": items},
     )
 
@@ -369,8 +346,7 @@ async def unexpected_error_handler(request: Request, exc: Exception) -> Response
         return _problem_response(
             request,
             "conflict",
-            detail_vi="Dữ liệu vừa được thay đổi bởi một yêu cầu khác; hãy tải lại và thử lại.",
-            detail_en="The data was changed by a concurrent request; reload and retry.",
+            detail=msg("http.concurrent_change"),
         )
     if is_unavailable(exc):
         log.warning("database unavailable: %s", exc)

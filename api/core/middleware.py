@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.core.config import Settings
 from api.core.context import client_addr_var, request_id_var
 from api.core.errors import AppError
+from api.core.i18n import msg
 
 log = logging.getLogger("qd85.request")
 
@@ -52,16 +53,14 @@ def body_limit(settings: Settings, path: str) -> int:
 def _too_large(limit: int) -> BodyTooLarge:
     return BodyTooLarge(
         "payload_too_large",
-        f"Nội dung yêu cầu vượt quá {limit} byte.",
-        f"The request body exceeds {limit} bytes.",
+        msg("http.body_too_large", limit=limit),
     )
 
 
 def _nul_in_query() -> AppError:
     return AppError(
         "validation_failed",
-        "Tham số truy vấn không được chứa ký tự NUL.",
-        "Query parameters must not contain NUL characters.",
+        msg("http.nul_in_query"),
         extra={"errors": [{"loc": ["query"], "msg": "NUL character", "type": "value_error"}]},
     )
 

@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, Row, Select, TypeDecorator, literal, tuple
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from api.core.errors import Unprocessable
+from api.core.i18n import msg
 
 T = TypeVar("T")
 Ts = TypeVarTuple("Ts")
@@ -58,8 +59,7 @@ def decode_cursor(cursor: str, kind: str, types: Sequence[type]) -> list[Any]:
     """Decode a cursor made by encode_cursor for the same `kind` (list + sort order)."""
     bad = Unprocessable(
         "invalid_cursor",
-        "Con trỏ không hợp lệ hoặc không thuộc danh sách/cách sắp xếp này.",
-        "The cursor is malformed or belongs to another list or sort order.",
+        msg("http.invalid_cursor"),
     )
     try:
         padded = cursor + "=" * (-len(cursor) % 4)

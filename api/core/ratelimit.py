@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from api.core.config import get_settings
 from api.core.errors import RateLimited
+from api.core.i18n import msg
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,8 +41,7 @@ def headers(policy: Policy, usage: Usage) -> dict[str, str]:
 def exceeded(policy: Policy, usage: Usage) -> RateLimited:
     return RateLimited(
         "rate_limited",
-        f"Quá nhiều lần thử; hãy thử lại sau {usage.reset} giây.",
-        f"Too many attempts; retry in {usage.reset} seconds.",
+        msg("http.rate_limited", reset=usage.reset),
         headers={"Retry-After": str(max(usage.reset, 1)), **headers(policy, usage)},
     )
 

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Form, Request, Response
 
 from api.core.errors import AppError, BadRequest, Unprocessable, problem_responses
+from api.core.i18n import msg
 from api.deps import PrincipalDep, SessionDep
 from api.routers.common import authed_router, public_router
 from api.schemas.auth import MeAuth, TokenResponse
@@ -35,14 +36,13 @@ def _no_nul(loc: list[str], value: str | None) -> None:
     if value is not None and "\x00" in value:
         raise Unprocessable(
             "validation_failed",
-            "Tham số không được chứa ký tự NUL.",
-            "The parameter must not contain NUL characters.",
+            msg("auth.nul_in_parameter"),
             extra={"errors": [{"loc": loc, "msg": "NUL character", "type": "value_error"}]},
         )
 
 
 def _missing(field: str) -> BadRequest:
-    err = BadRequest("invalid_grant", f"Thiếu trường '{field}'.", f"Missing field '{field}'.")
+    err = BadRequest("invalid_grant", msg("auth.missing_field", field=field))
     err.extra = {"error": "invalid_request"}
     return err
 
@@ -94,8 +94,7 @@ async def token(
         # The value is not echoed: a problem's detail is shown to people, never the input.
         err = BadRequest(
             "unsupported_grant_type",
-            "grant_type không được hỗ trợ; dùng password, client_credentials hoặc refresh_token.",
-            "grant_type is not supported; use password, client_credentials or refresh_token.",
+            msg("auth.unsupported_grant_type"),
         )
         err.extra = {"error": "unsupported_grant_type"}
         raise err

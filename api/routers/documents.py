@@ -14,6 +14,7 @@ from fastapi.responses import StreamingResponse
 
 from api.core.enums import AckState, DocType, DocumentStatus
 from api.core.errors import NotFound, problem_responses
+from api.core.i18n import msg
 from api.core.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
 from api.deps import IfMatchDep, MultipartFileDep, PrincipalDep, SessionDep, etag_of
 from api.idempotency import IdempotencyDep
@@ -293,7 +294,7 @@ async def download_file(seen: VisibleDocument) -> Response:
     """The attached file of the current revision (404 when there is none)."""
     doc = seen.document
     if doc.file_sha256 is None or doc.file_name is None or doc.file_content_type is None:
-        raise NotFound("not_found", "Văn bản không có tệp đính kèm.", "The document has no file.")
+        raise NotFound("not_found", msg("documents.no_file"))
     # Names stored before issue 14 may carry another type's extension.
     name = safe_filename(doc.file_name, doc.file_content_type)
     return await file_response(

@@ -12,6 +12,7 @@ from starlette.responses import Response
 from api.core.config import get_settings
 from api.core.db import db
 from api.core.errors import NotFound, Unauthorized, problem_responses
+from api.core.i18n import msg
 from api.services.files import StoreUnavailable, storage
 
 router = APIRouter(tags=["health"])
@@ -58,8 +59,7 @@ async def metrics(request: Request) -> Response:
         ):
             raise Unauthorized(
                 "invalid_token",
-                "Cần mã truy cập số liệu giám sát (QD85_METRICS_TOKEN).",
-                "The metrics token (QD85_METRICS_TOKEN) is required.",
+                msg("health.metrics_token_required"),
             )
     elif settings.env == "production":
         raise NotFound()

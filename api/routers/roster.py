@@ -12,6 +12,7 @@ from fastapi import Query, Request, Response
 
 from api.core.enums import RowAction, SyncMode, SyncStatus
 from api.core.errors import problem_responses
+from api.core.i18n import msg
 from api.core.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
 from api.deps import PrincipalDep, SessionDep
 from api.idempotency import IdempotencyDep
@@ -178,7 +179,7 @@ async def create_sync(
     spool, size, digest = await _spool(request)
     with spool:
         if size == 0:
-            raise invalid_file("Nội dung yêu cầu rỗng.", "The request body is empty.")
+            raise invalid_file(msg("roster.empty_body"))
         if (replay := await idem.replay(f"roster-sync {digest}".encode())) is not None:
             return replay
         options = roster.SyncRequest(

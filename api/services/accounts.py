@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.core.db import utcnow
 from api.core.enums import AccountStatus, Declaration, Platform
 from api.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+from api.core.i18n import msg
 from api.core.pagination import Order, paginate
 from api.core.text_vi import fold
 from api.core.versioning import check_version
@@ -23,7 +24,7 @@ from api.services import audit, counters, members
 from api.services.authz import Action, Principal, in_subtree, require, scope_filter
 from api.services.canonical import InvalidAccountUrl, canonicalize
 
-_NOT_FOUND = ("not_found", "Không tìm thấy tài khoản.", "Account not found.")
+_NOT_FOUND = ("not_found", msg("accounts.not_found"))
 ACS = AccountStatus
 # action -> (statuses it may leave, status it reaches, reviewer-only)
 TRANSITIONS: dict[str, tuple[frozenset[AccountStatus], AccountStatus, bool]] = {
@@ -52,8 +53,7 @@ def _require_owner_or(
 def _invalid_url(exc: InvalidAccountUrl, field: str) -> Unprocessable:
     return Unprocessable(
         "invalid_account_url",
-        exc.detail_vi,
-        exc.detail_en,
+        exc.message,
         extra={
             "errors": [
                 {"loc": ["body", field], "msg": exc.detail_en, "type": "invalid_account_url"}
@@ -65,8 +65,7 @@ def _invalid_url(exc: InvalidAccountUrl, field: str) -> Unprocessable:
 def _duplicate() -> Conflict:
     return Conflict(
         "duplicate_account",
-        "Tài khoản này đang được một đảng viên khác khai báo.",
-        "This account is already declared by another member.",
+        msg("accounts.declared_by_another"),
     )
 
 
@@ -110,8 +109,7 @@ async def declare(
     if (data.url is None) == (data.handle is None):
         raise Unprocessable(
             "validation_failed",
-            "Cần đúng một trong hai trường 'url' hoặc 'handle'.",
-            "Give exactly one of 'url' or 'handle'.",
+            msg("accounts.url_or_handle"),
             extra={
                 "errors": [
                     {
@@ -194,15 +192,12 @@ async def set_declaration(
     if not has_accounts and active:
         raise Conflict(
             "declaration_conflict",
-            f"Đảng viên còn {active} tài khoản đang khai báo; hãy đóng chúng trước khi khai "
-            "báo không có.",
-            f"The member still has {active} active account(s); close them before declaring none.",
+            msg("accounts.none_with_active", active=active),
         )
     if has_accounts and not active:
         raise Conflict(
             "declaration_conflict",
-            "Chưa có tài khoản nào được khai báo; hãy khai báo tài khoản trước.",
-            "No account is declared yet; declare the accounts first.",
+            msg("accounts.none_declared_yet"),
         )
     before = member.declaration
     _set_declaration(member, Declaration.declared if has_accounts else Declaration.declared_none)
@@ -267,8 +262,7 @@ async def update(
         if name in fields and fields[name] is None:
             raise Unprocessable(
                 "validation_failed",
-                f"Trường '{name}' không được để trống.",
-                f"Field '{name}' cannot be null.",
+                msg("http.field_cannot_be_null", name=name),
                 extra={
                     "errors": [{"loc": ["body", name], "msg": "may not be null", "type": "null"}]
                 },
@@ -302,8 +296,7 @@ async def transition(
         require(principal, Action.ACCOUNT_VERIFY, path)
         if _own(principal, member.id):
             raise Forbidden(
-                vi="Không ai được tự xác minh hoặc từ chối tài khoản của chính mình.",
-                en="Nobody verifies or rejects their own account.",
+                detail=msg("accounts.self_review"),
             )
     else:
         _require_owner_or(principal, Action.ACCOUNT_MANAGE, member.id, path)
@@ -312,8 +305,7 @@ async def transition(
     if account.status not in sources:
         raise Conflict(
             "invalid_transition",
-            f"Không thể chuyển tài khoản từ '{account.status.value}' sang '{target.value}'.",
-            f"An account cannot go from '{account.status.value}' to '{target.value}'.",
+            msg("accounts.invalid_move", status=account.status.value, target=target.value),
         )
     before = account.status
     account.status = target

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.core.db import commit_so_far, utcnow
 from api.core.errors import BadRequest, Unauthorized
+from api.core.i18n import Message, msg
 from api.core.security import (
     InvalidToken,
     create_access_token,
@@ -33,8 +34,8 @@ class IssuedTokens:
     refresh_token: str | None = None
 
 
-def _invalid_grant(vi: str, en: str) -> BadRequest:
-    err = BadRequest("invalid_grant", vi, en)
+def _invalid_grant(message: Message) -> BadRequest:
+    err = BadRequest("invalid_grant", message)
     err.extra = {"error": "invalid_grant"}
     return err
 
@@ -94,7 +95,7 @@ async def password_grant(
     ok = await verify_password_off_loop(password, user.password_hash if user else None)
     principal = await load_user_principal(session, user.id, None) if ok and user else None
     if principal is None or user is None:
-        raise _invalid_grant("Sai tên đăng nhập hoặc mật khẩu.", "Wrong username or password.")
+        raise _invalid_grant(msg("auth.wrong_password"))
     await throttle.forgive()
     access, expires_in = create_access_token(user.id, "user", user.token_version)
     refresh = await _issue_refresh(session, user.id, user.token_version, uuid.uuid4().hex)
@@ -110,9 +111,7 @@ async def client_credentials_grant(
     ok = client is not None and client.active and verify_client_secret(client, client_secret)
     principal = await load_client_principal(session, client.id, None) if ok and client else None
     if principal is None or client is None:
-        err = Unauthorized(
-            "invalid_client", "Sai thông tin ứng dụng.", "Invalid client credentials."
-        )
+        err = Unauthorized("invalid_client", msg("auth.invalid_client"))
         err.extra = {"error": "invalid_client"}
         raise err
     await throttle.forgive()
@@ -126,7 +125,7 @@ async def refresh_grant(session: AsyncSession, refresh_token: str) -> IssuedToke
     try:
         claims = decode_token(refresh_token, "refresh")
     except InvalidToken as exc:
-        raise _invalid_grant("Refresh token không hợp lệ.", "Invalid refresh token.") from exc
+        raise _invalid_grant(msg("auth.refresh_token_invalid")) from exc
     now = utcnow()
     spent = await session.execute(
         update(RefreshToken)
@@ -147,12 +146,10 @@ async def refresh_grant(session: AsyncSession, refresh_token: str) -> IssuedToke
         # Committed although the request fails: the revocation must stand. In the request's
         # session, not a transaction of its own: on SQLite the UPDATE above holds the lock.
         await commit_so_far(session)
-        raise _invalid_grant(
-            "Refresh token đã được dùng hoặc bị thu hồi.", "Refresh token reused or revoked."
-        )
+        raise _invalid_grant(msg("auth.refresh_token_reused"))
     principal = await load_user_principal(session, claims.sub, claims.token_version)
     if principal is None:
-        raise _invalid_grant("Phiên đăng nhập đã hết hiệu lực.", "The session is no longer valid.")
+        raise _invalid_grant(msg("auth.session_ended"))
     assert claims.family is not None
     access, expires_in = create_access_token(claims.sub, "user", claims.token_version)
     refresh = await _issue_refresh(session, claims.sub, claims.token_version, claims.family)

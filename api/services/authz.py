@@ -15,6 +15,7 @@ from sqlalchemy.orm import QueryableAttribute
 
 from api.core.enums import Role
 from api.core.errors import Forbidden
+from api.core.i18n import msg
 
 
 class Action(StrEnum):
@@ -154,6 +155,5 @@ def require(principal: Principal, action: Action, path: str | None = None) -> No
     allowed = principal.can_anywhere(action) if path is None else principal.covers(action, path)
     if not allowed:
         raise Forbidden(
-            vi="Vai trò của bạn không được phép thực hiện thao tác này.",
-            en="Your role may not perform this action.",
+            detail=msg("authz.role_may_not"),
         )

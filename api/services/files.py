@@ -23,6 +23,7 @@ from prometheus_client import Counter
 
 from api.core.config import Settings, get_settings
 from api.core.errors import AppError, Unprocessable
+from api.core.i18n import msg
 from api.core.offload import FILES
 
 log = logging.getLogger("qd85.files")
@@ -76,8 +77,7 @@ def require_type(file: BinaryIO, allowed: frozenset[str]) -> str:
     if size == 0:
         raise Unprocessable(
             "invalid_file",
-            "Tệp rỗng.",
-            "The file is empty.",
+            msg("files.file_empty"),
             extra={
                 "errors": [{"loc": ["body", "file"], "msg": "empty file", "type": "invalid_file"}]
             },
@@ -87,8 +87,7 @@ def require_type(file: BinaryIO, allowed: frozenset[str]) -> str:
         names = ", ".join(sorted(EXTENSIONS[t].lstrip(".").upper() for t in allowed))
         raise UnsupportedFileType(
             "unsupported_media_type",
-            f"Nội dung tệp không phải là một trong các loại: {names}.",
-            f"The file's content is not one of: {names}.",
+            msg("files.wrong_type", names=names),
         )
     return kind
 
@@ -145,8 +144,7 @@ class StoreUnavailable(AppError):
     def __init__(self, reason: str = "") -> None:
         super().__init__(
             "service_unavailable",
-            "Kho lưu trữ tệp tạm thời không khả dụng; hãy thử lại sau.",
-            "The file store is unavailable for now; retry later.",
+            msg("files.store_unavailable"),
             headers={"Retry-After": str(get_settings().storage_retry_after_seconds)},
         )
         self.reason = reason
@@ -175,8 +173,7 @@ class FileMissing(AppError):
     def __init__(self, backend: str, key: str) -> None:
         super().__init__(
             "file_missing",
-            "Tệp này không còn trong kho lưu trữ; hãy báo quản trị viên hệ thống.",
-            "This file is missing from the file store; tell the system administrator.",
+            msg("files.missing_from_store"),
         )
         FILES_MISSING.labels(backend).inc()
         log.error("referenced file %s missing from the %s store", key, backend)

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.core.db import utcnow
 from api.core.enums import AckState, DocumentStatus
 from api.core.errors import NotFound
+from api.core.i18n import msg
 from api.models import Account, AuditEvent, Grant, Member, Unit, User
 from api.schemas.accounts import AccountRead
 from api.schemas.documents import DocumentSummary
@@ -29,8 +30,7 @@ async def _own(session: AsyncSession, principal: Principal) -> tuple[Member, Uni
     if principal.member_id is None:
         raise NotFound(
             "not_found",
-            "Tài khoản này không gắn với đảng viên nào.",
-            "This login is not linked to a member.",
+            msg("me.no_member"),
         )
     row = (
         await session.execute(

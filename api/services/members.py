@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.core.db import utcnow
 from api.core.enums import Declaration, Membership, MemberStatus
 from api.core.errors import Conflict, NotFound, Unprocessable
+from api.core.i18n import msg
 from api.core.pagination import Order, paginate_rows
 from api.core.text_vi import fold, name_sort_key
 from api.core.versioning import check_version
@@ -23,7 +24,7 @@ from api.services import audit, counters
 from api.services.authz import Action, Principal, in_subtree, require, scope_filter
 from api.services.units import ensure_active, unknown_reference
 
-_NOT_FOUND = ("not_found", "Không tìm thấy đảng viên.", "Member not found.")
+_NOT_FOUND = ("not_found", msg("members.not_found"))
 
 
 _members, _units = Member.__table__, Unit.__table__
@@ -112,7 +113,7 @@ async def _manageable_unit(session: AsyncSession, principal: Principal, unit_id:
         )
     )
     if unit is None:
-        raise unknown_reference("unit_id", "đơn vị", "unit")
+        raise unknown_reference("unit_id", msg("words.unit"))
     ensure_active(unit)
     return unit
 
@@ -120,8 +121,7 @@ async def _manageable_unit(session: AsyncSession, principal: Principal, unit_id:
 def _duplicate_external_id(external_id: str) -> Conflict:
     return Conflict(
         "duplicate",
-        f"Mã đảng viên {external_id} đã tồn tại.",
-        f"external_id {external_id} already exists.",
+        msg("members.external_id_taken", external_id=external_id),
     )
 
 
@@ -228,8 +228,7 @@ ON_ROSTER = frozenset({MemberStatus.active, MemberStatus.exempt})
 def _null_field(name: str) -> Unprocessable:
     return Unprocessable(
         "validation_failed",
-        f"Trường '{name}' không được để trống.",
-        f"Field '{name}' cannot be null.",
+        msg("http.field_cannot_be_null", name=name),
         extra={"errors": [{"loc": ["body", name], "msg": "may not be null", "type": "null"}]},
     )
 

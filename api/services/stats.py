@@ -23,6 +23,7 @@ from api.core.csv_safety import safe_text
 from api.core.db import utcnow
 from api.core.enums import DocumentStatus, Platform, ReportStatus
 from api.core.errors import Forbidden, NotFound, Unprocessable
+from api.core.i18n import msg
 from api.models import Document, Report, Unit, UnitDocumentAcks
 from api.models.report import OPEN_STATUSES
 from api.models.stats import PLATFORM_COLUMNS
@@ -30,20 +31,19 @@ from api.services import counters
 from api.services.authz import Action, Principal, in_subtree, scope_filter, subtree_end
 from api.services.counters import COUNT_COLUMNS
 
-TOTAL_VI = "Tổng cộng"
+# The total row's unit_name: always Vietnamese (a value of the table, not a message).
+TOTAL_VI = msg("stats.total_row").render("vi")
 VN_OFFSET = timedelta(hours=7)  # Vietnam time, no daylight saving
 MAX_PERIODS = 1000
 PATH_SEGMENT = 33  # 32 hex digits and a slash
 
 
 def _forbidden() -> Forbidden:
-    return Forbidden(
-        vi="Vai trò của bạn không được xem thống kê.", en="Your role may not read statistics."
-    )
+    return Forbidden(detail=msg("stats.role_may_not_read"))
 
 
 def _not_found() -> NotFound:
-    return NotFound("not_found", "Không tìm thấy đơn vị.", "Unit not found.")
+    return NotFound("not_found", msg("units.not_found"))
 
 
 async def resolve_unit(
@@ -70,8 +70,7 @@ async def resolve_unit(
     if len(roots) != 1:
         raise Unprocessable(
             "validation_failed",
-            "Hãy chọn đơn vị (unit_id).",
-            "Choose the unit (unit_id).",
+            msg("stats.choose_unit"),
             extra={
                 "errors": [{"loc": ["query", "unit_id"], "msg": "required here", "type": "missing"}]
             },
@@ -276,8 +275,7 @@ def _check_window(start: datetime, end: datetime) -> None:
     if end <= start:
         raise Unprocessable(
             "validation_failed",
-            "'to' phải sau 'from'.",
-            "'to' must be after 'from'.",
+            msg("stats.to_before_from"),
             extra={
                 "errors": [{"loc": ["query", "to"], "msg": "not after from", "type": "value_error"}]
             },
@@ -314,8 +312,7 @@ async def report_series(
     if _periods(start, end, interval) > MAX_PERIODS:
         raise Unprocessable(
             "validation_failed",
-            f"Khoảng thời gian quá dài (tối đa {MAX_PERIODS} kỳ).",
-            f"The range is too long (at most {MAX_PERIODS} periods).",
+            msg("stats.range_too_long", max_periods=MAX_PERIODS),
             extra={
                 "errors": [
                     {"loc": ["query", "from"], "msg": "too many periods", "type": "value_error"}
@@ -366,7 +363,7 @@ async def document_for_stats(
         paths is not None
         and not any(row[1].path.startswith(p) or p.startswith(row[1].path) for p in paths)
     ):
-        raise NotFound("not_found", "Không tìm thấy văn bản.", "Document not found.")
+        raise NotFound("not_found", msg("documents.not_found"))
     return row[0], row[1]
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.core.db import utcnow
 from api.core.enums import MemberStatus, UnitLevel, UnitStatus
 from api.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+from api.core.i18n import Message, msg
 from api.core.pagination import Order, paginate
 from api.core.text_vi import fold
 from api.core.versioning import check_version
@@ -22,7 +23,7 @@ from api.services import audit, counters
 from api.services.authz import Action, Principal, in_subtree, require, scope_filter
 
 MAX_TREE_NODES = 5000
-_UNIT_NOT_FOUND = ("not_found", "Không tìm thấy đơn vị.", "Unit not found.")
+_UNIT_NOT_FOUND = ("not_found", msg("units.not_found"))
 
 
 def child_path(parent_path: str | None, unit_id: uuid.UUID) -> str:
@@ -53,17 +54,19 @@ async def _reference(
     """A unit named in a request body: unknown or out of scope is a 422 on that field."""
     unit: Unit | None = await session.scalar(visible(principal).where(Unit.id == unit_id))
     if unit is None:
-        raise unknown_reference(field, "đơn vị", "unit")
+        raise unknown_reference(field, msg("words.unit"))
     return unit
 
 
-def unknown_reference(field: str, what_vi: str, what_en: str) -> Unprocessable:
+def unknown_reference(field: str, what: Message) -> Unprocessable:
+    """422 on `field`, which names `what` (a word: `msg("words.unit")`) that is unknown."""
     return Unprocessable(
         "validation_failed",
-        f"Không tìm thấy {what_vi} được tham chiếu ở trường '{field}'.",
-        f"The {what_en} referenced by '{field}' does not exist or is outside your scope.",
+        msg("units.unknown_reference", field=field, what=what),
         extra={
-            "errors": [{"loc": ["body", field], "msg": f"unknown {what_en}", "type": "reference"}]
+            "errors": [
+                {"loc": ["body", field], "msg": f"unknown {what.render('en')}", "type": "reference"}
+            ]
         },
     )
 
@@ -71,17 +74,14 @@ def unknown_reference(field: str, what_vi: str, what_en: str) -> Unprocessable:
 def null_field(name: str) -> Unprocessable:
     return Unprocessable(
         "validation_failed",
-        f"Trường '{name}' không được để trống.",
-        f"Field '{name}' cannot be null.",
+        msg("http.field_cannot_be_null", name=name),
         extra={"errors": [{"loc": ["body", name], "msg": "may not be null", "type": "null"}]},
     )
 
 
 def ensure_active(unit: Unit) -> None:
     if unit.status is not UnitStatus.active:
-        raise Conflict(
-            "unit_dissolved", f"Đơn vị {unit.code} đã giải thể.", f"Unit {unit.code} is dissolved."
-        )
+        raise Conflict("unit_dissolved", msg("units.dissolved", code=unit.code))
 
 
 def _snapshot(unit: Unit) -> dict[str, object]:
@@ -102,9 +102,7 @@ async def create(session: AsyncSession, principal: Principal, data: UnitCreate) 
     parent: Unit | None = None
     if data.parent_id is None:
         if not principal.is_admin:
-            raise Forbidden(
-                vi="Chỉ quản trị viên được tạo đơn vị gốc.", en="Only admins create root units."
-            )
+            raise Forbidden(detail=msg("units.root_create_admin_only"))
     else:
         parent = await _reference(session, principal, data.parent_id, "parent_id")
         require(principal, Action.UNIT_MANAGE, parent.path)
@@ -134,9 +132,7 @@ async def create(session: AsyncSession, principal: Principal, data: UnitCreate) 
 
 
 def _duplicate_code(code: str) -> Conflict:
-    return Conflict(
-        "duplicate", f"Mã đơn vị {code} đã tồn tại.", f"Unit code {code} already exists."
-    )
+    return Conflict("duplicate", msg("units.code_taken", code=code))
 
 
 _ORDER = Order("units", (Unit.code, Unit.id))
@@ -181,8 +177,7 @@ async def subtree(session: AsyncSession, root: Unit, depth: int) -> list[Unit]:
     if len(units) > MAX_TREE_NODES:
         raise Unprocessable(
             "tree_too_large",
-            f"Cây con có hơn {MAX_TREE_NODES} đơn vị; hãy giảm 'depth'.",
-            f"The subtree has more than {MAX_TREE_NODES} units; lower 'depth'.",
+            msg("units.tree_too_large", max_tree_nodes=MAX_TREE_NODES),
         )
     return units
 
@@ -228,8 +223,7 @@ async def _move(
     if new_parent_id is None:
         if not principal.is_admin:
             raise Forbidden(
-                vi="Chỉ quản trị viên được đặt đơn vị làm gốc.",
-                en="Only admins make a unit a root.",
+                detail=msg("units.root_move_admin_only"),
             )
         new_parent = None
     else:
@@ -238,8 +232,7 @@ async def _move(
         if new_parent.path.startswith(unit.path):
             raise Conflict(
                 "unit_cycle",
-                "Không thể chuyển đơn vị vào chính nó hoặc đơn vị cấp dưới của nó.",
-                "A unit cannot be moved under itself or one of its descendants.",
+                msg("units.move_cycle"),
             )
         ensure_active(new_parent)
     old_path = unit.path
@@ -283,8 +276,7 @@ async def merge(
     if target.path.startswith(unit.path):
         raise Conflict(
             "unit_cycle",
-            "Không thể hợp nhất đơn vị vào chính nó hoặc đơn vị cấp dưới của nó.",
-            "A unit cannot be merged into itself or one of its descendants.",
+            msg("units.merge_cycle"),
         )
     ensure_active(target)
     moved = await _move_contents(session, unit, target)
@@ -370,8 +362,7 @@ async def dissolve(
     if busy:
         raise Conflict(
             "unit_not_empty",
-            "Đơn vị còn đơn vị con hoặc đảng viên đang sinh hoạt; hãy hợp nhất hoặc chuyển trước.",
-            "The unit still has active child units or members; merge or move them first.",
+            msg("units.not_empty"),
         )
     unit.status = UnitStatus.dissolved
     unit.updated_at = utcnow()

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.core.db import utcnow
 from api.core.enums import Role
 from api.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+from api.core.i18n import Message, msg
 from api.core.pagination import Order, paginate
 from api.core.security import hash_password_off_loop, new_secret, sha256_hex
 from api.core.versioning import check_version
@@ -32,15 +33,15 @@ from api.services.authz import (
 )
 from api.services.units import unknown_reference
 
-_USER_NOT_FOUND = ("not_found", "Không tìm thấy người dùng.", "User not found.")
-_CLIENT_NOT_FOUND = ("not_found", "Không tìm thấy ứng dụng.", "Client not found.")
+_USER_NOT_FOUND = ("not_found", msg("users.not_found"))
+_CLIENT_NOT_FOUND = ("not_found", msg("users.client_not_found"))
 
 
-def _bad_grant(index: int, vi: str, en: str, kind: str = "grant") -> Unprocessable:
+def _bad_grant(index: int, message: Message, kind: str = "grant") -> Unprocessable:
+    en = message.render("en")
     return Unprocessable(
         "validation_failed",
-        vi,
-        en,
+        message,
         extra={"errors": [{"loc": ["body", "grants", index], "msg": en, "type": kind}]},
     )
 
@@ -51,21 +52,16 @@ async def _check_grants(session: AsyncSession, grants: list[GrantIn]) -> list[Gr
         if g.role not in USER_GRANT_ROLES:
             raise _bad_grant(
                 i,
-                f"Vai trò '{g.role}' không gán cho người dùng (member đến từ member_id; "
-                "partner dành cho ứng dụng).",
-                f"Role '{g.role}' is not a user grant (member comes from member_id; "
-                "partner is for clients).",
+                msg("users.role_not_grantable", role=g.role),
             )
         if g.role is Role.admin:
             out.append(GrantIn(role=Role.admin, unit_id=None))
             continue
         if g.unit_id is None:
-            raise _bad_grant(
-                i, "Cần unit_id cho vai trò này.", "unit_id is required for this role."
-            )
+            raise _bad_grant(i, msg("users.unit_id_required"))
         if not await session.scalar(select(exists().where(Unit.id == g.unit_id))):
             # Like every reference to a row that does not exist (unknown_reference).
-            raise _bad_grant(i, "Không tìm thấy đơn vị.", "Unknown unit_id.", "reference")
+            raise _bad_grant(i, msg("users.unknown_unit_id"), "reference")
         out.append(g)
     unique = {(g.role, g.unit_id): g for g in out}
     return list(unique.values())
@@ -117,8 +113,7 @@ def _managers_only_plain_members(
 ) -> None:
     if not principal.is_admin and grants:
         raise Forbidden(
-            vi="Cấp ủy chỉ quản lý tài khoản đảng viên (không gán vai trò).",
-            en="Managers manage member accounts only (no role grants).",
+            detail=msg("users.manager_no_role_grants"),
         )
 
 
@@ -129,8 +124,7 @@ async def create_user(
     _managers_only_plain_members(principal, data.grants)
     if not principal.is_admin and data.member_id is None:
         raise Forbidden(
-            vi="Cấp ủy chỉ tạo tài khoản gắn với đảng viên.",
-            en="Managers create member-linked users only.",
+            detail=msg("users.manager_member_users_only"),
         )
     if data.member_id is not None:
         member_q = select(Member.id).where(Member.id == data.member_id)
@@ -139,11 +133,9 @@ async def create_user(
                 scope_filter(principal, Action.USER_MANAGE, Unit.path)
             )
         if await session.scalar(member_q) is None:
-            raise unknown_reference("member_id", "đảng viên", "member")
+            raise unknown_reference("member_id", msg("words.member"))
         if await session.scalar(select(exists().where(User.member_id == data.member_id))):
-            raise Conflict(
-                "duplicate", "Đảng viên này đã có tài khoản.", "This member already has a user."
-            )
+            raise Conflict("duplicate", msg("users.member_has_user"))
     username = data.username.lower()
     if await session.scalar(select(exists().where(User.username == username))):
         raise _duplicate_username(username)
@@ -179,9 +171,7 @@ async def create_user(
 
 
 def _duplicate_username(username: str) -> Conflict:
-    return Conflict(
-        "duplicate", f"Tên đăng nhập {username} đã tồn tại.", f"Username {username} already exists."
-    )
+    return Conflict("duplicate", msg("users.username_taken", username=username))
 
 
 async def _audit_unit(session: AsyncSession, user: User) -> uuid.UUID | None:
@@ -204,9 +194,7 @@ async def update_user(
     if "grants" in fields:
         _managers_only_plain_members(principal, data.grants or [])
     if principal.kind == "user" and user.id == principal.id and fields.get("active") is False:
-        raise Conflict(
-            "conflict", "Không thể tự khóa tài khoản của mình.", "You cannot deactivate yourself."
-        )
+        raise Conflict("conflict", msg("users.self_deactivation"))
     changes: dict[str, Any] = {}
     if fields.get("active") is not None and fields["active"] != user.active:
         changes["active"] = [user.active, fields["active"]]
@@ -269,8 +257,7 @@ async def create_client(
     if data.role not in CLIENT_ROLES:
         raise Unprocessable(
             "validation_failed",
-            "Vai trò của ứng dụng phải là partner hoặc analyst.",
-            "A client's role must be partner or analyst.",
+            msg("users.client_role"),
             extra={
                 "errors": [
                     {"loc": ["body", "role"], "msg": "must be partner or analyst", "type": "enum"}
@@ -278,7 +265,7 @@ async def create_client(
             },
         )
     if not await session.scalar(select(exists().where(Unit.id == data.unit_id))):
-        raise unknown_reference("unit_id", "đơn vị", "unit")
+        raise unknown_reference("unit_id", msg("words.unit"))
     secret = new_secret()
     client = ApiClient(
         client_id="qd85_" + secrets.token_hex(8),
@@ -328,7 +315,7 @@ async def rotate_client_secret(
     session: AsyncSession, principal: Principal, client: ApiClient
 ) -> str:
     if not client.active:
-        raise Conflict("conflict", "Ứng dụng đã bị thu hồi.", "The client is revoked.")
+        raise Conflict("conflict", msg("users.client_revoked"))
     secret = new_secret()
     client.secret_hash = sha256_hex(secret)
     client.token_version += 1

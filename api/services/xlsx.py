@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from api.core.errors import Unprocessable
+from api.core.i18n import Message, msg
 from api.services.sheet_child import MAX_COLUMNS, MAX_TEXT
 
 __all__ = ["MAX_COLUMNS", "MAX_TEXT"]
@@ -57,25 +58,26 @@ class Limits:
     max_rows: int
 
 
-def too_large(name: str, value: int, vi: str, en: str) -> Unprocessable:
+def too_large(name: str, value: int, message: Message) -> Unprocessable:
     return Unprocessable(
         "invalid_file",
-        vi,
-        en,
+        message,
         extra={
             "limit": {"name": name, "value": value},
-            "errors": [{"loc": ["body"], "msg": en, "type": "invalid_file"}],
+            "errors": [{"loc": ["body"], "msg": message.render("en"), "type": "invalid_file"}],
         },
     )
 
 
 def not_a_workbook() -> Unprocessable:
-    en = "The body is not a valid workbook (XLSX, XLS or ODS)."
+    return _invalid_file(msg("spreadsheets.not_a_workbook"))
+
+
+def _invalid_file(message: Message) -> Unprocessable:
     return Unprocessable(
         "invalid_file",
-        "Tệp không phải sổ tính hợp lệ (XLSX, XLS hoặc ODS).",
-        en,
-        extra={"errors": [{"loc": ["body"], "msg": en, "type": "invalid_file"}]},
+        message,
+        extra={"errors": [{"loc": ["body"], "msg": message.render("en"), "type": "invalid_file"}]},
     )
 
 
@@ -95,8 +97,7 @@ def _check_directory(file: IO[bytes]) -> None:
         raise too_large(
             "parts",
             MAX_PARTS,
-            f"Sổ tính có quá nhiều phần (tối đa {MAX_PARTS}).",
-            f"The workbook has too many parts (at most {MAX_PARTS}).",
+            msg("spreadsheets.too_many_parts", max_parts=MAX_PARTS),
         )
     file.seek(0)
 
@@ -122,10 +123,11 @@ def check_archive(file: IO[bytes], limits: Limits, *, ods: bool = False) -> None
                 raise too_large(
                     "part_bytes",
                     MAX_OTHER_PART,
-                    f"Phần “{info.filename[:80]}” của sổ tính vượt {MAX_OTHER_PART >> 20} MiB "
-                    "khi giải nén.",
-                    f"The workbook part “{info.filename[:80]}” exceeds "
-                    f"{MAX_OTHER_PART >> 20} MiB uncompressed.",
+                    msg(
+                        "spreadsheets.part_too_large",
+                        filename=info.filename[:80],
+                        mib=MAX_OTHER_PART >> 20,
+                    ),
                 )
         if total > limits.max_unzipped:
             raise _too_unzipped(limits)
@@ -136,10 +138,7 @@ def _too_unzipped(limits: Limits) -> Unprocessable:
     return too_large(
         "unzipped_bytes",
         limits.max_unzipped,
-        f"Sổ tính vượt {limits.max_unzipped >> 20} MiB khi giải nén; hãy gửi dạng CSV "
-        "hoặc chia nhỏ.",
-        f"The workbook exceeds {limits.max_unzipped >> 20} MiB uncompressed; send it as "
-        "CSV or in parts.",
+        msg("spreadsheets.unzipped_too_large", mib=limits.max_unzipped >> 20),
     )
 
 
@@ -179,8 +178,7 @@ def check_sizes(file: IO[bytes], fmt: str, limits: Limits, xls_max_bytes: int) -
             raise too_large(
                 "xls_bytes",
                 xls_max_bytes,
-                f"Tệp .xls lớn hơn {xls_max_bytes >> 20} MiB; hãy lưu dạng XLSX hoặc CSV.",
-                f"The .xls file exceeds {xls_max_bytes >> 20} MiB; save it as XLSX or CSV.",
+                msg("spreadsheets.xls_too_large", mib=xls_max_bytes >> 20),
             )
         return
     check_archive(file, limits, ods=fmt == ODS)
@@ -190,10 +188,7 @@ def out_of_memory(budget: int) -> Unprocessable:
     return too_large(
         "memory_bytes",
         budget,
-        f"Đọc sổ tính này cần hơn {budget >> 20} MiB bộ nhớ (vùng dữ liệu quá rộng); hãy gửi "
-        "dạng CSV hoặc chia nhỏ.",
-        f"Reading this workbook needs more than {budget >> 20} MiB of memory (its used range "
-        "is too large); send it as CSV or in parts.",
+        msg("spreadsheets.memory_budget", mib=budget >> 20),
     )
 
 
@@ -201,19 +196,12 @@ def too_long_cell() -> Unprocessable:
     return too_large(
         "cell_characters",
         MAX_TEXT,
-        f"Một ô của sổ tính dài hơn {MAX_TEXT:,} ký tự.",
-        f"A cell of the workbook holds more than {MAX_TEXT:,} characters.",
+        msg("spreadsheets.cell_too_long", max_text=MAX_TEXT),
     )
 
 
 def no_visible_sheet() -> Unprocessable:
-    en = "The workbook has no visible worksheet."
-    return Unprocessable(
-        "invalid_file",
-        "Sổ tính không có trang tính nào hiển thị.",
-        en,
-        extra={"errors": [{"loc": ["body"], "msg": en, "type": "invalid_file"}]},
-    )
+    return _invalid_file(msg("spreadsheets.no_visible_sheet"))
 
 
 class SheetReader:
@@ -337,6 +325,5 @@ def too_many_rows(limit: int) -> Unprocessable:
     return too_large(
         "rows",
         limit,
-        f"Mỗi lần đồng bộ nhận tối đa {limit:,} dòng; hãy chia nhỏ danh sách.",
-        f"A sync takes at most {limit:,} rows; split the roster.",
+        msg("spreadsheets.too_many_rows", limit=limit),
     )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from api.core.i18n import msg
 from api.services.canonical import (
     facebook,
     instagram,
@@ -66,8 +67,7 @@ def canonicalize(platform: str | None, value: str) -> Canonical:
     if is_bare(text, code):
         if code is None:
             fail(
-                "Hãy chọn nền tảng, hoặc nhập đầy đủ liên kết tới tài khoản.",
-                "Choose the platform, or give the full link to the account.",
+                msg("canonical.choose_platform"),
             )
         return _FROM_HANDLE[code](text)
     link = parse_link(text)
@@ -75,38 +75,32 @@ def canonicalize(platform: str | None, value: str) -> Canonical:
     if owner is None:
         if code is None:
             fail(
-                f"Không xác định được nền tảng của “{shown(link.host)}”; hãy chọn nền tảng "
-                "(website hoặc other cho trang web riêng).",
-                f"Cannot tell the platform of “{shown(link.host)}”; choose one "
-                "(website or other for a site of its own).",
+                msg("canonical.unknown_host", host=shown(link.host)),
             )
         if code not in ("website", "other"):
-            vi, en = LABELS[code]
-            ex_vi, ex_en = EXAMPLES[code]
+            label = LABELS[code]
+            example = EXAMPLES[code]
             fail(
-                f"“{shown(link.host)}” không phải địa chỉ {vi}; địa chỉ {vi} có dạng {ex_vi}.",
-                f"“{shown(link.host)}” is not a {en} address; {en} addresses look like {ex_en}.",
+                msg(
+                    "canonical.not_address_example",
+                    host=shown(link.host),
+                    label=label,
+                    example=example,
+                ),
             )
         return website.from_link(code, link)
-    owner_vi, owner_en = LABELS[owner]
+    owner_label = LABELS[owner]
     if code in ("website", "other"):
         fail(
-            f"Đây là liên kết {owner_vi}; hãy khai báo với nền tảng “{owner}” để hệ thống "
-            "nhận ra tài khoản trùng.",
-            f"This is a {owner_en} link; declare it with platform “{owner}” so that "
-            "duplicates are recognised.",
+            msg("canonical.declare_with_owner", owner_label=owner_label, owner=owner),
         )
     if code is not None and code != owner:
-        vi, en = LABELS[code]
+        label = LABELS[code]
         fail(
-            f"Liên kết này thuộc {owner_vi}, nhưng nền tảng đã chọn là {vi}. Hãy chọn đúng "
-            "nền tảng hoặc sửa lại liên kết.",
-            f"This link belongs to {owner_en}, but the platform chosen is {en}. Choose the "
-            "right platform or fix the link.",
+            msg("canonical.other_platform_fix", owner_label=owner_label, label=label),
         )
     if link.port not in (None, 80, 443):
         fail(
-            f"Địa chỉ {owner_vi} không dùng cổng {link.port}; hãy bỏ phần “:{link.port}”.",
-            f"{owner_en} addresses do not use port {link.port}; remove “:{link.port}”.",
+            msg("canonical.port", owner_label=owner_label, port=link.port),
         )
     return _FROM_LINK[owner](link)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from api.core.i18n import msg
 from api.services.canonical.core import MAX_LENGTH, PLATFORMS, fail, shown
 
 _EDGE_JUNK = " \t\r\n\u00a0\u200b\u200c\u200d\u2060\ufeff"
@@ -28,8 +29,7 @@ def check_platform(platform: str | None) -> str | None:
     if code not in PLATFORMS:
         choices = ", ".join(sorted(PLATFORMS))
         fail(
-            f"Nền tảng “{shown(platform)}” không được hỗ trợ; chọn một trong: {choices}.",
-            f"Unknown platform “{shown(platform)}”; use one of: {choices}.",
+            msg("canonical.unknown_platform", platform=shown(platform), choices=choices),
         )
     return code
 
@@ -38,25 +38,21 @@ def reject_bad_chars(text: str) -> None:
     for char in text:
         if char == "\\" or unicodedata.category(char) in _BAD_CATEGORIES:
             fail(
-                f"Giá trị chứa ký tự không hợp lệ (U+{ord(char):04X}); hãy dán lại đúng địa chỉ.",
-                f"The value contains an invalid character (U+{ord(char):04X}); "
-                "paste the address again.",
+                msg("canonical.invalid_character", char=ord(char)),
             )
 
 
 def clean(value: str, platform: str | None) -> str:
     text = unicodedata.normalize("NFC", value.strip().strip(_EDGE_JUNK).strip())
     if not text:
-        fail("Chưa nhập địa chỉ hoặc tên tài khoản.", "No address or handle was given.")
+        fail(msg("canonical.empty"))
     if len(text) > MAX_LENGTH:
         fail(
-            f"Địa chỉ quá dài (tối đa {MAX_LENGTH} ký tự).",
-            f"The address is too long (at most {MAX_LENGTH} characters).",
+            msg("canonical.too_long", max_length=MAX_LENGTH),
         )
     reject_bad_chars(text)
     if any(c.isspace() for c in text) and not (platform == "zalo" and _PHONEISH.fullmatch(text)):
         fail(
-            "Địa chỉ không được chứa khoảng trắng.",
-            "The address must not contain spaces.",
+            msg("canonical.spaces"),
         )
     return text

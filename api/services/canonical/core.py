@@ -3,7 +3,7 @@
 ``Canonical(platform, key, url)``: the key is what uniqueness is enforced on; the url is
 a clean https link that canonicalises back to the very same key and url. Everything that
 is not an account address raises ``InvalidAccountUrl`` (a ``ValueError``) carrying
-``detail_vi`` and ``detail_en``; its wording is in messages.py.
+a catalog message (``detail_vi``, ``detail_en``); messages.py names them.
 
 Handles are checked on the original characters, ASCII-only where the platform is
 ASCII-only, so look-alikes such as the Kelvin sign are not folded into letters. Where a
@@ -20,6 +20,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NoReturn
 from urllib.parse import quote
+
+from api.core.i18n import Message
 
 MAX_LENGTH = 2048
 
@@ -41,12 +43,20 @@ PLATFORMS: frozenset[str] = frozenset(
 
 
 class InvalidAccountUrl(ValueError):
-    """The value names no account of the platform; ``detail_vi``/``detail_en`` say why."""
+    """The value names no account of the platform; ``message`` (a catalog message, also
+    as ``detail_vi``/``detail_en``) says why."""
 
-    def __init__(self, detail_vi: str, detail_en: str) -> None:
-        super().__init__(detail_en)
-        self.detail_vi = detail_vi
-        self.detail_en = detail_en
+    def __init__(self, message: Message) -> None:
+        super().__init__(message.render("en"))
+        self.message = message
+
+    @property
+    def detail_vi(self) -> str:
+        return self.message.render("vi")
+
+    @property
+    def detail_en(self) -> str:
+        return self.message.render("en")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +66,8 @@ class Canonical:
     url: str
 
 
-def fail(vi: str, en: str) -> NoReturn:
-    raise InvalidAccountUrl(vi, en)
+def fail(message: Message) -> NoReturn:
+    raise InvalidAccountUrl(message)
 
 
 _UNSHOWN = re.compile(r"[<>\"'`&\x00-\x1f\x7f\ud800-\udfff]")

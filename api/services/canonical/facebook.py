@@ -32,6 +32,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from api.core.i18n import msg
 from api.services.canonical.core import (
     ALL_DIGITS,
     NUMERIC_ID,
@@ -178,10 +179,7 @@ def from_link(link: Link) -> Canonical:
     if link.domain == "facebook.com":
         if link.sub in ("l", "lm"):
             fail(
-                "Đây là liên kết chuyển hướng của Facebook (l.facebook.com) tới trang khác, "
-                "không phải tài khoản Facebook.",
-                "This is a Facebook redirect link (l.facebook.com) to another site, "
-                "not a Facebook account.",
+                msg("canonical.facebook_redirect"),
             )
         if link.sub not in _FB_SUBS and not _FB_LOCALE.fullmatch(link.sub):
             unrecognised("facebook")
@@ -197,8 +195,7 @@ def from_link(link: Link) -> Canonical:
         if len(ids) != 1:
             not_account(
                 "facebook",
-                "Liên kết profile.php thiếu mã số tài khoản (?id=…).",
-                "The profile.php link lacks the account number (?id=…).",
+                msg("canonical.profile_php_without_id"),
             )
         if not tab_only(segs[1:], frozenset()):
             unrecognised("facebook")

@@ -20,6 +20,7 @@ import unicodedata
 from typing import NoReturn
 from urllib.parse import unquote
 
+from api.core.i18n import msg
 from api.services.canonical.clean import reject_bad_chars
 from api.services.canonical.core import fail, shown
 
@@ -72,10 +73,7 @@ def find_domain(host: str) -> tuple[str, str] | None:
 
 def bad_host(host: str) -> NoReturn:
     fail(
-        f"“{shown(host)}” không phải tên miền công khai hợp lệ (không chấp nhận địa chỉ IP, "
-        "localhost hay tên miền nội bộ).",
-        f"“{shown(host)}” is not a valid public domain name (IP addresses, localhost and "
-        "internal names are not accepted).",
+        msg("canonical.not_public_domain", host=shown(host)),
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from api.core.i18n import msg
 from api.services.canonical.core import Canonical, only_punctuation, tab_only
 from api.services.canonical.messages import (
     bad_handle,
@@ -62,8 +63,7 @@ def from_link(link: Link) -> Canonical:
     if low == "stories":
         not_account(
             "instagram",
-            "Đây là liên kết tới một tin (story), không phải tới tài khoản.",
-            "This is a story, not an account.",
+            msg("canonical.story"),
         )
     if low in IG_RESERVED:
         system_page("instagram", segs[0])

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from api.core.i18n import msg
 from api.services.canonical.core import Canonical, NameRule, quote_all
 from api.services.canonical.messages import (
     bad_handle,
@@ -66,8 +67,7 @@ def from_link(link: Link) -> Canonical:
     if low == "pub":
         not_account(
             "linkedin",
-            "Đây là dạng địa chỉ hồ sơ LinkedIn cũ (/pub/…); hãy mở nó và sao chép địa chỉ mới.",
-            "This is an old LinkedIn profile address (/pub/…); open it and copy the new one.",
+            msg("canonical.linkedin_pub"),
         )
     unrecognised("linkedin")
 
@@ -75,7 +75,5 @@ def from_link(link: Link) -> Canonical:
 def from_handle(text: str) -> Canonical:
     not_account(
         "linkedin",
-        "Với LinkedIn cần nhập đầy đủ liên kết (hồ sơ cá nhân và trang công ty có địa chỉ khác "
-        "nhau).",
-        "LinkedIn needs the full link (personal profiles and company pages are different).",
+        msg("canonical.linkedin_bare"),
     )

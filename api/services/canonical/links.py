@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
+from api.core.i18n import msg
 from api.services.canonical.account import canonicalize
 from api.services.canonical.clean import check_platform, clean
 from api.services.canonical.core import (
@@ -97,25 +98,22 @@ def canonical_content(platform: str | None, value: str) -> ContentLink:
     text = clean(value, code)
     if is_bare(text, code):
         fail(
-            "Hãy nhập đầy đủ liên kết tới nội dung (bắt đầu bằng https://).",
-            "Give the full link to the content (starting with https://).",
+            msg("canonical.content_needs_link"),
         )
     link = parse_link(text)
     owner = link.platform
     if owner is None:
         return _site_content(code, text, link)
     if code is not None and code != owner:
-        owner_vi, owner_en = LABELS[owner]
-        vi, en = LABELS[code]
+        owner_label = LABELS[owner]
+        label = LABELS[code]
         fail(
-            f"Liên kết này thuộc {owner_vi}, nhưng nền tảng đã chọn là {vi}.",
-            f"This link belongs to {owner_en}, but the platform chosen is {en}.",
+            msg("canonical.other_platform", owner_label=owner_label, label=label),
         )
     if link.port not in (None, 80, 443):
-        owner_vi, owner_en = LABELS[owner]
+        owner_label = LABELS[owner]
         fail(
-            f"Địa chỉ {owner_vi} không dùng cổng {link.port}; hãy bỏ phần “:{link.port}”.",
-            f"{owner_en} addresses do not use port {link.port}; remove “:{link.port}”.",
+            msg("canonical.port", owner_label=owner_label, port=link.port),
         )
     if owner == "facebook" and (link.segments[:1] == ("l.php",) or link.sub in ("l", "lm")):
         return canonical_content(None, _redirect_target(link))
@@ -132,10 +130,9 @@ def _site_content(code: str | None, text: str, link: Link) -> ContentLink:
     """A link on a host no platform owns: a website's page, its identifying parameters
     kept (every tracking one dropped)."""
     if code not in (None, "website", "other"):
-        vi, en = LABELS[code]
+        label = LABELS[code]
         fail(
-            f"“{shown(link.host)}” không phải địa chỉ {vi}.",
-            f"“{shown(link.host)}” is not a {en} address.",
+            msg("canonical.not_address", host=shown(link.host), label=label),
         )
     owner = code or "website"
     host = (
@@ -160,8 +157,7 @@ def _redirect_target(link: Link) -> str:
     inner = parse_link(clean(target, None)) if target else None
     if inner is None or (inner.platform == "facebook" and inner.segments[:1] == ("l.php",)):
         fail(
-            "Liên kết chuyển hướng của Facebook không có địa chỉ đích; hãy dán liên kết gốc.",
-            "The Facebook redirect link has no target; paste the original link.",
+            msg("canonical.facebook_redirect_no_target"),
         )
     return target
 
@@ -180,8 +176,7 @@ def _platform_content(owner: str, link: Link) -> ContentLink:
             segments = ("watch", *segments)
     elif link.domain in _SHORT_HOSTS or not segments:
         fail(
-            "Liên kết không trỏ tới nội dung cụ thể nào; hãy dán liên kết của bài viết.",
-            "The link names no particular content; paste the post's link.",
+            msg("canonical.no_content"),
         )
     normalised = Link(link.host, link.domain, link.sub, owner, link.port, segments, query_map)
     account_key = _account_of(owner, normalised)

@@ -7,6 +7,7 @@ lower-cased. ``/post/`` is a post.
 
 from __future__ import annotations
 
+from api.core.i18n import msg
 from api.services.canonical.core import Canonical, only_punctuation, tab_only
 from api.services.canonical.instagram import IG_USER
 from api.services.canonical.messages import (
@@ -46,8 +47,7 @@ def from_link(link: Link) -> Canonical:
         post_link("threads")
     not_account(
         "threads",
-        "Địa chỉ tài khoản Threads có dấu @ trước tên.",
-        "A Threads account address has an @ before the name.",
+        msg("canonical.threads_needs_at"),
     )
 
 

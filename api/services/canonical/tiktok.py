@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 
+from api.core.i18n import msg
 from api.services.canonical.core import Canonical, only_punctuation
 from api.services.canonical.messages import (
     bad_handle,
@@ -66,8 +67,7 @@ def from_link(link: Link) -> Canonical:
         video_link("tiktok")
     not_account(
         "tiktok",
-        "Địa chỉ tài khoản TikTok có dấu @ trước tên.",
-        "A TikTok account address has an @ before the name.",
+        msg("canonical.tiktok_needs_at"),
     )
 
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import NoReturn
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from api.core.i18n import msg
 from api.services.canonical.clean import reject_bad_chars
 from api.services.canonical.core import fail, shown
 from api.services.canonical.hosts import DOMAINS, bad_host, find_domain, normalise_host
@@ -46,9 +47,7 @@ class Link:
 
 def malformed() -> NoReturn:
     fail(
-        "Địa chỉ không đúng định dạng; hãy sao chép nguyên địa chỉ từ thanh địa chỉ "
-        "của trình duyệt.",
-        "The address is malformed; copy it whole from the browser's address bar.",
+        msg("canonical.malformed"),
     )
 
 
@@ -61,8 +60,7 @@ def split_segments(path: str) -> tuple[str, ...]:
             segment = unquote(raw, errors="strict")
         except UnicodeDecodeError:
             fail(
-                "Địa chỉ chứa mã hóa phần trăm (%) không hợp lệ.",
-                "The address contains invalid percent-encoding (%).",
+                msg("canonical.bad_percent_encoding"),
             )
         segment = unicodedata.normalize("NFC", segment)
         reject_bad_chars(segment)
@@ -82,8 +80,7 @@ def parse_link(text: str) -> Link:
         name = scheme.group(1).lower()
         if name not in ("http", "https"):
             fail(
-                f"Chỉ chấp nhận liên kết http hoặc https, không chấp nhận “{shown(name)}:”.",
-                f"Only http and https links are accepted, not “{shown(name)}:”.",
+                msg("canonical.scheme", name=shown(name)),
             )
         rest = text[scheme.end() :]
         if not rest.startswith("//"):
@@ -103,9 +100,7 @@ def parse_link(text: str) -> Link:
         malformed()
     if "@" in parts.netloc:
         fail(
-            "Địa chỉ có chứa tên đăng nhập hoặc mật khẩu (phần trước dấu @ ở tên miền); "
-            "hãy bỏ phần đó.",
-            "The address carries a user name or password (before an @ in the host); remove it.",
+            msg("canonical.userinfo"),
         )
     if parts.netloc.startswith("["):
         bad_host(parts.netloc)

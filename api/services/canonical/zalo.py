@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 
+from api.core.i18n import msg
 from api.services.canonical.core import Canonical
 from api.services.canonical.messages import bad_handle, home_page, not_account, unrecognised
 from api.services.canonical.urls import Link
@@ -83,8 +84,7 @@ def from_link(link: Link) -> Canonical:
     if low == "s":
         not_account(
             "zalo",
-            "Đây là liên kết tới một Mini App của Zalo, không phải tài khoản.",
-            "This is a Zalo Mini App link, not an account.",
+            msg("canonical.zalo_mini_app"),
         )
     if len(segs) != 1:
         unrecognised("zalo")

@@ -14,6 +14,7 @@ from api.core.config import get_settings
 from api.core.db import new_id, upsert_insert, utcnow
 from api.core.enums import DocumentStatus
 from api.core.errors import AppError, Conflict, Forbidden, NotFound, Unprocessable
+from api.core.i18n import msg
 from api.core.offload import FILES
 from api.core.text_vi import fold
 from api.core.versioning import check_version
@@ -85,7 +86,7 @@ async def _audience(session: AsyncSession, principal: Principal, unit_id: uuid.U
         select(Unit).where(Unit.id == unit_id, scope_filter(principal, MANAGE, Unit.path))
     )
     if unit is None:
-        raise unknown_reference("audience_unit_id", "đơn vị", "unit")
+        raise unknown_reference("audience_unit_id", msg("words.unit"))
     ensure_active(unit)
     return unit
 
@@ -93,8 +94,7 @@ async def _audience(session: AsyncSession, principal: Principal, unit_id: uuid.U
 def _null_field(name: str) -> Unprocessable:
     return Unprocessable(
         "validation_failed",
-        f"Trường '{name}' không được để trống.",
-        f"Field '{name}' cannot be null.",
+        msg("http.field_cannot_be_null", name=name),
         extra={"errors": [{"loc": ["body", name], "msg": "may not be null", "type": "null"}]},
     )
 
@@ -102,8 +102,7 @@ def _null_field(name: str) -> Unprocessable:
 def _needs_content() -> Unprocessable:
     return Unprocessable(
         "validation_failed",
-        "Văn bản đã ban hành phải có nội dung (body) hoặc tệp đính kèm.",
-        "A published document needs a body or an attached file.",
+        msg("documents.needs_body_or_file"),
         extra={
             "errors": [
                 {"loc": ["body", "body"], "msg": "body or file required", "type": "value_error"}
@@ -116,8 +115,7 @@ def _ensure_editable(doc: Document) -> None:
     if doc.status is DS.archived:
         raise Conflict(
             "conflict",
-            "Văn bản đã lưu trữ, không thể sửa đổi.",
-            "An archived document is read only.",
+            msg("documents.archived_read_only"),
         )
 
 
@@ -228,8 +226,7 @@ async def update(
 def _invalid_transition(doc: Document, target: DocumentStatus) -> Conflict:
     return Conflict(
         "invalid_transition",
-        f"Không thể chuyển văn bản từ '{doc.status.value}' sang '{target.value}'.",
-        f"A document cannot go from '{doc.status.value}' to '{target.value}'.",
+        msg("documents.invalid_move", status=doc.status.value, target=target.value),
     )
 
 
@@ -294,8 +291,7 @@ async def delete(
     if doc.status is not DS.draft:
         raise Conflict(
             "conflict",
-            "Chỉ xóa được văn bản nháp; văn bản đã ban hành thì lưu trữ.",
-            "Only drafts can be deleted; archive a published document instead.",
+            msg("documents.delete_drafts_only"),
         )
     audit.record(
         session,
@@ -316,8 +312,7 @@ async def delete(
 def _too_large(limit: int) -> AppError:
     return AppError(
         "payload_too_large",
-        f"Tệp vượt quá {limit} byte.",
-        f"The file exceeds {limit} bytes.",
+        msg("documents.file_too_large", limit=limit),
     )
 
 
@@ -386,7 +381,7 @@ async def remove_file(
     check_version(expected_version, doc.version)
     _ensure_editable(doc)
     if doc.file_sha256 is None:
-        raise NotFound("not_found", "Văn bản không có tệp đính kèm.", "The document has no file.")
+        raise NotFound("not_found", msg("documents.no_file"))
     before, content = doc.file_sha256, _content(doc)
     for column in FILE_COLUMNS:
         setattr(doc, column, None)
@@ -417,16 +412,14 @@ async def acknowledge(
     doc = seen.document
     if principal.member_id is None:
         raise Forbidden(
-            vi="Chỉ đảng viên mới xác nhận đã quán triệt văn bản.",
-            en="Only members acknowledge documents.",
+            detail=msg("documents.ack_members_only"),
         )
     if not seen.addressed or doc.status is DS.draft:
         raise NotFound(*NOT_FOUND)
     if doc.status is not DS.published:
         raise Conflict(
             "document_not_published",
-            "Văn bản đã lưu trữ, không cần xác nhận.",
-            "The document is archived; it no longer takes acknowledgements.",
+            msg("documents.archived_no_acks"),
         )
     key = (
         Ack.document_id == doc.id,

@@ -13,10 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.core.enums import AckState, DocumentStatus
 from api.core.errors import NotFound
+from api.core.i18n import msg
 from api.models import Document, DocumentAcknowledgement, Unit
 from api.services.authz import Action, Principal, scope_filter
 
-NOT_FOUND = ("not_found", "Không tìm thấy văn bản.", "Document not found.")
+NOT_FOUND = ("not_found", msg("documents.not_found"))
 DS = DocumentStatus
 MANAGE = Action.DOCUMENT_MANAGE
 Ack = DocumentAcknowledgement

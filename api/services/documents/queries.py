@@ -14,6 +14,7 @@ from sqlalchemy.orm import defer
 
 from api.core.enums import AckState, DocType, DocumentStatus, MemberStatus
 from api.core.errors import Unprocessable
+from api.core.i18n import msg
 from api.core.pagination import Order, after, decode_cursor, paginate, paginate_rows
 from api.core.text_vi import fold
 from api.models import Document, DocumentRevision, Member, Unit
@@ -111,8 +112,7 @@ async def list_documents(
     if ack_state is not None and principal.member_id is None:
         raise Unprocessable(
             "validation_failed",
-            "Bộ lọc 'ack_state' chỉ dùng cho đảng viên.",
-            "The 'ack_state' filter is for members only.",
+            msg("documents.ack_state_members_only"),
             extra={
                 "errors": [
                     {
@@ -140,9 +140,7 @@ async def list_documents(
         try:
             issued_on = date.fromisoformat(issued)
         except ValueError:
-            raise Unprocessable(
-                "invalid_cursor", "Con trỏ phân trang không hợp lệ.", "The cursor is malformed."
-            ) from None
+            raise Unprocessable("invalid_cursor", msg("documents.cursor_malformed")) from None
         stmt = stmt.where(after(_ORDER.columns, [issued_on, last_id], descending=True))
     rows, next_cursor = await paginate_rows(
         session, stmt, order=_ORDER, cursor=None, limit=limit, holder=itemgetter(0)

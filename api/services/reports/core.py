@@ -22,11 +22,12 @@ from sqlalchemy.orm import aliased
 from api.core.db import utcnow
 from api.core.enums import ReportStatus
 from api.core.errors import Forbidden, NotFound, Unprocessable
+from api.core.i18n import Message, msg
 from api.models import Report, ReportEvent, Unit
 from api.services import audit
 from api.services.authz import Action, Principal, require, scope_filter
 
-NOT_FOUND = ("not_found", "Không tìm thấy báo cáo.", "Report not found.")
+NOT_FOUND = ("not_found", msg("reports.not_found"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,8 +80,7 @@ def require_handler(principal: Principal, v: Visible) -> None:
         require(principal, Action.REPORT_HANDLE, v.unit_path)  # raises the 403
     if principal.member_id in parties(v.report):
         raise Forbidden(
-            vi="Không ai xử lý báo cáo do mình gửi hoặc báo cáo về chính mình.",
-            en="Nobody handles a report they filed or a report about themselves.",
+            detail=msg("reports.party_cannot_handle"),
         )
 
 
@@ -115,9 +115,13 @@ def can_list(principal: Principal) -> bool:
     return principal.member_id is not None or principal.can_anywhere(Action.REPORT_HANDLE)
 
 
-def field_error(field: str, code: str, vi: str, en: str, kind: str | None = None) -> Unprocessable:
+def field_error(field: str, code: str, message: Message, kind: str | None = None) -> Unprocessable:
+    """422 on `field`, its detail the catalog message `message`."""
+    shown = message.render("en")
     return Unprocessable(
-        code, vi, en, extra={"errors": [{"loc": ["body", field], "msg": en, "type": kind or code}]}
+        code,
+        message,
+        extra={"errors": [{"loc": ["body", field], "msg": shown, "type": kind or code}]},
     )
 
 

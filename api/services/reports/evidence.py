@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.core.config import get_settings
 from api.core.errors import AppError, Conflict, NotFound
+from api.core.i18n import msg
 from api.core.pagination import Order, paginate
 from api.models import Report, ReportEvidence
 from api.models.report import OPEN_STATUSES
@@ -43,23 +44,20 @@ async def add_evidence(
     if report.status not in OPEN_STATUSES:
         raise Conflict(
             "report_closed",
-            "Báo cáo đã đóng; không thêm được chứng cứ.",
-            "The report is closed; no more evidence can be added.",
+            msg("reports.closed_no_evidence"),
         )
     count = await session.scalar(select(func.count()).where(ReportEvidence.report_id == report.id))
     if (count or 0) >= MAX_EVIDENCE:
         raise Conflict(
             "evidence_limit",
-            f"Mỗi báo cáo có tối đa {MAX_EVIDENCE} tệp chứng cứ.",
-            f"A report holds at most {MAX_EVIDENCE} evidence files.",
+            msg("reports.evidence_limit", max_evidence=MAX_EVIDENCE),
         )
     limit = get_settings().max_evidence_body
     upload.seek(0, 2)
     if upload.tell() > limit:
         raise AppError(
             "payload_too_large",
-            f"Tệp chứng cứ vượt quá {limit} byte.",
-            f"The evidence file exceeds {limit} bytes.",
+            msg("reports.evidence_too_large", limit=limit),
         )
     content_type = files.require_type(upload, files.EVIDENCE_TYPES)
     stored = await files.storage().put(upload)
@@ -133,5 +131,5 @@ async def get_evidence(session: AsyncSession, v: Visible, evidence_id: uuid.UUID
         )
     )
     if evidence is None:
-        raise NotFound("not_found", "Không tìm thấy tệp chứng cứ.", "Evidence not found.")
+        raise NotFound("not_found", msg("reports.evidence_not_found"))
     return evidence

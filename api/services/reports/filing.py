@@ -22,6 +22,7 @@ from api.core.enums import (
     ReportStatus,
 )
 from api.core.errors import Forbidden
+from api.core.i18n import msg
 from api.core.security import sha256_hex
 from api.core.text_vi import fold
 from api.models import Account, Member, Report, Unit
@@ -65,8 +66,7 @@ async def _subject(
             raise field_error(
                 "impersonated_member_id",
                 "validation_failed",
-                "Không tìm thấy đảng viên bị mạo danh.",
-                "Unknown impersonated member.",
+                msg("reports.impersonated_member_unknown"),
                 "reference",
             )
     if data.impersonated_unit_id is not None:
@@ -77,8 +77,7 @@ async def _subject(
             raise field_error(
                 "impersonated_unit_id",
                 "validation_failed",
-                "Không tìm thấy đơn vị bị mạo danh.",
-                "Unknown impersonated unit.",
+                msg("reports.impersonated_unit_unknown"),
                 "reference",
             )
     if account_key is not None:
@@ -103,17 +102,16 @@ async def file(
     who already has an open report of that link gets it back (not created, not counted
     against the rate limit)."""
     if principal.member_id is None or principal.member_unit_id is None:
-        raise Forbidden(vi="Chỉ đảng viên mới gửi được báo cáo.", en="Only members file reports.")
+        raise Forbidden(detail=msg("reports.members_file_only"))
     try:
         link = canonical_content(data.platform.value if data.platform else None, data.url)
     except InvalidAccountUrl as exc:
-        raise field_error("url", "invalid_url", exc.detail_vi, exc.detail_en) from exc
+        raise field_error("url", "invalid_url", exc.message) from exc
     if data.impersonated_member_id is not None and data.impersonated_unit_id is not None:
         raise field_error(
             "impersonated_unit_id",
             "validation_failed",
-            "Chỉ nêu một trong hai: đảng viên hoặc đơn vị bị mạo danh.",
-            "Give the impersonated member or the impersonated unit, not both.",
+            msg("reports.impersonated_member_or_unit"),
         )
     subject = await _subject(session, link.account_key, data)
     content_hash = sha256_hex(link.url.encode())

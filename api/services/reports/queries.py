@@ -19,6 +19,7 @@ from api.core.enums import (
     ReportStatus,
 )
 from api.core.errors import Forbidden
+from api.core.i18n import msg
 from api.core.pagination import Order, paginate, paginate_rows
 from api.core.text_vi import fold
 from api.models import Report, ReportEvent, Unit
@@ -81,9 +82,7 @@ async def list_reports(
     reports filed in the unit's subtree (the reporter's unit at filing), the unit the
     statistics count a report in."""
     if not can_list(principal):
-        raise Forbidden(
-            vi="Vai trò của bạn không được xem báo cáo.", en="Your role may not read reports."
-        )
+        raise Forbidden(detail=msg("reports.role_may_not_read"))
     stmt = visible_stmt(principal)
     if status:
         stmt = stmt.where(Report.status.in_(status))

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.core.db import utcnow
 from api.core.enums import ReportStatus
 from api.core.errors import Conflict, Forbidden
+from api.core.i18n import msg
 from api.core.versioning import check_version
 from api.models import Report
 from api.models.report import OPEN_STATUSES
@@ -86,12 +87,10 @@ async def _lock(session: AsyncSession, report: Report) -> None:
     )
 
 
-def _invalid(report: Report, to: ReportStatus, why_vi: str = "", why_en: str = "") -> Conflict:
-    return Conflict(
-        "invalid_transition",
-        f"Không thể chuyển báo cáo từ '{report.status.value}' sang '{to.value}'.{why_vi}",
-        f"A report cannot go from '{report.status.value}' to '{to.value}'.{why_en}",
-    )
+def _invalid(report: Report, to: ReportStatus, *, duplicate: bool = False) -> Conflict:
+    """409: no such move (or, for a duplicate, none of its own: it follows its primary)."""
+    message_id = "reports.invalid_move_duplicate" if duplicate else "reports.invalid_move"
+    return Conflict("invalid_transition", msg(message_id, status=report.status.value, to=to.value))
 
 
 async def transition(
@@ -119,33 +118,25 @@ def _legal_move(principal: Principal, v: Visible, data: TransitionIn) -> Move:
     if move.by == "reporter":
         if not is_reporter(principal, report):
             raise Forbidden(
-                vi="Chỉ người gửi mới rút được báo cáo của mình.",
-                en="Only the reporter withdraws their own report.",
+                detail=msg("reports.withdraw_reporter_only"),
             )
     else:
         require_handler(principal, v)
         if report.duplicate_of is not None:
-            raise _invalid(
-                report,
-                data.to,
-                " Báo cáo trùng đi theo báo cáo gốc.",
-                " A duplicate follows its primary report.",
-            )
+            raise _invalid(report, data.to, duplicate=True)
     for name in MOVE_FIELDS:
         given = getattr(data, name) is not None
         if name in move.requires and not given:
             raise field_error(
                 name,
                 "validation_failed",
-                f"Cần trường '{name}' để chuyển sang '{data.to.value}'.",
-                f"'{name}' is required to move to '{data.to.value}'.",
+                msg("reports.field_required_for_move", name=name, to=data.to.value),
             )
         if given and name not in move.requires:
             raise field_error(
                 name,
                 "validation_failed",
-                f"Trường '{name}' không dùng khi chuyển sang '{data.to.value}'.",
-                f"'{name}' does not apply to a move to '{data.to.value}'.",
+                msg("reports.field_not_for_move", name=name, to=data.to.value),
             )
     return move
 
@@ -328,16 +319,14 @@ async def update_report(
     if report.status not in OPEN_STATUSES:
         raise Conflict(
             "report_closed",
-            "Báo cáo đã đóng; không đổi được người xử lý hay mức ưu tiên.",
-            "The report is closed; its assignee and priority no longer change.",
+            msg("reports.closed_no_assignment"),
         )
     fields = data.model_dump(exclude_unset=True)
     if "priority" in fields and fields["priority"] is None:
         raise field_error(
             "priority",
             "validation_failed",
-            "Mức ưu tiên không được để trống.",
-            "priority cannot be null.",
+            msg("reports.priority_null"),
         )
     new_assignee = fields.get("assignee_id")
     if (
@@ -348,10 +337,7 @@ async def update_report(
         raise field_error(
             "assignee_id",
             "validation_failed",
-            "Người được giao phải là người xử lý đang hoạt động có phạm vi gồm báo cáo này "
-            "và không liên quan đến báo cáo.",
-            "The assignee must be an active handler whose scope holds this report and who "
-            "is not a party to it.",
+            msg("reports.assignee_not_handler"),
             "reference",
         )
     before = {k: getattr(report, k) for k in fields}

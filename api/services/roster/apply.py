@@ -52,6 +52,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from api.core.db import own_transaction, utcnow
 from api.core.enums import MemberStatus, RowAction, SyncMode, SyncStatus, UnitStatus
 from api.core.errors import AppError
+from api.core.i18n import msg
 from api.core.resilience import is_unavailable
 from api.core.text_vi import fold, name_sort_key
 from api.services import audit, counters
@@ -133,9 +134,7 @@ async def apply(
         log.exception("roster sync %s failed during apply", sync_id)
         raise AppError(
             "internal_error",
-            "Áp dụng đồng bộ thất bại; không có thay đổi nào được ghi. Lần đồng bộ được đánh "
-            "dấu 'failed'.",
-            "Applying the sync failed; nothing was changed. The sync is marked 'failed'.",
+            msg("roster.apply_failed"),
             extra={"sync_id": str(sync_id)},
         ) from exc
 
@@ -149,8 +148,7 @@ def _applicable(
     if row.status != SyncStatus.previewed:
         raise refusal(
             "sync_not_applicable",
-            "Lần đồng bộ này đã thất bại; hãy gửi lại.",
-            "This sync failed; send the roster again.",
+            msg("roster.sync_failed"),
             sync_id,
         )
     if row.scope_path is not None:
@@ -161,19 +159,17 @@ def _applicable(
     if (row.rejected or row.units_rejected) and not (skip_rejected or options.get("skip_rejected")):
         raise refusal(
             "sync_has_rejected_rows",
-            f"Có {row.rejected + row.units_rejected} dòng bị từ chối; sửa lại hoặc dùng "
-            "skip_rejected=true.",
-            f"{row.rejected + row.units_rejected} rows were rejected; fix them or apply with "
-            "skip_rejected=true.",
+            msg("roster.has_rejected_rows", rejected=row.rejected + row.units_rejected),
             sync_id,
         )
     if is_mass(row) and not (allow_mass_deactivation or options.get("allow_mass_deactivation")):
         raise refusal(
             "mass_deactivation",
-            f"Đồng bộ sẽ chuyển đi {row.deactivated}/{row.scope_members} đảng viên (quá 20%); "
-            "dùng allow_mass_deactivation=true nếu đúng như vậy.",
-            f"The snapshot would deactivate {row.deactivated} of {row.scope_members} members "
-            "(over 20%); apply with allow_mass_deactivation=true if that is intended.",
+            msg(
+                "roster.mass_deactivation",
+                deactivated=row.deactivated,
+                scope_members=row.scope_members,
+            ),
             sync_id,
         )
     return {
@@ -235,8 +231,7 @@ async def _claim(run: ApplyRun) -> bool:
         return False
     raise refusal(
         "sync_not_applicable",
-        "Lần đồng bộ này không còn áp dụng được.",
-        "This sync can no longer be applied.",
+        msg("roster.not_applicable"),
         sync_id,
     )
 

@@ -8,10 +8,11 @@ import uuid
 from typing import Any
 
 from api.core.errors import AppError, BadRequest, Conflict, Unprocessable
+from api.core.i18n import Message, msg
 from api.core.legacy_encodings import UNKNOWN
 
 MIXED = "mixed"
-NOT_FOUND = ("not_found", "Không tìm thấy lần đồng bộ.", "Roster sync not found.")
+NOT_FOUND = ("not_found", msg("roster.not_found"))
 
 
 def problem_errors(loc: list[str | int], msg: str, typ: str) -> dict[str, Any]:
@@ -21,33 +22,27 @@ def problem_errors(loc: list[str | int], msg: str, typ: str) -> dict[str, Any]:
 def invalid_json(detail: str) -> BadRequest:
     return BadRequest(
         "invalid_json",
-        f"Nội dung JSON không hợp lệ: {detail}",
-        f"The JSON body is malformed: {detail}",
+        msg("roster.invalid_json", detail=detail),
     )
 
 
-def invalid_file(vi: str, en: str) -> Unprocessable:
-    return Unprocessable("invalid_file", vi, en, extra=problem_errors(["body"], en, "invalid_file"))
+def invalid_file(message: Message) -> Unprocessable:
+    return Unprocessable(
+        "invalid_file",
+        message,
+        extra=problem_errors(["body"], message.render("en"), "invalid_file"),
+    )
 
 
 def unsupported_encoding(kind: str) -> Unprocessable:
     if kind == UNKNOWN:
-        vi = "Tệp không ở dạng UTF-8 và không nhận ra bảng mã; hãy lưu lại dưới dạng CSV UTF-8."
-        en = "The file is not UTF-8 and its encoding is not recognised; save it as CSV UTF-8."
+        message = msg("roster.encoding_unknown")
     else:
-        vi = (
-            f"Tệp dùng bảng mã cũ {kind}; hãy chuyển sang Unicode (ví dụ bằng công cụ chuyển mã "
-            "của Unikey) rồi gửi lại."
-        )
-        en = (
-            f"The file uses the legacy {kind} encoding; convert it to Unicode (e.g. with "
-            "Unikey's converter) and send it again."
-        )
+        message = msg("roster.encoding_legacy", kind=kind)
     return Unprocessable(
         "unsupported_encoding",
-        vi,
-        en,
-        extra={"encoding": kind, **problem_errors(["body"], en, "encoding")},
+        message,
+        extra={"encoding": kind, **problem_errors(["body"], message.render("en"), "encoding")},
     )
 
 
@@ -55,20 +50,15 @@ def mixed_encoding(rows: list[int]) -> Unprocessable:
     """UTF-8 text with rows in another encoding: converting the whole file would turn
     its UTF-8 names into mojibake, so it is refused, naming the rows (line numbers) that
     are not UTF-8."""
-    shown = ", ".join(map(str, rows))
-    vi = (
-        f"Tệp trộn lẫn UTF-8 với bảng mã khác (các dòng {shown} không phải UTF-8); hãy lưu "
-        "toàn bộ tệp dưới dạng CSV UTF-8 rồi gửi lại."
-    )
-    en = (
-        f"The file mixes UTF-8 with another encoding (lines {shown} are not UTF-8); save "
-        "the whole file as CSV UTF-8 and send it again."
-    )
+    message = msg("roster.encoding_mixed", shown=", ".join(map(str, rows)))
     return Unprocessable(
         "unsupported_encoding",
-        vi,
-        en,
-        extra={"encoding": MIXED, "rows": rows, **problem_errors(["body"], en, "encoding")},
+        message,
+        extra={
+            "encoding": MIXED,
+            "rows": rows,
+            **problem_errors(["body"], message.render("en"), "encoding"),
+        },
     )
 
 
@@ -76,8 +66,7 @@ def missing_columns(missing: list[str], accepted: dict[str, tuple[str, ...]]) ->
     names = ", ".join(missing)
     return Unprocessable(
         "validation_failed",
-        f"Thiếu cột bắt buộc: {names}.",
-        f"Required columns are missing: {names}.",
+        msg("roster.missing_columns", names=names),
         extra={
             "errors": [
                 {
@@ -94,28 +83,25 @@ def missing_columns(missing: list[str], accepted: dict[str, tuple[str, ...]]) ->
 def duplicate_columns(duplicates: list[str]) -> Unprocessable:
     return Unprocessable(
         "validation_failed",
-        f"Cột trùng lặp: {', '.join(duplicates)}.",
-        f"Duplicate columns: {', '.join(duplicates)}.",
+        msg("roster.duplicate_columns", duplicates=", ".join(duplicates)),
         extra=problem_errors(["body", "columns"], "duplicate column", "duplicate"),
     )
 
 
-def body_field(key: str, shown: str, msg: str) -> Unprocessable:
+def body_field(key: str, shown: str, reason: str) -> Unprocessable:
     """A top-level field of a JSON body that is not accepted; `shown` is its name as it
     may appear in the detail."""
     return Unprocessable(
         "validation_failed",
-        f"Trường '{shown}' không hợp lệ ({msg}).",
-        f"Field '{shown}' is not accepted ({msg}).",
-        extra=problem_errors(["body", key[:64]], msg, "extra_forbidden"),
+        msg("roster.body_field", shown=shown, reason=reason),
+        extra=problem_errors(["body", key[:64]], reason, "extra_forbidden"),
     )
 
 
 def body_mismatch(name: str) -> Unprocessable:
     return Unprocessable(
         "validation_failed",
-        f"'{name}' trong nội dung và trong tham số truy vấn khác nhau.",
-        f"'{name}' differs between the body and the query.",
+        msg("roster.body_query_mismatch", name=name),
         extra={
             "errors": [
                 {
@@ -128,14 +114,13 @@ def body_mismatch(name: str) -> Unprocessable:
     )
 
 
-def refusal(code: str, vi: str, en: str, sync_id: uuid.UUID) -> AppError:
-    return AppError(code, vi, en, extra={"sync_id": str(sync_id)})
+def refusal(code: str, message: Message, sync_id: uuid.UUID) -> AppError:
+    return AppError(code, message, extra={"sync_id": str(sync_id)})
 
 
 def roster_changed(sync_id: uuid.UUID, why: str) -> Conflict:
     return Conflict(
         "roster_changed",
-        f"Danh sách đã thay đổi từ lúc xem trước ({why}); hãy gửi lại để xem trước lần nữa.",
-        f"The roster changed since the preview ({why}); send the roster again for a new preview.",
+        msg("roster.changed_since_preview", why=why),
         extra={"sync_id": str(sync_id)},
     )

@@ -30,6 +30,7 @@ from typing import IO, Any, cast
 
 from api.core.config import get_settings
 from api.core.errors import AppError, Unprocessable
+from api.core.i18n import msg
 from api.core.legacy_encodings import (
     CP1258_CODEC,
     TCVN3_CODEC,
@@ -193,8 +194,7 @@ class RosterReader:
             yield from self._table(enumerate(reader, start=1))
         except csv.Error as exc:
             raise invalid_file(
-                f"Tệp CSV hỏng ở dòng {reader.line_num}: {exc}",
-                f"Malformed CSV at line {reader.line_num}: {exc}",
+                msg("roster.malformed_csv", line=reader.line_num, error=exc),
             ) from exc
 
     # --- XLSX, XLS, ODS ---
@@ -410,7 +410,6 @@ def media_format(content_type: str | None) -> str:
         shown = media[:80] if _MEDIA_TYPE.match(media) else "?"
         raise AppError(
             "unsupported_media_type",
-            f"Kiểu nội dung '{shown}' không được hỗ trợ; dùng: {accepted}.",
-            f"Content-Type '{shown}' is not supported; use one of: {accepted}.",
+            msg("roster.unsupported_content_type", shown=shown, accepted=accepted),
         )
     return fmt

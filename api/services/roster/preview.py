@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from api.core.db import new_id, utcnow
 from api.core.enums import SyncMode, SyncStatus, UnitStatus
 from api.core.errors import Conflict, Unprocessable
+from api.core.i18n import msg
 from api.core.offload import PARSING
 from api.services import audit
 from api.services.authz import Action, Principal, require, scope_filter
@@ -90,8 +91,7 @@ async def preview(
     if reader.units and mode != SyncMode.snapshot:
         raise Unprocessable(
             "validation_failed",
-            "Chỉ đồng bộ toàn bộ (snapshot) mới được mang theo đơn vị.",
-            "Only a snapshot may carry units.",
+            msg("roster.units_need_snapshot"),
             extra={
                 "errors": [
                     {"loc": ["body", "units"], "msg": "snapshot only", "type": "value_error"}
@@ -200,8 +200,7 @@ async def _resolve_scope(
         if mode == SyncMode.snapshot:
             raise Unprocessable(
                 "validation_failed",
-                "Đồng bộ toàn bộ (snapshot) cần 'scope_unit_code'.",
-                "A snapshot needs 'scope_unit_code'.",
+                msg("roster.snapshot_needs_scope"),
                 extra={
                     "errors": [
                         {
@@ -224,13 +223,11 @@ async def _resolve_scope(
         )
     ).first()
     if row is None:
-        error = unknown_reference("scope_unit_code", "đơn vị", "unit")
+        error = unknown_reference("scope_unit_code", msg("words.unit"))
         error.extra["errors"][0]["loc"] = [where, "scope_unit_code"]
         raise error
     if row.status != UnitStatus.active:
-        raise Conflict(
-            "unit_dissolved", f"Đơn vị {code} đã giải thể.", f"Unit {code} is dissolved."
-        )
+        raise Conflict("unit_dissolved", msg("units.dissolved", code=code))
     return Scope(row.id, row.path)
 
 

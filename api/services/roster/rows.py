@@ -24,6 +24,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from api.core.enums import LABELS
 from api.core.errors import Unprocessable
+from api.core.i18n import msg
 from api.core.legacy_encodings import fix_tcvn3_case
 from api.core.text_vi import fold
 from api.schemas.common import field_adapter
@@ -472,8 +473,7 @@ def validate_mode(value: object) -> str:
     if value not in ("snapshot", "upsert"):
         raise Unprocessable(
             "validation_failed",
-            "Thiếu hoặc sai 'mode' (snapshot hoặc upsert).",
-            "'mode' is missing or invalid (snapshot or upsert).",
+            msg("roster.invalid_mode"),
             extra=problem_errors(["body", "mode"], "must be snapshot or upsert", "enum"),
         )
     return str(value)
@@ -488,8 +488,7 @@ def validate_scope_code(value: object) -> str | None:
     except ValidationError as exc:
         raise Unprocessable(
             "validation_failed",
-            "'scope_unit_code' không hợp lệ.",
-            "'scope_unit_code' is invalid.",
+            msg("roster.invalid_scope_unit_code"),
             extra=problem_errors(
                 ["body", "scope_unit_code"], str(exc.errors()[0]["msg"]), "value_error"
             ),
