@@ -110,7 +110,7 @@ class Settings(BaseSettings):
     # admitted fairly across kinds of request (api/core/middleware.py: Admission). Enough
     # to keep the cores and the database busy; 0 admits every request at once. Uploads
     # are not queued.
-    concurrency: int = Field(default=8, ge=0, le=1000)
+    concurrency: int = Field(default=16, ge=0, le=1000)
     # Seconds a process may reuse a principal check (user/client active, token version,
     # grants with their unit paths). Writes in this process clear it at once; other
     # replicas see a revocation within this bound. 0 checks the database every request.

@@ -8,7 +8,7 @@ import logging
 import re
 import time
 import uuid
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -90,26 +90,30 @@ def flow_of(method: str, path: str) -> str:
 
 class Admission:
     """At most `places` API requests run at once in this worker; the others wait here,
-    before their handler starts, holding no connection and no lock. Places are shared
-    fairly across kinds of request (`flow_of`): a freed place goes to the waiting kind
-    with the fewest requests running (among equals, the kinds take turns), oldest
-    first within a kind.
+    before their handler starts, holding no connection and no lock, and are admitted
+    first come, first served, except that a kind of request (`flow_of`: the method and
+    the path without ids) already running half the places yields the next place to
+    another kind that waits.
 
     Why a limit: a worker is one event loop. In a burst (a national campaign of
     acknowledgements, a declaration deadline) every request in flight takes its turn on
     the loop at each database round trip, so with dozens in flight each is slowed by all
     the others. `places` requests keep the cores and the database busy; the rest wait.
 
-    Why fair across kinds: under a load the machine cannot keep up with, every request
-    waits somewhere, and the total wait is fixed by the load (64 clients without pause
-    hold 64 requests in the system, whatever the order). Letting reads pass (the write
-    gate of 2026-12-05) put the whole wait on the writes: reads in 50 ms, writes in
-    600 ms. A single first-come queue shares it evenly but puts a committee's dashboard
-    behind every acknowledgement of a campaign. Sharing places by kind (fair queuing, as
-    Kubernetes' API Priority and Fairness does with its flows) does both: a kind with few
-    requests (the dashboard) keeps the places it needs and hardly waits, and the kinds
-    with many share the rest and the wait. One set of queues per event loop (a test may
-    run several)."""
+    Why first come, first served: under a load the machine cannot keep up with, every
+    request waits somewhere, and the total wait is fixed by the load (64 clients without
+    pause hold 64 requests in the system, whatever the order). Letting reads pass (the
+    write gate of 2026-12-05) put the whole wait on the writes: reads in 50 ms, writes
+    in 600 ms. One queue shares the wait evenly, so a write takes a little longer than
+    a read, by its own cost. Giving each kind an equal share of places instead (tried
+    the same day) let cheap kinds through and starved the costly ones: report moves,
+    slowed by their unit's lock, waited 1.3 s against a member read's 0.1 s.
+
+    Why the half share: a single queue would put a committee's dashboard behind every
+    acknowledgement of a campaign. No kind may take more than half the places while
+    another waits, so the dashboard's readers get the next places to free up, and
+    when nothing else waits the one kind uses them all. One set of queues per event
+    loop (a test may run several)."""
 
     def __init__(self, places: int) -> None:
         self.places = places
@@ -145,10 +149,13 @@ class Admission:
 class _Queues:
     def __init__(self, places: int) -> None:
         self.free = places
+        # A kind running this many (half the places) yields a freed place to other kinds.
+        self.share = max(1, places // 2)
+        self.arrivals = 0
         # Requests running, per kind.
         self.running: dict[str, int] = {}
-        # Kinds with waiters, in the order their turn comes; each its waiters, oldest first.
-        self.waiting: OrderedDict[str, deque[asyncio.Future[None]]] = OrderedDict()
+        # Kinds with waiters; each its waiters (arrival number, turn), oldest first.
+        self.waiting: dict[str, deque[tuple[int, asyncio.Future[None]]]] = {}
 
     async def enter(self, flow: str) -> None:
         kind = "read" if flow.startswith(("GET ", "HEAD ")) else "write"
@@ -159,7 +166,8 @@ class _Queues:
             return
         started = time.perf_counter()
         turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self.waiting.setdefault(flow, deque()).append(turn)
+        self.arrivals += 1
+        self.waiting.setdefault(flow, deque()).append((self.arrivals, turn))
         GATE_WAITING.inc()
         try:
             await turn
@@ -174,20 +182,19 @@ class _Queues:
             GATE_WAITING.dec()
 
     def leave(self, flow: str) -> None:
-        """A place is free: to the oldest waiter of the waiting kind with the fewest
-        requests running (among equals, the one whose turn it is)."""
+        """A place is free: to the oldest waiter, unless its kind already runs its share
+        (half the places) and another kind waits: then to that kind's oldest."""
         left = self.running[flow] - 1
         if left:
             self.running[flow] = left
         else:
             del self.running[flow]
         while self.waiting:
-            flow = min(self.waiting, key=lambda f: self.running.get(f, 0))
+            under = [f for f in self.waiting if self.running.get(f, 0) < self.share]
+            flow = min(under or self.waiting, key=lambda f: self.waiting[f][0][0])
             queue = self.waiting[flow]
-            turn = queue.popleft()
-            if queue:
-                self.waiting.move_to_end(flow)
-            else:
+            _, turn = queue.popleft()
+            if not queue:
                 del self.waiting[flow]
             if not turn.done():
                 turn.set_result(None)
@@ -197,10 +204,14 @@ class _Queues:
 
     def _forget(self, flow: str, turn: asyncio.Future[None]) -> None:
         queue = self.waiting.get(flow)
-        if queue is not None and turn in queue:
-            queue.remove(turn)
-            if not queue:
-                del self.waiting[flow]
+        if queue is None:
+            return
+        for item in queue:
+            if item[1] is turn:
+                queue.remove(item)
+                break
+        if not queue:
+            del self.waiting[flow]
 
 
 class _Exchange:

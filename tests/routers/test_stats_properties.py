@@ -26,10 +26,12 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 
 from api.core.config import get_settings
 from api.core.db import db, utcnow
 from api.core.enums import Role, UnitLevel
+from api.models import User
 from tests.properties import budget
 from tests.support.factories import auth, empty_database, make_unit, make_user, set_report
 from tests.support.stats import (
@@ -135,9 +137,12 @@ class State:
 
 
 async def _login(state: State, member_id: str) -> dict[str, str]:
+    """The member's user's bearer headers: a user made at first use; a fresh token (its
+    current version) once a status change may have revoked the old one."""
     if member_id not in state.logins:
         async with db.sessionmaker() as s:
-            state.logins[member_id] = await login_for(s, member_id)
+            user = await s.scalar(select(User).where(User.member_id == uuid.UUID(member_id)))
+            state.logins[member_id] = auth(user) if user else await login_for(s, member_id)
     return state.logins[member_id]
 
 
@@ -177,6 +182,10 @@ async def _op(api: Api, state: State, data: Chooser, op: str, merges: bool) -> N
         if data.bool("change leader"):
             changes["is_leader"] = data.bool()
         state.members[mid] = (await api.patch_member(mid, **changes)).json()
+        if "status" in changes:
+            # A member who leaves the roster has its user's tokens revoked
+            # (api/services/members.py): take a fresh token next time.
+            state.logins.pop(mid, None)
     elif op == "declare" and members:
         mid = data.pick(members, "member")
         if state.handles and data.int(0, 4) == 0:  # the same account again

@@ -525,6 +525,9 @@ _yt_handles = (
     .map(lambda h: unicodedata.normalize("NFC", h))
     .filter(lambda h: 3 <= len(h) <= 30)
     .filter(_not_only_dots)
+    # A bare `youtu.be` is the short-link host, not a handle: typed alone it is read as a
+    # video link and refused as not an account, while `@youtu.be` is a handle.
+    .filter(lambda h: h.casefold() not in {"youtu.be", "youtube.com", "m.youtube.com"})
 )
 _zalo_phones = st.builds(
     lambda prefix, n, spaced: f"{prefix}{n[:3]} {n[3:6]} {n[6:]}" if spaced else f"{prefix}{n}",
