@@ -45,6 +45,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing
 import os
 import random
 import statistics
@@ -53,6 +54,7 @@ import time
 import uuid
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -981,17 +983,43 @@ class Campaign(Workload):
     root's `/stats/compliance` in a loop."""
 
     def __init__(
-        self, base_url: str, world: World, *, clients: int, readers: int, timeout: float = 30.0
+        self,
+        base_url: str,
+        world: World,
+        *,
+        clients: int,
+        readers: int,
+        stats_url: str | None = None,
+        timeout: float = 30.0,
     ) -> None:
         super().__init__(base_url, world, clients=clients, timeout=timeout)
         self.readers = readers
+        self.stats_url = stats_url
         self._queue = iter(self.users)
 
+    async def run(self, duration: float) -> float:
+        """The acknowledgements here, the readers in a process of their own (dashboards
+        are other machines: timing them in the ackers' event loop would add that loop's
+        lag to every read)."""
+        started = time.monotonic()
+        spawn = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(1, mp_context=spawn) as pool:
+            reads = asyncio.get_running_loop().run_in_executor(
+                pool,
+                read_stats,
+                self.stats_url or self.base_url,
+                self.world.analyst_token,
+                self.world.root_id,
+                self.readers,
+                started + duration,
+                self.timeout,
+            )
+            seconds = await super().run(duration)
+            self.samples += [Sample(*fields) for fields in await reads]
+        return seconds
+
     def tasks(self, deadline: float) -> list[Awaitable[None]]:
-        return [
-            *(self._acker(deadline) for _ in range(self.clients)),
-            *(self._reader(deadline) for _ in range(self.readers)),
-        ]
+        return [self._acker(deadline) for _ in range(self.clients)]
 
     async def _acker(self, deadline: float) -> None:
         url = f"/api/v1/documents/{self.world.document_id}/acknowledgements"
@@ -1000,16 +1028,43 @@ class Campaign(Workload):
             if r is not None and r.status_code in (200, 201):
                 self.writes.acks.add(u.member_id)
 
-    async def _reader(self, deadline: float) -> None:
-        params = {"unit_id": self.world.root_id, "group_by": "self"}
+
+ReadFields = tuple[str, float, float, int | str]  # a Sample's op, start, seconds, status
+
+
+def read_stats(
+    base_url: str, token: str, root_id: str, readers: int, deadline: float, timeout: float
+) -> list[ReadFields]:
+    """`readers` clients reading the root's `/stats/compliance` in a loop until
+    `deadline` (time.monotonic(), which is the machine's clock: it compares across
+    processes); their samples' fields (plain tuples cross the process boundary)."""
+
+    async def loop(client: httpx.AsyncClient, samples: list[ReadFields]) -> None:
+        params = {"unit_id": root_id, "group_by": "self"}
+        headers = {"Authorization": f"Bearer {token}"}
         while time.monotonic() < deadline:
-            await self.request(
-                "stats_compliance",
-                "GET",
-                "/api/v1/stats/compliance",
-                self.world.analyst_token,
-                params=params,
-            )
+            t0 = time.monotonic()
+            try:
+                r = await client.get("/api/v1/stats/compliance", params=params, headers=headers)
+            except httpx.HTTPError as exc:
+                samples.append(("stats_compliance", t0, time.monotonic() - t0, type(exc).__name__))
+                continue
+            samples.append(("stats_compliance", t0, time.monotonic() - t0, r.status_code))
+
+    async def main() -> list[ReadFields]:
+        samples: list[ReadFields] = []
+        limits = httpx.Limits(
+            max_connections=readers,
+            max_keepalive_connections=readers,
+            keepalive_expiry=KEEPALIVE_SECONDS,
+        )
+        async with httpx.AsyncClient(
+            base_url=base_url, limits=limits, timeout=httpx.Timeout(timeout)
+        ) as client:
+            await asyncio.gather(*(loop(client, samples) for _ in range(readers)))
+        return samples
+
+    return asyncio.run(main())
 
 
 # --------------------------------------------------------------------------- figures
@@ -1385,7 +1440,7 @@ def run_phase(args: argparse.Namespace, upkeep: bool) -> Phase:
     sa_url = raw_url.replace("postgresql://", "postgresql+asyncpg://", 1)
     os.environ["QD85_DATABASE_URL"] = sa_url
     asyncio.run(recreate_database(args.pg, DB_NAME))
-    server = None
+    server = stats_server = None
     failures: list[str] = []
     try:
         migrate(sa_url)
@@ -1400,8 +1455,22 @@ def run_phase(args: argparse.Namespace, upkeep: bool) -> Phase:
         factory = None if upkeep else "bench._noop_counters:create_app"
         server = Server(sa_url, port, args.workers, log=args.server_log, factory=factory, **env)
         base = f"http://127.0.0.1:{port}"
+        stats_url = None
+        if args.stats_workers:
+            stats_port = free_port()
+            stats_server = Server(
+                sa_url, stats_port, args.stats_workers, log=args.server_log, factory=factory, **env
+            )
+            stats_url = f"http://127.0.0.1:{stats_port}"
         workload: Workload = (
-            Campaign(base, world, clients=args.clients, readers=args.readers, timeout=args.timeout)
+            Campaign(
+                base,
+                world,
+                clients=args.clients,
+                readers=args.readers,
+                stats_url=stats_url,
+                timeout=args.timeout,
+            )
             if args.scenario == "campaign"
             else Workload(base, world, clients=args.clients, timeout=args.timeout)
         )
@@ -1418,6 +1487,8 @@ def run_phase(args: argparse.Namespace, upkeep: bool) -> Phase:
         seconds = asyncio.run(workload.run(args.duration))
         print_figures(workload.samples, seconds, f"{args.scenario}, {kept}")
         print_server_side(base)
+        if stats_url is not None:
+            print_server_side(stats_url)
         print()
         errors = server_errors(workload.samples)
         if errors:
@@ -1434,6 +1505,8 @@ def run_phase(args: argparse.Namespace, upkeep: bool) -> Phase:
     finally:
         if server is not None:
             server.stop()
+        if stats_server is not None:
+            stats_server.stop()
         if not args.keep:
             asyncio.run(drop_database(args.pg, DB_NAME))
 
@@ -1503,6 +1576,12 @@ def main() -> int:
     )
     parser.add_argument(
         "--readers", type=int, default=8, help="campaign: clients reading the root's stats"
+    )
+    parser.add_argument(
+        "--stats-workers",
+        type=int,
+        default=0,
+        help="campaign: serve the readers from a separate pool of this many workers",
     )
     parser.add_argument(
         "--upkeep",
