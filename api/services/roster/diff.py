@@ -98,6 +98,7 @@ _ROW_COLUMNS = [
     "error_detail",
 ]
 T = TypeVar("T")
+MaybeText = ColumnElement[str | None]  # a text column or expression, possibly NULL
 
 # The error of a row rejected by the diff, by reason (a parse error keeps its own).
 _REASON_CODE = {
@@ -216,7 +217,7 @@ def _resolved(d: Subquery, principal: Principal, scope: Scope, mode: str) -> Sub
         else_=None,
     )
 
-    def given(name: str) -> ColumnElement[str | None]:
+    def given(name: str) -> MaybeText:
         return case((d.c[f"has_{name}"], d.c[name]), else_=d.c[f"m_{name}"])
 
     status_whens: list[tuple[ColumnElement[bool], ColumnElement[str]]] = [
@@ -280,9 +281,7 @@ def _row_action(f: Subquery) -> ColumnElement[str]:
     )
 
 
-def _by_reason(
-    f: Subquery, table: dict[str, str], parsed: ColumnElement[str | None]
-) -> ColumnElement[str | None]:
+def _by_reason(f: Subquery, table: dict[str, str], parsed: MaybeText) -> MaybeText:
     """A rejected row's error column: the parser's own for a parse error, else the value
     the table gives the row's reason."""
     return case(
@@ -308,9 +307,7 @@ def _diff_rows(
     def after(column: ColumnElement[T]) -> ColumnElement[T | None]:
         return case((ok, column), else_=None)
 
-    def by_reason(
-        table: dict[str, str], parsed: ColumnElement[str | None]
-    ) -> ColumnElement[str | None]:
+    def by_reason(table: dict[str, str], parsed: MaybeText) -> MaybeText:
         return _by_reason(f, table, parsed)
 
     detail = case(
