@@ -69,44 +69,55 @@ async def file_report(
     )
 
 
+# The list's filters, named here so that the endpoint reads as its list of parameters.
+StatusesParam = Annotated[list[ReportStatus] | None, Query(description="One or more statuses.")]
+SubtreeParam = Annotated[
+    uuid.UUID | None,
+    Query(
+        description="Reports filed in this unit's subtree (the reporter's unit at filing).",
+    ),
+]
+OverdueParam = Annotated[
+    bool | None, Query(description="Open (submitted, in review, escalated) and past `due_at`.")
+]
+MineParam = Annotated[bool, Query(description="Only the reports the caller filed.")]
+WordsParam = Annotated[
+    str | None,
+    Query(max_length=200, description="Words of the description, diacritic-insensitive."),
+]
+FiledFromParam = Annotated[
+    Rfc3339Datetime | None,
+    Query(alias="from", description="Filed at or after (RFC 3339 with offset)."),
+]
+FiledToParam = Annotated[
+    Rfc3339Datetime | None,
+    Query(alias="to", description="Filed before (RFC 3339 with offset)."),
+]
+SortParam = Annotated[
+    Literal["created_at", "due_at"],
+    Query(
+        description="`created_at`: newest first (the default); `due_at`: the nearest "
+        "deadline first, as a handling queue reads."
+    ),
+]
+
+
 @router.get("", name="list", response_model=Page[AnyReport], responses=LIST_ERRORS)
 async def list_reports(
     principal: PrincipalDep,
     session: SessionDep,
-    status: Annotated[list[ReportStatus] | None, Query(description="One or more statuses.")] = None,
+    status: StatusesParam = None,
     category: ReportCategory | None = None,
     platform: Platform | None = None,
-    unit_id: Annotated[
-        uuid.UUID | None,
-        Query(
-            description="Reports filed in this unit's subtree (the reporter's unit at filing).",
-        ),
-    ] = None,
+    unit_id: SubtreeParam = None,
     assignee_id: uuid.UUID | None = None,
-    overdue: Annotated[
-        bool | None, Query(description="Open (submitted, in review, escalated) and past `due_at`.")
-    ] = None,
+    overdue: OverdueParam = None,
     subject_member_id: uuid.UUID | None = None,
-    mine: Annotated[bool, Query(description="Only the reports the caller filed.")] = False,
-    q: Annotated[
-        str | None,
-        Query(max_length=200, description="Words of the description, diacritic-insensitive."),
-    ] = None,
-    created_from: Annotated[
-        Rfc3339Datetime | None,
-        Query(alias="from", description="Filed at or after (RFC 3339 with offset)."),
-    ] = None,
-    created_to: Annotated[
-        Rfc3339Datetime | None,
-        Query(alias="to", description="Filed before (RFC 3339 with offset)."),
-    ] = None,
-    sort: Annotated[
-        Literal["created_at", "due_at"],
-        Query(
-            description="`created_at`: newest first (the default); `due_at`: the nearest "
-            "deadline first, as a handling queue reads."
-        ),
-    ] = "created_at",
+    mine: MineParam = False,
+    q: WordsParam = None,
+    created_from: FiledFromParam = None,
+    created_to: FiledToParam = None,
+    sort: SortParam = "created_at",
     cursor: CursorParam = None,
     limit: LimitParam = DEFAULT_LIMIT,
 ) -> Page[AnyReport]:

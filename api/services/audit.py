@@ -6,7 +6,6 @@ import uuid
 from collections.abc import Mapping
 from datetime import datetime
 from enum import Enum
-from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,7 +29,9 @@ SECRET_FIELDS = frozenset(
 REDACTED = "[redacted]"
 
 
-def plain(value: object) -> Any:
+def plain(value: object) -> object:
+    """The value as JSON stores it: enums by value, ids and times as text, secrets
+    redacted; any other value as it is."""
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, uuid.UUID):
@@ -38,13 +39,17 @@ def plain(value: object) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, dict):
-        return {k: (REDACTED if k in SECRET_FIELDS else plain(v)) for k, v in value.items()}
+        return _plain_fields(value)
     if isinstance(value, list | tuple):
         return [plain(v) for v in value]
     return value
 
 
-def changed(before: Mapping[str, object], after: Mapping[str, object]) -> dict[str, Any]:
+def _plain_fields(value: Mapping[str, object]) -> dict[str, object]:
+    return {k: (REDACTED if k in SECRET_FIELDS else plain(v)) for k, v in value.items()}
+
+
+def changed(before: Mapping[str, object], after: Mapping[str, object]) -> dict[str, list[object]]:
     """{field: [old, new]} for the fields whose value differs."""
     return {k: [plain(before.get(k)), plain(v)] for k, v in after.items() if before.get(k) != v}
 
@@ -56,7 +61,7 @@ def record(
     entity_type: str,
     entity_id: uuid.UUID | None,
     unit_id: uuid.UUID | None,
-    changes: dict[str, Any] | None = None,
+    changes: Mapping[str, object] | None = None,
 ) -> AuditEvent:
     event = AuditEvent(
         actor_type=principal.kind if principal else "system",
@@ -65,7 +70,7 @@ def record(
         entity_type=entity_type,
         entity_id=entity_id,
         unit_id=unit_id,
-        changes=plain(changes or {}),
+        changes=_plain_fields(changes or {}),
         request_id=request_id_var.get(),
         client_addr=client_addr_var.get(),
     )

@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -353,7 +352,7 @@ async def _seed_reports(session: AsyncSession, members: dict[str | None, Member]
 
 
 _ILLUSTRATIVE = " (Tóm tắt và ngày tháng chỉ mang tính minh họa cho dữ liệu demo.)"
-DEMO_DOCUMENTS: list[dict[str, Any]] = [
+DEMO_DOCUMENTS: list[dict[str, object]] = [
     {
         "code": "85-QĐ/TW",
         "title": "Quy định về trách nhiệm của cán bộ, đảng viên trong việc thiết lập, sử dụng "

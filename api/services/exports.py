@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import io
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from enum import Enum
-from typing import Any, Literal
+from typing import Literal
 
 from openpyxl import Workbook  # type: ignore[import-untyped]
 from openpyxl.cell import WriteOnlyCell  # type: ignore[import-untyped]
@@ -29,7 +29,8 @@ ExportFormat = Literal["csv", "xlsx"]
 MEDIA_TYPES: dict[str, str] = {"csv": CSV_MEDIA_TYPE, "xlsx": XLSX_MEDIA_TYPE}
 
 
-def _xlsx_cell(sheet: Any, value: Any) -> Any:
+def _xlsx_cell(sheet: object, value: object) -> object:
+    """A write-only cell of `sheet` (openpyxl, untyped) holding the value as Excel should."""
     if isinstance(value, Enum):
         value = value.value
     if isinstance(value, uuid.UUID):
@@ -47,7 +48,9 @@ def _xlsx_cell(sheet: Any, value: Any) -> Any:
     return cell
 
 
-def to_xlsx(sheet_title: str, columns: Sequence[str], rows: Iterable[dict[str, Any]]) -> bytes:
+def to_xlsx(
+    sheet_title: str, columns: Sequence[str], rows: Iterable[Mapping[str, object]]
+) -> bytes:
     """One sheet: a bold header row, panes frozen under it, typed cells."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(sheet_title[:31])
@@ -68,6 +71,9 @@ def to_xlsx(sheet_title: str, columns: Sequence[str], rows: Iterable[dict[str, A
 
 
 def render(
-    fmt: ExportFormat, sheet_title: str, columns: Sequence[str], rows: list[dict[str, Any]]
+    fmt: ExportFormat,
+    sheet_title: str,
+    columns: Sequence[str],
+    rows: Sequence[Mapping[str, object]],
 ) -> bytes:
     return to_csv(list(columns), rows) if fmt == "csv" else to_xlsx(sheet_title, columns, rows)

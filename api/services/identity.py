@@ -16,9 +16,9 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, event, select
+from sqlalchemy.engine.interfaces import DBAPICursor
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.core.enums import MemberStatus, Role
@@ -159,7 +159,9 @@ _CHANGED = "qd85_principals_changed"
 
 
 @event.listens_for(Engine, "before_cursor_execute")
-def _note_principal_write(conn: Connection, cursor: Any, statement: str, *args: Any) -> None:
+def _note_principal_write(
+    conn: Connection, cursor: DBAPICursor, statement: str, *args: object
+) -> None:
     if _PRINCIPAL_WRITE.match(statement):
         conn.info[_CHANGED] = True
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import TypedDict
 
 from sqlalchemy import ColumnElement, Row, Select, bindparam, exists, or_, select
 from sqlalchemy import update as sa_update
@@ -43,7 +43,7 @@ def _visible_clause(principal: Principal) -> ColumnElement[bool]:
 
 async def read_visible(
     session: AsyncSession, principal: Principal, member_id: uuid.UUID
-) -> Row[Any]:
+) -> Row[*tuple[object, ...]]:
     """The member as a row, if the caller may see it: the lean GET path (Core, one
     statement; admins skip the scope join)."""
     conn = await session.connection()
@@ -86,7 +86,21 @@ async def get_visible(session: AsyncSession, principal: Principal, member_id: uu
 COUNTED_FIELDS = frozenset({"unit_id", "status", "is_leader"})
 
 
-def _snapshot(m: Member) -> dict[str, Any]:
+class _Snapshot(TypedDict):
+    """The member fields an update audits."""
+
+    external_id: str | None
+    full_name: str
+    unit_id: uuid.UUID
+    membership: Membership
+    status: MemberStatus
+    position: str | None
+    is_leader: bool
+    email: str | None
+    phone: str | None
+
+
+def _snapshot(m: Member) -> _Snapshot:
     return {
         "external_id": m.external_id,
         "full_name": m.full_name,
@@ -194,31 +208,41 @@ async def update(
             await session.flush()
         except IntegrityError as exc:
             raise _duplicate_external_id(str(fields.get("external_id"))) from exc
-        audit.record(
-            session, principal, "member.update", "member", member.id, member.unit_id, changes
-        )
-        if "unit_id" in changes:
-            # Also placed under the unit the member left, so its managers see them go.
-            audit.record(
-                session,
-                principal,
-                "member.transfer_out",
-                "member",
-                member.id,
-                before["unit_id"],
-                {"unit_id": changes["unit_id"]},
-            )
-        if before["status"] in ON_ROSTER and member.status not in ON_ROSTER:
-            # Leaving the roster ends the member's sessions for good: coming back to
-            # `active` later must not revive the tokens issued before (issue 14).
-            await session.execute(
-                sa_update(User)
-                .where(User.member_id == member.id)
-                .values(token_version=User.token_version + 1, updated_at=utcnow())
-            )
-        if changes.keys() & COUNTED_FIELDS:
-            await counters.touch(session, [before["unit_id"], member.unit_id])
+        await _updated(session, principal, member, before, changes)
     return member
+
+
+async def _updated(
+    session: AsyncSession,
+    principal: Principal,
+    member: Member,
+    before: _Snapshot,
+    changes: dict[str, list[object]],
+) -> None:
+    """What follows a member's change: its audit events, the end of its sessions when it
+    left the roster, the statistics of its units."""
+    audit.record(session, principal, "member.update", "member", member.id, member.unit_id, changes)
+    if "unit_id" in changes:
+        # Also placed under the unit the member left, so its managers see them go.
+        audit.record(
+            session,
+            principal,
+            "member.transfer_out",
+            "member",
+            member.id,
+            before["unit_id"],
+            {"unit_id": changes["unit_id"]},
+        )
+    if before["status"] in ON_ROSTER and member.status not in ON_ROSTER:
+        # Leaving the roster ends the member's sessions for good: coming back to
+        # `active` later must not revive the tokens issued before (issue 14).
+        await session.execute(
+            sa_update(User)
+            .where(User.member_id == member.id)
+            .values(token_version=User.token_version + 1, updated_at=utcnow())
+        )
+    if changes.keys() & COUNTED_FIELDS:
+        await counters.touch(session, [before["unit_id"], member.unit_id])
 
 
 # The statuses whose members may log in (identity.LOGIN_STATUSES, the roster's ON_ROSTER).
@@ -246,10 +270,10 @@ async def list_members(
     sort: str,
     cursor: str | None,
     limit: int,
-) -> tuple[list[Row[Any]], str | None]:
+) -> tuple[list[Row[*tuple[object, ...]]], str | None]:
     require(principal, Action.MEMBER_READ)
     m = _members.c
-    stmt: Select[Any] = select(_members)
+    stmt: Select[*tuple[object, ...]] = select(_members)
     if not principal.is_admin:
         stmt = stmt.join(_units, _units.c.id == m.unit_id).where(
             scope_filter(principal, Action.MEMBER_READ, _units.c.path)

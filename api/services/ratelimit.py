@@ -7,9 +7,10 @@ re-exported here so that a service needs one module for rate limits."""
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import case, delete, select, update
+from sqlalchemy.sql.dml import ReturningInsert
 
 from api.core.config import get_settings
 from api.core.db import db, own_transaction, upsert_insert
@@ -25,6 +26,9 @@ from api.core.ratelimit import (
     window_of,
 )
 from api.models import RateLimitBucket
+
+if TYPE_CHECKING:  # imported when first used (only with QD85_REDIS_URL)
+    from redis.asyncio import Redis
 
 __all__ = [
     "Policy",
@@ -51,27 +55,28 @@ def _full_key(policy: Policy, key: str) -> str:
     return f"rl:{policy.name}:{key}"
 
 
-def _count_hit(dialect_name: str, full_key: str, start: int) -> Any:
+def _count_hit(dialect_name: str, full_key: str, start: int) -> ReturningInsert[int]:
     """Upsert the bucket: +1 within its window, 1 in a new one; returns the count."""
     ins = upsert_insert(dialect_name, _BUCKETS).values(key=full_key, window_start=start, count=1)
     same_window = _BUCKETS.c.window_start == ins.excluded.window_start
-    return ins.on_conflict_do_update(
+    stmt: ReturningInsert[int] = ins.on_conflict_do_update(
         index_elements=[_BUCKETS.c.key],
         set_={
             "count": case((same_window, _BUCKETS.c.count + 1), else_=1),
             "window_start": ins.excluded.window_start,
         },
     ).returning(_BUCKETS.c.count)
+    return stmt
 
 
 class RateLimiter:
     """Counts in Redis when a URL is configured (QD85_REDIS_URL), else in the database."""
 
     def __init__(self, redis_url: str | None = None) -> None:
-        self._redis: Any = None
+        self._redis: Redis | None = None
         self._redis_url = redis_url
 
-    def _redis_client(self) -> Any:
+    def _redis_client(self) -> Redis | None:
         url = self._redis_url or get_settings().redis_url
         if not url:
             return None

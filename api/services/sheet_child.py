@@ -26,7 +26,7 @@ import marshal
 import resource
 import struct
 import sys
-from typing import Any
+from typing import BinaryIO
 
 MAX_COLUMNS = 256
 MAX_TEXT = 32_767
@@ -42,12 +42,25 @@ def _vm_size() -> int:
     return 0
 
 
-def _frame(out: Any, payload: Any) -> None:
+# A cell as python-calamine reads it.
+Cell = (
+    int
+    | float
+    | str
+    | bool
+    | datetime.time
+    | datetime.date
+    | datetime.datetime
+    | datetime.timedelta
+)
+
+
+def _frame(out: BinaryIO, payload: dict[str, str] | list[list[Cell]]) -> None:
     data = marshal.dumps(payload)
     out.write(struct.pack("<I", len(data)) + data)
 
 
-def _cell(value: Any) -> Any:
+def _cell(value: Cell) -> Cell:
     if isinstance(value, datetime.datetime):
         return value.date().isoformat() if value.time() == datetime.time() else value.isoformat()
     if isinstance(value, datetime.date | datetime.time):
@@ -82,7 +95,7 @@ def main() -> int:
         # iter_rows starts at the sheet's first row (empty rows above the used range
         # included), so rows are numbered from 1 as the spreadsheet shows them.
         _frame(out, {"sheet": visible[0]})
-        batch: list[list[Any]] = []
+        batch: list[list[Cell]] = []
         for count, row in enumerate(sheet.iter_rows(), start=1):
             if count > max_rows:
                 _frame(out, {"error": "rows"})

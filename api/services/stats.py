@@ -13,10 +13,21 @@ from __future__ import annotations
 import csv
 import io
 import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-from sqlalchemy import DateTime, Integer, and_, bindparam, case, func, select
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    Integer,
+    SQLColumnExpression,
+    and_,
+    bindparam,
+    case,
+    func,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.core.csv_safety import safe_text
@@ -88,31 +99,45 @@ async def _children(session: AsyncSession, unit: Unit) -> list[Unit]:
     )
 
 
-def _prefix(path_column: Any, unit: Unit) -> Any:
+def _prefix(path_column: SQLColumnExpression[str], unit: Unit) -> ColumnElement[str]:
     """A descendant's path cut to its child-of-`unit` ancestor; `unit`'s own path for
     the unit itself."""
     return func.substr(path_column, 1, len(unit.path) + PATH_SEGMENT)
 
 
-async def _rollups(session: AsyncSession, units: list[Unit]) -> dict[uuid.UUID, dict[str, Any]]:
+@dataclass
+class Rollup:
+    """A subtree's figures: its counters (COUNT_COLUMNS, and `reports_overdue` when counted
+    live) and the median hours to resolve its reports."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    median_hours_to_resolve: float | None = None
+
+
+# A row of a statistics table (JSON object, CSV or XLSX row): the unit's columns and its
+# figures.
+StatsRow = dict[str, object]
+
+
+async def _rollups(session: AsyncSession, units: list[Unit]) -> dict[uuid.UUID, Rollup]:
     """{unit id: its subtree's counters and median}: the folded rollup plus the subtree's
     pending deltas, read in one statement (api/services/counters/), so a read made after
     a write's answer includes that write."""
-    out: dict[uuid.UUID, dict[str, Any]] = {}
+    out: dict[uuid.UUID, Rollup] = {}
     for chunk in counters.chunks([u.id for u in units], uses=2):  # a unit may have many children
         rows = await session.execute(counters.pending_rollups(), {"unit_ids": list(chunk)})
         for row in rows.all():
-            figures = out.setdefault(row.unit_id, dict.fromkeys(COUNT_COLUMNS, 0))
+            rollup = out.setdefault(row.unit_id, Rollup(dict.fromkeys(COUNT_COLUMNS, 0)))
             for c in COUNT_COLUMNS:
-                figures[c] += int(getattr(row, c) or 0)
+                rollup.counts[c] += int(getattr(row, c) or 0)
             if row.median_hours_to_resolve is not None:
-                figures["median_hours_to_resolve"] = row.median_hours_to_resolve
-    for figures in out.values():
-        figures.setdefault("median_hours_to_resolve", None)
+                rollup.median_hours_to_resolve = row.median_hours_to_resolve
     return out
 
 
-def _report_window(unit: Unit, start: datetime | None, end: datetime | None) -> list[Any]:
+def _report_window(
+    unit: Unit, start: datetime | None, end: datetime | None
+) -> list[ColumnElement[bool]]:
     window = [in_subtree(Unit.path, unit.path)]
     if start is not None:
         window.append(Report.created_at >= start)
@@ -151,7 +176,7 @@ _OPEN_NOT_DUE = (
 
 async def _ranged_reports(
     session: AsyncSession, unit: Unit, start: datetime | None, end: datetime | None
-) -> dict[str, dict[str, Any]]:
+) -> dict[str, dict[str, int]]:
     """Per path prefix: the report figures of reports filed within [start, end), counted
     live (a date range is not something counters can hold)."""
     now = utcnow()
@@ -173,7 +198,7 @@ async def _ranged_reports(
         .where(*_report_window(unit, start, end))
         .group_by(prefix)
     )
-    out: dict[str, dict[str, Any]] = {
+    out: dict[str, dict[str, int]] = {
         row.prefix: {
             k: int(getattr(row, k) or 0)
             for k in ("reports_filed", "reports_open", "reports_overdue", "reports_resolved")
@@ -187,17 +212,20 @@ def _rate(done: int, expected: int) -> float | None:
     return done / expected if expected else None
 
 
-def _figures(counts: dict[str, Any], not_due: int) -> dict[str, Any]:
-    figures: dict[str, Any] = {
-        c: counts.get(c, 0) for c in COUNT_COLUMNS if c not in PLATFORM_COLUMNS
-    }
-    figures["accounts_by_platform"] = {p: counts.get(f"accounts_{p.value}", 0) for p in Platform}
-    figures["declaration_rate"] = _rate(figures["members_declared"], figures["members_active"])
+def _figures(rollup: Rollup, not_due: int) -> StatsRow:
+    counts = rollup.counts
+
+    def count(c: str) -> int:
+        return counts.get(c, 0)
+
+    figures: StatsRow = {c: count(c) for c in COUNT_COLUMNS if c not in PLATFORM_COLUMNS}
+    figures["accounts_by_platform"] = {p: count(f"accounts_{p.value}") for p in Platform}
+    figures["declaration_rate"] = _rate(count("members_declared"), count("members_active"))
     figures["acks_done"] = figures.pop("ack_done")
     figures["acks_expected"] = figures.pop("ack_expected")
-    figures["ack_rate"] = _rate(figures["acks_done"], figures["acks_expected"])
-    figures["reports_overdue"] = counts.get("reports_overdue", figures["reports_open"] - not_due)
-    figures["median_hours_to_resolve"] = counts.get("median_hours_to_resolve")
+    figures["ack_rate"] = _rate(count("ack_done"), count("ack_expected"))
+    figures["reports_overdue"] = counts.get("reports_overdue", count("reports_open") - not_due)
+    figures["median_hours_to_resolve"] = rollup.median_hours_to_resolve
     return figures
 
 
@@ -208,7 +236,7 @@ async def compliance(
     group_by: str,
     start: datetime | None,
     end: datetime | None,
-) -> list[dict[str, Any]]:
+) -> list[StatsRow]:
     """Rows for each child (group_by=child) and a total, or the unit alone (self).
     Counted figures are the maintained rollups (one row per unit read); overdue is open
     minus the open reports not yet due; with `from`/`to` the report figures and the
@@ -218,30 +246,14 @@ async def compliance(
     children = [] if group_by == "self" else await _children(session, unit)
     units = [*children, unit]
     rollups = await _rollups(session, units)
-    ranged: dict[str, dict[str, Any]] | None = None
+    window: _Window | None = None
     not_due: dict[str, int] = {}
     if start is not None or end is not None:
-        ranged = await _ranged_reports(session, unit, start, end)
-        window = _report_window(unit, start, end)[1:]
-        medians = await counters.subtree_medians(session, [u.path for u in children], window)
-        total_median = (await counters.subtree_medians(session, [unit.path], window))[unit.path]
+        window = await _window(session, unit, children, start, end)
     else:
         not_due = await _open_not_due(session, unit)
 
-    def counts(u: Unit, own: bool) -> dict[str, Any]:
-        base = dict(rollups.get(u.id, {}))
-        if ranged is not None:
-            parts = (
-                [v for k, v in ranged.items() if k.startswith(u.path)]
-                if own
-                else [ranged.get(u.path, {})]
-            )
-            for key in ("reports_filed", "reports_open", "reports_overdue", "reports_resolved"):
-                base[key] = sum(p.get(key, 0) for p in parts)
-            base["median_hours_to_resolve"] = total_median if own else medians.get(u.path)
-        return base
-
-    def row(u: Unit, own: bool) -> dict[str, Any]:
+    def row(u: Unit, own: bool) -> StatsRow:
         pending = (
             sum(v for k, v in not_due.items() if k.startswith(u.path))
             if own
@@ -252,7 +264,7 @@ async def compliance(
             "unit_code": u.code,
             "unit_name": u.name,
             "is_total": False,
-            **_figures(counts(u, own), pending),
+            **_figures(_counts(rollups.get(u.id), window, u, own), pending),
         }
 
     if group_by == "self":
@@ -263,6 +275,47 @@ async def compliance(
         {**total, "unit_id": None, "unit_code": None, "unit_name": TOTAL_VI, "is_total": True}
     )
     return rows
+
+
+@dataclass
+class _Window:
+    """The report figures counted live over a date range: per path prefix, and the
+    medians of the children's subtrees and of the whole."""
+
+    reports: dict[str, dict[str, int]]
+    medians: dict[str, float | None]
+    total_median: float | None
+
+
+async def _window(
+    session: AsyncSession,
+    unit: Unit,
+    children: list[Unit],
+    start: datetime | None,
+    end: datetime | None,
+) -> _Window:
+    ranged = await _ranged_reports(session, unit, start, end)
+    window = _report_window(unit, start, end)[1:]
+    medians = await counters.subtree_medians(session, [u.path for u in children], window)
+    total_median = (await counters.subtree_medians(session, [unit.path], window))[unit.path]
+    return _Window(ranged, medians, total_median)
+
+
+def _counts(rollup: Rollup | None, window: _Window | None, u: Unit, own: bool) -> Rollup:
+    """The unit's rollup (`own`: its whole subtree, else as a child), with the report
+    figures and the median of the date range when there is one."""
+    base = Rollup(dict(rollup.counts), rollup.median_hours_to_resolve) if rollup else Rollup()
+    if window is not None:
+        ranged = window.reports
+        parts = (
+            [v for k, v in ranged.items() if k.startswith(u.path)]
+            if own
+            else [ranged.get(u.path, {})]
+        )
+        for key in ("reports_filed", "reports_open", "reports_overdue", "reports_resolved"):
+            base.counts[key] = sum(p.get(key, 0) for p in parts)
+        base.median_hours_to_resolve = window.total_median if own else window.medians.get(u.path)
+    return base
 
 
 # --------------------------------------------------------------------------- series
@@ -282,7 +335,7 @@ def _check_window(start: datetime, end: datetime) -> None:
         )
 
 
-def _period_sql(session: AsyncSession, interval: str) -> Any:
+def _period_sql(session: AsyncSession, interval: str) -> ColumnElement[datetime | str]:
     """The period's start in Vietnam time, as a naive local timestamp or text."""
     if session.get_bind().dialect.name == "postgresql":
         local = func.timezone("Asia/Ho_Chi_Minh", Report.created_at)
@@ -295,7 +348,7 @@ def _period_sql(session: AsyncSession, interval: str) -> Any:
     return func.strftime("%Y-%m-01", local)
 
 
-def _period_start(value: Any) -> datetime:
+def _period_start(value: datetime | str) -> datetime:
     local: datetime = datetime.fromisoformat(value) if isinstance(value, str) else value
     return local.replace(tzinfo=UTC) - VN_OFFSET
 
@@ -307,7 +360,7 @@ def _periods(start: datetime, end: datetime, interval: str) -> int:
 
 async def report_series(
     session: AsyncSession, unit: Unit, *, start: datetime, end: datetime, interval: str, by: str
-) -> list[dict[str, Any]]:
+) -> list[StatsRow]:
     _check_window(start, end)
     if _periods(start, end, interval) > MAX_PERIODS:
         raise Unprocessable(
@@ -382,7 +435,7 @@ def default_document_unit(principal: Principal, audience: Unit) -> uuid.UUID | N
 
 async def document_acks(
     session: AsyncSession, document: Document, audience: Unit, unit: Unit
-) -> list[dict[str, Any]]:
+) -> list[StatsRow]:
     """Per child of `unit` and in total: the active members the document addresses and
     those who acknowledged its current revision."""
     children = await _children(session, unit)
@@ -403,7 +456,8 @@ async def document_acks(
     }
 
     def active(u: Unit) -> int:
-        return int(rollups.get(u.id, {}).get("members_active", 0))
+        rollup = rollups.get(u.id)
+        return rollup.counts.get("members_active", 0) if rollup else 0
 
     def addressed(u: Unit) -> int:
         if u.path.startswith(audience.path):  # the audience holds this whole subtree
@@ -412,7 +466,7 @@ async def document_acks(
             return active(audience)
         return 0
 
-    def row(u: Unit, done: int, total: bool) -> dict[str, Any]:
+    def row(u: Unit, done: int, total: bool) -> StatsRow:
         n = addressed(u)
         return {
             "unit_id": None if total else u.id,
@@ -432,7 +486,7 @@ async def document_acks(
 # --------------------------------------------------------------------------- CSV
 
 
-def to_csv(columns: list[str], rows: list[dict[str, Any]]) -> bytes:
+def to_csv(columns: Sequence[str], rows: Sequence[Mapping[str, object]]) -> bytes:
     """UTF-8 with a BOM (so Excel reads Vietnamese right), one header row, every text
     cell quoted and neutralised (api/core/csv_safety.py)."""
     buffer = io.StringIO()
@@ -443,7 +497,7 @@ def to_csv(columns: list[str], rows: list[dict[str, Any]]) -> bytes:
     return "\ufeff".encode() + buffer.getvalue().encode()
 
 
-def _cell(value: Any) -> Any:
+def _cell(value: object) -> str | int | float:
     if isinstance(value, datetime):
         return value.isoformat().replace("+00:00", "Z")
     if isinstance(value, bool):

@@ -7,7 +7,6 @@ import secrets
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import Select, delete, exists, select
 from sqlalchemy.exc import IntegrityError
@@ -195,7 +194,7 @@ async def update_user(
         _managers_only_plain_members(principal, data.grants or [])
     if principal.kind == "user" and user.id == principal.id and fields.get("active") is False:
         raise Conflict("conflict", msg("users.self_deactivation"))
-    changes: dict[str, Any] = {}
+    changes: dict[str, object] = {}
     if fields.get("active") is not None and fields["active"] != user.active:
         changes["active"] = [user.active, fields["active"]]
         user.active = fields["active"]

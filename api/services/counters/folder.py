@@ -8,11 +8,11 @@ import logging
 import uuid
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy import (
+    CompoundSelect,
     Float,
-    Select,
+    Row,
     and_,
     bindparam,
     delete,
@@ -23,8 +23,9 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import BindParameter
 
 from api.core.db import upsert_insert, utcnow
 from api.models import Unit
@@ -78,37 +79,8 @@ async def fold(session: AsyncSession, batch: int = FOLD_BATCH, settle: float = 0
     postgres = session.get_bind().dialect.name == "postgresql"
     if postgres and not await session.scalar(select(func.pg_try_advisory_xact_lock(FOLD_LOCK))):
         return 0
-    oldest = select(CounterDelta.id).order_by(CounterDelta.id).limit(batch)
-    if settle > 0:
-        cutoff = utcnow() - timedelta(seconds=settle)
-        oldest = oldest.where(
-            or_(CounterDelta.reports.is_(False), CounterDelta.created_at < cutoff)
-        )
-    if postgres:
-        oldest = oldest.with_for_update(skip_locked=True)
-    claimed = (
-        await session.execute(
-            delete(CounterDelta)
-            .where(CounterDelta.id.in_(oldest.scalar_subquery()))
-            .returning(
-                CounterDelta.path,
-                CounterDelta.reports,
-                *(getattr(CounterDelta, c) for c in COUNT_COLUMNS),
-            )
-        )
-    ).all()
-    totals: dict[uuid.UUID, list[int]] = {}
-    medians: set[uuid.UUID] = set()
-    for path, reports, *change in claimed:
-        above = ancestry(path)
-        if reports:
-            medians.update(above)
-        if not any(change):
-            continue
-        for unit_id in above:
-            total = totals.setdefault(unit_id, [0] * len(COUNT_COLUMNS))
-            for i, value in enumerate(change):
-                total[i] += value
+    claimed = await _claim(session, batch, settle, postgres)
+    totals, medians = _sum_up(claimed)
     await _hold_rollups(session, sorted(totals.keys() | medians))
     if totals:
         await session.execute(
@@ -129,6 +101,52 @@ async def fold(session: AsyncSession, batch: int = FOLD_BATCH, settle: float = 0
     return len(claimed)
 
 
+async def _claim(
+    session: AsyncSession, batch: int, settle: float, postgres: bool
+) -> Sequence[Row[str, bool, *tuple[int, ...]]]:
+    """Delete up to `batch` of the oldest pending deltas (settled ones, with `settle`)
+    and return them: path, reports, COUNT_COLUMNS..."""
+    oldest = select(CounterDelta.id).order_by(CounterDelta.id).limit(batch)
+    if settle > 0:
+        cutoff = utcnow() - timedelta(seconds=settle)
+        oldest = oldest.where(
+            or_(CounterDelta.reports.is_(False), CounterDelta.created_at < cutoff)
+        )
+    if postgres:
+        oldest = oldest.with_for_update(skip_locked=True)
+    return (
+        await session.execute(
+            delete(CounterDelta)
+            .where(CounterDelta.id.in_(oldest.scalar_subquery()))
+            .returning(
+                CounterDelta.path,
+                CounterDelta.reports,
+                *(getattr(CounterDelta, c) for c in COUNT_COLUMNS),
+            )
+        )
+    ).all()
+
+
+def _sum_up(
+    claimed: Sequence[Row[str, bool, *tuple[int, ...]]],
+) -> tuple[dict[uuid.UUID, list[int]], set[uuid.UUID]]:
+    """The claimed deltas' changes summed per unit on their paths, and the units whose
+    medians their resolved reports changed."""
+    totals: dict[uuid.UUID, list[int]] = {}
+    medians: set[uuid.UUID] = set()
+    for path, reports, *change in claimed:
+        above = ancestry(path)
+        if reports:
+            medians.update(above)
+        if not any(change):
+            continue
+        for unit_id in above:
+            total = totals.setdefault(unit_id, [0] * len(COUNT_COLUMNS))
+            for i, value in enumerate(change):
+                total[i] += value
+    return totals, medians
+
+
 async def fold_all(session: AsyncSession, settle: float = 0) -> int:
     """Fold until nothing is pending (nothing settled, with `settle`: see `fold`),
     committing after each batch (`qd85 fold`)."""
@@ -140,7 +158,9 @@ async def fold_all(session: AsyncSession, settle: float = 0) -> int:
     return total
 
 
-async def keep_folding(sessionmaker: Any, interval: float, settle: float = 0) -> None:
+async def keep_folding(
+    sessionmaker: async_sessionmaker[AsyncSession], interval: float, settle: float = 0
+) -> None:
     """The folder of one worker (PostgreSQL): fold whatever is pending every `interval`
     seconds, forever. An error (the database away) is logged and retried at the next
     tick; nothing is lost, the deltas stay pending."""
@@ -178,7 +198,11 @@ async def _paths(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[tuple[
     return out
 
 
-def pending_rollups() -> Select[Any]:
+# unit_id, COUNT_COLUMNS..., median_hours_to_resolve
+PendingRollups = CompoundSelect[uuid.UUID, *tuple[int | float | None, ...]]
+
+
+def pending_rollups() -> PendingRollups:
     """One statement (one snapshot: a fold committing meanwhile can neither hide a delta
     nor count it twice) giving, per unit of the `unit_ids` parameter, its folded rollup
     row and the sums of the pending deltas in its subtree; the caller adds them up.
@@ -187,7 +211,7 @@ def pending_rollups() -> Select[Any]:
     of some thirty columns) cost more than running it."""
     global _PENDING_ROLLUPS
     if _PENDING_ROLLUPS is None:
-        unit_ids: Any = bindparam("unit_ids", expanding=True)
+        unit_ids: BindParameter[uuid.UUID] = bindparam("unit_ids", expanding=True)
         target = aliased(Unit)
         folded = select(
             ROLLUPS.c.unit_id,
@@ -210,12 +234,12 @@ def pending_rollups() -> Select[Any]:
             )
             .group_by(target.id)
         )
-        _PENDING_ROLLUPS = folded.union_all(pending)  # type: ignore[assignment]
+        _PENDING_ROLLUPS = folded.union_all(pending)
     assert _PENDING_ROLLUPS is not None
     return _PENDING_ROLLUPS
 
 
-_PENDING_ROLLUPS: Select[Any] | None = None
+_PENDING_ROLLUPS: PendingRollups | None = None
 
 
 async def recount_all(session: AsyncSession) -> int:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import statistics
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from decimal import Decimal
 
 from sqlalchemy import (
+    ColumnElement,
     bindparam,
     func,
     select,
@@ -23,7 +24,7 @@ from api.services.authz import in_subtree
 from api.services.counters.recount import ROLLUPS, chunks
 
 
-def resolve_hours(session: AsyncSession) -> Any:
+def resolve_hours(session: AsyncSession) -> ColumnElement[float | Decimal]:
     """(closed_at − created_at) in hours, in SQL."""
     if session.get_bind().dialect.name == "postgresql":
         return func.extract("epoch", Report.closed_at - Report.created_at) / 3600.0
@@ -31,7 +32,7 @@ def resolve_hours(session: AsyncSession) -> Any:
 
 
 async def subtree_medians(
-    session: AsyncSession, paths: Sequence[str], where: Sequence[Any] = ()
+    session: AsyncSession, paths: Sequence[str], where: Sequence[ColumnElement[bool]] = ()
 ) -> dict[str, float | None]:
     """{path: median hours to resolve of the resolved reports filed in its subtree}. The
     paths all have one length (one depth). PostgreSQL computes percentile_cont per group;

@@ -6,11 +6,16 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import TypeVar
 
 from sqlalchemy import (
     Boolean,
+    ColumnElement,
+    CompoundSelect,
+    Executable,
     Select,
+    SQLColumnExpression,
+    Subquery,
     Table,
     Uuid,
     and_,
@@ -27,6 +32,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.sql.selectable import ScalarSelect
 
 from api.core.db import upsert_insert
 from api.core.enums import (
@@ -47,20 +54,33 @@ from api.models.stats import (
 )
 from api.services.authz import in_subtree
 
-UnitSet = Iterable[uuid.UUID | None] | Select[Any]
+UnitSet = Iterable[uuid.UUID | None] | Select[uuid.UUID]
+# A set of unit ids as `column.in_(…)` takes it: a list, a SELECT of ids (an unnested
+# array parameter, a subtree, a union), a scalar subquery, or the bound list that the
+# statements built once name.
+IdSet = (
+    Sequence[uuid.UUID]
+    | Select[uuid.UUID]
+    | CompoundSelect[uuid.UUID]
+    | ScalarSelect[uuid.UUID]
+    | BindParameter[uuid.UUID]
+)
+T = TypeVar("T")
 logger = logging.getLogger("qd85.counters")
 
 
-def one_if(flag: Any) -> Any:
+def one_if(flag: ColumnElement[bool]) -> ColumnElement[int]:
     return func.sum(case((flag, 1), else_=0))
 
 
-def addressed(unit_path: Any, audience_path: Any) -> Any:
+def addressed(
+    unit_path: SQLColumnExpression[str], audience_path: SQLColumnExpression[str]
+) -> ColumnElement[bool]:
     """The document's audience unit is the unit or one of its ancestors."""
     return func.substr(unit_path, 1, func.length(audience_path)) == audience_path
 
 
-def _member_counts(ids: Any) -> Any:
+def _member_counts(ids: IdSet) -> Subquery:
     active = Member.status == MemberStatus.active
     has_account = exists().where(Account.member_id == Member.id, Account.claim_key.is_not(None))
     return (
@@ -80,7 +100,7 @@ def _member_counts(ids: Any) -> Any:
     )
 
 
-def _account_counts(ids: Any) -> Any:
+def _account_counts(ids: IdSet) -> Subquery:
     claimed = Account.claim_key.is_not(None)
     return (
         select(
@@ -100,7 +120,7 @@ def _account_counts(ids: Any) -> Any:
     )
 
 
-def _report_counts(ids: Any) -> Any:
+def _report_counts(ids: IdSet) -> Subquery:
     return (
         select(
             Report.unit_id.label("unit_id"),
@@ -114,11 +134,11 @@ def _report_counts(ids: Any) -> Any:
     )
 
 
-def counted_documents() -> Any:
+def counted_documents() -> ColumnElement[bool]:
     return and_(Document.status == DocumentStatus.published, Document.requires_ack.is_(True))
 
 
-def documents_addressing(ids: Any) -> Any:
+def documents_addressing(ids: IdSet) -> Subquery:
     u, a = aliased(Unit), aliased(Unit)
     return (
         select(u.id.label("unit_id"), func.count(Document.id).label("n_docs"))
@@ -130,7 +150,7 @@ def documents_addressing(ids: Any) -> Any:
     )
 
 
-def _acks(ids: Any) -> Any:
+def _acks(ids: IdSet) -> Select[uuid.UUID, uuid.UUID, int]:
     """Acknowledgements of current revisions of published documents addressing the
     member's unit, by active members of the units, per (unit, document)."""
     ack, u, a = DocumentAcknowledgement, aliased(Unit), aliased(Unit)
@@ -155,7 +175,7 @@ def _acks(ids: Any) -> Any:
     )
 
 
-def _ack_done(ids: Any) -> Any:
+def _ack_done(ids: IdSet) -> Subquery:
     """From the units' per-document counts (written first): those of documents that
     require acknowledgement."""
     uda = UnitDocumentAcks
@@ -184,7 +204,7 @@ UDA: Table = UnitDocumentAcks.__table__  # type: ignore[assignment]
 ROLLUPS: Table = UnitRollup.__table__  # type: ignore[assignment]  # Core: executemany by bound id, not ORM bulk by primary key
 
 
-def chunks(items: Sequence[Any], uses: int = 1) -> Iterator[Sequence[Any]]:
+def chunks(items: Sequence[T], uses: int = 1) -> Iterator[Sequence[T]]:
     """`items` in slices that keep a statement naming them `uses` times within budget."""
     size = PARAM_BUDGET // uses
     for i in range(0, len(items), size):
@@ -200,7 +220,9 @@ def ancestry(path: str) -> list[uuid.UUID]:
 ID_SET_USES = 6
 
 
-def id_sets(session: AsyncSession, ids: Sequence[uuid.UUID]) -> Iterator[Any]:
+def id_sets(
+    session: AsyncSession, ids: Sequence[uuid.UUID]
+) -> Iterator[Select[uuid.UUID] | Sequence[uuid.UUID]]:
     """What `column.in_(…)` takes for a set of unit ids: on PostgreSQL one array parameter
     unnested (a statement that names the set several times stays small and plans fast,
     whatever its size); on SQLite lists short enough for its parameter limit."""
@@ -212,14 +234,16 @@ def id_sets(session: AsyncSession, ids: Sequence[uuid.UUID]) -> Iterator[Any]:
         yield from chunks(ids, uses=ID_SET_USES)
 
 
-def _recount_statements(ids: Any, returning: bool = True) -> tuple[Any, Any, Any, Any]:
+def _recount_statements(
+    ids: IdSet, returning: bool = True
+) -> tuple[Executable, Executable, Executable, Executable]:
     """The four statements that recount the units `ids` (a set expression): their
     per-document acknowledgements (delete, insert) and their counters (delete, insert),
     the last two `returning` the old and the new counters."""
     m, acc, rep = _member_counts(ids), _account_counts(ids), _report_counts(ids)
     docs, done = documents_addressing(ids), _ack_done(ids)
     zero = literal(0)
-    values: dict[str, Any] = {}
+    values: dict[str, ColumnElement[int]] = {}
     for sub in (m, acc, rep):
         for column in sub.c:
             if column.name != "unit_id":
@@ -256,7 +280,7 @@ ALL, ACCOUNTS, REPORTS = "all", "accounts", "reports"
 _PARTS = {ACCOUNTS: (_member_counts, _account_counts), REPORTS: (_report_counts,)}
 
 
-def _partial_statements(dialect: str, ids: Any, part: str) -> tuple[Any, Any]:
+def _partial_statements(dialect: str, ids: IdSet, part: str) -> tuple[Executable, Executable]:
     """The two statements that recount only `part`'s counters of the units `ids`: their
     counters before (all of them), and an upsert of the part's columns `returning` all of
     them after. Units with no counters row yet take the full recount (`touch`)."""
@@ -277,7 +301,7 @@ def _partial_statements(dialect: str, ids: Any, part: str) -> tuple[Any, Any]:
     return select(*counters).where(UnitStats.unit_id.in_(ids)), upsert.returning(*counters)
 
 
-def _partial_in_one(ids: Any, part: str) -> Any:
+def _partial_in_one(ids: IdSet, part: str) -> Select[list[uuid.UUID] | None, int]:
     """PostgreSQL, a write's few units, already locked: `part`'s counters recounted and the
     change appended as deltas in one statement (data-modifying CTEs, one snapshot taken
     after the lock, so `before` is current). Units with no counters row yet are left
@@ -326,13 +350,13 @@ def _partial_in_one(ids: Any, part: str) -> Any:
 
 # A write's recount runs for every counted write: its statements are built once per
 # dialect and part, over a bound list of ids (building them is most of their cost in Python).
-_BOUND: dict[tuple[str, str], tuple[Any, ...]] = {}
+_BOUND: dict[tuple[str, str], tuple[Executable, ...]] = {}
 
 
-def bound_statements(session: AsyncSession, part: str = ALL) -> tuple[Any, ...]:
+def bound_statements(session: AsyncSession, part: str = ALL) -> tuple[Executable, ...]:
     name = session.get_bind().dialect.name
     if (name, part) not in _BOUND:
-        ids: Any = (
+        ids: IdSet = (
             select(func.unnest(bindparam("unit_ids", type_=postgresql.ARRAY(Uuid()))))
             if name == "postgresql"
             else bindparam("unit_ids", expanding=True)
@@ -364,7 +388,7 @@ async def recount_part(
     return await recount_direct(session, ids)
 
 
-async def recount_direct(session: AsyncSession, ids: Any) -> tuple[CountMap, CountMap]:
+async def recount_direct(session: AsyncSession, ids: IdSet) -> tuple[CountMap, CountMap]:
     """Recount the units `ids`; returns their counters before and after ({unit id:
     COUNT_COLUMNS values}) when `ids` is a list (of at most an id set's size), nothing
     ({}, {}) for a set expression (a subtree, every unit)."""
@@ -381,7 +405,7 @@ async def recount_direct(session: AsyncSession, ids: Any) -> tuple[CountMap, Cou
     return (results[0], results[1]) if results else ({}, {})
 
 
-async def rollup(session: AsyncSession, ids: Sequence[uuid.UUID]) -> None:
+async def rollup(session: AsyncSession, ids: IdSet) -> None:
     """Rollups of units that all lie at one depth, from their own counters and their
     children's rollups (which are current: deeper levels go first)."""
     child, r = aliased(Unit), aliased(UnitRollup)
@@ -423,5 +447,5 @@ async def rollup(session: AsyncSession, ids: Sequence[uuid.UUID]) -> None:
     )
 
 
-def subtree_units(path: str) -> Select[Any]:
+def subtree_units(path: str) -> Select[uuid.UUID]:
     return select(Unit.id).where(in_subtree(Unit.path, path))

@@ -3,12 +3,15 @@ to the rows changed, instead of a recount of every unit it touched."""
 
 from __future__ import annotations
 
-from typing import Any
+import uuid
 
 from sqlalchemy import (
     Column,
+    ColumnElement,
     Integer,
     MetaData,
+    Select,
+    Subquery,
     Table,
     Uuid,
     and_,
@@ -24,6 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import BindParameter
 
 from api.core.enums import (
     AccountStatus,
@@ -54,7 +58,7 @@ from api.services.counters.writes import append_stats, lock_units
 # --------------------------------------------------------------------------- roster apply
 
 
-async def shift(session: AsyncSession, sides: Any, fresh: Any) -> None:
+async def shift(session: AsyncSession, sides: Subquery, fresh: Subquery) -> None:
     """Counters after members changed unit, status or leadership and nothing else they
     own (a roster sync apply): instead of recounting whole units, add each member's
     contribution at its new place and subtract it at its old one — work in proportion to
@@ -84,13 +88,27 @@ async def shift(session: AsyncSession, sides: Any, fresh: Any) -> None:
     await fold_inline(session)
 
 
-def _contributions(sides: Any, fresh: Any) -> Any:
+def _contributions(sides: Subquery, fresh: Subquery) -> Subquery:
     """Per unit, the signed sum of the members' contributions to each counter."""
-    m, u, a = aliased(Member), aliased(Unit), aliased(Unit)
-    active = sides.c.status == MemberStatus.active
-    sign = sides.c.sign
+    n_docs = documents_addressing(select(sides.c.unit_id).union(select(fresh.c.unit_id)))
+    zero = literal(0)  # one parameter, bound once for both sides
+    moved = _moved(sides, _owned(sides), n_docs, _acked(sides), zero)
+    both = moved.union_all(_fresh(fresh, n_docs, zero))
+    both_rows = both.subquery()
+    return (
+        select(
+            both_rows.c.unit_id,
+            *(func.sum(getattr(both_rows.c, c)).label(c) for c in COUNT_COLUMNS),
+        )
+        .group_by(both_rows.c.unit_id)
+        .subquery()
+    )
+
+
+def _owned(sides: Subquery) -> Subquery:
+    """Per member who existed before: the accounts' counters it carries."""
     claimed = Account.claim_key.is_not(None)
-    owned = (
+    return (
         select(
             Account.member_id.label("member_id"),
             one_if(claimed).label("accounts_total"),
@@ -105,11 +123,14 @@ def _contributions(sides: Any, fresh: Any) -> Any:
         .group_by(Account.member_id)
         .subquery()
     )
-    has_account = func.coalesce(owned.c.accounts_total, 0) > 0
-    ack = DocumentAcknowledgement
-    # Per (member, unit) once, though a member's two sides may name the same unit.
+
+
+def _acked(sides: Subquery) -> Subquery:
+    """Per (member, unit) once, though a member's two sides may name the same unit: the
+    member's acknowledgements of counted documents addressing the unit."""
+    ack, u, a = DocumentAcknowledgement, aliased(Unit), aliased(Unit)
     places = select(sides.c.member_id, sides.c.unit_id).distinct().subquery()
-    acked = (
+    return (
         select(
             places.c.member_id.label("member_id"),
             places.c.unit_id.label("unit_id"),
@@ -130,13 +151,22 @@ def _contributions(sides: Any, fresh: Any) -> Any:
         .group_by(places.c.member_id, places.c.unit_id)
         .subquery()
     )
-    n_docs = documents_addressing(select(sides.c.unit_id).union(select(fresh.c.unit_id)))
 
-    def signed(flag: Any) -> Any:
+
+def _moved(
+    sides: Subquery, owned: Subquery, n_docs: Subquery, acked: Subquery, zero: BindParameter[int]
+) -> Select[uuid.UUID, *tuple[int, ...]]:
+    """Per unit, the signed contributions of the members who existed before (each side
+    of a member: +1 as it is now, −1 as it was)."""
+    m = aliased(Member)
+    active = sides.c.status == MemberStatus.active
+    sign = sides.c.sign
+    has_account = func.coalesce(owned.c.accounts_total, 0) > 0
+
+    def signed(flag: ColumnElement[bool]) -> ColumnElement[int]:
         return func.sum(case((flag, sign), else_=0))
 
-    zero = literal(0)
-    old = (
+    return (
         select(
             sides.c.unit_id.label("unit_id"),
             signed(active).label("members_active"),
@@ -174,8 +204,15 @@ def _contributions(sides: Any, fresh: Any) -> Any:
         )
         .group_by(sides.c.unit_id)
     )
+
+
+def _fresh(
+    fresh: Subquery, n_docs: Subquery, zero: BindParameter[int]
+) -> Select[uuid.UUID, *tuple[int, ...]]:
+    """Per unit, the contributions of the members just created: no declaration, account
+    or acknowledgement yet."""
     new_active = fresh.c.status == MemberStatus.active
-    new = (
+    return (
         select(
             fresh.c.unit_id.label("unit_id"),
             one_if(new_active).label("members_active"),
@@ -194,15 +231,9 @@ def _contributions(sides: Any, fresh: Any) -> Any:
         .outerjoin(n_docs, n_docs.c.unit_id == fresh.c.unit_id)
         .group_by(fresh.c.unit_id)
     )
-    both = old.union_all(new).subquery()
-    return (
-        select(both.c.unit_id, *(func.sum(getattr(both.c, c)).label(c) for c in COUNT_COLUMNS))
-        .group_by(both.c.unit_id)
-        .subquery()
-    )
 
 
-def _document_deltas(sides: Any) -> Any:
+def _document_deltas(sides: Subquery) -> Subquery:
     """Per (unit, document): the signed acknowledgements of the current revisions of
     published or archived documents addressing the unit, by members active there."""
     ack, u, a = DocumentAcknowledgement, aliased(Unit), aliased(Unit)
@@ -230,7 +261,7 @@ def _document_deltas(sides: Any) -> Any:
     )
 
 
-async def _apply_deltas(session: AsyncSession, sides: Any, fresh: Any) -> None:
+async def _apply_deltas(session: AsyncSession, sides: Subquery, fresh: Subquery) -> None:
     """Add the contributions to the units' counter rows. Units without a row yet are
     skipped by the join; `shift` recounts them (and their per-document rows) afterwards,
     which also replaces whatever deltas landed on their per-document rows here."""

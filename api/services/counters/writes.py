@@ -4,16 +4,18 @@ a move), `acknowledged` (the campaign write, by increments)."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from sqlalchemy import (
     Select,
+    Update,
     insert,
     literal,
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import ReturningInsert
 
 from api.core.db import upsert_insert, utcnow
 from api.core.enums import (
@@ -33,6 +35,7 @@ from api.services.counters.recount import (
     RESOLVED,
     STATS,
     UDA,
+    IdSet,
     UnitSet,
     bound_statements,
     id_sets,
@@ -80,7 +83,7 @@ async def touch(
     await fold_inline(session)
 
 
-async def detach(session: AsyncSession, units: Select[Any]) -> None:
+async def detach(session: AsyncSession, units: Select[uuid.UUID]) -> None:
     """Before these units move: their counters, negated, under their current paths (so
     they leave their old ancestors' rollups); `touch(…, moved=True)` adds them back
     under the new paths, and folds on SQLite (the old ancestors' medians are only right
@@ -90,7 +93,7 @@ async def detach(session: AsyncSession, units: Select[Any]) -> None:
     await append_stats(session, units, -1, True)
 
 
-async def lock_units(session: AsyncSession, ids: Any) -> None:
+async def lock_units(session: AsyncSession, ids: IdSet) -> None:
     """Lock the units' rows (PostgreSQL, `FOR NO KEY UPDATE`, compatible with foreign-key
     checks) until the commit: one recount of a unit at a time, a write's `before` is then
     current, and a unit's path (read after the lock) cannot change under a delta."""
@@ -103,7 +106,7 @@ async def lock_units(session: AsyncSession, ids: Any) -> None:
         )
 
 
-async def append_stats(session: AsyncSession, ids: Any, sign: int, reports: bool) -> None:
+async def append_stats(session: AsyncSession, ids: IdSet, sign: int, reports: bool) -> None:
     """Append the units' direct counters × sign under their current paths."""
     stats = (
         select(
@@ -202,7 +205,7 @@ async def acknowledged(
     await fold_inline(session)
 
 
-def _ack_bump(unit_id: uuid.UUID, requires_ack: bool) -> Any:
+def _ack_bump(unit_id: uuid.UUID, requires_ack: bool) -> Update:
     return (
         update(STATS)
         .where(STATS.c.unit_id == unit_id)
@@ -210,11 +213,12 @@ def _ack_bump(unit_id: uuid.UUID, requires_ack: bool) -> Any:
     )
 
 
-def _ack_per_document(dialect: str) -> Any:
-    return upsert_insert(dialect, UDA)
+def _ack_per_document(dialect: str) -> postgresql.Insert | sqlite.Insert:
+    upsert: postgresql.Insert | sqlite.Insert = upsert_insert(dialect, UDA)
+    return upsert
 
 
-def _ack_delta(path: str) -> dict[str, Any]:
+def _ack_delta(path: str) -> dict[str, object]:
     return {
         "path": path,
         "reports": False,
@@ -223,7 +227,9 @@ def _ack_delta(path: str) -> dict[str, Any]:
     }
 
 
-def _ack_counts(unit_id: uuid.UUID, path: str, document_id: uuid.UUID, requires_ack: bool) -> Any:
+def _ack_counts(
+    unit_id: uuid.UUID, path: str, document_id: uuid.UUID, requires_ack: bool
+) -> Select[uuid.UUID] | ReturningInsert[uuid.UUID]:
     """PostgreSQL: the unit's `ack_done`, its per-document count and the delta in one
     statement (data-modifying CTEs); the unit's id, or None when it has no counters yet."""
     bumped = _ack_bump(unit_id, requires_ack).returning(STATS.c.unit_id).cte("bumped")

@@ -6,7 +6,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 from operator import itemgetter
-from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, false, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -124,7 +123,7 @@ async def list_documents(
             },
         )
     addressed_to = await member_prefixes(session, principal)
-    stmt: Select[*tuple[Any, ...]] = (
+    stmt: Select[*tuple[object, ...]] = (
         select(Document, Unit.path, Document.body.is_not(None).label("has_body"))
         .options(defer(Document.body))
         .join(Unit, Unit.id == Document.audience_unit_id)
@@ -198,7 +197,7 @@ async def list_acknowledgements(
     acked = and_(
         Ack.document_id == doc.id, Ack.revision == doc.revision, Ack.member_id == Member.id
     )
-    stmt: Select[*tuple[Any, ...]] = (
+    stmt: Select[*tuple[object, ...]] = (
         select(Member.id, Member.full_name, Member.unit_id, Member.name_sort)
         .join(Unit, Unit.id == Member.unit_id)
         .where(

@@ -11,9 +11,10 @@ the reporter: they get `ReportRead`, and the reporter's timeline entries lose th
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypedDict
+from typing import TypedDict
 
 from sqlalchemy import ColumnElement, Select, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -138,7 +139,7 @@ class EventRow(TypedDict):
     from_status: str | None
     to_status: str | None
     comment: str | None
-    data: Any  # the event's details as JSON (audit.plain)
+    data: object  # the event's details as JSON (audit.plain)
 
 
 def event(
@@ -150,7 +151,7 @@ def event(
     from_status: ReportStatus | None = None,
     to_status: ReportStatus | None = None,
     comment: str | None = None,
-    data: dict[str, Any] | None = None,
+    data: Mapping[str, object] | None = None,
 ) -> EventRow:
     return {
         "id": uuid.uuid4(),

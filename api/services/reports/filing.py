@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -172,10 +171,10 @@ def _values(
     content_hash: str,
     subject: tuple[uuid.UUID | None, uuid.UUID | None],
     now: datetime,
-) -> dict[str, Any]:
+) -> dict[str, object]:
     """The new report's columns."""
     subject_member, subject_unit = subject
-    values: dict[str, Any] = {
+    values: dict[str, object] = {
         "reporter_member_id": principal.member_id,
         "unit_id": principal.member_unit_id,
         "subject_member_id": subject_member,
@@ -215,7 +214,7 @@ async def _open_report_of(
 
 async def _insert(
     session: AsyncSession,
-    values: dict[str, Any],
+    values: dict[str, object],
     content_hash: str,
     primary: Report | None,
     now: datetime,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TypedDict
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -60,11 +60,16 @@ WORKFLOW: dict[tuple[ReportStatus, ReportStatus], Move] = {
 }
 
 
-def allowed_moves(principal: Principal, v: Visible) -> list[dict[str, Any]]:
+class AllowedMove(TypedDict):
+    to: ReportStatus
+    requires: list[str]
+
+
+def allowed_moves(principal: Principal, v: Visible) -> list[AllowedMove]:
     """The moves `transition` would accept from this caller now, with their required
     fields (the same rules, read from the one WORKFLOW table)."""
     report = v.report
-    out = []
+    out: list[AllowedMove] = []
     for (source, target), move in WORKFLOW.items():
         if source is not report.status:
             continue
@@ -165,10 +170,10 @@ def _audit_move(
     )
 
 
-def _move_changes(move: Move, data: TransitionIn, now: datetime) -> dict[str, Any]:
+def _move_changes(move: Move, data: TransitionIn, now: datetime) -> dict[str, object]:
     """The report's fields a move sets: the status, the fields the move requires, and
     closed_at / open_key when it leaves the open states."""
-    changes: dict[str, Any] = {"status": data.to}
+    changes: dict[str, object] = {"status": data.to}
     for name in move.requires:
         changes[name] = getattr(data, name)
     if data.to in TERMINAL:
@@ -208,7 +213,7 @@ async def _make_move(
         ],
     )
     if report.duplicate_of is None and data.to is not ReportStatus.withdrawn:
-        await _mirror(session, principal, report, before, changes, data.comment, now)
+        await _mirror(session, principal, report, before, data.to, changes, data.comment, now)
     if report.duplicate_of is not None and data.to is ReportStatus.withdrawn:
         await session.execute(
             update(Report)
@@ -233,7 +238,8 @@ async def _mirror(
     principal: Principal,
     primary: Report,
     before: ReportStatus,
-    changes: dict[str, Any],
+    after: ReportStatus,
+    changes: dict[str, object],
     comment: str | None,
     now: datetime,
 ) -> None:
@@ -258,7 +264,7 @@ async def _mirror(
                 "transition",
                 principal,
                 from_status=before,
-                to_status=changes["status"],
+                to_status=after,
                 comment=comment,
                 data={"with_primary": primary.id},
             )

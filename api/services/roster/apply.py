@@ -33,9 +33,9 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     and_,
     func,
     insert,
@@ -69,6 +69,7 @@ from api.services.roster.common import (
     UNIT_COUNT_KEYS,
     UNITS,
     USERS,
+    SyncRow,
     is_mass,
 )
 from api.services.roster.diff import scope_fingerprint
@@ -89,13 +90,14 @@ class ApplyRun:
     session: AsyncSession
     conn: AsyncConnection
     principal: Principal
-    sync: Any  # the sync's summary row, as read before the claim
-    options: dict[str, Any]
+    sync: SyncRow  # the sync's summary row, as read before the claim
+    options: dict[str, object]
     now: datetime
 
     @property
-    def of_sync(self) -> Any:
-        return _R.c.sync_id == self.sync.id
+    def of_sync(self) -> ColumnElement[bool]:
+        sync_id: uuid.UUID = self.sync.id
+        return _R.c.sync_id == sync_id
 
 
 Step = Callable[[ApplyRun], Awaitable[None]]
@@ -140,8 +142,8 @@ async def apply(
 
 
 def _applicable(
-    principal: Principal, row: Any, allow_mass_deactivation: bool, skip_rejected: bool
-) -> dict[str, Any]:
+    principal: Principal, row: SyncRow, allow_mass_deactivation: bool, skip_rejected: bool
+) -> dict[str, object]:
     """The refusals that come before anything is written (403, 409, 422), then the
     options the sync is applied with (given at creation or on apply; kept with it)."""
     sync_id = row.id
@@ -203,7 +205,7 @@ async def _mark_failed(sync_id: uuid.UUID, exc: BaseException) -> None:
 
 
 async def _apply_steps(
-    session: AsyncSession, principal: Principal, sync: Any, options: dict[str, Any]
+    session: AsyncSession, principal: Principal, sync: SyncRow, options: dict[str, object]
 ) -> None:
     """The apply transaction: claim the sync, then each of STEPS in order (one service
     function, one transaction)."""

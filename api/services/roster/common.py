@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
 from typing import cast as typed
 
-from sqlalchemy import ColumnElement, Table, and_
+from sqlalchemy import ColumnElement, Row, Table, and_
 
 from api.core.enums import MemberStatus, RowAction, SyncMode, UnitAction
 from api.models import Member, RosterSync, RosterSyncRow, RosterSyncUnit, Unit, User
@@ -68,6 +67,11 @@ def in_scope(principal: Principal, scope: Scope, path: PathColumn) -> ColumnElem
     return clause
 
 
-def is_mass(row: Any) -> bool:
+# A roster_syncs row as the reads select it (with its scope unit's code and path); its
+# columns are read by name.
+SyncRow = Row[*tuple[object, ...]]
+
+
+def is_mass(row: SyncRow) -> bool:
     """A snapshot whose deactivations exceed GUARD_RATIO of its scope's members."""
     return bool(row.mode == SyncMode.snapshot and row.deactivated > GUARD_RATIO * row.scope_members)

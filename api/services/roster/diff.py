@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import TypeVar
 
 from sqlalchemy import (
     ColumnElement,
@@ -97,6 +97,9 @@ _ROW_COLUMNS = [
     "error_field",
     "error_detail",
 ]
+T = TypeVar("T")
+MaybeText = ColumnElement[str | None]  # a text column or expression, possibly NULL
+
 # The error of a row rejected by the diff, by reason (a parse error keeps its own).
 _REASON_CODE = {
     "duplicate": "duplicate_external_id",
@@ -123,7 +126,7 @@ _REASON_DETAIL = {
 }
 
 
-def _new_uuid(conn: AsyncConnection) -> ColumnElement[Any]:
+def _new_uuid(conn: AsyncConnection) -> ColumnElement[uuid.UUID]:
     """A random (version 4) UUID computed by the database, for each new member."""
     if conn.dialect.name == "postgresql":
         return func.gen_random_uuid()
@@ -214,10 +217,10 @@ def _resolved(d: Subquery, principal: Principal, scope: Scope, mode: str) -> Sub
         else_=None,
     )
 
-    def given(name: str) -> ColumnElement[Any]:
+    def given(name: str) -> MaybeText:
         return case((d.c[f"has_{name}"], d.c[name]), else_=d.c[f"m_{name}"])
 
-    status_whens: list[tuple[Any, Any]] = [
+    status_whens: list[tuple[ColumnElement[bool], ColumnElement[str]]] = [
         (d.c.has_status, d.c.status),
         (d.c.m_id.is_(None), literal(MemberStatus.active.value)),
     ]
@@ -262,7 +265,7 @@ def _masked(e: Subquery) -> Subquery:
     return f
 
 
-def _row_action(f: Subquery) -> ColumnElement[Any]:
+def _row_action(f: Subquery) -> ColumnElement[str]:
     """A row's action: rejected (a reason), create (no member), reactivate (back on the
     roster), move (another unit), update (another change) or unchanged."""
     return case(
@@ -278,7 +281,7 @@ def _row_action(f: Subquery) -> ColumnElement[Any]:
     )
 
 
-def _by_reason(f: Subquery, table: dict[str, str], parsed: Any) -> ColumnElement[Any]:
+def _by_reason(f: Subquery, table: dict[str, str], parsed: MaybeText) -> MaybeText:
     """A rejected row's error column: the parser's own for a parse error, else the value
     the table gives the row's reason."""
     return case(
@@ -290,7 +293,7 @@ def _by_reason(f: Subquery, table: dict[str, str], parsed: Any) -> ColumnElement
 
 def _diff_rows(
     conn: AsyncConnection, sync_id: uuid.UUID, f: Subquery
-) -> tuple[Select[Any], list[str]]:
+) -> tuple[Select[*tuple[object, ...]], list[str]]:
     """The roster_sync_rows columns of each row: action, values after, values before
     (only when it changes the member) and the error of a rejected row."""
     ok = f.c.reason.is_(None)
@@ -298,13 +301,13 @@ def _diff_rows(
     action = _row_action(f)
     changes = and_(existing, f.c.mask != 0)
 
-    def before(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    def before(column: ColumnElement[T]) -> ColumnElement[T | None]:
         return case((changes, column), else_=None)
 
-    def after(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    def after(column: ColumnElement[T]) -> ColumnElement[T | None]:
         return case((ok, column), else_=None)
 
-    def by_reason(table: dict[str, str], parsed: Any) -> ColumnElement[Any]:
+    def by_reason(table: dict[str, str], parsed: MaybeText) -> MaybeText:
         return _by_reason(f, table, parsed)
 
     detail = case(

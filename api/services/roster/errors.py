@@ -5,7 +5,6 @@ the apply word the same failure the same way."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from api.core.errors import AppError, BadRequest, Conflict, Unprocessable
 from api.core.i18n import Message, msg
@@ -15,7 +14,7 @@ MIXED = "mixed"
 NOT_FOUND = ("not_found", msg("roster.not_found"))
 
 
-def problem_errors(loc: list[str | int], msg: str, typ: str) -> dict[str, Any]:
+def problem_errors(loc: list[str | int], msg: str, typ: str) -> dict[str, object]:
     return {"errors": [{"loc": loc, "msg": msg, "type": typ}]}
 
 

@@ -24,9 +24,9 @@ import itertools
 import json
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import IO, Any, cast
+from typing import IO, TypeVar, cast
 
 from api.core.config import get_settings
 from api.core.errors import AppError, Unprocessable
@@ -72,6 +72,7 @@ from api.services.xlsx import (
     too_many_rows,
 )
 
+T = TypeVar("T")
 SHEETS = (XLSX, XLS, ODS)
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 XLS_MEDIA_TYPE = "application/vnd.ms-excel"
@@ -332,7 +333,7 @@ class _JsonBody:
         self.pos += 1
         return ch
 
-    def _value(self) -> Any:
+    def _value(self) -> object:
         self._peek()
         while True:
             try:
@@ -382,7 +383,7 @@ class _JsonBody:
     def _member(self, row_no: int, value: object) -> StagedRow:
         return object_row(row_no, value, self.reader._memo)
 
-    def _array(self, name: str, make: Any) -> Iterator[Any]:
+    def _array(self, name: str, make: Callable[[int, object], T]) -> Iterator[T]:
         self.where = name
         self._expect("[")
         if self._peek() == "]":

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, TypeVar
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -231,7 +231,10 @@ async def _resolve_scope(
     return Scope(row.id, row.path)
 
 
-def _pick(body_value: Any, body_has: bool, query_value: Any, name: str) -> Any:
+T = TypeVar("T")
+
+
+def _pick(body_value: T | None, body_has: bool, query_value: T | None, name: str) -> T | None:
     if body_has and query_value is not None and body_value != query_value:
         raise body_mismatch(name)
     return body_value if body_has else query_value

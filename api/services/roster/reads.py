@@ -5,9 +5,8 @@ whoever may sync its scope unit."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select, true
+from sqlalchemy import ColumnElement, Row, and_, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.core.enums import RowAction, SyncMode, SyncStatus, UnitAction
@@ -33,6 +32,7 @@ from api.services.roster.common import (
     SYNC_UNITS,
     SYNCS,
     UNITS,
+    SyncRow,
     is_mass,
 )
 from api.services.roster.errors import NOT_FOUND
@@ -53,7 +53,7 @@ _SUMMARY = select(
 ).select_from(SYNCS.outerjoin(_SCOPE_UNIT, _SCOPE_UNIT.c.id == SYNCS.c.scope_unit_id))
 
 
-async def get_row(session: AsyncSession, principal: Principal, sync_id: uuid.UUID) -> Any:
+async def get_row(session: AsyncSession, principal: Principal, sync_id: uuid.UUID) -> SyncRow:
     row = (
         await session.execute(
             _SUMMARY.where(SYNCS.c.id == sync_id, _visible(principal, _SCOPE_UNIT.c.path))
@@ -64,7 +64,7 @@ async def get_row(session: AsyncSession, principal: Principal, sync_id: uuid.UUI
     return row
 
 
-def _summary(row: Any) -> dict[str, Any]:
+def _summary(row: SyncRow) -> dict[str, object]:
     options = row.options or {}
     counts = SyncCounts(**{k: getattr(row, k) for k in COUNT_KEYS.values()})
     unit_counts = UnitCounts(
@@ -197,7 +197,7 @@ async def list_changes(
     return [_change(x) for x in items], next_cursor
 
 
-def _change(x: Any) -> RosterChangeRead:
+def _change(x: Row[*tuple[object, ...]]) -> RosterChangeRead:
     changes: dict[str, list[object]] = {}
     if x.action == RowAction.create.value:
         changes = {f: [None, getattr(x, f)] for f in FIELDS if getattr(x, f) is not None}

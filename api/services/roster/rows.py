@@ -182,9 +182,11 @@ class Memo:
     LIMIT = 200_000
 
     def __init__(self) -> None:
-        self.items: dict[tuple[str, object], tuple[object, str | None]] = {}
+        self.items: dict[tuple[str, object], tuple[str | None, str | None]] = {}
 
-    def run(self, adapter: TypeAdapter[Any], value: object, name: str, errors: RowErrors) -> Any:
+    def run(
+        self, adapter: TypeAdapter[Any], value: object, name: str, errors: RowErrors
+    ) -> str | None:
         key = (name, value)
         try:
             hit = self.items.get(key)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -77,7 +76,7 @@ async def diff_units(
     )
 
 
-def _unit_row(sync_id: uuid.UUID, given: UnitRow) -> dict[str, Any]:
+def _unit_row(sync_id: uuid.UUID, given: UnitRow) -> dict[str, object]:
     unit_id = new_id()
     rejected = given.error_detail is not None
     return {
@@ -98,7 +97,12 @@ def _unit_row(sync_id: uuid.UUID, given: UnitRow) -> dict[str, Any]:
 
 
 async def _reject_units(
-    conn: AsyncConnection, sync_id: uuid.UUID, where: Any, code: str, field: str, detail: str
+    conn: AsyncConnection,
+    sync_id: uuid.UUID,
+    where: ColumnElement[bool],
+    code: str,
+    field: str,
+    detail: str,
 ) -> None:
     """Reject the units of the sync not yet decided that `where` holds for."""
     su = SYNC_UNITS
