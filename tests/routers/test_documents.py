@@ -29,10 +29,13 @@ PDF_BYTES = b"%PDF-1.7\n" + b"1 0 obj << >> endobj\n" * 50 + b"%%EOF\n"
 
 
 def docx_bytes() -> bytes:
+    """The same bytes at every call: entries get a fixed time (`writestr` with a name
+    stamps the current time, so two calls across a 2-second boundary differed)."""
     buffer = io.BytesIO()
+    stamp = (2026, 1, 1, 0, 0, 0)
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("[Content_Types].xml", "<Types/>")
-        archive.writestr("word/document.xml", "<w:document/>")
+        archive.writestr(zipfile.ZipInfo("[Content_Types].xml", stamp), "<Types/>")
+        archive.writestr(zipfile.ZipInfo("word/document.xml", stamp), "<w:document/>")
     return buffer.getvalue()
 
 
